@@ -1,0 +1,318 @@
+//! Blocking: which records are worth comparing.
+//!
+//! Each record yields several blocking keys, one per rule and value (strong
+//! identifiers, email, phone, phonetic name + date of birth, name +
+//! postcode, ...). Two records are candidates when they share a key. A key
+//! shared by more than [`BlockingConfig::max_key_size`] records (generic
+//! values such as `test@test.com`, or a common name in a dense area) is
+//! *demoted*: it no longer makes candidates. Demotion depends only on how
+//! many records hold the key, never on the order they came in.
+
+use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
+
+use super::compare::Attribute;
+use super::features::{hash32, FeatView};
+
+/// One component of a blocking key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyPart {
+    /// Any identifier, with its kind.
+    Identifier,
+    Email,
+    Phone,
+    /// Double Metaphone code of the given name (and of its nickname canonical form).
+    GivenPhonetic,
+    FamilyPhonetic,
+    /// Both names' phonetic codes in sorted order (survives swapped names).
+    NamesPhoneticSorted,
+    /// Full date of birth.
+    Dob,
+    DobYear,
+    Postcode,
+    Locality,
+    StreetNumber,
+    /// Double Metaphone-free street signature: the longest street token.
+    StreetToken,
+}
+
+impl KeyPart {
+    /// The comparison attributes a key part constrains (used in training to
+    /// leave them out of the EM session on this rule's pairs).
+    pub fn attributes(self) -> &'static [Attribute] {
+        use Attribute::*;
+        match self {
+            KeyPart::Identifier => &[],
+            KeyPart::Email => &[Email],
+            KeyPart::Phone => &[Phone],
+            KeyPart::GivenPhonetic => &[GivenName],
+            KeyPart::FamilyPhonetic => &[FamilyName],
+            KeyPart::NamesPhoneticSorted => &[GivenName, FamilyName],
+            KeyPart::Dob | KeyPart::DobYear => &[DateOfBirth],
+            KeyPart::Postcode => &[Postcode],
+            KeyPart::Locality => &[Locality],
+            KeyPart::StreetNumber | KeyPart::StreetToken => &[Street],
+        }
+    }
+}
+
+/// A named conjunction of key parts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockingRule {
+    pub name: String,
+    pub parts: Vec<KeyPart>,
+}
+
+impl BlockingRule {
+    fn new(name: &str, parts: &[KeyPart]) -> Self {
+        BlockingRule {
+            name: name.into(),
+            parts: parts.to_vec(),
+        }
+    }
+
+    /// True when the rule constrains this attribute (identifier rules constrain every identifier).
+    pub fn constrains(&self, attr: &Attribute) -> bool {
+        self.parts.iter().any(|p| {
+            p.attributes().contains(attr)
+                || (*p == KeyPart::Identifier && matches!(attr, Attribute::Identifier(_)))
+        })
+    }
+}
+
+/// Blocking configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockingConfig {
+    pub rules: Vec<BlockingRule>,
+    /// Keys held by more records than this are demoted (make no candidates).
+    pub max_key_size: usize,
+}
+
+impl Default for BlockingConfig {
+    fn default() -> Self {
+        use KeyPart::*;
+        BlockingConfig {
+            rules: vec![
+                BlockingRule::new("identifier", &[Identifier]),
+                BlockingRule::new("email", &[Email]),
+                BlockingRule::new("phone", &[Phone]),
+                BlockingRule::new("family_dob", &[FamilyPhonetic, Dob]),
+                BlockingRule::new("given_dob", &[GivenPhonetic, Dob]),
+                BlockingRule::new("names_year", &[NamesPhoneticSorted, DobYear]),
+                BlockingRule::new("names_postcode", &[NamesPhoneticSorted, Postcode]),
+                BlockingRule::new("family_postcode", &[FamilyPhonetic, Postcode]),
+                BlockingRule::new("address", &[StreetNumber, StreetToken, Postcode]),
+                BlockingRule::new("dob_postcode", &[Dob, Postcode]),
+            ],
+            max_key_size: 100,
+        }
+    }
+}
+
+/// Keys of a record, deduplicated.
+pub type Keys = SmallVec<[u64; 16]>;
+
+/// 64-bit FNV-1a, stable across builds and platforms.
+#[derive(Clone, Copy)]
+struct Fnv(u64);
+
+impl Fnv {
+    fn new(rule: usize) -> Self {
+        let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+        h.u64(rule as u64 + 1);
+        h
+    }
+    fn bytes(&mut self, b: &[u8]) {
+        for &x in b {
+            self.0 ^= u64::from(x);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        // separator so ("ab","c") and ("a","bc") differ
+        self.0 ^= 0xff;
+        self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    fn u64(&mut self, v: u64) {
+        self.bytes(&v.to_le_bytes());
+    }
+}
+
+/// The values one key part takes for a record (several for multi-valued
+/// fields; none when the record lacks the field).
+fn part_values(part: KeyPart, f: &FeatView<'_>, out: &mut SmallVec<[u64; 4]>) {
+    let h = |s: &str| {
+        let mut x = Fnv(0);
+        x.bytes(s.as_bytes());
+        x.0
+    };
+    match part {
+        KeyPart::Identifier => {
+            for (k, v) in &f.ids {
+                let mut x = Fnv(1);
+                x.bytes(k.as_bytes());
+                x.bytes(v.as_bytes());
+                out.push(x.0);
+            }
+        }
+        KeyPart::Email => out.extend(f.emails.iter().map(|e| h(e))),
+        KeyPart::Phone => out.extend(f.phones.iter().map(|p| h(p))),
+        KeyPart::GivenPhonetic => {
+            if let Some(g) = f.given {
+                if g.phon != 0 {
+                    out.push(u64::from(g.phon));
+                }
+                if g.canon != g.text {
+                    out.push(u64::from(hash32(g.canon)) | 1 << 40);
+                }
+            }
+        }
+        KeyPart::FamilyPhonetic => {
+            if let Some(n) = f.family.filter(|n| n.phon != 0) {
+                out.push(u64::from(n.phon));
+            }
+        }
+        KeyPart::NamesPhoneticSorted => {
+            if let (Some(g), Some(n)) = (f.given, f.family) {
+                if g.phon != 0 && n.phon != 0 {
+                    let (a, b) = (g.phon.min(n.phon), g.phon.max(n.phon));
+                    out.push(u64::from(a) << 32 | u64::from(b));
+                }
+            }
+        }
+        KeyPart::Dob => {
+            if let Some(d) = f.dob.filter(|d| d.is_full()) {
+                out.push(u64::from(d.year) << 16 | u64::from(d.month.unwrap_or(0)) << 8 | u64::from(d.day.unwrap_or(0)));
+            }
+        }
+        KeyPart::DobYear => out.extend(f.dob.map(|d| u64::from(d.year))),
+        KeyPart::Postcode => out.extend(f.addresses.iter().filter_map(|a| a.postcode).map(h)),
+        KeyPart::Locality => out.extend(f.addresses.iter().filter_map(|a| a.locality).map(h)),
+        KeyPart::StreetNumber => out.extend(f.addresses.iter().filter_map(|a| a.number).map(h)),
+        KeyPart::StreetToken => out.extend(f.addresses.iter().filter_map(|a| {
+            a.street
+                .and_then(|s| s.split(' ').max_by_key(|t| (t.len(), *t)))
+                .map(h)
+        })),
+    }
+}
+
+/// All blocking keys of a record under the given rules, deduplicated.
+///
+/// Multi-valued parts combine as a cartesian product, except that address
+/// parts are taken from the same address.
+pub fn record_keys(cfg: &BlockingConfig, f: &FeatView<'_>) -> Keys {
+    let mut keys = Keys::new();
+    for (ri, rule) in cfg.rules.iter().enumerate() {
+        rule_keys(ri, rule, f, &mut keys);
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// The keys of one rule (appended to `out`).
+pub fn rule_keys(ri: usize, rule: &BlockingRule, f: &FeatView<'_>, out: &mut Keys) {
+    let address_parts = rule
+        .parts
+        .iter()
+        .filter(|p| matches!(p, KeyPart::Postcode | KeyPart::Locality | KeyPart::StreetNumber | KeyPart::StreetToken))
+        .count();
+    if address_parts > 1 && f.addresses.len() > 1 {
+        // Build per address so parts of different addresses never mix.
+        for a in &f.addresses {
+            let one = FeatView {
+                addresses: SmallVec::from_slice(&[*a]),
+                ..f.clone()
+            };
+            rule_keys_flat(ri, rule, &one, out);
+        }
+    } else {
+        rule_keys_flat(ri, rule, f, out);
+    }
+}
+
+fn rule_keys_flat(ri: usize, rule: &BlockingRule, f: &FeatView<'_>, out: &mut Keys) {
+    let mut acc: SmallVec<[Fnv; 4]> = SmallVec::from_slice(&[Fnv::new(ri)]);
+    for &part in &rule.parts {
+        let mut vals = SmallVec::<[u64; 4]>::new();
+        part_values(part, f, &mut vals);
+        if vals.is_empty() {
+            return;
+        }
+        let mut next = SmallVec::<[Fnv; 4]>::new();
+        for a in &acc {
+            for &v in &vals {
+                let mut h = *a;
+                h.u64(v);
+                next.push(h);
+            }
+        }
+        acc = next;
+    }
+    out.extend(acc.into_iter().map(|h| h.0));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::features::Packed;
+    use crate::engine::standardize::{PartialDate, StdAddress, StdRecord};
+
+    fn rec(given: &str, family: &str, dob: Option<(u16, u8, u8)>, postcode: &str) -> Packed {
+        Packed::from_std(&StdRecord {
+            given: Some(given.into()),
+            family: Some(family.into()),
+            dob: dob.map(|(y, m, d)| PartialDate {
+                year: y,
+                month: Some(m),
+                day: Some(d),
+            }),
+            addresses: vec![StdAddress {
+                number: None,
+                street: None,
+                locality: None,
+                region: None,
+                postcode: Some(postcode.into()),
+                country: None,
+            }],
+            ..Default::default()
+        })
+    }
+
+    fn shared(a: &Packed, b: &Packed) -> usize {
+        let cfg = BlockingConfig::default();
+        let (ka, kb) = (record_keys(&cfg, &a.view()), record_keys(&cfg, &b.view()));
+        ka.iter().filter(|k| kb.contains(k)).count()
+    }
+
+    #[test]
+    fn typo_in_one_field_still_shares_a_key() {
+        let a = rec("harley", "mccarthy", Some((1908, 4, 19)), "3165");
+        assert!(shared(&a, &rec("harley", "mccarthy", Some((1908, 4, 19)), "3167")) > 0);
+        assert!(shared(&a, &rec("harley", "mccarthy", Some((1980, 4, 19)), "3165")) > 0);
+        assert!(shared(&a, &rec("haryley", "mccarthy", Some((1908, 4, 19)), "3165")) > 0);
+    }
+
+    #[test]
+    fn swapped_names_share_the_sorted_names_key() {
+        let a = rec("madeline", "mason", Some((1908, 11, 28)), "4818");
+        let b = rec("mason", "madeline", Some((1999, 1, 1)), "4818");
+        assert!(shared(&a, &b) > 0);
+    }
+
+    #[test]
+    fn unrelated_records_share_no_key() {
+        let a = rec("mitchell", "green", Some((1956, 4, 9)), "2119");
+        let b = rec("isabelle", "nguyen", Some((1992, 11, 19)), "2193");
+        assert_eq!(shared(&a, &b), 0);
+    }
+
+    #[test]
+    fn keys_are_deterministic_and_rule_specific() {
+        let a = rec("mitchell", "green", Some((1956, 4, 9)), "2119");
+        let cfg = BlockingConfig::default();
+        let k1 = record_keys(&cfg, &a.view());
+        assert_eq!(k1, record_keys(&cfg, &a.view()));
+        assert!(k1.len() >= 5);
+    }
+}

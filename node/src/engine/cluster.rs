@@ -1,0 +1,246 @@
+//! Canonical clustering of one connected component of match edges.
+//!
+//! Entities are defined as a pure function of the records and their match
+//! edges, so the result cannot depend on arrival order: edges are taken in a
+//! canonical order (strongest first, ties broken by record keys) and two
+//! clusters are united unless that would
+//! - exceed the maximum entity size, or
+//! - put two records with conflicting strong evidence (different strong
+//!   identifiers, clearly different dates of birth) into one entity without
+//!   a direct match edge between them: a weak bridge never overrides a
+//!   conflict, only direct evidence between the two records can.
+
+use rustc_hash::FxHashSet;
+use smallvec::SmallVec;
+
+use super::compare::{dob_level, within_one_edit};
+use super::standardize::PartialDate;
+
+/// What clustering needs to know about one record.
+#[derive(Debug, Clone)]
+pub struct Node<'a> {
+    /// Internal record key; orders ties.
+    pub key: &'a str,
+    pub dob: Option<PartialDate>,
+    /// Strong identifiers (kind, value).
+    pub strong: SmallVec<[(&'a str, &'a str); 1]>,
+}
+
+/// A match edge between nodes `a` and `b` (indices into the node slice).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EdgeIn {
+    pub weight: f32,
+    pub a: usize,
+    pub b: usize,
+}
+
+/// Why an edge did not unite its clusters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blocked {
+    /// The merged entity would exceed the size cap.
+    Size,
+    /// Two records would conflict with no direct edge between them.
+    Conflict { a: usize, b: usize },
+}
+
+/// Result of clustering a component.
+#[derive(Debug, Clone, Default)]
+pub struct Clustering {
+    /// Cluster label per node (the smallest node index in the cluster).
+    pub labels: Vec<usize>,
+    /// Edges (indices into the input) that united two clusters, in order.
+    pub accepted: Vec<usize>,
+    /// Edges that would have united two clusters but were blocked.
+    pub blocked: Vec<(usize, Blocked)>,
+}
+
+/// True when two records carry conflicting strong evidence.
+pub fn conflicts(x: &Node<'_>, y: &Node<'_>) -> bool {
+    if dob_level(x.dob, y.dob) == 4 {
+        return true;
+    }
+    x.strong.iter().any(|(kx, vx)| {
+        y.strong
+            .iter()
+            .any(|(ky, vy)| kx == ky && vx != vy && !within_one_edit(vx.as_bytes(), vy.as_bytes()))
+    })
+}
+
+/// Clusters nodes over match edges in canonical order.
+pub fn cluster(nodes: &[Node<'_>], edges: &[EdgeIn], max_size: usize) -> Clustering {
+    let n = nodes.len();
+    let mut order: Vec<usize> = (0..edges.len()).collect();
+    let ends = |e: &EdgeIn| {
+        let (x, y) = (nodes[e.a].key, nodes[e.b].key);
+        if x <= y {
+            (x, y)
+        } else {
+            (y, x)
+        }
+    };
+    order.sort_by(|&i, &j| {
+        let (ei, ej) = (&edges[i], &edges[j]);
+        ej.weight
+            .total_cmp(&ei.weight)
+            .then_with(|| ends(ei).cmp(&ends(ej)))
+    });
+    let direct: FxHashSet<(usize, usize)> = edges
+        .iter()
+        .map(|e| (e.a.min(e.b), e.a.max(e.b)))
+        .collect();
+    // Nodes that carry strong evidence; only they can conflict.
+    let evidential = |i: usize| nodes[i].dob.is_some() || !nodes[i].strong.is_empty();
+
+    let mut parent: Vec<usize> = (0..n).collect();
+    let mut members: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
+    let mut evidence: Vec<Vec<usize>> = (0..n)
+        .map(|i| if evidential(i) { vec![i] } else { vec![] })
+        .collect();
+    fn find(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    let mut out = Clustering::default();
+    for i in order {
+        let e = edges[i];
+        let (ra, rb) = (find(&mut parent, e.a), find(&mut parent, e.b));
+        if ra == rb {
+            continue;
+        }
+        if members[ra].len() + members[rb].len() > max_size {
+            out.blocked.push((i, Blocked::Size));
+            continue;
+        }
+        let conflict = evidence[ra].iter().find_map(|&x| {
+            evidence[rb].iter().find_map(|&y| {
+                (conflicts(&nodes[x], &nodes[y]) && !direct.contains(&(x.min(y), x.max(y))))
+                    .then_some((x, y))
+            })
+        });
+        if let Some((a, b)) = conflict {
+            out.blocked.push((i, Blocked::Conflict { a, b }));
+            continue;
+        }
+        let (big, small) = if members[ra].len() >= members[rb].len() {
+            (ra, rb)
+        } else {
+            (rb, ra)
+        };
+        parent[small] = big;
+        let m = std::mem::take(&mut members[small]);
+        members[big].extend(m);
+        let ev = std::mem::take(&mut evidence[small]);
+        evidence[big].extend(ev);
+        out.accepted.push(i);
+    }
+    let mut label = vec![usize::MAX; n];
+    out.labels = (0..n)
+        .map(|i| {
+            let r = find(&mut parent, i);
+            if label[r] == usize::MAX {
+                label[r] = members[r].iter().copied().min().unwrap_or(r);
+            }
+            label[r]
+        })
+        .collect();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn node<'a>(key: &'a str, dob: Option<(u16, u8, u8)>, id: Option<&'a str>) -> Node<'a> {
+        Node {
+            key,
+            dob: dob.map(|(y, m, d)| PartialDate {
+                year: y,
+                month: Some(m),
+                day: Some(d),
+            }),
+            strong: id.map(|v| ("national_id", v)).into_iter().collect(),
+        }
+    }
+
+    fn e(weight: f32, a: usize, b: usize) -> EdgeIn {
+        EdgeIn { weight, a, b }
+    }
+
+    #[test]
+    fn chain_of_match_edges_forms_one_cluster() {
+        let nodes = [node("a", None, None), node("b", None, None), node("c", None, None)];
+        let c = cluster(&nodes, &[e(10.0, 0, 1), e(8.0, 1, 2)], 100);
+        assert_eq!(c.labels, vec![0, 0, 0]);
+    }
+
+    #[test]
+    fn weak_bridge_does_not_merge_conflicting_identifiers() {
+        // a (id 111) — b (no id) — c (id 999): b is a bridge between conflicting ids.
+        let nodes = [
+            node("a", None, Some("111111")),
+            node("b", None, None),
+            node("c", None, Some("999999")),
+        ];
+        let c = cluster(&nodes, &[e(12.0, 0, 1), e(9.0, 1, 2)], 100);
+        assert_eq!(c.labels[0], c.labels[1]);
+        assert_ne!(c.labels[1], c.labels[2]);
+        assert_eq!(c.blocked, vec![(1, Blocked::Conflict { a: 0, b: 2 })]);
+    }
+
+    #[test]
+    fn identifier_typo_is_not_a_conflict() {
+        let nodes = [node("a", None, Some("1804974")), node("b", None, Some("1804794"))];
+        assert_eq!(cluster(&nodes, &[e(9.0, 0, 1)], 100).labels, vec![0, 0]);
+    }
+
+    #[test]
+    fn direct_edge_overrides_a_conflict_between_its_own_ends() {
+        let nodes = [node("a", Some((1980, 1, 1)), None), node("b", Some((1955, 9, 30)), None)];
+        assert_eq!(cluster(&nodes, &[e(9.0, 0, 1)], 100).labels, vec![0, 0]);
+    }
+
+    #[test]
+    fn size_cap_is_respected() {
+        let nodes: Vec<Node> = ["a", "b", "c", "d"].iter().map(|k| node(k, None, None)).collect();
+        let c = cluster(&nodes, &[e(9.0, 0, 1), e(9.0, 2, 3), e(5.0, 1, 2)], 3);
+        assert_eq!(c.labels, vec![0, 0, 2, 2]);
+        assert_eq!(c.blocked, vec![(2, Blocked::Size)]);
+    }
+
+    proptest! {
+        /// The clustering depends only on the set of edges, never on the
+        /// order the edges (or nodes' arrival) are presented in.
+        #[test]
+        fn clustering_is_independent_of_edge_order(
+            raw in proptest::collection::vec((0usize..8, 0usize..8, 0u8..4), 0..20),
+            ids in proptest::collection::vec(proptest::option::of(0u8..3), 8),
+            seed in any::<u64>(),
+        ) {
+            let keys: Vec<String> = (0..8).map(|i| format!("k{i}")).collect();
+            let vals = ["100000", "500000", "900000"];
+            let nodes: Vec<Node> = (0..8).map(|i| Node {
+                key: &keys[i],
+                dob: None,
+                strong: ids[i].map(|v| ("national_id", vals[v as usize])).into_iter().collect(),
+            }).collect();
+            let mut edges: Vec<EdgeIn> = raw.iter().filter(|(a, b, _)| a != b)
+                .map(|&(a, b, w)| e(f32::from(w), a, b)).collect();
+            let base = cluster(&nodes, &edges, 5).labels;
+            // shuffle deterministically
+            let mut s = seed;
+            for i in (1..edges.len()).rev() {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                edges.swap(i, (s >> 33) as usize % (i + 1));
+            }
+            for x in edges.iter_mut() {
+                if s & 1 == 1 { std::mem::swap(&mut x.a, &mut x.b); }
+                s >>= 1;
+            }
+            prop_assert_eq!(base, cluster(&nodes, &edges, 5).labels);
+        }
+    }
+}

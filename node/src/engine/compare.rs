@@ -1,0 +1,566 @@
+//! Per-attribute comparison levels.
+//!
+//! Comparing two records yields, for every attribute, a *level*: 0 when
+//! either side lacks the value (no evidence either way), 1 for an exact
+//! agreement, then progressively weaker agreements, and last a disagreement.
+//! The Fellegi-Sunter model ([`super::model`]) gives each level a weight.
+//! Multi-valued attributes (emails, phones, addresses, identifiers) take the
+//! best level over all value pairs.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use strsim::jaro_winkler;
+
+use super::features::{AddrView, FeatView, NameView};
+use super::standardize::PartialDate;
+
+/// Most comparisons a model may have.
+pub const MAX_COMPARISONS: usize = 24;
+
+/// What a comparison looks at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Attribute {
+    GivenName,
+    FamilyName,
+    DateOfBirth,
+    Gender,
+    Email,
+    Phone,
+    Street,
+    Locality,
+    Postcode,
+    Region,
+    /// Identifiers of one kind (`Identifier("national_id")`); the kind `"*"`
+    /// stands for every kind that has no comparison of its own.
+    Identifier(String),
+}
+
+impl Attribute {
+    /// The attributes of a model before training.
+    pub fn defaults() -> Vec<Attribute> {
+        use Attribute::*;
+        vec![
+            GivenName,
+            FamilyName,
+            DateOfBirth,
+            Gender,
+            Email,
+            Phone,
+            Street,
+            Locality,
+            Postcode,
+            Region,
+            Identifier("*".into()),
+        ]
+    }
+
+    /// Name as written in model files and explanations.
+    pub fn name(&self) -> String {
+        match self {
+            Attribute::GivenName => "given_name".into(),
+            Attribute::FamilyName => "family_name".into(),
+            Attribute::DateOfBirth => "date_of_birth".into(),
+            Attribute::Gender => "gender".into(),
+            Attribute::Email => "email".into(),
+            Attribute::Phone => "phone".into(),
+            Attribute::Street => "street".into(),
+            Attribute::Locality => "locality".into(),
+            Attribute::Postcode => "postcode".into(),
+            Attribute::Region => "region".into(),
+            Attribute::Identifier(k) => format!("identifier:{k}"),
+        }
+    }
+
+    /// Parses [`Attribute::name`].
+    pub fn parse(s: &str) -> Option<Attribute> {
+        Some(match s {
+            "given_name" => Attribute::GivenName,
+            "family_name" => Attribute::FamilyName,
+            "date_of_birth" => Attribute::DateOfBirth,
+            "gender" => Attribute::Gender,
+            "email" => Attribute::Email,
+            "phone" => Attribute::Phone,
+            "street" => Attribute::Street,
+            "locality" => Attribute::Locality,
+            "postcode" => Attribute::Postcode,
+            "region" => Attribute::Region,
+            _ => Attribute::Identifier(s.strip_prefix("identifier:")?.to_string()),
+        })
+    }
+
+    /// Labels of the levels above 0 ("null"), best first, disagreement last.
+    pub fn levels(&self) -> &'static [&'static str] {
+        match self {
+            Attribute::GivenName => &[
+                "exact",
+                "nickname",
+                "jaro_winkler>=0.92",
+                "jaro_winkler>=0.80_or_phonetic",
+                "initial",
+                "different",
+            ],
+            Attribute::FamilyName => &[
+                "exact",
+                "jaro_winkler>=0.92",
+                "jaro_winkler>=0.80_or_phonetic",
+                "different",
+            ],
+            Attribute::DateOfBirth => &[
+                "exact",
+                "one_edit_or_day_month_swapped",
+                "two_edits_or_partial_agrees",
+                "different",
+            ],
+            Attribute::Gender | Attribute::Region => &["exact", "different"],
+            Attribute::Email => &["exact", "same_user_or_one_edit", "different"],
+            Attribute::Phone => &["exact", "same_last_8_or_one_edit", "different"],
+            Attribute::Street => &[
+                "exact",
+                "same_number_similar_street",
+                "similar_street",
+                "different",
+            ],
+            Attribute::Locality => &["exact", "jaro_winkler>=0.90", "different"],
+            Attribute::Postcode | Attribute::Identifier(_) => &["exact", "one_edit", "different"],
+        }
+    }
+
+    /// Whether the exact level is adjusted by the value's term frequency.
+    pub fn term_frequency(&self) -> bool {
+        matches!(
+            self,
+            Attribute::GivenName | Attribute::FamilyName | Attribute::Locality | Attribute::Postcode
+        )
+    }
+}
+
+impl fmt::Display for Attribute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+impl Serialize for Attribute {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Attribute {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Attribute::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown attribute {s:?}")))
+    }
+}
+
+/// The levels of one record pair, one per model comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Pattern {
+    pub levels: [u8; MAX_COMPARISONS],
+    /// Given and family names were compared crosswise (swapped fields).
+    pub names_swapped: bool,
+}
+
+/// Compares records attribute by attribute for a fixed list of attributes.
+#[derive(Debug, Clone)]
+pub struct Comparator {
+    attrs: Vec<Attribute>,
+    /// Identifier kinds that have their own comparison (the rest go to `"*"`).
+    own_kinds: Vec<String>,
+}
+
+impl Comparator {
+    /// A comparator for these attributes (at most [`MAX_COMPARISONS`]).
+    pub fn new(attrs: &[Attribute]) -> Self {
+        let attrs: Vec<Attribute> = attrs.iter().take(MAX_COMPARISONS).cloned().collect();
+        let own_kinds = attrs
+            .iter()
+            .filter_map(|a| match a {
+                Attribute::Identifier(k) if k != "*" => Some(k.clone()),
+                _ => None,
+            })
+            .collect();
+        Comparator { attrs, own_kinds }
+    }
+
+    /// The attributes, in pattern order.
+    pub fn attributes(&self) -> &[Attribute] {
+        &self.attrs
+    }
+
+    /// Compares two records.
+    pub fn compare(&self, a: &FeatView<'_>, b: &FeatView<'_>) -> Pattern {
+        let mut p = Pattern {
+            levels: [0; MAX_COMPARISONS],
+            names_swapped: false,
+        };
+        let straight = (name_level(a.given, b.given, true), name_level(a.family, b.family, false));
+        // Crosswise, nicknames do not apply and the better of the two levels
+        // goes to the given-name slot, so that compare(a, b) == compare(b, a).
+        let (x, y) = (name_level(a.given, b.family, false), name_level(a.family, b.given, false));
+        let crossed = (x.min(y), x.max(y));
+        let (gl, fl) = if name_strength(crossed, true) > name_strength(straight, false) {
+            p.names_swapped = true;
+            (crossed.0, family_from_given(crossed.1))
+        } else {
+            (straight.0, family_from_given(straight.1))
+        };
+        for (i, attr) in self.attrs.iter().enumerate() {
+            p.levels[i] = match attr {
+                Attribute::GivenName => gl,
+                Attribute::FamilyName => fl,
+                Attribute::DateOfBirth => dob_level(a.dob, b.dob),
+                Attribute::Gender => match (a.gender, b.gender) {
+                    (Some(x), Some(y)) => 1 + u8::from(x != y),
+                    _ => 0,
+                },
+                Attribute::Email => best(&a.emails, &b.emails, email_level),
+                Attribute::Phone => best(&a.phones, &b.phones, phone_level),
+                Attribute::Street => best(&a.addresses, &b.addresses, street_level),
+                Attribute::Locality => best(&a.addresses, &b.addresses, |x, y| {
+                    opt(x.locality, y.locality, |x, y| jw_level(x, y, &[0.90]))
+                }),
+                Attribute::Postcode => best(&a.addresses, &b.addresses, |x, y| {
+                    opt(x.postcode, y.postcode, edit_level)
+                }),
+                Attribute::Region => best(&a.addresses, &b.addresses, |x, y| {
+                    opt(x.region, y.region, |x, y| if x == y { 1 } else { 2 })
+                }),
+                Attribute::Identifier(kind) => self.identifier_level(kind, a, b),
+            };
+        }
+        p
+    }
+
+    fn identifier_level(&self, kind: &str, a: &FeatView<'_>, b: &FeatView<'_>) -> u8 {
+        let wanted = |k: &str| {
+            if kind == "*" {
+                !self.own_kinds.iter().any(|o| o == k)
+            } else {
+                k == kind
+            }
+        };
+        let mut lvl = 0u8;
+        for (ka, va) in a.ids.iter().filter(|(k, _)| wanted(k)) {
+            for (_, vb) in b.ids.iter().filter(|(kb, _)| kb == ka) {
+                let l = edit_level(va, vb);
+                if lvl == 0 || l < lvl {
+                    lvl = l;
+                }
+            }
+        }
+        lvl
+    }
+}
+
+fn opt(a: Option<&str>, b: Option<&str>, f: impl Fn(&str, &str) -> u8) -> u8 {
+    match (a, b) {
+        (Some(a), Some(b)) => f(a, b),
+        _ => 0,
+    }
+}
+
+/// Best (lowest non-zero) level over all value pairs.
+fn best<T: Copy>(a: &[T], b: &[T], f: impl Fn(T, T) -> u8) -> u8 {
+    let mut lvl = 0u8;
+    for &x in a {
+        for &y in b {
+            let l = f(x, y);
+            if l != 0 && (lvl == 0 || l < lvl) {
+                lvl = l;
+                if lvl == 1 {
+                    return 1;
+                }
+            }
+        }
+    }
+    lvl
+}
+
+/// Level of a name pair on the given-name scale (1 exact .. 6 different).
+fn name_level(a: Option<NameView<'_>>, b: Option<NameView<'_>>, nicknames: bool) -> u8 {
+    let (Some(a), Some(b)) = (a, b) else { return 0 };
+    if a.text == b.text {
+        return 1;
+    }
+    if nicknames && a.canon == b.canon {
+        return 2;
+    }
+    let jw = jaro_winkler(a.text, b.text);
+    if jw >= 0.92 {
+        return 3;
+    }
+    if jw >= 0.80 || a.phonetic_match(&b) || token_contained(a.text, b.text) {
+        return 4;
+    }
+    let (la, lb) = (a.text.len(), b.text.len());
+    if (la == 1 || lb == 1) && a.text.as_bytes()[0] == b.text.as_bytes()[0] {
+        return 5;
+    }
+    6
+}
+
+/// One compound name contains the other as a whole token ("smith" / "smith jones").
+fn token_contained(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    short.len() >= 3 && long.contains(' ') && long.split(' ').any(|t| t == short)
+}
+
+/// Maps a given-name-scale level onto the family-name scale.
+fn family_from_given(l: u8) -> u8 {
+    match l {
+        0 => 0,
+        1 => 1,
+        2 | 3 => 2,
+        4 => 3,
+        _ => 4,
+    }
+}
+
+/// How convincing a pair of name levels is, for choosing straight or crossed.
+fn name_strength((g, f): (u8, u8), crossed: bool) -> u32 {
+    let s = |l: u8| match l {
+        1 => 10,
+        2 => 9,
+        3 => 8,
+        4 => 5,
+        5 => 2,
+        0 => 1,
+        _ => 0,
+    };
+    // Crossing must win outright on both names' evidence, never on one alone.
+    let (sg, sf) = (s(g), s(f));
+    if crossed && (sg < 5 || sf < 5) {
+        return 0;
+    }
+    sg + sf
+}
+
+fn jw_level(a: &str, b: &str, bands: &[f64]) -> u8 {
+    if a == b {
+        return 1;
+    }
+    let jw = jaro_winkler(a, b);
+    for (i, &t) in bands.iter().enumerate() {
+        if jw >= t {
+            return 2 + i as u8;
+        }
+    }
+    2 + bands.len() as u8
+}
+
+/// exact 1, one edit (incl. adjacent transposition) 2, else 3.
+fn edit_level(a: &str, b: &str) -> u8 {
+    if a == b {
+        1
+    } else if within_one_edit(a.as_bytes(), b.as_bytes()) {
+        2
+    } else {
+        3
+    }
+}
+
+/// True when `a` and `b` differ by at most one insertion, deletion,
+/// substitution or adjacent transposition.
+pub fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
+    let (la, lb) = (a.len(), b.len());
+    if la.abs_diff(lb) > 1 {
+        return false;
+    }
+    let p = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    if p == la && p == lb {
+        return true;
+    }
+    let (ra, rb) = (&a[p..], &b[p..]);
+    if la == lb {
+        // substitution or transposition
+        ra[1..] == rb[1..] || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
+    } else if la > lb {
+        ra[1..] == *rb
+    } else {
+        *ra == rb[1..]
+    }
+}
+
+fn email_level(a: &str, b: &str) -> u8 {
+    if a == b {
+        return 1;
+    }
+    let user = |s: &str| s.split('@').next().unwrap_or("").to_string();
+    let (ua, ub) = (user(a), user(b));
+    if (ua.len() >= 4 && ua == ub) || within_one_edit(a.as_bytes(), b.as_bytes()) {
+        2
+    } else {
+        3
+    }
+}
+
+fn phone_level(a: &str, b: &str) -> u8 {
+    if a == b {
+        return 1;
+    }
+    let tail = |s: &str| &s.as_bytes()[s.len().saturating_sub(8)..];
+    if (a.len() >= 9 && b.len() >= 9 && tail(a) == tail(b))
+        || within_one_edit(a.as_bytes(), b.as_bytes())
+    {
+        2
+    } else {
+        3
+    }
+}
+
+fn street_level(a: AddrView<'_>, b: AddrView<'_>) -> u8 {
+    let (Some(sa), Some(sb)) = (a.street, b.street) else {
+        return 0;
+    };
+    let same_number = match (a.number, b.number) {
+        (Some(x), Some(y)) => x == y,
+        (None, None) => true,
+        _ => false,
+    };
+    if sa == sb {
+        return if same_number { 1 } else { 3 };
+    }
+    if street_similar(sa, sb) {
+        return if same_number { 2 } else { 3 };
+    }
+    4
+}
+
+/// Streets agree closely as strings or share most of their tokens.
+fn street_similar(a: &str, b: &str) -> bool {
+    if jaro_winkler(a, b) >= 0.88 {
+        return true;
+    }
+    let (na, nb) = (a.split(' ').count(), b.split(' ').count());
+    let shared = a
+        .split(' ')
+        .filter(|t| t.len() > 1 && b.split(' ').any(|u| u == *t || (t.len() > 4 && jaro_winkler(t, u) >= 0.9)))
+        .count();
+    2 * shared >= na.max(nb).max(1) && shared > 0
+}
+
+fn dob_digits(d: &PartialDate) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    let y = d.year as u32;
+    let m = d.month.unwrap_or(0) as u32;
+    let dd = d.day.unwrap_or(0) as u32;
+    let v = y * 10000 + m * 100 + dd;
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = b'0' + ((v / 10u32.pow(7 - i as u32)) % 10) as u8;
+    }
+    out
+}
+
+/// Level of two dates of birth (see [`Attribute::levels`]).
+pub fn dob_level(a: Option<PartialDate>, b: Option<PartialDate>) -> u8 {
+    let (Some(a), Some(b)) = (a, b) else { return 0 };
+    if a.is_full() && b.is_full() {
+        if a == b {
+            return 1;
+        }
+        let swapped = a.year == b.year && a.month == b.day && a.day == b.month;
+        let (da, db) = (dob_digits(&a), dob_digits(&b));
+        if swapped || within_one_edit(&da, &db) {
+            return 2;
+        }
+        let diffs = da.iter().zip(&db).filter(|(x, y)| x != y).count();
+        return if diffs <= 2 { 3 } else { 4 };
+    }
+    // Partial dates: agreement on what both sides have.
+    let agrees = a.year == b.year
+        && (a.month.is_none() || b.month.is_none() || a.month == b.month)
+        && (a.day.is_none() || b.day.is_none() || a.day == b.day);
+    if agrees {
+        3
+    } else {
+        4
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::features::Packed;
+    use crate::engine::standardize::StdRecord;
+
+    fn rec(given: &str, family: &str) -> Packed {
+        Packed::from_std(&StdRecord {
+            given: (!given.is_empty()).then(|| given.into()),
+            family: (!family.is_empty()).then(|| family.into()),
+            ..Default::default()
+        })
+    }
+
+    fn names(a: &Packed, b: &Packed) -> (u8, u8, bool) {
+        let c = Comparator::new(&Attribute::defaults());
+        let p = c.compare(&a.view(), &b.view());
+        (p.levels[0], p.levels[1], p.names_swapped)
+    }
+
+    #[test]
+    fn one_edit_covers_insert_delete_substitute_transpose() {
+        for (a, b) in [("1804974", "1804975"), ("1804974", "180974"), ("1804974", "18049745"), ("1804974", "1809474")] {
+            assert!(within_one_edit(a.as_bytes(), b.as_bytes()), "{a} {b}");
+        }
+        assert!(!within_one_edit(b"1804974", b"1840794"));
+        assert!(!within_one_edit(b"abc", b"abcde"));
+        assert!(within_one_edit(b"", b"a"));
+    }
+
+    #[test]
+    fn name_levels_rank_exact_nickname_typo_and_different() {
+        assert_eq!(names(&rec("robert", "smith"), &rec("robert", "smith")), (1, 1, false));
+        assert_eq!(names(&rec("bob", "smith"), &rec("robert", "smith")).0, 2);
+        assert_eq!(names(&rec("harley", "smith"), &rec("haryley", "smith")).0, 3);
+        assert_eq!(names(&rec("mitchell", "smith"), &rec("zoe", "smith")).0, 6);
+        assert_eq!(names(&rec("j", "smith"), &rec("john", "smith")).0, 5);
+    }
+
+    #[test]
+    fn swapped_given_and_family_names_are_compared_crosswise() {
+        let (g, f, swapped) = names(&rec("masno", "madeline"), &rec("madeline", "mason"));
+        assert!(swapped);
+        assert!(g <= 4 && f <= 3, "{g} {f}");
+        // One name alone never justifies crossing.
+        let (_, _, swapped) = names(&rec("smith", "alice"), &rec("bob", "smith"));
+        assert!(!swapped);
+    }
+
+    #[test]
+    fn missing_values_give_level_zero() {
+        assert_eq!(names(&rec("", "smith"), &rec("john", "smith")).0, 0);
+    }
+
+    #[test]
+    fn dates_of_birth_levels() {
+        let d = |y, m, dd| Some(PartialDate { year: y, month: Some(m), day: Some(dd) });
+        assert_eq!(dob_level(d(1985, 7, 14), d(1985, 7, 14)), 1);
+        assert_eq!(dob_level(d(1985, 3, 4), d(1985, 4, 3)), 2);
+        assert_eq!(dob_level(d(1985, 7, 14), d(1985, 7, 15)), 2);
+        assert_eq!(dob_level(d(1985, 7, 14), d(1986, 7, 15)), 3);
+        assert_eq!(dob_level(d(1985, 7, 14), d(1962, 1, 30)), 4);
+        let y = Some(PartialDate { year: 1985, month: None, day: None });
+        assert_eq!(dob_level(y, d(1985, 7, 14)), 3);
+        assert_eq!(dob_level(y, d(1990, 7, 14)), 4);
+        assert_eq!(dob_level(None, d(1990, 7, 14)), 0);
+    }
+
+    #[test]
+    fn comparison_is_symmetric() {
+        let pairs = [("masno", "madeline", "madeline", "mason"), ("bob", "smith", "robert", "smyth")];
+        let c = Comparator::new(&Attribute::defaults());
+        for (g1, f1, g2, f2) in pairs {
+            let (a, b) = (rec(g1, f1), rec(g2, f2));
+            assert_eq!(c.compare(&a.view(), &b.view()).levels, c.compare(&b.view(), &a.view()).levels);
+        }
+    }
+
+    #[test]
+    fn attribute_names_round_trip() {
+        for a in Attribute::defaults().into_iter().chain([Attribute::Identifier("national_id".into())]) {
+            assert_eq!(Attribute::parse(&a.name()), Some(a));
+        }
+    }
+}

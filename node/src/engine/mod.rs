@@ -1,0 +1,26 @@
+//! The resolution engine: turns a stream of customer records into stable
+//! customer entities. Usable as a library without any server.
+//!
+//! The path of one record: [`standardize`] cleans its values,
+//! [`features`] packs what matching needs, [`blocking`] finds candidates,
+//! [`compare`] and [`model`] score each pair (Fellegi-Sunter), and
+//! [`resolver`] links the record and re-clusters the component around it
+//! with [`cluster`]. [`train`] estimates the model without labels;
+//! [`explain`] says why records matched.
+
+pub mod blocking;
+pub mod cluster;
+pub mod compare;
+pub mod config;
+pub mod features;
+pub mod model;
+pub mod postings;
+pub mod resolver;
+pub mod standardize;
+pub mod store;
+pub mod train;
+
+pub use config::EngineConfig;
+pub use model::Model;
+pub use resolver::{Action, Engine, EngineError, Outcome};
+pub use store::{EntityId, MemoryStore, Store};

@@ -1,0 +1,416 @@
+//! The Fellegi-Sunter match model: m and u probabilities per comparison
+//! level, the prior probability that two random records match, and
+//! term-frequency tables for common values.
+//!
+//! A model is a versioned, human-readable JSON file. [`Model::default`] holds
+//! sound defaults so the engine works before training;
+//! [`super::train`] estimates a model from the data without labels.
+//! [`Scorer`] is the compiled form used on the hot path.
+
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use super::compare::{Attribute, Pattern};
+use super::features::FeatView;
+
+/// Format tag written in every model file.
+pub const MODEL_FORMAT: &str = "kindred-model/1";
+
+/// Smallest probability a level may have (keeps weights finite).
+pub const MIN_PROB: f64 = 1e-7;
+
+/// m and u of one comparison level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LevelParams {
+    pub label: String,
+    /// P(level | records match).
+    pub m: f64,
+    /// P(level | records do not match).
+    pub u: f64,
+}
+
+/// The levels of one comparison, in [`Attribute::levels`] order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonParams {
+    pub attribute: Attribute,
+    pub levels: Vec<LevelParams>,
+}
+
+/// Frequencies of the values of one attribute in the training data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TermFrequencies {
+    /// Frequency used for values not listed (rare or unseen values).
+    pub default: f64,
+    /// Value → share of records (with the attribute) that hold it.
+    pub values: BTreeMap<String, f64>,
+}
+
+/// How a model was trained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TrainingInfo {
+    pub records: usize,
+    pub random_pairs: usize,
+    pub blocked_pairs: usize,
+    /// One entry per EM session (one per blocking rule).
+    pub sessions: Vec<SessionInfo>,
+}
+
+/// One EM session, on the pairs of one blocking rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SessionInfo {
+    pub rule: String,
+    pub pairs: usize,
+    pub iterations: usize,
+    /// Share of this rule's pairs that EM judged to be matches.
+    pub match_share: f64,
+    /// Estimated share of all true matches this rule finds.
+    pub estimated_recall: f64,
+}
+
+/// A Fellegi-Sunter model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub format: String,
+    /// Increases every time the model is retrained.
+    pub version: u64,
+    pub description: String,
+    /// Prior probability that two records drawn at random match (λ).
+    pub prior: f64,
+    pub comparisons: Vec<ComparisonParams>,
+    /// Attribute name → term frequencies.
+    #[serde(default)]
+    pub term_frequencies: BTreeMap<String, TermFrequencies>,
+    #[serde(default)]
+    pub training: Option<TrainingInfo>,
+}
+
+/// Errors loading or validating a model.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("model file is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("unsupported model format {0:?} (expected {MODEL_FORMAT:?})")]
+    Format(String),
+    #[error("comparison {attribute}: expected levels {expected:?}, found {found:?}")]
+    Levels {
+        attribute: String,
+        expected: Vec<String>,
+        found: Vec<String>,
+    },
+    #[error("comparison {attribute}, level {label}: {what} = {value} is not a probability in (0, 1]")]
+    Probability {
+        attribute: String,
+        label: String,
+        what: &'static str,
+        value: f64,
+    },
+    #[error("prior = {0} is not a probability in (0, 1)")]
+    Prior(f64),
+    #[error("too many comparisons: {0} (at most {max})", max = super::compare::MAX_COMPARISONS)]
+    TooMany(usize),
+}
+
+/// Default (m, u) per level, before any training. They encode ordinary
+/// knowledge of person data (names agree for most true matches and for few
+/// random pairs; identifiers almost never agree by chance).
+fn default_levels(a: &Attribute) -> &'static [(f64, f64)] {
+    match a {
+        Attribute::GivenName => &[
+            (0.80, 0.006),
+            (0.05, 0.0008),
+            (0.06, 0.003),
+            (0.04, 0.03),
+            (0.01, 0.01),
+            (0.04, 0.95),
+        ],
+        Attribute::FamilyName => &[(0.85, 0.002), (0.06, 0.001), (0.04, 0.01), (0.05, 0.987)],
+        Attribute::DateOfBirth => &[(0.88, 0.00005), (0.06, 0.0008), (0.03, 0.004), (0.03, 0.995)],
+        Attribute::Gender => &[(0.97, 0.5), (0.03, 0.5)],
+        Attribute::Email => &[(0.70, 0.000001), (0.05, 0.00001), (0.25, 0.999989)],
+        Attribute::Phone => &[(0.70, 0.000001), (0.05, 0.00002), (0.25, 0.999979)],
+        Attribute::Street => &[(0.70, 0.00002), (0.08, 0.0001), (0.04, 0.003), (0.18, 0.99688)],
+        Attribute::Locality => &[(0.80, 0.005), (0.05, 0.002), (0.15, 0.993)],
+        Attribute::Postcode => &[(0.80, 0.003), (0.05, 0.01), (0.15, 0.987)],
+        Attribute::Region => &[(0.90, 0.2), (0.10, 0.8)],
+        Attribute::Identifier(_) => &[(0.90, 0.0000001), (0.04, 0.000001), (0.06, 0.9999989)],
+    }
+}
+
+impl ComparisonParams {
+    /// The untrained defaults for an attribute.
+    pub fn default_for(attribute: Attribute) -> Self {
+        let levels = attribute
+            .levels()
+            .iter()
+            .zip(default_levels(&attribute))
+            .map(|(label, &(m, u))| LevelParams {
+                label: (*label).to_string(),
+                m,
+                u,
+            })
+            .collect();
+        ComparisonParams { attribute, levels }
+    }
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Model {
+            format: MODEL_FORMAT.into(),
+            version: 0,
+            description: "untrained defaults".into(),
+            prior: 1e-4,
+            comparisons: Attribute::defaults()
+                .into_iter()
+                .map(ComparisonParams::default_for)
+                .collect(),
+            term_frequencies: BTreeMap::new(),
+            training: None,
+        }
+    }
+}
+
+impl Model {
+    /// Parses and validates a model file.
+    pub fn from_json(s: &str) -> Result<Self, ModelError> {
+        let m: Model = serde_json::from_str(s)?;
+        m.validate()?;
+        Ok(m)
+    }
+
+    /// Pretty JSON for the model file.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Checks format, level labels and probabilities.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        if self.format != MODEL_FORMAT {
+            return Err(ModelError::Format(self.format.clone()));
+        }
+        if !(self.prior > 0.0 && self.prior < 1.0) {
+            return Err(ModelError::Prior(self.prior));
+        }
+        if self.comparisons.len() > super::compare::MAX_COMPARISONS {
+            return Err(ModelError::TooMany(self.comparisons.len()));
+        }
+        for c in &self.comparisons {
+            let expected: Vec<String> = c.attribute.levels().iter().map(|s| s.to_string()).collect();
+            let found: Vec<String> = c.levels.iter().map(|l| l.label.clone()).collect();
+            if expected != found {
+                return Err(ModelError::Levels {
+                    attribute: c.attribute.name(),
+                    expected,
+                    found,
+                });
+            }
+            for l in &c.levels {
+                for (what, value) in [("m", l.m), ("u", l.u)] {
+                    if !(value > 0.0 && value <= 1.0) {
+                        return Err(ModelError::Probability {
+                            attribute: c.attribute.name(),
+                            label: l.label.clone(),
+                            what,
+                            value,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The attributes compared, in pattern order.
+    pub fn attributes(&self) -> Vec<Attribute> {
+        self.comparisons.iter().map(|c| c.attribute.clone()).collect()
+    }
+}
+
+/// Converts a probability into a match weight threshold: log2(p / (1 - p)).
+pub fn probability_to_weight(p: f64) -> f64 {
+    let p = p.clamp(1e-12, 1.0 - 1e-12);
+    (p / (1.0 - p)).log2()
+}
+
+/// Converts a match weight into a probability.
+pub fn weight_to_probability(w: f64) -> f64 {
+    let x = w.exp2();
+    x / (1.0 + x)
+}
+
+/// One attribute's contribution to a pair's score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Contribution {
+    pub attribute: String,
+    pub level: u8,
+    pub label: String,
+    pub weight: f64,
+    /// The term-frequency adjustment included in `weight` (0 if none).
+    pub tf_adjustment: f64,
+}
+
+/// The compiled model used to score pairs.
+#[derive(Debug, Clone)]
+pub struct Scorer {
+    /// Per comparison, per level (0 = null): log2(m/u).
+    weights: Vec<Vec<f64>>,
+    /// Per comparison: the term-frequency table and the m of the exact level.
+    tf: Vec<Option<(FxHashMap<Box<str>, f64>, f64, f64)>>,
+    prior_weight: f64,
+    model: Model,
+}
+
+impl Scorer {
+    /// Compiles a validated model.
+    pub fn new(model: Model) -> Self {
+        let weights = model
+            .comparisons
+            .iter()
+            .map(|c| {
+                std::iter::once(0.0)
+                    .chain(c.levels.iter().map(|l| (l.m.max(MIN_PROB) / l.u.max(MIN_PROB)).log2()))
+                    .collect()
+            })
+            .collect();
+        let tf = model
+            .comparisons
+            .iter()
+            .map(|c| {
+                if !c.attribute.term_frequency() {
+                    return None;
+                }
+                let t = model.term_frequencies.get(&c.attribute.name())?;
+                let map = t.values.iter().map(|(k, v)| (k.as_str().into(), *v)).collect();
+                Some((map, t.default, c.levels[0].m))
+            })
+            .collect();
+        Scorer {
+            weights,
+            tf,
+            prior_weight: probability_to_weight(model.prior),
+            model,
+        }
+    }
+
+    /// The model this scorer was compiled from.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// log2(λ / (1 - λ)).
+    pub fn prior_weight(&self) -> f64 {
+        self.prior_weight
+    }
+
+    /// The term-frequency-adjusted weight of an exact agreement on `value`,
+    /// or None when the comparison has no term frequencies.
+    fn tf_weight(&self, i: usize, value: &str) -> Option<f64> {
+        let (map, default, m) = self.tf[i].as_ref()?;
+        let f = map.get(value).copied().unwrap_or(*default).max(MIN_PROB);
+        Some((m.max(MIN_PROB) / f).log2())
+    }
+
+    /// The value an exact agreement was on, for term-frequency adjustment.
+    fn exact_value<'a>(attr: &Attribute, p: &Pattern, a: &FeatView<'a>) -> Option<&'a str> {
+        match attr {
+            Attribute::GivenName if p.names_swapped => None,
+            Attribute::GivenName => a.given.map(|n| n.text),
+            Attribute::FamilyName if p.names_swapped => None,
+            Attribute::FamilyName => a.family.map(|n| n.text),
+            // Multi-valued: the first value of `a`; exact agreements on
+            // localities and postcodes are nearly always on the first address.
+            Attribute::Locality => a.addresses.first().and_then(|x| x.locality),
+            Attribute::Postcode => a.addresses.first().and_then(|x| x.postcode),
+            _ => None,
+        }
+    }
+
+    /// Total match weight of a compared pair: prior + Σ level weights.
+    pub fn score(&self, p: &Pattern, a: &FeatView<'_>) -> f64 {
+        let mut w = self.prior_weight;
+        for (i, lw) in self.weights.iter().enumerate() {
+            let l = p.levels[i] as usize;
+            w += self.level_weight(i, l, p, a, lw);
+        }
+        w
+    }
+
+    fn level_weight(&self, i: usize, l: usize, p: &Pattern, a: &FeatView<'_>, lw: &[f64]) -> f64 {
+        if l == 1 && self.tf[i].is_some() {
+            let attr = &self.model.comparisons[i].attribute;
+            if let Some(tw) = Self::exact_value(attr, p, a).and_then(|v| self.tf_weight(i, v)) {
+                return tw;
+            }
+        }
+        lw.get(l).copied().unwrap_or(0.0)
+    }
+
+    /// Every attribute's contribution, for explanations.
+    pub fn contributions(&self, p: &Pattern, a: &FeatView<'_>) -> Vec<Contribution> {
+        self.weights
+            .iter()
+            .enumerate()
+            .map(|(i, lw)| {
+                let l = p.levels[i] as usize;
+                let c = &self.model.comparisons[i];
+                let weight = self.level_weight(i, l, p, a, lw);
+                Contribution {
+                    attribute: c.attribute.name(),
+                    level: l as u8,
+                    label: if l == 0 {
+                        "null".into()
+                    } else {
+                        c.levels.get(l - 1).map(|x| x.label.clone()).unwrap_or_default()
+                    },
+                    weight,
+                    tf_adjustment: weight - lw.get(l).copied().unwrap_or(0.0),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_model_is_valid_and_round_trips_through_json() {
+        let m = Model::default();
+        m.validate().unwrap();
+        let back = Model::from_json(&m.to_json()).unwrap();
+        assert_eq!(back, m);
+    }
+
+    #[test]
+    fn invalid_models_are_rejected_with_the_reason() {
+        let mut m = Model::default();
+        m.comparisons[0].levels[0].m = 0.0;
+        assert!(matches!(m.validate(), Err(ModelError::Probability { .. })));
+        let mut m = Model::default();
+        m.comparisons[1].levels.pop();
+        assert!(matches!(m.validate(), Err(ModelError::Levels { .. })));
+        let mut m = Model::default();
+        m.prior = 1.5;
+        assert!(matches!(m.validate(), Err(ModelError::Prior(_))));
+        assert!(matches!(Model::from_json("{"), Err(ModelError::Json(_))));
+    }
+
+    #[test]
+    fn agreement_weighs_positive_and_disagreement_negative() {
+        let s = Scorer::new(Model::default());
+        for lw in &s.weights {
+            assert!(lw[1] > 0.0);
+            assert!(*lw.last().unwrap() <= 0.0);
+        }
+    }
+
+    #[test]
+    fn probability_weight_conversions_are_inverse() {
+        for p in [0.01, 0.5, 0.95, 0.999] {
+            assert!((weight_to_probability(probability_to_weight(p)) - p).abs() < 1e-9);
+        }
+    }
+}

@@ -1,0 +1,1022 @@
+//! The incremental, entity-centric resolver.
+//!
+//! [`Engine::upsert`] standardises a record, indexes its blocking keys,
+//! scores it against every record sharing a live key, keeps the pairs that
+//! score at least the possible-match threshold as edges, and re-clusters the
+//! connected component around it with [`super::cluster::cluster`]. Because
+//! entities are a pure function of records and edges, the final clustering
+//! does not depend on arrival order or batching. Entity ids are stable: on a
+//! merge the oldest id survives, on a split the largest part keeps it.
+
+use std::collections::VecDeque;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Serialize;
+use smallvec::SmallVec;
+
+use kindred_proto::v1::Record;
+
+use super::blocking::{record_keys, Keys};
+use super::cluster::{cluster, EdgeIn, Node};
+use super::compare::Comparator;
+use super::config::EngineConfig;
+use super::features::{FeatView, Packed};
+use super::model::{probability_to_weight, Model, Scorer};
+use super::postings::Postings;
+use super::standardize::{standardize_record, Issue, StandardizeConfig};
+use super::store::{EdgeChange, EntityId, Event, EventKind, MemoryStore, Step, Store, StoreError, Via};
+
+/// Engine errors, each naming what was wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("invalid record: field `{field}` = {value:?}: {reason}")]
+    InvalidRecord {
+        field: String,
+        value: String,
+        reason: String,
+    },
+    #[error("record {0} not found")]
+    RecordNotFound(String),
+    #[error("entity {0} not found")]
+    EntityNotFound(EntityId),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Model(#[from] super::model::ModelError),
+}
+
+/// Separates source and record id in internal keys.
+pub const KEY_SEP: char = '\u{1f}';
+
+/// The internal key of (source, record_id).
+pub fn record_key(source: &str, record_id: &str) -> String {
+    let mut k = String::with_capacity(source.len() + record_id.len() + 1);
+    k.push_str(source);
+    k.push(KEY_SEP);
+    k.push_str(record_id);
+    k
+}
+
+/// Splits an internal key into (source, record_id).
+pub fn split_key(key: &str) -> (&str, &str) {
+    key.split_once(KEY_SEP).unwrap_or(("", key))
+}
+
+/// `source/record_id`, for people.
+pub fn display_key(key: &str) -> String {
+    let (s, r) = split_key(key);
+    format!("{s}/{r}")
+}
+
+fn hash64(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// An edge from one record to another with its match weight.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Edge {
+    other: u32,
+    weight: f32,
+}
+
+#[derive(Debug)]
+struct Slot {
+    key: Box<str>,
+    feats: Packed,
+    entity: EntityId,
+    edges: SmallVec<[Edge; 2]>,
+}
+
+/// What an upsert did to the record's entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// The record started a new entity.
+    Created,
+    /// The record joined an existing entity.
+    Joined,
+    /// The record linked several entities, which merged.
+    Merged,
+}
+
+/// The result of one upsert.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    pub entity: EntityId,
+    pub action: Action,
+    /// Entity ids absorbed into `entity` by this step.
+    pub absorbed: Vec<EntityId>,
+    /// The record existed before and was replaced.
+    pub replaced: bool,
+    /// Values that could not be standardised (kept raw).
+    pub issues: Vec<Issue>,
+    /// Possible matches (below the link threshold) found for this record.
+    pub possible_matches: usize,
+}
+
+/// Counters.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Stats {
+    pub records: usize,
+    pub entities: usize,
+    pub merges: u64,
+    pub splits: u64,
+    pub comparisons: u64,
+    pub match_edges: usize,
+    pub possible_edges: usize,
+    pub blocking_keys: usize,
+    pub demoted_keys: usize,
+}
+
+/// A resolved neighbour of a record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Neighbour {
+    pub key: String,
+    pub entity: EntityId,
+    pub weight: f64,
+    pub is_match: bool,
+}
+
+/// The resolution engine over a [`Store`].
+pub struct Engine<S: Store = MemoryStore> {
+    cfg: EngineConfig,
+    std_cfg: StandardizeConfig,
+    scorer: Scorer,
+    comparator: Comparator,
+    match_w: f64,
+    possible_w: f64,
+    slots: Vec<Option<Slot>>,
+    free: Vec<u32>,
+    index: FxHashMap<u64, u32>,
+    index_overflow: FxHashMap<Box<str>, u32>,
+    postings: Postings,
+    entities: FxHashMap<EntityId, Vec<u32>>,
+    redirects: FxHashMap<EntityId, EntityId>,
+    next_entity: EntityId,
+    step_seq: u64,
+    merges: u64,
+    splits: u64,
+    comparisons: u64,
+    store: S,
+}
+
+impl Engine<MemoryStore> {
+    /// An engine on an in-memory store.
+    pub fn in_memory(cfg: EngineConfig, model: Model) -> Self {
+        Engine::new(cfg, model, MemoryStore::new())
+    }
+}
+
+impl<S: Store> Engine<S> {
+    /// An empty engine.
+    pub fn new(cfg: EngineConfig, model: Model, store: S) -> Self {
+        let scorer = Scorer::new(model);
+        Engine {
+            std_cfg: cfg.standardize.to_config(),
+            comparator: Comparator::new(&scorer.model().attributes()),
+            match_w: probability_to_weight(cfg.match_probability),
+            possible_w: probability_to_weight(cfg.possible_probability),
+            scorer,
+            cfg,
+            slots: Vec::new(),
+            free: Vec::new(),
+            index: FxHashMap::default(),
+            index_overflow: FxHashMap::default(),
+            postings: Postings::default(),
+            entities: FxHashMap::default(),
+            redirects: FxHashMap::default(),
+            next_entity: 1,
+            step_seq: 0,
+            merges: 0,
+            splits: 0,
+            comparisons: 0,
+            store,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.cfg
+    }
+
+    /// The active model.
+    pub fn model(&self) -> &Model {
+        self.scorer.model()
+    }
+
+    /// The compiled scorer.
+    pub fn scorer(&self) -> &Scorer {
+        &self.scorer
+    }
+
+    /// The comparator.
+    pub fn comparator(&self) -> &Comparator {
+        &self.comparator
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Mutable access to the store.
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    /// Match weight threshold for a link.
+    pub fn match_weight(&self) -> f64 {
+        self.match_w
+    }
+
+    /// Match weight threshold for a possible match.
+    pub fn possible_weight(&self) -> f64 {
+        self.possible_w
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Stats {
+        let (mut m, mut p) = (0, 0);
+        for s in self.slots.iter().flatten() {
+            for e in &s.edges {
+                if f64::from(e.weight) >= self.match_w {
+                    m += 1;
+                } else {
+                    p += 1;
+                }
+            }
+        }
+        Stats {
+            records: self.index.len() + self.index_overflow.len(),
+            entities: self.entities.len(),
+            merges: self.merges,
+            splits: self.splits,
+            comparisons: self.comparisons,
+            match_edges: m / 2,
+            possible_edges: p / 2,
+            blocking_keys: self.postings.keys(),
+            demoted_keys: 0,
+        }
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.index.len() + self.index_overflow.len()
+    }
+
+    /// True when the engine holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lookup(&self, key: &str) -> Option<u32> {
+        if let Some(&o) = self.index.get(&hash64(key)) {
+            if self.slot(o).key.as_ref() == key {
+                return Some(o);
+            }
+        }
+        self.index_overflow.get(key).copied()
+    }
+
+    fn slot(&self, o: u32) -> &Slot {
+        self.slots[o as usize].as_ref().expect("live slot")
+    }
+
+    fn slot_mut(&mut self, o: u32) -> &mut Slot {
+        self.slots[o as usize].as_mut().expect("live slot")
+    }
+
+    /// Features of a record, by internal key.
+    pub fn features(&self, key: &str) -> Option<FeatView<'_>> {
+        self.lookup(key).map(|o| self.slot(o).feats.view())
+    }
+
+    /// The entity a record belongs to.
+    pub fn entity_of(&self, key: &str) -> Option<EntityId> {
+        self.lookup(key).map(|o| self.slot(o).entity)
+    }
+
+    /// Follows merge redirects: the id that an old entity id now lives on as.
+    pub fn resolve_entity(&self, mut id: EntityId) -> Option<EntityId> {
+        for _ in 0..64 {
+            if self.entities.contains_key(&id) {
+                return Some(id);
+            }
+            id = *self.redirects.get(&id)?;
+        }
+        None
+    }
+
+    /// Internal keys of an entity's records, sorted.
+    pub fn members(&self, id: EntityId) -> Option<Vec<String>> {
+        let m = self.entities.get(&id)?;
+        let mut v: Vec<String> = m.iter().map(|&o| self.slot(o).key.to_string()).collect();
+        v.sort();
+        Some(v)
+    }
+
+    /// All entity ids.
+    pub fn entity_ids(&self) -> Vec<EntityId> {
+        let mut v: Vec<EntityId> = self.entities.keys().copied().collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Every (internal key, entity) pair, in no particular order.
+    pub fn assignments(&self) -> impl Iterator<Item = (&str, EntityId)> + '_ {
+        self.slots.iter().flatten().map(|s| (s.key.as_ref(), s.entity))
+    }
+
+    /// Packed features of every record (for training).
+    pub fn packed(&self) -> Vec<&Packed> {
+        self.slots.iter().flatten().map(|s| &s.feats).collect()
+    }
+
+    /// Edges of a record: neighbours at or above the possible-match threshold.
+    pub fn neighbours(&self, key: &str) -> Vec<Neighbour> {
+        let Some(o) = self.lookup(key) else { return vec![] };
+        self.slot(o)
+            .edges
+            .iter()
+            .map(|e| {
+                let s = self.slot(e.other);
+                Neighbour {
+                    key: s.key.to_string(),
+                    entity: s.entity,
+                    weight: f64::from(e.weight),
+                    is_match: f64::from(e.weight) >= self.match_w,
+                }
+            })
+            .collect()
+    }
+
+    /// True when the two records share a live (non-demoted) blocking key.
+    pub fn share_live_key(&self, a: &FeatView<'_>, b: &FeatView<'_>) -> bool {
+        let (ka, kb) = (self.keys_of(a), self.keys_of(b));
+        ka.iter().any(|k| kb.contains(k) && self.live(*k))
+    }
+
+    fn keys_of(&self, f: &FeatView<'_>) -> Keys {
+        record_keys(&self.cfg.blocking, f)
+    }
+
+    fn live(&self, key: u64) -> bool {
+        self.postings.len(key) <= self.cfg.blocking.max_key_size
+    }
+
+    /// Standardises a record without storing it.
+    pub fn standardize(&self, r: &Record) -> super::standardize::StdRecord {
+        standardize_record(r, &self.std_cfg)
+    }
+
+    /// Scores two feature views: total match weight.
+    pub fn score(&self, a: &FeatView<'_>, b: &FeatView<'_>) -> f64 {
+        let p = self.comparator.compare(a, b);
+        self.scorer.score(&p, a)
+    }
+
+    fn validate(r: &Record) -> Result<(), EngineError> {
+        for (field, v) in [("source", &r.source), ("record_id", &r.record_id)] {
+            let reason = if v.trim().is_empty() {
+                Some("must not be empty")
+            } else if v.contains(KEY_SEP) {
+                Some("must not contain the control character U+001F")
+            } else if v.len() > 256 {
+                Some("must be at most 256 bytes")
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                return Err(EngineError::InvalidRecord {
+                    field: field.into(),
+                    value: v.chars().take(64).collect(),
+                    reason: reason.into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Inserts or replaces a record and re-resolves what it touches.
+    pub fn upsert(&mut self, record: Record) -> Result<Outcome, EngineError> {
+        Self::validate(&record)?;
+        let std = self.standardize(&record);
+        let key = record_key(&record.source, &record.record_id);
+        let feats = Packed::from_std(&std);
+        let mut step = Step {
+            seq: self.next_seq(),
+            ..Step::default()
+        };
+        let mut seeds: Vec<u32> = Vec::new();
+        let existing = self.lookup(&key);
+        let ord = match existing {
+            Some(o) => {
+                self.detach(o, &mut seeds, &mut step);
+                self.slot_mut(o).feats = feats;
+                o
+            }
+            None => self.allocate(key.clone(), feats),
+        };
+        seeds.push(ord);
+        let keys = self.keys_of(&self.slot(ord).feats.view());
+        for &k in &keys {
+            if self.postings.add(k, ord) == self.cfg.blocking.max_key_size + 1 {
+                self.on_demote(k, &mut seeds, &mut step);
+            }
+        }
+        let possible = self.link(ord, &keys, &mut seeds, &mut step);
+        step.records_put.push((key, record));
+        let outcome = self.recluster(&seeds, Some(ord), &mut step);
+        self.commit(step)?;
+        let (entity, action, absorbed) = outcome.expect("focus record is clustered");
+        Ok(Outcome {
+            entity,
+            action,
+            absorbed,
+            replaced: existing.is_some(),
+            issues: std.issues,
+            possible_matches: possible,
+        })
+    }
+
+    /// Deletes a record; its entity is re-evaluated and may split.
+    /// Returns the entities affected (the old entity, and any split-off parts).
+    pub fn delete(&mut self, source: &str, record_id: &str) -> Result<Vec<EntityId>, EngineError> {
+        let key = record_key(source, record_id);
+        let ord = self
+            .lookup(&key)
+            .ok_or_else(|| EngineError::RecordNotFound(display_key(&key)))?;
+        let mut step = Step {
+            seq: self.next_seq(),
+            ..Step::default()
+        };
+        let mut seeds = Vec::new();
+        let old_entity = self.slot(ord).entity;
+        self.detach(ord, &mut seeds, &mut step);
+        // Leave the entity, then free the slot.
+        let at_ms = now_ms();
+        let empty = self.entities.get_mut(&old_entity).is_some_and(|m| {
+            m.retain(|&x| x != ord);
+            m.is_empty()
+        });
+        step.events.push(Event {
+            step: step.seq,
+            at_ms,
+            entity: old_entity,
+            kind: if empty { EventKind::Retired } else { EventKind::Left },
+            record: Some(display_key(&key)),
+            via: None,
+        });
+        if empty {
+            self.entities.remove(&old_entity);
+            step.entities_deleted.push(old_entity);
+        } else if let Some(m) = self.entities.get(&old_entity) {
+            seeds.extend(m.iter().copied());
+            let keys = m.iter().map(|&o| self.slot(o).key.to_string()).collect();
+            step.entities_put.push((old_entity, keys));
+        }
+        self.release(ord, &key);
+        step.records_deleted.push(key);
+        seeds.retain(|&s| s != ord);
+        self.recluster(&seeds, None, &mut step);
+        self.commit(step)?;
+        let mut affected = vec![old_entity];
+        affected.extend(seeds.iter().filter_map(|&s| self.slots[s as usize].as_ref().map(|x| x.entity)));
+        affected.sort_unstable();
+        affected.dedup();
+        Ok(affected)
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.step_seq += 1;
+        self.step_seq
+    }
+
+    fn commit(&mut self, mut step: Step) -> Result<(), EngineError> {
+        step.next_entity = self.next_entity;
+        self.store.commit(step)?;
+        Ok(())
+    }
+
+    fn allocate(&mut self, key: String, feats: Packed) -> u32 {
+        let slot = Slot {
+            key: key.as_str().into(),
+            feats,
+            entity: 0,
+            edges: SmallVec::new(),
+        };
+        let ord = match self.free.pop() {
+            Some(o) => {
+                self.slots[o as usize] = Some(slot);
+                o
+            }
+            None => {
+                self.slots.push(Some(slot));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let h = hash64(&key);
+        if self.index.contains_key(&h) {
+            self.index_overflow.insert(key.into_boxed_str(), ord);
+        } else {
+            self.index.insert(h, ord);
+        }
+        ord
+    }
+
+    fn release(&mut self, ord: u32, key: &str) {
+        let h = hash64(key);
+        if self.index.get(&h) == Some(&ord) {
+            self.index.remove(&h);
+        } else {
+            self.index_overflow.remove(key);
+        }
+        self.slots[ord as usize] = None;
+        self.free.push(ord);
+    }
+
+    /// Removes a record's edges and blocking keys (before an update or delete).
+    fn detach(&mut self, ord: u32, seeds: &mut Vec<u32>, step: &mut Step) {
+        let edges = std::mem::take(&mut self.slot_mut(ord).edges);
+        for e in edges {
+            self.slot_mut(e.other).edges.retain(|x| x.other != ord);
+            if f64::from(e.weight) >= self.match_w {
+                seeds.push(e.other);
+            }
+            step.edges.push(EdgeChange {
+                a: self.slot(ord).key.to_string(),
+                b: self.slot(e.other).key.to_string(),
+                weight: None,
+            });
+        }
+        let keys = self.keys_of(&self.slot(ord).feats.view());
+        for k in keys {
+            if self.postings.remove(k, ord) == self.cfg.blocking.max_key_size {
+                self.on_undemote(k, seeds, step);
+            }
+        }
+    }
+
+    fn add_edge(&mut self, a: u32, b: u32, w: f64, seeds: &mut Vec<u32>, step: &mut Step) {
+        let weight = w as f32;
+        self.slot_mut(a).edges.push(Edge { other: b, weight });
+        self.slot_mut(b).edges.push(Edge { other: a, weight });
+        if w >= self.match_w {
+            seeds.push(a);
+            seeds.push(b);
+        }
+        step.edges.push(EdgeChange {
+            a: self.slot(a).key.to_string(),
+            b: self.slot(b).key.to_string(),
+            weight: Some(weight),
+        });
+    }
+
+    fn remove_edge(&mut self, a: u32, b: u32, seeds: &mut Vec<u32>, step: &mut Step) {
+        let mut was = None;
+        self.slot_mut(a).edges.retain(|x| {
+            if x.other == b {
+                was = Some(x.weight);
+                false
+            } else {
+                true
+            }
+        });
+        self.slot_mut(b).edges.retain(|x| x.other != a);
+        if let Some(w) = was {
+            if f64::from(w) >= self.match_w {
+                seeds.push(a);
+                seeds.push(b);
+            }
+            step.edges.push(EdgeChange {
+                a: self.slot(a).key.to_string(),
+                b: self.slot(b).key.to_string(),
+                weight: None,
+            });
+        }
+    }
+
+    /// Compares a record with every record sharing one of its live keys and
+    /// adds an edge for each pair at or above the possible threshold.
+    /// Returns the number of possible (non-link) matches.
+    fn link(&mut self, ord: u32, keys: &Keys, seeds: &mut Vec<u32>, step: &mut Step) -> usize {
+        let mut cands: SmallVec<[u32; 64]> = SmallVec::new();
+        for &k in keys {
+            if self.live(k) {
+                cands.extend(self.postings.get(k).iter().copied().filter(|&c| c != ord));
+            }
+        }
+        cands.sort_unstable();
+        cands.dedup();
+        let mut found: SmallVec<[(u32, f64); 8]> = SmallVec::new();
+        {
+            let a = self.slot(ord).feats.view();
+            for &c in &cands {
+                let b = self.slot(c).feats.view();
+                let w = self.score(&a, &b);
+                if w >= self.possible_w {
+                    found.push((c, w));
+                }
+            }
+        }
+        self.comparisons += cands.len() as u64;
+        let mut possible = 0;
+        for (c, w) in found {
+            if w < self.match_w {
+                possible += 1;
+            }
+            self.add_edge(ord, c, w, seeds, step);
+        }
+        possible
+    }
+
+    /// A key just became too common: drop the edges that only it supported.
+    fn on_demote(&mut self, key: u64, seeds: &mut Vec<u32>, step: &mut Step) {
+        let members: Vec<u32> = self.postings.get(key).to_vec();
+        let set: FxHashSet<u32> = members.iter().copied().collect();
+        for &a in &members {
+            let others: Vec<u32> = self
+                .slot(a)
+                .edges
+                .iter()
+                .map(|e| e.other)
+                .filter(|b| *b > a && set.contains(b))
+                .collect();
+            for b in others {
+                let supported = {
+                    let (va, vb) = (self.slot(a).feats.view(), self.slot(b).feats.view());
+                    self.share_live_key(&va, &vb)
+                };
+                if !supported {
+                    self.remove_edge(a, b, seeds, step);
+                }
+            }
+        }
+    }
+
+    /// A key is no longer too common: compare the pairs it now supports.
+    fn on_undemote(&mut self, key: u64, seeds: &mut Vec<u32>, step: &mut Step) {
+        let members: Vec<u32> = self.postings.get(key).to_vec();
+        for (i, &a) in members.iter().enumerate() {
+            for &b in &members[i + 1..] {
+                if self.slot(a).edges.iter().any(|e| e.other == b) {
+                    continue;
+                }
+                let w = {
+                    let (va, vb) = (self.slot(a).feats.view(), self.slot(b).feats.view());
+                    self.score(&va, &vb)
+                };
+                self.comparisons += 1;
+                if w >= self.possible_w {
+                    self.add_edge(a, b, w, seeds, step);
+                }
+            }
+        }
+    }
+
+    /// Re-clusters the components around `seeds` and records the changes.
+    /// Returns (entity, action, absorbed) for `focus` when given.
+    fn recluster(
+        &mut self,
+        seeds: &[u32],
+        focus: Option<u32>,
+        step: &mut Step,
+    ) -> Option<(EntityId, Action, Vec<EntityId>)> {
+        // 1. The records to re-cluster: everything reachable over match edges
+        //    plus every member of every entity reached (so no old entity is
+        //    only partly seen).
+        let mut seen: FxHashSet<u32> = FxHashSet::default();
+        let mut queue: VecDeque<u32> = VecDeque::new();
+        for &s in seeds {
+            if self.slots.get(s as usize).is_some_and(Option::is_some) && seen.insert(s) {
+                queue.push_back(s);
+            }
+        }
+        while let Some(x) = queue.pop_front() {
+            let slot = self.slot(x);
+            let grow = seen.len() < self.cfg.max_component;
+            if grow {
+                for e in &slot.edges {
+                    if f64::from(e.weight) >= self.match_w && seen.insert(e.other) {
+                        queue.push_back(e.other);
+                    }
+                }
+            }
+            if let Some(m) = self.entities.get(&slot.entity) {
+                for &o in m {
+                    if seen.insert(o) {
+                        queue.push_back(o);
+                    }
+                }
+            }
+        }
+        if seen.len() >= self.cfg.max_component {
+            tracing::warn!(records = seen.len(), "re-clustering component hit max_component");
+        }
+        let mut ords: Vec<u32> = seen.into_iter().collect();
+        ords.sort_unstable_by(|a, b| self.slot(*a).key.cmp(&self.slot(*b).key));
+        let pos: FxHashMap<u32, usize> = ords.iter().enumerate().map(|(i, &o)| (o, i)).collect();
+
+        // 2. Canonical clustering.
+        let strong = &self.cfg.strong_identifiers;
+        let views: Vec<FeatView<'_>> = ords.iter().map(|&o| self.slot(o).feats.view()).collect();
+        let nodes: Vec<Node<'_>> = ords
+            .iter()
+            .zip(&views)
+            .map(|(&o, v)| Node {
+                key: &self.slot(o).key,
+                dob: v.dob.filter(|d| d.is_full()),
+                strong: v
+                    .ids
+                    .iter()
+                    .filter(|(k, _)| strong.iter().any(|s| s == k))
+                    .copied()
+                    .collect(),
+            })
+            .collect();
+        let mut edges: Vec<EdgeIn> = Vec::new();
+        for (i, &o) in ords.iter().enumerate() {
+            for e in &self.slot(o).edges {
+                if f64::from(e.weight) < self.match_w {
+                    continue;
+                }
+                if let Some(&j) = pos.get(&e.other) {
+                    if i < j {
+                        edges.push(EdgeIn { weight: e.weight, a: i, b: j });
+                    }
+                }
+            }
+        }
+        let clustering = cluster(&nodes, &edges, self.cfg.max_entity_size);
+        drop(nodes);
+        drop(views);
+
+        // 3. Group by label; clusters ordered by their smallest key.
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        let mut group_of: FxHashMap<usize, usize> = FxHashMap::default();
+        for (i, &l) in clustering.labels.iter().enumerate() {
+            let g = *group_of.entry(l).or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+            groups[g].push(i);
+        }
+
+        // 4. Ids: each old id goes to the cluster holding most of its
+        //    records (ties: the earliest cluster); a cluster takes the oldest
+        //    id it receives, or a new one.
+        let old: Vec<EntityId> = ords.iter().map(|&o| self.slot(o).entity).collect();
+        let mut counts: FxHashMap<EntityId, Vec<(usize, usize)>> = FxHashMap::default();
+        for (g, members) in groups.iter().enumerate() {
+            for &i in members {
+                if old[i] != 0 {
+                    let c = counts.entry(old[i]).or_default();
+                    match c.iter_mut().find(|(x, _)| *x == g) {
+                        Some(x) => x.1 += 1,
+                        None => c.push((g, 1)),
+                    }
+                }
+            }
+        }
+        let mut claimed: Vec<Vec<EntityId>> = vec![Vec::new(); groups.len()];
+        for (&e, c) in &counts {
+            let winner = c
+                .iter()
+                .max_by(|x, y| x.1.cmp(&y.1).then(y.0.cmp(&x.0)))
+                .map(|x| x.0)
+                .unwrap_or(0);
+            claimed[winner].push(e);
+        }
+        let mut ids: Vec<EntityId> = Vec::with_capacity(groups.len());
+        for c in &mut claimed {
+            c.sort_unstable();
+            let id = match c.first() {
+                Some(&id) => id,
+                None => {
+                    let id = self.next_entity;
+                    self.next_entity += 1;
+                    id
+                }
+            };
+            ids.push(id);
+        }
+
+        // 5. Apply and record.
+        let at_ms = now_ms();
+        let seq = step.seq;
+        let via_of = |i: usize, this: &Self| {
+            let e = edges[clustering.accepted[i]];
+            Via {
+                a: display_key(&this.slot(ords[e.a]).key),
+                b: display_key(&this.slot(ords[e.b]).key),
+                weight: f64::from(e.weight),
+            }
+        };
+        let mut result = None;
+        for (g, members) in groups.iter().enumerate() {
+            let id = ids[g];
+            let absorbed: Vec<EntityId> = claimed[g].iter().copied().filter(|&e| e != id).collect();
+            let changed = members.iter().any(|&i| old[i] != id) || !absorbed.is_empty();
+            for &i in members {
+                if old[i] != id {
+                    self.slot_mut(ords[i]).entity = id;
+                    step.assignments.push((self.slot(ords[i]).key.to_string(), id));
+                }
+            }
+            let mut member_ords: Vec<u32> = members.iter().map(|&i| ords[i]).collect();
+            member_ords.sort_unstable();
+            // Old ids that lost members to this cluster without being absorbed: splits.
+            let mut split_from: Vec<EntityId> = members
+                .iter()
+                .map(|&i| old[i])
+                .filter(|&e| e != 0 && e != id && !absorbed.contains(&e))
+                .collect();
+            split_from.sort_unstable();
+            split_from.dedup();
+            // The accepted edge inside this cluster touching the focus, or the first one.
+            let accepted_here: Vec<usize> = (0..clustering.accepted.len())
+                .filter(|&k| {
+                    let e = edges[clustering.accepted[k]];
+                    clustering.labels[e.a] == clustering.labels[members[0]]
+                })
+                .collect();
+            let focus_here = focus.and_then(|f| pos.get(&f)).is_some_and(|p| members.contains(p));
+            if changed {
+                if claimed[g].is_empty() && split_from.is_empty() {
+                    step.events.push(Event {
+                        step: seq,
+                        at_ms,
+                        entity: id,
+                        kind: EventKind::Created,
+                        record: focus.filter(|_| focus_here).map(|f| display_key(&self.slot(f).key)),
+                        via: None,
+                    });
+                } else if claimed[g].is_empty() {
+                    self.splits += 1;
+                    step.events.push(Event {
+                        step: seq,
+                        at_ms,
+                        entity: id,
+                        kind: EventKind::SplitFrom { from: split_from.clone() },
+                        record: None,
+                        via: None,
+                    });
+                }
+                if !absorbed.is_empty() {
+                    self.merges += absorbed.len() as u64;
+                    let via = accepted_here.first().map(|&k| via_of(k, self));
+                    step.events.push(Event {
+                        step: seq,
+                        at_ms,
+                        entity: id,
+                        kind: EventKind::Merged { absorbed: absorbed.clone() },
+                        record: None,
+                        via,
+                    });
+                    for &a in &absorbed {
+                        self.entities.remove(&a);
+                        self.redirects.insert(a, id);
+                        step.entities_deleted.push(a);
+                    }
+                }
+                if let Some(f) = focus.filter(|_| focus_here) {
+                    let fp = pos[&f];
+                    if !claimed[g].is_empty() && old[fp] != id {
+                        let via = accepted_here
+                            .iter()
+                            .map(|&k| (k, edges[clustering.accepted[k]]))
+                            .find(|(_, e)| e.a == fp || e.b == fp)
+                            .map(|(k, _)| via_of(k, self));
+                        step.events.push(Event {
+                            step: seq,
+                            at_ms,
+                            entity: id,
+                            kind: EventKind::Joined,
+                            record: Some(display_key(&self.slot(f).key)),
+                            via,
+                        });
+                    }
+                }
+                let keys = member_ords.iter().map(|&o| self.slot(o).key.to_string()).collect();
+                step.entities_put.push((id, keys));
+            }
+            self.entities.insert(id, member_ords);
+            if focus_here {
+                let action = if !absorbed.is_empty() {
+                    Action::Merged
+                } else if claimed[g].is_empty() && members.len() == 1 {
+                    Action::Created
+                } else if claimed[g].is_empty() {
+                    Action::Created
+                } else {
+                    Action::Joined
+                };
+                result = Some((id, action, absorbed));
+            }
+        }
+        // Splits, recorded on the id that kept the larger part.
+        for (g, members) in groups.iter().enumerate() {
+            let mut from: Vec<EntityId> = members.iter().map(|&i| old[i]).filter(|&e| e != 0).collect();
+            from.sort_unstable();
+            from.dedup();
+            for e in from {
+                if ids.contains(&e) && ids[g] != e && !claimed[g].contains(&e) {
+                    step.events.push(Event {
+                        step: seq,
+                        at_ms,
+                        entity: e,
+                        kind: EventKind::Split { into: vec![ids[g]] },
+                        record: None,
+                        via: None,
+                    });
+                }
+            }
+        }
+        result
+    }
+
+    /// Recomputes every edge and entity from scratch (after a model change).
+    /// Entity ids are kept wherever the clustering allows.
+    pub fn rebuild(&mut self) -> Result<(), EngineError> {
+        let live: Vec<u32> = (0..self.slots.len() as u32)
+            .filter(|&o| self.slots[o as usize].is_some())
+            .collect();
+        let mut step = Step {
+            seq: self.next_seq(),
+            ..Step::default()
+        };
+        for &o in &live {
+            let edges = std::mem::take(&mut self.slot_mut(o).edges);
+            for e in edges.iter().filter(|e| e.other > o) {
+                step.edges.push(EdgeChange {
+                    a: self.slot(o).key.to_string(),
+                    b: self.slot(e.other).key.to_string(),
+                    weight: None,
+                });
+            }
+        }
+        let mut seeds = Vec::new();
+        for &o in &live {
+            let keys = self.keys_of(&self.slot(o).feats.view());
+            // Link only with records before this one in the scan: each pair once.
+            let mut cands: Vec<u32> = Vec::new();
+            for k in keys.iter().filter(|k| self.live(**k)) {
+                cands.extend(self.postings.get(*k).iter().copied().filter(|&c| c < o));
+            }
+            cands.sort_unstable();
+            cands.dedup();
+            for c in cands {
+                let w = {
+                    let (a, b) = (self.slot(o).feats.view(), self.slot(c).feats.view());
+                    self.score(&a, &b)
+                };
+                self.comparisons += 1;
+                if w >= self.possible_w {
+                    self.add_edge(o, c, w, &mut seeds, &mut step);
+                }
+            }
+        }
+        self.commit(step)?;
+        let mut done: FxHashSet<u32> = FxHashSet::default();
+        for &o in &live {
+            if done.contains(&o) {
+                continue;
+            }
+            let mut step = Step {
+                seq: self.next_seq(),
+                ..Step::default()
+            };
+            self.recluster(&[o], None, &mut step);
+            let id = self.slot(o).entity;
+            if let Some(m) = self.entities.get(&id) {
+                done.extend(m.iter().copied());
+            }
+            done.insert(o);
+            if !step.is_empty() {
+                self.commit(step)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces the model and re-resolves everything with it.
+    pub fn set_model(&mut self, model: Model) -> Result<(), EngineError> {
+        model.validate()?;
+        self.scorer = Scorer::new(model);
+        self.comparator = Comparator::new(&self.scorer.model().attributes());
+        self.rebuild()
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

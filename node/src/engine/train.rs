@@ -1,0 +1,447 @@
+//! Unsupervised estimation of the Fellegi-Sunter model from the data itself.
+//!
+//! - **u** (level probabilities among non-matches) from comparisons of
+//!   random record pairs: almost all random pairs are non-matches.
+//! - **m** (level probabilities among matches) by expectation-maximisation
+//!   over blocked pairs, one EM session per blocking rule. A session leaves
+//!   out the attributes its rule constrains (they agree by construction in
+//!   its pairs, which would bias their m), as Splink does; each attribute's
+//!   m is the mean over the sessions that estimated it.
+//! - **λ**, the prior that two random records match: each session gives the
+//!   number of matches among its rule's pairs; dividing by the rule's recall
+//!   (the share of the other sessions' matches that the rule also finds)
+//!   estimates the total number of matching pairs. The median over rules is
+//!   divided by the number of possible pairs.
+//! - **term frequencies** of names, localities and postcodes.
+//!
+//! No labels are used anywhere.
+
+use std::collections::BTreeMap;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
+
+use super::blocking::{rule_keys, BlockingConfig, Keys};
+use super::compare::{Attribute, Comparator, MAX_COMPARISONS};
+use super::features::{FeatView, Packed};
+use super::model::{ComparisonParams, Model, SessionInfo, TermFrequencies, TrainingInfo};
+
+/// Training options.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// Random pairs compared to estimate u.
+    pub random_pairs: usize,
+    /// Train on at most this many records (a deterministic random sample).
+    pub max_records: usize,
+    pub seed: u64,
+    pub max_iterations: usize,
+    /// EM stops when no m moves by more than this.
+    pub tolerance: f64,
+    /// Term-frequency tables keep at most this many values per attribute.
+    pub tf_max_values: usize,
+    /// Identifier kinds held by fewer records than this share no comparison of their own.
+    pub min_identifier_records: usize,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            random_pairs: 1_000_000,
+            max_records: 300_000,
+            seed: 42,
+            max_iterations: 200,
+            tolerance: 1e-6,
+            tf_max_values: 20_000,
+            min_identifier_records: 20,
+        }
+    }
+}
+
+/// Training errors.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("need at least {need} records to train, have {have}")]
+    TooFewRecords { need: usize, have: usize },
+}
+
+type Levels = [u8; MAX_COMPARISONS];
+
+/// Pattern counts of one rule's pairs: (levels, rules-shared mask) → count.
+type PatternCounts = FxHashMap<(Levels, u64), f64>;
+
+/// Trains a model on the records' features. `base` supplies the starting
+/// point (and the values kept for attributes the data says nothing about).
+pub fn train(
+    records: &[&Packed],
+    blocking: &BlockingConfig,
+    base: &Model,
+    opts: &TrainOptions,
+) -> Result<Model, TrainError> {
+    if records.len() < 10 {
+        return Err(TrainError::TooFewRecords {
+            need: 10,
+            have: records.len(),
+        });
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+    let sample: Vec<&Packed> = if records.len() > opts.max_records {
+        let mut idx: Vec<usize> = (0..records.len()).collect();
+        for i in 0..opts.max_records {
+            let j = rng.gen_range(i..idx.len());
+            idx.swap(i, j);
+        }
+        idx.truncate(opts.max_records);
+        idx.sort_unstable();
+        idx.into_iter().map(|i| records[i]).collect()
+    } else {
+        records.to_vec()
+    };
+    let views: Vec<FeatView<'_>> = sample.iter().map(|p| p.view()).collect();
+    let n = views.len();
+
+    let attrs = attributes_for(&views, base, opts);
+    let comparator = Comparator::new(&attrs);
+    let na = attrs.len();
+    let mut model = Model {
+        version: base.version + 1,
+        description: format!("trained without labels on {n} records"),
+        comparisons: attrs
+            .iter()
+            .map(|a| {
+                base.comparisons
+                    .iter()
+                    .find(|c| &c.attribute == a)
+                    .cloned()
+                    .unwrap_or_else(|| ComparisonParams::default_for(a.clone()))
+            })
+            .collect(),
+        term_frequencies: term_frequencies(&views, opts.tf_max_values),
+        ..base.clone()
+    };
+
+    // u from random pairs.
+    let mut ucount = vec![vec![0f64; 8]; na];
+    let total_pairs = n * (n - 1) / 2;
+    let draws = opts.random_pairs.min(total_pairs.max(1));
+    for _ in 0..draws {
+        let i = rng.gen_range(0..n);
+        let mut j = rng.gen_range(0..n - 1);
+        if j >= i {
+            j += 1;
+        }
+        let p = comparator.compare(&views[i], &views[j]);
+        for (c, row) in ucount.iter_mut().enumerate() {
+            row[p.levels[c] as usize] += 1.0;
+        }
+    }
+    for (c, row) in ucount.iter().enumerate() {
+        let levels = model.comparisons[c].levels.len();
+        let total: f64 = row[1..=levels].iter().sum();
+        if total < 1.0 {
+            continue; // no evidence: keep the prior u
+        }
+        for l in 0..levels {
+            // Half a pair of smoothing keeps unseen agreements possible but rare.
+            model.comparisons[c].levels[l].u = (row[l + 1] + 0.5) / (total + 0.5 * levels as f64);
+        }
+    }
+
+    // Blocked pairs, per rule.
+    let rules = &blocking.rules;
+    let per_rec: Vec<Vec<Keys>> = views
+        .iter()
+        .map(|v| {
+            rules
+                .iter()
+                .enumerate()
+                .map(|(ri, r)| {
+                    let mut k = Keys::new();
+                    rule_keys(ri, r, v, &mut k);
+                    k.sort_unstable();
+                    k.dedup();
+                    k
+                })
+                .collect()
+        })
+        .collect();
+    let mut blocks: Vec<FxHashMap<u64, Vec<u32>>> = vec![FxHashMap::default(); rules.len()];
+    for (i, keys) in per_rec.iter().enumerate() {
+        for (ri, ks) in keys.iter().enumerate() {
+            for &k in ks {
+                blocks[ri].entry(k).or_default().push(i as u32);
+            }
+        }
+    }
+    let live = |ri: usize, k: u64| blocks[ri].get(&k).is_some_and(|v| v.len() <= blocking.max_key_size);
+    let mut sessions_in: Vec<(usize, PatternCounts, usize)> = Vec::new();
+    let mut blocked_pairs = 0usize;
+    for (ri, block) in blocks.iter().enumerate() {
+        let mut counts: PatternCounts = FxHashMap::default();
+        let mut pairs = 0usize;
+        for (&k, members) in block {
+            if members.len() < 2 || members.len() > blocking.max_key_size {
+                continue;
+            }
+            for (x, &a) in members.iter().enumerate() {
+                for &b in &members[x + 1..] {
+                    let (a, b) = (a as usize, b as usize);
+                    // Count each pair once per rule: under its smallest shared live key.
+                    let first = per_rec[a][ri]
+                        .iter()
+                        .find(|kk| live(ri, **kk) && per_rec[b][ri].contains(kk));
+                    if first != Some(&k) {
+                        continue;
+                    }
+                    let mut mask = 0u64;
+                    for rj in 0..rules.len() {
+                        if per_rec[a][rj]
+                            .iter()
+                            .any(|kk| live(rj, *kk) && per_rec[b][rj].contains(kk))
+                        {
+                            mask |= 1 << rj;
+                        }
+                    }
+                    let p = comparator.compare(&views[a], &views[b]);
+                    *counts.entry((p.levels, mask)).or_default() += 1.0;
+                    pairs += 1;
+                }
+            }
+        }
+        blocked_pairs += pairs;
+        sessions_in.push((ri, counts, pairs));
+    }
+
+    // EM per rule.
+    let mut m_sum = vec![vec![0f64; 8]; na];
+    let mut m_n = vec![0usize; na];
+    let mut infos = Vec::new();
+    let mut hits = vec![vec![0f64; rules.len()]; rules.len()];
+    let mut matched = vec![0f64; rules.len()];
+    for (ri, counts, pairs) in &sessions_in {
+        if *pairs < 10 {
+            continue;
+        }
+        let active: Vec<bool> = attrs.iter().map(|a| !rules[*ri].constrains(a)).collect();
+        let em = run_em(counts, &active, &model, opts);
+        for (c, act) in active.iter().enumerate() {
+            if !act || em.evidence[c] < 1.0 {
+                continue;
+            }
+            for (l, m) in em.m[c].iter().enumerate() {
+                m_sum[c][l] += m;
+            }
+            m_n[c] += 1;
+        }
+        for ((_, mask), p_n) in counts.keys().zip(em.posterior_mass.iter()) {
+            matched[*ri] += p_n;
+            for (rj, h) in hits[*ri].iter_mut().enumerate() {
+                if mask & (1 << rj) != 0 {
+                    *h += p_n;
+                }
+            }
+        }
+        infos.push(SessionInfo {
+            rule: rules[*ri].name.clone(),
+            pairs: *pairs,
+            iterations: em.iterations,
+            match_share: em.lambda,
+            estimated_recall: 0.0,
+        });
+    }
+    for c in 0..na {
+        if m_n[c] == 0 {
+            continue;
+        }
+        let levels = model.comparisons[c].levels.len();
+        for l in 0..levels {
+            model.comparisons[c].levels[l].m = (m_sum[c][l] / m_n[c] as f64).max(1e-6);
+        }
+        let s: f64 = model.comparisons[c].levels.iter().map(|l| l.m).sum();
+        model.comparisons[c].levels.iter_mut().for_each(|l| l.m /= s);
+    }
+
+    // λ from each rule's matches and estimated recall.
+    let mut estimates = Vec::new();
+    for info in infos.iter_mut() {
+        let Some(ri) = rules.iter().position(|r| r.name == info.rule) else { continue };
+        let (mut num, mut den) = (0.0, 0.0);
+        for rs in 0..rules.len() {
+            if rs != ri && matched[rs] > 0.0 {
+                num += hits[rs][ri];
+                den += matched[rs];
+            }
+        }
+        if den <= 0.0 {
+            continue;
+        }
+        let recall = num / den;
+        info.estimated_recall = recall;
+        if recall > 0.05 && matched[ri] > 1.0 {
+            estimates.push(matched[ri] / recall);
+        }
+    }
+    if !estimates.is_empty() && total_pairs > 0 {
+        estimates.sort_by(f64::total_cmp);
+        let total_matches = estimates[estimates.len() / 2];
+        model.prior = (total_matches / total_pairs as f64).clamp(1e-12, 0.5);
+    }
+    model.training = Some(TrainingInfo {
+        records: n,
+        random_pairs: draws,
+        blocked_pairs,
+        sessions: infos,
+    });
+    Ok(model)
+}
+
+/// The base model's attributes plus an identifier comparison for every
+/// identifier kind common enough in the data.
+fn attributes_for(views: &[FeatView<'_>], base: &Model, opts: &TrainOptions) -> Vec<Attribute> {
+    let mut attrs = base.attributes();
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for v in views {
+        let mut seen: SmallVec<[&str; 4]> = SmallVec::new();
+        for (k, _) in &v.ids {
+            if !seen.contains(k) {
+                seen.push(k);
+                *kinds.entry(k).or_default() += 1;
+            }
+        }
+    }
+    let mut common: Vec<(&str, usize)> = kinds
+        .into_iter()
+        .filter(|(_, c)| *c >= opts.min_identifier_records)
+        .collect();
+    common.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    for (k, _) in common {
+        let a = Attribute::Identifier(k.to_string());
+        if attrs.len() < MAX_COMPARISONS && !attrs.contains(&a) {
+            attrs.push(a);
+        }
+    }
+    attrs
+}
+
+fn term_frequencies(views: &[FeatView<'_>], max_values: usize) -> BTreeMap<String, TermFrequencies> {
+    let mut out = BTreeMap::new();
+    type Get = for<'a> fn(&FeatView<'a>) -> Option<&'a str>;
+    let columns: [(Attribute, Get); 4] = [
+        (Attribute::GivenName, |v| v.given.map(|n| n.text)),
+        (Attribute::FamilyName, |v| v.family.map(|n| n.text)),
+        (Attribute::Locality, |v| v.addresses.first().and_then(|a| a.locality)),
+        (Attribute::Postcode, |v| v.addresses.first().and_then(|a| a.postcode)),
+    ];
+    for (attr, get) in columns {
+        let mut counts: FxHashMap<&str, usize> = FxHashMap::default();
+        let mut total = 0usize;
+        for v in views {
+            if let Some(x) = get(v) {
+                *counts.entry(x).or_default() += 1;
+                total += 1;
+            }
+        }
+        if total == 0 {
+            continue;
+        }
+        let mut frequent: Vec<(&str, usize)> = counts.into_iter().filter(|(_, c)| *c >= 2).collect();
+        frequent.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        frequent.truncate(max_values);
+        let t = total as f64;
+        out.insert(
+            attr.name(),
+            TermFrequencies {
+                default: 1.0 / t,
+                values: frequent.into_iter().map(|(k, c)| (k.to_string(), c as f64 / t)).collect(),
+            },
+        );
+    }
+    out
+}
+
+struct EmResult {
+    m: Vec<Vec<f64>>,
+    lambda: f64,
+    iterations: usize,
+    /// Per attribute: expected matched pairs with a non-null level.
+    evidence: Vec<f64>,
+    /// Per pattern (in `counts` iteration order): count × P(match).
+    posterior_mass: Vec<f64>,
+}
+
+fn run_em(counts: &PatternCounts, active: &[bool], model: &Model, opts: &TrainOptions) -> EmResult {
+    let na = active.len();
+    let pats: Vec<(&Levels, f64)> = counts.iter().map(|((l, _), n)| (l, *n)).collect();
+    let mut m: Vec<Vec<f64>> = model
+        .comparisons
+        .iter()
+        .map(|c| c.levels.iter().map(|l| l.m).collect())
+        .collect();
+    let lu: Vec<Vec<f64>> = model
+        .comparisons
+        .iter()
+        .map(|c| c.levels.iter().map(|l| l.u.max(1e-12).ln()).collect())
+        .collect();
+    let mut lambda = 0.3f64;
+    let mut iterations = 0;
+    let mut post = vec![0f64; pats.len()];
+    let mut evidence = vec![0f64; na];
+    for it in 0..opts.max_iterations {
+        iterations = it + 1;
+        let lm: Vec<Vec<f64>> = m.iter().map(|r| r.iter().map(|x| x.max(1e-12).ln()).collect()).collect();
+        let (l1, l0) = (lambda.ln(), (1.0 - lambda).ln());
+        let mut acc = vec![vec![0f64; 8]; na];
+        let mut mass = 0.0;
+        let mut total = 0.0;
+        for (k, (levels, n)) in pats.iter().enumerate() {
+            let (mut a, mut b) = (l1, l0);
+            for c in 0..na {
+                let l = levels[c] as usize;
+                if active[c] && l != 0 {
+                    a += lm[c][l - 1];
+                    b += lu[c][l - 1];
+                }
+            }
+            let p = 1.0 / (1.0 + (b - a).exp());
+            post[k] = p * n;
+            mass += p * n;
+            total += n;
+            for c in 0..na {
+                let l = levels[c] as usize;
+                if active[c] && l != 0 {
+                    acc[c][l - 1] += p * n;
+                }
+            }
+        }
+        let mut delta: f64 = 0.0;
+        for c in 0..na {
+            if !active[c] {
+                continue;
+            }
+            let s: f64 = acc[c].iter().sum();
+            evidence[c] = s;
+            if s <= 0.0 {
+                continue;
+            }
+            for l in 0..m[c].len() {
+                let v = (acc[c][l] / s).max(1e-6);
+                delta = delta.max((v - m[c][l]).abs());
+                m[c][l] = v;
+            }
+        }
+        let new_lambda = (mass / total).clamp(1e-9, 1.0 - 1e-9);
+        delta = delta.max((new_lambda - lambda).abs());
+        lambda = new_lambda;
+        if delta < opts.tolerance {
+            break;
+        }
+    }
+    EmResult {
+        m,
+        lambda,
+        iterations,
+        evidence,
+        posterior_mass: post,
+    }
+}

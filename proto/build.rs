@@ -1,0 +1,18 @@
+//! Compiles `kindred/v1/*.proto` into Rust types and tonic services, and
+//! writes the file descriptor set that the node serves through reflection.
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    let protos: Vec<PathBuf> = std::fs::read_dir("kindred/v1")?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "proto"))
+        .collect();
+    for p in &protos {
+        println!("cargo:rerun-if-changed={}", p.display());
+    }
+    tonic_prost_build::configure()
+        .file_descriptor_set_path(out.join("kindred_descriptor.bin"))
+        .compile_protos(&protos, &[PathBuf::from(".")])?;
+    Ok(())
+}

@@ -1,0 +1,14 @@
+//! Kindred's wire types: the `kindred.v1` protobuf package compiled with
+//! prost/tonic, plus [`mapping`], which turns CSV or JSON Lines rows into
+//! [`v1::Record`]s according to a TOML column mapping.
+
+pub mod mapping;
+
+/// Generated types and services of package `kindred.v1`.
+pub mod v1 {
+    #![allow(clippy::all, missing_docs)]
+    tonic::include_proto!("kindred.v1");
+
+    /// Encoded `FileDescriptorSet` for gRPC server reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("kindred_descriptor");
+}
