@@ -12,6 +12,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("cargo:rerun-if-changed={}", p.display());
     }
     tonic_prost_build::configure()
+        // Wire types serialise to JSON (CLI `--output json`, JSON input).
+        .type_attribute(".", "#[derive(serde::Serialize, serde::Deserialize)]")
+        .message_attribute(".", "#[serde(default)]")
         .file_descriptor_set_path(out.join("kindred_descriptor.bin"))
         .compile_protos(&protos, &[PathBuf::from(".")])?;
     Ok(())

@@ -1,1 +1,16 @@
+//! Kindred node.
+//!
+//! - [`engine`]: the resolution engine, a library usable without any server.
+//! - [`storage`]: the engine's durable store on RocksDB.
+//! - [`partition`]: the matching actor that owns an engine and its store.
+//! - [`server`]: the public gRPC services around a partition.
+//! - [`config`], [`error`]: node configuration and typed errors.
+//! - [`eval`]: accuracy evaluation against ground truth.
+
+pub mod config;
 pub mod engine;
+pub mod error;
+pub mod eval;
+pub mod partition;
+pub mod server;
+pub mod storage;

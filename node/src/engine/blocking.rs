@@ -25,6 +25,9 @@ pub enum KeyPart {
     /// Double Metaphone code of the given name (and of its nickname canonical form).
     GivenPhonetic,
     FamilyPhonetic,
+    /// The phonetic code of either name: one value for the given name, one
+    /// for the family name (survives swapped names).
+    AnyNamePhonetic,
     /// Both names' phonetic codes in sorted order (survives swapped names).
     NamesPhoneticSorted,
     /// Full date of birth.
@@ -48,7 +51,7 @@ impl KeyPart {
             KeyPart::Phone => &[Phone],
             KeyPart::GivenPhonetic => &[GivenName],
             KeyPart::FamilyPhonetic => &[FamilyName],
-            KeyPart::NamesPhoneticSorted => &[GivenName, FamilyName],
+            KeyPart::NamesPhoneticSorted | KeyPart::AnyNamePhonetic => &[GivenName, FamilyName],
             KeyPart::Dob | KeyPart::DobYear => &[DateOfBirth],
             KeyPart::Postcode => &[Postcode],
             KeyPart::Locality => &[Locality],
@@ -97,8 +100,8 @@ impl Default for BlockingConfig {
                 BlockingRule::new("identifier", &[Identifier]),
                 BlockingRule::new("email", &[Email]),
                 BlockingRule::new("phone", &[Phone]),
-                BlockingRule::new("family_dob", &[FamilyPhonetic, Dob]),
-                BlockingRule::new("given_dob", &[GivenPhonetic, Dob]),
+                BlockingRule::new("name_dob", &[AnyNamePhonetic, Dob]),
+                BlockingRule::new("names", &[NamesPhoneticSorted]),
                 BlockingRule::new("names_year", &[NamesPhoneticSorted, DobYear]),
                 BlockingRule::new("names_postcode", &[NamesPhoneticSorted, Postcode]),
                 BlockingRule::new("family_postcode", &[FamilyPhonetic, Postcode]),
@@ -169,6 +172,13 @@ fn part_values(part: KeyPart, f: &FeatView<'_>, out: &mut SmallVec<[u64; 4]>) {
         KeyPart::FamilyPhonetic => {
             if let Some(n) = f.family.filter(|n| n.phon != 0) {
                 out.push(u64::from(n.phon));
+            }
+        }
+        KeyPart::AnyNamePhonetic => {
+            for n in [f.given, f.family].into_iter().flatten() {
+                if n.phon != 0 && !out.contains(&u64::from(n.phon)) {
+                    out.push(u64::from(n.phon));
+                }
             }
         }
         KeyPart::NamesPhoneticSorted => {

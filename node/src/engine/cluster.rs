@@ -5,10 +5,13 @@
 //! canonical order (strongest first, ties broken by record keys) and two
 //! clusters are united unless that would
 //! - exceed the maximum entity size, or
-//! - put two records with conflicting strong evidence (different strong
-//!   identifiers, clearly different dates of birth) into one entity without
-//!   a direct match edge between them: a weak bridge never overrides a
-//!   conflict, only direct evidence between the two records can.
+//! - put two conflicting values of strong evidence (different strong
+//!   identifiers, clearly different dates of birth) into one entity unless
+//!   some direct match edge joins a record holding one value to a record
+//!   holding the other. A weak bridge (a record that matches both sides
+//!   but carries neither value) never overrides a conflict; only direct
+//!   evidence across the two values can, which is what lets a duplicate
+//!   with a mistyped date of birth join its person.
 
 use rustc_hash::FxHashSet;
 use smallvec::SmallVec;
@@ -54,16 +57,35 @@ pub struct Clustering {
     pub blocked: Vec<(usize, Blocked)>,
 }
 
-/// True when two records carry conflicting strong evidence.
-pub fn conflicts(x: &Node<'_>, y: &Node<'_>) -> bool {
-    if dob_level(x.dob, y.dob) == 4 {
-        return true;
+/// A value that can conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Val<'a> {
+    Dob(PartialDate),
+    Id(&'a str, &'a str),
+}
+
+/// The pairs of conflicting values between two records (each pair ordered).
+fn conflicting_values<'a>(x: &Node<'a>, y: &Node<'a>, out: &mut Vec<(Val<'a>, Val<'a>)>) {
+    let ordered = |a: Val<'a>, b: Val<'a>| if a <= b { (a, b) } else { (b, a) };
+    if let (Some(dx), Some(dy)) = (x.dob, y.dob) {
+        if dob_level(Some(dx), Some(dy)) == 4 {
+            out.push(ordered(Val::Dob(dx), Val::Dob(dy)));
+        }
     }
-    x.strong.iter().any(|(kx, vx)| {
-        y.strong
-            .iter()
-            .any(|(ky, vy)| kx == ky && vx != vy && !within_one_edit(vx.as_bytes(), vy.as_bytes()))
-    })
+    for (kx, vx) in &x.strong {
+        for (ky, vy) in &y.strong {
+            if kx == ky && vx != vy && !within_one_edit(vx.as_bytes(), vy.as_bytes()) {
+                out.push(ordered(Val::Id(kx, vx), Val::Id(ky, vy)));
+            }
+        }
+    }
+}
+
+/// True when two records carry conflicting strong evidence.
+pub fn conflicts<'a>(x: &Node<'a>, y: &Node<'a>) -> bool {
+    let mut v = Vec::new();
+    conflicting_values(x, y, &mut v);
+    !v.is_empty()
 }
 
 /// Clusters nodes over match edges in canonical order.
@@ -84,10 +106,14 @@ pub fn cluster(nodes: &[Node<'_>], edges: &[EdgeIn], max_size: usize) -> Cluster
             .total_cmp(&ei.weight)
             .then_with(|| ends(ei).cmp(&ends(ej)))
     });
-    let direct: FxHashSet<(usize, usize)> = edges
-        .iter()
-        .map(|e| (e.a.min(e.b), e.a.max(e.b)))
-        .collect();
+    // Conflicting value pairs that some direct match edge vouches for.
+    let mut vouched: FxHashSet<(Val<'_>, Val<'_>)> = FxHashSet::default();
+    let mut buf = Vec::new();
+    for e in edges {
+        buf.clear();
+        conflicting_values(&nodes[e.a], &nodes[e.b], &mut buf);
+        vouched.extend(buf.iter().copied());
+    }
     // Nodes that carry strong evidence; only they can conflict.
     let evidential = |i: usize| nodes[i].dob.is_some() || !nodes[i].strong.is_empty();
 
@@ -116,8 +142,9 @@ pub fn cluster(nodes: &[Node<'_>], edges: &[EdgeIn], max_size: usize) -> Cluster
         }
         let conflict = evidence[ra].iter().find_map(|&x| {
             evidence[rb].iter().find_map(|&y| {
-                (conflicts(&nodes[x], &nodes[y]) && !direct.contains(&(x.min(y), x.max(y))))
-                    .then_some((x, y))
+                buf.clear();
+                conflicting_values(&nodes[x], &nodes[y], &mut buf);
+                buf.iter().any(|p| !vouched.contains(p)).then_some((x, y))
             })
         });
         if let Some((a, b)) = conflict {
@@ -195,6 +222,27 @@ mod tests {
     fn identifier_typo_is_not_a_conflict() {
         let nodes = [node("a", None, Some("1804974")), node("b", None, Some("1804794"))];
         assert_eq!(cluster(&nodes, &[e(9.0, 0, 1)], 100).labels, vec![0, 0]);
+    }
+
+    #[test]
+    fn direct_evidence_across_two_values_lets_their_holders_join() {
+        // b has a mistyped date of birth; its direct edge to a vouches for
+        // the pair of dates, so c (same date as a) may join too.
+        let nodes = [
+            node("a", Some((1989, 5, 26)), None),
+            node("b", Some((1983, 2, 23)), None),
+            node("c", Some((1989, 5, 26)), None),
+        ];
+        let c = cluster(&nodes, &[e(20.0, 0, 1), e(15.0, 0, 2)], 100);
+        assert_eq!(c.labels, vec![0, 0, 0]);
+        // A bridge without a date vouches for nothing: a and b stay apart.
+        let nodes = [
+            node("a", Some((1989, 5, 26)), None),
+            node("r", None, None),
+            node("b", Some((1983, 2, 23)), None),
+        ];
+        let c = cluster(&nodes, &[e(20.0, 0, 1), e(15.0, 1, 2)], 100);
+        assert_eq!(c.labels, vec![0, 0, 2]);
     }
 
     #[test]

@@ -400,7 +400,9 @@ fn phone_level(a: &str, b: &str) -> u8 {
     if a == b {
         return 1;
     }
-    let tail = |s: &str| &s.as_bytes()[s.len().saturating_sub(8)..];
+    fn tail(s: &str) -> &[u8] {
+        &s.as_bytes()[s.len().saturating_sub(8)..]
+    }
     if (a.len() >= 9 && b.len() >= 9 && tail(a) == tail(b))
         || within_one_edit(a.as_bytes(), b.as_bytes())
     {

@@ -193,6 +193,39 @@ impl Packed {
         Packed(w.0.into_boxed_slice())
     }
 
+    /// The packed bytes, for storage.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Reads packed bytes back from storage, checking their structure so a
+    /// corrupt value is an error, never a panic later.
+    pub fn from_bytes(b: &[u8]) -> Option<Packed> {
+        fn skip_str(b: &[u8], cursor: &mut usize) -> Option<()> {
+            let n = *b.get(*cursor)? as usize;
+            let end = *cursor + 1 + n;
+            std::str::from_utf8(b.get(*cursor + 1..end)?).ok()?;
+            *cursor = end;
+            Some(())
+        }
+        // Header, then 4 strings, then counted groups of 1, 1, 5 and 2 strings.
+        let mut cursor = 21usize;
+        if b.len() < cursor {
+            return None;
+        }
+        for _ in 0..4 {
+            skip_str(b, &mut cursor)?;
+        }
+        for per in [1usize, 1, 5, 2] {
+            let count = *b.get(cursor)? as usize;
+            cursor += 1;
+            for _ in 0..count * per {
+                skip_str(b, &mut cursor)?;
+            }
+        }
+        (cursor == b.len()).then(|| Packed(b.into()))
+    }
+
     /// Size of the packed form in bytes.
     pub fn len(&self) -> usize {
         self.0.len()
@@ -336,6 +369,18 @@ mod tests {
         assert_eq!(v.addresses[0].street, Some("wallaby place"));
         assert_eq!(v.addresses[0].postcode, Some("2119"));
         assert_eq!(v.ids.as_slice(), [("national_id", "1804974")]);
+    }
+
+    #[test]
+    fn stored_bytes_round_trip_and_corrupt_bytes_are_rejected() {
+        let p = Packed::from_std(&sample());
+        assert_eq!(Packed::from_bytes(p.as_bytes()), Some(p.clone()));
+        let b = p.as_bytes();
+        assert_eq!(Packed::from_bytes(&b[..b.len() - 1]), None);
+        assert_eq!(Packed::from_bytes(&b[..10]), None);
+        let mut extra = b.to_vec();
+        extra.push(0);
+        assert_eq!(Packed::from_bytes(&extra), None);
     }
 
     #[test]

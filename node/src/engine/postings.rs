@@ -42,6 +42,14 @@ impl Postings {
         self.map.is_empty()
     }
 
+    /// Number of keys held by more than `n` records.
+    pub fn count_longer_than(&self, n: usize) -> usize {
+        if n == 0 {
+            return self.map.len();
+        }
+        self.lists.iter().filter(|l| l.len() > n).count()
+    }
+
     /// Adds `ord` under `key`; returns the new count.
     pub fn add(&mut self, key: u64, ord: u32) -> usize {
         debug_assert!(ord & LIST == 0);

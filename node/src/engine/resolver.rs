@@ -24,7 +24,9 @@ use super::features::{FeatView, Packed};
 use super::model::{probability_to_weight, Model, Scorer};
 use super::postings::Postings;
 use super::standardize::{standardize_record, Issue, StandardizeConfig};
-use super::store::{EdgeChange, EntityId, Event, EventKind, MemoryStore, Step, Store, StoreError, Via};
+use super::store::{
+    EdgeChange, EntityId, Event, EventKind, MemoryStore, PutRecord, Step, Store, StoreError, Via,
+};
 
 /// Engine errors, each naming what was wrong.
 #[derive(Debug, thiserror::Error)]
@@ -142,6 +144,26 @@ pub struct Neighbour {
     pub is_match: bool,
 }
 
+/// A record as a store holds it, for restoring an engine at startup.
+#[derive(Debug, Clone)]
+pub struct RestoredRecord {
+    pub key: String,
+    pub features: Packed,
+    pub entity: EntityId,
+}
+
+/// Everything an engine needs back from a store after a restart.
+#[derive(Debug, Clone, Default)]
+pub struct RestoredState {
+    pub records: Vec<RestoredRecord>,
+    /// (key a, key b, weight) of every edge.
+    pub edges: Vec<(String, String, f32)>,
+    /// Merged-away entity id → the id it was merged into.
+    pub redirects: Vec<(EntityId, EntityId)>,
+    pub next_entity: EntityId,
+    pub step_seq: u64,
+}
+
 /// The resolution engine over a [`Store`].
 pub struct Engine<S: Store = MemoryStore> {
     cfg: EngineConfig,
@@ -197,6 +219,57 @@ impl<S: Store> Engine<S> {
             comparisons: 0,
             store,
         }
+    }
+
+    /// Rebuilds an engine from what a store kept. Records without an
+    /// entity (never expected after atomic steps) are re-clustered.
+    pub fn restore(cfg: EngineConfig, model: Model, store: S, state: RestoredState) -> Result<Self, EngineError> {
+        let mut e = Engine::new(cfg, model, store);
+        e.next_entity = state.next_entity.max(1);
+        e.step_seq = state.step_seq;
+        let mut orphans = Vec::new();
+        for r in state.records {
+            let entity = r.entity;
+            let ord = e.allocate(r.key, r.features);
+            let keys = e.keys_of(&e.slot(ord).feats.view());
+            for k in keys {
+                e.postings.add(k, ord);
+            }
+            if entity == 0 {
+                orphans.push(ord);
+            } else {
+                e.slot_mut(ord).entity = entity;
+                e.entities.entry(entity).or_default().push(ord);
+                e.next_entity = e.next_entity.max(entity + 1);
+            }
+        }
+        for (a, b, w) in state.edges {
+            if let (Some(x), Some(y)) = (e.lookup(&a), e.lookup(&b)) {
+                e.slot_mut(x).edges.push(Edge { other: y, weight: w });
+                e.slot_mut(y).edges.push(Edge { other: x, weight: w });
+            }
+        }
+        for m in e.entities.values_mut() {
+            m.sort_unstable();
+        }
+        e.redirects = state.redirects.into_iter().collect();
+        if !orphans.is_empty() {
+            tracing::warn!(records = orphans.len(), "restored records without an entity; re-clustering them");
+            let mut step = Step {
+                seq: e.next_seq(),
+                ..Step::default()
+            };
+            e.recluster(&orphans, None, &mut step);
+            e.commit(step)?;
+            e.store.flush()?;
+        }
+        Ok(e)
+    }
+
+    /// Makes every committed step durable.
+    pub fn flush(&mut self) -> Result<(), EngineError> {
+        self.store.flush()?;
+        Ok(())
     }
 
     /// The configuration.
@@ -260,7 +333,7 @@ impl<S: Store> Engine<S> {
             match_edges: m / 2,
             possible_edges: p / 2,
             blocking_keys: self.postings.keys(),
-            demoted_keys: 0,
+            demoted_keys: self.postings.count_longer_than(self.cfg.blocking.max_key_size),
         }
     }
 
@@ -355,6 +428,27 @@ impl<S: Store> Engine<S> {
             .collect()
     }
 
+    /// Internal keys of the records holding a blocking key (demoted or not).
+    pub fn keys_holding(&self, key: u64) -> Vec<String> {
+        self.postings
+            .get(key)
+            .iter()
+            .map(|&o| self.slot(o).key.to_string())
+            .collect()
+    }
+
+    /// Entity ids that were merged (directly or not) into `id`.
+    pub fn merged_into(&self, id: EntityId) -> Vec<EntityId> {
+        let mut v: Vec<EntityId> = self
+            .redirects
+            .keys()
+            .copied()
+            .filter(|&old| self.resolve_entity(old) == Some(id))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
     /// True when the two records share a live (non-demoted) blocking key.
     pub fn share_live_key(&self, a: &FeatView<'_>, b: &FeatView<'_>) -> bool {
         let (ka, kb) = (self.keys_of(a), self.keys_of(b));
@@ -430,7 +524,12 @@ impl<S: Store> Engine<S> {
             }
         }
         let possible = self.link(ord, &keys, &mut seeds, &mut step);
-        step.records_put.push((key, record));
+        step.records_put.push(PutRecord {
+            key,
+            record,
+            features: self.slot(ord).feats.clone(),
+            blocking_keys: keys.to_vec(),
+        });
         let outcome = self.recluster(&seeds, Some(ord), &mut step);
         self.commit(step)?;
         let (entity, action, absorbed) = outcome.expect("focus record is clustered");
@@ -882,6 +981,7 @@ impl<S: Store> Engine<S> {
                         self.entities.remove(&a);
                         self.redirects.insert(a, id);
                         step.entities_deleted.push(a);
+                        step.redirects.push((a, id));
                     }
                 }
                 if let Some(f) = focus.filter(|_| focus_here) {
@@ -909,8 +1009,6 @@ impl<S: Store> Engine<S> {
             if focus_here {
                 let action = if !absorbed.is_empty() {
                     Action::Merged
-                } else if claimed[g].is_empty() && members.len() == 1 {
-                    Action::Created
                 } else if claimed[g].is_empty() {
                     Action::Created
                 } else {

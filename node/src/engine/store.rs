@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use kindred_proto::v1::Record;
 
+use super::features::Packed;
+
 /// Entity ids are allocated in increasing order, so a smaller id is older.
 pub type EntityId = u64;
 
@@ -80,12 +82,23 @@ pub struct EdgeChange {
     pub weight: Option<f32>,
 }
 
+/// A record written by a step, with what the store keeps beside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PutRecord {
+    pub key: String,
+    pub record: Record,
+    /// Packed features, so a restart need not standardise again.
+    pub features: Packed,
+    /// The record's blocking keys.
+    pub blocking_keys: Vec<u64>,
+}
+
 /// Everything one resolution step changed; applied atomically.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Step {
     pub seq: u64,
-    /// Records written (upserted), keyed by internal key.
-    pub records_put: Vec<(String, Record)>,
+    /// Records written (upserted).
+    pub records_put: Vec<PutRecord>,
     pub records_deleted: Vec<String>,
     /// Record key → entity it now belongs to.
     pub assignments: Vec<(String, EntityId)>,
@@ -93,6 +106,8 @@ pub struct Step {
     /// Entities whose member list changed, with the full new list.
     pub entities_put: Vec<(EntityId, Vec<String>)>,
     pub entities_deleted: Vec<EntityId>,
+    /// Entities merged away: old id → the id that absorbed it.
+    pub redirects: Vec<(EntityId, EntityId)>,
     pub events: Vec<Event>,
     /// The next entity id to allocate after this step.
     pub next_entity: EntityId,
@@ -118,6 +133,11 @@ pub trait Store {
     fn record(&self, key: &str) -> Result<Option<Record>, StoreError>;
     /// The audit events of an entity, oldest first.
     fn history(&self, entity: EntityId) -> Result<Vec<Event>, StoreError>;
+    /// Makes everything committed so far durable (group commit). Stores
+    /// that write through on `commit` need do nothing.
+    fn flush(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// Keeps raw records (protobuf-encoded) and history in memory.
@@ -144,9 +164,9 @@ impl Store for MemoryStore {
         for k in &step.records_deleted {
             self.records.remove(k.as_str());
         }
-        for (k, r) in step.records_put {
+        for p in step.records_put {
             self.records
-                .insert(k.into_boxed_str(), r.encode_to_vec().into_boxed_slice());
+                .insert(p.key.into_boxed_str(), p.record.encode_to_vec().into_boxed_slice());
         }
         if self.keep_history {
             for e in step.events {

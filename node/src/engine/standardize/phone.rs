@@ -1,0 +1,250 @@
+//! Phone numbers: parses a number as written (national or international,
+//! with any punctuation) with the `phonenumber` crate and returns it in
+//! E.164 form ("+61412345678"). A cheap scan rejects obvious junk before the
+//! (comparatively slow) library parser runs.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use phonenumber::country::Id;
+use phonenumber::{Mode, PhoneNumber};
+use smallvec::SmallVec;
+
+/// Why a phone number could not be standardised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhoneError {
+    /// Nothing but whitespace.
+    Empty,
+    /// Not a plausible phone number; the message says why.
+    Invalid(String),
+}
+
+impl std::fmt::Display for PhoneError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PhoneError::Empty => f.write_str("empty phone number"),
+            PhoneError::Invalid(why) => write!(f, "invalid phone number: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for PhoneError {}
+
+fn invalid(why: &str) -> PhoneError {
+    PhoneError::Invalid(why.to_owned())
+}
+
+const MIN_DIGITS: usize = 6;
+/// E.164 allows 15 digits; leave room for an international or trunk prefix.
+const MAX_DIGITS: usize = 18;
+
+/// The digits of a number as written, and whether it was written in
+/// international form (leading `+`).
+struct Scanned {
+    plus: bool,
+    digits: SmallVec<[u8; 20]>,
+}
+
+fn is_separator(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '-' | '.' | '(' | ')' | '/' | '\u{2010}'..='\u{2015}' | '\u{2212}')
+}
+
+/// Cheap pre-check: collect digits, honour a leading `+`, skip an
+/// international "(0)" trunk marker, stop at an extension ("x12", "ext 3",
+/// "#4") and reject anything else that is not punctuation.
+fn scan(s: &str) -> Result<Scanned, PhoneError> {
+    let mut t = s.trim();
+    if t.len() >= 4 && t.is_char_boundary(4) && t[..4].eq_ignore_ascii_case("tel:") {
+        t = t[4..].trim_start();
+    }
+    let mut out = Scanned {
+        plus: false,
+        digits: SmallVec::new(),
+    };
+    let mut rest = t;
+    while let Some(c) = rest.chars().next() {
+        if out.plus && !out.digits.is_empty() && rest.starts_with("(0)") {
+            // "+44 (0)20 7946 0958": the bracketed trunk prefix is not dialled
+            rest = &rest[3..];
+            continue;
+        }
+        rest = &rest[c.len_utf8()..];
+        if let Some(d) = c.to_digit(10) {
+            if out.digits.len() >= MAX_DIGITS {
+                return Err(invalid("too many digits"));
+            }
+            // `d` < 10, so the cast is lossless.
+            out.digits.push(b'0' + d as u8);
+        } else if c == '+' && out.digits.is_empty() && !out.plus {
+            out.plus = true;
+        } else if is_separator(c) {
+            continue;
+        } else if out.digits.len() >= MIN_DIGITS && (c.is_alphabetic() || matches!(c, '#' | ',' | ';' | '*')) {
+            break; // extension or trailing note
+        } else {
+            return Err(PhoneError::Invalid(format!("unexpected character {c:?}")));
+        }
+    }
+    Ok(out)
+}
+
+/// The phonenumber region of an ISO alpha-2 code ("UK" is accepted for GB).
+fn region_id(region: &str) -> Option<Id> {
+    let r = region.trim();
+    if r.len() != 2 || !r.is_ascii() {
+        return None;
+    }
+    let up = r.to_ascii_uppercase();
+    let code = if up == "UK" { "GB" } else { up.as_str() };
+    code.parse::<Id>().ok()
+}
+
+fn parse(region: Option<Id>, text: &str) -> Option<PhoneNumber> {
+    // The parser has had panics on odd input in the past; it only ever sees
+    // digits and a leading '+' here, but a panic must still never escape.
+    catch_unwind(AssertUnwindSafe(|| phonenumber::parse(region, text).ok()))
+        .ok()
+        .flatten()
+}
+
+fn all_same(digits: &[u8]) -> bool {
+    digits.windows(2).all(|w| w[0] == w[1])
+}
+
+fn to_e164(n: &PhoneNumber) -> Result<String, PhoneError> {
+    let e164 = n.format().mode(Mode::E164).to_string();
+    let national = n.national().value().to_string();
+    if national.len() < 4 {
+        return Err(invalid("national number too short"));
+    }
+    if all_same(national.as_bytes()) {
+        return Err(invalid("national number is one repeated digit"));
+    }
+    let digits = e164.bytes().filter(u8::is_ascii_digit).count();
+    if !e164.starts_with('+') || digits > 15 || digits < 7 {
+        return Err(invalid("not a valid E.164 length"));
+    }
+    Ok(e164)
+}
+
+/// Parse `s` with the `phonenumber` crate, reading national numbers in
+/// `default_region` (ISO alpha-2 like "AU", "GB", "US"; numbers starting
+/// with `+` or `00` are read as international), and return E.164
+/// ("+61412345678"). Obviously bogus numbers (fewer than 6 digits, one
+/// repeated digit such as 0000000000, letters) are `Invalid`. An extension
+/// ("x123", "ext 4") is dropped.
+pub fn normalize_phone(s: &str, default_region: &str) -> Result<String, PhoneError> {
+    if s.trim().is_empty() {
+        return Err(PhoneError::Empty);
+    }
+    let sc = scan(s)?;
+    let digits = sc.digits.as_slice();
+    if digits.len() < MIN_DIGITS {
+        return Err(invalid("too few digits"));
+    }
+    if all_same(digits) {
+        return Err(invalid("one repeated digit"));
+    }
+    // `digits` holds only ASCII digits.
+    let digits_str = std::str::from_utf8(digits).map_err(|_| invalid("not digits"))?;
+    let region = region_id(default_region);
+
+    if sc.plus {
+        let mut text = String::with_capacity(digits.len() + 1);
+        text.push('+');
+        text.push_str(digits_str);
+        return match parse(region, &text) {
+            Some(n) => to_e164(&n),
+            None => Err(invalid("not a valid international number")),
+        };
+    }
+
+    let national = region.and_then(|r| parse(Some(r), digits_str));
+    if let Some(idd) = digits_str.strip_prefix("00") {
+        // "00" is the international prefix in most of the world; prefer the
+        // region's own reading only when it is a valid number there.
+        if let Some(n) = national.as_ref().filter(|n| n.is_valid()) {
+            return to_e164(n);
+        }
+        let mut text = String::with_capacity(idd.len() + 1);
+        text.push('+');
+        text.push_str(idd);
+        if let Some(n) = parse(None, &text) {
+            return to_e164(&n);
+        }
+    }
+    match (national, region) {
+        (Some(n), _) => to_e164(&n),
+        (None, Some(_)) => Err(invalid("not a valid number for the region")),
+        (None, None) => Err(invalid("national number without a known region")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ok(s: &str, region: &str) -> String {
+        match normalize_phone(s, region) {
+            Ok(p) => p,
+            Err(e) => panic!("{s:?} ({region}): {e}"),
+        }
+    }
+
+    fn is_invalid(s: &str, region: &str) -> bool {
+        matches!(normalize_phone(s, region), Err(PhoneError::Invalid(_)))
+    }
+
+    #[test]
+    fn national_numbers() {
+        assert_eq!(ok("0412 345 678", "AU"), "+61412345678");
+        assert_eq!(ok("(02) 9876-5432", "AU"), "+61298765432");
+        assert_eq!(ok("020 7946 0958", "GB"), "+442079460958");
+        assert_eq!(ok("07700 900123", "uk"), "+447700900123");
+        assert_eq!(ok("(415) 555-2671", "US"), "+14155552671");
+        assert_eq!(ok("1-415-555-2671", "US"), "+14155552671");
+        assert_eq!(ok("415.555.2671 ext. 12", "US"), "+14155552671");
+    }
+
+    #[test]
+    fn international_numbers() {
+        assert_eq!(ok("+61 412 345 678", "GB"), "+61412345678");
+        assert_eq!(ok("+61 412 345 678", ""), "+61412345678");
+        assert_eq!(ok("+44 (0)20 7946 0958", "AU"), "+442079460958");
+        assert_eq!(ok("0044 20 7946 0958", "GB"), "+442079460958");
+        assert_eq!(ok("0061 412 345 678", "US"), "+61412345678");
+        assert_eq!(ok("tel:+1-415-555-2671", "AU"), "+14155552671");
+    }
+
+    #[test]
+    fn bogus_numbers() {
+        assert_eq!(normalize_phone("", "AU"), Err(PhoneError::Empty));
+        assert_eq!(normalize_phone("  ", "AU"), Err(PhoneError::Empty));
+        assert!(is_invalid("0000000000", "AU"));
+        assert!(is_invalid("+61 0000 0000", "AU"));
+        assert!(is_invalid("12345", "AU"));
+        assert!(is_invalid("n/a", "AU"));
+        assert!(is_invalid("call me", "AU"));
+        assert!(is_invalid("0412 345 678 0412 345 678", "AU"));
+        assert!(is_invalid("0412345678", "")); // national, no region
+        assert!(is_invalid("0412345678", "ZZ"));
+        assert!(is_invalid("+999 1234 5678", "AU"));
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(s in any::<String>(), r in "[A-Za-z]{0,3}") {
+            let _ = normalize_phone(&s, &r);
+        }
+
+        #[test]
+        fn never_panics_on_phone_like(s in "[+]?[0-9 ()x.-]{0,24}") {
+            if let Ok(p) = normalize_phone(&s, "AU") {
+                prop_assert!(p.starts_with('+'));
+                prop_assert!(p[1..].bytes().all(|b| b.is_ascii_digit()));
+                // E.164 output is a fixed point
+                prop_assert_eq!(normalize_phone(&p, "AU"), Ok(p.clone()));
+            }
+        }
+    }
+}

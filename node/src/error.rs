@@ -1,0 +1,68 @@
+//! Node errors and their gRPC status codes.
+
+use tonic::{Code, Status};
+
+use crate::engine::store::StoreError;
+use crate::engine::EngineError;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("invalid argument: {field} = {value:?}: {reason}")]
+    InvalidArgument {
+        field: String,
+        value: String,
+        reason: String,
+    },
+    #[error("{what} is {size} bytes, over the limit of {limit} bytes")]
+    TooLarge { what: String, size: usize, limit: usize },
+    #[error("node unavailable: {0}")]
+    Unavailable(String),
+    #[error("training failed: {0}")]
+    Training(String),
+}
+
+impl NodeError {
+    /// A missing required field.
+    pub fn missing(field: &str) -> Self {
+        NodeError::InvalidArgument {
+            field: field.into(),
+            value: String::new(),
+            reason: "is required".into(),
+        }
+    }
+
+    /// The gRPC status code for this error.
+    pub fn code(&self) -> Code {
+        match self {
+            NodeError::Engine(EngineError::InvalidRecord { .. }) | NodeError::InvalidArgument { .. } => {
+                Code::InvalidArgument
+            }
+            NodeError::Engine(EngineError::Model(_)) => Code::InvalidArgument,
+            NodeError::Engine(EngineError::RecordNotFound(_) | EngineError::EntityNotFound(_)) => Code::NotFound,
+            NodeError::Engine(EngineError::Store(StoreError::Corrupt(_))) => Code::DataLoss,
+            NodeError::Engine(EngineError::Store(StoreError::Io(_))) => Code::Internal,
+            NodeError::TooLarge { .. } => Code::ResourceExhausted,
+            NodeError::Unavailable(_) => Code::Unavailable,
+            NodeError::Training(_) => Code::FailedPrecondition,
+        }
+    }
+
+    /// (field, value) named by the error, for per-record error results.
+    pub fn field_value(&self) -> (String, String) {
+        match self {
+            NodeError::Engine(EngineError::InvalidRecord { field, value, .. })
+            | NodeError::InvalidArgument { field, value, .. } => (field.clone(), value.clone()),
+            NodeError::TooLarge { what, .. } => (what.clone(), String::new()),
+            _ => (String::new(), String::new()),
+        }
+    }
+}
+
+impl From<NodeError> for Status {
+    fn from(e: NodeError) -> Status {
+        Status::new(e.code(), e.to_string())
+    }
+}

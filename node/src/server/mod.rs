@@ -1,0 +1,149 @@
+//! The public gRPC server: the `kindred.v1` services, `grpc.health.v1`
+//! health and server reflection, with graceful shutdown.
+//!
+//! The server listens at once and answers UNAVAILABLE (health NOT_SERVING)
+//! while the partition restores its data; then it switches to SERVING.
+
+pub mod admin;
+pub mod convert;
+pub mod explain;
+pub mod profiles;
+pub mod records;
+
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+
+use tonic::transport::Server;
+use tonic::Status;
+
+use kindred_proto::v1::admin_server::AdminServer;
+use kindred_proto::v1::explain_server::ExplainServer;
+use kindred_proto::v1::profiles_server::ProfilesServer;
+use kindred_proto::v1::records_server::RecordsServer;
+
+use crate::config::{Limits, NodeConfig};
+use crate::engine::Model;
+use crate::error::NodeError;
+use crate::partition::{PartitionConfig, PartitionHandle};
+use crate::storage::StoreOptions;
+
+/// State shared by the services.
+#[derive(Clone)]
+pub struct NodeState {
+    partition: Arc<OnceLock<PartitionHandle>>,
+    pub limits: Limits,
+}
+
+impl NodeState {
+    /// The partition, or UNAVAILABLE while the node is starting.
+    pub fn partition(&self) -> Result<&PartitionHandle, Status> {
+        self.partition
+            .get()
+            .ok_or_else(|| Status::unavailable("node is starting: restoring its data"))
+    }
+}
+
+/// Runs a node until `shutdown` resolves, then stops gracefully: in-flight
+/// requests finish, the partition flushes and its thread exits.
+pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+    let addr = cfg.listen_addr()?;
+    let model = match &cfg.model {
+        Some(p) => Some(
+            Model::from_json(&std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("reading model {}: {e}", p.display()))?)
+                .map_err(|e| anyhow::anyhow!("model {}: {e}", p.display()))?,
+        ),
+        None => None,
+    };
+    let state = NodeState {
+        partition: Arc::new(OnceLock::new()),
+        limits: cfg.limits.clone(),
+    };
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(kindred_proto::v1::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+
+    // Restore in the background; the server answers UNAVAILABLE meanwhile.
+    let pcfg = PartitionConfig {
+        data_dir: cfg.data_dir.clone(),
+        engine: cfg.engine.clone(),
+        survivorship: cfg.survivorship.clone(),
+        store: StoreOptions {
+            sync: cfg.sync,
+            block_cache_bytes: cfg.block_cache_mb << 20,
+        },
+        model,
+        mailbox: cfg.mailbox,
+    };
+    let slot = state.partition.clone();
+    let reporter = health.clone();
+    let opener = tokio::task::spawn_blocking(move || PartitionHandle::open(pcfg));
+    let (fail_tx, fail_rx) = tokio::sync::oneshot::channel::<NodeError>();
+    let join = tokio::spawn(async move {
+        match opener.await {
+            Ok(Ok((handle, join))) => {
+                let _ = slot.set(handle);
+                for s in ["", "kindred.v1.Records", "kindred.v1.Profiles", "kindred.v1.Explain", "kindred.v1.Admin"] {
+                    reporter.set_service_status(s, tonic_health::ServingStatus::Serving).await;
+                }
+                tracing::info!("node is serving");
+                Some(join)
+            }
+            Ok(Err(e)) => {
+                let _ = fail_tx.send(e);
+                None
+            }
+            Err(e) => {
+                let _ = fail_tx.send(NodeError::Unavailable(format!("partition opener panicked: {e}")));
+                None
+            }
+        }
+    });
+
+    let max = cfg.limits.max_message_bytes;
+    tracing::info!(%addr, data_dir = %cfg.data_dir.display(), "kindred-node listening");
+    let failed = async {
+        match fail_rx.await {
+            Ok(e) => Some(e),
+            Err(_) => std::future::pending().await,
+        }
+    };
+    let mut failure = None;
+    let server = Server::builder()
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(
+            RecordsServer::new(records::RecordsService::new(state.clone()))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        )
+        .add_service(
+            ProfilesServer::new(profiles::ProfilesService::new(state.clone()))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        )
+        .add_service(ExplainServer::new(explain::ExplainService::new(state.clone())).max_encoding_message_size(max))
+        .add_service(AdminServer::new(admin::AdminService::new(state.clone())).max_encoding_message_size(max))
+        .serve_with_shutdown(addr, async {
+            tokio::select! {
+                _ = shutdown => tracing::info!("shutting down"),
+                e = failed => {
+                    tracing::error!(error = ?e, "cannot open the data directory");
+                    failure = e;
+                }
+            }
+        });
+    server.await?;
+    if let Some(e) = failure {
+        return Err(anyhow::anyhow!("cannot open the data directory: {e}"));
+    }
+    // Dropping the last handle closes the mailbox; the actor flushes and exits.
+    drop(state);
+    if let Ok(Some(thread)) = join.await {
+        tokio::task::spawn_blocking(move || thread.join()).await.ok();
+    }
+    tracing::info!("stopped");
+    Ok(())
+}

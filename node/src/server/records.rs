@@ -1,0 +1,199 @@
+//! The `Records` service: upsert, streaming bulk upsert, delete, get.
+
+use std::pin::Pin;
+
+use futures::Stream;
+use prost::Message;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::StreamExt;
+use tonic::{Request, Response, Status, Streaming};
+
+use kindred_proto::v1::records_server::Records;
+use kindred_proto::v1::{
+    bulk_item_result, BulkItemResult, BulkUpsertRequest, BulkUpsertResponse, DeleteRequest, DeleteResponse,
+    GetRecordRequest, GetRecordResponse, Record, UpsertRequest, UpsertResponse,
+};
+
+use super::convert;
+use super::NodeState;
+use crate::error::NodeError;
+
+/// Implements `kindred.v1.Records`.
+pub struct RecordsService {
+    state: NodeState,
+}
+
+impl RecordsService {
+    pub fn new(state: NodeState) -> Self {
+        RecordsService { state }
+    }
+
+    /// Rejects records over the size limit before they reach the engine.
+    fn check_size(&self, r: &Record) -> Result<(), NodeError> {
+        let size = r.encoded_len();
+        let limit = self.state.limits.max_record_bytes;
+        if size > limit {
+            return Err(NodeError::TooLarge {
+                what: format!("record {}/{}", r.source, r.record_id),
+                size,
+                limit,
+            });
+        }
+        Ok(())
+    }
+}
+
+type BulkStream = Pin<Box<dyn Stream<Item = Result<BulkUpsertResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Records for RecordsService {
+    async fn upsert(&self, req: Request<UpsertRequest>) -> Result<Response<UpsertResponse>, Status> {
+        let record = req.into_inner().record.ok_or_else(|| NodeError::missing("record"))?;
+        self.check_size(&record)?;
+        let (source, id) = (record.source.clone(), record.record_id.clone());
+        let rx = self.state.partition()?.upsert(vec![record]).await?;
+        let mut results = rx
+            .await
+            .map_err(|_| Status::unavailable("partition stopped before answering"))?;
+        let outcome = results.pop().ok_or_else(|| Status::internal("no result for the record"))??;
+        Ok(Response::new(UpsertResponse {
+            result: Some(convert::resolve_result(&source, &id, &outcome)),
+        }))
+    }
+
+    type BulkUpsertStream = BulkStream;
+
+    async fn bulk_upsert(
+        &self,
+        req: Request<Streaming<BulkUpsertRequest>>,
+    ) -> Result<Response<Self::BulkUpsertStream>, Status> {
+        let partition = self.state.partition()?.clone();
+        let limits = self.state.limits.clone();
+        let check = RecordsService {
+            state: self.state.clone(),
+        };
+        let mut input = req.into_inner();
+        // Reader: decode batches, send them to the partition, queue the
+        // pending replies in order. Writer: await replies in order. This
+        // overlaps decoding with resolution; the bounded queue is backpressure.
+        let (pending_tx, mut pending_rx) = mpsc::channel(4);
+        let (out_tx, out_rx) = mpsc::channel::<Result<BulkUpsertResponse, Status>>(4);
+        let out_err = out_tx.clone();
+        tokio::spawn(async move {
+            let mut index: u64 = 0;
+            while let Some(batch) = input.next().await {
+                let batch = match batch {
+                    Ok(b) => b,
+                    Err(s) => {
+                        let _ = out_err.send(Err(s)).await;
+                        return;
+                    }
+                };
+                if batch.records.len() > limits.max_batch_records {
+                    let e = NodeError::TooLarge {
+                        what: "bulk batch (records)".into(),
+                        size: batch.records.len(),
+                        limit: limits.max_batch_records,
+                    };
+                    let _ = out_err.send(Err(e.into())).await;
+                    return;
+                }
+                // Oversized records get an error result; the rest go on.
+                let mut slots = Vec::with_capacity(batch.records.len());
+                let mut good = Vec::with_capacity(batch.records.len());
+                for r in batch.records {
+                    let key = (r.source.clone(), r.record_id.clone());
+                    match check.check_size(&r) {
+                        Ok(()) => {
+                            slots.push((index, key, None));
+                            good.push(r);
+                        }
+                        Err(e) => slots.push((index, key, Some(e))),
+                    }
+                    index += 1;
+                }
+                let rx = match partition.upsert(good).await {
+                    Ok(rx) => rx,
+                    Err(e) => {
+                        let _ = out_err.send(Err(e.into())).await;
+                        return;
+                    }
+                };
+                if pending_tx.send((slots, rx)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        tokio::spawn(async move {
+            while let Some((slots, rx)) = pending_rx.recv().await {
+                let results = match rx.await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        let _ = out_tx
+                            .send(Err(Status::unavailable("partition stopped before answering")))
+                            .await;
+                        return;
+                    }
+                };
+                let mut results = results.into_iter();
+                let items = slots
+                    .into_iter()
+                    .map(|(index, (source, id), rejected)| {
+                        let res = match rejected {
+                            Some(e) => Err(e),
+                            None => results
+                                .next()
+                                .unwrap_or_else(|| Err(NodeError::Unavailable("missing result".into()))),
+                        };
+                        BulkItemResult {
+                            index,
+                            outcome: Some(match res {
+                                Ok(o) => bulk_item_result::Outcome::Ok(convert::resolve_result(&source, &id, &o)),
+                                Err(e) => bulk_item_result::Outcome::Error(convert::record_error(&source, &id, &e)),
+                            }),
+                        }
+                    })
+                    .collect();
+                if out_tx.send(Ok(BulkUpsertResponse { results: items })).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(out_rx))))
+    }
+
+    async fn delete(&self, req: Request<DeleteRequest>) -> Result<Response<DeleteResponse>, Status> {
+        let (source, record_id) = convert::ref_parts(req.get_ref().record.as_ref(), "record")?;
+        let affected = self
+            .state
+            .partition()?
+            .call(|reply| crate::partition::Command::Delete {
+                source,
+                record_id,
+                reply,
+            })
+            .await?;
+        Ok(Response::new(DeleteResponse {
+            affected_entities: affected,
+        }))
+    }
+
+    async fn get(&self, req: Request<GetRecordRequest>) -> Result<Response<GetRecordResponse>, Status> {
+        let (source, record_id) = convert::ref_parts(req.get_ref().record.as_ref(), "record")?;
+        let (record, entity, issues) = self
+            .state
+            .partition()?
+            .call(|reply| crate::partition::Command::GetRecord {
+                source,
+                record_id,
+                reply,
+            })
+            .await?;
+        Ok(Response::new(GetRecordResponse {
+            record: Some(record),
+            entity_id: entity,
+            issues: convert::issues(&issues),
+        }))
+    }
+}

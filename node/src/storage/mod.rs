@@ -1,0 +1,6 @@
+//! Durable storage for a node: [`rocks::RocksStore`] implements the
+//! engine's [`crate::engine::Store`] on RocksDB.
+
+pub mod rocks;
+
+pub use rocks::{OpenedStore, RocksStore, StoreOptions};

@@ -1,0 +1,333 @@
+//! The engine's store on RocksDB.
+//!
+//! Column families:
+//!
+//! | CF            | key                              | value                                  |
+//! |---------------|----------------------------------|----------------------------------------|
+//! | `records`     | source 0x1f record_id            | the `kindred.v1.Record`, protobuf      |
+//! | `features`    | record key                       | packed features (restart without re-standardising) |
+//! | `blocking`    | record key                       | the record's blocking keys (u64 LE each) |
+//! | `assignments` | record key                       | entity id (u64 BE)                     |
+//! | `edges`       | key a 0x00 key b (a < b)         | match weight (f32 LE): links and possible matches |
+//! | `entities`    | entity id (u64 BE)               | 0x00 + member keys joined by 0x1e, or 0x01 + id it was merged into |
+//! | `history`     | entity id BE, step BE, index BE  | audit event, JSON                      |
+//! | `meta`        | name                             | schema version, model, counters        |
+//!
+//! Every resolution step is added to one `WriteBatch`; [`RocksStore::flush`]
+//! writes the batch (group commit) before any record in it is acknowledged,
+//! so a crash at any moment leaves all of a step or none of it.
+
+use std::path::Path;
+
+use prost::Message;
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamilyDescriptor, IteratorMode, Options, WriteBatch, WriteOptions, DB,
+};
+
+use kindred_proto::v1::Record;
+
+use crate::engine::features::Packed;
+use crate::engine::resolver::{RestoredRecord, RestoredState};
+use crate::engine::store::{EntityId, Event, Step, Store, StoreError};
+use crate::engine::Model;
+
+/// On-disk layout version; a data directory of another version is refused.
+pub const SCHEMA_VERSION: &str = "1";
+
+const CFS: [&str; 8] = [
+    "records",
+    "features",
+    "blocking",
+    "assignments",
+    "edges",
+    "entities",
+    "history",
+    "meta",
+];
+
+/// Tuning for the store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// fsync every group commit (survives power loss, not only process crashes).
+    pub sync: bool,
+    /// Block cache size in bytes.
+    pub block_cache_bytes: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            sync: false,
+            block_cache_bytes: 256 << 20,
+        }
+    }
+}
+
+/// The engine's store on RocksDB.
+pub struct RocksStore {
+    db: DB,
+    pending: WriteBatch,
+    write_opts: WriteOptions,
+}
+
+/// A store just opened, with what the engine needs back.
+pub struct OpenedStore {
+    pub store: RocksStore,
+    pub state: RestoredState,
+    /// The model the node last used, if any.
+    pub model: Option<Model>,
+}
+
+fn io(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Io(e.to_string())
+}
+
+fn corrupt(what: &str, key: &[u8]) -> StoreError {
+    StoreError::Corrupt(format!("{what} under key {:?}", String::from_utf8_lossy(key)))
+}
+
+fn edge_key(a: &str, b: &str) -> Vec<u8> {
+    let (x, y) = if a <= b { (a, b) } else { (b, a) };
+    let mut k = Vec::with_capacity(x.len() + y.len() + 1);
+    k.extend_from_slice(x.as_bytes());
+    k.push(0);
+    k.extend_from_slice(y.as_bytes());
+    k
+}
+
+fn u64_of(v: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(v.try_into().ok()?))
+}
+
+impl RocksStore {
+    /// Opens (or creates) the store in `dir` and reads back the engine state.
+    pub fn open(dir: &Path, opts: &StoreOptions) -> Result<OpenedStore, StoreError> {
+        let mut db_opts = Options::default();
+        db_opts.create_if_missing(true);
+        db_opts.create_missing_column_families(true);
+        db_opts.set_max_background_jobs(2);
+        db_opts.set_bytes_per_sync(1 << 20);
+        let cache = Cache::new_lru_cache(opts.block_cache_bytes).map_err(io)?;
+        let cf_opts = |point_lookups: bool| {
+            let mut o = Options::default();
+            let mut t = BlockBasedOptions::default();
+            t.set_block_cache(&cache);
+            if point_lookups {
+                t.set_bloom_filter(10.0, false);
+            }
+            o.set_block_based_table_factory(&t);
+            o.set_compression_type(rocksdb::DBCompressionType::Lz4);
+            o
+        };
+        let cfs = CFS
+            .iter()
+            .map(|n| ColumnFamilyDescriptor::new(*n, cf_opts(*n != "history")));
+        let db = DB::open_cf_descriptors(&db_opts, dir, cfs).map_err(io)?;
+        let mut write_opts = WriteOptions::default();
+        write_opts.set_sync(opts.sync);
+        let store = RocksStore {
+            db,
+            pending: WriteBatch::default(),
+            write_opts,
+        };
+        let (state, model) = store.load()?;
+        Ok(OpenedStore { store, state, model })
+    }
+
+    fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
+        self.db.cf_handle(name).expect("column family created at open")
+    }
+
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.db.get_cf(self.cf("meta"), name).map_err(io)
+    }
+
+    fn load(&self) -> Result<(RestoredState, Option<Model>), StoreError> {
+        match self.meta("schema_version")? {
+            None => {
+                self.db
+                    .put_cf(self.cf("meta"), "schema_version", SCHEMA_VERSION)
+                    .map_err(io)?;
+            }
+            Some(v) if v == SCHEMA_VERSION.as_bytes() => {}
+            Some(v) => {
+                return Err(StoreError::Corrupt(format!(
+                    "data directory has schema version {:?}, this build reads {SCHEMA_VERSION:?}",
+                    String::from_utf8_lossy(&v)
+                )))
+            }
+        }
+        let model = match self.meta("model")? {
+            None => None,
+            Some(b) => Some(
+                Model::from_json(&String::from_utf8_lossy(&b)).map_err(|e| StoreError::Corrupt(format!("stored model: {e}")))?,
+            ),
+        };
+        let mut state = RestoredState {
+            next_entity: self.meta("next_entity")?.and_then(|v| u64_of(&v)).unwrap_or(1),
+            step_seq: self.meta("step_seq")?.and_then(|v| u64_of(&v)).unwrap_or(0),
+            ..RestoredState::default()
+        };
+        // Features and assignments are both keyed by record key: walk them together.
+        let mut assignments = self.db.iterator_cf(self.cf("assignments"), IteratorMode::Start);
+        let mut next_assignment = assignments.next().transpose().map_err(io)?;
+        for item in self.db.iterator_cf(self.cf("features"), IteratorMode::Start) {
+            let (k, v) = item.map_err(io)?;
+            let features = Packed::from_bytes(&v).ok_or_else(|| corrupt("features", &k))?;
+            while next_assignment.as_ref().is_some_and(|(ak, _)| ak[..] < k[..]) {
+                next_assignment = assignments.next().transpose().map_err(io)?;
+            }
+            let entity = match &next_assignment {
+                Some((ak, av)) if ak[..] == k[..] => u64_of(av).ok_or_else(|| corrupt("assignment", ak))?,
+                _ => 0,
+            };
+            let key = String::from_utf8(k.to_vec()).map_err(|_| corrupt("record key", &k))?;
+            state.records.push(RestoredRecord { key, features, entity });
+        }
+        for item in self.db.iterator_cf(self.cf("edges"), IteratorMode::Start) {
+            let (k, v) = item.map_err(io)?;
+            let sep = k.iter().position(|&b| b == 0).ok_or_else(|| corrupt("edge key", &k))?;
+            let a = String::from_utf8(k[..sep].to_vec()).map_err(|_| corrupt("edge key", &k))?;
+            let b = String::from_utf8(k[sep + 1..].to_vec()).map_err(|_| corrupt("edge key", &k))?;
+            let w = f32::from_le_bytes(v[..].try_into().map_err(|_| corrupt("edge weight", &k))?);
+            state.edges.push((a, b, w));
+        }
+        for item in self.db.iterator_cf(self.cf("entities"), IteratorMode::Start) {
+            let (k, v) = item.map_err(io)?;
+            if v.first() == Some(&1) {
+                let old = u64_of(&k).ok_or_else(|| corrupt("entity id", &k))?;
+                let new = u64_of(&v[1..]).ok_or_else(|| corrupt("entity redirect", &k))?;
+                state.redirects.push((old, new));
+            }
+        }
+        Ok((state, model))
+    }
+
+    /// Stores the active model (written at once, durably).
+    pub fn save_model(&self, model: &Model) -> Result<(), StoreError> {
+        let mut wo = WriteOptions::default();
+        wo.set_sync(true);
+        self.db
+            .put_cf_opt(self.cf("meta"), "model", model.to_json(), &wo)
+            .map_err(io)
+    }
+
+    /// Approximate bytes on disk (SST files plus WAL).
+    pub fn disk_bytes(dir: &Path) -> u64 {
+        fn walk(p: &Path) -> u64 {
+            std::fs::read_dir(p)
+                .map(|rd| {
+                    rd.flatten()
+                        .map(|e| {
+                            let m = e.metadata();
+                            match m {
+                                Ok(m) if m.is_dir() => walk(&e.path()),
+                                Ok(m) => m.len(),
+                                Err(_) => 0,
+                            }
+                        })
+                        .sum()
+                })
+                .unwrap_or(0)
+        }
+        walk(dir)
+    }
+
+    /// Flushes memtables to SST files (for measuring disk use).
+    pub fn compact(&self) -> Result<(), StoreError> {
+        for cf in CFS {
+            self.db.flush_cf(self.cf(cf)).map_err(io)?;
+            self.db.compact_range_cf(self.cf(cf), None::<&[u8]>, None::<&[u8]>);
+        }
+        Ok(())
+    }
+}
+
+impl Store for RocksStore {
+    fn commit(&mut self, step: Step) -> Result<(), StoreError> {
+        let mut b = std::mem::take(&mut self.pending);
+        let (records, features, blocking, assignments) =
+            (self.cf("records"), self.cf("features"), self.cf("blocking"), self.cf("assignments"));
+        let (edges, entities, history, meta) = (self.cf("edges"), self.cf("entities"), self.cf("history"), self.cf("meta"));
+        for k in &step.records_deleted {
+            b.delete_cf(records, k);
+            b.delete_cf(features, k);
+            b.delete_cf(blocking, k);
+            b.delete_cf(assignments, k);
+        }
+        for p in &step.records_put {
+            b.put_cf(records, &p.key, p.record.encode_to_vec());
+            b.put_cf(features, &p.key, p.features.as_bytes());
+            let keys: Vec<u8> = p.blocking_keys.iter().flat_map(|k| k.to_le_bytes()).collect();
+            b.put_cf(blocking, &p.key, keys);
+        }
+        for (k, e) in &step.assignments {
+            b.put_cf(assignments, k, e.to_be_bytes());
+        }
+        for e in &step.edges {
+            let k = edge_key(&e.a, &e.b);
+            match e.weight {
+                Some(w) => b.put_cf(edges, k, w.to_le_bytes()),
+                None => b.delete_cf(edges, k),
+            }
+        }
+        for id in &step.entities_deleted {
+            b.delete_cf(entities, id.to_be_bytes());
+        }
+        for (id, members) in &step.entities_put {
+            let mut v = vec![0u8];
+            for (i, m) in members.iter().enumerate() {
+                if i > 0 {
+                    v.push(0x1e);
+                }
+                v.extend_from_slice(m.as_bytes());
+            }
+            b.put_cf(entities, id.to_be_bytes(), v);
+        }
+        for (old, new) in &step.redirects {
+            let mut v = vec![1u8];
+            v.extend_from_slice(&new.to_be_bytes());
+            b.put_cf(entities, old.to_be_bytes(), v);
+        }
+        for (i, e) in step.events.iter().enumerate() {
+            let mut k = Vec::with_capacity(18);
+            k.extend_from_slice(&e.entity.to_be_bytes());
+            k.extend_from_slice(&e.step.to_be_bytes());
+            k.extend_from_slice(&(i as u16).to_be_bytes());
+            b.put_cf(history, k, serde_json::to_vec(e).map_err(io)?);
+        }
+        b.put_cf(meta, "next_entity", step.next_entity.to_be_bytes());
+        b.put_cf(meta, "step_seq", step.seq.to_be_bytes());
+        self.pending = b;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), StoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let b = std::mem::take(&mut self.pending);
+        self.db.write_opt(b, &self.write_opts).map_err(io)
+    }
+
+    fn record(&self, key: &str) -> Result<Option<Record>, StoreError> {
+        self.db
+            .get_pinned_cf(self.cf("records"), key)
+            .map_err(io)?
+            .map(|v| Record::decode(&v[..]).map_err(|_| corrupt("record", key.as_bytes())))
+            .transpose()
+    }
+
+    fn history(&self, entity: EntityId) -> Result<Vec<Event>, StoreError> {
+        let prefix = entity.to_be_bytes();
+        let mut out = Vec::new();
+        for item in self.db.prefix_iterator_cf(self.cf("history"), prefix) {
+            let (k, v) = item.map_err(io)?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            out.push(serde_json::from_slice(&v).map_err(|_| corrupt("history event", &k))?);
+        }
+        Ok(out)
+    }
+}
