@@ -14,7 +14,11 @@ use crate::engine::EngineConfig;
 
 /// `kindred-node` command line.
 #[derive(Parser, Debug, Clone)]
-#[command(name = "kindred-node", version, about = "Kindred node: real-time entity resolution over gRPC")]
+#[command(
+    name = "kindred-node",
+    version,
+    about = "Kindred node: real-time entity resolution over gRPC"
+)]
 pub struct Args {
     /// Directory for the node's RocksDB data.
     #[arg(long, env = "KINDRED_DATA_DIR")]

@@ -17,7 +17,11 @@ pub enum NodeError {
         reason: String,
     },
     #[error("{what} is {size} bytes, over the limit of {limit} bytes")]
-    TooLarge { what: String, size: usize, limit: usize },
+    TooLarge {
+        what: String,
+        size: usize,
+        limit: usize,
+    },
     #[error("node unavailable: {0}")]
     Unavailable(String),
     #[error("training failed: {0}")]
@@ -37,11 +41,12 @@ impl NodeError {
     /// The gRPC status code for this error.
     pub fn code(&self) -> Code {
         match self {
-            NodeError::Engine(EngineError::InvalidRecord { .. }) | NodeError::InvalidArgument { .. } => {
-                Code::InvalidArgument
-            }
+            NodeError::Engine(EngineError::InvalidRecord { .. })
+            | NodeError::InvalidArgument { .. } => Code::InvalidArgument,
             NodeError::Engine(EngineError::Model(_)) => Code::InvalidArgument,
-            NodeError::Engine(EngineError::RecordNotFound(_) | EngineError::EntityNotFound(_)) => Code::NotFound,
+            NodeError::Engine(EngineError::RecordNotFound(_) | EngineError::EntityNotFound(_)) => {
+                Code::NotFound
+            }
             NodeError::Engine(EngineError::Store(StoreError::Corrupt(_))) => Code::DataLoss,
             NodeError::Engine(EngineError::Store(StoreError::Io(_))) => Code::Internal,
             NodeError::TooLarge { .. } => Code::ResourceExhausted,

@@ -14,7 +14,16 @@ use kindred_proto::v1::{Identifier, PersonName, PostalAddress, Record};
 /// shared surnames and addresses (families), nicknames, typos, swapped
 /// names, conflicting national ids, and a generic email.
 fn person(i: usize, variant: u8) -> Record {
-    let given = ["robert", "bob", "elizabeth", "liz", "john", "jon", "mary", "maria"];
+    let given = [
+        "robert",
+        "bob",
+        "elizabeth",
+        "liz",
+        "john",
+        "jon",
+        "mary",
+        "maria",
+    ];
     let family = ["smith", "smyth", "nguyen", "green"];
     let g = given[(i * 2 + (variant as usize & 1)) % given.len()];
     let f = family[(i + (variant as usize >> 1 & 1)) % family.len()];
@@ -28,7 +37,11 @@ fn person(i: usize, variant: u8) -> Record {
             ..Default::default()
         }),
         date_of_birth: format!("19{:02}-0{}-1{}", 50 + i % 3, 1 + i % 2, variant % 3),
-        emails: if variant & 8 != 0 { vec!["test@test.com".into()] } else { vec![] },
+        emails: if variant & 8 != 0 {
+            vec!["test@test.com".into()]
+        } else {
+            vec![]
+        },
         addresses: vec![PostalAddress {
             street: format!("{} wallaby place", 1 + i % 2),
             postcode: "2119".into(),
@@ -175,11 +188,15 @@ fn merge_keeps_the_oldest_id_and_split_keeps_the_largest_part() {
         phones: vec![phone.into()],
         ..Default::default()
     };
-    let a = e.upsert(mk("a", "harley", "h@x.com", "0412000001")).unwrap();
+    let a = e
+        .upsert(mk("a", "harley", "h@x.com", "0412000001"))
+        .unwrap();
     let b = e.upsert(mk("b", "zed", "z@y.com", "0498765432")).unwrap();
     assert_ne!(a.entity, b.entity, "different people stay apart");
     // c links to both a (email) and b (phone): the oldest id survives.
-    let c = e.upsert(mk("c", "harley", "h@x.com", "0498765432")).unwrap();
+    let c = e
+        .upsert(mk("c", "harley", "h@x.com", "0498765432"))
+        .unwrap();
     assert_eq!(c.entity, a.entity.min(b.entity));
     assert_eq!(c.absorbed, vec![a.entity.max(b.entity)]);
     assert_eq!(e.resolve_entity(b.entity), Some(c.entity));
@@ -188,5 +205,8 @@ fn merge_keeps_the_oldest_id_and_split_keeps_the_largest_part() {
     assert_ne!(e.entity_of("crm\u{1f}a"), e.entity_of("crm\u{1f}b"));
     assert_eq!(e.entity_of("crm\u{1f}a"), Some(a.entity));
     let how = e.how(a.entity).unwrap();
-    assert!(how.events.iter().any(|ev| matches!(ev.kind, kindred_node::engine::store::EventKind::Merged { .. })));
+    assert!(how.events.iter().any(|ev| matches!(
+        ev.kind,
+        kindred_node::engine::store::EventKind::Merged { .. }
+    )));
 }

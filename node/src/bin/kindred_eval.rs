@@ -25,7 +25,10 @@ use kindred_node::eval::metrics::score;
 use kindred_proto::mapping::Mapping;
 
 #[derive(Parser, Debug)]
-#[command(name = "kindred-eval", about = "Resolve CSV files with the Kindred engine and score the result")]
+#[command(
+    name = "kindred-eval",
+    about = "Resolve CSV files with the Kindred engine and score the result"
+)]
 struct Args {
     /// Input CSV or JSON Lines files (several are resolved together).
     #[arg(long, required = true, num_args = 1..)]
@@ -87,7 +90,8 @@ fn rss_bytes() -> u64 {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let mapping = Mapping::from_toml(&std::fs::read_to_string(&args.mapping).context("reading mapping")?)?;
+    let mapping =
+        Mapping::from_toml(&std::fs::read_to_string(&args.mapping).context("reading mapping")?)?;
     let cfg: EngineConfig = match &args.config {
         Some(p) => toml::from_str(&std::fs::read_to_string(p)?)?,
         None => EngineConfig::default(),
@@ -96,10 +100,11 @@ fn main() -> Result<()> {
     let mut records = Vec::new();
     let mut rejected = 0usize;
     for path in &args.input {
-        let source = args
-            .source
-            .clone()
-            .unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default());
+        let source = args.source.clone().unwrap_or_else(|| {
+            path.file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default()
+        });
         let (r, bad) = load_records(path, &mapping, &source)?;
         for b in bad.iter().take(5) {
             eprintln!("{}:{}: rejected: {}", path.display(), b.line, b.reason);
@@ -124,7 +129,10 @@ fn main() -> Result<()> {
         Model::default()
     } else {
         let probe = Engine::in_memory(cfg.clone(), Model::default());
-        let packed: Vec<Packed> = records.iter().map(|r| Packed::from_std(&probe.standardize(r))).collect();
+        let packed: Vec<Packed> = records
+            .iter()
+            .map(|r| Packed::from_std(&probe.standardize(r)))
+            .collect();
         let refs: Vec<&Packed> = packed.iter().collect();
         let opts = TrainOptions {
             max_records: args.train_records,
@@ -141,7 +149,10 @@ fn main() -> Result<()> {
     let mut engine = Engine::in_memory(cfg, model);
     engine.store_mut().keep_history = !args.no_history;
     let n = records.len();
-    let keys: Vec<(String, String)> = records.iter().map(|r| (r.source.clone(), r.record_id.clone())).collect();
+    let keys: Vec<(String, String)> = records
+        .iter()
+        .map(|r| (r.source.clone(), r.record_id.clone()))
+        .collect();
     let rss_loaded = rss_bytes();
     let t_resolve = Instant::now();
     let mut failed = 0usize;

@@ -191,7 +191,11 @@ fn part_values(part: KeyPart, f: &FeatView<'_>, out: &mut SmallVec<[u64; 4]>) {
         }
         KeyPart::Dob => {
             if let Some(d) = f.dob.filter(|d| d.is_full()) {
-                out.push(u64::from(d.year) << 16 | u64::from(d.month.unwrap_or(0)) << 8 | u64::from(d.day.unwrap_or(0)));
+                out.push(
+                    u64::from(d.year) << 16
+                        | u64::from(d.month.unwrap_or(0)) << 8
+                        | u64::from(d.day.unwrap_or(0)),
+                );
             }
         }
         KeyPart::DobYear => out.extend(f.dob.map(|d| u64::from(d.year))),
@@ -225,7 +229,15 @@ pub fn rule_keys(ri: usize, rule: &BlockingRule, f: &FeatView<'_>, out: &mut Key
     let address_parts = rule
         .parts
         .iter()
-        .filter(|p| matches!(p, KeyPart::Postcode | KeyPart::Locality | KeyPart::StreetNumber | KeyPart::StreetToken))
+        .filter(|p| {
+            matches!(
+                p,
+                KeyPart::Postcode
+                    | KeyPart::Locality
+                    | KeyPart::StreetNumber
+                    | KeyPart::StreetToken
+            )
+        })
         .count();
     if address_parts > 1 && f.addresses.len() > 1 {
         // Build per address so parts of different addresses never mix.

@@ -199,7 +199,11 @@ mod tests {
 
     #[test]
     fn chain_of_match_edges_forms_one_cluster() {
-        let nodes = [node("a", None, None), node("b", None, None), node("c", None, None)];
+        let nodes = [
+            node("a", None, None),
+            node("b", None, None),
+            node("c", None, None),
+        ];
         let c = cluster(&nodes, &[e(10.0, 0, 1), e(8.0, 1, 2)], 100);
         assert_eq!(c.labels, vec![0, 0, 0]);
     }
@@ -220,7 +224,10 @@ mod tests {
 
     #[test]
     fn identifier_typo_is_not_a_conflict() {
-        let nodes = [node("a", None, Some("1804974")), node("b", None, Some("1804794"))];
+        let nodes = [
+            node("a", None, Some("1804974")),
+            node("b", None, Some("1804794")),
+        ];
         assert_eq!(cluster(&nodes, &[e(9.0, 0, 1)], 100).labels, vec![0, 0]);
     }
 
@@ -247,13 +254,19 @@ mod tests {
 
     #[test]
     fn direct_edge_overrides_a_conflict_between_its_own_ends() {
-        let nodes = [node("a", Some((1980, 1, 1)), None), node("b", Some((1955, 9, 30)), None)];
+        let nodes = [
+            node("a", Some((1980, 1, 1)), None),
+            node("b", Some((1955, 9, 30)), None),
+        ];
         assert_eq!(cluster(&nodes, &[e(9.0, 0, 1)], 100).labels, vec![0, 0]);
     }
 
     #[test]
     fn size_cap_is_respected() {
-        let nodes: Vec<Node> = ["a", "b", "c", "d"].iter().map(|k| node(k, None, None)).collect();
+        let nodes: Vec<Node> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|k| node(k, None, None))
+            .collect();
         let c = cluster(&nodes, &[e(9.0, 0, 1), e(9.0, 2, 3), e(5.0, 1, 2)], 3);
         assert_eq!(c.labels, vec![0, 0, 2, 2]);
         assert_eq!(c.blocked, vec![(2, Blocked::Size)]);

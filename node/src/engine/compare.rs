@@ -130,7 +130,10 @@ impl Attribute {
     pub fn term_frequency(&self) -> bool {
         matches!(
             self,
-            Attribute::GivenName | Attribute::FamilyName | Attribute::Locality | Attribute::Postcode
+            Attribute::GivenName
+                | Attribute::FamilyName
+                | Attribute::Locality
+                | Attribute::Postcode
         )
     }
 }
@@ -150,7 +153,8 @@ impl Serialize for Attribute {
 impl<'de> Deserialize<'de> for Attribute {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Attribute::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown attribute {s:?}")))
+        Attribute::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown attribute {s:?}")))
     }
 }
 
@@ -195,10 +199,16 @@ impl Comparator {
             levels: [0; MAX_COMPARISONS],
             names_swapped: false,
         };
-        let straight = (name_level(a.given, b.given, true), name_level(a.family, b.family, false));
+        let straight = (
+            name_level(a.given, b.given, true),
+            name_level(a.family, b.family, false),
+        );
         // Crosswise, nicknames do not apply and the better of the two levels
         // goes to the given-name slot, so that compare(a, b) == compare(b, a).
-        let (x, y) = (name_level(a.given, b.family, false), name_level(a.family, b.given, false));
+        let (x, y) = (
+            name_level(a.given, b.family, false),
+            name_level(a.family, b.given, false),
+        );
         let crossed = (x.min(y), x.max(y));
         let (gl, fl) = if name_strength(crossed, true) > name_strength(straight, false) {
             p.names_swapped = true;
@@ -375,7 +385,8 @@ pub fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
     let (ra, rb) = (&a[p..], &b[p..]);
     if la == lb {
         // substitution or transposition
-        ra[1..] == rb[1..] || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
+        ra[1..] == rb[1..]
+            || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
     } else if la > lb {
         ra[1..] == *rb
     } else {
@@ -438,7 +449,11 @@ fn street_similar(a: &str, b: &str) -> bool {
     let (na, nb) = (a.split(' ').count(), b.split(' ').count());
     let shared = a
         .split(' ')
-        .filter(|t| t.len() > 1 && b.split(' ').any(|u| u == *t || (t.len() > 4 && jaro_winkler(t, u) >= 0.9)))
+        .filter(|t| {
+            t.len() > 1
+                && b.split(' ')
+                    .any(|u| u == *t || (t.len() > 4 && jaro_winkler(t, u) >= 0.9))
+        })
         .count();
     2 * shared >= na.max(nb).max(1) && shared > 0
 }
@@ -503,7 +518,12 @@ mod tests {
 
     #[test]
     fn one_edit_covers_insert_delete_substitute_transpose() {
-        for (a, b) in [("1804974", "1804975"), ("1804974", "180974"), ("1804974", "18049745"), ("1804974", "1809474")] {
+        for (a, b) in [
+            ("1804974", "1804975"),
+            ("1804974", "180974"),
+            ("1804974", "18049745"),
+            ("1804974", "1809474"),
+        ] {
             assert!(within_one_edit(a.as_bytes(), b.as_bytes()), "{a} {b}");
         }
         assert!(!within_one_edit(b"1804974", b"1840794"));
@@ -513,9 +533,15 @@ mod tests {
 
     #[test]
     fn name_levels_rank_exact_nickname_typo_and_different() {
-        assert_eq!(names(&rec("robert", "smith"), &rec("robert", "smith")), (1, 1, false));
+        assert_eq!(
+            names(&rec("robert", "smith"), &rec("robert", "smith")),
+            (1, 1, false)
+        );
         assert_eq!(names(&rec("bob", "smith"), &rec("robert", "smith")).0, 2);
-        assert_eq!(names(&rec("harley", "smith"), &rec("haryley", "smith")).0, 3);
+        assert_eq!(
+            names(&rec("harley", "smith"), &rec("haryley", "smith")).0,
+            3
+        );
         assert_eq!(names(&rec("mitchell", "smith"), &rec("zoe", "smith")).0, 6);
         assert_eq!(names(&rec("j", "smith"), &rec("john", "smith")).0, 5);
     }
@@ -537,13 +563,23 @@ mod tests {
 
     #[test]
     fn dates_of_birth_levels() {
-        let d = |y, m, dd| Some(PartialDate { year: y, month: Some(m), day: Some(dd) });
+        let d = |y, m, dd| {
+            Some(PartialDate {
+                year: y,
+                month: Some(m),
+                day: Some(dd),
+            })
+        };
         assert_eq!(dob_level(d(1985, 7, 14), d(1985, 7, 14)), 1);
         assert_eq!(dob_level(d(1985, 3, 4), d(1985, 4, 3)), 2);
         assert_eq!(dob_level(d(1985, 7, 14), d(1985, 7, 15)), 2);
         assert_eq!(dob_level(d(1985, 7, 14), d(1986, 7, 15)), 3);
         assert_eq!(dob_level(d(1985, 7, 14), d(1962, 1, 30)), 4);
-        let y = Some(PartialDate { year: 1985, month: None, day: None });
+        let y = Some(PartialDate {
+            year: 1985,
+            month: None,
+            day: None,
+        });
         assert_eq!(dob_level(y, d(1985, 7, 14)), 3);
         assert_eq!(dob_level(y, d(1990, 7, 14)), 4);
         assert_eq!(dob_level(None, d(1990, 7, 14)), 0);
@@ -551,17 +587,26 @@ mod tests {
 
     #[test]
     fn comparison_is_symmetric() {
-        let pairs = [("masno", "madeline", "madeline", "mason"), ("bob", "smith", "robert", "smyth")];
+        let pairs = [
+            ("masno", "madeline", "madeline", "mason"),
+            ("bob", "smith", "robert", "smyth"),
+        ];
         let c = Comparator::new(&Attribute::defaults());
         for (g1, f1, g2, f2) in pairs {
             let (a, b) = (rec(g1, f1), rec(g2, f2));
-            assert_eq!(c.compare(&a.view(), &b.view()).levels, c.compare(&b.view(), &a.view()).levels);
+            assert_eq!(
+                c.compare(&a.view(), &b.view()).levels,
+                c.compare(&b.view(), &a.view()).levels
+            );
         }
     }
 
     #[test]
     fn attribute_names_round_trip() {
-        for a in Attribute::defaults().into_iter().chain([Attribute::Identifier("national_id".into())]) {
+        for a in Attribute::defaults()
+            .into_iter()
+            .chain([Attribute::Identifier("national_id".into())])
+        {
             assert_eq!(Attribute::parse(&a.name()), Some(a));
         }
     }

@@ -96,10 +96,18 @@ impl<S: Store> Engine<S> {
     }
 
     /// Explains a record against every record of an entity.
-    pub fn why_entity(&self, record: (&str, &str), entity: EntityId) -> Result<EntityExplanation, EngineError> {
+    pub fn why_entity(
+        &self,
+        record: (&str, &str),
+        entity: EntityId,
+    ) -> Result<EntityExplanation, EngineError> {
         let key = record_key(record.0, record.1);
-        let id = self.resolve_entity(entity).ok_or(EngineError::EntityNotFound(entity))?;
-        let members = self.members(id).ok_or(EngineError::EntityNotFound(entity))?;
+        let id = self
+            .resolve_entity(entity)
+            .ok_or(EngineError::EntityNotFound(entity))?;
+        let members = self
+            .members(id)
+            .ok_or(EngineError::EntityNotFound(entity))?;
         let mut pairs = Vec::new();
         for m in members.iter().filter(|m| **m != key) {
             pairs.push(self.why_keys(&key, m)?);
@@ -115,7 +123,9 @@ impl<S: Store> Engine<S> {
 
     /// The sequence of links, merges and splits that built an entity.
     pub fn how(&self, entity: EntityId) -> Result<EntityHistory, EngineError> {
-        let id = self.resolve_entity(entity).ok_or(EngineError::EntityNotFound(entity))?;
+        let id = self
+            .resolve_entity(entity)
+            .ok_or(EngineError::EntityNotFound(entity))?;
         let records = self
             .members(id)
             .unwrap_or_default()

@@ -99,7 +99,9 @@ pub enum ModelError {
         expected: Vec<String>,
         found: Vec<String>,
     },
-    #[error("comparison {attribute}, level {label}: {what} = {value} is not a probability in (0, 1]")]
+    #[error(
+        "comparison {attribute}, level {label}: {what} = {value} is not a probability in (0, 1]"
+    )]
     Probability {
         attribute: String,
         label: String,
@@ -126,11 +128,21 @@ fn default_levels(a: &Attribute) -> &'static [(f64, f64)] {
             (0.04, 0.95),
         ],
         Attribute::FamilyName => &[(0.85, 0.002), (0.06, 0.001), (0.04, 0.01), (0.05, 0.987)],
-        Attribute::DateOfBirth => &[(0.88, 0.00005), (0.06, 0.0008), (0.03, 0.004), (0.03, 0.995)],
+        Attribute::DateOfBirth => &[
+            (0.88, 0.00005),
+            (0.06, 0.0008),
+            (0.03, 0.004),
+            (0.03, 0.995),
+        ],
         Attribute::Gender => &[(0.97, 0.5), (0.03, 0.5)],
         Attribute::Email => &[(0.70, 0.000001), (0.05, 0.00001), (0.25, 0.999989)],
         Attribute::Phone => &[(0.70, 0.000001), (0.05, 0.00002), (0.25, 0.999979)],
-        Attribute::Street => &[(0.70, 0.00002), (0.08, 0.0001), (0.04, 0.003), (0.18, 0.99688)],
+        Attribute::Street => &[
+            (0.70, 0.00002),
+            (0.08, 0.0001),
+            (0.04, 0.003),
+            (0.18, 0.99688),
+        ],
         Attribute::Locality => &[(0.80, 0.005), (0.05, 0.002), (0.15, 0.993)],
         Attribute::Postcode => &[(0.80, 0.003), (0.05, 0.01), (0.15, 0.987)],
         Attribute::Region => &[(0.90, 0.2), (0.10, 0.8)],
@@ -197,7 +209,8 @@ impl Model {
             return Err(ModelError::TooMany(self.comparisons.len()));
         }
         for c in &self.comparisons {
-            let expected: Vec<String> = c.attribute.levels().iter().map(|s| s.to_string()).collect();
+            let expected: Vec<String> =
+                c.attribute.levels().iter().map(|s| s.to_string()).collect();
             let found: Vec<String> = c.levels.iter().map(|l| l.label.clone()).collect();
             if expected != found {
                 return Err(ModelError::Levels {
@@ -224,7 +237,10 @@ impl Model {
 
     /// The attributes compared, in pattern order.
     pub fn attributes(&self) -> Vec<Attribute> {
-        self.comparisons.iter().map(|c| c.attribute.clone()).collect()
+        self.comparisons
+            .iter()
+            .map(|c| c.attribute.clone())
+            .collect()
     }
 }
 
@@ -270,7 +286,11 @@ impl Scorer {
             .iter()
             .map(|c| {
                 std::iter::once(0.0)
-                    .chain(c.levels.iter().map(|l| (l.m.max(MIN_PROB) / l.u.max(MIN_PROB)).log2()))
+                    .chain(
+                        c.levels
+                            .iter()
+                            .map(|l| (l.m.max(MIN_PROB) / l.u.max(MIN_PROB)).log2()),
+                    )
                     .collect()
             })
             .collect();
@@ -282,7 +302,11 @@ impl Scorer {
                     return None;
                 }
                 let t = model.term_frequencies.get(&c.attribute.name())?;
-                let map = t.values.iter().map(|(k, v)| (k.as_str().into(), *v)).collect();
+                let map = t
+                    .values
+                    .iter()
+                    .map(|(k, v)| (k.as_str().into(), *v))
+                    .collect();
                 Some((map, t.default, c.levels[0].m))
             })
             .collect();
@@ -362,7 +386,10 @@ impl Scorer {
                     label: if l == 0 {
                         "null".into()
                     } else {
-                        c.levels.get(l - 1).map(|x| x.label.clone()).unwrap_or_default()
+                        c.levels
+                            .get(l - 1)
+                            .map(|x| x.label.clone())
+                            .unwrap_or_default()
                     },
                     weight,
                     tf_adjustment: weight - lw.get(l).copied().unwrap_or(0.0),

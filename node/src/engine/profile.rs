@@ -57,10 +57,14 @@ impl Default for Survivorship {
     fn default() -> Self {
         Survivorship {
             default: Rule::MostFrequent,
-            attributes: [("email", Rule::MostRecent), ("phone", Rule::MostRecent), ("address", Rule::MostRecent)]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
+            attributes: [
+                ("email", Rule::MostRecent),
+                ("phone", Rule::MostRecent),
+                ("address", Rule::MostRecent),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
             source_priority: Vec::new(),
         }
     }
@@ -84,7 +88,13 @@ fn rref(r: &Record) -> RecordRef {
 
 fn choose(cands: &[Candidate<'_>], rule: Rule, priority: &[String]) -> Option<GoldenValue> {
     // Recency, then record key, orders every tie deterministically.
-    let recency = |c: &Candidate<'_>| (c.rec.observed_at_ms, c.rec.source.clone(), c.rec.record_id.clone());
+    let recency = |c: &Candidate<'_>| {
+        (
+            c.rec.observed_at_ms,
+            c.rec.source.clone(),
+            c.rec.record_id.clone(),
+        )
+    };
     let best = match rule {
         Rule::MostRecent => cands.iter().max_by_key(|c| recency(c)),
         Rule::MostFrequent => {
@@ -92,7 +102,9 @@ fn choose(cands: &[Candidate<'_>], rule: Rule, priority: &[String]) -> Option<Go
             for c in cands {
                 *counts.entry(&c.std).or_default() += 1;
             }
-            cands.iter().max_by_key(|c| (counts[c.std.as_str()], recency(c)))
+            cands
+                .iter()
+                .max_by_key(|c| (counts[c.std.as_str()], recency(c)))
         }
         Rule::SourcePriority => {
             let rank = |c: &Candidate<'_>| {
@@ -121,8 +133,12 @@ impl<S: Store> Engine<S> {
 
     /// The profile of an entity (old ids merged away resolve to the survivor).
     pub fn profile(&self, entity: EntityId, surv: &Survivorship) -> Result<Profile, EngineError> {
-        let id = self.resolve_entity(entity).ok_or(EngineError::EntityNotFound(entity))?;
-        let keys = self.members(id).ok_or(EngineError::EntityNotFound(entity))?;
+        let id = self
+            .resolve_entity(entity)
+            .ok_or(EngineError::EntityNotFound(entity))?;
+        let keys = self
+            .members(id)
+            .ok_or(EngineError::EntityNotFound(entity))?;
         let mut recs = Vec::with_capacity(keys.len());
         for k in &keys {
             if let Some(x) = self.stored(k)? {
@@ -133,7 +149,11 @@ impl<S: Store> Engine<S> {
         let pick = |a: &str, f: &dyn Fn(&Record, &StdRecord) -> Vec<(String, String)>| {
             let cands: Vec<Candidate<'_>> = recs
                 .iter()
-                .flat_map(|(r, s)| f(r, s).into_iter().map(move |(std, raw)| Candidate { std, raw, rec: r }))
+                .flat_map(|(r, s)| {
+                    f(r, s)
+                        .into_iter()
+                        .map(move |(std, raw)| Candidate { std, raw, rec: r })
+                })
                 .filter(|c| !c.std.is_empty())
                 .collect();
             choose(&cands, rule(a), &surv.source_priority)
@@ -141,21 +161,38 @@ impl<S: Store> Engine<S> {
         let name = |r: &Record| r.name.clone().unwrap_or_default();
         let mut golden = GoldenRecord {
             given_name: pick("given_name", &|r, s| {
-                let raw = Some(name(r).given).filter(|g| !g.is_empty()).unwrap_or_else(|| s.given.clone().unwrap_or_default());
+                let raw = Some(name(r).given)
+                    .filter(|g| !g.is_empty())
+                    .unwrap_or_else(|| s.given.clone().unwrap_or_default());
                 s.given.iter().map(|g| (g.clone(), raw.clone())).collect()
             }),
             middle_name: pick("middle_name", &|r, s| {
-                let raw = Some(name(r).middle).filter(|g| !g.is_empty()).unwrap_or_else(|| s.middle.clone().unwrap_or_default());
+                let raw = Some(name(r).middle)
+                    .filter(|g| !g.is_empty())
+                    .unwrap_or_else(|| s.middle.clone().unwrap_or_default());
                 s.middle.iter().map(|g| (g.clone(), raw.clone())).collect()
             }),
             family_name: pick("family_name", &|r, s| {
-                let raw = Some(name(r).family).filter(|g| !g.is_empty()).unwrap_or_else(|| s.family.clone().unwrap_or_default());
+                let raw = Some(name(r).family)
+                    .filter(|g| !g.is_empty())
+                    .unwrap_or_else(|| s.family.clone().unwrap_or_default());
                 s.family.iter().map(|g| (g.clone(), raw.clone())).collect()
             }),
-            date_of_birth: pick("date_of_birth", &|_, s| s.dob.iter().map(|d| (d.to_iso(), d.to_iso())).collect()),
-            gender: pick("gender", &|r, s| s.gender.iter().map(|g| (format!("{g:?}"), r.gender.clone())).collect()),
-            email: pick("email", &|_, s| s.emails.iter().map(|e| (e.clone(), e.clone())).collect()),
-            phone: pick("phone", &|_, s| s.phones.iter().map(|p| (p.clone(), p.clone())).collect()),
+            date_of_birth: pick("date_of_birth", &|_, s| {
+                s.dob.iter().map(|d| (d.to_iso(), d.to_iso())).collect()
+            }),
+            gender: pick("gender", &|r, s| {
+                s.gender
+                    .iter()
+                    .map(|g| (format!("{g:?}"), r.gender.clone()))
+                    .collect()
+            }),
+            email: pick("email", &|_, s| {
+                s.emails.iter().map(|e| (e.clone(), e.clone())).collect()
+            }),
+            phone: pick("phone", &|_, s| {
+                s.phones.iter().map(|p| (p.clone(), p.clone())).collect()
+            }),
             address: pick("address", &|r, s| {
                 s.addresses
                     .iter()
@@ -166,20 +203,28 @@ impl<S: Store> Engine<S> {
                             .filter_map(|x| x.as_deref())
                             .collect::<Vec<_>>()
                             .join(" ");
-                        let shown = [&raw.street, &raw.locality, &raw.region, &raw.postcode, &raw.country]
-                            .iter()
-                            .filter(|x| !x.is_empty())
-                            .map(|x| x.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ");
+                        let shown = [
+                            &raw.street,
+                            &raw.locality,
+                            &raw.region,
+                            &raw.postcode,
+                            &raw.country,
+                        ]
+                        .iter()
+                        .filter(|x| !x.is_empty())
+                        .map(|x| x.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ");
                         (std, shown)
                     })
                     .collect()
             }),
             identifiers: Default::default(),
         };
-        let kinds: std::collections::BTreeSet<String> =
-            recs.iter().flat_map(|(_, s)| s.identifiers.iter().map(|(k, _)| k.clone())).collect();
+        let kinds: std::collections::BTreeSet<String> = recs
+            .iter()
+            .flat_map(|(_, s)| s.identifiers.iter().map(|(k, _)| k.clone()))
+            .collect();
         for kind in kinds {
             let attr = format!("identifier:{kind}");
             if let Some(v) = pick(&attr, &|_, s| {
@@ -226,7 +271,11 @@ impl<S: Store> Engine<S> {
         }
         let identities = ids
             .into_iter()
-            .map(|((kind, value), records)| Identity { kind, value, records })
+            .map(|((kind, value), records)| Identity {
+                kind,
+                value,
+                records,
+            })
             .collect();
 
         // Free attributes: most recent record wins.
@@ -286,15 +335,18 @@ impl<S: Store> Engine<S> {
         let mut probe = StdRecord::default();
         let part = match kind {
             "email" => {
-                probe.emails = vec![normalize_email(value, cfg.email_provider_rules).map_err(|e| invalid(format!("{e:?}")))?];
+                probe.emails = vec![normalize_email(value, cfg.email_provider_rules)
+                    .map_err(|e| invalid(format!("{e:?}")))?];
                 KeyPart::Email
             }
             "phone" => {
-                probe.phones = vec![normalize_phone(value, &cfg.default_region).map_err(|e| invalid(format!("{e:?}")))?];
+                probe.phones = vec![normalize_phone(value, &cfg.default_region)
+                    .map_err(|e| invalid(format!("{e:?}")))?];
                 KeyPart::Phone
             }
             _ => {
-                let (k, v) = normalize_identifier(kind, value).ok_or_else(|| invalid("empty identifier".into()))?;
+                let (k, v) = normalize_identifier(kind, value)
+                    .ok_or_else(|| invalid("empty identifier".into()))?;
                 probe.identifiers = vec![(k, v)];
                 KeyPart::Identifier
             }
@@ -312,7 +364,9 @@ impl<S: Store> Engine<S> {
         let mut out = Vec::new();
         for k in keys {
             for key in self.keys_holding(k) {
-                let Some(f) = self.features(&key) else { continue };
+                let Some(f) = self.features(&key) else {
+                    continue;
+                };
                 let holds = match part {
                     KeyPart::Email => f.emails.iter().any(|e| view.emails.contains(e)),
                     KeyPart::Phone => f.phones.iter().any(|p| view.phones.contains(p)),
@@ -329,7 +383,12 @@ impl<S: Store> Engine<S> {
     }
 
     /// Candidate entities for a partial description, best first.
-    pub fn search(&self, query: &Record, limit: usize, min_probability: f64) -> Vec<(EntityId, f64, String)> {
+    pub fn search(
+        &self,
+        query: &Record,
+        limit: usize,
+        min_probability: f64,
+    ) -> Vec<(EntityId, f64, String)> {
         let std = self.standardize(query);
         let packed = Packed::from_std(&std);
         let q = packed.view();
@@ -340,7 +399,9 @@ impl<S: Store> Engine<S> {
                 if !seen.insert(key.clone()) {
                     continue;
                 }
-                let (Some(f), Some(e)) = (self.features(&key), self.entity_of(&key)) else { continue };
+                let (Some(f), Some(e)) = (self.features(&key), self.entity_of(&key)) else {
+                    continue;
+                };
                 let w = self.score(&q, &f);
                 let slot = best.entry(e).or_insert((f64::NEG_INFINITY, String::new()));
                 if w > slot.0 {
@@ -359,7 +420,13 @@ impl<S: Store> Engine<S> {
     }
 
     /// A search result as the API returns it.
-    pub fn search_candidate(&self, entity: EntityId, weight: f64, key: &str, surv: &Survivorship) -> SearchCandidate {
+    pub fn search_candidate(
+        &self,
+        entity: EntityId,
+        weight: f64,
+        key: &str,
+        surv: &Survivorship,
+    ) -> SearchCandidate {
         let (s, r) = split_key(key);
         SearchCandidate {
             entity_id: entity,
@@ -374,7 +441,11 @@ impl<S: Store> Engine<S> {
     }
 
     /// The stored record and its entity.
-    pub fn get_record(&self, source: &str, record_id: &str) -> Result<(Record, EntityId, StdRecord), EngineError> {
+    pub fn get_record(
+        &self,
+        source: &str,
+        record_id: &str,
+    ) -> Result<(Record, EntityId, StdRecord), EngineError> {
         let key = record_key(source, record_id);
         let entity = self
             .entity_of(&key)

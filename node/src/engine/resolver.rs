@@ -25,7 +25,8 @@ use super::model::{probability_to_weight, Model, Scorer};
 use super::postings::Postings;
 use super::standardize::{standardize_record, Issue, StandardizeConfig};
 use super::store::{
-    EdgeChange, EntityId, Event, EventKind, MemoryStore, PutRecord, Step, Store, StoreError, Via,
+    Assignment, EdgeChange, EntityId, Event, EventKind, MemoryStore, PutRecord, Step, Store, StoreError,
+    Via,
 };
 
 /// Engine errors, each naming what was wrong.
@@ -223,7 +224,12 @@ impl<S: Store> Engine<S> {
 
     /// Rebuilds an engine from what a store kept. Records without an
     /// entity (never expected after atomic steps) are re-clustered.
-    pub fn restore(cfg: EngineConfig, model: Model, store: S, state: RestoredState) -> Result<Self, EngineError> {
+    pub fn restore(
+        cfg: EngineConfig,
+        model: Model,
+        store: S,
+        state: RestoredState,
+    ) -> Result<Self, EngineError> {
         let mut e = Engine::new(cfg, model, store);
         e.next_entity = state.next_entity.max(1);
         e.step_seq = state.step_seq;
@@ -245,8 +251,14 @@ impl<S: Store> Engine<S> {
         }
         for (a, b, w) in state.edges {
             if let (Some(x), Some(y)) = (e.lookup(&a), e.lookup(&b)) {
-                e.slot_mut(x).edges.push(Edge { other: y, weight: w });
-                e.slot_mut(y).edges.push(Edge { other: x, weight: w });
+                e.slot_mut(x).edges.push(Edge {
+                    other: y,
+                    weight: w,
+                });
+                e.slot_mut(y).edges.push(Edge {
+                    other: x,
+                    weight: w,
+                });
             }
         }
         for m in e.entities.values_mut() {
@@ -254,7 +266,10 @@ impl<S: Store> Engine<S> {
         }
         e.redirects = state.redirects.into_iter().collect();
         if !orphans.is_empty() {
-            tracing::warn!(records = orphans.len(), "restored records without an entity; re-clustering them");
+            tracing::warn!(
+                records = orphans.len(),
+                "restored records without an entity; re-clustering them"
+            );
             let mut step = Step {
                 seq: e.next_seq(),
                 ..Step::default()
@@ -333,7 +348,9 @@ impl<S: Store> Engine<S> {
             match_edges: m / 2,
             possible_edges: p / 2,
             blocking_keys: self.postings.keys(),
-            demoted_keys: self.postings.count_longer_than(self.cfg.blocking.max_key_size),
+            demoted_keys: self
+                .postings
+                .count_longer_than(self.cfg.blocking.max_key_size),
         }
     }
 
@@ -402,7 +419,10 @@ impl<S: Store> Engine<S> {
 
     /// Every (internal key, entity) pair, in no particular order.
     pub fn assignments(&self) -> impl Iterator<Item = (&str, EntityId)> + '_ {
-        self.slots.iter().flatten().map(|s| (s.key.as_ref(), s.entity))
+        self.slots
+            .iter()
+            .flatten()
+            .map(|s| (s.key.as_ref(), s.entity))
     }
 
     /// Packed features of every record (for training).
@@ -412,7 +432,9 @@ impl<S: Store> Engine<S> {
 
     /// Edges of a record: neighbours at or above the possible-match threshold.
     pub fn neighbours(&self, key: &str) -> Vec<Neighbour> {
-        let Some(o) = self.lookup(key) else { return vec![] };
+        let Some(o) = self.lookup(key) else {
+            return vec![];
+        };
         self.slot(o)
             .edges
             .iter()
@@ -567,7 +589,11 @@ impl<S: Store> Engine<S> {
             step: step.seq,
             at_ms,
             entity: old_entity,
-            kind: if empty { EventKind::Retired } else { EventKind::Left },
+            kind: if empty {
+                EventKind::Retired
+            } else {
+                EventKind::Left
+            },
             record: Some(display_key(&key)),
             via: None,
         });
@@ -576,16 +602,23 @@ impl<S: Store> Engine<S> {
             step.entities_deleted.push(old_entity);
         } else if let Some(m) = self.entities.get(&old_entity) {
             seeds.extend(m.iter().copied());
-            let keys = m.iter().map(|&o| self.slot(o).key.to_string()).collect();
-            step.entities_put.push((old_entity, keys));
         }
+        step.assignments.push(Assignment {
+            key: key.clone(),
+            from: old_entity,
+            to: 0,
+        });
         self.release(ord, &key);
         step.records_deleted.push(key);
         seeds.retain(|&s| s != ord);
         self.recluster(&seeds, None, &mut step);
         self.commit(step)?;
         let mut affected = vec![old_entity];
-        affected.extend(seeds.iter().filter_map(|&s| self.slots[s as usize].as_ref().map(|x| x.entity)));
+        affected.extend(
+            seeds
+                .iter()
+                .filter_map(|&s| self.slots[s as usize].as_ref().map(|x| x.entity)),
+        );
         affected.sort_unstable();
         affected.dedup();
         Ok(affected)
@@ -786,6 +819,27 @@ impl<S: Store> Engine<S> {
         focus: Option<u32>,
         step: &mut Step,
     ) -> Option<(EntityId, Action, Vec<EntityId>)> {
+        // Fast path: a new record with no match edge is an entity of its own.
+        if let [only] = seeds {
+            let s = self.slot(*only);
+            if s.entity == 0 && !s.edges.iter().any(|e| f64::from(e.weight) >= self.match_w) {
+                let key = s.key.to_string();
+                let id = self.next_entity;
+                self.next_entity += 1;
+                self.slot_mut(*only).entity = id;
+                self.entities.insert(id, vec![*only]);
+                step.events.push(Event {
+                    step: step.seq,
+                    at_ms: now_ms(),
+                    entity: id,
+                    kind: EventKind::Created,
+                    record: Some(display_key(&key)),
+                    via: None,
+                });
+                step.assignments.push(Assignment { key, from: 0, to: id });
+                return (Some(*only) == focus).then_some((id, Action::Created, Vec::new()));
+            }
+        }
         // 1. The records to re-cluster: everything reachable over match edges
         //    plus every member of every entity reached (so no old entity is
         //    only partly seen).
@@ -815,7 +869,10 @@ impl<S: Store> Engine<S> {
             }
         }
         if seen.len() >= self.cfg.max_component {
-            tracing::warn!(records = seen.len(), "re-clustering component hit max_component");
+            tracing::warn!(
+                records = seen.len(),
+                "re-clustering component hit max_component"
+            );
         }
         let mut ords: Vec<u32> = seen.into_iter().collect();
         ords.sort_unstable_by(|a, b| self.slot(*a).key.cmp(&self.slot(*b).key));
@@ -846,7 +903,11 @@ impl<S: Store> Engine<S> {
                 }
                 if let Some(&j) = pos.get(&e.other) {
                     if i < j {
-                        edges.push(EdgeIn { weight: e.weight, a: i, b: j });
+                        edges.push(EdgeIn {
+                            weight: e.weight,
+                            a: i,
+                            b: j,
+                        });
                     }
                 }
             }
@@ -924,7 +985,11 @@ impl<S: Store> Engine<S> {
             for &i in members {
                 if old[i] != id {
                     self.slot_mut(ords[i]).entity = id;
-                    step.assignments.push((self.slot(ords[i]).key.to_string(), id));
+                    step.assignments.push(Assignment {
+                        key: self.slot(ords[i]).key.to_string(),
+                        from: old[i],
+                        to: id,
+                    });
                 }
             }
             let mut member_ords: Vec<u32> = members.iter().map(|&i| ords[i]).collect();
@@ -944,7 +1009,9 @@ impl<S: Store> Engine<S> {
                     clustering.labels[e.a] == clustering.labels[members[0]]
                 })
                 .collect();
-            let focus_here = focus.and_then(|f| pos.get(&f)).is_some_and(|p| members.contains(p));
+            let focus_here = focus
+                .and_then(|f| pos.get(&f))
+                .is_some_and(|p| members.contains(p));
             if changed {
                 if claimed[g].is_empty() && split_from.is_empty() {
                     step.events.push(Event {
@@ -952,7 +1019,9 @@ impl<S: Store> Engine<S> {
                         at_ms,
                         entity: id,
                         kind: EventKind::Created,
-                        record: focus.filter(|_| focus_here).map(|f| display_key(&self.slot(f).key)),
+                        record: focus
+                            .filter(|_| focus_here)
+                            .map(|f| display_key(&self.slot(f).key)),
                         via: None,
                     });
                 } else if claimed[g].is_empty() {
@@ -961,7 +1030,9 @@ impl<S: Store> Engine<S> {
                         step: seq,
                         at_ms,
                         entity: id,
-                        kind: EventKind::SplitFrom { from: split_from.clone() },
+                        kind: EventKind::SplitFrom {
+                            from: split_from.clone(),
+                        },
                         record: None,
                         via: None,
                     });
@@ -973,7 +1044,9 @@ impl<S: Store> Engine<S> {
                         step: seq,
                         at_ms,
                         entity: id,
-                        kind: EventKind::Merged { absorbed: absorbed.clone() },
+                        kind: EventKind::Merged {
+                            absorbed: absorbed.clone(),
+                        },
                         record: None,
                         via,
                     });
@@ -1002,8 +1075,6 @@ impl<S: Store> Engine<S> {
                         });
                     }
                 }
-                let keys = member_ords.iter().map(|&o| self.slot(o).key.to_string()).collect();
-                step.entities_put.push((id, keys));
             }
             self.entities.insert(id, member_ords);
             if focus_here {
@@ -1019,7 +1090,11 @@ impl<S: Store> Engine<S> {
         }
         // Splits, recorded on the id that kept the larger part.
         for (g, members) in groups.iter().enumerate() {
-            let mut from: Vec<EntityId> = members.iter().map(|&i| old[i]).filter(|&e| e != 0).collect();
+            let mut from: Vec<EntityId> = members
+                .iter()
+                .map(|&i| old[i])
+                .filter(|&e| e != 0)
+                .collect();
             from.sort_unstable();
             from.dedup();
             for e in from {

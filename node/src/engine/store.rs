@@ -82,6 +82,16 @@ pub struct EdgeChange {
     pub weight: Option<f32>,
 }
 
+/// A record moved from one entity to another.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    pub key: String,
+    /// The entity it left (0: it had none).
+    pub from: EntityId,
+    /// The entity it joined (0: the record was deleted).
+    pub to: EntityId,
+}
+
 /// A record written by a step, with what the store keeps beside it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PutRecord {
@@ -100,11 +110,9 @@ pub struct Step {
     /// Records written (upserted).
     pub records_put: Vec<PutRecord>,
     pub records_deleted: Vec<String>,
-    /// Record key → entity it now belongs to.
-    pub assignments: Vec<(String, EntityId)>,
+    /// Records that changed entity (0 = none: new or deleted record).
+    pub assignments: Vec<Assignment>,
     pub edges: Vec<EdgeChange>,
-    /// Entities whose member list changed, with the full new list.
-    pub entities_put: Vec<(EntityId, Vec<String>)>,
     pub entities_deleted: Vec<EntityId>,
     /// Entities merged away: old id → the id that absorbed it.
     pub redirects: Vec<(EntityId, EntityId)>,
@@ -120,7 +128,6 @@ impl Step {
             && self.records_deleted.is_empty()
             && self.assignments.is_empty()
             && self.edges.is_empty()
-            && self.entities_put.is_empty()
             && self.entities_deleted.is_empty()
     }
 }
@@ -165,8 +172,10 @@ impl Store for MemoryStore {
             self.records.remove(k.as_str());
         }
         for p in step.records_put {
-            self.records
-                .insert(p.key.into_boxed_str(), p.record.encode_to_vec().into_boxed_slice());
+            self.records.insert(
+                p.key.into_boxed_str(),
+                p.record.encode_to_vec().into_boxed_slice(),
+            );
         }
         if self.keep_history {
             for e in step.events {

@@ -86,6 +86,9 @@ pub fn train(
         });
     }
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+    // A canonical order first, so the model never depends on arrival order.
+    let mut records: Vec<&Packed> = records.to_vec();
+    records.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
     let sample: Vec<&Packed> = if records.len() > opts.max_records {
         let mut idx: Vec<usize> = (0..records.len()).collect();
         for i in 0..opts.max_records {
@@ -96,7 +99,7 @@ pub fn train(
         idx.sort_unstable();
         idx.into_iter().map(|i| records[i]).collect()
     } else {
-        records.to_vec()
+        records
     };
     let views: Vec<FeatView<'_>> = sample.iter().map(|p| p.view()).collect();
     let n = views.len();
@@ -174,7 +177,11 @@ pub fn train(
             }
         }
     }
-    let live = |ri: usize, k: u64| blocks[ri].get(&k).is_some_and(|v| v.len() <= blocking.max_key_size);
+    let live = |ri: usize, k: u64| {
+        blocks[ri]
+            .get(&k)
+            .is_some_and(|v| v.len() <= blocking.max_key_size)
+    };
     let mut sessions_in: Vec<(usize, PatternCounts, usize)> = Vec::new();
     let mut blocked_pairs = 0usize;
     for (ri, block) in blocks.iter().enumerate() {
@@ -259,13 +266,18 @@ pub fn train(
             model.comparisons[c].levels[l].m = (m_sum[c][l] / m_n[c] as f64).max(1e-6);
         }
         let s: f64 = model.comparisons[c].levels.iter().map(|l| l.m).sum();
-        model.comparisons[c].levels.iter_mut().for_each(|l| l.m /= s);
+        model.comparisons[c]
+            .levels
+            .iter_mut()
+            .for_each(|l| l.m /= s);
     }
 
     // λ from each rule's matches and estimated recall.
     let mut estimates = Vec::new();
     for info in infos.iter_mut() {
-        let Some(ri) = rules.iter().position(|r| r.name == info.rule) else { continue };
+        let Some(ri) = rules.iter().position(|r| r.name == info.rule) else {
+            continue;
+        };
         let (mut num, mut den) = (0.0, 0.0);
         for rs in 0..rules.len() {
             if rs != ri && matched[rs] > 0.0 {
@@ -324,14 +336,21 @@ fn attributes_for(views: &[FeatView<'_>], base: &Model, opts: &TrainOptions) -> 
     attrs
 }
 
-fn term_frequencies(views: &[FeatView<'_>], max_values: usize) -> BTreeMap<String, TermFrequencies> {
+fn term_frequencies(
+    views: &[FeatView<'_>],
+    max_values: usize,
+) -> BTreeMap<String, TermFrequencies> {
     let mut out = BTreeMap::new();
     type Get = for<'a> fn(&FeatView<'a>) -> Option<&'a str>;
     let columns: [(Attribute, Get); 4] = [
         (Attribute::GivenName, |v| v.given.map(|n| n.text)),
         (Attribute::FamilyName, |v| v.family.map(|n| n.text)),
-        (Attribute::Locality, |v| v.addresses.first().and_then(|a| a.locality)),
-        (Attribute::Postcode, |v| v.addresses.first().and_then(|a| a.postcode)),
+        (Attribute::Locality, |v| {
+            v.addresses.first().and_then(|a| a.locality)
+        }),
+        (Attribute::Postcode, |v| {
+            v.addresses.first().and_then(|a| a.postcode)
+        }),
     ];
     for (attr, get) in columns {
         let mut counts: FxHashMap<&str, usize> = FxHashMap::default();
@@ -345,7 +364,8 @@ fn term_frequencies(views: &[FeatView<'_>], max_values: usize) -> BTreeMap<Strin
         if total == 0 {
             continue;
         }
-        let mut frequent: Vec<(&str, usize)> = counts.into_iter().filter(|(_, c)| *c >= 2).collect();
+        let mut frequent: Vec<(&str, usize)> =
+            counts.into_iter().filter(|(_, c)| *c >= 2).collect();
         frequent.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         frequent.truncate(max_values);
         let t = total as f64;
@@ -353,7 +373,10 @@ fn term_frequencies(views: &[FeatView<'_>], max_values: usize) -> BTreeMap<Strin
             attr.name(),
             TermFrequencies {
                 default: 1.0 / t,
-                values: frequent.into_iter().map(|(k, c)| (k.to_string(), c as f64 / t)).collect(),
+                values: frequent
+                    .into_iter()
+                    .map(|(k, c)| (k.to_string(), c as f64 / t))
+                    .collect(),
             },
         );
     }
@@ -389,7 +412,10 @@ fn run_em(counts: &PatternCounts, active: &[bool], model: &Model, opts: &TrainOp
     let mut evidence = vec![0f64; na];
     for it in 0..opts.max_iterations {
         iterations = it + 1;
-        let lm: Vec<Vec<f64>> = m.iter().map(|r| r.iter().map(|x| x.max(1e-12).ln()).collect()).collect();
+        let lm: Vec<Vec<f64>> = m
+            .iter()
+            .map(|r| r.iter().map(|x| x.max(1e-12).ln()).collect())
+            .collect();
         let (l1, l0) = (lambda.ln(), (1.0 - lambda).ln());
         let mut acc = vec![vec![0f64; 8]; na];
         let mut mass = 0.0;

@@ -16,11 +16,19 @@ pub struct Rejected {
 }
 
 /// Reads every row of a CSV (or `.jsonl`) file into records.
-pub fn load_records(path: &Path, mapping: &Mapping, source: &str) -> Result<(Vec<Record>, Vec<Rejected>)> {
+pub fn load_records(
+    path: &Path,
+    mapping: &Mapping,
+    source: &str,
+) -> Result<(Vec<Record>, Vec<Rejected>)> {
     let mut out = Vec::new();
     let mut rejected = Vec::new();
-    if path.extension().is_some_and(|e| e == "jsonl" || e == "ndjson") {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    if path
+        .extension()
+        .is_some_and(|e| e == "jsonl" || e == "ndjson")
+    {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         for (i, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
@@ -30,7 +38,10 @@ pub fn load_records(path: &Path, mapping: &Mapping, source: &str) -> Result<(Vec
                 .and_then(|v| mapping.json_record(&v, source).map_err(|e| e.to_string()));
             match res {
                 Ok(r) => out.push(r),
-                Err(reason) => rejected.push(Rejected { line: i as u64 + 1, reason }),
+                Err(reason) => rejected.push(Rejected {
+                    line: i as u64 + 1,
+                    reason,
+                }),
             }
         }
         return Ok((out, rejected));
@@ -42,7 +53,12 @@ pub fn load_records(path: &Path, mapping: &Mapping, source: &str) -> Result<(Vec
         .with_context(|| format!("opening {}", path.display()))?;
     let headers = rdr.headers()?.clone();
     let index = header_index(&headers);
-    mapping.check_columns(&headers.iter().map(|h| h.trim().to_string()).collect::<Vec<_>>())?;
+    mapping.check_columns(
+        &headers
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect::<Vec<_>>(),
+    )?;
     for row in rdr.records() {
         match row {
             Ok(row) => {

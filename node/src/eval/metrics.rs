@@ -23,7 +23,11 @@ impl Prf {
         } else {
             2.0 * precision * recall / (precision + recall)
         };
-        Prf { precision, recall, f1 }
+        Prf {
+            precision,
+            recall,
+            f1,
+        }
     }
 }
 
@@ -45,7 +49,11 @@ fn c2(n: u64) -> u64 {
 /// Scores `pred` against `truth`, aligned by position (`truth[i]` and
 /// `pred[i]` are the same record's cluster and entity).
 pub fn score<T: Hash + Eq, P: Hash + Eq>(truth: &[T], pred: &[P]) -> Scores {
-    assert_eq!(truth.len(), pred.len(), "truth and prediction must be aligned");
+    assert_eq!(
+        truth.len(),
+        pred.len(),
+        "truth and prediction must be aligned"
+    );
     let n = truth.len();
     let mut t_size: HashMap<&T, u64> = HashMap::new();
     let mut p_size: HashMap<&P, u64> = HashMap::new();
@@ -59,8 +67,16 @@ pub fn score<T: Hash + Eq, P: Hash + Eq>(truth: &[T], pred: &[P]) -> Scores {
     let true_pairs: u64 = t_size.values().map(|&x| c2(x)).sum();
     let pred_pairs: u64 = p_size.values().map(|&x| c2(x)).sum();
     let pairwise = Prf::new(
-        if pred_pairs == 0 { 1.0 } else { tp as f64 / pred_pairs as f64 },
-        if true_pairs == 0 { 1.0 } else { tp as f64 / true_pairs as f64 },
+        if pred_pairs == 0 {
+            1.0
+        } else {
+            tp as f64 / pred_pairs as f64
+        },
+        if true_pairs == 0 {
+            1.0
+        } else {
+            tp as f64 / true_pairs as f64
+        },
     );
     let (mut bp, mut br) = (0.0, 0.0);
     for ((t, p), &x) in &cell {

@@ -149,18 +149,38 @@ impl PartitionHandle {
             reason: e.to_string(),
         })?;
         let started = std::time::Instant::now();
-        let opened = RocksStore::open(&cfg.data_dir, &cfg.store).map_err(crate::engine::EngineError::from)?;
+        let opened = RocksStore::open(&cfg.data_dir, &cfg.store)
+            .map_err(crate::engine::EngineError::from)?;
         let stored_model = opened.model.clone();
         let records = opened.state.records.len();
-        let model = cfg.model.clone().or(stored_model.clone()).unwrap_or_default();
-        let mut engine = Engine::restore(cfg.engine.clone(), model.clone(), opened.store, opened.state)?;
+        let model = cfg
+            .model
+            .clone()
+            .or(stored_model.clone())
+            .unwrap_or_default();
+        let mut engine = Engine::restore(
+            cfg.engine.clone(),
+            model.clone(),
+            opened.store,
+            opened.state,
+        )?;
         if cfg.model.is_some() && stored_model.as_ref() != Some(&model) {
-            tracing::info!(version = model.version, "configured model differs from the stored one; re-resolving");
-            engine.store().save_model(&model).map_err(crate::engine::EngineError::from)?;
+            tracing::info!(
+                version = model.version,
+                "configured model differs from the stored one; re-resolving"
+            );
+            engine
+                .store()
+                .save_model(&model)
+                .map_err(crate::engine::EngineError::from)?;
             engine.rebuild()?;
             engine.flush()?;
         }
-        tracing::info!(records, seconds = started.elapsed().as_secs_f64(), "partition restored");
+        tracing::info!(
+            records,
+            seconds = started.elapsed().as_secs_f64(),
+            "partition restored"
+        );
         let (tx, mut rx) = mpsc::channel::<Command>(cfg.mailbox.max(1));
         let mut actor = Actor {
             engine,
@@ -194,7 +214,10 @@ impl PartitionHandle {
     }
 
     /// Sends a batch of upserts; the receiver yields one result per record.
-    pub async fn upsert(&self, records: Vec<Record>) -> Result<oneshot::Receiver<Vec<Result<Outcome, NodeError>>>, NodeError> {
+    pub async fn upsert(
+        &self,
+        records: Vec<Record>,
+    ) -> Result<oneshot::Receiver<Vec<Result<Outcome, NodeError>>>, NodeError> {
         let (tx, rx) = oneshot::channel();
         self.tx
             .send(Command::Upsert { records, reply: tx })
@@ -226,20 +249,32 @@ impl Actor {
         match cmd {
             Command::Upsert { records, reply } => {
                 let results = match self.write_guard() {
-                    Err(e) => records.iter().map(|_| Err(NodeError::Unavailable(e.to_string()))).collect(),
+                    Err(e) => records
+                        .iter()
+                        .map(|_| Err(NodeError::Unavailable(e.to_string())))
+                        .collect(),
                     Ok(()) => {
-                        let mut out: Vec<Result<Outcome, NodeError>> =
-                            records.into_iter().map(|r| self.engine.upsert(r).map_err(NodeError::from)).collect();
+                        let mut out: Vec<Result<Outcome, NodeError>> = records
+                            .into_iter()
+                            .map(|r| self.engine.upsert(r).map_err(NodeError::from))
+                            .collect();
                         if let Err(e) = self.flush() {
                             let msg = e.to_string();
-                            out = out.into_iter().map(|_| Err(NodeError::Unavailable(msg.clone()))).collect();
+                            out = out
+                                .into_iter()
+                                .map(|_| Err(NodeError::Unavailable(msg.clone())))
+                                .collect();
                         }
                         out
                     }
                 };
                 let _ = reply.send(results);
             }
-            Command::Delete { source, record_id, reply } => {
+            Command::Delete {
+                source,
+                record_id,
+                reply,
+            } => {
                 let r = self.write_guard().and_then(|_| {
                     let affected = self.engine.delete(&source, &record_id)?;
                     self.flush()?;
@@ -247,7 +282,11 @@ impl Actor {
                 });
                 let _ = reply.send(r);
             }
-            Command::GetRecord { source, record_id, reply } => {
+            Command::GetRecord {
+                source,
+                record_id,
+                reply,
+            } => {
                 let r = self
                     .engine
                     .get_record(&source, &record_id)
@@ -258,7 +297,11 @@ impl Actor {
             Command::Profile { key, reply } => {
                 let _ = reply.send(self.profile(key));
             }
-            Command::ProfilesPage { after, limit, reply } => {
+            Command::ProfilesPage {
+                after,
+                limit,
+                reply,
+            } => {
                 let ids: Vec<EntityId> = self
                     .engine
                     .entity_ids()
@@ -268,7 +311,11 @@ impl Actor {
                     .collect();
                 let r = ids
                     .into_iter()
-                    .map(|id| self.engine.profile(id, &self.survivorship).map_err(NodeError::from))
+                    .map(|id| {
+                        self.engine
+                            .profile(id, &self.survivorship)
+                            .map_err(NodeError::from)
+                    })
                     .collect();
                 let _ = reply.send(r);
             }
@@ -288,7 +335,12 @@ impl Actor {
                             entity,
                             weight,
                             best_record: (s.to_string(), r.to_string()),
-                            candidate: self.engine.search_candidate(entity, weight, &key, &self.survivorship),
+                            candidate: self.engine.search_candidate(
+                                entity,
+                                weight,
+                                &key,
+                                &self.survivorship,
+                            ),
                         }
                     })
                     .collect();
@@ -307,10 +359,17 @@ impl Actor {
                 let _ = reply.send(Ok(v));
             }
             Command::WhyRecords { a, b, reply } => {
-                let r = self.engine.why((&a.0, &a.1), (&b.0, &b.1)).map_err(NodeError::from);
+                let r = self
+                    .engine
+                    .why((&a.0, &a.1), (&b.0, &b.1))
+                    .map_err(NodeError::from);
                 let _ = reply.send(r);
             }
-            Command::WhyEntity { record, entity, reply } => {
+            Command::WhyEntity {
+                record,
+                entity,
+                reply,
+            } => {
                 let r = self
                     .engine
                     .why_entity((&record.0, &record.1), entity)
@@ -339,11 +398,14 @@ impl Actor {
     fn profile(&self, key: ProfileKey) -> Result<Profile, NodeError> {
         let id = match key {
             ProfileKey::Entity(id) => id,
-            ProfileKey::Record { source, record_id } => self.engine.get_record(&source, &record_id)?.1,
+            ProfileKey::Record { source, record_id } => {
+                self.engine.get_record(&source, &record_id)?.1
+            }
             ProfileKey::Identity { kind, value } => {
                 let ids = self.engine.lookup_identity(&kind, &value)?;
-                *ids.first()
-                    .ok_or_else(|| crate::engine::EngineError::RecordNotFound(format!("{kind} {value:?}")))?
+                *ids.first().ok_or_else(|| {
+                    crate::engine::EngineError::RecordNotFound(format!("{kind} {value:?}"))
+                })?
             }
         };
         Ok(self.engine.profile(id, &self.survivorship)?)
@@ -353,13 +415,22 @@ impl Actor {
         self.write_guard()?;
         let started = std::time::Instant::now();
         let opts = TrainOptions {
-            max_records: if max_records == 0 { TrainOptions::default().max_records } else { max_records },
+            max_records: if max_records == 0 {
+                TrainOptions::default().max_records
+            } else {
+                max_records
+            },
             ..TrainOptions::default()
         };
         let packed = self.engine.packed();
         let records_used = packed.len().min(opts.max_records);
-        let model = train(&packed, &self.engine.config().blocking, self.engine.model(), &opts)
-            .map_err(|e| NodeError::Training(e.to_string()))?;
+        let model = train(
+            &packed,
+            &self.engine.config().blocking,
+            self.engine.model(),
+            &opts,
+        )
+        .map_err(|e| NodeError::Training(e.to_string()))?;
         if !dry_run {
             self.engine
                 .store()

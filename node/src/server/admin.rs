@@ -3,7 +3,9 @@
 use tonic::{Request, Response, Status};
 
 use kindred_proto::v1::admin_server::Admin;
-use kindred_proto::v1::{GetModelRequest, ModelResponse, StatsRequest, StatsResponse, TrainRequest, TrainResponse};
+use kindred_proto::v1::{
+    GetModelRequest, ModelResponse, StatsRequest, StatsResponse, TrainRequest, TrainResponse,
+};
 
 use super::convert;
 use super::NodeState;
@@ -23,7 +25,11 @@ impl AdminService {
 #[tonic::async_trait]
 impl Admin for AdminService {
     async fn stats(&self, _req: Request<StatsRequest>) -> Result<Response<StatsResponse>, Status> {
-        let (s, version) = self.state.partition()?.call(|reply| Command::Stats { reply }).await?;
+        let (s, version) = self
+            .state
+            .partition()?
+            .call(|reply| Command::Stats { reply })
+            .await?;
         Ok(Response::new(convert::stats(&s, version)))
     }
 
@@ -46,8 +52,15 @@ impl Admin for AdminService {
         }))
     }
 
-    async fn get_model(&self, _req: Request<GetModelRequest>) -> Result<Response<ModelResponse>, Status> {
-        let m = self.state.partition()?.call(|reply| Command::Model { reply }).await?;
+    async fn get_model(
+        &self,
+        _req: Request<GetModelRequest>,
+    ) -> Result<Response<ModelResponse>, Status> {
+        let m = self
+            .state
+            .partition()?
+            .call(|reply| Command::Model { reply })
+            .await?;
         Ok(Response::new(ModelResponse {
             model_version: m.version,
             model_json: m.to_json(),

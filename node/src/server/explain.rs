@@ -4,7 +4,8 @@ use tonic::{Request, Response, Status};
 
 use kindred_proto::v1::explain_server::Explain;
 use kindred_proto::v1::{
-    EntityExplanation, EntityHistory, HowRequest, PairExplanation, WhyEntityRequest, WhyRecordsRequest,
+    EntityExplanation, EntityHistory, HowRequest, PairExplanation, WhyEntityRequest,
+    WhyRecordsRequest,
 };
 
 use super::convert;
@@ -25,7 +26,10 @@ impl ExplainService {
 
 #[tonic::async_trait]
 impl Explain for ExplainService {
-    async fn why_records(&self, req: Request<WhyRecordsRequest>) -> Result<Response<PairExplanation>, Status> {
+    async fn why_records(
+        &self,
+        req: Request<WhyRecordsRequest>,
+    ) -> Result<Response<PairExplanation>, Status> {
         let r = req.get_ref();
         let a = convert::ref_parts(r.a.as_ref(), "a")?;
         let b = convert::ref_parts(r.b.as_ref(), "b")?;
@@ -37,7 +41,10 @@ impl Explain for ExplainService {
         Ok(Response::new(convert::pair(&p)))
     }
 
-    async fn why_entity(&self, req: Request<WhyEntityRequest>) -> Result<Response<EntityExplanation>, Status> {
+    async fn why_entity(
+        &self,
+        req: Request<WhyEntityRequest>,
+    ) -> Result<Response<EntityExplanation>, Status> {
         let r = req.get_ref();
         let record = convert::ref_parts(r.record.as_ref(), "record")?;
         if r.entity_id == 0 {
@@ -47,7 +54,11 @@ impl Explain for ExplainService {
         let e = self
             .state
             .partition()?
-            .call(|reply| Command::WhyEntity { record, entity, reply })
+            .call(|reply| Command::WhyEntity {
+                record,
+                entity,
+                reply,
+            })
             .await?;
         Ok(Response::new(convert::entity_explanation(&e)))
     }

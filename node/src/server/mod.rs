@@ -49,8 +49,11 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
     let addr = cfg.listen_addr()?;
     let model = match &cfg.model {
         Some(p) => Some(
-            Model::from_json(&std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("reading model {}: {e}", p.display()))?)
-                .map_err(|e| anyhow::anyhow!("model {}: {e}", p.display()))?,
+            Model::from_json(
+                &std::fs::read_to_string(p)
+                    .map_err(|e| anyhow::anyhow!("reading model {}: {e}", p.display()))?,
+            )
+            .map_err(|e| anyhow::anyhow!("model {}: {e}", p.display()))?,
         ),
         None => None,
     };
@@ -59,7 +62,9 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
         limits: cfg.limits.clone(),
     };
     let (health, health_service) = tonic_health::server::health_reporter();
-    health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+    health
+        .set_service_status("", tonic_health::ServingStatus::NotServing)
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(kindred_proto::v1::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -85,8 +90,16 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
         match opener.await {
             Ok(Ok((handle, join))) => {
                 let _ = slot.set(handle);
-                for s in ["", "kindred.v1.Records", "kindred.v1.Profiles", "kindred.v1.Explain", "kindred.v1.Admin"] {
-                    reporter.set_service_status(s, tonic_health::ServingStatus::Serving).await;
+                for s in [
+                    "",
+                    "kindred.v1.Records",
+                    "kindred.v1.Profiles",
+                    "kindred.v1.Explain",
+                    "kindred.v1.Admin",
+                ] {
+                    reporter
+                        .set_service_status(s, tonic_health::ServingStatus::Serving)
+                        .await;
                 }
                 tracing::info!("node is serving");
                 Some(join)
@@ -96,7 +109,9 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
                 None
             }
             Err(e) => {
-                let _ = fail_tx.send(NodeError::Unavailable(format!("partition opener panicked: {e}")));
+                let _ = fail_tx.send(NodeError::Unavailable(format!(
+                    "partition opener panicked: {e}"
+                )));
                 None
             }
         }
@@ -124,8 +139,14 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
         )
-        .add_service(ExplainServer::new(explain::ExplainService::new(state.clone())).max_encoding_message_size(max))
-        .add_service(AdminServer::new(admin::AdminService::new(state.clone())).max_encoding_message_size(max))
+        .add_service(
+            ExplainServer::new(explain::ExplainService::new(state.clone()))
+                .max_encoding_message_size(max),
+        )
+        .add_service(
+            AdminServer::new(admin::AdminService::new(state.clone()))
+                .max_encoding_message_size(max),
+        )
         .serve_with_shutdown(addr, async {
             tokio::select! {
                 _ = shutdown => tracing::info!("shutting down"),
@@ -142,7 +163,9 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
     // Dropping the last handle closes the mailbox; the actor flushes and exits.
     drop(state);
     if let Ok(Some(thread)) = join.await {
-        tokio::task::spawn_blocking(move || thread.join()).await.ok();
+        tokio::task::spawn_blocking(move || thread.join())
+            .await
+            .ok();
     }
     tracing::info!("stopped");
     Ok(())

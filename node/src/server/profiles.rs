@@ -10,7 +10,8 @@ use tonic::{Request, Response, Status};
 use kindred_proto::v1::get_profile_request::Key;
 use kindred_proto::v1::profiles_server::Profiles;
 use kindred_proto::v1::{
-    Assignment, ExportChunk, ExportRequest, GetProfileRequest, Profile, RecordRef, SearchRequest, SearchResponse,
+    Assignment, ExportChunk, ExportRequest, GetProfileRequest, Profile, RecordRef, SearchRequest,
+    SearchResponse,
 };
 
 use super::convert;
@@ -34,7 +35,11 @@ type Boxed<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 #[tonic::async_trait]
 impl Profiles for ProfilesService {
     async fn get(&self, req: Request<GetProfileRequest>) -> Result<Response<Profile>, Status> {
-        let key = match req.into_inner().key.ok_or_else(|| NodeError::missing("key"))? {
+        let key = match req
+            .into_inner()
+            .key
+            .ok_or_else(|| NodeError::missing("key"))?
+        {
             Key::EntityId(id) => ProfileKey::Entity(id),
             Key::Record(r) => {
                 let (source, record_id) = convert::ref_parts(Some(&r), "record")?;
@@ -61,13 +66,24 @@ impl Profiles for ProfilesService {
         Ok(Response::new(p))
     }
 
-    async fn search(&self, req: Request<SearchRequest>) -> Result<Response<SearchResponse>, Status> {
+    async fn search(
+        &self,
+        req: Request<SearchRequest>,
+    ) -> Result<Response<SearchResponse>, Status> {
         let req = req.into_inner();
         let mut query = req.query.ok_or_else(|| NodeError::missing("query"))?;
         query.source = "query".into();
         query.record_id = "query".into();
-        let limit = if req.limit == 0 { 10 } else { req.limit.min(1000) } as usize;
-        let min_probability = if req.min_probability <= 0.0 { 0.01 } else { req.min_probability };
+        let limit = if req.limit == 0 {
+            10
+        } else {
+            req.limit.min(1000)
+        } as usize;
+        let min_probability = if req.min_probability <= 0.0 {
+            0.01
+        } else {
+            req.min_probability
+        };
         let hits = self
             .state
             .partition()?

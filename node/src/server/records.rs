@@ -11,8 +11,8 @@ use tonic::{Request, Response, Status, Streaming};
 
 use kindred_proto::v1::records_server::Records;
 use kindred_proto::v1::{
-    bulk_item_result, BulkItemResult, BulkUpsertRequest, BulkUpsertResponse, DeleteRequest, DeleteResponse,
-    GetRecordRequest, GetRecordResponse, Record, UpsertRequest, UpsertResponse,
+    bulk_item_result, BulkItemResult, BulkUpsertRequest, BulkUpsertResponse, DeleteRequest,
+    DeleteResponse, GetRecordRequest, GetRecordResponse, Record, UpsertRequest, UpsertResponse,
 };
 
 use super::convert;
@@ -48,15 +48,23 @@ type BulkStream = Pin<Box<dyn Stream<Item = Result<BulkUpsertResponse, Status>> 
 
 #[tonic::async_trait]
 impl Records for RecordsService {
-    async fn upsert(&self, req: Request<UpsertRequest>) -> Result<Response<UpsertResponse>, Status> {
-        let record = req.into_inner().record.ok_or_else(|| NodeError::missing("record"))?;
+    async fn upsert(
+        &self,
+        req: Request<UpsertRequest>,
+    ) -> Result<Response<UpsertResponse>, Status> {
+        let record = req
+            .into_inner()
+            .record
+            .ok_or_else(|| NodeError::missing("record"))?;
         self.check_size(&record)?;
         let (source, id) = (record.source.clone(), record.record_id.clone());
         let rx = self.state.partition()?.upsert(vec![record]).await?;
         let mut results = rx
             .await
             .map_err(|_| Status::unavailable("partition stopped before answering"))?;
-        let outcome = results.pop().ok_or_else(|| Status::internal("no result for the record"))??;
+        let outcome = results
+            .pop()
+            .ok_or_else(|| Status::internal("no result for the record"))??;
         Ok(Response::new(UpsertResponse {
             result: Some(convert::resolve_result(&source, &id, &outcome)),
         }))
@@ -131,7 +139,9 @@ impl Records for RecordsService {
                     Ok(r) => r,
                     Err(_) => {
                         let _ = out_tx
-                            .send(Err(Status::unavailable("partition stopped before answering")))
+                            .send(Err(Status::unavailable(
+                                "partition stopped before answering",
+                            )))
                             .await;
                         return;
                     }
@@ -142,20 +152,28 @@ impl Records for RecordsService {
                     .map(|(index, (source, id), rejected)| {
                         let res = match rejected {
                             Some(e) => Err(e),
-                            None => results
-                                .next()
-                                .unwrap_or_else(|| Err(NodeError::Unavailable("missing result".into()))),
+                            None => results.next().unwrap_or_else(|| {
+                                Err(NodeError::Unavailable("missing result".into()))
+                            }),
                         };
                         BulkItemResult {
                             index,
                             outcome: Some(match res {
-                                Ok(o) => bulk_item_result::Outcome::Ok(convert::resolve_result(&source, &id, &o)),
-                                Err(e) => bulk_item_result::Outcome::Error(convert::record_error(&source, &id, &e)),
+                                Ok(o) => bulk_item_result::Outcome::Ok(convert::resolve_result(
+                                    &source, &id, &o,
+                                )),
+                                Err(e) => bulk_item_result::Outcome::Error(convert::record_error(
+                                    &source, &id, &e,
+                                )),
                             }),
                         }
                     })
                     .collect();
-                if out_tx.send(Ok(BulkUpsertResponse { results: items })).await.is_err() {
+                if out_tx
+                    .send(Ok(BulkUpsertResponse { results: items }))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -163,7 +181,10 @@ impl Records for RecordsService {
         Ok(Response::new(Box::pin(ReceiverStream::new(out_rx))))
     }
 
-    async fn delete(&self, req: Request<DeleteRequest>) -> Result<Response<DeleteResponse>, Status> {
+    async fn delete(
+        &self,
+        req: Request<DeleteRequest>,
+    ) -> Result<Response<DeleteResponse>, Status> {
         let (source, record_id) = convert::ref_parts(req.get_ref().record.as_ref(), "record")?;
         let affected = self
             .state
@@ -179,7 +200,10 @@ impl Records for RecordsService {
         }))
     }
 
-    async fn get(&self, req: Request<GetRecordRequest>) -> Result<Response<GetRecordResponse>, Status> {
+    async fn get(
+        &self,
+        req: Request<GetRecordRequest>,
+    ) -> Result<Response<GetRecordResponse>, Status> {
         let (source, record_id) = convert::ref_parts(req.get_ref().record.as_ref(), "record")?;
         let (record, entity, issues) = self
             .state

@@ -9,7 +9,8 @@
 //! | `blocking`    | record key                       | the record's blocking keys (u64 LE each) |
 //! | `assignments` | record key                       | entity id (u64 BE)                     |
 //! | `edges`       | key a 0x00 key b (a < b)         | match weight (f32 LE): links and possible matches |
-//! | `entities`    | entity id (u64 BE)               | 0x00 + member keys joined by 0x1e, or 0x01 + id it was merged into |
+//! | `entities`    | entity id (u64 BE) 0x00 record key | empty: the entity's members          |
+//! | `entities`    | entity id (u64 BE)               | 0x01 + the id it was merged into       |
 //! | `history`     | entity id BE, step BE, index BE  | audit event, JSON                      |
 //! | `meta`        | name                             | schema version, model, counters        |
 //!
@@ -21,7 +22,8 @@ use std::path::Path;
 
 use prost::Message;
 use rocksdb::{
-    BlockBasedOptions, Cache, ColumnFamilyDescriptor, IteratorMode, Options, WriteBatch, WriteOptions, DB,
+    BlockBasedOptions, Cache, ColumnFamilyDescriptor, IteratorMode, Options, WriteBatch,
+    WriteOptions, DB,
 };
 
 use kindred_proto::v1::Record;
@@ -83,7 +85,10 @@ fn io(e: impl std::fmt::Display) -> StoreError {
 }
 
 fn corrupt(what: &str, key: &[u8]) -> StoreError {
-    StoreError::Corrupt(format!("{what} under key {:?}", String::from_utf8_lossy(key)))
+    StoreError::Corrupt(format!(
+        "{what} under key {:?}",
+        String::from_utf8_lossy(key)
+    ))
 }
 
 fn edge_key(a: &str, b: &str) -> Vec<u8> {
@@ -92,6 +97,15 @@ fn edge_key(a: &str, b: &str) -> Vec<u8> {
     k.extend_from_slice(x.as_bytes());
     k.push(0);
     k.extend_from_slice(y.as_bytes());
+    k
+}
+
+/// Entity membership row: entity id (BE), 0x00, record key.
+fn member_key(entity: EntityId, key: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9 + key.len());
+    k.extend_from_slice(&entity.to_be_bytes());
+    k.push(0);
+    k.extend_from_slice(key.as_bytes());
     k
 }
 
@@ -131,11 +145,17 @@ impl RocksStore {
             write_opts,
         };
         let (state, model) = store.load()?;
-        Ok(OpenedStore { store, state, model })
+        Ok(OpenedStore {
+            store,
+            state,
+            model,
+        })
     }
 
     fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
-        self.db.cf_handle(name).expect("column family created at open")
+        self.db
+            .cf_handle(name)
+            .expect("column family created at open")
     }
 
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -160,41 +180,66 @@ impl RocksStore {
         let model = match self.meta("model")? {
             None => None,
             Some(b) => Some(
-                Model::from_json(&String::from_utf8_lossy(&b)).map_err(|e| StoreError::Corrupt(format!("stored model: {e}")))?,
+                Model::from_json(&String::from_utf8_lossy(&b))
+                    .map_err(|e| StoreError::Corrupt(format!("stored model: {e}")))?,
             ),
         };
         let mut state = RestoredState {
-            next_entity: self.meta("next_entity")?.and_then(|v| u64_of(&v)).unwrap_or(1),
+            next_entity: self
+                .meta("next_entity")?
+                .and_then(|v| u64_of(&v))
+                .unwrap_or(1),
             step_seq: self.meta("step_seq")?.and_then(|v| u64_of(&v)).unwrap_or(0),
             ..RestoredState::default()
         };
         // Features and assignments are both keyed by record key: walk them together.
-        let mut assignments = self.db.iterator_cf(self.cf("assignments"), IteratorMode::Start);
+        let mut assignments = self
+            .db
+            .iterator_cf(self.cf("assignments"), IteratorMode::Start);
         let mut next_assignment = assignments.next().transpose().map_err(io)?;
-        for item in self.db.iterator_cf(self.cf("features"), IteratorMode::Start) {
+        for item in self
+            .db
+            .iterator_cf(self.cf("features"), IteratorMode::Start)
+        {
             let (k, v) = item.map_err(io)?;
             let features = Packed::from_bytes(&v).ok_or_else(|| corrupt("features", &k))?;
-            while next_assignment.as_ref().is_some_and(|(ak, _)| ak[..] < k[..]) {
+            while next_assignment
+                .as_ref()
+                .is_some_and(|(ak, _)| ak[..] < k[..])
+            {
                 next_assignment = assignments.next().transpose().map_err(io)?;
             }
             let entity = match &next_assignment {
-                Some((ak, av)) if ak[..] == k[..] => u64_of(av).ok_or_else(|| corrupt("assignment", ak))?,
+                Some((ak, av)) if ak[..] == k[..] => {
+                    u64_of(av).ok_or_else(|| corrupt("assignment", ak))?
+                }
                 _ => 0,
             };
             let key = String::from_utf8(k.to_vec()).map_err(|_| corrupt("record key", &k))?;
-            state.records.push(RestoredRecord { key, features, entity });
+            state.records.push(RestoredRecord {
+                key,
+                features,
+                entity,
+            });
         }
         for item in self.db.iterator_cf(self.cf("edges"), IteratorMode::Start) {
             let (k, v) = item.map_err(io)?;
-            let sep = k.iter().position(|&b| b == 0).ok_or_else(|| corrupt("edge key", &k))?;
+            let sep = k
+                .iter()
+                .position(|&b| b == 0)
+                .ok_or_else(|| corrupt("edge key", &k))?;
             let a = String::from_utf8(k[..sep].to_vec()).map_err(|_| corrupt("edge key", &k))?;
-            let b = String::from_utf8(k[sep + 1..].to_vec()).map_err(|_| corrupt("edge key", &k))?;
+            let b =
+                String::from_utf8(k[sep + 1..].to_vec()).map_err(|_| corrupt("edge key", &k))?;
             let w = f32::from_le_bytes(v[..].try_into().map_err(|_| corrupt("edge weight", &k))?);
             state.edges.push((a, b, w));
         }
-        for item in self.db.iterator_cf(self.cf("entities"), IteratorMode::Start) {
+        for item in self
+            .db
+            .iterator_cf(self.cf("entities"), IteratorMode::Start)
+        {
             let (k, v) = item.map_err(io)?;
-            if v.first() == Some(&1) {
+            if k.len() == 8 && v.first() == Some(&1) {
                 let old = u64_of(&k).ok_or_else(|| corrupt("entity id", &k))?;
                 let new = u64_of(&v[1..]).ok_or_else(|| corrupt("entity redirect", &k))?;
                 state.redirects.push((old, new));
@@ -237,7 +282,8 @@ impl RocksStore {
     pub fn compact(&self) -> Result<(), StoreError> {
         for cf in CFS {
             self.db.flush_cf(self.cf(cf)).map_err(io)?;
-            self.db.compact_range_cf(self.cf(cf), None::<&[u8]>, None::<&[u8]>);
+            self.db
+                .compact_range_cf(self.cf(cf), None::<&[u8]>, None::<&[u8]>);
         }
         Ok(())
     }
@@ -246,9 +292,18 @@ impl RocksStore {
 impl Store for RocksStore {
     fn commit(&mut self, step: Step) -> Result<(), StoreError> {
         let mut b = std::mem::take(&mut self.pending);
-        let (records, features, blocking, assignments) =
-            (self.cf("records"), self.cf("features"), self.cf("blocking"), self.cf("assignments"));
-        let (edges, entities, history, meta) = (self.cf("edges"), self.cf("entities"), self.cf("history"), self.cf("meta"));
+        let (records, features, blocking, assignments) = (
+            self.cf("records"),
+            self.cf("features"),
+            self.cf("blocking"),
+            self.cf("assignments"),
+        );
+        let (edges, entities, history, meta) = (
+            self.cf("edges"),
+            self.cf("entities"),
+            self.cf("history"),
+            self.cf("meta"),
+        );
         for k in &step.records_deleted {
             b.delete_cf(records, k);
             b.delete_cf(features, k);
@@ -258,11 +313,21 @@ impl Store for RocksStore {
         for p in &step.records_put {
             b.put_cf(records, &p.key, p.record.encode_to_vec());
             b.put_cf(features, &p.key, p.features.as_bytes());
-            let keys: Vec<u8> = p.blocking_keys.iter().flat_map(|k| k.to_le_bytes()).collect();
+            let keys: Vec<u8> = p
+                .blocking_keys
+                .iter()
+                .flat_map(|k| k.to_le_bytes())
+                .collect();
             b.put_cf(blocking, &p.key, keys);
         }
-        for (k, e) in &step.assignments {
-            b.put_cf(assignments, k, e.to_be_bytes());
+        for a in &step.assignments {
+            if a.from != 0 {
+                b.delete_cf(entities, member_key(a.from, &a.key));
+            }
+            if a.to != 0 {
+                b.put_cf(entities, member_key(a.to, &a.key), []);
+                b.put_cf(assignments, &a.key, a.to.to_be_bytes());
+            }
         }
         for e in &step.edges {
             let k = edge_key(&e.a, &e.b);
@@ -270,19 +335,6 @@ impl Store for RocksStore {
                 Some(w) => b.put_cf(edges, k, w.to_le_bytes()),
                 None => b.delete_cf(edges, k),
             }
-        }
-        for id in &step.entities_deleted {
-            b.delete_cf(entities, id.to_be_bytes());
-        }
-        for (id, members) in &step.entities_put {
-            let mut v = vec![0u8];
-            for (i, m) in members.iter().enumerate() {
-                if i > 0 {
-                    v.push(0x1e);
-                }
-                v.extend_from_slice(m.as_bytes());
-            }
-            b.put_cf(entities, id.to_be_bytes(), v);
         }
         for (old, new) in &step.redirects {
             let mut v = vec![1u8];

@@ -269,7 +269,9 @@ pub fn split_street(s: &str) -> (Option<String>, Option<String>) {
     while start < end && is_house_number(toks[start]) {
         let mut n = toks[start].to_owned();
         start += 1;
-        let letter = start < end && toks[start].len() == 1 && toks[start].as_bytes()[0].is_ascii_alphabetic();
+        let letter = start < end
+            && toks[start].len() == 1
+            && toks[start].as_bytes()[0].is_ascii_alphabetic();
         if letter && n.bytes().all(|c| c.is_ascii_digit()) && end - start > 1 {
             n.push_str(toks[start]);
             start += 1;
@@ -294,8 +296,10 @@ pub fn normalize_postcode(s: &str, country: &str) -> Option<String> {
     if out.is_empty() || out.len() > 10 {
         return None;
     }
-    if matches!(out.as_str(), "NA" | "NONE" | "NULL" | "NIL" | "UNKNOWN" | "TBA" | "TBC" | "UNK")
-        || out.bytes().all(|b| b == b'0')
+    if matches!(
+        out.as_str(),
+        "NA" | "NONE" | "NULL" | "NIL" | "UNKNOWN" | "TBA" | "TBC" | "UNK"
+    ) || out.bytes().all(|b| b == b'0')
         || out.bytes().all(|b| b == b'X')
     {
         return None;
@@ -335,7 +339,16 @@ const COUNTRIES: &[(&str, &[&str])] = &[
             "united kingdom of great britain and northern ireland",
         ],
     ),
-    ("US", &["united states", "united states of america", "usa", "america", "us of a"]),
+    (
+        "US",
+        &[
+            "united states",
+            "united states of america",
+            "usa",
+            "america",
+            "us of a",
+        ],
+    ),
     ("CA", &["canada", "can"]),
     ("IE", &["ireland", "republic of ireland", "eire", "irl"]),
     ("FR", &["france", "fra"]),
@@ -554,17 +567,29 @@ mod tests {
     fn streets() {
         assert_eq!(normalize_street("12 Wallaby Pl"), "12 wallaby place");
         assert_eq!(normalize_street("12 St Kilda Rd"), "12 saint kilda road");
-        assert_eq!(normalize_street("5 Main St NW Apt 4"), "5 main street northwest apartment 4");
+        assert_eq!(
+            normalize_street("5 Main St NW Apt 4"),
+            "5 main street northwest apartment 4"
+        );
         assert_eq!(normalize_street("5 Main St."), "5 main street");
         assert_eq!(normalize_street("5 Main St N"), "5 main street north");
         assert_eq!(normalize_street("St John St"), "saint john street");
         assert_eq!(normalize_street("10 1st Ave"), "10 1st avenue");
-        assert_eq!(normalize_street("3/12 Smith-Jones Cres"), "3 12 smith jones crescent");
+        assert_eq!(
+            normalize_street("3/12 Smith-Jones Cres"),
+            "3 12 smith jones crescent"
+        );
         assert_eq!(normalize_street("P.O. Box 9"), "po box 9");
         assert_eq!(normalize_street("PO Box 9"), "po box 9");
         assert_eq!(normalize_street("Post Office Box 9"), "po box 9");
-        assert_eq!(normalize_street("Lvl 3, 100 George St"), "level 3 100 george street");
-        assert_eq!(normalize_street("1 Mt Pleasant Hwy"), "1 mount pleasant highway");
+        assert_eq!(
+            normalize_street("Lvl 3, 100 George St"),
+            "level 3 100 george street"
+        );
+        assert_eq!(
+            normalize_street("1 Mt Pleasant Hwy"),
+            "1 mount pleasant highway"
+        );
         assert_eq!(normalize_street("22 Acacia Avenue"), "22 acacia avenue");
         assert_eq!(normalize_street(""), "");
         assert_eq!(normalize_street(" ,; "), "");
@@ -593,11 +618,23 @@ mod tests {
     fn postcodes() {
         assert_eq!(normalize_postcode("2119", "AU").as_deref(), Some("2119"));
         assert_eq!(normalize_postcode("800", "AU").as_deref(), Some("0800"));
-        assert_eq!(normalize_postcode("sw1a 1aa", "GB").as_deref(), Some("SW1A1AA"));
-        assert_eq!(normalize_postcode("k1a-0b1", "CA").as_deref(), Some("K1A0B1"));
-        assert_eq!(normalize_postcode("12345-6789", "US").as_deref(), Some("12345"));
+        assert_eq!(
+            normalize_postcode("sw1a 1aa", "GB").as_deref(),
+            Some("SW1A1AA")
+        );
+        assert_eq!(
+            normalize_postcode("k1a-0b1", "CA").as_deref(),
+            Some("K1A0B1")
+        );
+        assert_eq!(
+            normalize_postcode("12345-6789", "US").as_deref(),
+            Some("12345")
+        );
         assert_eq!(normalize_postcode("2134", "US").as_deref(), Some("02134"));
-        assert_eq!(normalize_postcode("12345-6789", "").as_deref(), Some("123456789"));
+        assert_eq!(
+            normalize_postcode("12345-6789", "").as_deref(),
+            Some("123456789")
+        );
         assert_eq!(normalize_postcode("", "AU"), None);
         assert_eq!(normalize_postcode(" - ", "AU"), None);
         assert_eq!(normalize_postcode("N/A", "AU"), None);
@@ -643,7 +680,10 @@ mod tests {
         assert_eq!(normalize_region("California").as_deref(), Some("ca"));
         assert_eq!(normalize_region("west virginia").as_deref(), Some("wv"));
         assert_eq!(normalize_region("Québec").as_deref(), Some("qc"));
-        assert_eq!(normalize_region("Greater London").as_deref(), Some("greater london"));
+        assert_eq!(
+            normalize_region("Greater London").as_deref(),
+            Some("greater london")
+        );
         assert_eq!(normalize_region(" "), None);
     }
 

@@ -118,10 +118,18 @@ fn expand_two_digit_year(yy: u32) -> u32 {
 
 fn make(year: u32, month: Option<u32>, day: Option<u32>) -> Result<PartialDate, DateError> {
     let year = u16::try_from(year).map_err(|_| invalid("year out of range"))?;
-    let month = month.map(u8::try_from).transpose().map_err(|_| invalid("bad month"))?;
-    let day = day.map(u8::try_from).transpose().map_err(|_| invalid("bad day"))?;
+    let month = month
+        .map(u8::try_from)
+        .transpose()
+        .map_err(|_| invalid("bad month"))?;
+    let day = day
+        .map(u8::try_from)
+        .transpose()
+        .map_err(|_| invalid("bad day"))?;
     if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
-        return Err(DateError::Invalid(format!("year {year} outside {MIN_YEAR}..={MAX_YEAR}")));
+        return Err(DateError::Invalid(format!(
+            "year {year} outside {MIN_YEAR}..={MAX_YEAR}"
+        )));
     }
     PartialDate::new(year, month, day).ok_or_else(|| invalid("no such calendar date"))
 }
@@ -134,7 +142,9 @@ fn parse_with_format(s: &str, format: &str) -> Option<PartialDate> {
     let year = match (p.year(), p.year_div_100(), p.year_mod_100()) {
         (Some(y), _, _) => y,
         (None, Some(c), Some(y)) => c.checked_mul(100)?.checked_add(y)?,
-        (None, None, Some(y)) => i32::try_from(expand_two_digit_year(u32::try_from(y).ok()?)).ok()?,
+        (None, None, Some(y)) => {
+            i32::try_from(expand_two_digit_year(u32::try_from(y).ok()?)).ok()?
+        }
         _ => return None,
     };
     let year = u32::try_from(year).ok()?;
@@ -334,18 +344,26 @@ fn numeric(nums: &[Num], order: DateOrder) -> Result<ParsedDate, DateError> {
             // yyyymmdd, else ddmmyyyy / mmddyyyy
             let (hi, mid, lo) = (n.value / 10_000, n.value / 100 % 100, n.value % 100);
             full(hi, mid, lo, false).or_else(|_| {
-                let (a, b, y) = (n.value / 1_000_000, n.value / 10_000 % 100, n.value % 10_000);
+                let (a, b, y) = (
+                    n.value / 1_000_000,
+                    n.value / 10_000 % 100,
+                    n.value % 10_000,
+                );
                 let (d, m, amb) = day_month(a, b, order)?;
                 full(y, m, d, amb)
             })
         }
         [n] if n.len == 6 => {
             let (y, m) = (n.value / 100, n.value % 100);
-            Ok(sure(make(y, Some(m), None).map_err(|_| invalid("six digits: expected yyyymm"))?))
+            Ok(sure(
+                make(y, Some(m), None).map_err(|_| invalid("six digits: expected yyyymm"))?,
+            ))
         }
         [a, b] if a.len == 4 && b.len <= 2 => Ok(sure(make(a.value, Some(b.value), None)?)),
         [a, b] if b.len == 4 && a.len <= 2 => Ok(sure(make(b.value, Some(a.value), None)?)),
-        [a, b, c] if a.len == 4 && b.len <= 2 && c.len <= 2 => full(a.value, b.value, c.value, false),
+        [a, b, c] if a.len == 4 && b.len <= 2 && c.len <= 2 => {
+            full(a.value, b.value, c.value, false)
+        }
         [a, b, c] if a.len <= 2 && b.len <= 2 && c.len == 4 => {
             let (d, m, amb) = day_month(a.value, b.value, order)?;
             full(c.value, m, d, amb)
@@ -419,7 +437,11 @@ mod tests {
     const MF: DateOrder = DateOrder::MonthFirst;
 
     fn d(y: u16, m: Option<u8>, day: Option<u8>) -> PartialDate {
-        PartialDate { year: y, month: m, day }
+        PartialDate {
+            year: y,
+            month: m,
+            day,
+        }
     }
 
     fn iso(s: &str, order: DateOrder) -> String {
@@ -430,7 +452,9 @@ mod tests {
     }
 
     fn amb(s: &str, order: DateOrder) -> bool {
-        parse_date(s, &[], order).map(|p| p.ambiguous).unwrap_or(false)
+        parse_date(s, &[], order)
+            .map(|p| p.ambiguous)
+            .unwrap_or(false)
     }
 
     #[test]
@@ -492,9 +516,15 @@ mod tests {
         let yy = *PIVOT;
         let past = (yy + 1) % 100; // just above the pivot -> 1900s
         if past > yy {
-            assert_eq!(iso(&format!("01/02/{past:02}"), DF), format!("19{past:02}-02-01"));
+            assert_eq!(
+                iso(&format!("01/02/{past:02}"), DF),
+                format!("19{past:02}-02-01")
+            );
         }
-        assert_eq!(iso(&format!("01/02/{yy:02}"), DF), format!("20{yy:02}-02-01"));
+        assert_eq!(
+            iso(&format!("01/02/{yy:02}"), DF),
+            format!("20{yy:02}-02-01")
+        );
         assert_eq!(iso("14/07/85", DF), "1985-07-14");
         assert_eq!(iso("85/07/14", DF), "1985-07-14"); // yy-mm-dd when first > 31
     }
@@ -505,7 +535,9 @@ mod tests {
         assert_eq!(iso("07/1985", DF), "1985-07");
         assert_eq!(iso("1985", DF), "1985");
         assert_eq!(iso("198507", DF), "1985-07");
-        assert!(!parse_date("1985", &[], DF).map(|p| p.date.is_full()).unwrap_or(true));
+        assert!(!parse_date("1985", &[], DF)
+            .map(|p| p.date.is_full())
+            .unwrap_or(true));
     }
 
     #[test]
@@ -545,24 +577,41 @@ mod tests {
         // format taking precedence over an ambiguous built-in reading
         let f = vec!["%m/%d/%Y".to_owned()];
         let p = parse_date("03/04/1985", &f, DF).ok();
-        assert_eq!(p.map(|p| (p.date.to_iso(), p.ambiguous)), Some(("1985-03-04".to_owned(), false)));
+        assert_eq!(
+            p.map(|p| (p.date.to_iso(), p.ambiguous)),
+            Some(("1985-03-04".to_owned(), false))
+        );
         // partial formats
         let f = vec!["%Y".to_owned(), "%b %Y".to_owned()];
-        assert_eq!(parse_date("1985", &f, DF).map(|p| p.date), Ok(d(1985, None, None)));
-        assert_eq!(parse_date("Jul 1985", &f, DF).map(|p| p.date), Ok(d(1985, Some(7), None)));
+        assert_eq!(
+            parse_date("1985", &f, DF).map(|p| p.date),
+            Ok(d(1985, None, None))
+        );
+        assert_eq!(
+            parse_date("Jul 1985", &f, DF).map(|p| p.date),
+            Ok(d(1985, Some(7), None))
+        );
         // %y uses the same pivot
         let f = vec!["%d%m%y".to_owned()];
-        assert_eq!(parse_date("140785", &f, DF).map(|p| p.date.to_iso()), Ok("1985-07-14".to_owned()));
+        assert_eq!(
+            parse_date("140785", &f, DF).map(|p| p.date.to_iso()),
+            Ok("1985-07-14".to_owned())
+        );
         // ordinal dates
         let f = vec!["%Y-%j".to_owned()];
-        assert_eq!(parse_date("1985-195", &f, DF).map(|p| p.date.to_iso()), Ok("1985-07-14".to_owned()));
+        assert_eq!(
+            parse_date("1985-195", &f, DF).map(|p| p.date.to_iso()),
+            Ok("1985-07-14".to_owned())
+        );
         // a format that does not match falls through to built-ins; junk formats are harmless
         let f = vec!["%Q%%%".to_owned(), "%H:%M".to_owned(), String::new()];
         assert_eq!(iso_with("1985-07-14", &f), "1985-07-14");
     }
 
     fn iso_with(s: &str, f: &[String]) -> String {
-        parse_date(s, f, DF).map(|p| p.date.to_iso()).unwrap_or_default()
+        parse_date(s, f, DF)
+            .map(|p| p.date.to_iso())
+            .unwrap_or_default()
     }
 
     proptest! {

@@ -32,8 +32,25 @@ fn local_char_ok(c: char) -> bool {
     c.is_ascii_alphanumeric()
         || matches!(
             c,
-            '.' | '!' | '#' | '$' | '%' | '&' | '\'' | '*' | '+' | '/' | '=' | '?' | '^' | '_' | '`'
-                | '{' | '|' | '}' | '~' | '-'
+            '.' | '!'
+                | '#'
+                | '$'
+                | '%'
+                | '&'
+                | '\''
+                | '*'
+                | '+'
+                | '/'
+                | '='
+                | '?'
+                | '^'
+                | '_'
+                | '`'
+                | '{'
+                | '|'
+                | '}'
+                | '~'
+                | '-'
         )
         || (!c.is_ascii() && c.is_alphanumeric())
 }
@@ -53,7 +70,9 @@ fn check_local(local: &str) -> Result<(), EmailError> {
         return Err(invalid("misplaced dot in local part"));
     }
     match local.chars().find(|&c| !local_char_ok(c)) {
-        Some(c) => Err(EmailError::Invalid(format!("character {c:?} not allowed in local part"))),
+        Some(c) => Err(EmailError::Invalid(format!(
+            "character {c:?} not allowed in local part"
+        ))),
         None => Ok(()),
     }
 }
@@ -78,7 +97,9 @@ fn check_domain(domain: &str) -> Result<(), EmailError> {
             return Err(invalid("domain label starts or ends with '-'"));
         }
         if let Some(c) = label.chars().find(|&c| !domain_char_ok(c)) {
-            return Err(EmailError::Invalid(format!("character {c:?} not allowed in domain")));
+            return Err(EmailError::Invalid(format!(
+                "character {c:?} not allowed in domain"
+            )));
         }
         labels += 1;
         last = label;
@@ -187,10 +208,16 @@ mod tests {
 
     #[test]
     fn trims_and_lowercases() {
-        assert_eq!(ok("  John.Smith@Example.COM ", false), "john.smith@example.com");
+        assert_eq!(
+            ok("  John.Smith@Example.COM ", false),
+            "john.smith@example.com"
+        );
         assert_eq!(ok("<bob@example.org>", false), "bob@example.org");
         assert_eq!(ok("mailto:Bob@Example.org", false), "bob@example.org");
-        assert_eq!(ok("o'brien+news@mail.example.co.uk", false), "o'brien+news@mail.example.co.uk");
+        assert_eq!(
+            ok("o'brien+news@mail.example.co.uk", false),
+            "o'brien+news@mail.example.co.uk"
+        );
     }
 
     #[test]
@@ -230,9 +257,15 @@ mod tests {
 
     #[test]
     fn provider_rules() {
-        assert_eq!(ok("J.O.H.N.Smith+promo@GoogleMail.com", true), "johnsmith@gmail.com");
+        assert_eq!(
+            ok("J.O.H.N.Smith+promo@GoogleMail.com", true),
+            "johnsmith@gmail.com"
+        );
         assert_eq!(ok("john.smith@gmail.com", true), "johnsmith@gmail.com");
-        assert_eq!(ok("john.smith+x@outlook.com", true), "john.smith@outlook.com");
+        assert_eq!(
+            ok("john.smith+x@outlook.com", true),
+            "john.smith@outlook.com"
+        );
         assert_eq!(ok("john+x@hotmail.co.uk", true), "john@hotmail.co.uk");
         assert_eq!(ok("john+x@example.com", true), "john@example.com");
         // yahoo's "-keyword" aliases and any "+" are left alone
@@ -242,7 +275,10 @@ mod tests {
         assert_eq!(ok("+tag@example.com", true), "+tag@example.com");
         assert_eq!(ok("a.+tag@example.com", true), "a.+tag@example.com");
         // without provider rules nothing changes
-        assert_eq!(ok("john.smith+x@gmail.com", false), "john.smith+x@gmail.com");
+        assert_eq!(
+            ok("john.smith+x@gmail.com", false),
+            "john.smith+x@gmail.com"
+        );
     }
 
     proptest! {

@@ -77,7 +77,10 @@ pub fn is_unknown_gender(s: &str) -> bool {
 
 /// Values that are placeholders rather than identifiers.
 fn is_placeholder_identifier(v: &str) -> bool {
-    if matches!(v, "NA" | "NULL" | "NONE" | "NIL" | "UNKNOWN" | "TBA" | "TBC" | "UNK") {
+    if matches!(
+        v,
+        "NA" | "NULL" | "NONE" | "NIL" | "UNKNOWN" | "TBA" | "TBC" | "UNK"
+    ) {
         return true;
     }
     let mut chars = v.chars();
@@ -93,17 +96,30 @@ fn is_placeholder_identifier(v: &str) -> bool {
 /// value is a placeholder ("N/A", "NULL", "0000", "999999999") that would
 /// otherwise link unrelated people.
 pub fn normalize_identifier(kind: &str, value: &str) -> Option<(String, String)> {
-    let k = fold(kind).replace(' ', "_");
+    let k = fold(kind);
     if k.is_empty() {
         return None;
     }
-    let v: String = value
-        .chars()
-        .filter(|&c| {
-            !(c.is_whitespace() || matches!(c, '-' | '.' | '/' | '\u{2010}'..='\u{2015}' | '\u{2212}'))
-        })
-        .flat_map(char::to_uppercase)
-        .collect();
+    // folded text is ASCII: swap the spaces for underscores in place
+    let mut k = k.into_bytes();
+    k.iter_mut().filter(|b| **b == b' ').for_each(|b| *b = b'_');
+    let k = String::from_utf8(k).ok()?;
+    let v: String = if value.is_ascii() {
+        value
+            .bytes()
+            .filter(|&b| !(b.is_ascii_whitespace() || matches!(b, b'-' | b'.' | b'/')))
+            .map(|b| char::from(b.to_ascii_uppercase()))
+            .collect()
+    } else {
+        value
+            .chars()
+            .filter(|&c| {
+                !(c.is_whitespace()
+                    || matches!(c, '-' | '.' | '/' | '\u{2010}'..='\u{2015}' | '\u{2212}'))
+            })
+            .flat_map(char::to_uppercase)
+            .collect()
+    };
     if v.is_empty() || is_placeholder_identifier(&v) {
         return None;
     }
@@ -143,7 +159,9 @@ mod tests {
         for m in ["M", "male", " Male ", "MAN", "boy", "Mr", "he", "He/Him"] {
             assert_eq!(normalize_gender(m), Some(Gender::Male), "{m}");
         }
-        for f in ["F", "female", "Woman", "girl", "Mrs.", "Ms", "she", "She/Her"] {
+        for f in [
+            "F", "female", "Woman", "girl", "Mrs.", "Ms", "she", "She/Her",
+        ] {
             assert_eq!(normalize_gender(f), Some(Gender::Female), "{f}");
         }
         for o in ["X", "other", "nonbinary", "Non-Binary", "non binary"] {

@@ -3,6 +3,10 @@
 //! parts, drops titles and suffixes, keeps family-name particles with the
 //! family name, and folds every part with [`fold`].
 
+use std::sync::LazyLock;
+
+use rustc_hash::FxHashSet;
+
 use super::text::{fold, fold_into};
 
 /// A full name split into its parts; each part is folded text, `None` when
@@ -19,10 +23,44 @@ pub struct ParsedName {
 /// conservative: words that are also plausible names (lady, major, master)
 /// are not listed.
 const TITLES: &[&str] = &[
-    "mr", "mrs", "ms", "miss", "mx", "mstr", "messrs", "dr", "doctor", "prof", "professor", "sir",
-    "dame", "rev", "revd", "reverend", "fr", "pastor", "rabbi", "hon", "honourable", "honorable",
-    "capt", "captain", "sgt", "col", "lt", "cmdr", "madam", "madame", "mme", "mlle", "herr", "frau",
-    "sra", "srta", "mrmrs", "mrsmr",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mx",
+    "mstr",
+    "messrs",
+    "dr",
+    "doctor",
+    "prof",
+    "professor",
+    "sir",
+    "dame",
+    "rev",
+    "revd",
+    "reverend",
+    "fr",
+    "pastor",
+    "rabbi",
+    "hon",
+    "honourable",
+    "honorable",
+    "capt",
+    "captain",
+    "sgt",
+    "col",
+    "lt",
+    "cmdr",
+    "madam",
+    "madame",
+    "mme",
+    "mlle",
+    "herr",
+    "frau",
+    "sra",
+    "srta",
+    "mrmrs",
+    "mrsmr",
 ];
 
 /// Generational and post-nominal suffixes dropped from the end of a name.
@@ -38,33 +76,76 @@ const SUFFIXES: &[&str] = &[
 const PARTICLES: &[&str] = &[
     "van", "von", "de", "der", "den", "da", "di", "le", "la", "du", "del", "della", "dela", "des",
     "dos", "das", "do", "mac", "mc", "ter", "ten", "vander", "vanden", "zu", "af", "av", "bin",
-    "ibn", "ben", "ap", "lo", "st",
+    "ibn", "ap", "st",
 ];
 
-/// Folded token with all spaces removed, used to recognise titles and
-/// suffixes however they are punctuated ("Ph.D." -> "phd").
-fn compact_key(folded: &str) -> String {
-    folded.chars().filter(|&c| c != ' ').collect()
+static TITLE_SET: LazyLock<FxHashSet<&'static str>> =
+    LazyLock::new(|| TITLES.iter().copied().collect());
+static SUFFIX_SET: LazyLock<FxHashSet<&'static str>> =
+    LazyLock::new(|| SUFFIXES.iter().copied().collect());
+static PARTICLE_SET: LazyLock<FxHashSet<&'static str>> =
+    LazyLock::new(|| PARTICLES.iter().copied().collect());
+
+/// Longest title or suffix, in characters, plus room to spare.
+const KEY_LEN: usize = 16;
+
+/// `folded` with its spaces removed, so titles and suffixes are recognised
+/// however they are punctuated ("Ph.D." folds to "ph d", key "phd"). `None`
+/// when longer than any title or suffix.
+fn compact_key<'b>(folded: &str, buf: &'b mut [u8; KEY_LEN]) -> Option<&'b str> {
+    let mut n = 0;
+    for b in folded.bytes().filter(|&b| b != b' ') {
+        *buf.get_mut(n)? = b;
+        n += 1;
+    }
+    std::str::from_utf8(&buf[..n]).ok()
 }
 
 fn is_title(folded: &str) -> bool {
-    let k = compact_key(folded);
-    TITLES.contains(&k.as_str())
+    let mut buf = [0; KEY_LEN];
+    compact_key(folded, &mut buf).is_some_and(|k| TITLE_SET.contains(k))
 }
 
 fn is_suffix(folded: &str) -> bool {
-    let k = compact_key(folded);
-    SUFFIXES.contains(&k.as_str())
+    let mut buf = [0; KEY_LEN];
+    compact_key(folded, &mut buf).is_some_and(|k| SUFFIX_SET.contains(k))
 }
 
 fn is_particle(folded: &str) -> bool {
-    PARTICLES.contains(&folded)
+    PARTICLE_SET.contains(folded)
+}
+
+fn is_word_separator(c: char) -> bool {
+    c.is_whitespace() || c == ','
+}
+
+/// What one raw word could be, without allocating: (may be a title, may be
+/// a suffix, folds to nothing). Non-ASCII words report "may be" both, to be
+/// decided by the exact (folding) path.
+fn classify_raw_word(w: &str) -> (bool, bool, bool) {
+    if !w.is_ascii() {
+        return (true, true, false);
+    }
+    let mut buf = [0u8; KEY_LEN];
+    let mut n = 0;
+    for b in w.bytes().filter(u8::is_ascii_alphanumeric) {
+        match buf.get_mut(n) {
+            Some(slot) => *slot = b.to_ascii_lowercase(),
+            None => return (false, false, false),
+        }
+        n += 1;
+    }
+    match std::str::from_utf8(&buf[..n]) {
+        Ok("") => (false, false, true),
+        Ok(k) => (TITLE_SET.contains(k), SUFFIX_SET.contains(k), false),
+        Err(_) => (true, true, false),
+    }
 }
 
 /// Whitespace-separated raw words of `s`, each folded; words that fold to
 /// nothing are skipped. A hyphenated word stays one token ("mary jane").
 fn folded_words(s: &str) -> Vec<String> {
-    s.split(|c: char| c.is_whitespace() || c == ',')
+    s.split(is_word_separator)
         .map(fold)
         .filter(|w| !w.is_empty())
         .collect()
@@ -169,9 +250,18 @@ pub fn normalize_name_part(s: &str) -> Option<String> {
     if out.is_empty() {
         return None;
     }
-    // Fast path: a plain one-word name needs no title/suffix scan beyond one check.
-    if !out.contains(' ') {
-        return (!is_title(&out) && !is_suffix(&out)).then_some(out);
+    // Fast path: unless the first word may be a title or the last a suffix,
+    // the folded text is the answer.
+    let first = s
+        .split(is_word_separator)
+        .map(classify_raw_word)
+        .find(|c| !c.2);
+    let last = s
+        .rsplit(is_word_separator)
+        .map(classify_raw_word)
+        .find(|c| !c.2);
+    if let (Some((false, _, _)), Some((_, false, _))) = (first, last) {
+        return Some(out);
     }
     let mut words = folded_words(s);
     strip_titles_suffixes(&mut words, false);
@@ -193,8 +283,14 @@ mod tests {
 
     #[test]
     fn simple_names() {
-        assert_eq!(parse_full_name("John Smith"), p(Some("john"), None, Some("smith")));
-        assert_eq!(parse_full_name("  JOHN   SMITH "), p(Some("john"), None, Some("smith")));
+        assert_eq!(
+            parse_full_name("John Smith"),
+            p(Some("john"), None, Some("smith"))
+        );
+        assert_eq!(
+            parse_full_name("  JOHN   SMITH "),
+            p(Some("john"), None, Some("smith"))
+        );
         assert_eq!(parse_full_name("Madonna"), p(Some("madonna"), None, None));
         assert_eq!(parse_full_name(""), p(None, None, None));
         assert_eq!(parse_full_name(" , . "), p(None, None, None));
@@ -202,16 +298,31 @@ mod tests {
 
     #[test]
     fn comma_form() {
-        assert_eq!(parse_full_name("Smith, John A."), p(Some("john"), Some("a"), Some("smith")));
+        assert_eq!(
+            parse_full_name("Smith, John A."),
+            p(Some("john"), Some("a"), Some("smith"))
+        );
         assert_eq!(
             parse_full_name("van der Berg, Mary Ann"),
             p(Some("mary"), Some("ann"), Some("van der berg"))
         );
-        assert_eq!(parse_full_name("Smith Jr., Dr. John"), p(Some("john"), None, Some("smith")));
-        assert_eq!(parse_full_name("Smith, John, Jr."), p(Some("john"), None, Some("smith")));
+        assert_eq!(
+            parse_full_name("Smith Jr., Dr. John"),
+            p(Some("john"), None, Some("smith"))
+        );
+        assert_eq!(
+            parse_full_name("Smith, John, Jr."),
+            p(Some("john"), None, Some("smith"))
+        );
         // a comma before a suffix is not the "Family, Given" form
-        assert_eq!(parse_full_name("John Smith, Jr."), p(Some("john"), None, Some("smith")));
-        assert_eq!(parse_full_name("John Smith, PhD"), p(Some("john"), None, Some("smith")));
+        assert_eq!(
+            parse_full_name("John Smith, Jr."),
+            p(Some("john"), None, Some("smith"))
+        );
+        assert_eq!(
+            parse_full_name("John Smith, PhD"),
+            p(Some("john"), None, Some("smith"))
+        );
     }
 
     #[test]
@@ -225,8 +336,14 @@ mod tests {
             p(Some("tim"), None, Some("berners lee"))
         );
         assert_eq!(parse_full_name("Mrs. Smith"), p(None, None, Some("smith")));
-        assert_eq!(parse_full_name("Henry Ford III"), p(Some("henry"), None, Some("ford")));
-        assert_eq!(parse_full_name("Jane Doe Ph.D."), p(Some("jane"), None, Some("doe")));
+        assert_eq!(
+            parse_full_name("Henry Ford III"),
+            p(Some("henry"), None, Some("ford"))
+        );
+        assert_eq!(
+            parse_full_name("Jane Doe Ph.D."),
+            p(Some("jane"), None, Some("doe"))
+        );
         // a lone title is left alone rather than producing nothing
         assert_eq!(parse_full_name("Dr"), p(Some("dr"), None, None));
     }
@@ -237,21 +354,39 @@ mod tests {
             parse_full_name("Mary-Jane van der Berg"),
             p(Some("mary jane"), None, Some("van der berg"))
         );
-        assert_eq!(parse_full_name("Ludwig van Beethoven"), p(Some("ludwig"), None, Some("van beethoven")));
-        assert_eq!(parse_full_name("Juan de la Cruz"), p(Some("juan"), None, Some("de la cruz")));
+        assert_eq!(
+            parse_full_name("Ludwig van Beethoven"),
+            p(Some("ludwig"), None, Some("van beethoven"))
+        );
+        assert_eq!(
+            parse_full_name("Juan de la Cruz"),
+            p(Some("juan"), None, Some("de la cruz"))
+        );
         assert_eq!(
             parse_full_name("Leonardo di ser Piero da Vinci"),
             p(Some("leonardo"), Some("di ser piero"), Some("da vinci"))
         );
-        assert_eq!(parse_full_name("Angus Mac Donald"), p(Some("angus"), None, Some("mac donald")));
+        assert_eq!(
+            parse_full_name("Angus Mac Donald"),
+            p(Some("angus"), None, Some("mac donald"))
+        );
         // the first word is always the given name, even if it is a particle
-        assert_eq!(parse_full_name("Van Morrison"), p(Some("van"), None, Some("morrison")));
-        assert_eq!(parse_full_name("Sean O'Brien"), p(Some("sean"), None, Some("obrien")));
+        assert_eq!(
+            parse_full_name("Van Morrison"),
+            p(Some("van"), None, Some("morrison"))
+        );
+        assert_eq!(
+            parse_full_name("Sean O'Brien"),
+            p(Some("sean"), None, Some("obrien"))
+        );
     }
 
     #[test]
     fn accents_folded() {
-        assert_eq!(parse_full_name("José Álvarez"), p(Some("jose"), None, Some("alvarez")));
+        assert_eq!(
+            parse_full_name("José Álvarez"),
+            p(Some("jose"), None, Some("alvarez"))
+        );
     }
 
     #[test]
@@ -259,11 +394,20 @@ mod tests {
         assert_eq!(normalize_name_part("Dr. John").as_deref(), Some("john"));
         assert_eq!(normalize_name_part("Smith Jr.").as_deref(), Some("smith"));
         assert_eq!(normalize_name_part("O'Brien").as_deref(), Some("obrien"));
-        assert_eq!(normalize_name_part("Smith-Jones").as_deref(), Some("smith jones"));
+        assert_eq!(
+            normalize_name_part("Smith-Jones").as_deref(),
+            Some("smith jones")
+        );
         assert_eq!(normalize_name_part("Mr"), None);
         assert_eq!(normalize_name_part(" - "), None);
-        assert_eq!(normalize_name_part("Mary Jane").as_deref(), Some("mary jane"));
-        assert_eq!(normalize_name_part("van der Berg").as_deref(), Some("van der berg"));
+        assert_eq!(
+            normalize_name_part("Mary Jane").as_deref(),
+            Some("mary jane")
+        );
+        assert_eq!(
+            normalize_name_part("van der Berg").as_deref(),
+            Some("van der berg")
+        );
     }
 
     proptest! {

@@ -45,7 +45,11 @@ struct Scanned {
 }
 
 fn is_separator(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '-' | '.' | '(' | ')' | '/' | '\u{2010}'..='\u{2015}' | '\u{2212}')
+    c.is_whitespace()
+        || matches!(
+            c,
+            '-' | '.' | '(' | ')' | '/' | '\u{2010}'..='\u{2015}' | '\u{2212}'
+        )
 }
 
 /// Cheap pre-check: collect digits, honour a leading `+`, skip an
@@ -78,7 +82,9 @@ fn scan(s: &str) -> Result<Scanned, PhoneError> {
             out.plus = true;
         } else if is_separator(c) {
             continue;
-        } else if out.digits.len() >= MIN_DIGITS && (c.is_alphabetic() || matches!(c, '#' | ',' | ';' | '*')) {
+        } else if out.digits.len() >= MIN_DIGITS
+            && (c.is_alphabetic() || matches!(c, '#' | ',' | ';' | '*'))
+        {
             break; // extension or trailing note
         } else {
             return Err(PhoneError::Invalid(format!("unexpected character {c:?}")));
@@ -110,20 +116,70 @@ fn all_same(digits: &[u8]) -> bool {
     digits.windows(2).all(|w| w[0] == w[1])
 }
 
-fn to_e164(n: &PhoneNumber) -> Result<String, PhoneError> {
-    let e164 = n.format().mode(Mode::E164).to_string();
-    let national = n.national().value().to_string();
+/// Reject E.164 text whose national part (after `cc_len` country-code
+/// digits) is implausible.
+fn check_e164(e164: String, cc_len: usize) -> Result<String, PhoneError> {
+    let digits = e164.len().saturating_sub(1);
+    let national = e164.as_bytes().get(1 + cc_len..).unwrap_or(&[]);
     if national.len() < 4 {
         return Err(invalid("national number too short"));
     }
-    if all_same(national.as_bytes()) {
+    if all_same(national) {
         return Err(invalid("national number is one repeated digit"));
     }
-    let digits = e164.bytes().filter(u8::is_ascii_digit).count();
-    if !e164.starts_with('+') || digits > 15 || digits < 7 {
+    if !(7..=15).contains(&digits) {
         return Err(invalid("not a valid E.164 length"));
     }
     Ok(e164)
+}
+
+fn to_e164(n: &PhoneNumber) -> Result<String, PhoneError> {
+    let e164 = n.format().mode(Mode::E164).to_string();
+    if !e164.starts_with('+') || !e164.bytes().skip(1).all(|b| b.is_ascii_digit()) {
+        return Err(invalid("not a valid E.164 number"));
+    }
+    let cc_len = n.code().value().to_string().len();
+    check_e164(e164, cc_len)
+}
+
+fn e164_from(cc: &str, national: &[u8]) -> (String, usize) {
+    let mut s = String::with_capacity(1 + cc.len() + national.len());
+    s.push('+');
+    s.push_str(cc);
+    s.extend(national.iter().map(|&b| char::from(b)));
+    (s, cc.len())
+}
+
+/// The commonest shapes (Australian, North American and British numbers),
+/// answered without the library parser, which is comparatively slow and
+/// serialises threads on its regex cache. Tests check these agree with the
+/// library on every shape handled here.
+fn fast_e164(plus: bool, d: &[u8], region: Option<Id>) -> Option<(String, usize)> {
+    let au_lead = |b: u8| matches!(b, b'2' | b'3' | b'4' | b'7' | b'8');
+    let nanp_lead = |b: u8| (b'2'..=b'9').contains(&b);
+    let gb_lead = |b: u8| matches!(b, b'1' | b'2' | b'3' | b'7');
+    if plus {
+        return match d {
+            [b'6', b'1', n @ ..] if n.len() == 9 && au_lead(n[0]) => Some(e164_from("61", n)),
+            [b'1', n @ ..] if n.len() == 10 && nanp_lead(n[0]) && nanp_lead(n[3]) => {
+                Some(e164_from("1", n))
+            }
+            [b'4', b'4', n @ ..] if n.len() == 10 && gb_lead(n[0]) => Some(e164_from("44", n)),
+            _ => None,
+        };
+    }
+    match (region?, d) {
+        (Id::AU, [b'0', n @ ..]) | (Id::AU, n) if n.len() == 9 && au_lead(n[0]) => {
+            Some(e164_from("61", n))
+        }
+        (Id::US | Id::CA, [b'1', n @ ..]) | (Id::US | Id::CA, n)
+            if n.len() == 10 && nanp_lead(n[0]) && nanp_lead(n[3]) =>
+        {
+            Some(e164_from("1", n))
+        }
+        (Id::GB, [b'0', n @ ..]) if n.len() == 10 && gb_lead(n[0]) => Some(e164_from("44", n)),
+        _ => None,
+    }
 }
 
 /// Parse `s` with the `phonenumber` crate, reading national numbers in
@@ -144,11 +200,18 @@ pub fn normalize_phone(s: &str, default_region: &str) -> Result<String, PhoneErr
     if all_same(digits) {
         return Err(invalid("one repeated digit"));
     }
+    let region = region_id(default_region);
+    if let Some((e164, cc_len)) = fast_e164(sc.plus, digits, region) {
+        return check_e164(e164, cc_len);
+    }
+    slow_path(sc.plus, digits, region)
+}
+
+/// Everything the fast path does not handle, through the library parser.
+fn slow_path(plus: bool, digits: &[u8], region: Option<Id>) -> Result<String, PhoneError> {
     // `digits` holds only ASCII digits.
     let digits_str = std::str::from_utf8(digits).map_err(|_| invalid("not digits"))?;
-    let region = region_id(default_region);
-
-    if sc.plus {
+    if plus {
         let mut text = String::with_capacity(digits.len() + 1);
         text.push('+');
         text.push_str(digits_str);
@@ -231,7 +294,55 @@ mod tests {
         assert!(is_invalid("+999 1234 5678", "AU"));
     }
 
+    fn slow(s: &str, region: &str) -> Result<String, PhoneError> {
+        let sc = scan(s)?;
+        slow_path(sc.plus, &sc.digits, region_id(region))
+    }
+
+    #[test]
+    fn fast_path_handles_common_shapes() {
+        for (s, r) in [
+            ("0412 345 678", "AU"),
+            ("412 345 678", "AU"),
+            ("+61 2 9876 5432", "GB"),
+            ("(415) 555-2671", "US"),
+            ("1 416 555 0199", "CA"),
+            ("+1 415 555 2671", "AU"),
+            ("020 7946 0958", "GB"),
+            ("+44 7700 900123", "US"),
+        ] {
+            let sc = scan(s).ok();
+            let fast = sc.and_then(|sc| fast_e164(sc.plus, &sc.digits, region_id(r)));
+            assert!(fast.is_some(), "{s} ({r}) should take the fast path");
+            assert_eq!(normalize_phone(s, r), slow(s, r), "{s} ({r})");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn fast_path_agrees_with_library(
+            shape in 0usize..9,
+            lead in 0usize..5,
+            rest in "[0-9]{10}",
+            sep in "[ -]?",
+        ) {
+            let au = [b'2', b'3', b'4', b'7', b'8'][lead] as char;
+            let nanp = char::from(b'2' + (lead as u8));
+            let gb = ['1', '2', '3', '7', '1'][lead];
+            let (s, r) = match shape {
+                0 => (format!("0{au}{sep}{}", &rest[..8]), "AU"),
+                1 => (format!("{au}{}", &rest[..8]), "AU"),
+                2 => (format!("+61{sep}{au}{}", &rest[..8]), "NZ"),
+                3 => (format!("{nanp}{}{sep}{nanp}{}", &rest[..2], &rest[..6]), "US"),
+                4 => (format!("1{sep}{nanp}{}{nanp}{}", &rest[..2], &rest[..6]), "CA"),
+                5 => (format!("+1{nanp}{}{sep}{nanp}{}", &rest[..2], &rest[..6]), "AU"),
+                6 => (format!("0{gb}{}", &rest[..9]), "GB"),
+                7 => (format!("+44{sep}{gb}{}", &rest[..9]), "AU"),
+                _ => (format!("0{au}{}", &rest[..8]), "US"),
+            };
+            prop_assert_eq!(normalize_phone(&s, r), slow(&s, r), "{} ({})", s, r);
+        }
+
         #[test]
         fn never_panics(s in any::<String>(), r in "[A-Za-z]{0,3}") {
             let _ = normalize_phone(&s, &r);

@@ -11,9 +11,7 @@ use super::email::{normalize_email, EmailError};
 use super::name::{normalize_name_part, parse_full_name};
 use super::phone::{normalize_phone, PhoneError};
 use super::text::fold;
-use super::{
-    is_unknown_gender, normalize_gender, normalize_identifier, Gender, StandardizeConfig,
-};
+use super::{is_unknown_gender, normalize_gender, normalize_identifier, Gender, StandardizeConfig};
 
 /// A standardised postal address.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -132,12 +130,20 @@ fn standardize_name(r: &Record, out: &mut StdRecord) {
     }
     out.middle = normalize_name_part(&n.middle);
     if out.middle.is_none() && !is_blank(&n.middle) {
-        out.issue("name.middle", &n.middle, "no name left after removing titles");
+        out.issue(
+            "name.middle",
+            &n.middle,
+            "no name left after removing titles",
+        );
     }
     out.middle = out.middle.take().or(given_rest);
     out.family = normalize_name_part(&n.family);
     if out.family.is_none() && !is_blank(&n.family) {
-        out.issue("name.family", &n.family, "no name left after removing suffixes");
+        out.issue(
+            "name.family",
+            &n.family,
+            "no name left after removing suffixes",
+        );
     }
 
     if is_blank(&n.full) {
@@ -176,18 +182,30 @@ fn standardize_address(
 ) -> StdAddress {
     let country = normalize_country(&a.country);
     if country.is_none() && !is_blank(&a.country) {
-        out.issue(format!("addresses[{i}].country"), &a.country, "unknown country");
+        out.issue(
+            format!("addresses[{i}].country"),
+            &a.country,
+            "unknown country",
+        );
     }
     let (number, street) = split_street(&a.street);
     if number.is_none() && street.is_none() && !is_blank(&a.street) {
-        out.issue(format!("addresses[{i}].street"), &a.street, "no street text");
+        out.issue(
+            format!("addresses[{i}].street"),
+            &a.street,
+            "no street text",
+        );
     }
     let locality = Some(fold(&a.locality)).filter(|l| !l.is_empty());
     let region = normalize_region(&a.region);
     let pc_country = country.as_deref().unwrap_or(&cfg.default_region);
     let postcode = normalize_postcode(&a.postcode, pc_country);
     if postcode.is_none() && !is_blank(&a.postcode) {
-        out.issue(format!("addresses[{i}].postcode"), &a.postcode, "not a postcode");
+        out.issue(
+            format!("addresses[{i}].postcode"),
+            &a.postcode,
+            "not a postcode",
+        );
     }
     StdAddress {
         number,
@@ -266,10 +284,16 @@ pub fn standardize_record(r: &Record, cfg: &StandardizeConfig) -> StdRecord {
         match normalize_identifier(&id.kind, &id.value) {
             Some(kv) => push_unique(&mut out.identifiers, kv),
             None if is_blank(&id.value) => {}
-            None if fold(&id.kind).is_empty() => {
-                out.issue(format!("identifiers[{i}]"), &id.value, "identifier without a kind")
-            }
-            None => out.issue(format!("identifiers[{i}]"), &id.value, "placeholder identifier"),
+            None if fold(&id.kind).is_empty() => out.issue(
+                format!("identifiers[{i}]"),
+                &id.value,
+                "identifier without a kind",
+            ),
+            None => out.issue(
+                format!("identifiers[{i}]"),
+                &id.value,
+                "placeholder identifier",
+            ),
         }
     }
 
@@ -347,7 +371,10 @@ mod tests {
                 country: Some("AU".into()),
             }]
         );
-        assert_eq!(s.identifiers, [("loyalty_number".to_owned(), "12345678".to_owned())]);
+        assert_eq!(
+            s.identifiers,
+            [("loyalty_number".to_owned(), "12345678".to_owned())]
+        );
         let fields: Vec<&str> = s.issues.iter().map(|i| i.field.as_str()).collect();
         assert_eq!(fields, ["emails[2]", "phones[2]"]);
         assert_eq!(s.issues[0].value, "not-an-email");
@@ -441,7 +468,10 @@ mod tests {
         assert_eq!(s.gender, None); // "U" is unknown, not an issue
         assert!(s.addresses.is_empty());
         assert!(s.dob.is_none() && s.given.is_none());
-        assert_eq!(standardize_record(&Record::default(), &StandardizeConfig::default()), StdRecord::default());
+        assert_eq!(
+            standardize_record(&Record::default(), &StandardizeConfig::default()),
+            StdRecord::default()
+        );
     }
 
     #[test]
@@ -488,16 +518,31 @@ mod tests {
             std::hint::black_box(normalize_phone(std::hint::black_box("0412 345 678"), "AU")).ok();
         });
         time("phone intl", n, || {
-            std::hint::black_box(normalize_phone(std::hint::black_box("+61 412 345 678"), "AU")).ok();
+            std::hint::black_box(normalize_phone(
+                std::hint::black_box("+61 412 345 678"),
+                "AU",
+            ))
+            .ok();
         });
         time("email", n, || {
-            std::hint::black_box(normalize_email(std::hint::black_box(" Bob.V@Example.com "), false)).ok();
+            std::hint::black_box(normalize_email(
+                std::hint::black_box(" Bob.V@Example.com "),
+                false,
+            ))
+            .ok();
         });
         time("date", n, || {
-            std::hint::black_box(parse_date(std::hint::black_box("14/07/1985"), &[], DateOrder::DayFirst)).ok();
+            std::hint::black_box(parse_date(
+                std::hint::black_box("14/07/1985"),
+                &[],
+                DateOrder::DayFirst,
+            ))
+            .ok();
         });
         time("full name", n, || {
-            std::hint::black_box(parse_full_name(std::hint::black_box("Dr Mary-Jane van der Berg")));
+            std::hint::black_box(parse_full_name(std::hint::black_box(
+                "Dr Mary-Jane van der Berg",
+            )));
         });
         time("street", n, || {
             std::hint::black_box(split_street(std::hint::black_box("Unit 3, 12 Wallaby Pl")));

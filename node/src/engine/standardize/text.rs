@@ -12,7 +12,14 @@ use unicode_normalization::UnicodeNormalization;
 fn is_apostrophe(c: char) -> bool {
     matches!(
         c,
-        '\'' | '`' | '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{02BC}' | '\u{02B9}' | '\u{00B4}' | '\u{2032}'
+        '\'' | '`'
+            | '\u{2018}'
+            | '\u{2019}'
+            | '\u{201B}'
+            | '\u{02BC}'
+            | '\u{02B9}'
+            | '\u{00B4}'
+            | '\u{2032}'
     )
 }
 
@@ -151,7 +158,10 @@ mod tests {
 
     #[test]
     fn tokens_split() {
-        assert_eq!(tokens(" Mary-Jane  van der Berg "), ["mary", "jane", "van", "der", "berg"]);
+        assert_eq!(
+            tokens(" Mary-Jane  van der Berg "),
+            ["mary", "jane", "van", "der", "berg"]
+        );
         assert!(tokens(" - ").is_empty());
     }
 

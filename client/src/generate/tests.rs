@@ -1,0 +1,535 @@
+//! Tests of the generator: determinism, output shape, ground-truth
+//! consistency, the confusable cases, and the noise functions.
+
+use std::collections::{HashMap, HashSet};
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::ids::Permutation;
+use super::names;
+use super::noise;
+use super::person::{Date, Weighted};
+use super::*;
+
+fn run(cfg: &GenConfig) -> (Vec<u8>, Vec<u8>, GenStats) {
+    let mut records = Vec::new();
+    let mut truth = Vec::new();
+    let stats = generate(cfg, &mut records, &mut truth).expect("generate");
+    (records, truth, stats)
+}
+
+fn cfg(people: usize, seed: u64, difficulty: Difficulty) -> GenConfig {
+    GenConfig {
+        people,
+        seed,
+        difficulty,
+        ..GenConfig::default()
+    }
+}
+
+/// Parsed records: header, rows.
+fn parse(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut rdr = csv::ReaderBuilder::new().from_reader(bytes);
+    let header = rdr
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = rdr
+        .records()
+        .map(|r| r.expect("row").iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+/// Optimal string alignment distance (edits: insert, delete, substitute,
+/// transpose adjacent), on characters.
+fn osa(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+#[test]
+fn same_seed_same_bytes_other_seed_other_bytes() {
+    let a = run(&cfg(300, 11, Difficulty::Medium));
+    let b = run(&cfg(300, 11, Difficulty::Medium));
+    let c = run(&cfg(300, 12, Difficulty::Medium));
+    assert_eq!(a.0, b.0);
+    assert_eq!(a.1, b.1);
+    assert_ne!(a.0, c.0);
+}
+
+#[test]
+fn header_and_columns() {
+    let (records, truth, stats) = run(&cfg(200, 3, Difficulty::Hard));
+    let (header, rows) = parse(&records);
+    assert_eq!(
+        header.join(","),
+        "source,record_id,full_name,given_name,family_name,date_of_birth,gender,email,phone,\
+         street,locality,region,postcode,country,national_id,loyalty_id,customer_since,last_purchase"
+    );
+    assert!(rows.iter().all(|r| r.len() == 18));
+    assert_eq!(rows.len(), stats.records);
+    let (theader, trows) = parse(&truth);
+    assert_eq!(theader.join(","), "source,record_id,person_id");
+    assert_eq!(trows.len(), stats.records);
+    assert_eq!(stats.people, 200);
+}
+
+#[test]
+fn truth_covers_every_record_and_ids_are_unique() {
+    let (records, truth, stats) = run(&cfg(1500, 5, Difficulty::Medium));
+    let (_, rows) = parse(&records);
+    let (_, trows) = parse(&truth);
+    let truth: HashMap<(String, String), u64> = trows
+        .iter()
+        .map(|t| {
+            (
+                (t[0].clone(), t[1].clone()),
+                t[2].parse().expect("person id"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        truth.len(),
+        trows.len(),
+        "(source, record_id) unique in truth"
+    );
+    let mut seen = HashSet::new();
+    let mut people = HashSet::new();
+    for r in &rows {
+        let key = (r[0].clone(), r[1].clone());
+        assert!(
+            r[1].starts_with(&format!("{}-", r[0])),
+            "record id {}",
+            r[1]
+        );
+        let pid = truth
+            .get(&key)
+            .unwrap_or_else(|| panic!("no truth for {key:?}"));
+        people.insert(*pid);
+        assert!(seen.insert(key), "duplicate record id");
+        // A record always carries a name.
+        assert!(!(r[2].is_empty() && r[3].is_empty() && r[4].is_empty()));
+    }
+    assert_eq!(people.len(), stats.people);
+    assert!(people.iter().all(|&p| p >= 1 && p <= stats.people as u64));
+    // 1 + Poisson(1.5) capped: about 2.5 records per person.
+    let per_person = stats.records as f64 / stats.people as f64;
+    assert!((2.2..2.8).contains(&per_person), "{per_person}");
+}
+
+#[test]
+fn sources_have_their_conventions() {
+    let (records, _, _) = run(&cfg(2000, 9, Difficulty::Easy));
+    let (_, rows) = parse(&records);
+    let by = |s: &'static str| rows.iter().filter(move |r| r[0] == s);
+    // POS: full name only, no given/family, no e-mail mostly.
+    assert!(by("pos").all(|r| r[3].is_empty() && r[4].is_empty() && !r[2].is_empty()));
+    // Loyalty: compact dates and a loyalty id on (almost) every record.
+    let loyalty: Vec<_> = by("loyalty").collect();
+    assert!(!loyalty.is_empty());
+    let with_id = loyalty.iter().filter(|r| r[15].starts_with("LY")).count();
+    assert!(with_id * 10 > loyalty.len() * 9);
+    assert!(loyalty
+        .iter()
+        .filter(|r| !r[5].is_empty() && !r[5].starts_with("19"))
+        .all(|r| r[5].len() == 8 && r[5].bytes().all(|b| b.is_ascii_digit())));
+    // CRM: ISO dates.
+    assert!(by("crm")
+        .filter(|r| !r[5].is_empty())
+        .all(|r| r[5].len() == 10 && &r[5][4..5] == "-"));
+    // Web: US month-first dates appear (a month > 12 in the second place).
+    assert!(by("web").any(|r| r[5].len() == 10
+        && &r[5][2..3] == "/"
+        && r[5][3..5].parse::<u8>().unwrap_or(0) > 12));
+    // Call centre: spaced phone numbers.
+    assert!(by("callcentre").any(|r| r[8].starts_with("04") && r[8].contains(' ')));
+}
+
+#[test]
+fn confusable_non_duplicates_exist() {
+    let (records, truth, _) = run(&cfg(3000, 21, Difficulty::Medium));
+    let (_, rows) = parse(&records);
+    let (_, trows) = parse(&truth);
+    let pid: HashMap<(String, String), String> = trows
+        .into_iter()
+        .map(|t| ((t[0].clone(), t[1].clone()), t[2].clone()))
+        .collect();
+    let person = |r: &Vec<String>| pid[&(r[0].clone(), r[1].clone())].clone();
+    // Landlines shared by different people (households).
+    let mut by_phone: HashMap<&str, HashSet<String>> = HashMap::new();
+    for r in &rows {
+        if r[8].starts_with("(0") || r[8].starts_with("02") || r[8].starts_with("03") {
+            by_phone.entry(&r[8]).or_default().insert(person(r));
+        }
+    }
+    assert!(by_phone.values().any(|p| p.len() > 1), "no shared landline");
+    // The same common full name on different people.
+    let mut by_name: HashMap<(String, String), HashSet<String>> = HashMap::new();
+    for r in &rows {
+        if !r[3].is_empty() {
+            by_name
+                .entry((r[3].clone(), r[4].clone()))
+                .or_default()
+                .insert(person(r));
+        }
+    }
+    assert!(by_name.values().any(|p| p.len() > 2), "no recurring name");
+    // Placeholder values.
+    assert!(rows.iter().any(|r| r[7] == "test@test.com"
+        || r[7] == "noemail@noemail.com"
+        || r[7] == "none@none.com"
+        || r[7] == "a@a.com"
+        || r[7] == "no@email.com"
+        || r[8] == "0000000000"
+        || r[8] == "0400000000"));
+}
+
+#[test]
+fn duplicates_mean_zero_gives_one_record_each() {
+    let c = GenConfig {
+        duplicates_mean: 0.0,
+        ..cfg(500, 1, Difficulty::Medium)
+    };
+    let (_, _, stats) = run(&c);
+    assert_eq!(stats.records, 500);
+}
+
+#[test]
+fn custom_sources_and_bad_config() {
+    let c = GenConfig {
+        sources: vec!["support".into(), "erp".into()],
+        ..cfg(100, 1, Difficulty::Easy)
+    };
+    let (records, _, _) = run(&c);
+    let (_, rows) = parse(&records);
+    assert!(rows.iter().all(|r| r[0] == "support" || r[0] == "erp"));
+    let bad = GenConfig {
+        sources: vec![],
+        ..cfg(10, 1, Difficulty::Easy)
+    };
+    assert!(generate(&bad, Vec::new(), Vec::new()).is_err());
+    let bad = GenConfig {
+        duplicates_mean: -1.0,
+        ..cfg(10, 1, Difficulty::Easy)
+    };
+    assert!(generate(&bad, Vec::new(), Vec::new()).is_err());
+}
+
+#[test]
+fn harder_means_noisier() {
+    // Share of CRM-style given names that are not in the pools verbatim.
+    let pools: HashSet<&str> = names::parse_list(names::MALE_GIVEN)
+        .into_iter()
+        .chain(names::parse_list(names::FEMALE_GIVEN))
+        .collect();
+    let odd = |d| {
+        let (records, _, _) = run(&cfg(2000, 4, d));
+        let (_, rows) = parse(&records);
+        let named: Vec<_> = rows.iter().filter(|r| !r[3].is_empty()).collect();
+        named
+            .iter()
+            .filter(|r| !pools.contains(r[3].as_str()))
+            .count() as f64
+            / named.len() as f64
+    };
+    let (easy, hard) = (odd(Difficulty::Easy), odd(Difficulty::Hard));
+    assert!(easy < hard, "easy {easy} hard {hard}");
+}
+
+#[test]
+fn mapping_names_every_column() {
+    let m = mapping_toml();
+    for c in COLUMNS {
+        assert!(m.contains(&format!("\"{c}\"")), "{c} not mapped");
+    }
+    assert!(m.contains("[defaults]\ncountry = \"AU\""));
+}
+
+#[test]
+fn difficulty_parses() {
+    assert_eq!("Hard".parse::<Difficulty>(), Ok(Difficulty::Hard));
+    assert_eq!("easy".parse::<Difficulty>(), Ok(Difficulty::Easy));
+    assert!("extreme".parse::<Difficulty>().is_err());
+    assert_eq!(Difficulty::Medium.to_string(), "medium");
+}
+
+#[test]
+fn typo_is_exactly_one_edit() {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let words = [
+        "Smith",
+        "O'Brien",
+        "José",
+        "Zoë",
+        "Müller",
+        "Smith-Jones",
+        "aa",
+        "ab",
+        "x",
+        "Nguyen",
+        "john.smith85",
+        "Łukasz",
+        "aaaa",
+    ];
+    for _ in 0..200 {
+        for w in words {
+            let t = noise::typo(w, &mut rng);
+            assert_ne!(t, w);
+            assert_eq!(osa(w, &t), 1, "{w} -> {t}");
+        }
+    }
+    assert_eq!(noise::typo("", &mut rng), "");
+}
+
+#[test]
+fn keyboard_neighbours_are_adjacent_and_keep_case() {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    for c in 'a'..='z' {
+        for _ in 0..20 {
+            let n = noise::keyboard_neighbour(c, &mut rng);
+            assert_ne!(n, c);
+            assert!(noise::keyboard_neighbours(c).contains(n));
+            let u = noise::keyboard_neighbour(c.to_ascii_uppercase(), &mut rng);
+            assert!(u.is_ascii_uppercase());
+        }
+    }
+}
+
+#[test]
+fn digit_typo_changes_one_digit() {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    for _ in 0..500 {
+        let s = "0412 345 678";
+        let t = noise::digit_typo(s, 8, &mut rng);
+        assert_eq!(t.len(), s.len());
+        let diffs: Vec<_> = s.bytes().zip(t.bytes()).filter(|(a, b)| a != b).collect();
+        assert_eq!(diffs.len(), 1);
+        assert!(diffs[0].1.is_ascii_digit());
+        assert!(t.starts_with("04"), "prefix kept: {t}");
+    }
+    assert_eq!(noise::digit_typo("abc", 4, &mut rng), "abc");
+}
+
+#[test]
+fn accents_and_punctuation() {
+    assert_eq!(
+        noise::strip_accents("José Zoë Müller", false),
+        "Jose Zoe Muller"
+    );
+    assert_eq!(noise::strip_accents("Müller", true), "Mueller");
+    assert_eq!(
+        noise::strip_accents("Łukasz Wiśniewski", false),
+        "Lukasz Wisniewski"
+    );
+    assert!(noise::has_accents("Renée"));
+    assert!(!noise::has_accents("Renee"));
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    for _ in 0..50 {
+        let v = noise::punctuation_variant("O'Brien", &mut rng);
+        assert!(
+            ["OBrien", "O Brien", "O`Brien"].contains(&v.as_str()),
+            "{v}"
+        );
+        let h = noise::punctuation_variant("Smith-Jones", &mut rng);
+        assert!(["SmithJones", "Smith Jones"].contains(&h.as_str()), "{h}");
+    }
+}
+
+#[test]
+fn phonetic_misspelling_changes_the_name() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut changed_by_rule = 0;
+    for _ in 0..100 {
+        for w in [
+            "Phillips",
+            "Catherine",
+            "Thompson",
+            "Stephen",
+            "McDonald",
+            "Bo",
+            "Ng",
+        ] {
+            let m = noise::phonetic_misspell(w, &mut rng);
+            assert_ne!(m, w);
+            assert!(!m.is_empty());
+            if w == "McDonald" && m == "MacDonald" {
+                changed_by_rule += 1;
+            }
+        }
+    }
+    assert!(changed_by_rule > 0);
+}
+
+#[test]
+fn nickname_table_is_rich_and_matches_pools() {
+    let pairs: usize = names::NICKNAMES.iter().map(|(_, n)| n.len()).sum();
+    assert!(pairs >= 60, "{pairs} nickname pairs");
+    let pools: HashSet<&str> = names::parse_list(names::MALE_GIVEN)
+        .into_iter()
+        .chain(names::parse_list(names::FEMALE_GIVEN))
+        .collect();
+    for (formal, _) in names::NICKNAMES {
+        assert!(
+            pools.contains(formal),
+            "{formal} not in the given-name pools"
+        );
+    }
+    assert_eq!(names::nicknames_of("Robert")[0], "Bob");
+    assert!(names::nicknames_of("Zzz").is_empty());
+}
+
+#[test]
+fn pools_are_large_and_distinct() {
+    for (list, min) in [
+        (names::MALE_GIVEN, 300),
+        (names::FEMALE_GIVEN, 300),
+        (names::FAMILY, 1000),
+        (places::STREETS, 150),
+    ] {
+        let v = names::parse_list(list);
+        let set: HashSet<_> = v.iter().collect();
+        assert_eq!(set.len(), v.len(), "duplicates in a pool");
+        assert!(v.len() >= min, "{} < {min}", v.len());
+    }
+    // Zipf-like: the top family name is common but not dominant.
+    let family = names::parse_list(names::FAMILY);
+    let w = Weighted::zipf(family.len(), 1.0, 12.0);
+    assert!((0.005..0.03).contains(&w.share(0)), "{}", w.share(0));
+}
+
+#[test]
+fn permutation_is_a_bijection() {
+    for limit in [2u64, 10, 1000, 4097] {
+        let p = Permutation::new(99, limit);
+        let images: HashSet<u64> = (0..limit).map(|n| p.apply(n)).collect();
+        assert_eq!(images.len() as u64, limit);
+        assert!(images.iter().all(|&x| x < limit));
+    }
+}
+
+#[test]
+fn dates() {
+    let d = Date::new(1985, 7, 14).expect("date");
+    assert_eq!(d.swapped(), None);
+    let d = Date::new(1985, 3, 4).expect("date");
+    assert_eq!(d.swapped(), Date::new(1985, 4, 3));
+    assert_eq!(
+        Date::new(2000, 2, 29).expect("leap").with_year(2001).day,
+        28
+    );
+    assert!(Date::new(1999, 2, 29).is_none());
+    let mut s = String::new();
+    sources::format_date(d, sources::DateStyle::MonthFirst, &mut s);
+    assert_eq!(s, "03/04/1985");
+}
+
+#[test]
+fn phone_formats() {
+    use super::person::{Phone, PhoneStyle};
+    use super::places::Country;
+    let m = Phone {
+        country: Country::Au,
+        mobile: true,
+        nsn: "412345678".into(),
+        area_len: 3,
+    };
+    let f = |p: &Phone, s| {
+        let mut out = String::new();
+        p.format(s, false, &mut out);
+        out
+    };
+    assert_eq!(f(&m, PhoneStyle::Compact), "0412345678");
+    assert_eq!(f(&m, PhoneStyle::Spaced), "0412 345 678");
+    assert_eq!(f(&m, PhoneStyle::International), "+61 412 345 678");
+    assert_eq!(f(&m, PhoneStyle::E164), "+61412345678");
+    let l = Phone {
+        country: Country::Au,
+        mobile: false,
+        nsn: "298765432".into(),
+        area_len: 1,
+    };
+    assert_eq!(f(&l, PhoneStyle::Spaced), "(02) 9876 5432");
+    assert_eq!(f(&l, PhoneStyle::International), "+61 2 9876 5432");
+    let gb = Phone {
+        country: Country::Gb,
+        mobile: true,
+        nsn: "7700900123".into(),
+        area_len: 4,
+    };
+    // Foreign numbers keep their country code by default.
+    assert_eq!(f(&gb, PhoneStyle::Compact), "+44 7700 900123");
+    let us = Phone {
+        country: Country::Us,
+        mobile: true,
+        nsn: "2125550123".into(),
+        area_len: 3,
+    };
+    assert_eq!(f(&us, PhoneStyle::International), "+1 212 555 0123");
+    let mut out = String::new();
+    us.format(PhoneStyle::Spaced, true, &mut out);
+    assert_eq!(out, "(212) 555-0123");
+}
+
+#[test]
+fn csv_quoting() {
+    let mut s = String::new();
+    output::push_csv_field(&mut s, "Smith, John");
+    output::push_csv_field(&mut s, "say \"hi\"");
+    assert_eq!(s, "\"Smith, John\"\"say \"\"hi\"\"\"");
+}
+
+#[test]
+fn poisson_mean_is_close() {
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    let n = 20_000;
+    let total: usize = (0..n).map(|_| poisson(&mut rng, 1.5, 100)).sum();
+    let mean = total as f64 / n as f64;
+    assert!((1.45..1.55).contains(&mean), "{mean}");
+    assert_eq!(poisson(&mut rng, 50.0, 7), 7);
+}
+
+#[test]
+fn mapping_parses_and_reads_every_generated_row() {
+    use kindred_proto::mapping::{header_index, Mapping};
+    let mapping = Mapping::from_toml(mapping_toml()).expect("mapping parses");
+    let columns: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
+    mapping
+        .check_columns(&columns)
+        .expect("every mapped column exists");
+    let (records, _, stats) = run(&cfg(300, 8, Difficulty::Hard));
+    let mut rdr = csv::Reader::from_reader(records.as_slice());
+    let header = header_index(rdr.headers().expect("header"));
+    let mut n = 0;
+    for row in rdr.records() {
+        let row = row.expect("row");
+        let rec = mapping.csv_record(&header, &row, "").expect("record");
+        assert_eq!(rec.source, &row[0]);
+        assert_eq!(rec.record_id, &row[1]);
+        n += 1;
+    }
+    assert_eq!(n, stats.records);
+}
