@@ -1,0 +1,708 @@
+//! Table views of the API's messages (the `--output table` format).
+//!
+//! Each function returns the text to print: one or more tables, each under
+//! a title when there are several.
+
+use comfy_table::{presets, ContentArrangement, Table};
+use kindred_client::refs::format_ref;
+use kindred_client::v1::{
+    Action, Decision, DeleteResponse, EntityExplanation, EntityHistory, GetRecordResponse,
+    GoldenRecord, GoldenValue, PairExplanation, PostalAddress, Profile, Record, ResolveResult,
+    SearchResponse, StandardizationIssue, StatsResponse, TrainResponse,
+};
+
+/// A table in the CLI's style.
+pub fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED);
+    // Wrap to the terminal's width only when it is known and sensible
+    // (pseudo-terminals may report 0).
+    if t.width().is_some_and(|w| w >= 40) {
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+    }
+    if !header.is_empty() {
+        t.set_header(header.iter().copied());
+    }
+    t
+}
+
+/// A two-column table of labelled values.
+pub fn kv_table<S: AsRef<str>>(rows: &[(S, String)]) -> Table {
+    let mut t = table(&[]);
+    for (k, v) in rows {
+        t.add_row(vec![k.as_ref().to_string(), v.clone()]);
+    }
+    t
+}
+
+/// Titled sections, separated by blank lines; empty sections are skipped.
+pub fn sections(parts: Vec<(&str, Option<Table>)>) -> String {
+    let mut out = Vec::new();
+    for (title, t) in parts {
+        let Some(t) = t else { continue };
+        if title.is_empty() {
+            out.push(t.to_string());
+        } else {
+            out.push(format!("{title}\n{t}"));
+        }
+    }
+    out.join("\n\n")
+}
+
+/// `created`, `joined`, `merged`.
+pub fn action_label(action: i32) -> &'static str {
+    match Action::try_from(action) {
+        Ok(Action::Created) => "created",
+        Ok(Action::Joined) => "joined",
+        Ok(Action::Merged) => "merged",
+        _ => "unspecified",
+    }
+}
+
+/// `match`, `possible match`, `non-match`.
+pub fn decision_label(decision: i32) -> &'static str {
+    match Decision::try_from(decision) {
+        Ok(Decision::Match) => "match",
+        Ok(Decision::PossibleMatch) => "possible match",
+        Ok(Decision::NonMatch) => "non-match",
+        _ => "unspecified",
+    }
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_string()
+}
+
+/// Comma-separated ids; `-` for none.
+pub fn ids(v: &[u64]) -> String {
+    if v.is_empty() {
+        "-".to_string()
+    } else {
+        v.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// A value, or `-` when empty.
+fn or_dash(s: &str) -> String {
+    if s.is_empty() {
+        "-".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+fn prob(p: f64) -> String {
+    format!("{p:.4}")
+}
+
+fn weight(w: f64) -> String {
+    format!("{w:.2}")
+}
+
+/// Milliseconds since the epoch as an RFC 3339 UTC time; `-` for 0.
+pub fn time_ms(ms: i64) -> String {
+    if ms == 0 {
+        return "-".to_string();
+    }
+    match chrono::DateTime::from_timestamp_millis(ms) {
+        Some(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        None => ms.to_string(),
+    }
+}
+
+/// An address on one line.
+pub fn address(a: &PostalAddress) -> String {
+    [&a.street, &a.locality, &a.region, &a.postcode, &a.country]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A record's name on one line (parts if any, else the full name).
+pub fn name(r: &Record) -> String {
+    let Some(n) = &r.name else {
+        return String::new();
+    };
+    let parts: Vec<&str> = [&n.given, &n.middle, &n.family]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.as_str())
+        .collect();
+    if parts.is_empty() {
+        n.full.clone()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// Every field of a record, as labelled rows (empty fields left out).
+pub fn record_rows(r: &Record) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> =
+        vec![("record".into(), format!("{}:{}", r.source, r.record_id))];
+    let mut push = |k: &str, v: &str| {
+        if !v.is_empty() {
+            rows.push((k.to_string(), v.to_string()));
+        }
+    };
+    if let Some(n) = &r.name {
+        push("full name", &n.full);
+        push("given name", &n.given);
+        push("middle name", &n.middle);
+        push("family name", &n.family);
+    }
+    push("date of birth", &r.date_of_birth);
+    push("date formats", &r.date_formats.join(", "));
+    push("gender", &r.gender);
+    push("emails", &r.emails.join(", "));
+    push("phones", &r.phones.join(", "));
+    for a in &r.addresses {
+        push("address", &address(a));
+    }
+    for i in &r.identifiers {
+        push(&format!("id {}", i.kind), &i.value);
+    }
+    if r.observed_at_ms != 0 {
+        push("observed at", &time_ms(r.observed_at_ms));
+    }
+    let mut attrs: Vec<_> = r.attributes.iter().collect();
+    attrs.sort();
+    for (k, v) in attrs {
+        push(&format!("attr {k}"), v);
+    }
+    rows
+}
+
+fn issues_table(issues: &[StandardizationIssue]) -> Option<Table> {
+    if issues.is_empty() {
+        return None;
+    }
+    let mut t = table(&["field", "value", "reason"]);
+    for i in issues {
+        t.add_row(vec![i.field.clone(), i.value.clone(), i.reason.clone()]);
+    }
+    Some(t)
+}
+
+/// `kindred upsert`.
+pub fn resolve_result(r: &ResolveResult) -> String {
+    let rows = vec![
+        ("record", format_ref(r.record.as_ref())),
+        ("entity", r.entity_id.to_string()),
+        ("action", action_label(r.action).to_string()),
+        ("absorbed", ids(&r.absorbed)),
+        ("replaced", yes_no(r.replaced)),
+        ("possible matches", r.possible_matches.to_string()),
+    ];
+    sections(vec![
+        ("", Some(kv_table(&rows))),
+        ("Standardization issues", issues_table(&r.issues)),
+    ])
+}
+
+/// `kindred delete`.
+pub fn delete_response(r: &DeleteResponse) -> String {
+    kv_table(&[("affected entities", ids(&r.affected_entities))]).to_string()
+}
+
+/// `kindred get`.
+pub fn get_record(r: &GetRecordResponse) -> String {
+    let mut rows = vec![("entity".to_string(), r.entity_id.to_string())];
+    if let Some(rec) = &r.record {
+        rows.extend(record_rows(rec));
+    }
+    sections(vec![
+        ("", Some(kv_table(&rows))),
+        ("Standardization issues", issues_table(&r.issues)),
+    ])
+}
+
+/// The golden record's values, labelled (identifiers as `id <kind>`).
+fn golden_rows(g: &GoldenRecord) -> Vec<(String, &GoldenValue)> {
+    let mut rows: Vec<(String, &GoldenValue)> = [
+        ("given name", &g.given_name),
+        ("middle name", &g.middle_name),
+        ("family name", &g.family_name),
+        ("date of birth", &g.date_of_birth),
+        ("gender", &g.gender),
+        ("email", &g.email),
+        ("phone", &g.phone),
+        ("address", &g.address),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_string(), v)))
+    .collect();
+    let mut ids: Vec<_> = g.identifiers.iter().collect();
+    ids.sort_by(|a, b| a.0.cmp(b.0));
+    rows.extend(ids.into_iter().map(|(k, v)| (format!("id {k}"), v)));
+    rows.retain(|(_, v)| !v.value.is_empty());
+    rows
+}
+
+/// `kindred profile get`.
+pub fn profile(p: &Profile) -> String {
+    let summary = kv_table(&[
+        ("entity", p.entity_id.to_string()),
+        ("records", p.records.len().to_string()),
+        ("merged ids", ids(&p.merged_ids)),
+    ]);
+
+    let golden = p.golden.as_ref().map(golden_rows).unwrap_or_default();
+    let golden = (!golden.is_empty()).then(|| {
+        let mut t = table(&["field", "value", "source record", "rule"]);
+        for (k, v) in golden {
+            t.add_row(vec![
+                k,
+                v.value.clone(),
+                format_ref(v.source_record.as_ref()),
+                or_dash(&v.rule),
+            ]);
+        }
+        t
+    });
+
+    let identities = (!p.identities.is_empty()).then(|| {
+        let mut t = table(&["kind", "value", "records"]);
+        for i in &p.identities {
+            let refs: Vec<String> = i.records.iter().map(|r| format_ref(Some(r))).collect();
+            t.add_row(vec![i.kind.clone(), i.value.clone(), refs.join(", ")]);
+        }
+        t
+    });
+
+    let records = (!p.records.is_empty()).then(|| {
+        let mut t = table(&[
+            "record",
+            "name",
+            "date of birth",
+            "email",
+            "phone",
+            "address",
+        ]);
+        for r in &p.records {
+            t.add_row(vec![
+                format!("{}:{}", r.source, r.record_id),
+                or_dash(&name(r)),
+                or_dash(&r.date_of_birth),
+                or_dash(&r.emails.join(", ")),
+                or_dash(&r.phones.join(", ")),
+                or_dash(&r.addresses.first().map(address).unwrap_or_default()),
+            ]);
+        }
+        t
+    });
+
+    let attributes = (!p.attributes.is_empty()).then(|| {
+        let mut attrs: Vec<_> = p.attributes.iter().collect();
+        attrs.sort();
+        let mut t = table(&["attribute", "value"]);
+        for (k, v) in attrs {
+            t.add_row(vec![k.clone(), v.clone()]);
+        }
+        t
+    });
+
+    let possible = (!p.possible_matches.is_empty()).then(|| {
+        let mut t = table(&["entity", "record", "other record", "probability", "weight"]);
+        for m in &p.possible_matches {
+            t.add_row(vec![
+                m.other_entity_id.to_string(),
+                format_ref(m.record.as_ref()),
+                format_ref(m.other_record.as_ref()),
+                prob(m.probability),
+                weight(m.weight),
+            ]);
+        }
+        t
+    });
+
+    sections(vec![
+        ("", Some(summary)),
+        ("Golden record", golden),
+        ("Identities", identities),
+        ("Source records", records),
+        ("Attributes", attributes),
+        ("Possible matches", possible),
+    ])
+}
+
+/// `kindred search`.
+pub fn search(r: &SearchResponse) -> String {
+    if r.candidates.is_empty() {
+        return "no candidates".to_string();
+    }
+    let mut t = table(&[
+        "#",
+        "entity",
+        "probability",
+        "weight",
+        "best record",
+        "name",
+        "date of birth",
+        "email",
+    ]);
+    for (i, c) in r.candidates.iter().enumerate() {
+        let g = c.golden.clone().unwrap_or_default();
+        let val = |v: &Option<GoldenValue>| v.as_ref().map(|v| v.value.clone()).unwrap_or_default();
+        let name = [val(&g.given_name), val(&g.middle_name), val(&g.family_name)]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        t.add_row(vec![
+            (i + 1).to_string(),
+            c.entity_id.to_string(),
+            prob(c.probability),
+            weight(c.weight),
+            format_ref(c.best_record.as_ref()),
+            or_dash(&name),
+            or_dash(&val(&g.date_of_birth)),
+            or_dash(&val(&g.email)),
+        ]);
+    }
+    t.to_string()
+}
+
+/// `kindred why A B`.
+pub fn pair(p: &PairExplanation) -> String {
+    let mut comparisons = table(&["attribute", "level", "weight", "tf adjustment"]);
+    for c in &p.comparisons {
+        comparisons.add_row(vec![
+            c.attribute.clone(),
+            if c.label.is_empty() {
+                c.level.to_string()
+            } else {
+                c.label.clone()
+            },
+            weight(c.weight),
+            weight(c.tf_adjustment),
+        ]);
+    }
+    let verdict = kv_table(&[
+        ("prior weight", weight(p.prior_weight)),
+        ("total weight", weight(p.total_weight)),
+        ("probability", prob(p.probability)),
+        ("match threshold", prob(p.match_threshold)),
+        ("possible threshold", prob(p.possible_threshold)),
+        ("decision", decision_label(p.decision).to_string()),
+        ("names swapped", yes_no(p.names_swapped)),
+        ("candidates", yes_no(p.candidates)),
+        ("same entity", yes_no(p.same_entity)),
+    ]);
+    let title = format!(
+        "{} vs {}",
+        format_ref(p.a.as_ref()),
+        format_ref(p.b.as_ref())
+    );
+    sections(vec![(&title, Some(comparisons)), ("", Some(verdict))])
+}
+
+/// `kindred why A --entity ID`.
+pub fn entity_explanation(e: &EntityExplanation) -> String {
+    let summary = kv_table(&[
+        ("record", format_ref(e.record.as_ref())),
+        ("entity", e.entity_id.to_string()),
+        ("member", yes_no(e.member)),
+    ]);
+    let pairs = (!e.pairs.is_empty()).then(|| {
+        let mut t = table(&["other record", "total weight", "probability", "decision"]);
+        for p in &e.pairs {
+            let other = if p.a == e.record { &p.b } else { &p.a };
+            t.add_row(vec![
+                format_ref(other.as_ref()),
+                weight(p.total_weight),
+                prob(p.probability),
+                decision_label(p.decision).to_string(),
+            ]);
+        }
+        t
+    });
+    sections(vec![("", Some(summary)), ("Pairs", pairs)])
+}
+
+/// `kindred how`.
+pub fn history(h: &EntityHistory) -> String {
+    let refs: Vec<String> = h.records.iter().map(|r| format_ref(Some(r))).collect();
+    let summary = kv_table(&[
+        ("entity", h.entity_id.to_string()),
+        (
+            "records",
+            if refs.is_empty() {
+                "-".into()
+            } else {
+                refs.join(", ")
+            },
+        ),
+    ]);
+    let events = (!h.events.is_empty()).then(|| {
+        let mut t = table(&["step", "time", "kind", "entity", "related", "record", "via"]);
+        for e in &h.events {
+            let via = e.via.as_ref().map_or("-".to_string(), |v| {
+                format!(
+                    "{} — {} ({})",
+                    format_ref(v.a.as_ref()),
+                    format_ref(v.b.as_ref()),
+                    weight(v.weight)
+                )
+            });
+            t.add_row(vec![
+                e.step.to_string(),
+                time_ms(e.at_ms),
+                e.kind.clone(),
+                e.entity_id.to_string(),
+                ids(&e.related_entities),
+                format_ref(e.record.as_ref()),
+                via,
+            ]);
+        }
+        t
+    });
+    sections(vec![("", Some(summary)), ("Events", events)])
+}
+
+/// `kindred stats`.
+pub fn stats(s: &StatsResponse) -> String {
+    kv_table(&[
+        ("records", s.records.to_string()),
+        ("entities", s.entities.to_string()),
+        ("merges", s.merges.to_string()),
+        ("splits", s.splits.to_string()),
+        ("possible matches", s.possible_matches.to_string()),
+        ("match edges", s.match_edges.to_string()),
+        ("comparisons", s.comparisons.to_string()),
+        ("blocking keys", s.blocking_keys.to_string()),
+        ("demoted keys", s.demoted_keys.to_string()),
+        ("model version", s.model_version.to_string()),
+    ])
+    .to_string()
+}
+
+/// `kindred train`.
+pub fn train(t: &TrainResponse, dry_run: bool) -> String {
+    kv_table(&[
+        ("model version", t.model_version.to_string()),
+        ("records used", t.records_used.to_string()),
+        ("seconds", format!("{:.2}", t.seconds)),
+        ("dry run", yes_no(dry_run)),
+    ])
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kindred_client::v1::{
+        AttributeComparison, HistoryEvent, Identity, PersonName, RecordRef, Relationship,
+        SearchCandidate, Via,
+    };
+
+    fn rref(s: &str, id: &str) -> RecordRef {
+        RecordRef {
+            source: s.into(),
+            record_id: id.into(),
+        }
+    }
+
+    #[test]
+    fn resolve_result_shows_action_entity_and_issues() {
+        let r = ResolveResult {
+            record: Some(rref("crm", "1")),
+            entity_id: 42,
+            action: Action::Merged as i32,
+            absorbed: vec![7, 9],
+            issues: vec![StandardizationIssue {
+                field: "phone".into(),
+                value: "12".into(),
+                reason: "too short".into(),
+            }],
+            ..ResolveResult::default()
+        };
+        let text = resolve_result(&r);
+        for want in [
+            "crm:1",
+            "42",
+            "merged",
+            "7, 9",
+            "too short",
+            "Standardization issues",
+        ] {
+            assert!(text.contains(want), "{want:?} missing in\n{text}");
+        }
+    }
+
+    #[test]
+    fn profile_shows_golden_values_with_source_and_rule() {
+        let gv = |v: &str, id: &str, rule: &str| {
+            Some(GoldenValue {
+                value: v.into(),
+                source_record: Some(rref("crm", id)),
+                rule: rule.into(),
+            })
+        };
+        let p = Profile {
+            entity_id: 5,
+            golden: Some(GoldenRecord {
+                given_name: gv("ann", "1", "most_frequent"),
+                email: gv("ann@x.com", "2", "most_recent"),
+                identifiers: [(
+                    "loyalty".to_string(),
+                    GoldenValue {
+                        value: "L9".into(),
+                        source_record: Some(rref("pos", "3")),
+                        rule: "source_priority".into(),
+                    },
+                )]
+                .into(),
+                ..GoldenRecord::default()
+            }),
+            identities: vec![Identity {
+                kind: "email".into(),
+                value: "ann@x.com".into(),
+                records: vec![rref("crm", "2"), rref("web", "8")],
+            }],
+            records: vec![Record {
+                source: "crm".into(),
+                record_id: "1".into(),
+                name: Some(PersonName {
+                    given: "Ann".into(),
+                    family: "Lee".into(),
+                    ..PersonName::default()
+                }),
+                ..Record::default()
+            }],
+            attributes: [("tier".to_string(), "gold".to_string())].into(),
+            possible_matches: vec![Relationship {
+                other_entity_id: 77,
+                probability: 0.5,
+                ..Relationship::default()
+            }],
+            merged_ids: vec![11],
+        };
+        let text = profile(&p);
+        for want in [
+            "Golden record",
+            "most_frequent",
+            "crm:2",
+            "id loyalty",
+            "source_priority",
+            "crm:2, web:8",
+            "Ann Lee",
+            "tier",
+            "gold",
+            "77",
+            "0.5000",
+            "11",
+        ] {
+            assert!(text.contains(want), "{want:?} missing in\n{text}");
+        }
+    }
+
+    #[test]
+    fn pair_and_entity_explanations() {
+        let p = PairExplanation {
+            a: Some(rref("crm", "1")),
+            b: Some(rref("web", "2")),
+            comparisons: vec![AttributeComparison {
+                attribute: "family_name".into(),
+                level: 1,
+                label: "exact".into(),
+                weight: 8.25,
+                tf_adjustment: -0.5,
+            }],
+            total_weight: 12.0,
+            probability: 0.99,
+            decision: Decision::Match as i32,
+            same_entity: true,
+            ..PairExplanation::default()
+        };
+        let text = pair(&p);
+        for want in [
+            "crm:1 vs web:2",
+            "family_name",
+            "exact",
+            "8.25",
+            "-0.50",
+            "match",
+            "0.9900",
+        ] {
+            assert!(text.contains(want), "{want:?} missing in\n{text}");
+        }
+        let e = EntityExplanation {
+            record: Some(rref("web", "2")),
+            entity_id: 3,
+            member: false,
+            pairs: vec![PairExplanation {
+                a: Some(rref("web", "2")),
+                b: Some(rref("crm", "9")),
+                decision: Decision::NonMatch as i32,
+                ..PairExplanation::default()
+            }],
+        };
+        let text = entity_explanation(&e);
+        assert!(text.contains("crm:9") && text.contains("non-match") && text.contains("no"));
+    }
+
+    #[test]
+    fn history_shows_events_with_times_and_via() {
+        let h = EntityHistory {
+            entity_id: 4,
+            records: vec![rref("crm", "1"), rref("pos", "2")],
+            events: vec![HistoryEvent {
+                step: 2,
+                at_ms: 1_700_000_000_000,
+                entity_id: 4,
+                kind: "merged".into(),
+                related_entities: vec![6],
+                record: Some(rref("pos", "2")),
+                via: Some(Via {
+                    a: Some(rref("crm", "1")),
+                    b: Some(rref("pos", "2")),
+                    weight: 14.5,
+                }),
+            }],
+        };
+        let text = history(&h);
+        for want in [
+            "2023-11-14T22:13:20.000Z",
+            "merged",
+            "crm:1 — pos:2 (14.50)",
+            "crm:1, pos:2",
+        ] {
+            assert!(text.contains(want), "{want:?} missing in\n{text}");
+        }
+    }
+
+    #[test]
+    fn search_ranks_candidates() {
+        let r = SearchResponse {
+            candidates: vec![SearchCandidate {
+                entity_id: 8,
+                probability: 0.75,
+                weight: 3.0,
+                best_record: Some(rref("crm", "5")),
+                golden: Some(GoldenRecord {
+                    family_name: Some(GoldenValue {
+                        value: "lee".into(),
+                        ..GoldenValue::default()
+                    }),
+                    ..GoldenRecord::default()
+                }),
+            }],
+        };
+        let text = search(&r);
+        assert!(text.contains("0.7500") && text.contains("crm:5") && text.contains("lee"));
+        assert_eq!(search(&SearchResponse::default()), "no candidates");
+    }
+
+    #[test]
+    fn labels() {
+        assert_eq!(action_label(1), "created");
+        assert_eq!(action_label(2), "joined");
+        assert_eq!(action_label(3), "merged");
+        assert_eq!(action_label(99), "unspecified");
+        assert_eq!(decision_label(2), "possible match");
+        assert_eq!(time_ms(0), "-");
+        assert_eq!(ids(&[]), "-");
+    }
+}

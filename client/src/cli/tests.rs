@@ -1,0 +1,246 @@
+//! Tests of the command line's parsing and global options.
+
+use clap::{CommandFactory, Parser};
+
+use super::*;
+
+fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+    Cli::try_parse_from(std::iter::once("kindred").chain(args.iter().copied()))
+}
+
+#[test]
+fn the_command_definition_is_consistent() {
+    Cli::command().debug_assert();
+}
+
+#[test]
+fn global_defaults_and_overrides() {
+    let cli = parse(&["stats"]).unwrap();
+    if std::env::var_os("KINDRED_ENDPOINT").is_none() {
+        assert_eq!(cli.global.endpoint, vec!["http://127.0.0.1:7000"]);
+    }
+    if std::env::var_os("KINDRED_OUTPUT").is_none() {
+        assert_eq!(cli.global.output, OutputFormat::Table);
+    }
+    assert_eq!(cli.global.timeout, 30);
+
+    let cli = parse(&[
+        "stats",
+        "--endpoint",
+        "http://a:7000,http://b:7000",
+        "--output",
+        "json",
+        "--timeout",
+        "0",
+    ])
+    .unwrap();
+    assert_eq!(cli.global.endpoint, vec!["http://a:7000", "http://b:7000"]);
+    assert_eq!(cli.global.output, OutputFormat::Json);
+    assert_eq!(client_options(&cli.global).timeout, None);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        vec!["frobnicate"],
+        vec!["upsert", "--given-name", "ann"],
+        vec!["profile", "get"],
+        vec!["profile", "get", "--entity", "1", "--email", "a@x.com"],
+        vec!["why", "crm:1"],
+        vec!["why", "crm:1", "crm:2", "--entity", "3"],
+        vec![
+            "import",
+            "f.csv",
+            "--mapping",
+            "m.toml",
+            "--batch-size",
+            "0",
+        ],
+        vec!["import", "f.csv"],
+        vec!["how", "not-a-number"],
+        vec!["stats", "--output", "yaml"],
+        vec!["generate", "--out", "d", "--difficulty", "extreme"],
+    ] {
+        let err = parse(&args)
+            .err()
+            .unwrap_or_else(|| panic!("{args:?} parsed"));
+        assert_eq!(err.exit_code(), 2, "{args:?}");
+    }
+}
+
+#[test]
+fn upsert_flags() {
+    let cli = parse(&[
+        "upsert",
+        "--source",
+        "crm",
+        "--record-id",
+        "42",
+        "--email",
+        "a@x.com",
+        "--email",
+        "b@x.com",
+        "--id",
+        "loyalty=L1",
+        "--attr",
+        "tier=gold",
+        "--observed-at",
+        "1700000000000",
+    ])
+    .unwrap();
+    let Command::Upsert(a) = cli.command else {
+        panic!("not upsert")
+    };
+    let r = a.record().unwrap();
+    assert_eq!((r.source.as_str(), r.record_id.as_str()), ("crm", "42"));
+    assert_eq!(r.emails, vec!["a@x.com", "b@x.com"]);
+    assert_eq!(r.identifiers[0].value, "L1");
+    assert_eq!(r.attributes["tier"], "gold");
+    assert_eq!(r.observed_at_ms, 1_700_000_000_000);
+}
+
+#[test]
+fn upsert_json_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.json");
+    std::fs::write(
+        &path,
+        r#"{"source": "web", "record_id": "9", "emails": ["a@x.com"]}"#,
+    )
+    .unwrap();
+    let path = path.to_str().unwrap();
+
+    let Command::Upsert(a) = parse(&["upsert", "--json", path]).unwrap().command else {
+        panic!()
+    };
+    let r = a.record().unwrap();
+    assert_eq!((r.source.as_str(), r.record_id.as_str()), ("web", "9"));
+
+    let Command::Upsert(a) = parse(&["upsert", "--json", path, "--record-id", "10"])
+        .unwrap()
+        .command
+    else {
+        panic!()
+    };
+    assert_eq!(a.record().unwrap().record_id, "10");
+
+    let Command::Upsert(a) = parse(&["upsert", "--json", path, "--email", "x@y.com"])
+        .unwrap()
+        .command
+    else {
+        panic!()
+    };
+    assert_eq!(a.record().unwrap_err().exit_code(), 2);
+
+    std::fs::write(dir.path().join("nokey.json"), r#"{"emails": ["a@x.com"]}"#).unwrap();
+    let nokey = dir.path().join("nokey.json");
+    let Command::Upsert(a) = parse(&["upsert", "--json", nokey.to_str().unwrap()])
+        .unwrap()
+        .command
+    else {
+        panic!()
+    };
+    let e = a.record().unwrap_err();
+    assert!(e.to_string().contains("no source"), "{e}");
+}
+
+#[test]
+fn import_defaults() {
+    let cli = parse(&["import", "f.jsonl", "--source", "s", "--mapping", "m.toml"]).unwrap();
+    let Command::Import(a) = cli.command else {
+        panic!()
+    };
+    assert_eq!(a.batch_size, 500);
+    assert_eq!(a.format, None);
+    assert!(!a.no_progress);
+    assert_eq!(a.rejects, None);
+}
+
+#[test]
+fn why_takes_two_records_or_an_entity() {
+    let Command::Why(a) = parse(&["why", "crm:1", "web:2"]).unwrap().command else {
+        panic!()
+    };
+    assert_eq!((a.b.as_deref(), a.entity), (Some("web:2"), None));
+    let Command::Why(a) = parse(&["why", "crm:1", "--entity", "7"]).unwrap().command else {
+        panic!()
+    };
+    assert_eq!((a.b, a.entity), (None, Some(7)));
+}
+
+#[test]
+fn completions_are_generated_for_every_shell() {
+    use clap::ValueEnum;
+    for shell in clap_complete::Shell::value_variants() {
+        let mut buf = Vec::new();
+        clap_complete::generate(*shell, &mut Cli::command(), "kindred", &mut buf);
+        let text = String::from_utf8(buf).unwrap();
+        assert!(text.contains("kindred"), "{shell}");
+    }
+}
+
+#[tokio::test]
+async fn invalid_input_fails_before_connecting() {
+    // Nothing listens on port 9 of the loopback: a connection attempt
+    // would be exit 1, so exit 2 shows the input was checked first.
+    let run_args = |args: &[&str]| {
+        let mut v = vec!["--endpoint", "http://127.0.0.1:9"];
+        v.extend_from_slice(args);
+        parse(&v).unwrap()
+    };
+    for args in [
+        vec!["delete", "no-colon"],
+        vec!["get", ":1"],
+        vec!["why", "crm:1", "bad"],
+        vec!["profile", "get", "--record", "x"],
+        vec!["profile", "get", "--id", "novalue"],
+        vec!["search", "--limit", "3"],
+        vec!["search", "--family-name", "lee", "--min-probability", "2"],
+        vec!["upsert", "--source", "s", "--record-id", "1", "--id", "bad"],
+        vec![
+            "import",
+            "/nonexistent.csv",
+            "--source",
+            "s",
+            "--mapping",
+            "/nonexistent.toml",
+        ],
+    ] {
+        let e = run(run_args(&args)).await.unwrap_err();
+        assert_eq!(e.code, 2, "{args:?}: {e}");
+    }
+    let e = run(run_args(&["stats"])).await.unwrap_err();
+    assert_eq!(e.code, 1, "{e}");
+    assert!(
+        e.message
+            .starts_with("cannot connect to http://127.0.0.1:9"),
+        "{e}"
+    );
+}
+
+#[test]
+fn generate_writes_the_three_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("data");
+    let cli = parse(&[
+        "generate",
+        "--people",
+        "20",
+        "--seed",
+        "3",
+        "--difficulty",
+        "easy",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .unwrap();
+    let Command::Generate(a) = cli.command else {
+        panic!()
+    };
+    assert_eq!(generate::run(&Output::new(OutputFormat::Json), a), Ok(0));
+    let records = std::fs::read_to_string(out.join("records.csv")).unwrap();
+    assert!(records.lines().count() > 20);
+    assert!(out.join("truth.csv").exists());
+    let mapping = std::fs::read_to_string(out.join("mapping.toml")).unwrap();
+    assert!(kindred_proto::mapping::Mapping::from_toml(&mapping).is_ok());
+}

@@ -1,0 +1,590 @@
+//! [`Client`]: a gRPC client of a Kindred cluster with endpoint failover.
+//!
+//! A client holds one lazily (re)connecting channel per endpoint and
+//! remembers which endpoint answered last. Every call goes to that endpoint
+//! first; when it fails with `UNAVAILABLE` or a transport error, the call is
+//! retried on the next endpoint after a short backoff, each endpoint at most
+//! once per call. Streaming calls fail over only before the stream starts.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use futures::Stream;
+use kindred_proto::v1::admin_client::AdminClient;
+use kindred_proto::v1::explain_client::ExplainClient;
+use kindred_proto::v1::get_profile_request::Key;
+use kindred_proto::v1::profiles_client::ProfilesClient;
+use kindred_proto::v1::records_client::RecordsClient;
+use kindred_proto::v1::{
+    BulkUpsertRequest, BulkUpsertResponse, DeleteRequest, DeleteResponse, EntityExplanation,
+    EntityHistory, ExportChunk, ExportRequest, GetModelRequest, GetProfileRequest,
+    GetRecordRequest, GetRecordResponse, HowRequest, IdentityLookup, ModelResponse,
+    PairExplanation, Profile, Record, RecordRef, ResolveResult, SearchRequest, SearchResponse,
+    StatsRequest, StatsResponse, TrainRequest, TrainResponse, UpsertRequest, WhyEntityRequest,
+    WhyRecordsRequest,
+};
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Status, Streaming};
+
+use crate::ClientError;
+
+/// Largest message the client decodes (profiles of big entities are large).
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Connection and call settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientOptions {
+    /// Deadline of each unary call (`None`: no deadline). Streams, bulk
+    /// upserts and training are not bounded by it.
+    pub timeout: Option<Duration>,
+    /// How long to wait for a TCP/HTTP2 connection to an endpoint.
+    pub connect_timeout: Duration,
+    /// Pause before retrying a call on the next endpoint (multiplied by
+    /// the attempt number).
+    pub backoff: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            timeout: Some(Duration::from_secs(30)),
+            connect_timeout: Duration::from_secs(5),
+            backoff: Duration::from_millis(100),
+        }
+    }
+}
+
+/// One endpoint: its address, its settings and its channel.
+#[derive(Debug, Clone)]
+struct Target {
+    url: String,
+    endpoint: Endpoint,
+    channel: Channel,
+}
+
+/// A client of a Kindred cluster (one or more `kindred-node` endpoints).
+#[derive(Debug)]
+pub struct Client {
+    targets: Vec<Target>,
+    /// Index of the endpoint that answered last.
+    current: AtomicUsize,
+    options: ClientOptions,
+}
+
+impl Client {
+    /// Connects to the first reachable endpoint, trying them in order, with
+    /// default options.
+    pub async fn connect(endpoints: &[String]) -> Result<Client, ClientError> {
+        Self::connect_with(endpoints, ClientOptions::default()).await
+    }
+
+    /// Connects to the first reachable endpoint, trying them in order. The
+    /// other endpoints get lazy channels, used when failing over.
+    pub async fn connect_with(
+        endpoints: &[String],
+        options: ClientOptions,
+    ) -> Result<Client, ClientError> {
+        let mut client = Self::lazy(endpoints, options)?;
+        let mut last_error = String::new();
+        for i in 0..client.targets.len() {
+            match client.targets[i].endpoint.connect().await {
+                Ok(channel) => {
+                    client.targets[i].channel = channel;
+                    client.current.store(i, Ordering::Relaxed);
+                    return Ok(client);
+                }
+                Err(e) => last_error = describe_error(&e),
+            }
+        }
+        Err(ClientError::Connect {
+            endpoints: client.endpoints().join(", "),
+            reason: last_error,
+        })
+    }
+
+    /// Builds a client without connecting; connections are made on the
+    /// first call. Must be called inside a Tokio runtime.
+    pub fn lazy(endpoints: &[String], options: ClientOptions) -> Result<Client, ClientError> {
+        let endpoints: Vec<String> = endpoints
+            .iter()
+            .map(|e| e.trim())
+            .filter(|e| !e.is_empty())
+            .map(normalize_endpoint)
+            .collect();
+        if endpoints.is_empty() {
+            return Err(ClientError::InvalidInput(
+                "no endpoint given (e.g. --endpoint http://127.0.0.1:7000)".into(),
+            ));
+        }
+        let targets = endpoints
+            .into_iter()
+            .map(|url| {
+                let endpoint = build_endpoint(&url, &options)?;
+                let channel = endpoint.connect_lazy();
+                Ok(Target {
+                    url,
+                    endpoint,
+                    channel,
+                })
+            })
+            .collect::<Result<Vec<_>, ClientError>>()?;
+        Ok(Client {
+            targets,
+            current: AtomicUsize::new(0),
+            options,
+        })
+    }
+
+    /// The endpoints, in failover order.
+    pub fn endpoints(&self) -> Vec<String> {
+        self.targets.iter().map(|t| t.url.clone()).collect()
+    }
+
+    /// The endpoint that answered last (where the next call goes first).
+    pub fn current_endpoint(&self) -> &str {
+        &self.targets[self.current.load(Ordering::Relaxed) % self.targets.len()].url
+    }
+
+    // ------------------------------------------------------------ Records
+
+    /// Inserts or replaces one record and resolves it.
+    pub async fn upsert(&self, record: Record) -> Result<ResolveResult, ClientError> {
+        let resp = self
+            .unary(|ch| {
+                let record = record.clone();
+                async move {
+                    let req = UpsertRequest {
+                        record: Some(record),
+                    };
+                    records(ch).upsert(self.request(req)).await
+                }
+            })
+            .await?;
+        resp.result.ok_or_else(|| missing("UpsertResponse.result"))
+    }
+
+    /// Streams batches of records to the server; the answer is a stream of
+    /// per-batch results. Fails over only while connecting: the first
+    /// reachable endpoint (from the current one on) takes the whole stream.
+    pub async fn bulk_upsert<S>(
+        &self,
+        batches: S,
+    ) -> Result<Streaming<BulkUpsertResponse>, ClientError>
+    where
+        S: Stream<Item = BulkUpsertRequest> + Send + 'static,
+    {
+        let n = self.targets.len();
+        let start = self.current.load(Ordering::Relaxed);
+        let mut last_error = String::new();
+        for attempt in 0..n {
+            let i = (start + attempt) % n;
+            if attempt > 0 {
+                tokio::time::sleep(self.options.backoff * attempt as u32).await;
+            }
+            // A fresh connection proves the endpoint is up before the
+            // stream (which cannot be replayed) is handed over.
+            match self.targets[i].endpoint.connect().await {
+                Ok(channel) => {
+                    self.current.store(i, Ordering::Relaxed);
+                    let resp = records(channel).bulk_upsert(batches).await?;
+                    return Ok(resp.into_inner());
+                }
+                Err(e) => last_error = describe_error(&e),
+            }
+        }
+        Err(ClientError::Connect {
+            endpoints: self.endpoints().join(", "),
+            reason: last_error,
+        })
+    }
+
+    /// Deletes a record; returns the affected entities.
+    pub async fn delete(
+        &self,
+        source: &str,
+        record_id: &str,
+    ) -> Result<DeleteResponse, ClientError> {
+        let record = record_ref(source, record_id);
+        self.unary(|ch| {
+            let req = DeleteRequest {
+                record: Some(record.clone()),
+            };
+            async move { records(ch).delete(self.request(req)).await }
+        })
+        .await
+    }
+
+    /// A stored record and its entity.
+    pub async fn get_record(
+        &self,
+        source: &str,
+        record_id: &str,
+    ) -> Result<GetRecordResponse, ClientError> {
+        let record = record_ref(source, record_id);
+        self.unary(|ch| {
+            let req = GetRecordRequest {
+                record: Some(record.clone()),
+            };
+            async move { records(ch).get(self.request(req)).await }
+        })
+        .await
+    }
+
+    // ----------------------------------------------------------- Profiles
+
+    /// The profile of an entity.
+    pub async fn profile_by_entity(&self, entity_id: u64) -> Result<Profile, ClientError> {
+        self.profile(Key::EntityId(entity_id)).await
+    }
+
+    /// The profile of the entity a record belongs to.
+    pub async fn profile_by_record(
+        &self,
+        source: &str,
+        record_id: &str,
+    ) -> Result<Profile, ClientError> {
+        self.profile(Key::Record(record_ref(source, record_id)))
+            .await
+    }
+
+    /// The profile holding an identity value (`email`, `phone`, or an
+    /// identifier kind).
+    pub async fn profile_by_identity(
+        &self,
+        kind: &str,
+        value: &str,
+    ) -> Result<Profile, ClientError> {
+        self.profile(Key::Identity(IdentityLookup {
+            kind: kind.to_string(),
+            value: value.to_string(),
+        }))
+        .await
+    }
+
+    async fn profile(&self, key: Key) -> Result<Profile, ClientError> {
+        self.unary(|ch| {
+            let req = GetProfileRequest {
+                key: Some(key.clone()),
+            };
+            async move { profiles(ch).get(self.request(req)).await }
+        })
+        .await
+    }
+
+    /// Ranked candidate entities for a partial description of a person.
+    pub async fn search(
+        &self,
+        query: Record,
+        limit: u32,
+        min_probability: f64,
+    ) -> Result<SearchResponse, ClientError> {
+        self.unary(|ch| {
+            let req = SearchRequest {
+                query: Some(query.clone()),
+                limit,
+                min_probability,
+            };
+            async move { profiles(ch).search(self.request(req)).await }
+        })
+        .await
+    }
+
+    /// Every record with its entity id, in chunks of `chunk_size` (0: the
+    /// server's default).
+    pub async fn export_assignments(
+        &self,
+        chunk_size: u32,
+    ) -> Result<Streaming<ExportChunk>, ClientError> {
+        self.open_stream(|ch| async move {
+            profiles(ch)
+                .export_assignments(ExportRequest { chunk_size })
+                .await
+        })
+        .await
+    }
+
+    /// Every profile.
+    pub async fn export_profiles(&self) -> Result<Streaming<Profile>, ClientError> {
+        self.open_stream(|ch| async move {
+            profiles(ch)
+                .export_profiles(ExportRequest { chunk_size: 0 })
+                .await
+        })
+        .await
+    }
+
+    // ------------------------------------------------------------ Explain
+
+    /// Why two records match or not.
+    pub async fn why_records(
+        &self,
+        a: RecordRef,
+        b: RecordRef,
+    ) -> Result<PairExplanation, ClientError> {
+        self.unary(|ch| {
+            let req = WhyRecordsRequest {
+                a: Some(a.clone()),
+                b: Some(b.clone()),
+            };
+            async move { explain(ch).why_records(self.request(req)).await }
+        })
+        .await
+    }
+
+    /// Why a record does or does not belong to an entity.
+    pub async fn why_entity(
+        &self,
+        record: RecordRef,
+        entity_id: u64,
+    ) -> Result<EntityExplanation, ClientError> {
+        self.unary(|ch| {
+            let req = WhyEntityRequest {
+                record: Some(record.clone()),
+                entity_id,
+            };
+            async move { explain(ch).why_entity(self.request(req)).await }
+        })
+        .await
+    }
+
+    /// How an entity was built: its records and history.
+    pub async fn how(&self, entity_id: u64) -> Result<EntityHistory, ClientError> {
+        self.unary(|ch| {
+            let req = HowRequest { entity_id };
+            async move { explain(ch).how(self.request(req)).await }
+        })
+        .await
+    }
+
+    // -------------------------------------------------------------- Admin
+
+    /// Cluster statistics.
+    pub async fn stats(&self) -> Result<StatsResponse, ClientError> {
+        self.unary(|ch| async move { admin(ch).stats(self.request(StatsRequest {})).await })
+            .await
+    }
+
+    /// Re-estimates the match model (and, unless `dry_run`, re-resolves
+    /// everything). Not bounded by the call timeout: training can be long.
+    pub async fn train(
+        &self,
+        max_records: u32,
+        dry_run: bool,
+    ) -> Result<TrainResponse, ClientError> {
+        self.failover(None, |ch| async move {
+            admin(ch)
+                .train(TrainRequest {
+                    max_records,
+                    dry_run,
+                })
+                .await
+        })
+        .await
+    }
+
+    /// The current match model.
+    pub async fn model(&self) -> Result<ModelResponse, ClientError> {
+        self.unary(|ch| async move { admin(ch).get_model(self.request(GetModelRequest {})).await })
+            .await
+    }
+
+    // -------------------------------------------------------- Machinery
+
+    /// Wraps a message in a request carrying the call deadline.
+    fn request<T>(&self, msg: T) -> tonic::Request<T> {
+        let mut req = tonic::Request::new(msg);
+        if let Some(t) = self.options.timeout {
+            req.set_timeout(t);
+        }
+        req
+    }
+
+    /// A unary call with the call deadline and failover.
+    async fn unary<T, F, Fut>(&self, call: F) -> Result<T, ClientError>
+    where
+        F: FnMut(Channel) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<T>, Status>>,
+    {
+        self.failover(self.options.timeout, call).await
+    }
+
+    /// Opens a server stream with failover; the wait for the stream to
+    /// start is bounded by the call deadline, the stream itself is not.
+    async fn open_stream<T, F, Fut>(&self, call: F) -> Result<Streaming<T>, ClientError>
+    where
+        F: FnMut(Channel) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<Streaming<T>>, Status>>,
+    {
+        self.failover(self.options.timeout, call).await
+    }
+
+    /// Runs `call` on the current endpoint, then on each next one while the
+    /// failure is a failover one; each endpoint is tried at most once.
+    async fn failover<T, F, Fut>(
+        &self,
+        deadline: Option<Duration>,
+        mut call: F,
+    ) -> Result<T, ClientError>
+    where
+        F: FnMut(Channel) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<T>, Status>>,
+    {
+        let n = self.targets.len();
+        let start = self.current.load(Ordering::Relaxed);
+        let mut last: Option<(usize, Status)> = None;
+        for attempt in 0..n {
+            let i = (start + attempt) % n;
+            if attempt > 0 {
+                tokio::time::sleep(self.options.backoff * attempt as u32).await;
+            }
+            let fut = call(self.targets[i].channel.clone());
+            let result = match deadline {
+                Some(d) => match tokio::time::timeout(d, fut).await {
+                    Ok(r) => r,
+                    Err(_) => Err(Status::deadline_exceeded(format!(
+                        "no answer from {} within {:.1}s",
+                        self.targets[i].url,
+                        d.as_secs_f64()
+                    ))),
+                },
+                None => fut.await,
+            };
+            let result = result.map_err(|status| match deadline {
+                // tonic's own deadline (from the request's grpc-timeout).
+                Some(d)
+                    if status.code() == Code::Cancelled
+                        && status.message().starts_with("Timeout expired") =>
+                {
+                    Status::deadline_exceeded(format!(
+                        "no answer from {} within {:.1}s",
+                        self.targets[i].url,
+                        d.as_secs_f64()
+                    ))
+                }
+                _ => status,
+            });
+            match result {
+                Ok(resp) => {
+                    self.current.store(i, Ordering::Relaxed);
+                    return Ok(resp.into_inner());
+                }
+                Err(status) if is_failover(&status) => last = Some((i, status)),
+                Err(status) => return Err(status.into()),
+            }
+        }
+        match last {
+            Some((i, status)) => {
+                let mut err = ClientError::from(status);
+                if let ClientError::Status { message, .. } = &mut err {
+                    if n > 1 {
+                        message.push_str(&format!(
+                            " (all {n} endpoints failed; last tried {})",
+                            self.targets[i].url
+                        ));
+                    } else {
+                        message.push_str(&format!(" ({})", self.targets[i].url));
+                    }
+                }
+                Err(err)
+            }
+            None => Err(missing("endpoint")),
+        }
+    }
+}
+
+/// Whether a failed call should be retried on the next endpoint: the
+/// endpoint is unavailable or the transport failed before an answer.
+pub fn is_failover(status: &Status) -> bool {
+    match status.code() {
+        Code::Unavailable => true,
+        Code::Unknown => {
+            let m = status.message();
+            m.contains("transport error")
+                || m.contains("Service was not ready")
+                || m.contains("connection")
+        }
+        _ => false,
+    }
+}
+
+/// An endpoint URL with a scheme: `host:port` means `http://host:port`.
+pub fn normalize_endpoint(url: &str) -> String {
+    if url.contains("://") {
+        url.to_string()
+    } else {
+        format!("http://{url}")
+    }
+}
+
+fn build_endpoint(url: &str, options: &ClientOptions) -> Result<Endpoint, ClientError> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(ClientError::InvalidInput(format!(
+            "endpoint {url:?} must be an http:// or https:// URL, e.g. http://127.0.0.1:7000"
+        )));
+    }
+    let endpoint = Endpoint::from_shared(url.to_string()).map_err(|e| {
+        ClientError::InvalidInput(format!("endpoint {url:?}: {}", describe_error(&e)))
+    })?;
+    Ok(endpoint
+        .connect_timeout(options.connect_timeout)
+        .tcp_nodelay(true)
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_timeout(Duration::from_secs(20))
+        .keep_alive_while_idle(true))
+}
+
+/// An error and its chain of causes, on one line.
+fn describe_error(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text = format!("{text}: {s_text}");
+        }
+        source = s.source();
+    }
+    text
+}
+
+fn missing(what: &str) -> ClientError {
+    ClientError::Status {
+        code: Code::Internal,
+        message: format!("the server's answer has no {what}"),
+    }
+}
+
+fn record_ref(source: &str, record_id: &str) -> RecordRef {
+    RecordRef {
+        source: source.to_string(),
+        record_id: record_id.to_string(),
+    }
+}
+
+fn records(ch: Channel) -> RecordsClient<Channel> {
+    RecordsClient::new(ch)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES)
+}
+
+fn profiles(ch: Channel) -> ProfilesClient<Channel> {
+    ProfilesClient::new(ch)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES)
+}
+
+fn explain(ch: Channel) -> ExplainClient<Channel> {
+    ExplainClient::new(ch)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES)
+}
+
+fn admin(ch: Channel) -> AdminClient<Channel> {
+    AdminClient::new(ch)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES)
+}
+
+#[cfg(test)]
+mod tests;
