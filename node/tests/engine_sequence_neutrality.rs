@@ -140,7 +140,8 @@ proptest! {
     fn deleting_records_equals_never_having_loaded_them(spec in spec(), seed in any::<u64>(), keep in any::<u64>()) {
         let rs = records(&spec);
         let mut e = load(&shuffled(&rs, seed));
-        let (kept, gone): (Vec<(usize, Record)>, Vec<(usize, Record)>) =
+        type Indexed = Vec<(usize, Record)>;
+        let (kept, gone): (Indexed, Indexed) =
             rs.iter().cloned().enumerate().partition(|(i, _)| keep >> (i % 64) & 1 == 1);
         for (_, r) in &gone {
             e.delete(&r.source, &r.record_id).unwrap();

@@ -10,5 +10,6 @@ pub mod v1 {
     tonic::include_proto!("kindred.v1");
 
     /// Encoded `FileDescriptorSet` for gRPC server reflection.
-    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("kindred_descriptor");
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("kindred_descriptor");
 }

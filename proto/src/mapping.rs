@@ -75,7 +75,9 @@ impl FieldSpec {
         match self {
             FieldSpec::Column(c) => vec![c],
             FieldSpec::Columns(cs) => cs.iter().map(String::as_str).collect(),
-            FieldSpec::Detailed { column, columns, .. } => column
+            FieldSpec::Detailed {
+                column, columns, ..
+            } => column
                 .iter()
                 .map(String::as_str)
                 .chain(columns.iter().map(String::as_str))
@@ -178,8 +180,16 @@ impl Mapping {
         .into_iter()
         .filter_map(|(n, s)| s.as_ref().map(|s| (format!("fields.{n}"), s)))
         .collect();
-        v.extend(self.identifiers.iter().map(|(k, s)| (format!("identifiers.{k}"), s)));
-        v.extend(self.attributes.iter().map(|(k, s)| (format!("attributes.{k}"), s)));
+        v.extend(
+            self.identifiers
+                .iter()
+                .map(|(k, s)| (format!("identifiers.{k}"), s)),
+        );
+        v.extend(
+            self.attributes
+                .iter()
+                .map(|(k, s)| (format!("attributes.{k}"), s)),
+        );
         v
     }
 
@@ -190,7 +200,11 @@ impl Mapping {
             v.push(("source".into(), s.clone()));
         }
         for (name, spec) in self.all_specs() {
-            v.extend(spec.columns().into_iter().map(|c| (name.clone(), c.to_string())));
+            v.extend(
+                spec.columns()
+                    .into_iter()
+                    .map(|c| (name.clone(), c.to_string())),
+            );
         }
         v
     }
@@ -216,10 +230,20 @@ impl Mapping {
         get: impl Fn(&str) -> Option<Cow<'a, str>>,
         default_source: &str,
     ) -> Result<Record, RowError> {
-        let val = |c: &str| get(c).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let val = |c: &str| {
+            get(c)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let joined = |s: &Option<FieldSpec>| -> String {
             s.as_ref()
-                .map(|s| s.columns().iter().filter_map(|c| val(c)).collect::<Vec<_>>().join(" "))
+                .map(|s| {
+                    s.columns()
+                        .iter()
+                        .filter_map(|c| val(c))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
                 .unwrap_or_default()
         };
         let each = |s: &Option<FieldSpec>| -> Vec<String> {
@@ -266,16 +290,21 @@ impl Mapping {
             postcode: joined(&f.postcode),
             country,
         };
-        let has_address = [&address.street, &address.locality, &address.region, &address.postcode]
-            .iter()
-            .any(|s| !s.is_empty());
+        let has_address = [
+            &address.street,
+            &address.locality,
+            &address.region,
+            &address.postcode,
+        ]
+        .iter()
+        .any(|s| !s.is_empty());
         let identifiers = self
             .identifiers
             .iter()
             .flat_map(|(kind, spec)| {
                 spec.columns()
                     .into_iter()
-                    .filter_map(|c| val(c))
+                    .filter_map(&val)
                     .map(|value| Identifier {
                         kind: kind.clone(),
                         value,
@@ -339,7 +368,11 @@ impl Mapping {
     }
 
     /// Builds a record from a JSON object (JSON Lines input).
-    pub fn json_record(&self, obj: &serde_json::Value, default_source: &str) -> Result<Record, RowError> {
+    pub fn json_record(
+        &self,
+        obj: &serde_json::Value,
+        default_source: &str,
+    ) -> Result<Record, RowError> {
         let serde_json::Value::Object(map) = obj else {
             return Err(RowError {
                 field: "(row)".into(),
@@ -382,7 +415,9 @@ pub fn parse_timestamp_ms(s: &str, formats: &[String]) -> Option<i64> {
     let d_formats = ["%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%Y/%m/%d"];
     for f in formats.iter().map(String::as_str).chain(d_formats) {
         if let Ok(d) = NaiveDate::parse_from_str(s, f) {
-            return d.and_hms_opt(0, 0, 0).map(|dt| dt.and_utc().timestamp_millis());
+            return d
+                .and_hms_opt(0, 0, 0)
+                .map(|dt| dt.and_utc().timestamp_millis());
         }
     }
     s.parse::<i64>().ok()
@@ -438,13 +473,18 @@ country = "AU"
     #[test]
     fn missing_columns_are_named() {
         let m = Mapping::from_toml(FEBRL).unwrap();
-        let err = m.check_columns(&["rec_id".into(), "given_name".into()]).unwrap_err();
-        assert!(matches!(err, MappingError::MissingColumn { ref column, .. } if column == "surname"));
+        let err = m
+            .check_columns(&["rec_id".into(), "given_name".into()])
+            .unwrap_err();
+        assert!(
+            matches!(err, MappingError::MissingColumn { ref column, .. } if column == "surname")
+        );
     }
 
     #[test]
     fn unknown_fields_are_rejected() {
-        let err = Mapping::from_toml("record_id = \"id\"\n[fields]\nshoe_size = \"x\"\n").unwrap_err();
+        let err =
+            Mapping::from_toml("record_id = \"id\"\n[fields]\nshoe_size = \"x\"\n").unwrap_err();
         assert!(err.to_string().contains("shoe_size"), "{err}");
     }
 

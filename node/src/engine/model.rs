@@ -267,13 +267,17 @@ pub struct Contribution {
     pub tf_adjustment: f64,
 }
 
+/// A compiled term-frequency table: value → frequency, the default
+/// frequency, and the m of the exact level.
+type TfTable = (FxHashMap<Box<str>, f64>, f64, f64);
+
 /// The compiled model used to score pairs.
 #[derive(Debug, Clone)]
 pub struct Scorer {
     /// Per comparison, per level (0 = null): log2(m/u).
     weights: Vec<Vec<f64>>,
     /// Per comparison: the term-frequency table and the m of the exact level.
-    tf: Vec<Option<(FxHashMap<Box<str>, f64>, f64, f64)>>,
+    tf: Vec<Option<TfTable>>,
     prior_weight: f64,
     model: Model,
 }
@@ -419,8 +423,10 @@ mod tests {
         let mut m = Model::default();
         m.comparisons[1].levels.pop();
         assert!(matches!(m.validate(), Err(ModelError::Levels { .. })));
-        let mut m = Model::default();
-        m.prior = 1.5;
+        let m = Model {
+            prior: 1.5,
+            ..Model::default()
+        };
         assert!(matches!(m.validate(), Err(ModelError::Prior(_))));
         assert!(matches!(Model::from_json("{"), Err(ModelError::Json(_))));
     }

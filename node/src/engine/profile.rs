@@ -70,6 +70,9 @@ impl Default for Survivorship {
     }
 }
 
+/// Extracts (standardised, as written) values of one attribute from a record.
+type ValuesOf<'a> = dyn Fn(&Record, &StdRecord) -> Vec<(String, String)> + 'a;
+
 /// One candidate value for the golden record.
 struct Candidate<'a> {
     /// Standardised value: what "the same value" means.
@@ -146,7 +149,7 @@ impl<S: Store> Engine<S> {
             }
         }
         let rule = |a: &str| surv.attributes.get(a).copied().unwrap_or(surv.default);
-        let pick = |a: &str, f: &dyn Fn(&Record, &StdRecord) -> Vec<(String, String)>| {
+        let pick = |a: &str, f: &ValuesOf<'_>| {
             let cands: Vec<Candidate<'_>> = recs
                 .iter()
                 .flat_map(|(r, s)| {

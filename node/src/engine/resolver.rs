@@ -25,8 +25,8 @@ use super::model::{probability_to_weight, Model, Scorer};
 use super::postings::Postings;
 use super::standardize::{standardize_record, Issue, StandardizeConfig};
 use super::store::{
-    Assignment, EdgeChange, EntityId, Event, EventKind, MemoryStore, PutRecord, Step, Store, StoreError,
-    Via,
+    Assignment, EdgeChange, EntityId, Event, EventKind, MemoryStore, PutRecord, Step, Store,
+    StoreError, Via,
 };
 
 /// Engine errors, each naming what was wrong.
@@ -653,10 +653,13 @@ impl<S: Store> Engine<S> {
             }
         };
         let h = hash64(&key);
-        if self.index.contains_key(&h) {
-            self.index_overflow.insert(key.into_boxed_str(), ord);
-        } else {
-            self.index.insert(h, ord);
+        match self.index.entry(h) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.index_overflow.insert(key.into_boxed_str(), ord);
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(ord);
+            }
         }
         ord
     }
@@ -836,7 +839,11 @@ impl<S: Store> Engine<S> {
                     record: Some(display_key(&key)),
                     via: None,
                 });
-                step.assignments.push(Assignment { key, from: 0, to: id });
+                step.assignments.push(Assignment {
+                    key,
+                    from: 0,
+                    to: id,
+                });
                 return (Some(*only) == focus).then_some((id, Action::Created, Vec::new()));
             }
         }

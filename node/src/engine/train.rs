@@ -145,9 +145,9 @@ pub fn train(
         if total < 1.0 {
             continue; // no evidence: keep the prior u
         }
-        for l in 0..levels {
+        for (l, level) in model.comparisons[c].levels.iter_mut().enumerate() {
             // Half a pair of smoothing keeps unseen agreements possible but rare.
-            model.comparisons[c].levels[l].u = (row[l + 1] + 0.5) / (total + 0.5 * levels as f64);
+            level.u = (row[l + 1] + 0.5) / (total + 0.5 * levels as f64);
         }
     }
 
@@ -202,11 +202,8 @@ pub fn train(
                         continue;
                     }
                     let mut mask = 0u64;
-                    for rj in 0..rules.len() {
-                        if per_rec[a][rj]
-                            .iter()
-                            .any(|kk| live(rj, *kk) && per_rec[b][rj].contains(kk))
-                        {
+                    for (rj, (ka, kb)) in per_rec[a].iter().zip(&per_rec[b]).enumerate() {
+                        if ka.iter().any(|kk| live(rj, *kk) && kb.contains(kk)) {
                             mask |= 1 << rj;
                         }
                     }
@@ -262,8 +259,13 @@ pub fn train(
             continue;
         }
         let levels = model.comparisons[c].levels.len();
-        for l in 0..levels {
-            model.comparisons[c].levels[l].m = (m_sum[c][l] / m_n[c] as f64).max(1e-6);
+        for (l, level) in model.comparisons[c]
+            .levels
+            .iter_mut()
+            .enumerate()
+            .take(levels)
+        {
+            level.m = (m_sum[c][l] / m_n[c] as f64).max(1e-6);
         }
         let s: f64 = model.comparisons[c].levels.iter().map(|l| l.m).sum();
         model.comparisons[c]

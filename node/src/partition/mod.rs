@@ -77,7 +77,7 @@ pub enum Command {
         reply: Reply<Vec<Profile>>,
     },
     Search {
-        query: Record,
+        query: Box<Record>,
         limit: usize,
         min_probability: f64,
         reply: Reply<Vec<Hit>>,

@@ -88,7 +88,7 @@ impl Profiles for ProfilesService {
             .state
             .partition()?
             .call(|reply| Command::Search {
-                query,
+                query: Box::new(query),
                 limit,
                 min_probability,
                 reply,
