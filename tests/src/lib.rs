@@ -1,1 +1,208 @@
-//! Integration tests that drive the real binaries.
+//! Harness for the integration tests: starts real `kindred-node`
+//! processes on free loopback ports, runs the real `kindred` CLI, and
+//! compares clusterings. The binaries come from the same target directory
+//! as the test executable (`cargo build --workspace --bins` first).
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use kindred_client::Client;
+
+/// Path of a workspace binary next to the running test executable.
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target directory");
+    let p = dir.join(name);
+    assert!(
+        p.exists(),
+        "{} not found: run `cargo build --workspace --bins` before the tests",
+        p.display()
+    );
+    p
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repo root")
+        .to_path_buf()
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A running `kindred-node`.
+pub struct Node {
+    child: Option<Child>,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub log: PathBuf,
+}
+
+impl Node {
+    /// Starts a node on a free port over `data_dir`, waiting until it serves.
+    pub fn start(data_dir: &Path) -> Node {
+        Self::start_with(data_dir, &[])
+    }
+
+    /// Starts a node with extra flags.
+    pub fn start_with(data_dir: &Path, extra: &[&str]) -> Node {
+        let port = free_port();
+        let log = data_dir.with_extension(format!("{port}.log"));
+        let log_file = std::fs::File::create(&log).expect("node log file");
+        let child = Command::new(bin("kindred-node"))
+            .args([
+                "--data-dir",
+                data_dir.to_str().unwrap(),
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .args(extra)
+            .env("KINDRED_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .expect("start kindred-node");
+        let node = Node {
+            child: Some(child),
+            port,
+            data_dir: data_dir.to_path_buf(),
+            log,
+        };
+        node.wait_ready(Duration::from_secs(60));
+        node
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn wait_ready(&self, timeout: Duration) {
+        let rt = runtime();
+        let started = Instant::now();
+        loop {
+            let ok = rt.block_on(async {
+                match Client::connect(&[self.endpoint()]).await {
+                    Ok(c) => c.stats().await.is_ok(),
+                    Err(_) => false,
+                }
+            });
+            if ok {
+                return;
+            }
+            assert!(
+                started.elapsed() < timeout,
+                "node did not become ready; log:\n{}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// A client connected to this node.
+    pub async fn client(&self) -> Client {
+        Client::connect(&[self.endpoint()])
+            .await
+            .expect("connect to node")
+    }
+
+    /// Kills the process without warning (SIGKILL).
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Stops gracefully (SIGTERM) and returns the exit status code.
+    pub fn stop(&mut self) -> Option<i32> {
+        let mut c = self.child.take()?;
+        let _ = Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status();
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(st)) = c.try_wait() {
+                return st.code();
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                let _ = c.kill();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// A current-thread tokio runtime for driving the async client from tests.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// Runs the `kindred` CLI against a node.
+pub fn kindred(node: &Node, args: &[&str]) -> Output {
+    Command::new(bin("kindred"))
+        .arg("--endpoint")
+        .arg(node.endpoint())
+        .args(args)
+        .output()
+        .expect("run kindred")
+}
+
+/// stdout as text, panicking with stderr when the command failed unexpectedly.
+pub fn stdout_ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "command failed ({:?}):\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A clustering read from `source,record_id,entity_id` CSV, as sorted sets
+/// of `source/record_id` (entity ids themselves are not compared).
+pub fn partition_of_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for row in rdr.records() {
+        let row = row.expect("export row");
+        groups
+            .entry(row[2].to_string())
+            .or_default()
+            .push(format!("{}/{}", &row[0], &row[1]));
+    }
+    let mut v: Vec<Vec<String>> = groups
+        .into_values()
+        .map(|mut g| {
+            g.sort();
+            g
+        })
+        .collect();
+    v.sort();
+    v
+}
