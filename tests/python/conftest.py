@@ -37,8 +37,6 @@ PROTO_FILES = ("kindred/v1/record.proto", "kindred/v1/kindred.proto")
 
 SERVING_TIMEOUT_S = 60.0
 SHUTDOWN_TIMEOUT_S = 20.0
-# Deadline for every unary call and stream in the tests.
-RPC_TIMEOUT_S = 10.0
 
 CHANNEL_OPTIONS = [
     # Talk straight to 127.0.0.1 whatever *_proxy variables say.

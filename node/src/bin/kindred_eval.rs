@@ -7,22 +7,24 @@
 //!
 //! Without `--model` the model is trained on the input itself (no labels).
 
+use std::collections::HashMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Parser;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde_json::json;
 
 use kindred_node::engine::features::Packed;
+use kindred_node::engine::resolver::split_key;
 use kindred_node::engine::train::{train, TrainOptions};
 use kindred_node::engine::{Engine, EngineConfig, Model};
 use kindred_node::eval::load::{load_records, Truth};
-use kindred_node::eval::metrics::score;
-use kindred_proto::mapping::Mapping;
+use kindred_node::eval::metrics::{score, Scores};
+use kindred_proto::mapping::{header_index, Mapping};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -31,11 +33,15 @@ use kindred_proto::mapping::Mapping;
 )]
 struct Args {
     /// Input CSV or JSON Lines files (several are resolved together).
-    #[arg(long, required = true, num_args = 1..)]
+    #[arg(long, num_args = 1.., required_unless_present = "score")]
     input: Vec<PathBuf>,
     /// Column mapping (TOML).
-    #[arg(long)]
-    mapping: PathBuf,
+    #[arg(long, required_unless_present = "score")]
+    mapping: Option<PathBuf>,
+    /// Only score an existing `source,record_id,entity_id` file (e.g. from
+    /// `kindred export`) against `--truth`; resolve nothing.
+    #[arg(long, requires = "truth")]
+    score: Option<PathBuf>,
     /// Source name for rows when the mapping has no source column
     /// (defaults to each input file's stem).
     #[arg(long)]
@@ -73,6 +79,11 @@ struct Args {
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
+    /// Stream rows from the files straight into the engine without holding
+    /// them in memory (needs --model or --untrained): resident memory then
+    /// measures the engine alone.
+    #[arg(long)]
+    stream: bool,
 }
 
 fn rss_bytes() -> u64 {
@@ -88,29 +99,88 @@ fn rss_bytes() -> u64 {
         .unwrap_or(0)
 }
 
+/// Scores an exported clustering against the truth.
+fn score_file(pred: &Path, truth: &Path) -> Result<Scores> {
+    let truth = Truth::load(truth)?;
+    let mut rdr =
+        csv::Reader::from_path(pred).with_context(|| format!("opening {}", pred.display()))?;
+    let mut by_key = HashMap::new();
+    for row in rdr.records() {
+        let row = row?;
+        by_key.insert(truth.key(&row[0], &row[1]), row[2].to_string());
+    }
+    Ok(score_against(&truth, &by_key))
+}
+
+fn score_against(truth: &Truth, pred: &HashMap<String, String>) -> Scores {
+    let (mut tv, mut pv) = (Vec::new(), Vec::new());
+    for (k, c) in &truth.by_key {
+        tv.push(c.clone());
+        // Records missing from the prediction count as singletons.
+        pv.push(
+            pred.get(k)
+                .cloned()
+                .unwrap_or_else(|| format!("missing:{k}")),
+        );
+    }
+    score(&tv, &pv)
+}
+
+fn print_scores(s: &Scores) {
+    println!(
+        "pairwise  P {:.4}  R {:.4}  F1 {:.4}   (true pairs {}, predicted {})",
+        s.pairwise.precision, s.pairwise.recall, s.pairwise.f1, s.true_pairs, s.predicted_pairs
+    );
+    println!(
+        "b-cubed   P {:.4}  R {:.4}  F1 {:.4}",
+        s.bcubed.precision, s.bcubed.recall, s.bcubed.f1
+    );
+}
+
+fn source_of(args: &Args, path: &Path) -> String {
+    args.source.clone().unwrap_or_else(|| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default()
+    })
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
+    if let (Some(pred), Some(truth)) = (&args.score, &args.truth) {
+        let s = score_file(pred, truth)?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&s)?);
+        } else {
+            print_scores(&s);
+        }
+        return Ok(());
+    }
+    let mapping_path = args.mapping.as_ref().context("--mapping is required")?;
     let mapping =
-        Mapping::from_toml(&std::fs::read_to_string(&args.mapping).context("reading mapping")?)?;
+        Mapping::from_toml(&std::fs::read_to_string(mapping_path).context("reading mapping")?)?;
     let cfg: EngineConfig = match &args.config {
         Some(p) => toml::from_str(&std::fs::read_to_string(p)?)?,
         None => EngineConfig::default(),
     };
+    if args.stream && args.model.is_none() && !args.untrained {
+        bail!("--stream needs --model or --untrained (training needs all records in memory)");
+    }
+    let rss_start = rss_bytes();
+
+    // Input: all in memory (to train, shuffle or reverse), or streamed.
     let t_load = Instant::now();
     let mut records = Vec::new();
     let mut rejected = 0usize;
-    for path in &args.input {
-        let source = args.source.clone().unwrap_or_else(|| {
-            path.file_stem()
-                .map(|s| s.to_string_lossy().to_string())
-                .unwrap_or_default()
-        });
-        let (r, bad) = load_records(path, &mapping, &source)?;
-        for b in bad.iter().take(5) {
-            eprintln!("{}:{}: rejected: {}", path.display(), b.line, b.reason);
+    if !args.stream {
+        for path in &args.input {
+            let (r, bad) = load_records(path, &mapping, &source_of(&args, path))?;
+            for b in bad.iter().take(5) {
+                eprintln!("{}:{}: rejected: {}", path.display(), b.line, b.reason);
+            }
+            rejected += bad.len();
+            records.extend(r);
         }
-        rejected += bad.len();
-        records.extend(r);
     }
     let load_secs = t_load.elapsed().as_secs_f64();
     if let Some(seed) = args.shuffle {
@@ -119,7 +189,6 @@ fn main() -> Result<()> {
     if args.reverse {
         records.reverse();
     }
-    let rss_before = rss_bytes();
 
     // Model: given, default, or trained on the input without labels.
     let t_train = Instant::now();
@@ -148,32 +217,53 @@ fn main() -> Result<()> {
     // Resolve, one record at a time.
     let mut engine = Engine::in_memory(cfg, model);
     engine.store_mut().keep_history = !args.no_history;
-    let n = records.len();
-    let keys: Vec<(String, String)> = records
-        .iter()
-        .map(|r| (r.source.clone(), r.record_id.clone()))
-        .collect();
-    let rss_loaded = rss_bytes();
-    let t_resolve = Instant::now();
     let mut failed = 0usize;
-    for r in records {
+    let mut n = 0usize;
+    let mut upsert = |engine: &mut Engine, r| {
+        n += 1;
         if let Err(e) = engine.upsert(r) {
             failed += 1;
             if failed <= 5 {
                 eprintln!("upsert failed: {e}");
             }
         }
+    };
+    let rss_loaded = rss_bytes();
+    let t_resolve = Instant::now();
+    if args.stream {
+        for path in &args.input {
+            let source = source_of(&args, path);
+            let mut rdr = csv::ReaderBuilder::new()
+                .flexible(true)
+                .trim(csv::Trim::All)
+                .from_path(path)
+                .with_context(|| format!("opening {}", path.display()))?;
+            let index = header_index(rdr.headers()?);
+            for row in rdr.records() {
+                match row.map_err(|e| e.to_string()).and_then(|row| {
+                    mapping
+                        .csv_record(&index, &row, &source)
+                        .map_err(|e| e.to_string())
+                }) {
+                    Ok(r) => upsert(&mut engine, r),
+                    Err(_) => rejected += 1,
+                }
+            }
+        }
+    } else {
+        for r in records {
+            upsert(&mut engine, r);
+        }
     }
     let resolve_secs = t_resolve.elapsed().as_secs_f64();
     let rss_after = rss_bytes();
     let stats = engine.stats();
 
-    let mut assignments: Vec<(String, String, u64)> = keys
-        .iter()
-        .filter_map(|(s, r)| {
-            engine
-                .entity_of(&kindred_node::engine::resolver::record_key(s, r))
-                .map(|e| (s.clone(), r.clone(), e))
+    let mut assignments: Vec<(String, String, u64)> = engine
+        .assignments()
+        .map(|(k, e)| {
+            let (s, r) = split_key(k);
+            (s.to_string(), r.to_string(), e)
         })
         .collect();
     assignments.sort();
@@ -184,7 +274,7 @@ fn main() -> Result<()> {
             writeln!(w, "{s},{r},{e}")?;
         }
     }
-
+    let base = if args.stream { rss_start } else { rss_loaded };
     let mut summary = json!({
         "records": n,
         "rejected_rows": rejected,
@@ -195,33 +285,29 @@ fn main() -> Result<()> {
         "comparisons_per_record": stats.comparisons as f64 / n.max(1) as f64,
         "match_edges": stats.match_edges,
         "possible_matches": stats.possible_edges,
+        "demoted_keys": stats.demoted_keys,
         "load_seconds": load_secs,
         "train_seconds": train_secs,
         "resolve_seconds": resolve_secs,
         "records_per_second": n as f64 / resolve_secs.max(1e-9),
-        "rss_bytes_before_engine": rss_before,
         "rss_bytes_after": rss_after,
-        "engine_bytes_per_record": (rss_after.saturating_sub(rss_loaded)) as f64 / n.max(1) as f64,
+        "engine_bytes_per_record": rss_after.saturating_sub(base) as f64 / n.max(1) as f64,
+        "memory_measured": if args.stream { "resident memory growth over the whole streamed run" } else { "not meaningful without --stream" },
         "model_prior": engine.model().prior,
     });
-    if let Some(t) = &args.truth {
-        let truth = Truth::load(t)?;
-        let mut tv = Vec::new();
-        let mut pv = Vec::new();
-        let mut next_singleton = u64::MAX;
-        let pred: std::collections::HashMap<String, u64> = assignments
-            .iter()
-            .map(|(s, r, e)| (truth.key(s, r), *e))
-            .collect();
-        for (k, c) in &truth.by_key {
-            tv.push(c.clone());
-            pv.push(pred.get(k).copied().unwrap_or_else(|| {
-                next_singleton -= 1;
-                next_singleton
-            }));
+    let scores = match &args.truth {
+        Some(t) => {
+            let truth = Truth::load(t)?;
+            let pred: HashMap<String, String> = assignments
+                .iter()
+                .map(|(s, r, e)| (truth.key(s, r), e.to_string()))
+                .collect();
+            Some(score_against(&truth, &pred))
         }
-        let s = score(&tv, &pv);
-        summary["accuracy"] = serde_json::to_value(&s)?;
+        None => None,
+    };
+    if let Some(s) = &scores {
+        summary["accuracy"] = serde_json::to_value(s)?;
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -231,29 +317,22 @@ fn main() -> Result<()> {
             stats.entities,
             stats.comparisons as f64 / n.max(1) as f64
         );
+        let mem = if args.stream {
+            format!(
+                "  engine memory {:.0} B/record",
+                summary["engine_bytes_per_record"].as_f64().unwrap_or(0.0)
+            )
+        } else {
+            String::new()
+        };
         println!(
-            "resolve {:.2}s  {:.0} records/s  (train {:.2}s)  engine memory {:.0} B/record",
+            "resolve {:.2}s  {:.0} records/s  (train {:.2}s){mem}",
             resolve_secs,
             n as f64 / resolve_secs.max(1e-9),
             train_secs,
-            summary["engine_bytes_per_record"].as_f64().unwrap_or(0.0)
         );
-        if let Some(a) = summary.get("accuracy") {
-            let g = |x: &str, y: &str| a[x][y].as_f64().unwrap_or(0.0);
-            println!(
-                "pairwise  P {:.4}  R {:.4}  F1 {:.4}   (true pairs {}, predicted {})",
-                g("pairwise", "precision"),
-                g("pairwise", "recall"),
-                g("pairwise", "f1"),
-                a["true_pairs"],
-                a["predicted_pairs"]
-            );
-            println!(
-                "b-cubed   P {:.4}  R {:.4}  F1 {:.4}",
-                g("bcubed", "precision"),
-                g("bcubed", "recall"),
-                g("bcubed", "f1")
-            );
+        if let Some(s) = &scores {
+            print_scores(s);
         }
     }
     Ok(())
