@@ -44,9 +44,11 @@ impl NodeError {
             NodeError::Engine(EngineError::InvalidRecord { .. })
             | NodeError::InvalidArgument { .. } => Code::InvalidArgument,
             NodeError::Engine(EngineError::Model(_)) => Code::InvalidArgument,
-            NodeError::Engine(EngineError::RecordNotFound(_) | EngineError::EntityNotFound(_)) => {
-                Code::NotFound
-            }
+            NodeError::Engine(
+                EngineError::RecordNotFound(_)
+                | EngineError::EntityNotFound(_)
+                | EngineError::IdentityNotFound { .. },
+            ) => Code::NotFound,
             NodeError::Engine(EngineError::Store(StoreError::Corrupt(_))) => Code::DataLoss,
             NodeError::Engine(EngineError::Store(StoreError::Io(_))) => Code::Internal,
             NodeError::TooLarge { .. } => Code::ResourceExhausted,
@@ -60,7 +62,9 @@ impl NodeError {
         match self {
             NodeError::Engine(EngineError::InvalidRecord { field, value, .. })
             | NodeError::InvalidArgument { field, value, .. } => (field.clone(), value.clone()),
-            NodeError::TooLarge { what, .. } => (what.clone(), String::new()),
+            NodeError::TooLarge { what, size, .. } => {
+                ("record".into(), format!("{what} ({size} bytes)"))
+            }
             _ => (String::new(), String::new()),
         }
     }

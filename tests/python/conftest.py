@@ -5,13 +5,17 @@ stubs generated at session start from the repository's `proto/` tree with
 `grpc_tools.protoc`: nothing in here is hand-written wire code.
 
 Fixtures:
-  kindred      the generated modules (pb, records, grpc) and the proto root
+  kindred      the generated modules: pb (kindred_pb2), records
+               (record_pb2), grpc (kindred_pb2_grpc), and stub_dir
   node_bin     path of the node binary (KINDRED_NODE_BIN, else the cargo
                target directories); never built here
-  node         one node shared by the whole session (fresh temp data dir)
+  node         one node shared by the whole session (fresh temp data dir),
+               SERVING, with stubs: records, profiles, explain, admin, health;
+               SIGTERM at session end, must exit 0
+  channel      the grpc.Channel to that node
   start_node   starts extra nodes (e.g. a fresh one for exact counts, or a
-               restart on an existing data dir); each is stopped at teardown
-               and must exit 0
+               restart on an existing data dir); each is stopped at the
+               test's teardown and must exit 0
 """
 
 from __future__ import annotations

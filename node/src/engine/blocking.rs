@@ -86,6 +86,7 @@ impl BlockingRule {
 
 /// Blocking configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct BlockingConfig {
     pub rules: Vec<BlockingRule>,
     /// Keys held by more records than this are demoted (make no candidates).

@@ -42,6 +42,8 @@ pub enum EngineError {
     RecordNotFound(String),
     #[error("entity {0} not found")]
     EntityNotFound(EntityId),
+    #[error("no customer has {kind} {value:?}")]
+    IdentityNotFound { kind: String, value: String },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

@@ -403,9 +403,11 @@ impl Actor {
             }
             ProfileKey::Identity { kind, value } => {
                 let ids = self.engine.lookup_identity(&kind, &value)?;
-                *ids.first().ok_or_else(|| {
-                    crate::engine::EngineError::RecordNotFound(format!("{kind} {value:?}"))
-                })?
+                *ids.first()
+                    .ok_or_else(|| crate::engine::EngineError::IdentityNotFound {
+                        kind: kind.clone(),
+                        value: value.clone(),
+                    })?
             }
         };
         Ok(self.engine.profile(id, &self.survivorship)?)

@@ -27,6 +27,9 @@ use crate::error::NodeError;
 use crate::partition::{PartitionConfig, PartitionHandle};
 use crate::storage::StoreOptions;
 
+/// How long in-flight requests may run after a shutdown signal.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// State shared by the services.
 #[derive(Clone)]
 pub struct NodeState {
@@ -69,6 +72,11 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
         .register_encoded_file_descriptor_set(kindred_proto::v1::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
+    // Stock clients (e.g. grpcio-reflection, grpcurl's fallback) still speak v1alpha.
+    let reflection_alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(kindred_proto::v1::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
 
     // Restore in the background; the server answers UNAVAILABLE meanwhile.
     let pcfg = PartitionConfig {
@@ -125,10 +133,13 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
             Err(_) => std::future::pending().await,
         }
     };
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let stopping_signal = stopping.clone();
     let mut failure = None;
     let server = Server::builder()
         .add_service(health_service)
         .add_service(reflection)
+        .add_service(reflection_alpha)
         .add_service(
             RecordsServer::new(records::RecordsService::new(state.clone()))
                 .max_decoding_message_size(max)
@@ -155,17 +166,33 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
                     failure = e;
                 }
             }
+            stopping_signal.notify_one();
         });
-    server.await?;
-    if let Some(e) = failure {
-        return Err(anyhow::anyhow!("cannot open the data directory: {e}"));
-    }
-    // Dropping the last handle closes the mailbox; the actor flushes and exits.
+    // In-flight requests get a grace period; a client holding a stream open
+    // cannot keep the node from stopping.
+    let grace = async {
+        stopping.notified().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+        tracing::warn!(
+            seconds = SHUTDOWN_GRACE.as_secs(),
+            "streams still open after the grace period; closing them"
+        );
+    };
+    let served = tokio::select! {
+        r = server => r.map_err(anyhow::Error::from),
+        () = grace => Ok(()),
+    };
+    // Whatever happened, stop the partition cleanly before returning:
+    // dropping the last handle closes the mailbox; the actor flushes and exits.
     drop(state);
     if let Ok(Some(thread)) = join.await {
         tokio::task::spawn_blocking(move || thread.join())
             .await
             .ok();
+    }
+    served?;
+    if let Some(e) = failure {
+        return Err(anyhow::anyhow!("cannot open the data directory: {e}"));
     }
     tracing::info!("stopped");
     Ok(())
