@@ -53,8 +53,7 @@ impl KeyPart {
             KeyPart::FamilyPhonetic => &[FamilyName],
             KeyPart::NamesPhoneticSorted | KeyPart::AnyNamePhonetic => &[GivenName, FamilyName],
             KeyPart::Dob | KeyPart::DobYear => &[DateOfBirth],
-            KeyPart::Postcode => &[Postcode],
-            KeyPart::Locality => &[Locality],
+            KeyPart::Postcode | KeyPart::Locality => &[Area],
             KeyPart::StreetNumber | KeyPart::StreetToken => &[Street],
         }
     }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use strsim::jaro_winkler;
 
 use super::features::{AddrView, FeatView, NameView};
-use super::standardize::PartialDate;
+use super::standardize::{nickname_equivalent, PartialDate};
 
 /// Most comparisons a model may have.
 pub const MAX_COMPARISONS: usize = 24;
@@ -28,9 +28,10 @@ pub enum Attribute {
     Email,
     Phone,
     Street,
-    Locality,
-    Postcode,
-    Region,
+    /// Where the address is: postcode, locality and region compared as one
+    /// fact (they are strongly correlated; counting them separately would
+    /// count one agreement three times).
+    Area,
     /// Identifiers of one kind (`Identifier("national_id")`); the kind `"*"`
     /// stands for every kind that has no comparison of its own.
     Identifier(String),
@@ -48,9 +49,7 @@ impl Attribute {
             Email,
             Phone,
             Street,
-            Locality,
-            Postcode,
-            Region,
+            Area,
             Identifier("*".into()),
         ]
     }
@@ -65,9 +64,7 @@ impl Attribute {
             Attribute::Email => "email".into(),
             Attribute::Phone => "phone".into(),
             Attribute::Street => "street".into(),
-            Attribute::Locality => "locality".into(),
-            Attribute::Postcode => "postcode".into(),
-            Attribute::Region => "region".into(),
+            Attribute::Area => "area".into(),
             Attribute::Identifier(k) => format!("identifier:{k}"),
         }
     }
@@ -82,9 +79,7 @@ impl Attribute {
             "email" => Attribute::Email,
             "phone" => Attribute::Phone,
             "street" => Attribute::Street,
-            "locality" => Attribute::Locality,
-            "postcode" => Attribute::Postcode,
-            "region" => Attribute::Region,
+            "area" => Attribute::Area,
             _ => Attribute::Identifier(s.strip_prefix("identifier:")?.to_string()),
         })
     }
@@ -112,7 +107,7 @@ impl Attribute {
                 "two_edits_or_partial_agrees",
                 "different",
             ],
-            Attribute::Gender | Attribute::Region => &["exact", "different"],
+            Attribute::Gender => &["exact", "different"],
             Attribute::Email => &["exact", "same_user_or_one_edit", "different"],
             Attribute::Phone => &["exact", "same_last_8_or_one_edit", "different"],
             Attribute::Street => &[
@@ -121,8 +116,14 @@ impl Attribute {
                 "similar_street",
                 "different",
             ],
-            Attribute::Locality => &["exact", "jaro_winkler>=0.90", "different"],
-            Attribute::Postcode | Attribute::Identifier(_) => &["exact", "one_edit", "different"],
+            Attribute::Area => &[
+                "postcode_and_locality",
+                "postcode_or_locality",
+                "similar_postcode_or_locality",
+                "same_region",
+                "different",
+            ],
+            Attribute::Identifier(_) => &["exact", "one_edit", "different"],
         }
     }
 
@@ -130,10 +131,7 @@ impl Attribute {
     pub fn term_frequency(&self) -> bool {
         matches!(
             self,
-            Attribute::GivenName
-                | Attribute::FamilyName
-                | Attribute::Locality
-                | Attribute::Postcode
+            Attribute::GivenName | Attribute::FamilyName | Attribute::Area
         )
     }
 }
@@ -228,15 +226,7 @@ impl Comparator {
                 Attribute::Email => best(&a.emails, &b.emails, email_level),
                 Attribute::Phone => best(&a.phones, &b.phones, phone_level),
                 Attribute::Street => best(&a.addresses, &b.addresses, street_level),
-                Attribute::Locality => best(&a.addresses, &b.addresses, |x, y| {
-                    opt(x.locality, y.locality, |x, y| jw_level(x, y, &[0.90]))
-                }),
-                Attribute::Postcode => best(&a.addresses, &b.addresses, |x, y| {
-                    opt(x.postcode, y.postcode, edit_level)
-                }),
-                Attribute::Region => best(&a.addresses, &b.addresses, |x, y| {
-                    opt(x.region, y.region, |x, y| if x == y { 1 } else { 2 })
-                }),
+                Attribute::Area => best(&a.addresses, &b.addresses, area_level),
                 Attribute::Identifier(kind) => self.identifier_level(kind, a, b),
             };
         }
@@ -294,7 +284,7 @@ fn name_level(a: Option<NameView<'_>>, b: Option<NameView<'_>>, nicknames: bool)
     if a.text == b.text {
         return 1;
     }
-    if nicknames && a.canon == b.canon {
+    if nicknames && (a.canon == b.canon || nickname_equivalent(a.text, b.text)) {
         return 2;
     }
     let jw = jaro_winkler(a.text, b.text);
@@ -423,6 +413,33 @@ fn phone_level(a: &str, b: &str) -> u8 {
     }
 }
 
+/// Level of two addresses' areas (see [`Attribute::levels`]).
+fn area_level(a: AddrView<'_>, b: AddrView<'_>) -> u8 {
+    let pc = a.postcode.zip(b.postcode);
+    let loc = a.locality.zip(b.locality);
+    let reg = a.region.zip(b.region);
+    if pc.is_none() && loc.is_none() && reg.is_none() {
+        return 0;
+    }
+    let pc_eq = pc.is_some_and(|(x, y)| x == y);
+    let loc_eq = loc.is_some_and(|(x, y)| x == y);
+    if pc_eq && (loc_eq || loc.is_none()) || (loc_eq && pc.is_none()) {
+        return 1;
+    }
+    if pc_eq || loc_eq {
+        return 2;
+    }
+    if pc.is_some_and(|(x, y)| within_one_edit(x.as_bytes(), y.as_bytes()))
+        || loc.is_some_and(|(x, y)| jaro_winkler(x, y) >= 0.90)
+    {
+        return 3;
+    }
+    if reg.is_some_and(|(x, y)| x == y) {
+        return 4;
+    }
+    5
+}
+
 fn street_level(a: AddrView<'_>, b: AddrView<'_>) -> u8 {
     let (Some(sa), Some(sb)) = (a.street, b.street) else {
         return 0;
@@ -441,7 +458,40 @@ fn street_level(a: AddrView<'_>, b: AddrView<'_>) -> u8 {
     4
 }
 
-/// Streets agree closely as strings or share most of their tokens.
+/// Street-type and unit words: sharing one says nothing about the street.
+const STREET_WORDS: &[&str] = &[
+    "street",
+    "road",
+    "avenue",
+    "drive",
+    "lane",
+    "court",
+    "place",
+    "crescent",
+    "highway",
+    "parade",
+    "terrace",
+    "circuit",
+    "boulevard",
+    "square",
+    "close",
+    "grove",
+    "parkway",
+    "way",
+    "esplanade",
+    "unit",
+    "apartment",
+    "suite",
+    "floor",
+    "flat",
+    "level",
+    "north",
+    "south",
+    "east",
+    "west",
+];
+
+/// Streets agree closely as strings or share most of their distinctive tokens.
 fn street_similar(a: &str, b: &str) -> bool {
     if jaro_winkler(a, b) >= 0.88 {
         return true;

@@ -143,9 +143,13 @@ fn default_levels(a: &Attribute) -> &'static [(f64, f64)] {
             (0.04, 0.003),
             (0.18, 0.99688),
         ],
-        Attribute::Locality => &[(0.80, 0.005), (0.05, 0.002), (0.15, 0.993)],
-        Attribute::Postcode => &[(0.80, 0.003), (0.05, 0.01), (0.15, 0.987)],
-        Attribute::Region => &[(0.90, 0.2), (0.10, 0.8)],
+        Attribute::Area => &[
+            (0.75, 0.003),
+            (0.08, 0.004),
+            (0.05, 0.02),
+            (0.07, 0.2),
+            (0.05, 0.773),
+        ],
         Attribute::Identifier(_) => &[(0.90, 0.0000001), (0.04, 0.000001), (0.06, 0.9999989)],
     }
 }
@@ -349,8 +353,7 @@ impl Scorer {
             Attribute::FamilyName => a.family.map(|n| n.text),
             // Multi-valued: the first value of `a`; exact agreements on
             // localities and postcodes are nearly always on the first address.
-            Attribute::Locality => a.addresses.first().and_then(|x| x.locality),
-            Attribute::Postcode => a.addresses.first().and_then(|x| x.postcode),
+            Attribute::Area => a.addresses.first().and_then(|x| x.postcode),
             _ => None,
         }
     }

@@ -344,13 +344,10 @@ fn term_frequencies(
 ) -> BTreeMap<String, TermFrequencies> {
     let mut out = BTreeMap::new();
     type Get = for<'a> fn(&FeatView<'a>) -> Option<&'a str>;
-    let columns: [(Attribute, Get); 4] = [
+    let columns: [(Attribute, Get); 3] = [
         (Attribute::GivenName, |v| v.given.map(|n| n.text)),
         (Attribute::FamilyName, |v| v.family.map(|n| n.text)),
-        (Attribute::Locality, |v| {
-            v.addresses.first().and_then(|a| a.locality)
-        }),
-        (Attribute::Postcode, |v| {
+        (Attribute::Area, |v| {
             v.addresses.first().and_then(|a| a.postcode)
         }),
     ];

@@ -1,0 +1,399 @@
+//! `kindred-bench`: service-level benchmarks against a running
+//! `kindred-node`.
+//!
+//! `kindred-bench --endpoint URL latency --records FILE --mapping M.toml
+//! --upserts N --lookups N [--warmup 200]` measures, one call at a time:
+//!
+//! - single-upsert latency: copies of records from FILE, each under a new
+//!   record id (same source), so every call is a real insert resolved
+//!   against the data already loaded, never a replace;
+//! - profile-lookup latency: `Profiles.Get` by record reference of records
+//!   from FILE, which must already be loaded.
+//!
+//! The records used are rows spread evenly through FILE (deterministic);
+//! only those rows are mapped. The result is one JSON object on stdout with
+//! count, p50, p90, p99, max and mean in milliseconds for each operation.
+//! Percentiles are exact, by nearest rank over the sorted samples.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use kindred_client::v1::{Action, Record};
+use kindred_client::{exit, Client, ClientError};
+use kindred_proto::mapping::{header_index, Mapping};
+use serde_json::{json, Value};
+
+/// Service-level benchmarks of a running kindred-node.
+#[derive(Debug, Parser)]
+#[command(name = "kindred-bench", version, about)]
+struct Cli {
+    /// The node's gRPC endpoint.
+    #[arg(
+        long,
+        global = true,
+        env = "KINDRED_ENDPOINT",
+        default_value = "http://127.0.0.1:7000",
+        value_name = "URL"
+    )]
+    endpoint: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Sequential single-upsert and profile-lookup latency.
+    Latency(LatencyArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct LatencyArgs {
+    /// CSV file whose records are already loaded in the node.
+    #[arg(long, value_name = "FILE")]
+    records: PathBuf,
+    /// The TOML column mapping of FILE.
+    #[arg(long, value_name = "MAPPING.toml")]
+    mapping: PathBuf,
+    /// Measured single upserts (each a new record).
+    #[arg(long, default_value_t = 1000)]
+    upserts: usize,
+    /// Measured profile lookups by record reference.
+    #[arg(long, default_value_t = 1000)]
+    lookups: usize,
+    /// Unmeasured calls of each kind made first.
+    #[arg(long, default_value_t = 200)]
+    warmup: usize,
+    /// Source of the records when the mapping names no source.
+    #[arg(long, value_name = "NAME", default_value = "")]
+    source: String,
+    /// Part of the new record ids (`<id>-bench-<TAG>-<i>`), so that runs
+    /// against the same node never replace each other's records
+    /// (default: the current Unix time in seconds).
+    #[arg(long)]
+    tag: Option<String>,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Latency(a) => latency(&cli.endpoint, a).await,
+    }
+}
+
+async fn latency(endpoint: &str, a: LatencyArgs) -> Result<()> {
+    if a.upserts == 0 && a.lookups == 0 {
+        bail!("nothing to measure: --upserts and --lookups are both 0");
+    }
+    let text = std::fs::read_to_string(&a.mapping)
+        .with_context(|| format!("cannot read mapping file {}", a.mapping.display()))?;
+    let mapping = Mapping::from_toml(&text)
+        .with_context(|| format!("mapping file {}", a.mapping.display()))?;
+    let wanted = a.upserts.max(a.lookups) + a.warmup;
+    let sample = sample_records(&a.records, &mapping, &a.source, wanted)?;
+    eprintln!(
+        "kindred-bench: {} records sampled from {}",
+        sample.len(),
+        a.records.display()
+    );
+    let tag = a.tag.clone().unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+            .to_string()
+    });
+
+    let client = Client::connect(&[endpoint.to_string()])
+        .await
+        .with_context(|| format!("cannot connect to {endpoint}"))?;
+    let before = client.stats().await.context("stats before the run")?;
+
+    // Single upserts, each a new record id.
+    let warm_upserts = if a.upserts > 0 { a.warmup } else { 0 };
+    let warm_lookups = if a.lookups > 0 { a.warmup } else { 0 };
+    let mut counts = Counts::default();
+    for w in 0..warm_upserts {
+        let rec = renamed(&sample[w % sample.len()], &format!("benchwarm-{tag}-{w}"));
+        counts.add(&upsert(&client, rec).await?.0);
+    }
+    let mut upsert_ms = Vec::with_capacity(a.upserts);
+    let mut upsert_counts = Counts::default();
+    eprintln!("kindred-bench: {} upserts", a.upserts);
+    for i in 0..a.upserts {
+        let rec = renamed(
+            &sample[(a.warmup + i) % sample.len()],
+            &format!("bench-{tag}-{i}"),
+        );
+        let (result, took) = upsert(&client, rec).await?;
+        upsert_counts.add(&result);
+        upsert_ms.push(ms(took));
+    }
+
+    // Profile lookups by record reference of loaded records.
+    let mut not_found = 0usize;
+    for w in 0..warm_lookups {
+        let r = &sample[w % sample.len()];
+        if lookup(&client, r).await?.is_none() {
+            not_found += 1;
+        }
+    }
+    let mut lookup_ms = Vec::with_capacity(a.lookups);
+    let mut profile_records = 0u64;
+    eprintln!("kindred-bench: {} profile lookups", a.lookups);
+    for i in 0..a.lookups {
+        let r = &sample[(a.warmup + i) % sample.len()];
+        match lookup(&client, r).await? {
+            Some((n, took)) => {
+                lookup_ms.push(ms(took));
+                profile_records += n as u64;
+            }
+            None => not_found += 1,
+        }
+    }
+    let lookups_tried = a.lookups + warm_lookups;
+    if a.lookups > 0 && not_found * 100 > lookups_tried {
+        bail!(
+            "{not_found} of {lookups_tried} profile lookups found no record: \
+             load {} into the node before measuring",
+            a.records.display()
+        );
+    }
+    let after = client.stats().await.context("stats after the run")?;
+
+    let mut upsert_json = summary(&mut upsert_ms);
+    upsert_json["replaced"] = json!(upsert_counts.replaced);
+    upsert_json["actions"] = json!(upsert_counts.actions);
+    let mut lookup_json = summary(&mut lookup_ms);
+    lookup_json["not_found"] = json!(not_found);
+    lookup_json["mean_profile_records"] = json!(if lookup_ms.is_empty() {
+        0.0
+    } else {
+        round3(profile_records as f64 / lookup_ms.len() as f64)
+    });
+    let out = json!({
+        "endpoint": endpoint,
+        "records_file": a.records.display().to_string(),
+        "sampled_records": sample.len(),
+        "warmup": a.warmup,
+        "records_before": before.records,
+        "records_after": after.records,
+        "upsert": upsert_json,
+        "lookup": lookup_json,
+    });
+    println!("{out}");
+    if counts.replaced + upsert_counts.replaced > 0 {
+        eprintln!(
+            "kindred-bench: warning: {} upserts replaced an existing record (reused --tag?)",
+            counts.replaced + upsert_counts.replaced
+        );
+    }
+    Ok(())
+}
+
+/// Reads `wanted` records (fewer if the file has fewer rows) from rows
+/// spread evenly through the CSV file. A row the mapping cannot read is
+/// replaced by the next one that it can.
+fn sample_records(
+    path: &Path,
+    mapping: &Mapping,
+    default_source: &str,
+    wanted: usize,
+) -> Result<Vec<Record>> {
+    let open = || -> Result<csv::Reader<BufReader<File>>> {
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        Ok(csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .flexible(false)
+            .from_reader(BufReader::with_capacity(1 << 20, file)))
+    };
+
+    // First pass: count the data rows.
+    let mut reader = open()?;
+    let mut rows = 0usize;
+    let mut byte_row = csv::ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut byte_row) {
+            Ok(false) => break,
+            Ok(true) => rows += 1,
+            Err(e) if e.is_io_error() => {
+                return Err(e).with_context(|| format!("cannot read {}", path.display()))
+            }
+            Err(_) => rows += 1,
+        }
+    }
+    if rows == 0 {
+        bail!("{} has no data rows", path.display());
+    }
+    let k = wanted.min(rows).max(1);
+    // Row indices spread evenly: floor(j * rows / k), distinct as k <= rows.
+    let targets: Vec<usize> = (0..k).map(|j| j * rows / k).collect();
+
+    // Second pass: map the chosen rows.
+    let mut reader = open()?;
+    let headers = reader
+        .headers()
+        .with_context(|| format!("cannot read the CSV header of {}", path.display()))?
+        .clone();
+    let names: Vec<String> = headers
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+        .collect();
+    mapping
+        .check_columns(&names)
+        .with_context(|| format!("{} does not fit the mapping", path.display()))?;
+    let mut header = header_index(&headers);
+    if let Some(first) = names.first() {
+        header.insert(first.clone(), 0);
+    }
+    let mut out = Vec::with_capacity(k);
+    let mut row = csv::StringRecord::new();
+    let mut index = 0usize;
+    let mut unreadable = 0usize;
+    while out.len() < k {
+        let got = match reader.read_record(&mut row) {
+            Ok(false) => break,
+            Ok(true) => true,
+            Err(e) if e.is_io_error() => {
+                return Err(e).with_context(|| format!("cannot read {}", path.display()))
+            }
+            Err(_) => false,
+        };
+        let i = index;
+        index += 1;
+        if i < targets[out.len()] {
+            continue;
+        }
+        if !got {
+            unreadable += 1;
+            continue;
+        }
+        match mapping.csv_record(&header, &row, default_source) {
+            Ok(rec) if !rec.source.is_empty() && !rec.record_id.is_empty() => out.push(rec),
+            _ => unreadable += 1,
+        }
+    }
+    if out.is_empty() {
+        bail!(
+            "no row of {} could be read through the mapping",
+            path.display()
+        );
+    }
+    if unreadable > 0 {
+        eprintln!("kindred-bench: skipped {unreadable} rows the mapping could not read");
+    }
+    Ok(out)
+}
+
+/// A copy of `rec` under the record id `<id>-<suffix>`.
+fn renamed(rec: &Record, suffix: &str) -> Record {
+    let mut r = rec.clone();
+    r.record_id = format!("{}-{suffix}", rec.record_id);
+    r
+}
+
+async fn upsert(
+    client: &Client,
+    rec: Record,
+) -> Result<(kindred_client::v1::ResolveResult, Duration)> {
+    let id = format!("{}:{}", rec.source, rec.record_id);
+    let start = Instant::now();
+    let result = client.upsert(rec).await;
+    let took = start.elapsed();
+    let result = result.with_context(|| format!("upsert of {id}"))?;
+    Ok((result, took))
+}
+
+/// The number of records in the profile and the call's time, or `None`
+/// when the record is unknown.
+async fn lookup(client: &Client, rec: &Record) -> Result<Option<(usize, Duration)>> {
+    let start = Instant::now();
+    let result = client.profile_by_record(&rec.source, &rec.record_id).await;
+    let took = start.elapsed();
+    match result {
+        Ok(p) => Ok(Some((p.records.len(), took))),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => {
+            Err(e).with_context(|| format!("profile lookup of {}:{}", rec.source, rec.record_id))
+        }
+    }
+}
+
+fn is_not_found(e: &ClientError) -> bool {
+    e.exit_code() == exit::NOT_FOUND
+}
+
+/// How the measured upserts were resolved.
+#[derive(Debug, Default)]
+struct Counts {
+    replaced: u64,
+    actions: BTreeMap<&'static str, u64>,
+}
+
+impl Counts {
+    fn add(&mut self, r: &kindred_client::v1::ResolveResult) {
+        if r.replaced {
+            self.replaced += 1;
+        }
+        let name = match Action::try_from(r.action) {
+            Ok(Action::Created) => "created",
+            Ok(Action::Joined) => "joined",
+            Ok(Action::Merged) => "merged",
+            _ => "other",
+        };
+        *self.actions.entry(name).or_default() += 1;
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// The nearest-rank percentile `p` (0 < p <= 100) of sorted samples.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let n = sorted.len();
+    let rank = ((p / 100.0) * n as f64).ceil() as usize;
+    sorted[rank.clamp(1, n) - 1]
+}
+
+/// count, p50, p90, p99, max and mean (milliseconds) of the samples.
+fn summary(samples: &mut [f64]) -> Value {
+    if samples.is_empty() {
+        return json!({ "count": 0 });
+    }
+    samples.sort_by(f64::total_cmp);
+    let mean = samples.iter().sum::<f64>() / samples.len() as f64;
+    json!({
+        "count": samples.len(),
+        "p50_ms": round3(percentile(samples, 50.0)),
+        "p90_ms": round3(percentile(samples, 90.0)),
+        "p99_ms": round3(percentile(samples, 99.0)),
+        "max_ms": round3(samples[samples.len() - 1]),
+        "mean_ms": round3(mean),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 50.0), 50.0);
+        assert_eq!(percentile(&v, 90.0), 90.0);
+        assert_eq!(percentile(&v, 99.0), 99.0);
+        assert_eq!(percentile(&v, 100.0), 100.0);
+        assert_eq!(percentile(&[7.0], 50.0), 7.0);
+        assert_eq!(percentile(&[1.0, 2.0, 3.0], 50.0), 2.0);
+        assert_eq!(percentile(&[1.0, 2.0, 3.0], 99.0), 3.0);
+    }
+}
