@@ -158,7 +158,9 @@ fn part_values(part: KeyPart, f: &FeatView<'_>, out: &mut SmallVec<[u64; 4]>) {
             }
         }
         KeyPart::Email => out.extend(f.emails.iter().map(|e| h(e))),
-        KeyPart::Phone => out.extend(f.phones.iter().map(|p| h(p))),
+        // The last 8 digits: the same number parsed under different default
+        // regions (with or without its country code) still meets itself.
+        KeyPart::Phone => out.extend(f.phones.iter().map(|p| h(&p[p.len().saturating_sub(8)..]))),
         KeyPart::GivenPhonetic => {
             if let Some(g) = f.given {
                 if g.phon != 0 {

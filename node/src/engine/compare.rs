@@ -91,14 +91,14 @@ impl Attribute {
                 "exact",
                 "nickname",
                 "jaro_winkler>=0.92",
-                "jaro_winkler>=0.80_or_phonetic",
+                "jaro_winkler>=0.80_or_phonetic_or_one_edit",
                 "initial",
                 "different",
             ],
             Attribute::FamilyName => &[
                 "exact",
                 "jaro_winkler>=0.92",
-                "jaro_winkler>=0.80_or_phonetic",
+                "jaro_winkler>=0.80_or_phonetic_or_one_edit",
                 "different",
             ],
             Attribute::DateOfBirth => &[
@@ -291,7 +291,12 @@ fn name_level(a: Option<NameView<'_>>, b: Option<NameView<'_>>, nicknames: bool)
     if jw >= 0.92 {
         return 3;
     }
-    if jw >= 0.80 || a.phonetic_match(&b) || token_contained(a.text, b.text) {
+    if jw >= 0.80
+        || a.phonetic_match(&b)
+        || token_contained(a.text, b.text)
+        || (a.text.len().min(b.text.len()) >= 2
+            && within_one_edit(a.text.as_bytes(), b.text.as_bytes()))
+    {
         return 4;
     }
     let (la, lb) = (a.text.len(), b.text.len());
