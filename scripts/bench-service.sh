@@ -126,13 +126,13 @@ stop_node
 DISK=$(du -sb "$DATA" | cut -f1)
 DISK_COMPACTED=null
 if command -v ldb >/dev/null 2>&1; then
-  cfs=$(ldb --db="$DATA" list_column_families | sed -n 's/.*{\(.*\)}.*/\1/p' | tr -d ' ' | tr ',' ' ')
+  cfs=$( (ldb --db="$DATA" list_column_families 2>/dev/null || true) | sed -n 's/.*{\(.*\)}.*/\1/p' | tr -d ' ' | tr ',' ' ')
   compacted=1
   for cf in $cfs; do
     ldb --db="$DATA" --try_load_options --column_family="$cf" compact >/dev/null 2>"$WORK/ldb.log" \
       || { compacted=0; echo "ldb compact of $cf failed; see $WORK/ldb.log" >&2; break; }
   done
-  if [ "$compacted" = 1 ] && [ -n "$cfs" ]; then DISK_COMPACTED=$(du -sb "$DATA" | cut -f1); fi
+  if [ "$compacted" = 1 ] && [ -n "$cfs" ]; then DISK_COMPACTED=$(du -sb --exclude='LOG.old.*' "$DATA" | cut -f1); fi
 else
   echo "(ldb not installed: no compacted size; apt-get install rocksdb-tools for it)"
 fi

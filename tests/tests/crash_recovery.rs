@@ -60,7 +60,7 @@ fn kill_minus_nine_mid_import_loses_no_acknowledged_record() {
         })
         .collect();
     let mut acknowledged: HashMap<(String, String), u64> = HashMap::new();
-    let pid = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         let acked2 = acked.clone();
         let watcher = s.spawn(move || {
             while acked2.load(Ordering::SeqCst) < kill_at {
@@ -68,7 +68,7 @@ fn kill_minus_nine_mid_import_loses_no_acknowledged_record() {
             }
         });
         rt.block_on(async {
-            let client = kindred_client::Client::connect(&[endpoint.clone()])
+            let client = kindred_client::Client::connect(std::slice::from_ref(&endpoint))
                 .await
                 .unwrap();
             let mut stream = client
@@ -92,7 +92,6 @@ fn kill_minus_nine_mid_import_loses_no_acknowledged_record() {
         });
         watcher.join().unwrap();
     });
-    let () = pid;
     assert!(
         acknowledged.len() >= kill_at && acknowledged.len() < records.len(),
         "killed mid-import"

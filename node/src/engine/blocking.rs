@@ -108,7 +108,7 @@ impl Default for BlockingConfig {
                 BlockingRule::new("address", &[StreetNumber, StreetToken, Postcode]),
                 BlockingRule::new("dob_postcode", &[Dob, Postcode]),
             ],
-            max_key_size: 100,
+            max_key_size: 30,
         }
     }
 }

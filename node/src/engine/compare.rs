@@ -254,13 +254,6 @@ impl Comparator {
     }
 }
 
-fn opt(a: Option<&str>, b: Option<&str>, f: impl Fn(&str, &str) -> u8) -> u8 {
-    match (a, b) {
-        (Some(a), Some(b)) => f(a, b),
-        _ => 0,
-    }
-}
-
 /// Best (lowest non-zero) level over all value pairs.
 fn best<T: Copy>(a: &[T], b: &[T], f: impl Fn(T, T) -> u8) -> u8 {
     let mut lvl = 0u8;
@@ -340,19 +333,6 @@ fn name_strength((g, f): (u8, u8), crossed: bool) -> u32 {
         return 0;
     }
     sg + sf
-}
-
-fn jw_level(a: &str, b: &str, bands: &[f64]) -> u8 {
-    if a == b {
-        return 1;
-    }
-    let jw = jaro_winkler(a, b);
-    for (i, &t) in bands.iter().enumerate() {
-        if jw >= t {
-            return 2 + i as u8;
-        }
-    }
-    2 + bands.len() as u8
 }
 
 /// exact 1, one edit (incl. adjacent transposition) 2, else 3.
@@ -498,15 +478,27 @@ const STREET_WORDS: &[&str] = &[
 
 /// Streets agree closely as strings or share most of their distinctive tokens.
 fn street_similar(a: &str, b: &str) -> bool {
-    if jaro_winkler(a, b) >= 0.88 {
+    // Compare what names the street, not its type: "king street" and
+    // "kent street" share a long suffix but are different streets.
+    let core = |s: &str| -> String {
+        let c: Vec<&str> = s.split(' ').filter(|t| !STREET_WORDS.contains(t)).collect();
+        if c.is_empty() {
+            s.to_string()
+        } else {
+            c.join(" ")
+        }
+    };
+    let (ca, cb) = (core(a), core(b));
+    if jaro_winkler(&ca, &cb) >= 0.88 {
         return true;
     }
-    let (na, nb) = (a.split(' ').count(), b.split(' ').count());
-    let shared = a
+    let (na, nb) = (ca.split(' ').count(), cb.split(' ').count());
+    let shared = ca
         .split(' ')
         .filter(|t| {
             t.len() > 1
-                && b.split(' ')
+                && cb
+                    .split(' ')
                     .any(|u| u == *t || (t.len() > 4 && jaro_winkler(t, u) >= 0.9))
         })
         .count();

@@ -130,8 +130,32 @@ fn gender_from(c: u8) -> Option<Gender> {
     }
 }
 
+thread_local! {
+    /// Phonetic codes of recently seen names: names repeat heavily, and
+    /// Double Metaphone allocates. Cleared when it grows past its bound.
+    static PHON_CACHE: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, (u32, u32)>> =
+        std::cell::RefCell::new(rustc_hash::FxHashMap::default());
+}
+
+const PHON_CACHE_MAX: usize = 65_536;
+
 fn phon_codes(text: Option<&str>) -> (u32, u32) {
     let Some(text) = text else { return (0, 0) };
+    if let Some(c) = PHON_CACHE.with(|m| m.borrow().get(text).copied()) {
+        return c;
+    }
+    let c = phon_codes_uncached(text);
+    PHON_CACHE.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= PHON_CACHE_MAX {
+            m.clear();
+        }
+        m.insert(text.into(), c);
+    });
+    c
+}
+
+fn phon_codes_uncached(text: &str) -> (u32, u32) {
     // Compound names ("van der berg", "smith jones") are coded without spaces.
     let src: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let dm = METAPHONE.double_metaphone(&src);
