@@ -51,7 +51,7 @@ pub struct Args {
 
 /// Size limits on input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Largest encoded record accepted.
     pub max_record_bytes: usize,
@@ -73,7 +73,7 @@ impl Default for Limits {
 
 /// The node's whole configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct NodeConfig {
     pub data_dir: PathBuf,
     pub listen: String,

@@ -61,6 +61,7 @@ impl KeyPart {
 
 /// A named conjunction of key parts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BlockingRule {
     pub name: String,
     pub parts: Vec<KeyPart>,
@@ -85,7 +86,7 @@ impl BlockingRule {
 
 /// Blocking configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct BlockingConfig {
     pub rules: Vec<BlockingRule>,
     /// Keys held by more records than this are demoted (make no candidates).

@@ -7,7 +7,7 @@ use super::standardize::{DateOrder, StandardizeConfig};
 
 /// How records are standardised.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct StandardizeSettings {
     /// ISO 3166 alpha-2 region for phone numbers written without a country code.
     pub default_region: String,
@@ -45,7 +45,7 @@ impl StandardizeSettings {
 /// Everything that shapes resolution. Fixed in advance: thresholds are
 /// posterior match probabilities, not tuned against any truth.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct EngineConfig {
     pub standardize: StandardizeSettings,
     pub blocking: BlockingConfig,

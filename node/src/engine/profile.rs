@@ -42,7 +42,7 @@ impl Rule {
 
 /// Survivorship configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Survivorship {
     /// Rule for attributes not listed in `attributes`.
     pub default: Rule,

@@ -182,6 +182,8 @@ pub struct Engine<S: Store = MemoryStore> {
     postings: Postings,
     entities: FxHashMap<EntityId, Vec<u32>>,
     redirects: FxHashMap<EntityId, EntityId>,
+    /// Reverse of `redirects`: survivor → ids merged directly into it.
+    absorbed: FxHashMap<EntityId, SmallVec<[EntityId; 1]>>,
     next_entity: EntityId,
     step_seq: u64,
     merges: u64,
@@ -215,6 +217,7 @@ impl<S: Store> Engine<S> {
             postings: Postings::default(),
             entities: FxHashMap::default(),
             redirects: FxHashMap::default(),
+            absorbed: FxHashMap::default(),
             next_entity: 1,
             step_seq: 0,
             merges: 0,
@@ -266,7 +269,10 @@ impl<S: Store> Engine<S> {
         for m in e.entities.values_mut() {
             m.sort_unstable();
         }
-        e.redirects = state.redirects.into_iter().collect();
+        for (old, new) in state.redirects {
+            e.redirects.insert(old, new);
+            e.absorbed.entry(new).or_default().push(old);
+        }
         if !orphans.is_empty() {
             tracing::warn!(
                 records = orphans.len(),
@@ -463,14 +469,22 @@ impl<S: Store> Engine<S> {
 
     /// Entity ids that were merged (directly or not) into `id`.
     pub fn merged_into(&self, id: EntityId) -> Vec<EntityId> {
-        let mut v: Vec<EntityId> = self
-            .redirects
-            .keys()
-            .copied()
-            .filter(|&old| self.resolve_entity(old) == Some(id))
-            .collect();
-        v.sort_unstable();
-        v
+        let mut out = Vec::new();
+        let mut stack = vec![id];
+        while let Some(x) = stack.pop() {
+            if let Some(olds) = self.absorbed.get(&x) {
+                for &o in olds {
+                    // An absorbed id may later have been reused as a survivor
+                    // only through its own redirect chain, so this terminates.
+                    if !out.contains(&o) && o != id {
+                        out.push(o);
+                        stack.push(o);
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out
     }
 
     /// True when the two records share a live (non-demoted) blocking key.
@@ -1062,6 +1076,7 @@ impl<S: Store> Engine<S> {
                     for &a in &absorbed {
                         self.entities.remove(&a);
                         self.redirects.insert(a, id);
+                        self.absorbed.entry(id).or_default().push(a);
                         step.entities_deleted.push(a);
                         step.redirects.push((a, id));
                     }

@@ -69,6 +69,8 @@ impl Default for StoreOptions {
 pub struct RocksStore {
     db: DB,
     pending: WriteBatch,
+    /// (next entity id, step sequence) of the last step not yet flushed.
+    counters: Option<(u64, u64)>,
     write_opts: WriteOptions,
 }
 
@@ -142,6 +144,7 @@ impl RocksStore {
         let store = RocksStore {
             db,
             pending: WriteBatch::default(),
+            counters: None,
             write_opts,
         };
         let (state, model) = store.load()?;
@@ -298,12 +301,8 @@ impl Store for RocksStore {
             self.cf("blocking"),
             self.cf("assignments"),
         );
-        let (edges, entities, history, meta) = (
-            self.cf("edges"),
-            self.cf("entities"),
-            self.cf("history"),
-            self.cf("meta"),
-        );
+        let (edges, entities, history) =
+            (self.cf("edges"), self.cf("entities"), self.cf("history"));
         for k in &step.records_deleted {
             b.delete_cf(records, k);
             b.delete_cf(features, k);
@@ -348,9 +347,8 @@ impl Store for RocksStore {
             k.extend_from_slice(&(i as u16).to_be_bytes());
             b.put_cf(history, k, serde_json::to_vec(e).map_err(io)?);
         }
-        b.put_cf(meta, "next_entity", step.next_entity.to_be_bytes());
-        b.put_cf(meta, "step_seq", step.seq.to_be_bytes());
         self.pending = b;
+        self.counters = Some((step.next_entity, step.seq));
         Ok(())
     }
 
@@ -358,7 +356,13 @@ impl Store for RocksStore {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let b = std::mem::take(&mut self.pending);
+        let mut b = std::mem::take(&mut self.pending);
+        // Counters only need their latest values: once per group commit.
+        if let Some((next_entity, seq)) = self.counters.take() {
+            let meta = self.cf("meta");
+            b.put_cf(meta, "next_entity", next_entity.to_be_bytes());
+            b.put_cf(meta, "step_seq", seq.to_be_bytes());
+        }
         self.db.write_opt(b, &self.write_opts).map_err(io)
     }
 
