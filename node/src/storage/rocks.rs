@@ -4,15 +4,16 @@
 //!
 //! | CF            | key                              | value                                  |
 //! |---------------|----------------------------------|----------------------------------------|
-//! | `records`     | source 0x1f record_id            | the `kindred.v1.Record`, protobuf      |
-//! | `features`    | record key                       | packed features (restart without re-standardising) |
+//! | `records`     | source 0x1f record_id            | u32 LE length + packed features (a restart need not standardise again), then the `kindred.v1.Record`, protobuf |
 //! | `blocking`    | record key                       | the record's blocking keys (u64 LE each) |
-//! | `assignments` | record key                       | entity id (u64 BE)                     |
 //! | `edges`       | key a 0x00 key b (a < b)         | match weight (f32 LE): links and possible matches |
-//! | `entities`    | entity id (u64 BE) 0x00 record key | empty: the entity's members          |
+//! | `entities`    | entity id (u64 BE) 0x00 record key | empty: the entity's members (record → entity at restart) |
 //! | `entities`    | entity id (u64 BE)               | 0x01 + the id it was merged into       |
 //! | `history`     | entity id BE, step BE, index BE  | audit event, JSON                      |
 //! | `meta`        | name                             | schema version, model, counters        |
+//!
+//! Every row is written once per record where possible: memtable inserts are
+//! the node's main storage cost during imports.
 //!
 //! Every resolution step is added to one `WriteBatch`; [`RocksStore::flush`]
 //! writes the batch (group commit) before any record in it is acknowledged,
@@ -34,17 +35,10 @@ use crate::engine::store::{EntityId, Event, Step, Store, StoreError};
 use crate::engine::Model;
 
 /// On-disk layout version; a data directory of another version is refused.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 
-const CFS: [&str; 8] = [
-    "records",
-    "features",
-    "blocking",
-    "assignments",
-    "edges",
-    "entities",
-    "history",
-    "meta",
+const CFS: [&str; 6] = [
+    "records", "blocking", "edges", "entities", "history", "meta",
 ];
 
 /// Tuning for the store.
@@ -109,6 +103,13 @@ fn member_key(entity: EntityId, key: &str) -> Vec<u8> {
     k.push(0);
     k.extend_from_slice(key.as_bytes());
     k
+}
+
+/// Splits a `records` value into (packed features, encoded record).
+fn split_record_value(v: &[u8]) -> Option<(&[u8], &[u8])> {
+    let n = u32::from_le_bytes(v.get(..4)?.try_into().ok()?) as usize;
+    let end = 4usize.checked_add(n)?;
+    Some((v.get(4..end)?, v.get(end..)?))
 }
 
 fn u64_of(v: &[u8]) -> Option<u64> {
@@ -195,29 +196,35 @@ impl RocksStore {
             step_seq: self.meta("step_seq")?.and_then(|v| u64_of(&v)).unwrap_or(0),
             ..RestoredState::default()
         };
-        // Features and assignments are both keyed by record key: walk them together.
-        let mut assignments = self
-            .db
-            .iterator_cf(self.cf("assignments"), IteratorMode::Start);
-        let mut next_assignment = assignments.next().transpose().map_err(io)?;
+        // Record → entity, from the entities' membership rows.
+        let mut entity_of: std::collections::HashMap<Box<[u8]>, EntityId> =
+            std::collections::HashMap::new();
+        let mut redirects = Vec::new();
         for item in self
             .db
-            .iterator_cf(self.cf("features"), IteratorMode::Start)
+            .iterator_cf(self.cf("entities"), IteratorMode::Start)
         {
             let (k, v) = item.map_err(io)?;
-            let features = Packed::from_bytes(&v).ok_or_else(|| corrupt("features", &k))?;
-            while next_assignment
-                .as_ref()
-                .is_some_and(|(ak, _)| ak[..] < k[..])
-            {
-                next_assignment = assignments.next().transpose().map_err(io)?;
-            }
-            let entity = match &next_assignment {
-                Some((ak, av)) if ak[..] == k[..] => {
-                    u64_of(av).ok_or_else(|| corrupt("assignment", ak))?
+            if k.len() == 8 {
+                if v.first() == Some(&1) {
+                    let old = u64_of(&k).ok_or_else(|| corrupt("entity id", &k))?;
+                    let new = u64_of(&v[1..]).ok_or_else(|| corrupt("entity redirect", &k))?;
+                    redirects.push((old, new));
                 }
-                _ => 0,
-            };
+            } else if k.len() > 9 && k[8] == 0 {
+                let id = u64_of(&k[..8]).ok_or_else(|| corrupt("entity id", &k))?;
+                entity_of.insert(k[9..].into(), id);
+            } else {
+                return Err(corrupt("entity row", &k));
+            }
+        }
+        state.redirects = redirects;
+        for item in self.db.iterator_cf(self.cf("records"), IteratorMode::Start) {
+            let (k, v) = item.map_err(io)?;
+            let features = split_record_value(&v)
+                .and_then(|(f, _)| Packed::from_bytes(f))
+                .ok_or_else(|| corrupt("record features", &k))?;
+            let entity = entity_of.remove(&k[..]).unwrap_or(0);
             let key = String::from_utf8(k.to_vec()).map_err(|_| corrupt("record key", &k))?;
             state.records.push(RestoredRecord {
                 key,
@@ -236,17 +243,6 @@ impl RocksStore {
                 String::from_utf8(k[sep + 1..].to_vec()).map_err(|_| corrupt("edge key", &k))?;
             let w = f32::from_le_bytes(v[..].try_into().map_err(|_| corrupt("edge weight", &k))?);
             state.edges.push((a, b, w));
-        }
-        for item in self
-            .db
-            .iterator_cf(self.cf("entities"), IteratorMode::Start)
-        {
-            let (k, v) = item.map_err(io)?;
-            if k.len() == 8 && v.first() == Some(&1) {
-                let old = u64_of(&k).ok_or_else(|| corrupt("entity id", &k))?;
-                let new = u64_of(&v[1..]).ok_or_else(|| corrupt("entity redirect", &k))?;
-                state.redirects.push((old, new));
-            }
         }
         Ok((state, model))
     }
@@ -295,23 +291,20 @@ impl RocksStore {
 impl Store for RocksStore {
     fn commit(&mut self, step: Step) -> Result<(), StoreError> {
         let mut b = std::mem::take(&mut self.pending);
-        let (records, features, blocking, assignments) = (
-            self.cf("records"),
-            self.cf("features"),
-            self.cf("blocking"),
-            self.cf("assignments"),
-        );
+        let (records, blocking) = (self.cf("records"), self.cf("blocking"));
         let (edges, entities, history) =
             (self.cf("edges"), self.cf("entities"), self.cf("history"));
         for k in &step.records_deleted {
             b.delete_cf(records, k);
-            b.delete_cf(features, k);
             b.delete_cf(blocking, k);
-            b.delete_cf(assignments, k);
         }
         for p in &step.records_put {
-            b.put_cf(records, &p.key, p.record.encode_to_vec());
-            b.put_cf(features, &p.key, p.features.as_bytes());
+            let f = p.features.as_bytes();
+            let mut v = Vec::with_capacity(4 + f.len() + p.record.encoded_len());
+            v.extend_from_slice(&(f.len() as u32).to_le_bytes());
+            v.extend_from_slice(f);
+            p.record.encode(&mut v).map_err(io)?;
+            b.put_cf(records, &p.key, v);
             let keys: Vec<u8> = p
                 .blocking_keys
                 .iter()
@@ -325,7 +318,6 @@ impl Store for RocksStore {
             }
             if a.to != 0 {
                 b.put_cf(entities, member_key(a.to, &a.key), []);
-                b.put_cf(assignments, &a.key, a.to.to_be_bytes());
             }
         }
         for e in &step.edges {
@@ -370,7 +362,11 @@ impl Store for RocksStore {
         self.db
             .get_pinned_cf(self.cf("records"), key)
             .map_err(io)?
-            .map(|v| Record::decode(&v[..]).map_err(|_| corrupt("record", key.as_bytes())))
+            .map(|v| {
+                split_record_value(&v)
+                    .and_then(|(_, r)| Record::decode(r).ok())
+                    .ok_or_else(|| corrupt("record", key.as_bytes()))
+            })
             .transpose()
     }
 

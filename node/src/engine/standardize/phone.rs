@@ -157,7 +157,9 @@ fn e164_from(cc: &str, national: &[u8]) -> (String, usize) {
 fn fast_e164(plus: bool, d: &[u8], region: Option<Id>) -> Option<(String, usize)> {
     let au_lead = |b: u8| matches!(b, b'2' | b'3' | b'4' | b'7' | b'8');
     let nanp_lead = |b: u8| (b'2'..=b'9').contains(&b);
-    let gb_lead = |b: u8| matches!(b, b'1' | b'2' | b'3' | b'7');
+    // GB numbers starting with 1 include ranges the numbering plan leaves
+    // unallocated; only the library's metadata can tell them apart.
+    let gb_lead = |b: u8| matches!(b, b'2' | b'3' | b'7');
     if plus {
         return match d {
             [b'6', b'1', n @ ..] if n.len() == 9 && au_lead(n[0]) => Some(e164_from("61", n)),
