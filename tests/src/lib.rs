@@ -184,6 +184,11 @@ pub fn stdout_ok(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// stdout of a successful command, parsed as JSON (`--output json`).
+pub fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout_ok(out)).expect("command printed JSON")
+}
+
 /// A clustering read from `source,record_id,entity_id` CSV, as sorted sets
 /// of `source/record_id` (entity ids themselves are not compared).
 pub fn partition_of_csv(text: &str) -> Vec<Vec<String>> {

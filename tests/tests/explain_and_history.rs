@@ -1,11 +1,7 @@
 //! `kindred why` explains a link attribute by attribute against the
 //! thresholds, and `kindred how` lists the events that built an entity.
 
-use kindred_tests::{kindred, stdout_ok, Node};
-
-fn json(out: &std::process::Output) -> serde_json::Value {
-    serde_json::from_str(&stdout_ok(out)).unwrap()
-}
+use kindred_tests::{json, kindred, stdout_ok, Node};
 
 #[test]
 fn why_and_how_explain_a_link() {

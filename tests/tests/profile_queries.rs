@@ -3,11 +3,7 @@
 //! records of one person from different sources (nickname, reformatted
 //! phone) resolve to one profile with a golden record.
 
-use kindred_tests::{kindred, stdout_ok, Node};
-
-fn json(out: &std::process::Output) -> serde_json::Value {
-    serde_json::from_str(&stdout_ok(out)).unwrap()
-}
+use kindred_tests::{json, kindred, Node};
 
 #[test]
 fn one_person_from_two_sources_is_one_profile_found_every_way() {
