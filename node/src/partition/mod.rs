@@ -229,7 +229,11 @@ impl PartitionHandle {
 
 impl Actor {
     fn write_guard(&self) -> Result<(), NodeError> {
-        match &self.failed {
+        match self
+            .failed
+            .clone()
+            .or_else(|| self.engine.store().failure())
+        {
             Some(why) => Err(NodeError::Unavailable(format!(
                 "storage failed ({why}); restart the node to recover from disk"
             ))),
@@ -248,27 +252,35 @@ impl Actor {
     fn handle(&mut self, cmd: Command) {
         match cmd {
             Command::Upsert { records, reply } => {
-                let results = match self.write_guard() {
-                    Err(e) => records
-                        .iter()
-                        .map(|_| Err(NodeError::Unavailable(e.to_string())))
-                        .collect(),
-                    Ok(()) => {
-                        let mut out: Vec<Result<Outcome, NodeError>> = records
-                            .into_iter()
-                            .map(|r| self.engine.upsert(r).map_err(NodeError::from))
-                            .collect();
-                        if let Err(e) = self.flush() {
+                if let Err(e) = self.write_guard() {
+                    let msg = e.to_string();
+                    let _ = reply.send(
+                        records
+                            .iter()
+                            .map(|_| Err(NodeError::Unavailable(msg.clone())))
+                            .collect(),
+                    );
+                    return;
+                }
+                let out: Vec<Result<Outcome, NodeError>> = records
+                    .into_iter()
+                    .map(|r| self.engine.upsert(r).map_err(NodeError::from))
+                    .collect();
+                // Acknowledge from the writer thread once the batch is
+                // written; resolve the next batch meanwhile.
+                self.engine.store_mut().flush_then(Box::new(move |res| {
+                    let out = match res {
+                        Ok(()) => out,
+                        Err(e) => {
+                            tracing::error!(error = %e, "storage write failed; refusing further writes");
                             let msg = e.to_string();
-                            out = out
-                                .into_iter()
+                            out.into_iter()
                                 .map(|_| Err(NodeError::Unavailable(msg.clone())))
-                                .collect();
+                                .collect()
                         }
-                        out
-                    }
-                };
-                let _ = reply.send(results);
+                    };
+                    let _ = reply.send(out);
+                }));
             }
             Command::Delete {
                 source,

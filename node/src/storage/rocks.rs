@@ -15,11 +15,17 @@
 //! Every row is written once per record where possible: memtable inserts are
 //! the node's main storage cost during imports.
 //!
-//! Every resolution step is added to one `WriteBatch`; [`RocksStore::flush`]
-//! writes the batch (group commit) before any record in it is acknowledged,
-//! so a crash at any moment leaves all of a step or none of it.
+//! Every resolution step is added to one `WriteBatch`. A group commit hands
+//! the batch to the store's writer thread, which writes batches strictly in
+//! order and only then runs the batch's acknowledgement, so a crash at any
+//! moment leaves all of a step or none of it, and nothing is acknowledged
+//! before it is written. The partition thread meanwhile resolves the next
+//! batch: resolution and the RocksDB write overlap.
 
 use std::path::Path;
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use prost::Message;
 use rocksdb::{
@@ -61,11 +67,50 @@ impl Default for StoreOptions {
 
 /// The engine's store on RocksDB.
 pub struct RocksStore {
-    db: DB,
+    db: Arc<DB>,
+    writer: Option<(SyncSender<WriteJob>, JoinHandle<()>)>,
+    /// The first write error; once set, the store accepts no more writes.
+    failure: Arc<Mutex<Option<String>>>,
     pending: WriteBatch,
     /// (next entity id, step sequence) of the last step not yet flushed.
     counters: Option<(u64, u64)>,
-    write_opts: WriteOptions,
+}
+
+/// Runs after a batch is written (or failed to be).
+pub type Ack = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+struct WriteJob {
+    batch: WriteBatch,
+    ack: Ack,
+}
+
+/// The writer thread: writes batches in order, then acknowledges them.
+fn spawn_writer(
+    db: Arc<DB>,
+    opts: WriteOptions,
+    failure: Arc<Mutex<Option<String>>>,
+) -> Result<(SyncSender<WriteJob>, JoinHandle<()>), StoreError> {
+    // Two batches in flight at most: backpressure on the partition thread.
+    let (tx, rx) = sync_channel::<WriteJob>(2);
+    let join = std::thread::Builder::new()
+        .name("kindred-writer".into())
+        .spawn(move || {
+            for job in rx {
+                let failed = failure.lock().map(|f| f.clone()).unwrap_or(None);
+                let res = match failed {
+                    Some(why) => Err(StoreError::Io(format!("an earlier write failed: {why}"))),
+                    None => db.write_opt(job.batch, &opts).map_err(io),
+                };
+                if let Err(e) = &res {
+                    if let Ok(mut f) = failure.lock() {
+                        f.get_or_insert_with(|| e.to_string());
+                    }
+                }
+                (job.ack)(res);
+            }
+        })
+        .map_err(io)?;
+    Ok((tx, join))
 }
 
 /// A store just opened, with what the engine needs back.
@@ -142,11 +187,15 @@ impl RocksStore {
         let db = DB::open_cf_descriptors(&db_opts, dir, cfs).map_err(io)?;
         let mut write_opts = WriteOptions::default();
         write_opts.set_sync(opts.sync);
+        let db = Arc::new(db);
+        let failure = Arc::new(Mutex::new(None));
+        let writer = spawn_writer(db.clone(), write_opts, failure.clone())?;
         let store = RocksStore {
             db,
+            writer: Some(writer),
+            failure,
             pending: WriteBatch::default(),
             counters: None,
-            write_opts,
         };
         let (state, model) = store.load()?;
         Ok(OpenedStore {
@@ -247,6 +296,31 @@ impl RocksStore {
         Ok((state, model))
     }
 
+    /// Group commit without waiting: everything committed so far is written
+    /// after every earlier batch, then `ack` runs with the outcome.
+    pub fn flush_then(&mut self, ack: Ack) {
+        let mut b = std::mem::take(&mut self.pending);
+        // Counters only need their latest values: once per group commit.
+        if let Some((next_entity, seq)) = self.counters.take() {
+            let meta = self.cf("meta");
+            b.put_cf(meta, "next_entity", next_entity.to_be_bytes());
+            b.put_cf(meta, "step_seq", seq.to_be_bytes());
+        }
+        match &self.writer {
+            Some((tx, _)) => {
+                if let Err(e) = tx.send(WriteJob { batch: b, ack }) {
+                    (e.0.ack)(Err(StoreError::Io("the writer thread stopped".into())));
+                }
+            }
+            None => ack(Err(StoreError::Io("the store is closed".into()))),
+        }
+    }
+
+    /// The first write error, if any: the store then accepts no writes.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().ok().and_then(|f| f.clone())
+    }
+
     /// Stores the active model (written at once, durably).
     pub fn save_model(&self, model: &Model) -> Result<(), StoreError> {
         let mut wo = WriteOptions::default();
@@ -285,6 +359,16 @@ impl RocksStore {
                 .compact_range_cf(self.cf(cf), None::<&[u8]>, None::<&[u8]>);
         }
         Ok(())
+    }
+}
+
+impl Drop for RocksStore {
+    fn drop(&mut self) {
+        // Closing the queue lets the writer finish every queued batch.
+        if let Some((tx, join)) = self.writer.take() {
+            drop(tx);
+            let _ = join.join();
+        }
     }
 }
 
@@ -345,17 +429,12 @@ impl Store for RocksStore {
     }
 
     fn flush(&mut self) -> Result<(), StoreError> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let mut b = std::mem::take(&mut self.pending);
-        // Counters only need their latest values: once per group commit.
-        if let Some((next_entity, seq)) = self.counters.take() {
-            let meta = self.cf("meta");
-            b.put_cf(meta, "next_entity", next_entity.to_be_bytes());
-            b.put_cf(meta, "step_seq", seq.to_be_bytes());
-        }
-        self.db.write_opt(b, &self.write_opts).map_err(io)
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.flush_then(Box::new(move |r| {
+            let _ = tx.send(r);
+        }));
+        rx.recv()
+            .unwrap_or_else(|_| Err(StoreError::Io("the writer thread stopped".into())))
     }
 
     fn record(&self, key: &str) -> Result<Option<Record>, StoreError> {
