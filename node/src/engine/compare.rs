@@ -218,7 +218,16 @@ impl Comparator {
             p.levels[i] = match attr {
                 Attribute::GivenName => gl,
                 Attribute::FamilyName => fl,
-                Attribute::DateOfBirth => dob_level(a.dob, b.dob),
+                Attribute::DateOfBirth => {
+                    let l = dob_level(a.dob, b.dob);
+                    // An ambiguous dd/mm date that agrees when read the other
+                    // way round is an exact agreement, not a typo.
+                    if l == 2 && (a.dob_ambiguous || b.dob_ambiguous) && dob_swapped(a.dob, b.dob) {
+                        1
+                    } else {
+                        l
+                    }
+                }
                 Attribute::Gender => match (a.gender, b.gender) {
                     (Some(x), Some(y)) => 1 + u8::from(x != y),
                     _ => 0,
@@ -517,6 +526,16 @@ fn dob_digits(d: &PartialDate) -> [u8; 8] {
     out
 }
 
+/// Same year, with day and month the other way round.
+fn dob_swapped(a: Option<PartialDate>, b: Option<PartialDate>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            a.is_full() && b.is_full() && a.year == b.year && a.month == b.day && a.day == b.month
+        }
+        _ => false,
+    }
+}
+
 /// Level of two dates of birth (see [`Attribute::levels`]).
 pub fn dob_level(a: Option<PartialDate>, b: Option<PartialDate>) -> u8 {
     let (Some(a), Some(b)) = (a, b) else { return 0 };
@@ -630,6 +649,28 @@ mod tests {
         assert_eq!(dob_level(y, d(1985, 7, 14)), 3);
         assert_eq!(dob_level(y, d(1990, 7, 14)), 4);
         assert_eq!(dob_level(None, d(1990, 7, 14)), 0);
+    }
+
+    #[test]
+    fn ambiguous_dates_read_the_other_way_round_agree_exactly() {
+        let c = Comparator::new(&Attribute::defaults());
+        let rec = |dob: (u16, u8, u8), ambiguous: bool| {
+            Packed::from_std(&StdRecord {
+                dob: Some(PartialDate {
+                    year: dob.0,
+                    month: Some(dob.1),
+                    day: Some(dob.2),
+                }),
+                dob_ambiguous: ambiguous,
+                ..Default::default()
+            })
+        };
+        // 03/04/1985 read day-first (3 April) vs an ISO 1985-03-04 (4 March).
+        let (a, b) = (rec((1985, 4, 3), true), rec((1985, 3, 4), false));
+        assert_eq!(c.compare(&a.view(), &b.view()).levels[2], 1);
+        // Without the ambiguity the swap is only a likely typo.
+        let (a, b) = (rec((1985, 4, 3), false), rec((1985, 3, 4), false));
+        assert_eq!(c.compare(&a.view(), &b.view()).levels[2], 2);
     }
 
     #[test]

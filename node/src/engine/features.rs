@@ -68,6 +68,9 @@ pub struct FeatView<'a> {
     pub middle: Option<&'a str>,
     pub family: Option<NameView<'a>>,
     pub dob: Option<PartialDate>,
+    /// The date of birth was written so that day and month could be either
+    /// way round (03/04/1985); it was read with the configured order.
+    pub dob_ambiguous: bool,
     pub gender: Option<Gender>,
     pub emails: SmallVec<[&'a str; 2]>,
     pub phones: SmallVec<[&'a str; 2]>,
@@ -88,6 +91,9 @@ impl FeatView<'_> {
             && self.ids.is_empty()
     }
 }
+
+/// Flag bit in the packed date of birth (dates use the low 21 bits).
+const DOB_AMBIGUOUS: u32 = 1 << 31;
 
 fn dob_to_u32(d: Option<PartialDate>) -> u32 {
     match d {
@@ -189,7 +195,8 @@ impl Packed {
         let (gp, ga) = phon_codes(given);
         let (fp, fa) = phon_codes(s.family.as_deref());
         let mut w = Writer(Vec::with_capacity(96));
-        for v in [gp, ga, fp, fa, dob_to_u32(s.dob)] {
+        let dob = dob_to_u32(s.dob) | if s.dob_ambiguous { DOB_AMBIGUOUS } else { 0 };
+        for v in [gp, ga, fp, fa, dob] {
             w.0.extend_from_slice(&v.to_le_bytes());
         }
         w.0.push(gender_code(s.gender));
@@ -284,7 +291,8 @@ impl Packed {
                 phon: fp,
                 phon_alt: fa,
             }),
-            dob: dob_from_u32(dob),
+            dob: dob_from_u32(dob & !DOB_AMBIGUOUS),
+            dob_ambiguous: dob & DOB_AMBIGUOUS != 0,
             gender: gender_from(b[20]),
             ..FeatView::default()
         };
