@@ -390,12 +390,21 @@ impl Mapping {
     }
 }
 
-/// Column name → position, from a CSV header (names trimmed).
-pub fn header_index(headers: &csv::StringRecord) -> HashMap<String, usize> {
+/// A CSV header's column names as mappings refer to them: trimmed, and
+/// without the byte-order mark spreadsheets put before the first name.
+pub fn header_names(headers: &csv::StringRecord) -> Vec<String> {
     headers
         .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+        .collect()
+}
+
+/// Column name → position, from a CSV header (names as [`header_names`]).
+pub fn header_index(headers: &csv::StringRecord) -> HashMap<String, usize> {
+    header_names(headers)
+        .into_iter()
         .enumerate()
-        .map(|(i, h)| (h.trim().to_string(), i))
+        .map(|(i, h)| (h, i))
         .collect()
 }
 
@@ -468,6 +477,13 @@ country = "AU"
         assert_eq!(r.date_formats, vec!["%Y%m%d".to_string()]);
         assert_eq!(r.identifiers[0].kind, "national_id");
         assert_eq!(r.identifiers[0].value, "1804974");
+    }
+
+    #[test]
+    fn header_names_are_trimmed_and_lose_a_byte_order_mark() {
+        let h = csv::StringRecord::from(vec!["\u{feff}rec_id", " surname "]);
+        assert_eq!(header_names(&h), vec!["rec_id", "surname"]);
+        assert_eq!(header_index(&h)["rec_id"], 0);
     }
 
     #[test]

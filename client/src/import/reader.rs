@@ -103,10 +103,7 @@ impl<R: Read> CsvRows<R> {
             .headers()
             .map_err(|e| ClientError::InvalidInput(format!("cannot read the CSV header: {e}")))?
             .clone();
-        let names: Vec<String> = headers
-            .iter()
-            .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
-            .collect();
+        let names = kindred_proto::mapping::header_names(&headers);
         mapping
             .check_columns(&names)
             .map_err(|e| ClientError::InvalidInput(e.to_string()))?;

@@ -53,12 +53,7 @@ pub fn load_records(
         .with_context(|| format!("opening {}", path.display()))?;
     let headers = rdr.headers()?.clone();
     let index = header_index(&headers);
-    mapping.check_columns(
-        &headers
-            .iter()
-            .map(|h| h.trim().to_string())
-            .collect::<Vec<_>>(),
-    )?;
+    mapping.check_columns(&kindred_proto::mapping::header_names(&headers))?;
     for row in rdr.records() {
         match row {
             Ok(row) => {

@@ -247,10 +247,7 @@ fn sample_records(
         .headers()
         .with_context(|| format!("cannot read the CSV header of {}", path.display()))?
         .clone();
-    let names: Vec<String> = headers
-        .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
-        .collect();
+    let names = kindred_proto::mapping::header_names(&headers);
     mapping
         .check_columns(&names)
         .with_context(|| format!("{} does not fit the mapping", path.display()))?;
