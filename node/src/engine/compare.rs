@@ -382,7 +382,9 @@ fn email_level(a: &str, b: &str) -> u8 {
     if a == b {
         return 1;
     }
-    let user = |s: &str| s.split('@').next().unwrap_or("").to_string();
+    fn user(s: &str) -> &str {
+        s.split('@').next().unwrap_or("")
+    }
     let (ua, ub) = (user(a), user(b));
     if (ua.len() >= 4 && ua == ub) || within_one_edit(a.as_bytes(), b.as_bytes()) {
         2

@@ -615,7 +615,6 @@ impl<S: Store> Engine<S> {
         });
         if empty {
             self.entities.remove(&old_entity);
-            step.entities_deleted.push(old_entity);
         } else if let Some(m) = self.entities.get(&old_entity) {
             seeds.extend(m.iter().copied());
         }
@@ -1077,7 +1076,6 @@ impl<S: Store> Engine<S> {
                         self.entities.remove(&a);
                         self.redirects.insert(a, id);
                         self.absorbed.entry(id).or_default().push(a);
-                        step.entities_deleted.push(a);
                         step.redirects.push((a, id));
                     }
                 }

@@ -113,7 +113,6 @@ pub struct Step {
     /// Records that changed entity (0 = none: new or deleted record).
     pub assignments: Vec<Assignment>,
     pub edges: Vec<EdgeChange>,
-    pub entities_deleted: Vec<EntityId>,
     /// Entities merged away: old id → the id that absorbed it.
     pub redirects: Vec<(EntityId, EntityId)>,
     pub events: Vec<Event>,
@@ -128,7 +127,6 @@ impl Step {
             && self.records_deleted.is_empty()
             && self.assignments.is_empty()
             && self.edges.is_empty()
-            && self.entities_deleted.is_empty()
     }
 }
 

@@ -17,6 +17,7 @@ use kindred_proto::v1::{
 
 use super::convert;
 use super::NodeState;
+use crate::config::Limits;
 use crate::error::NodeError;
 
 /// Implements `kindred.v1.Records`.
@@ -28,20 +29,20 @@ impl RecordsService {
     pub fn new(state: NodeState) -> Self {
         RecordsService { state }
     }
+}
 
-    /// Rejects records over the size limit before they reach the engine.
-    fn check_size(&self, r: &Record) -> Result<(), NodeError> {
-        let size = r.encoded_len();
-        let limit = self.state.limits.max_record_bytes;
-        if size > limit {
-            return Err(NodeError::TooLarge {
-                what: format!("record {}/{}", r.source, r.record_id),
-                size,
-                limit,
-            });
-        }
-        Ok(())
+/// Rejects records over the size limit before they reach the engine.
+fn check_size(limits: &Limits, r: &Record) -> Result<(), NodeError> {
+    let size = r.encoded_len();
+    let limit = limits.max_record_bytes;
+    if size > limit {
+        return Err(NodeError::TooLarge {
+            what: format!("record {}/{}", r.source, r.record_id),
+            size,
+            limit,
+        });
     }
+    Ok(())
 }
 
 type BulkStream = Pin<Box<dyn Stream<Item = Result<BulkUpsertResponse, Status>> + Send>>;
@@ -56,7 +57,7 @@ impl Records for RecordsService {
             .into_inner()
             .record
             .ok_or_else(|| NodeError::missing("record"))?;
-        self.check_size(&record)?;
+        check_size(&self.state.limits, &record)?;
         let (source, id) = (record.source.clone(), record.record_id.clone());
         let rx = self.state.partition()?.upsert(vec![record]).await?;
         let mut results = rx
@@ -78,9 +79,6 @@ impl Records for RecordsService {
     ) -> Result<Response<Self::BulkUpsertStream>, Status> {
         let partition = self.state.partition()?.clone();
         let limits = self.state.limits.clone();
-        let check = RecordsService {
-            state: self.state.clone(),
-        };
         let mut input = req.into_inner();
         // Reader: decode batches, send them to the partition, queue the
         // pending replies in order. Writer: await replies in order. This
@@ -112,7 +110,7 @@ impl Records for RecordsService {
                 let mut good = Vec::with_capacity(batch.records.len());
                 for r in batch.records {
                     let key = (r.source.clone(), r.record_id.clone());
-                    match check.check_size(&r) {
+                    match check_size(&limits, &r) {
                         Ok(()) => {
                             slots.push((index, key, None));
                             good.push(r);

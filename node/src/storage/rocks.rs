@@ -329,37 +329,6 @@ impl RocksStore {
             .put_cf_opt(self.cf("meta"), "model", model.to_json(), &wo)
             .map_err(io)
     }
-
-    /// Approximate bytes on disk (SST files plus WAL).
-    pub fn disk_bytes(dir: &Path) -> u64 {
-        fn walk(p: &Path) -> u64 {
-            std::fs::read_dir(p)
-                .map(|rd| {
-                    rd.flatten()
-                        .map(|e| {
-                            let m = e.metadata();
-                            match m {
-                                Ok(m) if m.is_dir() => walk(&e.path()),
-                                Ok(m) => m.len(),
-                                Err(_) => 0,
-                            }
-                        })
-                        .sum()
-                })
-                .unwrap_or(0)
-        }
-        walk(dir)
-    }
-
-    /// Flushes memtables to SST files (for measuring disk use).
-    pub fn compact(&self) -> Result<(), StoreError> {
-        for cf in CFS {
-            self.db.flush_cf(self.cf(cf)).map_err(io)?;
-            self.db
-                .compact_range_cf(self.cf(cf), None::<&[u8]>, None::<&[u8]>);
-        }
-        Ok(())
-    }
 }
 
 impl Drop for RocksStore {
