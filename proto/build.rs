@@ -1,5 +1,6 @@
-//! Compiles `kindred/v1/*.proto` into Rust types and tonic services, and
-//! writes the file descriptor set that the node serves through reflection.
+//! Compiles `kindred/v1/*.proto` (the public API) and
+//! `kindred/internal/v1/internal.proto` (node to node) into Rust types and
+//! tonic services, and writes the file descriptor set that the node serves through reflection.
 use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -17,5 +18,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .message_attribute(".", "#[serde(default)]")
         .file_descriptor_set_path(out.join("kindred_descriptor.bin"))
         .compile_protos(&protos, &[PathBuf::from(".")])?;
+    // Node-to-node service: not advertised through reflection.
+    let internal = PathBuf::from("kindred/internal/v1/internal.proto");
+    println!("cargo:rerun-if-changed={}", internal.display());
+    tonic_prost_build::configure().compile_protos(&[internal], &[PathBuf::from(".")])?;
     Ok(())
 }

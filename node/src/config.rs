@@ -45,6 +45,24 @@ pub struct Args {
     #[arg(long, env = "KINDRED_SYNC")]
     pub sync: Option<bool>,
     /// Log format: text or json.
+    /// This node's id in the cluster (default 1).
+    #[arg(long, env = "KINDRED_NODE_ID")]
+    pub node_id: Option<u64>,
+    /// Bootstrap members: ID=HOST:PORT,... (host names may resolve later).
+    /// Without it the node is a one-node cluster.
+    #[arg(long, env = "KINDRED_PEERS")]
+    pub peers: Option<String>,
+    /// Start empty and wait to be added to an existing cluster
+    /// (`kindred cluster add-node`).
+    #[arg(long, env = "KINDRED_JOIN")]
+    pub join: bool,
+    /// Virtual partitions of a new cluster (fixed once created). Default: 1
+    /// for a standalone node, 8 when --peers is given.
+    #[arg(long, env = "KINDRED_PARTITIONS")]
+    pub partitions: Option<u32>,
+    /// The address other nodes reach this one at (default: --listen).
+    #[arg(long, env = "KINDRED_ADVERTISE")]
+    pub advertise: Option<String>,
     #[arg(long, env = "KINDRED_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
 }
@@ -84,6 +102,74 @@ pub struct NodeConfig {
     pub engine: EngineConfig,
     pub survivorship: Survivorship,
     pub limits: Limits,
+    pub cluster: ClusterConfig,
+}
+
+/// Cluster membership settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    pub node_id: u64,
+    /// Bootstrap members, id → host:port. Empty: a one-node cluster.
+    pub peers: std::collections::BTreeMap<u64, String>,
+    pub join: bool,
+    /// 0: 1 for a standalone node, 8 with peers.
+    pub partitions: u32,
+    /// Address other nodes use for this one (empty: the listen address).
+    pub advertise: String,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            node_id: 1,
+            peers: Default::default(),
+            join: false,
+            partitions: 0,
+            advertise: String::new(),
+        }
+    }
+}
+
+impl ClusterConfig {
+    /// The number of partitions a new cluster gets.
+    pub fn partition_count(&self) -> u32 {
+        match self.partitions {
+            0 if self.peers.len() > 1 || self.join => 8,
+            0 => 1,
+            n => n,
+        }
+    }
+}
+
+/// Parses `ID=HOST:PORT,...`.
+pub fn parse_peers(s: &str) -> Result<std::collections::BTreeMap<u64, String>, ConfigError> {
+    let mut out = std::collections::BTreeMap::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let bad = |reason: &str| ConfigError::Invalid {
+            setting: "peers",
+            value: part.to_string(),
+            reason: reason.to_string(),
+        };
+        let (id, addr) = part
+            .split_once('=')
+            .ok_or_else(|| bad("expected ID=HOST:PORT"))?;
+        let id: u64 = id
+            .trim()
+            .parse()
+            .map_err(|_| bad("the node id must be a positive integer"))?;
+        if id == 0 {
+            return Err(bad("node id 0 is reserved"));
+        }
+        let addr = addr.trim();
+        if addr.rsplit_once(':').is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err()) {
+            return Err(bad("the address must be HOST:PORT"));
+        }
+        if out.insert(id, addr.to_string()).is_some() {
+            return Err(bad("node id listed twice"));
+        }
+    }
+    Ok(out)
 }
 
 impl Default for NodeConfig {
@@ -98,6 +184,7 @@ impl Default for NodeConfig {
             engine: EngineConfig::default(),
             survivorship: Survivorship::default(),
             limits: Limits::default(),
+            cluster: ClusterConfig::default(),
         }
     }
 }
@@ -145,6 +232,21 @@ impl NodeConfig {
         if let Some(s) = args.sync {
             cfg.sync = s;
         }
+        if let Some(id) = args.node_id {
+            cfg.cluster.node_id = id;
+        }
+        if let Some(p) = &args.peers {
+            cfg.cluster.peers = parse_peers(p)?;
+        }
+        if args.join {
+            cfg.cluster.join = true;
+        }
+        if let Some(n) = args.partitions {
+            cfg.cluster.partitions = n;
+        }
+        if let Some(a) = &args.advertise {
+            cfg.cluster.advertise = a.clone();
+        }
         cfg.validate()?;
         Ok(cfg)
     }
@@ -183,6 +285,28 @@ impl NodeConfig {
                 reason: "must not exceed match_probability".into(),
             });
         }
+        let c = &self.cluster;
+        if c.node_id == 0 {
+            return Err(ConfigError::Invalid {
+                setting: "node_id",
+                value: "0".into(),
+                reason: "must be a positive integer".into(),
+            });
+        }
+        if !c.peers.is_empty() && !c.join && !c.peers.contains_key(&c.node_id) {
+            return Err(ConfigError::Invalid {
+                setting: "peers",
+                value: format!("{:?}", c.peers.keys().collect::<Vec<_>>()),
+                reason: format!("must include this node's id {}", c.node_id),
+            });
+        }
+        if c.partitions > 4096 {
+            return Err(ConfigError::Invalid {
+                setting: "partitions",
+                value: c.partitions.to_string(),
+                reason: "must be at most 4096".into(),
+            });
+        }
         if self.listen_addr().is_err() {
             return Err(ConfigError::Invalid {
                 setting: "listen",
@@ -191,6 +315,18 @@ impl NodeConfig {
             });
         }
         Ok(())
+    }
+
+    /// The address other nodes reach this node at.
+    pub fn advertise(&self) -> String {
+        if !self.cluster.advertise.is_empty() {
+            return self.cluster.advertise.clone();
+        }
+        self.cluster
+            .peers
+            .get(&self.cluster.node_id)
+            .cloned()
+            .unwrap_or_else(|| self.listen.clone())
     }
 
     /// The socket address to listen on.

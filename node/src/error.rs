@@ -26,6 +26,18 @@ pub enum NodeError {
     Unavailable(String),
     #[error("training failed: {0}")]
     Training(String),
+    /// This node does not own the partition (it moved, or the caller's
+    /// partition map is stale): refresh the map and retry.
+    #[error("partition {partition} is not owned by this node (map epoch {epoch})")]
+    NotOwner { partition: u32, epoch: u64 },
+    /// An error raised on another node, with its gRPC code.
+    #[error("{message}")]
+    Remote {
+        code: i32,
+        message: String,
+        field: String,
+        value: String,
+    },
 }
 
 impl NodeError {
@@ -36,6 +48,12 @@ impl NodeError {
             value: String::new(),
             reason: "is required".into(),
         }
+    }
+
+    /// True for errors that a retry after a short wait may fix: the
+    /// partition moved, or its node is restarting or unreachable.
+    pub fn is_transient(&self) -> bool {
+        matches!(self.code(), Code::Unavailable | Code::Aborted)
     }
 
     /// The gRPC status code for this error.
@@ -54,6 +72,8 @@ impl NodeError {
             NodeError::TooLarge { .. } => Code::ResourceExhausted,
             NodeError::Unavailable(_) => Code::Unavailable,
             NodeError::Training(_) => Code::FailedPrecondition,
+            NodeError::NotOwner { .. } => Code::Aborted,
+            NodeError::Remote { code, .. } => Code::from_i32(*code),
         }
     }
 
@@ -61,7 +81,8 @@ impl NodeError {
     pub fn field_value(&self) -> (String, String) {
         match self {
             NodeError::Engine(EngineError::InvalidRecord { field, value, .. })
-            | NodeError::InvalidArgument { field, value, .. } => (field.clone(), value.clone()),
+            | NodeError::InvalidArgument { field, value, .. }
+            | NodeError::Remote { field, value, .. } => (field.clone(), value.clone()),
             NodeError::TooLarge { what, size, .. } => {
                 ("record".into(), format!("{what} ({size} bytes)"))
             }

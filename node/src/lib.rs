@@ -3,10 +3,12 @@
 //! - [`engine`]: the resolution engine, a library usable without any server.
 //! - [`storage`]: the engine's durable store on RocksDB.
 //! - [`partition`]: the matching actor that owns an engine and its store.
-//! - [`server`]: the public gRPC services around a partition.
+//! - [`cluster`]: partitions over nodes, the coordinator, node-to-node traffic.
+//! - [`server`]: the public gRPC services, served by any node.
 //! - [`config`], [`error`]: node configuration and typed errors.
 //! - [`eval`]: accuracy evaluation against ground truth.
 
+pub mod cluster;
 pub mod config;
 pub mod engine;
 pub mod error;

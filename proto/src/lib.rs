@@ -13,3 +13,10 @@ pub mod v1 {
     pub const FILE_DESCRIPTOR_SET: &[u8] =
         tonic::include_file_descriptor_set!("kindred_descriptor");
 }
+
+/// Generated types and services of package `kindred.internal.v1`: the
+/// node-to-node service of a cluster (not a public API).
+pub mod internal {
+    #![allow(clippy::all, missing_docs)]
+    tonic::include_proto!("kindred.internal.v1");
+}

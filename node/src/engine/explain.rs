@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::features::{FeatView, Packed};
 use super::model::{weight_to_probability, Contribution};
 use super::resolver::{display_key, record_key, Engine, EngineError};
 use super::store::{EntityId, Event, Store};
@@ -70,8 +71,37 @@ impl<S: Store> Engine<S> {
         let fb = self
             .features(kb)
             .ok_or_else(|| EngineError::RecordNotFound(display_key(kb)))?;
-        let p = self.comparator().compare(&fa, &fb);
-        let total = self.scorer().score(&p, &fa);
+        let mut p = self.explain_views(ka, &fa, kb, &fb);
+        p.same_entity = self.entity_of(ka) == self.entity_of(kb);
+        Ok(p)
+    }
+
+    /// Explains a record of this engine against a record held elsewhere
+    /// (another partition of a cluster), given that record's features.
+    /// `same_entity` is left false: only the cluster knows.
+    pub fn why_foreign(
+        &self,
+        local: (&str, &str),
+        foreign: (&str, &str),
+        foreign_feats: &Packed,
+    ) -> Result<PairExplanation, EngineError> {
+        let ka = record_key(local.0, local.1);
+        let kb = record_key(foreign.0, foreign.1);
+        let fa = self
+            .features(&ka)
+            .ok_or_else(|| EngineError::RecordNotFound(display_key(&ka)))?;
+        Ok(self.explain_views(&ka, &fa, &kb, &foreign_feats.view()))
+    }
+
+    fn explain_views(
+        &self,
+        ka: &str,
+        fa: &FeatView<'_>,
+        kb: &str,
+        fb: &FeatView<'_>,
+    ) -> PairExplanation {
+        let p = self.comparator().compare(fa, fb);
+        let total = self.scorer().score(&p, fa);
         let decision = if total >= self.match_weight() {
             Decision::Match
         } else if total >= self.possible_weight() {
@@ -79,10 +109,10 @@ impl<S: Store> Engine<S> {
         } else {
             Decision::NonMatch
         };
-        Ok(PairExplanation {
+        PairExplanation {
             a: display_key(ka),
             b: display_key(kb),
-            contributions: self.scorer().contributions(&p, &fa),
+            contributions: self.scorer().contributions(&p, fa),
             prior_weight: self.scorer().prior_weight(),
             total_weight: total,
             probability: weight_to_probability(total),
@@ -90,9 +120,9 @@ impl<S: Store> Engine<S> {
             possible_threshold: self.config().possible_probability,
             decision,
             names_swapped: p.names_swapped,
-            candidates: self.share_live_key(&fa, &fb),
-            same_entity: self.entity_of(ka) == self.entity_of(kb),
-        })
+            candidates: self.share_live_key(fa, fb),
+            same_entity: false,
+        }
     }
 
     /// Explains a record against every record of an entity.

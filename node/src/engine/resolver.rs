@@ -73,6 +73,17 @@ pub fn display_key(key: &str) -> String {
     format!("{s}/{r}")
 }
 
+/// Content hash of packed features under a model version (FNV-1a, stable
+/// across processes and machines).
+pub fn content_hash(feats: &Packed, model_version: u64) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in model_version.to_le_bytes().iter().chain(feats.as_bytes()) {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
 fn hash64(s: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in s.bytes() {
@@ -98,7 +109,7 @@ struct Slot {
 }
 
 /// What an upsert did to the record's entity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// The record started a new entity.
@@ -110,7 +121,7 @@ pub enum Action {
 }
 
 /// The result of one upsert.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Outcome {
     pub entity: EntityId,
     pub action: Action,
@@ -125,7 +136,7 @@ pub struct Outcome {
 }
 
 /// Counters.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Stats {
     pub records: usize,
     pub entities: usize,
@@ -185,6 +196,10 @@ pub struct Engine<S: Store = MemoryStore> {
     /// Reverse of `redirects`: survivor → ids merged directly into it.
     absorbed: FxHashMap<EntityId, SmallVec<[EntityId; 1]>>,
     next_entity: EntityId,
+    /// Entity ids are `offset + 1 + k * stride`: partitions of a cluster
+    /// allocate from disjoint id spaces, and an id names its partition.
+    id_offset: u64,
+    id_stride: u64,
     step_seq: u64,
     merges: u64,
     splits: u64,
@@ -219,6 +234,8 @@ impl<S: Store> Engine<S> {
             redirects: FxHashMap::default(),
             absorbed: FxHashMap::default(),
             next_entity: 1,
+            id_offset: 0,
+            id_stride: 1,
             step_seq: 0,
             merges: 0,
             splits: 0,
@@ -394,6 +411,11 @@ impl<S: Store> Engine<S> {
         self.lookup(key).map(|o| self.slot(o).feats.view())
     }
 
+    /// Packed features of a record, by internal key.
+    pub fn packed_of(&self, key: &str) -> Option<&Packed> {
+        self.lookup(key).map(|o| &self.slot(o).feats)
+    }
+
     /// The entity a record belongs to.
     pub fn entity_of(&self, key: &str) -> Option<EntityId> {
         self.lookup(key).map(|o| self.slot(o).entity)
@@ -512,7 +534,7 @@ impl<S: Store> Engine<S> {
         self.scorer.score(&p, a)
     }
 
-    fn validate(r: &Record) -> Result<(), EngineError> {
+    pub fn validate(r: &Record) -> Result<(), EngineError> {
         for (field, v) in [("source", &r.source), ("record_id", &r.record_id)] {
             let reason = if v.trim().is_empty() {
                 Some("must not be empty")
@@ -538,8 +560,18 @@ impl<S: Store> Engine<S> {
     pub fn upsert(&mut self, record: Record) -> Result<Outcome, EngineError> {
         Self::validate(&record)?;
         let std = self.standardize(&record);
-        let key = record_key(&record.source, &record.record_id);
         let feats = Packed::from_std(&std);
+        let mut out = self.upsert_packed(record, feats)?;
+        out.issues = std.issues;
+        Ok(out)
+    }
+
+    /// Like [`Engine::upsert`], for a record standardised elsewhere (a
+    /// cluster's coordinating node standardises once and ships the packed
+    /// features). The outcome carries no standardisation issues.
+    pub fn upsert_packed(&mut self, record: Record, feats: Packed) -> Result<Outcome, EngineError> {
+        Self::validate(&record)?;
+        let key = record_key(&record.source, &record.record_id);
         let mut step = Step {
             seq: self.next_seq(),
             ..Step::default()
@@ -576,9 +608,80 @@ impl<S: Store> Engine<S> {
             action,
             absorbed,
             replaced: existing.is_some(),
-            issues: std.issues,
+            issues: Vec::new(),
             possible_matches: possible,
         })
+    }
+
+    /// Sets the entity id space: ids `offset + 1 + k * stride`. Call right
+    /// after [`Engine::new`] or [`Engine::restore`].
+    pub fn set_id_space(&mut self, offset: u64, stride: u64) {
+        self.id_offset = offset;
+        self.id_stride = stride.max(1);
+        self.next_entity = self.align_id(self.next_entity);
+    }
+
+    /// The smallest id of this engine's id space that is >= `id`.
+    fn align_id(&self, id: EntityId) -> EntityId {
+        let base = self.id_offset + 1;
+        if id <= base {
+            return base;
+        }
+        let k = (id - base).div_ceil(self.id_stride);
+        base + k * self.id_stride
+    }
+
+    fn new_entity_id(&mut self) -> EntityId {
+        let id = self.next_entity;
+        self.next_entity = id + self.id_stride;
+        id
+    }
+
+    /// Records of this engine that share a blocking key with `feats` (under
+    /// any rule, demoted or not) and score at or above the link threshold:
+    /// (record key, content hash, weight), best first. A key held by more
+    /// than `max_candidates` records is skipped. Read-only: a cluster uses it
+    /// to find links to records that live in other partitions.
+    pub fn probe(
+        &self,
+        key: &str,
+        feats: &FeatView<'_>,
+        max_candidates: usize,
+    ) -> Vec<(String, u64, f64)> {
+        let mut cands: SmallVec<[u32; 64]> = SmallVec::new();
+        for k in self.keys_of(feats) {
+            let held = self.postings.get(k);
+            if held.len() <= max_candidates {
+                cands.extend(held.iter().copied());
+            }
+        }
+        cands.sort_unstable();
+        cands.dedup();
+        let mut out: Vec<(String, u64, f64)> = cands
+            .into_iter()
+            .filter_map(|c| {
+                let s = self.slot(c);
+                if s.key.as_ref() == key {
+                    return None;
+                }
+                let w = self.score(feats, &s.feats.view());
+                (w >= self.match_w).then(|| (s.key.to_string(), self.hash_packed(&s.feats), w))
+            })
+            .collect();
+        out.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        out
+    }
+
+    /// Content hash of a stored record: its packed features under the
+    /// current model. A cross-partition link is valid only while both of
+    /// its records still hash to what they hashed to when it was found.
+    pub fn content_hash(&self, key: &str) -> Option<u64> {
+        self.lookup(key).map(|o| self.hash_packed(&self.slot(o).feats))
+    }
+
+    /// Content hash of packed features under the current model.
+    pub fn hash_packed(&self, feats: &Packed) -> u64 {
+        content_hash(feats, self.scorer.model().version)
     }
 
     /// Deletes a record; its entity is re-evaluated and may split.
@@ -842,8 +945,7 @@ impl<S: Store> Engine<S> {
             let s = self.slot(*only);
             if s.entity == 0 && !s.edges.iter().any(|e| f64::from(e.weight) >= self.match_w) {
                 let key = s.key.to_string();
-                let id = self.next_entity;
-                self.next_entity += 1;
+                let id = self.new_entity_id();
                 self.slot_mut(*only).entity = id;
                 self.entities.insert(id, vec![*only]);
                 step.events.push(Event {
@@ -979,11 +1081,7 @@ impl<S: Store> Engine<S> {
             c.sort_unstable();
             let id = match c.first() {
                 Some(&id) => id,
-                None => {
-                    let id = self.next_entity;
-                    self.next_entity += 1;
-                    id
-                }
+                None => self.new_entity_id(),
             };
             ids.push(id);
         }

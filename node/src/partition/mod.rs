@@ -5,118 +5,42 @@
 //! mailbox: senders wait when it is full (backpressure, never an unbounded
 //! queue). Writes are group-committed: a batch of upserts is flushed to
 //! RocksDB once, before any of its results is sent back.
+//!
+//! A node runs one actor per partition it owns. What can be asked of a
+//! partition is an [`ops::Op`]; the cluster layer sends the same ops to
+//! local partitions directly and to remote ones over the internal service.
+
+pub mod ops;
 
 use std::path::PathBuf;
 use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot};
 
-use kindred_proto::v1::{Profile, Record};
-
-use crate::engine::explain::{EntityExplanation, EntityHistory, PairExplanation};
+use crate::engine::features::Packed;
 use crate::engine::profile::Survivorship;
-use crate::engine::resolver::{split_key, Stats};
-use crate::engine::standardize::Issue;
-use crate::engine::train::{train, TrainOptions};
-use crate::engine::{Engine, EngineConfig, EntityId, Model, Outcome};
+use crate::engine::resolver::{record_key, split_key};
+use crate::engine::{Engine, EngineConfig, EngineError, EntityId, Model};
 use crate::error::NodeError;
-use crate::storage::{RocksStore, StoreOptions};
+use crate::server::convert;
+use crate::storage::{Link, RocksStore, StoreOptions};
+
+use ops::{Applied, EntityView, Found, Op, OpReply, Row, WireError};
 
 type Reply<T> = oneshot::Sender<Result<T, NodeError>>;
 
-/// How a profile is looked up.
-#[derive(Debug, Clone)]
-pub enum ProfileKey {
-    Entity(EntityId),
-    Record { source: String, record_id: String },
-    Identity { kind: String, value: String },
-}
-
-/// A search hit.
-#[derive(Debug, Clone)]
-pub struct Hit {
-    pub entity: EntityId,
-    pub weight: f64,
-    pub best_record: (String, String),
-    pub candidate: kindred_proto::v1::SearchCandidate,
-}
-
-/// Result of training.
-#[derive(Debug, Clone)]
-pub struct Trained {
-    pub model: Model,
-    pub records_used: usize,
-    pub seconds: f64,
-}
-
 /// A request to the partition actor.
 pub enum Command {
-    /// Upserts a batch (one group commit); one result per record.
-    Upsert {
-        records: Vec<Record>,
-        reply: oneshot::Sender<Vec<Result<Outcome, NodeError>>>,
-    },
-    Delete {
-        source: String,
-        record_id: String,
-        reply: Reply<Vec<EntityId>>,
-    },
-    GetRecord {
-        source: String,
-        record_id: String,
-        reply: Reply<(Record, EntityId, Vec<Issue>)>,
-    },
-    Profile {
-        key: ProfileKey,
-        reply: Reply<Profile>,
-    },
-    /// Profiles of entities with id > `after`, at most `limit`, ascending.
-    ProfilesPage {
-        after: EntityId,
-        limit: usize,
-        reply: Reply<Vec<Profile>>,
-    },
-    Search {
-        query: Box<Record>,
-        limit: usize,
-        min_probability: f64,
-        reply: Reply<Vec<Hit>>,
-    },
-    /// Every (source, record_id, entity).
-    Assignments {
-        reply: Reply<Vec<(String, String, EntityId)>>,
-    },
-    WhyRecords {
-        a: (String, String),
-        b: (String, String),
-        reply: Reply<PairExplanation>,
-    },
-    WhyEntity {
-        record: (String, String),
-        entity: EntityId,
-        reply: Reply<EntityExplanation>,
-    },
-    How {
-        entity: EntityId,
-        reply: Reply<EntityHistory>,
-    },
-    Stats {
-        reply: Reply<(Stats, u64)>,
-    },
-    Train {
-        max_records: usize,
-        dry_run: bool,
-        reply: Reply<Trained>,
-    },
-    Model {
-        reply: Reply<Model>,
-    },
+    Op { op: Op, reply: Reply<OpReply> },
+    /// Writes a consistent copy of the partition's store into a new directory.
+    Checkpoint { dir: PathBuf, reply: Reply<()> },
 }
 
 /// A cheap, cloneable handle to a running partition.
 #[derive(Clone)]
 pub struct PartitionHandle {
     tx: mpsc::Sender<Command>,
+    pub partition: u32,
 }
 
 /// What a partition needs to open.
@@ -129,14 +53,24 @@ pub struct PartitionConfig {
     /// A model to use instead of the stored one.
     pub model: Option<Model>,
     pub mailbox: usize,
+    /// This partition's number, and how many the cluster has: entity ids
+    /// are allocated from the partition's own id space.
+    pub partition: u32,
+    pub partitions: u32,
 }
 
 struct Actor {
     engine: Engine<RocksStore>,
     survivorship: Survivorship,
+    partition: u32,
     /// Set when storage failed: the in-memory state may be ahead of disk,
     /// so no further writes are accepted until a restart recovers from disk.
     failed: Option<String>,
+}
+
+/// The partition an entity id belongs to.
+pub fn partition_of_entity(id: EntityId, partitions: u32) -> u32 {
+    (id.saturating_sub(1) % u64::from(partitions.max(1))) as u32
 }
 
 impl PartitionHandle {
@@ -149,8 +83,7 @@ impl PartitionHandle {
             reason: e.to_string(),
         })?;
         let started = std::time::Instant::now();
-        let opened = RocksStore::open(&cfg.data_dir, &cfg.store)
-            .map_err(crate::engine::EngineError::from)?;
+        let opened = RocksStore::open(&cfg.data_dir, &cfg.store).map_err(EngineError::from)?;
         let stored_model = opened.model.clone();
         let records = opened.state.records.len();
         let model = cfg
@@ -164,19 +97,22 @@ impl PartitionHandle {
             opened.store,
             opened.state,
         )?;
+        engine.set_id_space(u64::from(cfg.partition), u64::from(cfg.partitions.max(1)));
         if cfg.model.is_some() && stored_model.as_ref() != Some(&model) {
             tracing::info!(
+                partition = cfg.partition,
                 version = model.version,
                 "configured model differs from the stored one; re-resolving"
             );
             engine
                 .store()
                 .save_model(&model)
-                .map_err(crate::engine::EngineError::from)?;
+                .map_err(EngineError::from)?;
             engine.rebuild()?;
             engine.flush()?;
         }
         tracing::info!(
+            partition = cfg.partition,
             records,
             seconds = started.elapsed().as_secs_f64(),
             "partition restored"
@@ -185,46 +121,55 @@ impl PartitionHandle {
         let mut actor = Actor {
             engine,
             survivorship: cfg.survivorship,
+            partition: cfg.partition,
             failed: None,
         };
+        let partition = cfg.partition;
         let join = std::thread::Builder::new()
-            .name("kindred-partition".into())
+            .name(format!("kindred-p{partition}"))
             .spawn(move || {
                 while let Some(cmd) = rx.blocking_recv() {
                     actor.handle(cmd);
                 }
                 if let Err(e) = actor.engine.flush() {
-                    tracing::error!(error = %e, "final flush failed");
+                    tracing::error!(partition, error = %e, "final flush failed");
                 }
-                tracing::info!("partition stopped");
+                tracing::info!(partition, "partition stopped");
             })
             .map_err(|e| NodeError::Unavailable(format!("cannot start partition thread: {e}")))?;
-        Ok((PartitionHandle { tx }, join))
+        Ok((PartitionHandle { tx, partition }, join))
     }
 
-    /// Sends a command and waits for its reply.
-    pub async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, NodeError> {
+    /// Sends an op and waits for its reply.
+    pub async fn op(&self, op: Op) -> Result<OpReply, NodeError> {
         let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(make(tx))
-            .await
-            .map_err(|_| NodeError::Unavailable("partition is shutting down".into()))?;
+        self.send(Command::Op { op, reply: tx }).await?;
         rx.await
             .map_err(|_| NodeError::Unavailable("partition stopped before answering".into()))?
     }
 
-    /// Sends a batch of upserts; the receiver yields one result per record.
-    pub async fn upsert(
-        &self,
-        records: Vec<Record>,
-    ) -> Result<oneshot::Receiver<Vec<Result<Outcome, NodeError>>>, NodeError> {
+    /// Writes a consistent copy of the store into `dir`.
+    pub async fn checkpoint(&self, dir: PathBuf) -> Result<(), NodeError> {
         let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(Command::Upsert { records, reply: tx })
-            .await
-            .map_err(|_| NodeError::Unavailable("partition is shutting down".into()))?;
-        Ok(rx)
+        self.send(Command::Checkpoint { dir, reply: tx }).await?;
+        rx.await
+            .map_err(|_| NodeError::Unavailable("partition stopped before answering".into()))?
     }
+
+    async fn send(&self, cmd: Command) -> Result<(), NodeError> {
+        self.tx
+            .send(cmd)
+            .await
+            .map_err(|_| NodeError::Unavailable("partition is shutting down".into()))
+    }
+}
+
+fn packed(bytes: &[u8], key: &str) -> Result<Packed, NodeError> {
+    Packed::from_bytes(bytes).ok_or_else(|| NodeError::InvalidArgument {
+        field: "features".into(),
+        value: key.chars().take(64).collect(),
+        reason: "not valid packed features".into(),
+    })
 }
 
 impl Actor {
@@ -249,214 +194,373 @@ impl Actor {
         })
     }
 
+
     fn handle(&mut self, cmd: Command) {
         match cmd {
-            Command::Upsert { records, reply } => {
-                if let Err(e) = self.write_guard() {
-                    let msg = e.to_string();
-                    let _ = reply.send(
-                        records
-                            .iter()
-                            .map(|_| Err(NodeError::Unavailable(msg.clone())))
-                            .collect(),
-                    );
-                    return;
-                }
-                let out: Vec<Result<Outcome, NodeError>> = records
-                    .into_iter()
-                    .map(|r| self.engine.upsert(r).map_err(NodeError::from))
-                    .collect();
-                // Acknowledge from the writer thread once the batch is
-                // written; resolve the next batch meanwhile.
-                self.engine.store_mut().flush_then(Box::new(move |res| {
-                    let out = match res {
-                        Ok(()) => out,
-                        Err(e) => {
-                            tracing::error!(error = %e, "storage write failed; refusing further writes");
-                            let msg = e.to_string();
-                            out.into_iter()
-                                .map(|_| Err(NodeError::Unavailable(msg.clone())))
-                                .collect()
-                        }
-                    };
-                    let _ = reply.send(out);
-                }));
-            }
-            Command::Delete {
-                source,
-                record_id,
-                reply,
-            } => {
-                let r = self.write_guard().and_then(|_| {
-                    let affected = self.engine.delete(&source, &record_id)?;
-                    self.flush()?;
-                    Ok(affected)
-                });
-                let _ = reply.send(r);
-            }
-            Command::GetRecord {
-                source,
-                record_id,
-                reply,
-            } => {
+            Command::Op { op, reply } => self.op(op, reply),
+            Command::Checkpoint { dir, reply } => {
                 let r = self
                     .engine
-                    .get_record(&source, &record_id)
-                    .map(|(rec, e, std)| (rec, e, std.issues))
-                    .map_err(NodeError::from);
+                    .store_mut()
+                    .checkpoint(&dir)
+                    .map_err(|e| NodeError::from(EngineError::from(e)));
                 let _ = reply.send(r);
             }
-            Command::Profile { key, reply } => {
-                let _ = reply.send(self.profile(key));
+        }
+    }
+
+    /// Sends `out` once everything written so far is on disk.
+    fn reply_after_write(&mut self, out: OpReply, reply: Reply<OpReply>) {
+        self.engine.store_mut().flush_then(Box::new(move |res| {
+            let _ = reply.send(match res {
+                Ok(()) => Ok(out),
+                Err(e) => {
+                    tracing::error!(error = %e, "storage write failed; refusing further writes");
+                    Err(NodeError::Unavailable(e.to_string()))
+                }
+            });
+        }));
+    }
+
+    fn op(&mut self, op: Op, reply: Reply<OpReply>) {
+        let writes = matches!(
+            op,
+            Op::Apply { .. }
+                | Op::Probe { .. }
+                | Op::PutLinks { .. }
+                | Op::Delete { .. }
+                | Op::SetModel { .. }
+        );
+        if writes {
+            if let Err(e) = self.write_guard() {
+                let _ = reply.send(Err(e));
+                return;
             }
-            Command::ProfilesPage {
-                after,
-                limit,
-                reply,
-            } => {
-                let ids: Vec<EntityId> = self
-                    .engine
-                    .entity_ids()
+        }
+        match op {
+            Op::Apply { items } => {
+                let out = items
                     .into_iter()
-                    .filter(|&e| e > after)
-                    .take(limit)
+                    .map(|(record, feats)| self.apply(record, &feats).map_err(|e| WireError::from(&e)))
                     .collect();
-                let r = ids
-                    .into_iter()
-                    .map(|id| {
+                self.reply_after_write(OpReply::Applied(out), reply);
+            }
+            Op::Probe {
+                items,
+                max_candidates,
+            } => match self.probe(items, max_candidates) {
+                Ok(out) => self.reply_after_write(out, reply),
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
+            Op::PutLinks { items } => {
+                for f in items {
+                    if self.engine.content_hash(&f.key) == Some(f.link.my_hash) {
                         self.engine
-                            .profile(id, &self.survivorship)
-                            .map_err(NodeError::from)
-                    })
-                    .collect();
-                let _ = reply.send(r);
+                            .store_mut()
+                            .put_links(&f.key, std::slice::from_ref(&f.link), false);
+                    }
+                }
+                self.reply_after_write(OpReply::Done, reply);
             }
-            Command::Search {
+            Op::Delete { key } => {
+                let r = self.delete(&key);
+                let _ = reply.send(r.map(OpReply::Deleted));
+            }
+            Op::SetModel { json } => {
+                let r = self.set_model(&json);
+                let _ = reply.send(r.map(|()| OpReply::Done));
+            }
+            other => {
+                let _ = reply.send(self.read(other));
+            }
+        }
+    }
+
+    fn apply(&mut self, record: kindred_proto::v1::Record, feats: &[u8]) -> Result<Applied, NodeError> {
+        let key = record_key(&record.source, &record.record_id);
+        let feats = packed(feats, &key)?;
+        let outcome = self.engine.upsert_packed(record, feats)?;
+        if outcome.replaced {
+            // Every link of the old version named its old content hash.
+            self.engine.store_mut().delete_links(&key);
+        }
+        let hash = self.engine.content_hash(&key).unwrap_or_default();
+        let mut linked = false;
+        for m in self.engine.members(outcome.entity).unwrap_or_default() {
+            if !self.valid_links(&m)?.is_empty() {
+                linked = true;
+                break;
+            }
+        }
+        Ok(Applied {
+            outcome,
+            hash,
+            linked,
+        })
+    }
+
+    fn probe(&mut self, items: Vec<ops::ProbeItem>, max: usize) -> Result<OpReply, NodeError> {
+        let mut found = Vec::new();
+        let mut evicted = Vec::new();
+        for item in items {
+            if item.home == self.partition {
+                continue;
+            }
+            if self.engine.content_hash(&item.key).is_some() {
+                // Its content changed so that another partition is now its home.
+                let (s, r) = split_key(&item.key);
+                self.engine.delete(s, r)?;
+                self.engine.store_mut().delete_links(&item.key);
+                evicted.push(item.key.clone());
+            }
+            let feats = packed(&item.feats, &item.key)?;
+            for (partner, hash, weight) in self.engine.probe(&item.key, &feats.view(), max) {
+                let weight = weight as f32;
+                self.engine.store_mut().put_links(
+                    &partner,
+                    &[Link {
+                        partner: item.key.clone(),
+                        partner_partition: item.home,
+                        my_hash: hash,
+                        partner_hash: item.hash,
+                        weight,
+                    }],
+                    false,
+                );
+                found.push(Found {
+                    key: item.key.clone(),
+                    link: Link {
+                        partner,
+                        partner_partition: self.partition,
+                        my_hash: item.hash,
+                        partner_hash: hash,
+                        weight,
+                    },
+                });
+            }
+        }
+        Ok(OpReply::Probed {
+            found,
+            evicted,
+            probed: vec![self.partition],
+        })
+    }
+
+    fn delete(&mut self, key: &str) -> Result<Vec<EntityId>, NodeError> {
+        let (s, r) = split_key(key);
+        let affected = self.engine.delete(s, r)?;
+        self.engine.store_mut().delete_links(key);
+        self.flush()?;
+        Ok(affected)
+    }
+
+    fn set_model(&mut self, json: &str) -> Result<(), NodeError> {
+        let model = Model::from_json(json).map_err(|e| NodeError::InvalidArgument {
+            field: "model".into(),
+            value: String::new(),
+            reason: e.to_string(),
+        })?;
+        if self.engine.model() == &model {
+            return Ok(());
+        }
+        self.engine
+            .store()
+            .save_model(&model)
+            .map_err(EngineError::from)?;
+        self.engine.set_model(model)?;
+        self.flush()
+    }
+
+    /// Valid links of a record: its own side still has the hash they name.
+    fn valid_links(&self, key: &str) -> Result<Vec<Found>, NodeError> {
+        let Some(hash) = self.engine.content_hash(key) else {
+            return Ok(vec![]);
+        };
+        Ok(self
+            .engine
+            .store()
+            .links_of(key)
+            .map_err(EngineError::from)?
+            .into_iter()
+            .filter(|l| l.my_hash == hash)
+            .map(|link| Found {
+                key: key.to_string(),
+                link,
+            })
+            .collect())
+    }
+
+    fn read(&self, op: Op) -> Result<OpReply, NodeError> {
+        let e = &self.engine;
+        Ok(match op {
+            Op::GetRecord { key } => {
+                let (s, r) = split_key(&key);
+                let (record, entity, std) = e.get_record(s, r)?;
+                OpReply::Record {
+                    record: Box::new(record),
+                    entity,
+                    issues: convert::issues(&std.issues),
+                }
+            }
+            Op::Features { key } => {
+                let p = e
+                    .packed_of(&key)
+                    .ok_or_else(|| EngineError::RecordNotFound(crate::engine::resolver::display_key(&key)))?;
+                OpReply::Features {
+                    feats: p.as_bytes().to_vec(),
+                    hash: e.hash_packed(p),
+                }
+            }
+            Op::Entity { key, id } => {
+                let id = match (key, id) {
+                    (Some(k), _) => e
+                        .entity_of(&k)
+                        .ok_or_else(|| EngineError::RecordNotFound(crate::engine::resolver::display_key(&k)))?,
+                    (None, Some(id)) => e.resolve_entity(id).ok_or(EngineError::EntityNotFound(id))?,
+                    (None, None) => return Err(NodeError::missing("entity")),
+                };
+                let members = e.members(id).unwrap_or_default();
+                let mut links = Vec::new();
+                for m in &members {
+                    links.extend(self.valid_links(m)?);
+                }
+                OpReply::Entity(EntityView {
+                    entity: id,
+                    members,
+                    links,
+                })
+            }
+            Op::Check { items } => OpReply::Checked(
+                items
+                    .iter()
+                    .map(|(k, h)| {
+                        (e.content_hash(k) == Some(*h))
+                            .then(|| e.entity_of(k))
+                            .flatten()
+                    })
+                    .collect(),
+            ),
+            Op::Identity { kind, value } => match e.lookup_identity(&kind, &value) {
+                Ok(ids) => OpReply::Entities(ids),
+                Err(EngineError::IdentityNotFound { .. }) => OpReply::Entities(vec![]),
+                Err(x) => return Err(x.into()),
+            },
+            Op::Profiles { ids } => OpReply::Profiles(
+                ids.into_iter()
+                    .map(|id| e.profile(id, &self.survivorship))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Op::EntityIds { after, limit } => OpReply::Entities(
+                e.entity_ids()
+                    .into_iter()
+                    .filter(|&x| x > after)
+                    .take(limit)
+                    .collect(),
+            ),
+            Op::Search {
                 query,
                 limit,
                 min_probability,
-                reply,
-            } => {
-                let hits = self
-                    .engine
-                    .search(&query, limit, min_probability)
+            } => OpReply::Hits(
+                e.search(&query, limit, min_probability)
                     .into_iter()
                     .map(|(entity, weight, key)| {
-                        let (s, r) = split_key(&key);
-                        Hit {
+                        (
                             entity,
-                            weight,
-                            best_record: (s.to_string(), r.to_string()),
-                            candidate: self.engine.search_candidate(
-                                entity,
-                                weight,
-                                &key,
-                                &self.survivorship,
-                            ),
-                        }
+                            e.search_candidate(entity, weight, &key, &self.survivorship),
+                        )
                     })
-                    .collect();
-                let _ = reply.send(Ok(hits));
-            }
-            Command::Assignments { reply } => {
-                let mut v: Vec<(String, String, EntityId)> = self
-                    .engine
+                    .collect(),
+            ),
+            Op::Assignments => {
+                let mut rows: Vec<Row> = e
                     .assignments()
-                    .map(|(k, e)| {
-                        let (s, r) = split_key(k);
-                        (s.to_string(), r.to_string(), e)
+                    .map(|(k, entity)| Row {
+                        key: k.to_string(),
+                        entity,
                     })
                     .collect();
-                v.sort();
-                let _ = reply.send(Ok(v));
+                rows.sort_by(|a, b| a.key.cmp(&b.key));
+                OpReply::Rows(rows)
             }
-            Command::WhyRecords { a, b, reply } => {
-                let r = self
-                    .engine
-                    .why((&a.0, &a.1), (&b.0, &b.1))
-                    .map_err(NodeError::from);
-                let _ = reply.send(r);
+            Op::Links => OpReply::Links(
+                e.store()
+                    .all_links()
+                    .map_err(EngineError::from)?
+                    .into_iter()
+                    .filter(|(k, l)| e.content_hash(k) == Some(l.my_hash))
+                    .filter_map(|(key, link)| {
+                        e.entity_of(&key).map(|id| (id, Found { key, link }))
+                    })
+                    .collect(),
+            ),
+            Op::WhyRecords { a, b } => {
+                let (a, b) = (split_key(&a), split_key(&b));
+                OpReply::Pair(Box::new(convert::pair(&e.why(a, b)?)))
             }
-            Command::WhyEntity {
-                record,
-                entity,
-                reply,
+            Op::WhyForeign {
+                local,
+                foreign,
+                feats,
             } => {
-                let r = self
-                    .engine
-                    .why_entity((&record.0, &record.1), entity)
-                    .map_err(NodeError::from);
-                let _ = reply.send(r);
+                let f = packed(&feats, &foreign)?;
+                OpReply::Pair(Box::new(convert::pair(&e.why_foreign(
+                    split_key(&local),
+                    split_key(&foreign),
+                    &f,
+                )?)))
             }
-            Command::How { entity, reply } => {
-                let _ = reply.send(self.engine.how(entity).map_err(NodeError::from));
-            }
-            Command::Stats { reply } => {
-                let _ = reply.send(Ok((self.engine.stats(), self.engine.model().version)));
-            }
-            Command::Train {
-                max_records,
-                dry_run,
-                reply,
-            } => {
-                let _ = reply.send(self.train(max_records, dry_run));
-            }
-            Command::Model { reply } => {
-                let _ = reply.send(Ok(self.engine.model().clone()));
-            }
-        }
-    }
-
-    fn profile(&self, key: ProfileKey) -> Result<Profile, NodeError> {
-        let id = match key {
-            ProfileKey::Entity(id) => id,
-            ProfileKey::Record { source, record_id } => {
-                self.engine.get_record(&source, &record_id)?.1
-            }
-            ProfileKey::Identity { kind, value } => {
-                let ids = self.engine.lookup_identity(&kind, &value)?;
-                *ids.first()
-                    .ok_or_else(|| crate::engine::EngineError::IdentityNotFound {
-                        kind: kind.clone(),
-                        value: value.clone(),
-                    })?
-            }
-        };
-        Ok(self.engine.profile(id, &self.survivorship)?)
-    }
-
-    fn train(&mut self, max_records: usize, dry_run: bool) -> Result<Trained, NodeError> {
-        self.write_guard()?;
-        let started = std::time::Instant::now();
-        let opts = TrainOptions {
-            max_records: if max_records == 0 {
-                TrainOptions::default().max_records
-            } else {
-                max_records
+            Op::WhyEntity { key, entity } => OpReply::EntityExplanation(Box::new(
+                convert::entity_explanation(&e.why_entity(split_key(&key), entity)?),
+            )),
+            Op::How { entity } => OpReply::History(Box::new(convert::history(&e.how(entity)?))),
+            Op::Stats => OpReply::Stats {
+                stats: e.stats(),
+                model_version: e.model().version,
             },
-            ..TrainOptions::default()
-        };
-        let packed = self.engine.packed();
-        let records_used = packed.len().min(opts.max_records);
-        let model = train(
-            &packed,
-            &self.engine.config().blocking,
-            self.engine.model(),
-            &opts,
-        )
-        .map_err(|e| NodeError::Training(e.to_string()))?;
-        if !dry_run {
-            self.engine
-                .store()
-                .save_model(&model)
-                .map_err(crate::engine::EngineError::from)?;
-            self.engine.set_model(model.clone())?;
-            self.flush()?;
-        }
-        Ok(Trained {
-            model,
-            records_used,
-            seconds: started.elapsed().as_secs_f64(),
+            Op::Sample { max } => {
+                let mut keys: Vec<&str> = e.assignments().map(|(k, _)| k).collect();
+                keys.sort_unstable();
+                OpReply::Sample(
+                    keys.into_iter()
+                        .take(if max == 0 { usize::MAX } else { max })
+                        .filter_map(|k| e.packed_of(k).map(|p| p.as_bytes().to_vec()))
+                        .collect(),
+                )
+            }
+            Op::Model => OpReply::Model(e.model().to_json()),
+            Op::Records { after, limit } => {
+                let mut keys: Vec<&str> = e
+                    .assignments()
+                    .map(|(k, _)| k)
+                    .filter(|k| *k > after.as_str())
+                    .collect();
+                keys.sort_unstable();
+                OpReply::Records(
+                    keys.into_iter()
+                        .take(limit)
+                        .filter_map(|k| {
+                            e.packed_of(k).map(|p| ops::ProbeItem {
+                                key: k.to_string(),
+                                feats: p.as_bytes().to_vec(),
+                                hash: e.hash_packed(p),
+                                home: self.partition,
+                            })
+                        })
+                        .collect(),
+                )
+            }
+            Op::Apply { .. }
+            | Op::Probe { .. }
+            | Op::PutLinks { .. }
+            | Op::Delete { .. }
+            | Op::SetModel { .. } => {
+                return Err(NodeError::Unavailable(
+                    "internal: a write reached the read path".into(),
+                ))
+            }
         })
     }
 }

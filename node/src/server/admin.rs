@@ -9,7 +9,10 @@ use kindred_proto::v1::{
 
 use super::convert;
 use super::NodeState;
-use crate::partition::Command;
+use crate::engine::features::Packed;
+use crate::engine::train::{train, TrainOptions};
+use crate::engine::Model;
+use crate::error::NodeError;
 
 /// Implements `kindred.v1.Admin`.
 pub struct AdminService {
@@ -25,30 +28,42 @@ impl AdminService {
 #[tonic::async_trait]
 impl Admin for AdminService {
     async fn stats(&self, _req: Request<StatsRequest>) -> Result<Response<StatsResponse>, Status> {
-        let (s, version) = self
-            .state
-            .partition()?
-            .call(|reply| Command::Stats { reply })
-            .await?;
+        let (s, version) = self.state.router()?.stats().await?;
         Ok(Response::new(convert::stats(&s, version)))
     }
 
     async fn train(&self, req: Request<TrainRequest>) -> Result<Response<TrainResponse>, Status> {
         let r = req.into_inner();
-        let t = self
-            .state
-            .partition()?
-            .call(|reply| Command::Train {
-                max_records: r.max_records as usize,
-                dry_run: r.dry_run,
-                reply,
-            })
-            .await?;
+        let router = self.state.router()?;
+        let started = std::time::Instant::now();
+        let opts = TrainOptions {
+            max_records: if r.max_records == 0 {
+                TrainOptions::default().max_records
+            } else {
+                r.max_records as usize
+            },
+            ..TrainOptions::default()
+        };
+        let current = Model::from_json(&router.model_json().await?)
+            .map_err(|e| NodeError::Training(e.to_string()))?;
+        let records = router.sample().await?;
+        let records_used = records.len().min(opts.max_records);
+        let blocking = self.state.engine.blocking.clone();
+        let model = tokio::task::spawn_blocking(move || {
+            let refs: Vec<&Packed> = records.iter().collect();
+            train(&refs, &blocking, &current, &opts)
+        })
+        .await
+        .map_err(|e| NodeError::Training(e.to_string()))?
+        .map_err(|e| NodeError::Training(e.to_string()))?;
+        if !r.dry_run {
+            router.set_model(model.to_json()).await?;
+        }
         Ok(Response::new(TrainResponse {
-            model_version: t.model.version,
-            model_json: t.model.to_json(),
-            records_used: t.records_used as u64,
-            seconds: t.seconds,
+            model_version: model.version,
+            model_json: model.to_json(),
+            records_used: records_used as u64,
+            seconds: started.elapsed().as_secs_f64(),
         }))
     }
 
@@ -56,11 +71,8 @@ impl Admin for AdminService {
         &self,
         _req: Request<GetModelRequest>,
     ) -> Result<Response<ModelResponse>, Status> {
-        let m = self
-            .state
-            .partition()?
-            .call(|reply| Command::Model { reply })
-            .await?;
+        let m = Model::from_json(&self.state.router()?.model_json().await?)
+            .map_err(|e| NodeError::Training(e.to_string()))?;
         Ok(Response::new(ModelResponse {
             model_version: m.version,
             model_json: m.to_json(),

@@ -11,7 +11,7 @@ use kindred_proto::v1::{
 use super::convert;
 use super::NodeState;
 use crate::error::NodeError;
-use crate::partition::Command;
+use crate::engine::resolver::record_key;
 
 /// Implements `kindred.v1.Explain`.
 pub struct ExplainService {
@@ -35,10 +35,10 @@ impl Explain for ExplainService {
         let b = convert::ref_parts(r.b.as_ref(), "b")?;
         let p = self
             .state
-            .partition()?
-            .call(|reply| Command::WhyRecords { a, b, reply })
+            .router()?
+            .why_records(&record_key(&a.0, &a.1), &record_key(&b.0, &b.1))
             .await?;
-        Ok(Response::new(convert::pair(&p)))
+        Ok(Response::new(p))
     }
 
     async fn why_entity(
@@ -53,14 +53,10 @@ impl Explain for ExplainService {
         let entity = r.entity_id;
         let e = self
             .state
-            .partition()?
-            .call(|reply| Command::WhyEntity {
-                record,
-                entity,
-                reply,
-            })
+            .router()?
+            .why_entity(&record_key(&record.0, &record.1), entity)
             .await?;
-        Ok(Response::new(convert::entity_explanation(&e)))
+        Ok(Response::new(e))
     }
 
     async fn how(&self, req: Request<HowRequest>) -> Result<Response<EntityHistory>, Status> {
@@ -68,11 +64,7 @@ impl Explain for ExplainService {
         if entity == 0 {
             return Err(NodeError::missing("entity_id").into());
         }
-        let h = self
-            .state
-            .partition()?
-            .call(|reply| Command::How { entity, reply })
-            .await?;
-        Ok(Response::new(convert::history(&h)))
+        let h = self.state.router()?.how(entity).await?;
+        Ok(Response::new(h))
     }
 }

@@ -2,7 +2,8 @@
 //! health and server reflection, with graceful shutdown.
 //!
 //! The server listens at once and answers UNAVAILABLE (health NOT_SERVING)
-//! while the partition restores its data; then it switches to SERVING.
+//! while the node's partitions restore their data; then it switches to
+//! SERVING. The same port serves the internal node-to-node service.
 
 pub mod admin;
 pub mod convert;
@@ -11,7 +12,8 @@ pub mod profiles;
 pub mod records;
 
 use std::future::Future;
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use tonic::transport::Server;
 use tonic::Status;
@@ -21,11 +23,13 @@ use kindred_proto::v1::explain_server::ExplainServer;
 use kindred_proto::v1::profiles_server::ProfilesServer;
 use kindred_proto::v1::records_server::RecordsServer;
 
+use kindred_proto::internal::internal_server::InternalServer;
+
+use crate::cluster::internal::InternalService;
+use crate::cluster::{Cluster, Router};
 use crate::config::{Limits, NodeConfig};
-use crate::engine::Model;
+use crate::engine::{EngineConfig, Model};
 use crate::error::NodeError;
-use crate::partition::{PartitionConfig, PartitionHandle};
-use crate::storage::StoreOptions;
 
 /// How long in-flight requests may run after a shutdown signal.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
@@ -33,16 +37,20 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 /// State shared by the services.
 #[derive(Clone)]
 pub struct NodeState {
-    partition: Arc<OnceLock<PartitionHandle>>,
+    cluster: Cluster,
+    ready: Arc<AtomicBool>,
     pub limits: Limits,
+    pub engine: EngineConfig,
 }
 
 impl NodeState {
-    /// The partition, or UNAVAILABLE while the node is starting.
-    pub fn partition(&self) -> Result<&PartitionHandle, Status> {
-        self.partition
-            .get()
-            .ok_or_else(|| Status::unavailable("node is starting: restoring its data"))
+    /// The coordinator, or UNAVAILABLE while the node is starting.
+    pub fn router(&self) -> Result<&Router, Status> {
+        if self.ready.load(Ordering::Acquire) {
+            Ok(&self.cluster.router)
+        } else {
+            Err(Status::unavailable("node is starting: restoring its data"))
+        }
     }
 }
 
@@ -60,9 +68,12 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
         ),
         None => None,
     };
+    let cluster = Cluster::new(&cfg, model);
     let state = NodeState {
-        partition: Arc::new(OnceLock::new()),
+        cluster: cluster.clone(),
+        ready: Arc::new(AtomicBool::new(false)),
         limits: cfg.limits.clone(),
+        engine: cfg.engine.clone(),
     };
     let (health, health_service) = tonic_health::server::health_reporter();
     health
@@ -79,25 +90,15 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
         .build_v1alpha()?;
 
     // Restore in the background; the server answers UNAVAILABLE meanwhile.
-    let pcfg = PartitionConfig {
-        data_dir: cfg.data_dir.clone(),
-        engine: cfg.engine.clone(),
-        survivorship: cfg.survivorship.clone(),
-        store: StoreOptions {
-            sync: cfg.sync,
-            block_cache_bytes: cfg.block_cache_mb << 20,
-        },
-        model,
-        mailbox: cfg.mailbox,
-    };
-    let slot = state.partition.clone();
+    let opening = cluster.clone();
+    let ready = state.ready.clone();
     let reporter = health.clone();
-    let opener = tokio::task::spawn_blocking(move || PartitionHandle::open(pcfg));
+    let opener = tokio::task::spawn_blocking(move || opening.open_owned());
     let (fail_tx, fail_rx) = tokio::sync::oneshot::channel::<NodeError>();
     let join = tokio::spawn(async move {
         match opener.await {
-            Ok(Ok((handle, join))) => {
-                let _ = slot.set(handle);
+            Ok(Ok(())) => {
+                ready.store(true, Ordering::Release);
                 for s in [
                     "",
                     "kindred.v1.Records",
@@ -110,17 +111,14 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
                         .await;
                 }
                 tracing::info!("node is serving");
-                Some(join)
             }
             Ok(Err(e)) => {
                 let _ = fail_tx.send(e);
-                None
             }
             Err(e) => {
                 let _ = fail_tx.send(NodeError::Unavailable(format!(
                     "partition opener panicked: {e}"
                 )));
-                None
             }
         }
     });
@@ -158,6 +156,11 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
             AdminServer::new(admin::AdminService::new(state.clone()))
                 .max_encoding_message_size(max),
         )
+        .add_service(
+            InternalServer::new(InternalService::new(cluster.clone()))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        )
         .serve_with_shutdown(addr, async {
             tokio::select! {
                 _ = shutdown => tracing::info!("shutting down"),
@@ -182,14 +185,13 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
         r = server => r.map_err(anyhow::Error::from),
         () = grace => Ok(()),
     };
-    // Whatever happened, stop the partition cleanly before returning:
-    // dropping the last handle closes the mailbox; the actor flushes and exits.
+    // Whatever happened, stop the partitions cleanly before returning:
+    // dropping the handles closes the mailboxes; the actors flush and exit.
     drop(state);
-    if let Ok(Some(thread)) = join.await {
-        tokio::task::spawn_blocking(move || thread.join())
-            .await
-            .ok();
-    }
+    let _ = join.await;
+    tokio::task::spawn_blocking(move || cluster.close_all())
+        .await
+        .ok();
     served?;
     if let Some(e) = failure {
         return Err(anyhow::anyhow!("cannot open the data directory: {e}"));

@@ -17,7 +17,7 @@ use kindred_proto::v1::{
 use super::convert;
 use super::NodeState;
 use crate::error::NodeError;
-use crate::partition::{Command, ProfileKey};
+use crate::engine::resolver::split_key;
 
 /// Implements `kindred.v1.Profiles`.
 pub struct ProfilesService {
@@ -35,15 +35,16 @@ type Boxed<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 #[tonic::async_trait]
 impl Profiles for ProfilesService {
     async fn get(&self, req: Request<GetProfileRequest>) -> Result<Response<Profile>, Status> {
-        let key = match req
+        let router = self.state.router()?;
+        let p = match req
             .into_inner()
             .key
             .ok_or_else(|| NodeError::missing("key"))?
         {
-            Key::EntityId(id) => ProfileKey::Entity(id),
+            Key::EntityId(id) => router.profile(id).await?,
             Key::Record(r) => {
                 let (source, record_id) = convert::ref_parts(Some(&r), "record")?;
-                ProfileKey::Record { source, record_id }
+                router.profile_of_record(&source, &record_id).await?
             }
             Key::Identity(i) => {
                 if i.kind.is_empty() {
@@ -52,17 +53,9 @@ impl Profiles for ProfilesService {
                 if i.value.is_empty() {
                     return Err(NodeError::missing("identity.value").into());
                 }
-                ProfileKey::Identity {
-                    kind: i.kind,
-                    value: i.value,
-                }
+                router.profile_of_identity(&i.kind, &i.value).await?
             }
         };
-        let p = self
-            .state
-            .partition()?
-            .call(|reply| Command::Profile { key, reply })
-            .await?;
         Ok(Response::new(p))
     }
 
@@ -84,19 +77,12 @@ impl Profiles for ProfilesService {
         } else {
             req.min_probability
         };
-        let hits = self
+        let candidates = self
             .state
-            .partition()?
-            .call(|reply| Command::Search {
-                query: Box::new(query),
-                limit,
-                min_probability,
-                reply,
-            })
+            .router()?
+            .search(query, limit, min_probability)
             .await?;
-        Ok(Response::new(SearchResponse {
-            candidates: hits.into_iter().map(|h| h.candidate).collect(),
-        }))
+        Ok(Response::new(SearchResponse { candidates }))
     }
 
     type ExportAssignmentsStream = Boxed<ExportChunk>;
@@ -109,22 +95,21 @@ impl Profiles for ProfilesService {
             0 => 1000,
             n => n.min(100_000) as usize,
         };
-        let rows = self
-            .state
-            .partition()?
-            .call(|reply| Command::Assignments { reply })
-            .await?;
+        let rows = self.state.router()?.assignments().await?;
         let (tx, rx) = mpsc::channel(4);
         tokio::spawn(async move {
             for part in rows.chunks(chunk) {
                 let assignments = part
                     .iter()
-                    .map(|(s, r, e)| Assignment {
-                        record: Some(RecordRef {
-                            source: s.clone(),
-                            record_id: r.clone(),
-                        }),
-                        entity_id: *e,
+                    .map(|(k, e)| {
+                        let (s, r) = split_key(k);
+                        Assignment {
+                            record: Some(RecordRef {
+                                source: s.to_string(),
+                                record_id: r.to_string(),
+                            }),
+                            entity_id: *e,
+                        }
                     })
                     .collect();
                 if tx.send(Ok(ExportChunk { assignments })).await.is_err() {
@@ -141,30 +126,25 @@ impl Profiles for ProfilesService {
         &self,
         _req: Request<ExportRequest>,
     ) -> Result<Response<Self::ExportProfilesStream>, Status> {
-        let partition = self.state.partition()?.clone();
+        let router = self.state.router()?.clone();
+        let entities = router.entities().await?;
         let (tx, rx) = mpsc::channel(64);
         tokio::spawn(async move {
-            let mut after = 0;
-            loop {
-                let page = partition
-                    .call(|reply| Command::ProfilesPage {
-                        after,
-                        limit: 256,
-                        reply,
-                    })
-                    .await;
-                match page {
-                    Ok(page) if page.is_empty() => return,
-                    Ok(page) => {
-                        for p in page {
-                            after = after.max(p.entity_id);
-                            if tx.send(Ok(p)).await.is_err() {
-                                return;
-                            }
+            let all: Vec<(u64, Vec<u64>)> = entities.into_iter().collect();
+            for page in all.chunks(256) {
+                let ids: Vec<u64> = page.iter().flat_map(|(_, parts)| parts.clone()).collect();
+                let mut by_id: std::collections::HashMap<u64, Profile> =
+                    match router.local_profiles(&ids).await {
+                        Ok(v) => v.into_iter().map(|p| (p.entity_id, p)).collect(),
+                        Err(e) => {
+                            let _ = tx.send(Err(e.into())).await;
+                            return;
                         }
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e.into())).await;
+                    };
+                for (global, parts) in page {
+                    let ps: Vec<Profile> = parts.iter().filter_map(|i| by_id.remove(i)).collect();
+                    let p = crate::cluster::groups::merge_profiles(*global, ps);
+                    if tx.send(Ok(p)).await.is_err() {
                         return;
                     }
                 }

@@ -59,10 +59,7 @@ impl Records for RecordsService {
             .ok_or_else(|| NodeError::missing("record"))?;
         check_size(&self.state.limits, &record)?;
         let (source, id) = (record.source.clone(), record.record_id.clone());
-        let rx = self.state.partition()?.upsert(vec![record]).await?;
-        let mut results = rx
-            .await
-            .map_err(|_| Status::unavailable("partition stopped before answering"))?;
+        let mut results = self.state.router()?.upsert(vec![record]).await;
         let outcome = results
             .pop()
             .ok_or_else(|| Status::internal("no result for the record"))??;
@@ -77,7 +74,7 @@ impl Records for RecordsService {
         &self,
         req: Request<Streaming<BulkUpsertRequest>>,
     ) -> Result<Response<Self::BulkUpsertStream>, Status> {
-        let partition = self.state.partition()?.clone();
+        let router = self.state.router()?.clone();
         let limits = self.state.limits.clone();
         let mut input = req.into_inner();
         // Reader: decode batches, send them to the partition, queue the
@@ -119,13 +116,10 @@ impl Records for RecordsService {
                     }
                     index += 1;
                 }
-                let rx = match partition.upsert(good).await {
-                    Ok(rx) => rx,
-                    Err(e) => {
-                        let _ = out_err.send(Err(e.into())).await;
-                        return;
-                    }
-                };
+                // Apply in stream order; find links concurrently.
+                let pending = router.apply(good).await;
+                let r = router.clone();
+                let rx = tokio::spawn(async move { r.complete(pending).await });
                 if pending_tx.send((slots, rx)).await.is_err() {
                     return;
                 }
@@ -135,11 +129,9 @@ impl Records for RecordsService {
             while let Some((slots, rx)) = pending_rx.recv().await {
                 let results = match rx.await {
                     Ok(r) => r,
-                    Err(_) => {
+                    Err(e) => {
                         let _ = out_tx
-                            .send(Err(Status::unavailable(
-                                "partition stopped before answering",
-                            )))
+                            .send(Err(Status::internal(format!("resolving a batch: {e}"))))
                             .await;
                         return;
                     }
@@ -184,15 +176,7 @@ impl Records for RecordsService {
         req: Request<DeleteRequest>,
     ) -> Result<Response<DeleteResponse>, Status> {
         let (source, record_id) = convert::ref_parts(req.get_ref().record.as_ref(), "record")?;
-        let affected = self
-            .state
-            .partition()?
-            .call(|reply| crate::partition::Command::Delete {
-                source,
-                record_id,
-                reply,
-            })
-            .await?;
+        let affected = self.state.router()?.delete(&source, &record_id).await?;
         Ok(Response::new(DeleteResponse {
             affected_entities: affected,
         }))
@@ -205,17 +189,13 @@ impl Records for RecordsService {
         let (source, record_id) = convert::ref_parts(req.get_ref().record.as_ref(), "record")?;
         let (record, entity, issues) = self
             .state
-            .partition()?
-            .call(|reply| crate::partition::Command::GetRecord {
-                source,
-                record_id,
-                reply,
-            })
+            .router()?
+            .get_record(&source, &record_id)
             .await?;
         Ok(Response::new(GetRecordResponse {
             record: Some(record),
             entity_id: entity,
-            issues: convert::issues(&issues),
+            issues,
         }))
     }
 }

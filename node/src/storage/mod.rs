@@ -3,4 +3,4 @@
 
 pub mod rocks;
 
-pub use rocks::{OpenedStore, RocksStore, StoreOptions};
+pub use rocks::{Link, OpenedStore, RocksStore, StoreOptions};

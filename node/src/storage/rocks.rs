@@ -11,6 +11,7 @@
 //! | `entities`    | entity id (u64 BE)               | 0x01 + the id it was merged into       |
 //! | `history`     | entity id BE, step BE, index BE  | audit event, JSON                      |
 //! | `meta`        | name                             | schema version, model, counters        |
+//! | `links`       | record key 0x00 partner key      | a cross-partition link: [`Link`]       |
 //!
 //! Every row is written once per record where possible: memtable inserts are
 //! the node's main storage cost during imports.
@@ -43,9 +44,50 @@ use crate::engine::Model;
 /// On-disk layout version; a data directory of another version is refused.
 pub const SCHEMA_VERSION: &str = "2";
 
-const CFS: [&str; 6] = [
-    "records", "blocking", "edges", "entities", "history", "meta",
+const CFS: [&str; 7] = [
+    "records", "blocking", "edges", "entities", "history", "meta", "links",
 ];
+
+/// A link between a record of this partition and a record of another
+/// partition of the cluster, as found by a probe. Valid only while both
+/// records still have the content hashes it was found with.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Link {
+    pub partner: String,
+    pub partner_partition: u32,
+    pub my_hash: u64,
+    pub partner_hash: u64,
+    pub weight: f32,
+}
+
+impl Link {
+    fn encode(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(24);
+        v.extend_from_slice(&self.partner_partition.to_le_bytes());
+        v.extend_from_slice(&self.my_hash.to_le_bytes());
+        v.extend_from_slice(&self.partner_hash.to_le_bytes());
+        v.extend_from_slice(&self.weight.to_le_bytes());
+        v
+    }
+
+    fn decode(partner: &str, v: &[u8]) -> Option<Link> {
+        Some(Link {
+            partner: partner.to_string(),
+            partner_partition: u32::from_le_bytes(v.get(0..4)?.try_into().ok()?),
+            my_hash: u64::from_le_bytes(v.get(4..12)?.try_into().ok()?),
+            partner_hash: u64::from_le_bytes(v.get(12..20)?.try_into().ok()?),
+            weight: f32::from_le_bytes(v.get(20..24)?.try_into().ok()?),
+        })
+    }
+}
+
+fn link_prefix(key: &str) -> (Vec<u8>, Vec<u8>) {
+    let mut from = key.as_bytes().to_vec();
+    from.push(0);
+    let mut to = key.as_bytes().to_vec();
+    to.push(1);
+    (from, to)
+}
 
 /// Tuning for the store.
 #[derive(Debug, Clone)]
@@ -317,6 +359,75 @@ impl RocksStore {
     }
 
     /// The first write error, if any: the store then accepts no writes.
+    /// Replaces (or, with `replace` false, adds to) a record's
+    /// cross-partition links, in the next group commit.
+    pub fn put_links(&mut self, key: &str, links: &[Link], replace: bool) {
+        let Some(cf) = self.db.cf_handle("links") else {
+            return;
+        };
+        if replace {
+            let (from, to) = link_prefix(key);
+            self.pending.delete_range_cf(cf, from, to);
+        }
+        for l in links {
+            let mut k = key.as_bytes().to_vec();
+            k.push(0);
+            k.extend_from_slice(l.partner.as_bytes());
+            self.pending.put_cf(cf, k, l.encode());
+        }
+    }
+
+    /// Drops every link of a record, in the next group commit.
+    pub fn delete_links(&mut self, key: &str) {
+        self.put_links(key, &[], true);
+    }
+
+    /// The stored links of a record (as of the last written commit).
+    pub fn links_of(&self, key: &str) -> Result<Vec<Link>, StoreError> {
+        let cf = self.db.cf_handle("links").ok_or_else(|| io("no links CF"))?;
+        let (from, to) = link_prefix(key);
+        let mut out = Vec::new();
+        let it = self.db.iterator_cf(
+            cf,
+            IteratorMode::From(&from, rocksdb::Direction::Forward),
+        );
+        for kv in it {
+            let (k, v) = kv.map_err(io)?;
+            if k.as_ref() >= to.as_slice() {
+                break;
+            }
+            let partner = std::str::from_utf8(&k[from.len()..]).map_err(|_| corrupt("link", &k))?;
+            out.push(Link::decode(partner, &v).ok_or_else(|| corrupt("link", &k))?);
+        }
+        Ok(out)
+    }
+
+    /// Every stored link: (record key, link).
+    pub fn all_links(&self) -> Result<Vec<(String, Link)>, StoreError> {
+        let cf = self.db.cf_handle("links").ok_or_else(|| io("no links CF"))?;
+        let mut out = Vec::new();
+        for kv in self.db.iterator_cf(cf, IteratorMode::Start) {
+            let (k, v) = kv.map_err(io)?;
+            let cut = k.iter().position(|&b| b == 0).ok_or_else(|| corrupt("link", &k))?;
+            let mine = std::str::from_utf8(&k[..cut]).map_err(|_| corrupt("link", &k))?;
+            let partner =
+                std::str::from_utf8(&k[cut + 1..]).map_err(|_| corrupt("link", &k))?;
+            out.push((
+                mine.to_string(),
+                Link::decode(partner, &v).ok_or_else(|| corrupt("link", &k))?,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Writes a consistent copy of the store (hard links where possible)
+    /// into `dir`, which must not exist; pending writes are flushed first.
+    pub fn checkpoint(&mut self, dir: &Path) -> Result<(), StoreError> {
+        self.flush()?;
+        let cp = rocksdb::checkpoint::Checkpoint::new(&self.db).map_err(io)?;
+        cp.create_checkpoint(dir).map_err(io)
+    }
+
     pub fn failure(&self) -> Option<String> {
         self.failure.lock().ok().and_then(|f| f.clone())
     }

@@ -1,0 +1,224 @@
+//! Cluster-wide entities assembled from partition-local ones.
+//!
+//! Local entities joined by valid cross-partition links form one customer.
+//! Its id is the smallest local entity id in the group: a pure function of
+//! the group, so every node names it the same way. Profiles and histories
+//! of the parts are merged here.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use kindred_proto::v1 as pb;
+
+use crate::engine::resolver::display_key;
+use crate::engine::EntityId;
+use crate::partition::ops::Found;
+use crate::server::convert::ref_from_display;
+
+/// Union-find over entity ids.
+#[derive(Debug, Default)]
+pub struct UnionFind {
+    parent: HashMap<EntityId, EntityId>,
+}
+
+impl UnionFind {
+    fn find(&mut self, x: EntityId) -> EntityId {
+        let mut root = x;
+        while let Some(&p) = self.parent.get(&root) {
+            if p == root {
+                break;
+            }
+            root = p;
+        }
+        // Path compression.
+        let mut cur = x;
+        while cur != root {
+            let next = self.parent.get(&cur).copied().unwrap_or(root);
+            self.parent.insert(cur, root);
+            cur = next;
+        }
+        self.parent.entry(root).or_insert(root);
+        root
+    }
+
+    /// Joins the groups of two ids; the smaller root survives.
+    pub fn union(&mut self, a: EntityId, b: EntityId) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            self.parent.insert(hi, lo);
+        }
+    }
+
+    /// Every id seen → the smallest id of its group.
+    pub fn min_ids(mut self) -> HashMap<EntityId, EntityId> {
+        let ids: Vec<EntityId> = self.parent.keys().copied().collect();
+        // Roots are always the smallest member: union keeps the smaller root.
+        ids.into_iter().map(|x| (x, self.find(x))).collect()
+    }
+}
+
+fn fill(slot: &mut Option<pb::GoldenValue>, other: &Option<pb::GoldenValue>) {
+    if slot.as_ref().is_none_or(|v| v.value.is_empty()) {
+        if let Some(o) = other.as_ref().filter(|v| !v.value.is_empty()) {
+            *slot = Some(o.clone());
+        }
+    }
+}
+
+/// One profile from the profiles of a group's local entities. The part
+/// with the most records leads the golden record (ties: the smallest id);
+/// attributes it lacks come from the other parts in the same order.
+pub fn merge_profiles(global: EntityId, mut parts: Vec<pb::Profile>) -> pb::Profile {
+    parts.sort_by(|a, b| {
+        b.records
+            .len()
+            .cmp(&a.records.len())
+            .then(a.entity_id.cmp(&b.entity_id))
+    });
+    let ids: BTreeSet<EntityId> = parts.iter().map(|p| p.entity_id).collect();
+    let mut it = parts.into_iter();
+    let Some(mut out) = it.next() else {
+        return pb::Profile {
+            entity_id: global,
+            ..Default::default()
+        };
+    };
+    let mut identities: BTreeMap<(String, String), Vec<pb::RecordRef>> = BTreeMap::new();
+    let mut absorb_identities = |v: Vec<pb::Identity>| {
+        for i in v {
+            identities
+                .entry((i.kind, i.value))
+                .or_default()
+                .extend(i.records);
+        }
+    };
+    absorb_identities(std::mem::take(&mut out.identities));
+    let mut merged: BTreeSet<EntityId> = out.merged_ids.iter().copied().collect();
+    for p in it {
+        let g = out.golden.get_or_insert_with(Default::default);
+        if let Some(o) = &p.golden {
+            fill(&mut g.given_name, &o.given_name);
+            fill(&mut g.middle_name, &o.middle_name);
+            fill(&mut g.family_name, &o.family_name);
+            fill(&mut g.date_of_birth, &o.date_of_birth);
+            fill(&mut g.gender, &o.gender);
+            fill(&mut g.email, &o.email);
+            fill(&mut g.phone, &o.phone);
+            fill(&mut g.address, &o.address);
+            for (k, v) in &o.identifiers {
+                g.identifiers.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        for (k, v) in p.attributes {
+            out.attributes.entry(k).or_insert(v);
+        }
+        out.records.extend(p.records);
+        out.possible_matches.extend(p.possible_matches);
+        merged.extend(p.merged_ids);
+        absorb_identities(p.identities);
+    }
+    out.records
+        .sort_by(|a, b| (&a.source, &a.record_id).cmp(&(&b.source, &b.record_id)));
+    out.identities = identities
+        .into_iter()
+        .map(|((kind, value), mut records)| {
+            records.sort_by(|a, b| (&a.source, &a.record_id).cmp(&(&b.source, &b.record_id)));
+            records.dedup();
+            pb::Identity {
+                kind,
+                value,
+                records,
+            }
+        })
+        .collect();
+    out.possible_matches
+        .retain(|r| !ids.contains(&r.other_entity_id));
+    merged.extend(ids.iter().copied().filter(|&i| i != global));
+    merged.remove(&global);
+    out.merged_ids = merged.into_iter().collect();
+    out.entity_id = global;
+    out
+}
+
+/// One history from the histories of a group's parts, in time order, with
+/// an event for each cross-partition link that joins them.
+pub fn merge_histories(
+    global: EntityId,
+    parts: Vec<pb::EntityHistory>,
+    links: &[Found],
+) -> pb::EntityHistory {
+    let mut records = Vec::new();
+    let mut events = Vec::new();
+    for h in parts {
+        records.extend(h.records);
+        events.extend(h.events);
+    }
+    let mut seen = BTreeSet::new();
+    for f in links {
+        let (a, b) = if f.key <= f.link.partner {
+            (&f.key, &f.link.partner)
+        } else {
+            (&f.link.partner, &f.key)
+        };
+        if seen.insert((a.clone(), b.clone())) {
+            events.push(pb::HistoryEvent {
+                step: 0,
+                at_ms: 0,
+                entity_id: global,
+                kind: "linked_across_partitions".into(),
+                related_entities: vec![],
+                record: Some(ref_from_display(&display_key(a))),
+                via: Some(pb::Via {
+                    a: Some(ref_from_display(&display_key(a))),
+                    b: Some(ref_from_display(&display_key(b))),
+                    weight: f64::from(f.link.weight),
+                }),
+            });
+        }
+    }
+    events.sort_by(|x, y| (x.at_ms, x.step).cmp(&(y.at_ms, y.step)));
+    records.sort_by(|a, b| (&a.source, &a.record_id).cmp(&(&b.source, &b.record_id)));
+    records.dedup();
+    pb::EntityHistory {
+        entity_id: global,
+        records,
+        events,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn union_find_names_each_group_by_its_smallest_id() {
+        let mut uf = UnionFind::default();
+        uf.union(9, 4);
+        uf.union(4, 7);
+        uf.union(12, 30);
+        let m = uf.min_ids();
+        assert_eq!(m[&9], 4);
+        assert_eq!(m[&7], 4);
+        assert_eq!(m[&4], 4);
+        assert_eq!(m[&30], 12);
+    }
+
+    #[test]
+    fn merged_profile_takes_the_smallest_id_and_every_record() {
+        let p = |id, n: usize| pb::Profile {
+            entity_id: id,
+            records: (0..n)
+                .map(|i| pb::Record {
+                    source: "s".into(),
+                    record_id: format!("{id}-{i}"),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let m = merge_profiles(3, vec![p(8, 2), p(3, 1)]);
+        assert_eq!(m.entity_id, 3);
+        assert_eq!(m.records.len(), 3);
+        assert_eq!(m.merged_ids, vec![8]);
+    }
+}

@@ -1,0 +1,158 @@
+//! Clients of the other nodes' internal service.
+//!
+//! One lazily connecting channel per node. Addresses may be host names
+//! that do not resolve yet (a StatefulSet pod that has not started): the
+//! channel resolves on each connection attempt, and a call to a node that
+//! cannot be reached fails with UNAVAILABLE, which callers retry.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tonic::transport::{Channel, Endpoint};
+
+use kindred_proto::internal::internal_client::InternalClient;
+use kindred_proto::internal::{Blob, PartitionCall, RaftMessage};
+
+use crate::error::NodeError;
+use crate::partition::ops::{Op, OpReply, WireError};
+
+/// Operations on every partition a node owns.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub enum NodeOp {
+    /// Runs the probe on each owned partition (other than each item's home).
+    Probe {
+        items: Vec<crate::partition::ops::ProbeItem>,
+        max_candidates: usize,
+    },
+}
+
+/// Encodes a serde value for the internal service.
+pub fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, NodeError> {
+    bincode::serialize(v).map_err(|e| NodeError::Unavailable(format!("encoding: {e}")))
+}
+
+/// Decodes a serde value from the internal service.
+pub fn decode<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T, NodeError> {
+    bincode::deserialize(b).map_err(|e| NodeError::InvalidArgument {
+        field: "body".into(),
+        value: format!("{} bytes", b.len()),
+        reason: format!("not a valid internal message: {e}"),
+    })
+}
+
+/// Maps a status from another node back to a typed error.
+pub fn from_status(node: u64, s: tonic::Status) -> NodeError {
+    match s.code() {
+        tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled => {
+            NodeError::Unavailable(format!("node {node}: {}", s.message()))
+        }
+        code => NodeError::Remote {
+            code: code as i32,
+            message: s.message().to_string(),
+            field: String::new(),
+            value: String::new(),
+        },
+    }
+}
+
+/// Channels to the other nodes, by node id.
+#[derive(Clone, Default)]
+pub struct Peers {
+    channels: Arc<Mutex<HashMap<u64, (String, Channel)>>>,
+    max_message: usize,
+}
+
+impl Peers {
+    pub fn new(max_message: usize) -> Peers {
+        Peers {
+            channels: Arc::default(),
+            max_message,
+        }
+    }
+
+    /// The internal client of a node at an address (reconnecting lazily).
+    pub fn client(&self, node: u64, addr: &str) -> Result<InternalClient<Channel>, NodeError> {
+        let mut map = self
+            .channels
+            .lock()
+            .map_err(|_| NodeError::Unavailable("peer table poisoned".into()))?;
+        let fresh = !matches!(map.get(&node), Some((a, _)) if a == addr);
+        if fresh {
+            let uri = if addr.contains("://") {
+                addr.to_string()
+            } else {
+                format!("http://{addr}")
+            };
+            let ch = Endpoint::from_shared(uri)
+                .map_err(|e| NodeError::InvalidArgument {
+                    field: "peers".into(),
+                    value: addr.into(),
+                    reason: e.to_string(),
+                })?
+                .connect_timeout(Duration::from_secs(2))
+                .tcp_nodelay(true)
+                .http2_keep_alive_interval(Duration::from_secs(10))
+                .keep_alive_timeout(Duration::from_secs(5))
+                .connect_lazy();
+            map.insert(node, (addr.to_string(), ch));
+        }
+        let ch = map[&node].1.clone();
+        Ok(InternalClient::new(ch)
+            .max_decoding_message_size(self.max_message)
+            .max_encoding_message_size(self.max_message))
+    }
+
+    /// Runs an op on a partition owned by another node.
+    pub async fn call(
+        &self,
+        node: u64,
+        addr: &str,
+        partition: u32,
+        epoch: u64,
+        op: &Op,
+    ) -> Result<OpReply, NodeError> {
+        let mut c = self.client(node, addr)?;
+        let body = encode(op)?;
+        let r = c
+            .call(PartitionCall {
+                partition,
+                epoch,
+                body,
+            })
+            .await
+            .map_err(|s| from_status(node, s))?;
+        let out: Result<OpReply, WireError> = decode(&r.into_inner().body)?;
+        out.map_err(NodeError::from)
+    }
+
+    /// Runs a node-wide op on another node.
+    pub async fn node(&self, node: u64, addr: &str, op: &NodeOp) -> Result<OpReply, NodeError> {
+        let mut c = self.client(node, addr)?;
+        let r = c
+            .node(Blob { body: encode(op)? })
+            .await
+            .map_err(|s| from_status(node, s))?;
+        let out: Result<OpReply, WireError> = decode(&r.into_inner().body)?;
+        out.map_err(NodeError::from)
+    }
+
+    /// Sends a Raft message; failures are the caller's to ignore.
+    pub async fn raft(&self, node: u64, addr: &str, message: Vec<u8>) -> Result<(), NodeError> {
+        let mut c = self.client(node, addr)?;
+        c.raft(RaftMessage { message })
+            .await
+            .map_err(|s| from_status(node, s))?;
+        Ok(())
+    }
+
+    /// Forwards a metadata proposal (encoded) to a node.
+    pub async fn propose(&self, node: u64, addr: &str, body: Vec<u8>) -> Result<Vec<u8>, NodeError> {
+        let mut c = self.client(node, addr)?;
+        let r = c
+            .propose(Blob { body })
+            .await
+            .map_err(|s| from_status(node, s))?;
+        Ok(r.into_inner().body)
+    }
+}
