@@ -5,6 +5,10 @@
 //! first; when it fails with `UNAVAILABLE` or a transport error, the call is
 //! retried on the next endpoint after a short backoff, each endpoint at most
 //! once per call. Streaming calls fail over only before the stream starts.
+//!
+//! Cluster changes (adding or draining a node, moving partitions) stream
+//! partition data and can take minutes: they have their own, long deadline
+//! ([`ClientOptions::change_timeout`]).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,17 +16,19 @@ use std::time::Duration;
 
 use futures::Stream;
 use kindred_proto::v1::admin_client::AdminClient;
+use kindred_proto::v1::cluster_client::ClusterClient;
 use kindred_proto::v1::explain_client::ExplainClient;
 use kindred_proto::v1::get_profile_request::Key;
 use kindred_proto::v1::profiles_client::ProfilesClient;
 use kindred_proto::v1::records_client::RecordsClient;
 use kindred_proto::v1::{
-    BulkUpsertRequest, BulkUpsertResponse, DeleteRequest, DeleteResponse, EntityExplanation,
-    EntityHistory, ExportChunk, ExportRequest, GetModelRequest, GetProfileRequest,
-    GetRecordRequest, GetRecordResponse, HowRequest, IdentityLookup, ModelResponse,
-    PairExplanation, Profile, Record, RecordRef, ResolveResult, SearchRequest, SearchResponse,
-    StatsRequest, StatsResponse, TrainRequest, TrainResponse, UpsertRequest, WhyEntityRequest,
-    WhyRecordsRequest,
+    AddNodeRequest, BulkUpsertRequest, BulkUpsertResponse, ClusterChange, ClusterStatus,
+    ClusterStatusRequest, DeleteRequest, DeleteResponse, EntityExplanation, EntityHistory,
+    ExportChunk, ExportRequest, GetModelRequest, GetProfileRequest, GetRecordRequest,
+    GetRecordResponse, HowRequest, IdentityLookup, ModelResponse, MovePartitionRequest,
+    PairExplanation, Profile, RebalanceRequest, Record, RecordRef, RemoveNodeRequest,
+    ResolveResult, SearchRequest, SearchResponse, StatsRequest, StatsResponse, TrainRequest,
+    TrainResponse, UpsertRequest, WhyEntityRequest, WhyRecordsRequest,
 };
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status, Streaming};
@@ -32,12 +38,19 @@ use crate::ClientError;
 /// Largest message the client decodes (profiles of big entities are large).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
+/// Default deadline of a cluster change (see [`ClientOptions::change_timeout`]).
+pub const DEFAULT_CHANGE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
 /// Connection and call settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientOptions {
     /// Deadline of each unary call (`None`: no deadline). Streams, bulk
-    /// upserts and training are not bounded by it.
+    /// upserts, training and cluster changes are not bounded by it.
     pub timeout: Option<Duration>,
+    /// Deadline of a cluster change: adding or removing a node, moving a
+    /// partition, a rebalance (`None`: no deadline). These return once the
+    /// partition data has been streamed, which can take minutes.
+    pub change_timeout: Option<Duration>,
     /// How long to wait for a TCP/HTTP2 connection to an endpoint.
     pub connect_timeout: Duration,
     /// Pause before retrying a call on the next endpoint (multiplied by
@@ -49,6 +62,7 @@ impl Default for ClientOptions {
     fn default() -> Self {
         ClientOptions {
             timeout: Some(Duration::from_secs(30)),
+            change_timeout: Some(DEFAULT_CHANGE_TIMEOUT),
             connect_timeout: Duration::from_secs(5),
             backoff: Duration::from_millis(100),
         }
@@ -389,15 +403,81 @@ impl Client {
             .await
     }
 
+    // ------------------------------------------------------------ Cluster
+
+    /// Nodes, roles, Raft state, the partition map and records per
+    /// partition, as the answering node sees them. Bounded by the call
+    /// timeout.
+    pub async fn cluster_status(&self) -> Result<ClusterStatus, ClientError> {
+        self.unary(|ch| async move {
+            cluster(ch)
+                .status(self.request(ClusterStatusRequest {}))
+                .await
+        })
+        .await
+    }
+
+    /// Adds a node (started with `--join`) at `address` (`host:port`) as a
+    /// voting member; it owns no partitions until a move or a rebalance.
+    /// Bounded by the change timeout.
+    pub async fn add_node(&self, id: u64, address: &str) -> Result<ClusterChange, ClientError> {
+        self.change(|ch| {
+            let req = AddNodeRequest {
+                node_id: id,
+                address: address.to_string(),
+            };
+            async move { cluster(ch).add_node(self.change_request(req)).await }
+        })
+        .await
+    }
+
+    /// Drains a node (moves its partitions to the others), then removes it
+    /// from the Raft group. Bounded by the change timeout.
+    pub async fn remove_node(&self, id: u64) -> Result<ClusterChange, ClientError> {
+        self.change(|ch| async move {
+            cluster(ch)
+                .remove_node(self.change_request(RemoveNodeRequest { node_id: id }))
+                .await
+        })
+        .await
+    }
+
+    /// Moves one partition to another node, streaming its data while it
+    /// keeps serving. Bounded by the change timeout.
+    pub async fn move_partition(
+        &self,
+        partition: u32,
+        to_node: u64,
+    ) -> Result<ClusterChange, ClientError> {
+        self.change(|ch| async move {
+            let req = MovePartitionRequest { partition, to_node };
+            cluster(ch).move_partition(self.change_request(req)).await
+        })
+        .await
+    }
+
+    /// Moves partitions until every active node owns an equal share (±1);
+    /// with `dry_run`, only reports the moves that would be made. Bounded
+    /// by the change timeout.
+    pub async fn rebalance(&self, dry_run: bool) -> Result<ClusterChange, ClientError> {
+        self.change(|ch| async move {
+            cluster(ch)
+                .rebalance(self.change_request(RebalanceRequest { dry_run }))
+                .await
+        })
+        .await
+    }
+
     // -------------------------------------------------------- Machinery
 
     /// Wraps a message in a request carrying the call deadline.
     fn request<T>(&self, msg: T) -> tonic::Request<T> {
-        let mut req = tonic::Request::new(msg);
-        if let Some(t) = self.options.timeout {
-            req.set_timeout(t);
-        }
-        req
+        with_deadline(msg, self.options.timeout)
+    }
+
+    /// Wraps a message in a request carrying the cluster change deadline.
+    fn change_request<T>(&self, msg: T) -> tonic::Request<T> {
+        with_deadline(msg, self.options.change_timeout)
     }
 
     /// A unary call with the call deadline and failover.
@@ -407,6 +487,17 @@ impl Client {
         Fut: Future<Output = Result<tonic::Response<T>, Status>>,
     {
         self.failover(self.options.timeout, call).await
+    }
+
+    /// A cluster change: a unary call with the change deadline and
+    /// failover. Failover happens only when the endpoint is unavailable or
+    /// the transport fails; the server forwards changes to the leader.
+    async fn change<F, Fut>(&self, call: F) -> Result<ClusterChange, ClientError>
+    where
+        F: FnMut(Channel) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<ClusterChange>, Status>>,
+    {
+        self.failover(self.options.change_timeout, call).await
     }
 
     /// Opens a server stream with failover; the wait for the stream to
@@ -491,6 +582,15 @@ impl Client {
             None => Err(missing("endpoint")),
         }
     }
+}
+
+/// A request carrying `deadline` (as `grpc-timeout`), if any.
+fn with_deadline<T>(msg: T, deadline: Option<Duration>) -> tonic::Request<T> {
+    let mut req = tonic::Request::new(msg);
+    if let Some(t) = deadline {
+        req.set_timeout(t);
+    }
+    req
 }
 
 /// Whether a failed call should be retried on the next endpoint: the
@@ -582,6 +682,12 @@ fn explain(ch: Channel) -> ExplainClient<Channel> {
 
 fn admin(ch: Channel) -> AdminClient<Channel> {
     AdminClient::new(ch)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES)
+}
+
+fn cluster(ch: Channel) -> ClusterClient<Channel> {
+    ClusterClient::new(ch)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES)
 }

@@ -1,7 +1,8 @@
 //! Kindred's Rust client library.
 //!
 //! - [`Client`]: the gRPC API of a Kindred cluster (records, profiles,
-//!   explanations, admin) with failover across endpoints.
+//!   explanations, admin, cluster membership and partition placement) with
+//!   failover across endpoints.
 //! - [`import`]: bulk import of CSV / JSON Lines files through a column
 //!   mapping, with per-row rejects.
 //! - [`refs`]: parsing of `SOURCE:ID` record references and `KEY=VALUE`

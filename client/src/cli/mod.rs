@@ -3,6 +3,7 @@
 
 mod admin;
 mod args;
+mod cluster;
 mod explain;
 mod export;
 mod generate;
@@ -52,8 +53,8 @@ pub struct GlobalArgs {
         default_value_t = OutputFormat::Table
     )]
     pub output: OutputFormat,
-    /// Deadline of each request, in seconds (0: none). Imports, exports
-    /// and training are not bounded by it.
+    /// Deadline of each request, in seconds (0: none). Imports, exports,
+    /// training and cluster changes are not bounded by it.
     #[arg(long, global = true, default_value_t = 30, value_name = "SECS")]
     pub timeout: u64,
 }
@@ -87,6 +88,8 @@ pub enum Command {
     Train(admin::TrainArgs),
     /// Print the current match model as JSON.
     Model,
+    /// Cluster administration: status, nodes and partition placement.
+    Cluster(cluster::ClusterArgs),
     /// Generate a synthetic multi-source dataset with ground truth.
     Generate(generate::GenerateArgs),
     /// Print a shell completion script.
@@ -171,6 +174,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Stats => admin::stats(g, &out).await,
         Command::Train(a) => admin::train(g, &out, a).await,
         Command::Model => admin::model(g, &out).await,
+        Command::Cluster(a) => cluster::run(g, &out, a).await,
         Command::Generate(a) => generate::run(&out, a),
         Command::Completions(a) => completions(a),
     }

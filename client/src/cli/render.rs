@@ -3,12 +3,13 @@
 //! Each function returns the text to print: one or more tables, each under
 //! a title when there are several.
 
-use comfy_table::{presets, ContentArrangement, Table};
+use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
 use kindred_client::refs::format_ref;
 use kindred_client::v1::{
-    Action, Decision, DeleteResponse, EntityExplanation, EntityHistory, GetRecordResponse,
-    GoldenRecord, GoldenValue, PairExplanation, PostalAddress, Profile, Record, ResolveResult,
-    SearchResponse, StandardizationIssue, StatsResponse, TrainResponse,
+    Action, ClusterChange, ClusterStatus, Decision, DeleteResponse, EntityExplanation,
+    EntityHistory, GetRecordResponse, GoldenRecord, GoldenValue, PairExplanation, PostalAddress,
+    Profile, Record, ResolveResult, SearchResponse, StandardizationIssue, StatsResponse,
+    TrainResponse,
 };
 
 /// A table in the CLI's style.
@@ -489,12 +490,199 @@ pub fn train(t: &TrainResponse, dry_run: bool) -> String {
     .to_string()
 }
 
+/// Right-aligns the cells (header included) of columns `columns`.
+fn align_right(t: &mut Table, columns: &[usize]) {
+    for &i in columns {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+}
+
+/// A byte count in binary units (`512 B`, `1.5 KiB`, `3.2 GiB`).
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
+/// The one-line summary of a cluster status: who answered, the Raft
+/// state, the partition map and the model.
+pub fn cluster_summary(s: &ClusterStatus) -> String {
+    let leader = if s.leader_id == 0 {
+        "none".to_string()
+    } else {
+        s.leader_id.to_string()
+    };
+    format!(
+        "node {} answering · leader {leader} · term {} · commit {} · applied {} · \
+         {} partitions · map epoch {} · model version {}",
+        s.node_id,
+        s.term,
+        s.commit_index,
+        s.applied_index,
+        s.partition_count,
+        s.map_epoch,
+        s.model_version
+    )
+}
+
+/// The nodes of a cluster status, by id; the error column only when a
+/// node could not be asked (its own figures are then `-`).
+fn nodes_table(s: &ClusterStatus) -> Option<Table> {
+    if s.nodes.is_empty() {
+        return None;
+    }
+    let with_errors = s.nodes.iter().any(|n| !n.error.is_empty());
+    let mut header = vec![
+        "node",
+        "address",
+        "role",
+        "state",
+        "term",
+        "commit",
+        "applied",
+        "lag",
+        "partitions",
+        "records",
+    ];
+    if with_errors {
+        header.push("error");
+    }
+    let mut t = table(&header);
+    let mut nodes: Vec<_> = s.nodes.iter().collect();
+    nodes.sort_by_key(|n| n.node_id);
+    for n in nodes {
+        let known = n.error.is_empty();
+        let own = |v: u64| {
+            if known {
+                v.to_string()
+            } else {
+                "-".to_string()
+            }
+        };
+        let mut row = vec![
+            n.node_id.to_string(),
+            or_dash(&n.address),
+            or_dash(&n.role),
+            or_dash(&n.state),
+            own(n.term),
+            own(n.commit_index),
+            own(n.applied_index),
+            n.lag.to_string(),
+            n.partitions.to_string(),
+            own(n.records),
+        ];
+        if with_errors {
+            row.push(or_dash(&n.error));
+        }
+        t.add_row(row);
+    }
+    align_right(&mut t, &[0, 4, 5, 6, 7, 8, 9]);
+    Some(t)
+}
+
+/// The partition map of a cluster status, by partition.
+fn partitions_table(s: &ClusterStatus) -> Option<Table> {
+    if s.partitions.is_empty() {
+        return None;
+    }
+    let mut t = table(&[
+        "partition",
+        "owner",
+        "epoch",
+        "state",
+        "records",
+        "entities",
+    ]);
+    let mut parts: Vec<_> = s.partitions.iter().collect();
+    parts.sort_by_key(|p| p.partition);
+    for p in parts {
+        t.add_row(vec![
+            p.partition.to_string(),
+            p.owner.to_string(),
+            p.epoch.to_string(),
+            or_dash(&p.state),
+            p.records.to_string(),
+            p.entities.to_string(),
+        ]);
+    }
+    align_right(&mut t, &[0, 1, 2, 4, 5]);
+    Some(t)
+}
+
+/// `kindred cluster status`: the summary line, the nodes and the
+/// partition map.
+pub fn cluster_status(s: &ClusterStatus) -> String {
+    let tables = sections(vec![
+        ("Nodes", nodes_table(s)),
+        ("Partitions", partitions_table(s)),
+    ]);
+    [cluster_summary(s), tables]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// The changes of `kindred cluster add-node / remove-node /
+/// move-partition / rebalance`: the moves made (or, for a dry run, that
+/// would be made), the server's message, then the summary line and nodes.
+pub fn cluster_change(c: &ClusterChange, dry_run: bool) -> String {
+    let mut parts = Vec::new();
+    if c.moves.is_empty() {
+        parts.push(
+            if dry_run {
+                "no moves needed"
+            } else {
+                "no partitions moved"
+            }
+            .to_string(),
+        );
+    } else {
+        let mut t = table(&["partition", "from → to", "bytes", "seconds"]);
+        for m in &c.moves {
+            t.add_row(vec![
+                m.partition.to_string(),
+                format!("{} → {}", m.from_node, m.to_node),
+                bytes(m.bytes),
+                format!("{:.1}", m.seconds),
+            ]);
+        }
+        align_right(&mut t, &[0, 2, 3]);
+        let title = if dry_run {
+            "Moves that would be made"
+        } else {
+            "Moves"
+        };
+        parts.push(format!("{title}\n{t}"));
+    }
+    if !c.message.is_empty() {
+        parts.push(c.message.clone());
+    }
+    if let Some(s) = &c.status {
+        parts.push(cluster_summary(s));
+        if let Some(t) = nodes_table(s) {
+            parts.push(t.to_string());
+        }
+    }
+    parts.join("\n\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use kindred_client::v1::{
-        AttributeComparison, HistoryEvent, Identity, PersonName, RecordRef, Relationship,
-        SearchCandidate, Via,
+        AttributeComparison, HistoryEvent, Identity, NodeStatus, PartitionMove, PartitionStatus,
+        PersonName, RecordRef, Relationship, SearchCandidate, Via,
     };
 
     fn rref(s: &str, id: &str) -> RecordRef {
@@ -693,6 +881,240 @@ mod tests {
         let text = search(&r);
         assert!(text.contains("0.7500") && text.contains("crm:5") && text.contains("lee"));
         assert_eq!(search(&SearchResponse::default()), "no candidates");
+    }
+
+    fn cluster() -> ClusterStatus {
+        let node = |id: u64, role: &str, records: u64, error: &str| NodeStatus {
+            node_id: id,
+            address: format!("kindred-{id}.kindred:7000"),
+            role: role.into(),
+            state: "active".into(),
+            term: 7,
+            commit_index: 1204,
+            applied_index: 1200,
+            lag: if role == "leader" { 0 } else { 3 },
+            partitions: 2,
+            records,
+            error: error.into(),
+        };
+        let part = |p: u32, owner: u64, records: u64, state: &str| PartitionStatus {
+            partition: p,
+            owner,
+            epoch: 4,
+            records,
+            entities: records / 2,
+            state: state.into(),
+        };
+        ClusterStatus {
+            node_id: 2,
+            leader_id: 1,
+            term: 7,
+            commit_index: 1204,
+            applied_index: 1200,
+            partition_count: 4,
+            map_epoch: 9,
+            model_version: 3,
+            // Out of order on purpose: the tables sort them.
+            nodes: vec![
+                node(2, "follower", 5, ""),
+                node(1, "leader", 1_234_567, ""),
+                node(3, "unreachable", 0, "connection refused"),
+            ],
+            partitions: vec![
+                part(1, 2, 5, "serving"),
+                part(0, 1, 1_234_560, "serving"),
+                part(3, 1, 7, "moving"),
+                part(2, 3, 0, "serving"),
+            ],
+        }
+    }
+
+    /// The lines of the table in `text` that starts at the line holding
+    /// `header`, up to its bottom border.
+    fn table_lines<'a>(text: &'a str, header: &str) -> Vec<&'a str> {
+        let lines: Vec<&str> = text.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.contains(header))
+            .unwrap_or_else(|| panic!("{header:?} missing in\n{text}"));
+        let top = at - 1;
+        let bottom = top
+            + lines[top..]
+                .iter()
+                .position(|l| l.starts_with('└'))
+                .unwrap();
+        lines[top..=bottom].to_vec()
+    }
+
+    /// Character positions of the column separators of a table row.
+    fn separators(line: &str) -> Vec<usize> {
+        line.chars()
+            .enumerate()
+            .filter(|(_, c)| matches!(c, '│' | '┆' | '╞' | '╪' | '╡' | '├' | '┼' | '┤'))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    fn assert_aligned(lines: &[&str]) {
+        let width = lines[0].chars().count();
+        let columns = separators(lines[1]);
+        for l in lines {
+            assert_eq!(l.chars().count(), width, "ragged line {l:?}");
+            if !l.starts_with('┌') && !l.starts_with('└') {
+                assert_eq!(separators(l), columns, "misaligned line {l:?}");
+            }
+        }
+    }
+
+    /// The character position just after `cell` in the row holding `row`.
+    fn cell_end(lines: &[&str], row: &str, cell: &str) -> usize {
+        let line = lines.iter().find(|l| l.contains(row)).unwrap();
+        let byte = line.find(cell).unwrap() + cell.len();
+        line[..byte].chars().count()
+    }
+
+    #[test]
+    fn cluster_status_has_a_summary_and_aligned_tables() {
+        let text = cluster_status(&cluster());
+        let first = text.lines().next().unwrap();
+        for want in [
+            "node 2 answering",
+            "leader 1",
+            "term 7",
+            "commit 1204",
+            "applied 1200",
+            "4 partitions",
+            "map epoch 9",
+            "model version 3",
+        ] {
+            assert!(first.contains(want), "{want:?} missing in {first:?}");
+        }
+        assert!(
+            text.contains("\nNodes\n") && text.contains("\nPartitions\n"),
+            "{text}"
+        );
+
+        let nodes = table_lines(&text, "address");
+        for col in [
+            "node",
+            "address",
+            "role",
+            "state",
+            "term",
+            "commit",
+            "applied",
+            "lag",
+            "partitions",
+            "records",
+            "error",
+        ] {
+            assert!(nodes[1].contains(col), "{col:?} missing in {:?}", nodes[1]);
+        }
+        assert_aligned(&nodes);
+        // Sorted by id; the unreachable node shows its error, and dashes
+        // for the figures only it knows.
+        let ids: Vec<usize> = ["kindred-1.", "kindred-2.", "kindred-3."]
+            .iter()
+            .map(|a| nodes.iter().position(|l| l.contains(a)).unwrap())
+            .collect();
+        assert!(ids[0] < ids[1] && ids[1] < ids[2], "{text}");
+        let down = nodes.iter().find(|l| l.contains("kindred-3.")).unwrap();
+        assert!(down.contains("unreachable") && down.contains("connection refused"));
+        assert!(down.contains(" - "), "{down}");
+        // Numbers are right-aligned.
+        assert_eq!(
+            cell_end(&nodes, "kindred-1.", "1234567"),
+            cell_end(&nodes, "kindred-2.", " 5 ") - 1
+        );
+
+        let parts = table_lines(&text, "entities");
+        assert_aligned(&parts);
+        assert_eq!(parts.len(), 4 + 4, "{text}");
+        let rows: Vec<&str> = parts[3..7].to_vec();
+        assert!(rows[0].contains("1234560") && rows[0].contains("617280"));
+        assert!(rows[3].contains("moving"), "{text}");
+        assert_eq!(
+            cell_end(&parts, "1234560", "1234560"),
+            cell_end(&parts, "moving", " 7 ") - 1
+        );
+    }
+
+    #[test]
+    fn cluster_status_without_leader_or_errors() {
+        let mut s = cluster();
+        s.leader_id = 0;
+        s.nodes.retain(|n| n.error.is_empty());
+        s.partitions.clear();
+        let text = cluster_status(&s);
+        assert!(text.contains("leader none"), "{text}");
+        assert!(!text.contains("error"), "{text}");
+        assert!(!text.contains("Partitions"), "{text}");
+        assert_aligned(&table_lines(&text, "address"));
+    }
+
+    #[test]
+    fn cluster_change_lists_moves_message_and_short_status() {
+        let c = ClusterChange {
+            moves: vec![
+                PartitionMove {
+                    partition: 3,
+                    from_node: 1,
+                    to_node: 4,
+                    bytes: 3 * 1024 * 1024 + 512 * 1024,
+                    seconds: 12.34,
+                },
+                PartitionMove {
+                    partition: 17,
+                    from_node: 2,
+                    to_node: 4,
+                    bytes: 800,
+                    seconds: 0.5,
+                },
+            ],
+            message: "moved 2 partitions to node 4".into(),
+            status: Some(cluster()),
+        };
+        let text = cluster_change(&c, false);
+        assert!(text.starts_with("Moves\n"), "{text}");
+        let moves = table_lines(&text, "from → to");
+        assert_aligned(&moves);
+        for want in ["1 → 4", "3.5 MiB", "12.3", "2 → 4", "800 B", "0.5"] {
+            assert!(text.contains(want), "{want:?} missing in\n{text}");
+        }
+        assert_eq!(
+            cell_end(&moves, "1 → 4", "3.5 MiB"),
+            cell_end(&moves, "2 → 4", "800 B")
+        );
+        // Then the message, the summary line and the nodes, not the
+        // partition map.
+        let message = text.find("moved 2 partitions to node 4").unwrap();
+        let summary = text.find("node 2 answering").unwrap();
+        let nodes = text.find("kindred-1.kindred:7000").unwrap();
+        assert!(text.find("800 B").unwrap() < message && message < summary && summary < nodes);
+        assert!(!text.contains("entities"), "{text}");
+
+        let planned = ClusterChange {
+            moves: c.moves[..1].to_vec(),
+            ..ClusterChange::default()
+        };
+        let text = cluster_change(&planned, true);
+        assert!(text.starts_with("Moves that would be made\n"), "{text}");
+        assert_eq!(
+            cluster_change(&ClusterChange::default(), true),
+            "no moves needed"
+        );
+        assert_eq!(
+            cluster_change(&ClusterChange::default(), false),
+            "no partitions moved"
+        );
+    }
+
+    #[test]
+    fn byte_counts_use_binary_units() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
     }
 
     #[test]

@@ -60,6 +60,20 @@ fn usage_errors_exit_2() {
         vec!["how", "not-a-number"],
         vec!["stats", "--output", "yaml"],
         vec!["generate", "--out", "d", "--difficulty", "extreme"],
+        vec!["cluster"],
+        vec!["cluster", "frobnicate"],
+        vec!["cluster", "status", "extra"],
+        vec!["cluster", "add-node", "4"],
+        vec!["cluster", "add-node", "0", "h:7000"],
+        vec!["cluster", "add-node", "x", "h:7000"],
+        vec!["cluster", "remove-node"],
+        vec!["cluster", "remove-node", "-1"],
+        vec!["cluster", "move-partition", "3"],
+        vec!["cluster", "move-partition", "3", "--to", "0"],
+        vec!["cluster", "move-partition", "--to", "2"],
+        vec!["cluster", "move-partition", "4294967296", "--to", "2"],
+        vec!["cluster", "rebalance", "--dry-run=maybe"],
+        vec!["cluster", "status", "--change-timeout", "soon"],
     ] {
         let err = parse(&args)
             .err()
@@ -168,6 +182,115 @@ fn why_takes_two_records_or_an_entity() {
     assert_eq!((a.b, a.entity), (None, Some(7)));
 }
 
+fn cluster(args: &[&str]) -> cluster::ClusterArgs {
+    let mut v = vec!["cluster"];
+    v.extend_from_slice(args);
+    match parse(&v).unwrap().command {
+        Command::Cluster(a) => a,
+        c => panic!("{args:?} parsed as {c:?}"),
+    }
+}
+
+#[test]
+fn cluster_commands() {
+    use cluster::ClusterCommand as C;
+    let a = cluster(&["status"]);
+    assert_eq!(a.command, C::Status);
+    assert_eq!(a.change_timeout, 1800);
+    assert_eq!(
+        cluster(&["add-node", "4", "kindred-4.kindred:7000"]).command,
+        C::AddNode {
+            id: 4,
+            address: "kindred-4.kindred:7000".into()
+        }
+    );
+    assert_eq!(
+        cluster(&["remove-node", "3"]).command,
+        C::RemoveNode { id: 3 }
+    );
+    assert_eq!(
+        cluster(&["move-partition", "17", "--to", "2"]).command,
+        C::MovePartition {
+            partition: 17,
+            to: 2
+        }
+    );
+    assert_eq!(
+        cluster(&["move-partition", "--to=2", "0"]).command,
+        C::MovePartition {
+            partition: 0,
+            to: 2
+        }
+    );
+    assert_eq!(
+        cluster(&["rebalance"]).command,
+        C::Rebalance { dry_run: false }
+    );
+    assert_eq!(
+        cluster(&["rebalance", "--dry-run"]).command,
+        C::Rebalance { dry_run: true }
+    );
+    // --change-timeout goes before or after the subcommand.
+    assert_eq!(
+        cluster(&["--change-timeout", "60", "rebalance"]).change_timeout,
+        60
+    );
+    assert_eq!(
+        cluster(&["remove-node", "3", "--change-timeout", "0"]).change_timeout,
+        0
+    );
+}
+
+#[test]
+fn cluster_commands_honour_the_global_flags() {
+    let cli = parse(&[
+        "cluster",
+        "move-partition",
+        "5",
+        "--to",
+        "2",
+        "--endpoint",
+        "http://a:7000,b:7000",
+        "--output",
+        "json",
+        "--timeout",
+        "10",
+    ])
+    .unwrap();
+    assert_eq!(cli.global.endpoint, vec!["http://a:7000", "b:7000"]);
+    assert_eq!(cli.global.output, OutputFormat::Json);
+    assert_eq!(cli.global.timeout, 10);
+    let cli = parse(&["--output", "json", "cluster", "status"]).unwrap();
+    assert_eq!(cli.global.output, OutputFormat::Json);
+}
+
+#[test]
+fn completions_list_the_cluster_commands() {
+    let mut buf = Vec::new();
+    clap_complete::generate(
+        clap_complete::Shell::Bash,
+        &mut Cli::command(),
+        "kindred",
+        &mut buf,
+    );
+    let text = String::from_utf8(buf).unwrap();
+    for want in [
+        "cluster",
+        "add-node",
+        "remove-node",
+        "move-partition",
+        "rebalance",
+        "--dry-run",
+        "--to",
+        "--change-timeout",
+    ] {
+        assert!(
+            text.contains(want),
+            "{want:?} missing in the bash completions"
+        );
+    }
+}
+
 #[test]
 fn completions_are_generated_for_every_shell() {
     use clap::ValueEnum;
@@ -205,17 +328,25 @@ async fn invalid_input_fails_before_connecting() {
             "--mapping",
             "/nonexistent.toml",
         ],
+        vec!["cluster", "add-node", "4", "no-port"],
+        vec!["cluster", "add-node", "4", "http://h:7000"],
     ] {
         let e = run(run_args(&args)).await.unwrap_err();
         assert_eq!(e.code, 2, "{args:?}: {e}");
     }
-    let e = run(run_args(&["stats"])).await.unwrap_err();
-    assert_eq!(e.code, 1, "{e}");
-    assert!(
-        e.message
-            .starts_with("cannot connect to http://127.0.0.1:9"),
-        "{e}"
-    );
+    for args in [
+        vec!["stats"],
+        vec!["cluster", "status"],
+        vec!["cluster", "rebalance", "--dry-run"],
+    ] {
+        let e = run(run_args(&args)).await.unwrap_err();
+        assert_eq!(e.code, 1, "{args:?}: {e}");
+        assert!(
+            e.message
+                .starts_with("cannot connect to http://127.0.0.1:9"),
+            "{e}"
+        );
+    }
 }
 
 #[test]

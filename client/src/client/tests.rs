@@ -10,12 +10,14 @@ use futures::{Stream, StreamExt};
 use indicatif::ProgressBar;
 use kindred_proto::v1::admin_server::{Admin, AdminServer};
 use kindred_proto::v1::bulk_item_result::Outcome;
+use kindred_proto::v1::cluster_server::{Cluster, ClusterServer};
 use kindred_proto::v1::records_server::{Records, RecordsServer};
 use kindred_proto::v1::{
-    Action, BulkItemResult, BulkUpsertRequest, BulkUpsertResponse, DeleteRequest, DeleteResponse,
-    GetModelRequest, GetRecordRequest, GetRecordResponse, ModelResponse, Record, RecordError,
-    ResolveResult, StatsRequest, StatsResponse, TrainRequest, TrainResponse, UpsertRequest,
-    UpsertResponse,
+    Action, AddNodeRequest, BulkItemResult, BulkUpsertRequest, BulkUpsertResponse, ClusterChange,
+    ClusterStatus, ClusterStatusRequest, DeleteRequest, DeleteResponse, GetModelRequest,
+    GetRecordRequest, GetRecordResponse, ModelResponse, MovePartitionRequest, RebalanceRequest,
+    Record, RecordError, RemoveNodeRequest, ResolveResult, StatsRequest, StatsResponse,
+    TrainRequest, TrainResponse, UpsertRequest, UpsertResponse,
 };
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{Code, Request, Response, Status};
@@ -70,6 +72,53 @@ impl Admin for Mock {
             model_version: self.id,
             model_json: "{}".into(),
         }))
+    }
+}
+
+/// Cluster status answers `node_id = id` (or fails with `fail`); changes
+/// are not implemented.
+#[tonic::async_trait]
+impl Cluster for Mock {
+    async fn status(
+        &self,
+        _: Request<ClusterStatusRequest>,
+    ) -> Result<Response<ClusterStatus>, Status> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if let Some(code) = self.fail {
+            return Err(Status::new(code, format!("mock {} failed", self.id)));
+        }
+        Ok(Response::new(ClusterStatus {
+            node_id: self.id,
+            ..ClusterStatus::default()
+        }))
+    }
+
+    async fn add_node(
+        &self,
+        _: Request<AddNodeRequest>,
+    ) -> Result<Response<ClusterChange>, Status> {
+        Err(Status::unimplemented("add_node"))
+    }
+
+    async fn remove_node(
+        &self,
+        _: Request<RemoveNodeRequest>,
+    ) -> Result<Response<ClusterChange>, Status> {
+        Err(Status::unimplemented("remove_node"))
+    }
+
+    async fn move_partition(
+        &self,
+        _: Request<MovePartitionRequest>,
+    ) -> Result<Response<ClusterChange>, Status> {
+        Err(Status::unimplemented("move_partition"))
+    }
+
+    async fn rebalance(
+        &self,
+        _: Request<RebalanceRequest>,
+    ) -> Result<Response<ClusterChange>, Status> {
+        Err(Status::unimplemented("rebalance"))
     }
 }
 
@@ -155,6 +204,7 @@ async fn serve(mock: Mock) -> String {
     tokio::spawn(
         tonic::transport::Server::builder()
             .add_service(AdminServer::new(mock.clone()))
+            .add_service(ClusterServer::new(mock.clone()))
             .add_service(RecordsServer::new(mock))
             .serve_with_incoming(TcpListenerStream::new(listener)),
     );
@@ -172,6 +222,7 @@ async fn dead_endpoint() -> String {
 fn quick() -> ClientOptions {
     ClientOptions {
         timeout: Some(Duration::from_secs(5)),
+        change_timeout: Some(Duration::from_secs(5)),
         connect_timeout: Duration::from_secs(2),
         backoff: Duration::from_millis(10),
     }
@@ -220,6 +271,54 @@ async fn unavailable_fails_over_but_not_found_does_not() {
     assert_eq!(err.exit_code(), 3);
     assert_eq!(err.to_string(), "NOT_FOUND: mock 3 failed");
     assert_eq!(other_calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn cluster_status_fails_over_like_the_other_calls() {
+    let dead = dead_endpoint().await;
+    let mut unavailable = Mock::new(1);
+    unavailable.fail = Some(Code::Unavailable);
+    let live = Mock::new(2);
+    let (first_calls, live_calls) = (unavailable.calls.clone(), live.calls.clone());
+    let urls = [dead, serve(unavailable).await, serve(live).await];
+    let client = Client::lazy(&urls, quick()).unwrap();
+    assert_eq!(client.cluster_status().await.unwrap().node_id, 2);
+    assert_eq!(client.current_endpoint(), urls[2]);
+    assert_eq!(client.cluster_status().await.unwrap().node_id, 2);
+    assert_eq!(first_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(live_calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn cluster_changes_carry_the_change_deadline() {
+    let options = ClientOptions {
+        timeout: Some(Duration::from_secs(1)),
+        ..ClientOptions::default()
+    };
+    assert_eq!(options.change_timeout, Some(DEFAULT_CHANGE_TIMEOUT));
+    let client = Client::lazy(&["http://127.0.0.1:9".to_string()], options).unwrap();
+    let grpc_timeout = |req: &tonic::Request<()>| {
+        req.metadata()
+            .get("grpc-timeout")
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    assert_eq!(
+        grpc_timeout(&client.request(())).as_deref(),
+        Some("1000000u")
+    );
+    assert_eq!(
+        grpc_timeout(&client.change_request(())).as_deref(),
+        Some("1800000m")
+    );
+    let client = Client::lazy(
+        &["http://127.0.0.1:9".to_string()],
+        ClientOptions {
+            change_timeout: None,
+            ..ClientOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(grpc_timeout(&client.change_request(())), None);
 }
 
 #[tokio::test]
