@@ -60,9 +60,19 @@ impl Node {
 
     /// Starts a node with extra flags.
     pub fn start_with(data_dir: &Path, extra: &[&str]) -> Node {
-        let port = free_port();
+        let node = Self::spawn(data_dir, free_port(), extra);
+        node.wait_ready(Duration::from_secs(60));
+        node
+    }
+
+    /// Starts a node on a given port without waiting for it to serve.
+    pub fn spawn(data_dir: &Path, port: u16, extra: &[&str]) -> Node {
         let log = data_dir.with_extension(format!("{port}.log"));
-        let log_file = std::fs::File::create(&log).expect("node log file");
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("node log file");
         let child = Command::new(bin("kindred-node"))
             .args([
                 "--data-dir",
@@ -76,14 +86,12 @@ impl Node {
             .stderr(log_file)
             .spawn()
             .expect("start kindred-node");
-        let node = Node {
+        Node {
             child: Some(child),
             port,
             data_dir: data_dir.to_path_buf(),
             log,
-        };
-        node.wait_ready(Duration::from_secs(60));
-        node
+        }
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -91,7 +99,8 @@ impl Node {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    fn wait_ready(&self, timeout: Duration) {
+    /// Waits until the node answers requests.
+    pub fn wait_ready(&self, timeout: Duration) {
         let rt = runtime();
         let started = Instant::now();
         loop {
@@ -152,6 +161,90 @@ impl Drop for Node {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// Real `kindred-node` processes forming one cluster on loopback ports.
+pub struct TestCluster {
+    pub nodes: Vec<Node>,
+    /// `--peers` value: `1=127.0.0.1:P1,...`.
+    pub peers: String,
+    pub partitions: u32,
+    dir: PathBuf,
+}
+
+impl TestCluster {
+    /// Starts `n` nodes (ids 1..=n) with `partitions` virtual partitions
+    /// under `dir`, and waits until every node serves.
+    pub fn start(dir: &Path, n: usize, partitions: u32) -> TestCluster {
+        let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+        let peers = ports
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("{}=127.0.0.1:{p}", i + 1))
+            .collect::<Vec<_>>()
+            .join(",");
+        std::fs::create_dir_all(dir).expect("cluster directory");
+        let mut c = TestCluster {
+            nodes: Vec::new(),
+            peers,
+            partitions,
+            dir: dir.to_path_buf(),
+        };
+        for (i, &port) in ports.iter().enumerate() {
+            let flags = c.flags(i);
+            let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+            let node = Node::spawn(&c.node_dir(i), port, &flags);
+            c.nodes.push(node);
+        }
+        for n in &c.nodes {
+            n.wait_ready(Duration::from_secs(90));
+        }
+        c
+    }
+
+    fn node_dir(&self, i: usize) -> PathBuf {
+        self.dir.join(format!("node{}", i + 1))
+    }
+
+    fn flags(&self, i: usize) -> Vec<String> {
+        vec![
+            "--node-id".into(),
+            (i + 1).to_string(),
+            "--peers".into(),
+            self.peers.clone(),
+            "--partitions".into(),
+            self.partitions.to_string(),
+        ]
+    }
+
+    /// Restarts node `i` (0-based) on its port and data, waiting until it serves.
+    pub fn restart(&mut self, i: usize) {
+        self.nodes[i].kill9();
+        let port = self.nodes[i].port;
+        let flags = self.flags(i);
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        self.nodes[i] = Node::spawn(&self.node_dir(i), port, &flags);
+        self.nodes[i].wait_ready(Duration::from_secs(90));
+    }
+
+    /// Every node's endpoint, comma-separated (for `--endpoint`).
+    pub fn endpoints(&self) -> String {
+        self.nodes
+            .iter()
+            .map(Node::endpoint)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// Runs the `kindred` CLI against a list of endpoints.
+pub fn kindred_at(endpoints: &str, args: &[&str]) -> Output {
+    Command::new(bin("kindred"))
+        .arg("--endpoint")
+        .arg(endpoints)
+        .args(args)
+        .output()
+        .expect("run kindred")
 }
 
 /// A current-thread tokio runtime for driving the async client from tests.
