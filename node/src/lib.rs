@@ -6,11 +6,13 @@
 //! - [`server`]: the public gRPC services around a partition.
 //! - [`config`], [`error`]: node configuration and typed errors.
 //! - [`eval`]: accuracy evaluation against ground truth.
+//! - [`meta`]: the Raft-replicated cluster metadata group (members, partition map, model).
 
 pub mod config;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod meta;
 pub mod partition;
 pub mod server;
 pub mod storage;
