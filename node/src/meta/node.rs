@@ -516,6 +516,7 @@ impl RaftLoop {
             self.propose_init();
             self.on_ready()?;
         }
+        self.maybe_compact()?;
         self.update_status();
         Ok(())
     }
@@ -686,7 +687,7 @@ impl RaftLoop {
         self.apply(light.take_committed_entries())?;
         self.raw.advance_apply();
         self.publish();
-        self.maybe_compact()
+        Ok(())
     }
 
     fn install_snapshot(&mut self, snap: &Snapshot) -> Result<(), MetaError> {
@@ -828,7 +829,9 @@ impl RaftLoop {
 
     fn maybe_compact(&mut self) -> Result<(), MetaError> {
         let snap_index = self.storage.snapshot_metadata().index;
-        if self.applied > snap_index && self.applied - snap_index > self.snapshot_every {
+        let wanted = self.storage.take_snapshot_wanted();
+        if self.applied > snap_index && (wanted || self.applied - snap_index > self.snapshot_every)
+        {
             self.storage
                 .compact(self.applied, encode_state(&self.state)?)?;
             tracing::debug!(

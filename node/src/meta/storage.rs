@@ -17,6 +17,7 @@
 //! `snapshot_every` entries), so `term()` and `entries()` never touch disk.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use protobuf::Message as PbMessage;
@@ -80,6 +81,8 @@ struct Inner {
     db: DB,
     cache: RwLock<Cache>,
     sync: WriteOptions,
+    /// Set when raft asked for a snapshot the stored one cannot serve.
+    snapshot_wanted: AtomicBool,
 }
 
 /// The metadata group's raft log on RocksDB. Cheap to clone (shared handle).
@@ -138,6 +141,7 @@ impl MetaStorage {
                 db,
                 cache: RwLock::new(cache),
                 sync,
+                snapshot_wanted: AtomicBool::new(false),
             }),
         })
     }
@@ -216,6 +220,12 @@ impl MetaStorage {
     /// The latest snapshot, data included.
     pub fn latest_snapshot(&self) -> Snapshot {
         self.rl().snapshot.clone()
+    }
+
+    /// True (once) if raft asked for a snapshot newer than the stored one;
+    /// the raft loop then snapshots at its applied index.
+    pub fn take_snapshot_wanted(&self) -> bool {
+        self.inner.snapshot_wanted.swap(false, Ordering::AcqRel)
     }
 
     /// Appends entries (truncating any conflicting suffix) and the hard state,
@@ -425,10 +435,14 @@ impl raft::Storage for MetaStorage {
         Ok(self.rl().last_index())
     }
 
-    fn snapshot(&self, request_index: u64, _to: u64) -> raft::Result<raft::eraftpb::Snapshot> {
+    fn snapshot(&self, request_index: u64, to: u64) -> raft::Result<raft::eraftpb::Snapshot> {
         let c = self.rl();
-        if c.snap_index() == 0 || c.snap_index() < request_index {
-            // The raft loop writes a newer snapshot at its next compaction.
+        let cs = c.snapshot.get_metadata().get_conf_state();
+        // A peer added after the stored snapshot would refuse it (it is not
+        // in its configuration): ask the raft loop for a fresh one.
+        let knows_peer = cs.voters.contains(&to) || cs.learners.contains(&to);
+        if c.snap_index() == 0 || c.snap_index() < request_index || !knows_peer {
+            self.inner.snapshot_wanted.store(true, Ordering::Release);
             return Err(store_err(StorageError::SnapshotTemporarilyUnavailable));
         }
         Ok(c.snapshot.clone())
