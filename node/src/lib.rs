@@ -7,12 +7,14 @@
 //! - [`server`]: the public gRPC services, served by any node.
 //! - [`config`], [`error`]: node configuration and typed errors.
 //! - [`eval`]: accuracy evaluation against ground truth.
+//! - [`meta`]: the Raft-replicated cluster metadata group (members, partition map, model).
 
 pub mod cluster;
 pub mod config;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod meta;
 pub mod partition;
 pub mod server;
 pub mod storage;

@@ -1,0 +1,224 @@
+//! The replicated state machine: how each [`MetaCommand`] changes
+//! [`MetaState`]. Everything here is deterministic, so every member (and a
+//! member replaying its log after a restart) reaches the same state.
+
+use super::types::{
+    MetaCommand, MetaReply, MetaState, ModelEntry, NodeInfo, NodeState, PartitionOwner,
+};
+
+impl MetaState {
+    /// Current owner of `partition`, if the map is initialised and it exists.
+    pub fn owner(&self, partition: u32) -> Option<PartitionOwner> {
+        self.owners.get(partition as usize).copied()
+    }
+
+    /// Partitions owned by `node`, ascending.
+    pub fn partitions_of(&self, node: u64) -> Vec<u32> {
+        self.owners
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.node == node)
+            .map(|(p, _)| p as u32)
+            .collect()
+    }
+
+    /// Checks a membership change against the state. `Ok(())` means the raft
+    /// conf change must be applied and then [`MetaState::apply`] called.
+    pub(crate) fn check_conf_change(&self, cmd: &MetaCommand) -> Result<(), String> {
+        match cmd {
+            MetaCommand::AddNode { id, .. } => {
+                if *id == 0 {
+                    Err("node id 0 is reserved".into())
+                } else if self.nodes.contains_key(id) {
+                    Err(format!("node {id} already exists"))
+                } else {
+                    Ok(())
+                }
+            }
+            MetaCommand::RemoveNode { id } => {
+                let owned = self.partitions_of(*id);
+                if !self.nodes.contains_key(id) {
+                    Err(format!("node {id} is unknown"))
+                } else if !owned.is_empty() {
+                    Err(format!(
+                        "node {id} still owns {} partition(s); move them first",
+                        owned.len()
+                    ))
+                } else if self.nodes.len() <= 1 {
+                    Err("cannot remove the last node".into())
+                } else {
+                    Ok(())
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Applies a command. Rejections leave the state unchanged.
+    pub(crate) fn apply(&mut self, cmd: &MetaCommand) -> MetaReply {
+        match cmd {
+            MetaCommand::Init { partitions, nodes } => {
+                if self.initialized {
+                    return MetaReply::Ok;
+                }
+                if nodes.is_empty() || *partitions == 0 {
+                    return MetaReply::Rejected("init needs nodes and partitions".into());
+                }
+                let ids: Vec<u64> = nodes.keys().copied().collect();
+                for (id, address) in nodes {
+                    self.nodes.entry(*id).or_insert_with(|| NodeInfo {
+                        address: address.clone(),
+                        state: NodeState::Active,
+                    });
+                }
+                self.partitions = *partitions;
+                self.owners = (0..*partitions as usize)
+                    .map(|p| PartitionOwner {
+                        node: ids[p % ids.len()],
+                        epoch: 1,
+                    })
+                    .collect();
+                self.initialized = true;
+                self.map_epoch += 1;
+                self.config_version += 1;
+                MetaReply::Ok
+            }
+            MetaCommand::AddNode { id, address } => {
+                if let Err(e) = self.check_conf_change(cmd) {
+                    return MetaReply::Rejected(e);
+                }
+                self.nodes.insert(
+                    *id,
+                    NodeInfo {
+                        address: address.clone(),
+                        state: NodeState::Active,
+                    },
+                );
+                self.config_version += 1;
+                MetaReply::Ok
+            }
+            MetaCommand::RemoveNode { id } => {
+                if let Err(e) = self.check_conf_change(cmd) {
+                    return MetaReply::Rejected(e);
+                }
+                self.nodes.remove(id);
+                self.config_version += 1;
+                MetaReply::Ok
+            }
+            MetaCommand::SetDraining { id, draining } => match self.nodes.get_mut(id) {
+                None => MetaReply::Rejected(format!("node {id} is unknown")),
+                Some(n) => {
+                    n.state = if *draining {
+                        NodeState::Draining
+                    } else {
+                        NodeState::Active
+                    };
+                    self.config_version += 1;
+                    MetaReply::Ok
+                }
+            },
+            MetaCommand::MovePartition {
+                partition,
+                from,
+                to,
+                expected_epoch,
+            } => {
+                if !self.nodes.contains_key(to) {
+                    return MetaReply::Rejected(format!("target node {to} is unknown"));
+                }
+                let Some(cur) = self.owners.get_mut(*partition as usize) else {
+                    return MetaReply::Rejected(format!("partition {partition} does not exist"));
+                };
+                if cur.node != *from || cur.epoch != *expected_epoch {
+                    return MetaReply::Rejected(format!(
+                        "partition {partition} is owned by {} at epoch {}, not {from} at {expected_epoch}",
+                        cur.node, cur.epoch
+                    ));
+                }
+                cur.node = *to;
+                cur.epoch += 1;
+                self.map_epoch += 1;
+                MetaReply::Ok
+            }
+            MetaCommand::SetModel { version, json } => {
+                self.model = Some(ModelEntry {
+                    version: *version,
+                    json: json.clone(),
+                });
+                self.config_version += 1;
+                MetaReply::Ok
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn init(n: u64, partitions: u32) -> MetaState {
+        let mut s = MetaState::default();
+        let nodes: BTreeMap<u64, String> = (1..=n).map(|i| (i, format!("n{i}:1"))).collect();
+        assert_eq!(
+            s.apply(&MetaCommand::Init { partitions, nodes }),
+            MetaReply::Ok
+        );
+        s
+    }
+
+    #[test]
+    fn init_round_robin_and_idempotent() {
+        let mut s = init(3, 8);
+        assert_eq!(s.partitions_of(1), vec![0, 3, 6]);
+        assert_eq!(s.partitions_of(3), vec![2, 5]);
+        assert_eq!(s.owner(4), Some(PartitionOwner { node: 2, epoch: 1 }));
+        let before = s.clone();
+        let again = MetaCommand::Init {
+            partitions: 4,
+            nodes: BTreeMap::from([(9, String::new())]),
+        };
+        assert_eq!(s.apply(&again), MetaReply::Ok);
+        assert_eq!(s, before);
+    }
+
+    #[test]
+    fn move_partition_is_compare_and_set() {
+        let mut s = init(2, 4);
+        let mv = |epoch| MetaCommand::MovePartition {
+            partition: 0,
+            from: 1,
+            to: 2,
+            expected_epoch: epoch,
+        };
+        assert_eq!(s.apply(&mv(1)), MetaReply::Ok);
+        assert_eq!(s.owner(0), Some(PartitionOwner { node: 2, epoch: 2 }));
+        assert_eq!(s.map_epoch, 2);
+        assert!(matches!(s.apply(&mv(1)), MetaReply::Rejected(_)));
+        let unknown = MetaCommand::MovePartition {
+            partition: 1,
+            from: 2,
+            to: 7,
+            expected_epoch: 1,
+        };
+        assert!(matches!(s.apply(&unknown), MetaReply::Rejected(_)));
+    }
+
+    #[test]
+    fn remove_node_requires_no_partitions() {
+        let mut s = init(2, 2);
+        assert!(matches!(
+            s.apply(&MetaCommand::RemoveNode { id: 2 }),
+            MetaReply::Rejected(_)
+        ));
+        let mv = MetaCommand::MovePartition {
+            partition: 1,
+            from: 2,
+            to: 1,
+            expected_epoch: 1,
+        };
+        assert_eq!(s.apply(&mv), MetaReply::Ok);
+        assert_eq!(s.apply(&MetaCommand::RemoveNode { id: 2 }), MetaReply::Ok);
+        assert!(!s.nodes.contains_key(&2));
+    }
+}
