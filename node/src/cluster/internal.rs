@@ -60,7 +60,7 @@ impl Internal for InternalService {
 
     async fn node(&self, req: Request<Blob>) -> Result<Response<Blob>, Status> {
         let op: NodeOp = decode(&req.into_inner().body)?;
-        reply(self.cluster.router.serve_node(op).await)
+        reply(self.cluster.serve_node(op).await)
     }
 
     type FetchStream = ChunkStream;

@@ -15,80 +15,125 @@
 pub mod groups;
 pub mod internal;
 pub mod map;
+pub mod moves;
 pub mod peers;
 pub mod router;
+pub mod transport;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
-use futures::Stream;
 use tokio::sync::watch;
-
-use kindred_proto::internal::{FetchRequest, FileChunk};
 
 use crate::config::NodeConfig;
 use crate::engine::Model;
 use crate::error::NodeError;
+use crate::meta::{MetaCommand, MetaConfig, MetaHandle, MetaReply, MetaState, NodeState, RaftStatus};
+use crate::partition::ops::OpReply;
 use crate::partition::{PartitionConfig, PartitionHandle};
 use crate::storage::StoreOptions;
 
 pub use map::PartitionMap;
 pub use router::Router;
+use peers::NodeOp;
 
 /// This node's part of the cluster.
 #[derive(Clone)]
 pub struct Cluster {
     pub node_id: u64,
     pub router: Router,
+    pub meta: MetaHandle,
     map_tx: Arc<watch::Sender<Arc<PartitionMap>>>,
     template: PartitionConfig,
     data_dir: PathBuf,
     threads: Arc<Mutex<HashMap<u32, JoinHandle<()>>>>,
+    addrs: Arc<std::sync::RwLock<BTreeMap<u64, String>>>,
+    /// Partitions being moved by this node's admin calls (for status).
+    pub moving: Arc<Mutex<std::collections::BTreeSet<u32>>>,
+    /// Serialises partition opening and closing.
+    map_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// The partition map a metadata state describes, once initialised.
+pub fn map_of(st: &MetaState) -> Option<PartitionMap> {
+    st.initialized.then(|| PartitionMap {
+        partitions: st.partitions,
+        owners: st.owners.iter().map(|o| (o.node, o.epoch)).collect(),
+        nodes: st
+            .nodes
+            .iter()
+            .map(|(id, n)| (*id, n.address.clone()))
+            .collect(),
+        epoch: st.map_epoch,
+    })
+}
+
+fn meta_err(e: crate::meta::MetaError) -> NodeError {
+    NodeError::Unavailable(format!("metadata: {e}"))
 }
 
 impl Cluster {
-    /// Sets up this node's view of the cluster; no partition is open yet.
-    pub fn new(cfg: &NodeConfig, model: Option<Model>) -> Cluster {
+    /// Starts this node's metadata member and sets up its view of the
+    /// cluster; no partition is open yet. Call inside a tokio runtime.
+    pub fn start(cfg: &NodeConfig, model: Option<Model>) -> Result<Cluster, NodeError> {
         let c = &cfg.cluster;
         let mut nodes = c.peers.clone();
-        if nodes.is_empty() {
+        if nodes.is_empty() && !c.join {
             nodes.insert(c.node_id, cfg.advertise());
         }
-        let map = PartitionMap::round_robin(c.partition_count(), &nodes);
+        let partitions = c.partition_count();
+        let peers = peers::Peers::new(cfg.limits.max_message_bytes);
+        let transport = Arc::new(transport::GrpcTransport::new(
+            peers.clone(),
+            nodes.clone(),
+            tokio::runtime::Handle::current(),
+        ));
+        let addrs = transport.addrs.clone();
+        let mut mc = MetaConfig::new(c.node_id, cfg.data_dir.join("meta"));
+        mc.peers = nodes.clone();
+        mc.join = c.join;
+        mc.partitions = partitions;
+        let (meta, _thread) = MetaHandle::start(mc, transport).map_err(meta_err)?;
+        // Until the metadata says otherwise, the bootstrap map (what Init
+        // will install); the node only serves once the metadata is applied.
+        let map = PartitionMap::round_robin(partitions, &nodes);
         let (tx, rx) = watch::channel(Arc::new(map));
-        let local_count = u64::from(c.partition_count()).max(1);
         let template = PartitionConfig {
             data_dir: PathBuf::new(),
             engine: cfg.engine.clone(),
             survivorship: cfg.survivorship.clone(),
             store: StoreOptions {
                 sync: cfg.sync,
-                block_cache_bytes: ((cfg.block_cache_mb << 20) as u64 / local_count).max(8 << 20)
-                    as usize,
+                block_cache_bytes: ((cfg.block_cache_mb << 20) / partitions.max(1) as usize)
+                    .max(8 << 20),
             },
             model,
             mailbox: cfg.mailbox,
             partition: 0,
-            partitions: c.partition_count(),
+            partitions,
         };
         let router = Router::new(
             c.node_id,
             rx,
             Arc::default(),
-            peers::Peers::new(cfg.limits.max_message_bytes),
+            peers,
             cfg.engine.standardize.to_config(),
         );
-        Cluster {
+        Ok(Cluster {
             node_id: c.node_id,
             router,
+            meta,
             map_tx: Arc::new(tx),
             template,
             data_dir: cfg.data_dir.clone(),
             threads: Arc::default(),
-        }
+            addrs,
+            moving: Arc::default(),
+            map_lock: Arc::default(),
+        })
     }
 
     /// Where a partition's store lives.
@@ -96,28 +141,84 @@ impl Cluster {
         self.data_dir.join("partitions").join(format!("{p:04}"))
     }
 
-    /// Opens every partition the current map gives this node (blocking).
-    pub fn open_owned(&self) -> Result<(), NodeError> {
-        let map = self.router.map();
-        for p in map.owned_by(self.node_id) {
-            self.open_partition(p)?;
+    /// Waits for the metadata, opens the partitions it gives this node,
+    /// and keeps following it. Returns once the node can serve.
+    pub async fn open(&self) -> Result<(), NodeError> {
+        let mut rx = self.meta.watch();
+        loop {
+            let st = rx.borrow_and_update().clone();
+            if let Some(map) = map_of(&st) {
+                self.apply_map(map).await?;
+                break;
+            }
+            if rx.changed().await.is_err() {
+                return Err(NodeError::Unavailable("metadata group stopped".into()));
+            }
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            while rx.changed().await.is_ok() {
+                let st = rx.borrow_and_update().clone();
+                if let Some(map) = map_of(&st) {
+                    if let Err(e) = me.apply_map(map).await {
+                        tracing::error!(error = %e, "applying the partition map");
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Installs a partition map: opens partitions this node gained, closes
+    /// (and deletes) those it lost.
+    async fn apply_map(&self, map: PartitionMap) -> Result<(), NodeError> {
+        let _guard = self.map_lock.lock().await;
+        if let Ok(mut a) = self.addrs.write() {
+            for (id, addr) in &map.nodes {
+                a.insert(*id, addr.clone());
+            }
+        }
+        let mine = map.owned_by(self.node_id);
+        let open: Vec<u32> = self
+            .router
+            .local()
+            .read()
+            .map(|l| l.keys().copied().collect())
+            .unwrap_or_default();
+        let changed = *self.router.map() != map;
+        if changed {
+            tracing::info!(epoch = map.epoch, owned = ?mine, "partition map");
+        }
+        self.map_tx.send_replace(Arc::new(map));
+        for p in open.iter().filter(|p| !mine.contains(p)) {
+            self.close_partition(*p).await;
+        }
+        for p in mine.into_iter().filter(|p| !open.contains(p)) {
+            let me = self.clone();
+            tokio::task::spawn_blocking(move || me.open_partition(p))
+                .await
+                .map_err(|e| NodeError::Unavailable(format!("opening partition {p}: {e}")))??;
         }
         Ok(())
     }
 
     fn open_partition(&self, p: u32) -> Result<(), NodeError> {
-        if self
-            .router
-            .local()
-            .read()
-            .map(|l| l.contains_key(&p))
-            .unwrap_or(false)
-        {
-            return Ok(());
+        let dir = self.partition_dir(p);
+        let incoming = self.incoming_dir(p);
+        if incoming.exists() {
+            // Received from its previous owner: replaces any stale copy.
+            let _ = std::fs::remove_dir_all(&dir);
+            if let Some(parent) = dir.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| NodeError::Unavailable(e.to_string()))?;
+            }
+            std::fs::rename(&incoming, &dir).map_err(|e| {
+                NodeError::Unavailable(format!("installing received partition {p}: {e}"))
+            })?;
         }
         let mut cfg = self.template.clone();
         cfg.partition = p;
-        cfg.data_dir = self.partition_dir(p);
+        cfg.partitions = self.router.map().partitions;
+        cfg.data_dir = dir;
         let (h, join) = PartitionHandle::open(cfg)?;
         if let Ok(mut l) = self.router.local().write() {
             l.insert(p, h);
@@ -128,35 +229,163 @@ impl Cluster {
         Ok(())
     }
 
-    /// Installs a new partition map (from the metadata group).
-    pub fn set_map(&self, map: PartitionMap) {
-        self.map_tx.send_replace(Arc::new(map));
+    async fn close_partition(&self, p: u32) {
+        if let Ok(mut l) = self.router.local().write() {
+            l.remove(&p);
+        }
+        let join = self.threads.lock().ok().and_then(|mut t| t.remove(&p));
+        let dir = self.partition_dir(p);
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Some(j) = join {
+                let _ = j.join();
+            }
+            // It now lives on its new owner.
+            let _ = std::fs::remove_dir_all(&dir);
+        })
+        .await;
+        tracing::info!(partition = p, "partition handed over and closed");
     }
 
     /// A Raft message from another node.
-    pub fn step_raft(&self, _msg: &[u8]) -> Result<(), NodeError> {
-        Err(NodeError::Unavailable(
-            "this node runs without a metadata group".into(),
-        ))
+    pub fn step_raft(&self, msg: &[u8]) -> Result<(), NodeError> {
+        self.meta.step(msg).map_err(meta_err)
     }
 
     /// A metadata proposal forwarded by another node.
-    pub async fn propose_forwarded(&self, _body: &[u8]) -> Result<Vec<u8>, NodeError> {
-        Err(NodeError::Unavailable(
-            "this node runs without a metadata group".into(),
-        ))
+    pub async fn propose_forwarded(&self, body: &[u8]) -> Result<Vec<u8>, NodeError> {
+        let cmd: MetaCommand = peers::decode(body)?;
+        let r = self.meta.propose_local(cmd).await;
+        peers::encode(&r)
     }
 
-    /// Streams a partition checkpoint to a node taking the partition over.
-    pub async fn serve_fetch(
-        &self,
-        _req: FetchRequest,
-    ) -> Result<Pin<Box<dyn Stream<Item = Result<FileChunk, tonic::Status>> + Send>>, NodeError>
-    {
-        Err(NodeError::Unavailable("partition moves are not available".into()))
+    /// Runs a node-wide op.
+    pub async fn serve_node(&self, op: NodeOp) -> Result<OpReply, NodeError> {
+        match op {
+            NodeOp::Receive {
+                partition,
+                from,
+                epoch,
+            } => {
+                let (bytes, seconds) = self.receive(partition, from, epoch).await?;
+                Ok(OpReply::Moved { bytes, seconds })
+            }
+            NodeOp::Unfence { partition } => {
+                if let Some(h) = self.router.local_handle(partition) {
+                    h.fence(false).await?;
+                }
+                Ok(OpReply::Done)
+            }
+            NodeOp::Status => Ok(self.report().await),
+            probe => self.router.serve_node(probe).await,
+        }
     }
 
-    /// Closes every partition and waits for their threads (blocking).
+    /// This node's raft status and partition counts.
+    pub async fn report(&self) -> OpReply {
+        let handles: Vec<(u32, PartitionHandle)> = self
+            .router
+            .local()
+            .read()
+            .map(|l| l.iter().map(|(p, h)| (*p, h.clone())).collect())
+            .unwrap_or_default();
+        let mut partitions = Vec::new();
+        for (p, h) in handles {
+            if let Ok(OpReply::Stats { stats, .. }) = h.op(crate::partition::ops::Op::Stats).await {
+                partitions.push((p, stats.records as u64, stats.entities as u64));
+            }
+        }
+        partitions.sort_unstable();
+        OpReply::Report {
+            raft: self.meta.status(),
+            partitions,
+        }
+    }
+
+    /// Moves a partition to a node; returns (bytes, seconds).
+    pub async fn move_partition(&self, p: u32, to: u64) -> Result<(u64, u64, f64), NodeError> {
+        let map = self.router.map();
+        let (from, epoch) = map.owner(p).ok_or_else(|| NodeError::InvalidArgument {
+            field: "partition".into(),
+            value: p.to_string(),
+            reason: format!("the cluster has {} partitions", map.partitions),
+        })?;
+        let st = self.meta.state();
+        match st.nodes.get(&to) {
+            None => {
+                return Err(NodeError::InvalidArgument {
+                    field: "to_node".into(),
+                    value: to.to_string(),
+                    reason: "not a member of the cluster".into(),
+                })
+            }
+            Some(n) if n.state == NodeState::Draining => {
+                return Err(NodeError::InvalidArgument {
+                    field: "to_node".into(),
+                    value: to.to_string(),
+                    reason: "the node is draining".into(),
+                })
+            }
+            _ => {}
+        }
+        if from == to {
+            return Ok((from, 0, 0.0));
+        }
+        if let Ok(mut m) = self.moving.lock() {
+            m.insert(p);
+        }
+        let op = NodeOp::Receive {
+            partition: p,
+            from,
+            epoch,
+        };
+        let r = if to == self.node_id {
+            self.serve_node(op).await
+        } else {
+            let addr = map.nodes.get(&to).cloned().unwrap_or_default();
+            self.router.peers().node(to, &addr, &op).await
+        };
+        if let Ok(mut m) = self.moving.lock() {
+            m.remove(&p);
+        }
+        match r? {
+            OpReply::Moved { bytes, seconds } => {
+                tracing::info!(partition = p, from, to, bytes, seconds, "partition moved");
+                Ok((from, bytes, seconds))
+            }
+            other => Err(NodeError::Unavailable(format!(
+                "internal: expected a moved reply, got {}",
+                other.kind()
+            ))),
+        }
+    }
+
+    /// Proposes a metadata command; a rejection becomes FAILED_PRECONDITION.
+    pub async fn propose(&self, cmd: MetaCommand) -> Result<(), NodeError> {
+        match self.meta.propose(cmd).await.map_err(meta_err)? {
+            MetaReply::Ok => Ok(()),
+            MetaReply::Rejected(why) => Err(NodeError::Remote {
+                code: tonic::Code::FailedPrecondition as i32,
+                message: why,
+                field: String::new(),
+                value: String::new(),
+            }),
+        }
+    }
+
+    /// Raft status of this node.
+    pub fn raft_status(&self) -> RaftStatus {
+        self.meta.status()
+    }
+
+    /// Waits until this node has applied a map at least as new as `epoch`.
+    pub async fn wait_for_epoch(&self, epoch: u64) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while self.router.map().epoch < epoch && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Closes every partition and stops the metadata member (blocking).
     pub fn close_all(&self) {
         if let Ok(mut l) = self.router.local().write() {
             l.clear();
@@ -169,5 +398,6 @@ impl Cluster {
         for j in threads {
             let _ = j.join();
         }
+        self.meta.shutdown();
     }
 }

@@ -25,6 +25,12 @@ pub enum NodeOp {
         items: Vec<crate::partition::ops::ProbeItem>,
         max_candidates: usize,
     },
+    /// Take a partition over from its owner (run on the receiving node).
+    Receive { partition: u32, from: u64, epoch: u64 },
+    /// Release the write fence of a partition whose move failed.
+    Unfence { partition: u32 },
+    /// Raft status and per-partition counts of the node.
+    Status,
 }
 
 /// Encodes a serde value for the internal service.
@@ -129,8 +135,12 @@ impl Peers {
     /// Runs a node-wide op on another node.
     pub async fn node(&self, node: u64, addr: &str, op: &NodeOp) -> Result<OpReply, NodeError> {
         let mut c = self.client(node, addr)?;
+        let mut req = tonic::Request::new(Blob { body: encode(op)? });
+        if matches!(op, NodeOp::Status) {
+            req.set_timeout(Duration::from_secs(3));
+        }
         let r = c
-            .node(Blob { body: encode(op)? })
+            .node(req)
             .await
             .map_err(|s| from_status(node, s))?;
         let out: Result<OpReply, WireError> = decode(&r.into_inner().body)?;

@@ -60,9 +60,6 @@ pub struct Router {
     pub node_id: u64,
     map: watch::Receiver<Arc<PartitionMap>>,
     local: LocalPartitions,
-    /// Partitions whose writes are held while they move (answered ABORTED,
-    /// which coordinators retry).
-    fenced: Arc<RwLock<HashSet<u32>>>,
     peers: Peers,
     std_cfg: Arc<StandardizeConfig>,
     /// How long a request keeps retrying a partition that is moving or on a
@@ -84,7 +81,6 @@ impl Router {
             node_id,
             map,
             local,
-            fenced: Arc::default(),
             peers,
             std_cfg: Arc::new(std_cfg),
             retry_for: Duration::from_secs(30),
@@ -105,18 +101,8 @@ impl Router {
         &self.peers
     }
 
-    /// Holds (or releases) writes to a local partition.
-    pub fn fence(&self, p: u32, on: bool) {
-        if let Ok(mut f) = self.fenced.write() {
-            if on {
-                f.insert(p);
-            } else {
-                f.remove(&p);
-            }
-        }
-    }
-
-    fn local_handle(&self, p: u32) -> Option<PartitionHandle> {
+    /// The handle of a partition open on this node.
+    pub fn local_handle(&self, p: u32) -> Option<PartitionHandle> {
         self.local.read().ok()?.get(&p).cloned()
     }
 
@@ -135,16 +121,6 @@ impl Router {
         };
         if owner != self.node_id || epoch.is_some_and(|e| e > current) {
             return Err(not_owner);
-        }
-        let writes = matches!(
-            op,
-            Op::Apply { .. } | Op::Probe { .. } | Op::PutLinks { .. } | Op::Delete { .. }
-        );
-        if writes && self.fenced.read().is_ok_and(|f| f.contains(&p)) {
-            return Err(NodeError::NotOwner {
-                partition: p,
-                epoch: current,
-            });
         }
         let h = self.local_handle(p).ok_or_else(|| {
             NodeError::Unavailable(format!("partition {p} is opening on node {}", self.node_id))
@@ -493,6 +469,11 @@ impl Router {
                     probed,
                 })
             }
+            other => Err(NodeError::InvalidArgument {
+                field: "op".into(),
+                value: format!("{other:?}"),
+                reason: "handled by the cluster, not the router".into(),
+            }),
         }
     }
 

@@ -34,6 +34,10 @@ pub enum Command {
     Op { op: Op, reply: Reply<OpReply> },
     /// Writes a consistent copy of the partition's store into a new directory.
     Checkpoint { dir: PathBuf, reply: Reply<()> },
+    /// Holds (true) or releases writes: while held, write ops are refused
+    /// as ABORTED, which coordinators retry. Every write queued before the
+    /// fence is applied first (the mailbox is ordered).
+    Fence { on: bool, reply: Reply<()> },
 }
 
 /// A cheap, cloneable handle to a running partition.
@@ -63,6 +67,7 @@ struct Actor {
     engine: Engine<RocksStore>,
     survivorship: Survivorship,
     partition: u32,
+    fenced: bool,
     /// Set when storage failed: the in-memory state may be ahead of disk,
     /// so no further writes are accepted until a restart recovers from disk.
     failed: Option<String>,
@@ -122,6 +127,7 @@ impl PartitionHandle {
             engine,
             survivorship: cfg.survivorship,
             partition: cfg.partition,
+            fenced: false,
             failed: None,
         };
         let partition = cfg.partition;
@@ -152,6 +158,14 @@ impl PartitionHandle {
     pub async fn checkpoint(&self, dir: PathBuf) -> Result<(), NodeError> {
         let (tx, rx) = oneshot::channel();
         self.send(Command::Checkpoint { dir, reply: tx }).await?;
+        rx.await
+            .map_err(|_| NodeError::Unavailable("partition stopped before answering".into()))?
+    }
+
+    /// Holds or releases writes (see [`Command::Fence`]).
+    pub async fn fence(&self, on: bool) -> Result<(), NodeError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::Fence { on, reply: tx }).await?;
         rx.await
             .map_err(|_| NodeError::Unavailable("partition stopped before answering".into()))?
     }
@@ -198,6 +212,11 @@ impl Actor {
     fn handle(&mut self, cmd: Command) {
         match cmd {
             Command::Op { op, reply } => self.op(op, reply),
+            Command::Fence { on, reply } => {
+                self.fenced = on;
+                tracing::info!(partition = self.partition, fenced = on, "write fence");
+                let _ = reply.send(Ok(()));
+            }
             Command::Checkpoint { dir, reply } => {
                 let r = self
                     .engine
@@ -231,6 +250,13 @@ impl Actor {
                 | Op::Delete { .. }
                 | Op::SetModel { .. }
         );
+        if writes && self.fenced {
+            let _ = reply.send(Err(NodeError::NotOwner {
+                partition: self.partition,
+                epoch: 0,
+            }));
+            return;
+        }
         if writes {
             if let Err(e) = self.write_guard() {
                 let _ = reply.send(Err(e));

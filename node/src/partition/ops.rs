@@ -156,6 +156,16 @@ pub enum OpReply {
     Sample(Vec<Vec<u8>>),
     Records(Vec<ProbeItem>),
     Model(String),
+    /// A partition taken over: bytes streamed, seconds taken.
+    Moved {
+        bytes: u64,
+        seconds: f64,
+    },
+    /// A node's raft status and (partition, records, entities) it serves.
+    Report {
+        raft: crate::meta::RaftStatus,
+        partitions: Vec<(u32, u64, u64)>,
+    },
 }
 
 /// A [`NodeError`] as it crosses the wire: its gRPC code, message, and the
@@ -215,6 +225,8 @@ impl OpReply {
             OpReply::Sample(_) => "sample",
             OpReply::Records(_) => "records",
             OpReply::Model(_) => "model",
+            OpReply::Moved { .. } => "moved",
+            OpReply::Report { .. } => "report",
         }
     }
 }

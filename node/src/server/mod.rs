@@ -68,7 +68,7 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
         ),
         None => None,
     };
-    let cluster = Cluster::new(&cfg, model);
+    let cluster = Cluster::start(&cfg, model)?;
     let state = NodeState {
         cluster: cluster.clone(),
         ready: Arc::new(AtomicBool::new(false)),
@@ -93,7 +93,7 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
     let opening = cluster.clone();
     let ready = state.ready.clone();
     let reporter = health.clone();
-    let opener = tokio::task::spawn_blocking(move || opening.open_owned());
+    let opener = tokio::spawn(async move { opening.open().await });
     let (fail_tx, fail_rx) = tokio::sync::oneshot::channel::<NodeError>();
     let join = tokio::spawn(async move {
         match opener.await {
