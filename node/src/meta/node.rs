@@ -20,6 +20,9 @@
 //! whose index is applied with other content is answered `NotLeader` (its
 //! entry was overwritten by a new leader) and `propose` retries.
 
+// Protobuf messages (with hidden bookkeeping fields) are built by mutation.
+#![allow(clippy::field_reassign_with_default)]
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
