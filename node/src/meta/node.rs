@@ -340,7 +340,9 @@ impl MetaHandle {
     /// Waits until this node has applied everything the leader had committed
     /// when asked (a raft read-index round trip).
     async fn read_barrier(&self, deadline: tokio::time::Instant) -> Result<(), MetaError> {
-        let per_try = (self.shared.election_timeout * 2).max(Duration::from_millis(200));
+        // A read-index round trip is one heartbeat exchange; a lost one is
+        // simply asked again.
+        let per_try = (self.shared.election_timeout / 2).max(Duration::from_millis(100));
         loop {
             let now = tokio::time::Instant::now();
             if now >= deadline {
