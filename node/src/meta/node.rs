@@ -20,6 +20,9 @@
 //! whose index is applied with other content is answered `NotLeader` (its
 //! entry was overwritten by a new leader) and `propose` retries.
 
+// Protobuf messages (with hidden bookkeeping fields) are built by mutation.
+#![allow(clippy::field_reassign_with_default)]
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -337,7 +340,9 @@ impl MetaHandle {
     /// Waits until this node has applied everything the leader had committed
     /// when asked (a raft read-index round trip).
     async fn read_barrier(&self, deadline: tokio::time::Instant) -> Result<(), MetaError> {
-        let per_try = (self.shared.election_timeout * 2).max(Duration::from_millis(200));
+        // A read-index round trip is one heartbeat exchange; a lost one is
+        // simply asked again.
+        let per_try = (self.shared.election_timeout / 2).max(Duration::from_millis(100));
         loop {
             let now = tokio::time::Instant::now();
             if now >= deadline {

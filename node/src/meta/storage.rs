@@ -16,6 +16,9 @@
 //! copy of the uncompacted log (the metadata log is small and compacted every
 //! `snapshot_every` entries), so `term()` and `entries()` never touch disk.
 
+// Protobuf messages (with hidden bookkeeping fields) are built by mutation.
+#![allow(clippy::field_reassign_with_default)]
+
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
