@@ -6,6 +6,7 @@
 //! SERVING. The same port serves the internal node-to-node service.
 
 pub mod admin;
+pub mod cluster;
 pub mod convert;
 pub mod explain;
 pub mod profiles;
@@ -19,6 +20,7 @@ use tonic::transport::Server;
 use tonic::Status;
 
 use kindred_proto::v1::admin_server::AdminServer;
+use kindred_proto::v1::cluster_server::ClusterServer;
 use kindred_proto::v1::explain_server::ExplainServer;
 use kindred_proto::v1::profiles_server::ProfilesServer;
 use kindred_proto::v1::records_server::RecordsServer;
@@ -105,6 +107,7 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
                     "kindred.v1.Profiles",
                     "kindred.v1.Explain",
                     "kindred.v1.Admin",
+                    "kindred.v1.Cluster",
                 ] {
                     reporter
                         .set_service_status(s, tonic_health::ServingStatus::Serving)
@@ -156,6 +159,9 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
             AdminServer::new(admin::AdminService::new(state.clone()))
                 .max_encoding_message_size(max),
         )
+        .add_service(ClusterServer::new(cluster::ClusterService::new(
+            cluster.clone(),
+        )))
         .add_service(
             InternalServer::new(InternalService::new(cluster.clone()))
                 .max_decoding_message_size(max)

@@ -1,0 +1,318 @@
+//! The `Cluster` service: status, membership and partition placement.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures::future::join_all;
+use tonic::{Request, Response, Status};
+
+use kindred_proto::v1::cluster_server::Cluster as ClusterApi;
+use kindred_proto::v1::{
+    AddNodeRequest, ClusterChange, ClusterStatus, ClusterStatusRequest, MovePartitionRequest,
+    NodeStatus, PartitionMove, PartitionStatus, RebalanceRequest, RemoveNodeRequest,
+};
+
+use crate::cluster::moves::plan_rebalance;
+use crate::cluster::peers::NodeOp;
+use crate::cluster::Cluster;
+use crate::error::NodeError;
+use crate::meta::{MetaCommand, NodeState, RaftStatus};
+use crate::partition::ops::OpReply;
+
+/// Implements `kindred.v1.Cluster`.
+pub struct ClusterService {
+    cluster: Cluster,
+}
+
+impl ClusterService {
+    pub fn new(cluster: Cluster) -> Self {
+        ClusterService { cluster }
+    }
+
+    async fn status(&self) -> ClusterStatus {
+        let c = &self.cluster;
+        let st = c.meta.state();
+        let me = c.raft_status();
+        let map = c.router.map();
+        let asks = st.nodes.keys().map(|&id| {
+            let addr = st.nodes[&id].address.clone();
+            async move {
+                let r = if id == c.node_id {
+                    Ok(c.report().await)
+                } else {
+                    tokio::time::timeout(
+                        Duration::from_secs(3),
+                        c.router.peers().node(id, &addr, &NodeOp::Status),
+                    )
+                    .await
+                    .unwrap_or_else(|_| Err(NodeError::Unavailable("timed out".into())))
+                };
+                (id, r)
+            }
+        });
+        let reports: Vec<(u64, Result<OpReply, NodeError>)> = join_all(asks).await;
+        let mut counts: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
+        let mut raft: BTreeMap<u64, RaftStatus> = BTreeMap::new();
+        let mut errors: BTreeMap<u64, String> = BTreeMap::new();
+        for (id, r) in reports {
+            match r {
+                Ok(OpReply::Report { raft: rs, partitions }) => {
+                    for (p, records, entities) in partitions {
+                        counts.insert(p, (records, entities));
+                    }
+                    raft.insert(id, rs);
+                }
+                Ok(other) => {
+                    errors.insert(id, format!("unexpected reply {}", other.kind()));
+                }
+                Err(e) => {
+                    errors.insert(id, e.to_string());
+                }
+            }
+        }
+        let top_commit = raft.values().map(|r| r.commit).max().unwrap_or(me.commit);
+        let moving = c.moving.lock().map(|m| m.clone()).unwrap_or_default();
+        let nodes = st
+            .nodes
+            .iter()
+            .map(|(&id, info)| {
+                let owned = map.owned_by(id);
+                let records = owned
+                    .iter()
+                    .filter_map(|p| counts.get(p).map(|c| c.0))
+                    .sum();
+                match raft.get(&id) {
+                    Some(r) => NodeStatus {
+                        node_id: id,
+                        address: info.address.clone(),
+                        role: r.role.clone(),
+                        state: node_state(info.state),
+                        term: r.term,
+                        commit_index: r.commit,
+                        applied_index: r.applied,
+                        lag: me
+                            .matched
+                            .get(&id)
+                            .map(|m| me.last_index.saturating_sub(*m))
+                            .unwrap_or_else(|| top_commit.saturating_sub(r.applied)),
+                        partitions: owned.len() as u32,
+                        records,
+                        error: String::new(),
+                    },
+                    None => NodeStatus {
+                        node_id: id,
+                        address: info.address.clone(),
+                        role: "unreachable".into(),
+                        state: node_state(info.state),
+                        partitions: owned.len() as u32,
+                        error: errors.get(&id).cloned().unwrap_or_default(),
+                        ..Default::default()
+                    },
+                }
+            })
+            .collect();
+        let partitions = (0..map.partitions)
+            .map(|p| {
+                let (owner, epoch) = map.owner(p).unwrap_or_default();
+                let (records, entities) = counts.get(&p).copied().unwrap_or_default();
+                PartitionStatus {
+                    partition: p,
+                    owner,
+                    epoch,
+                    records,
+                    entities,
+                    state: if moving.contains(&p) {
+                        "moving".into()
+                    } else {
+                        "serving".into()
+                    },
+                }
+            })
+            .collect();
+        ClusterStatus {
+            node_id: c.node_id,
+            leader_id: me.leader,
+            term: me.term,
+            commit_index: me.commit,
+            applied_index: me.applied,
+            partition_count: map.partitions,
+            map_epoch: map.epoch,
+            model_version: st.model.as_ref().map(|m| m.version).unwrap_or_default(),
+            nodes,
+            partitions,
+        }
+    }
+
+    /// Runs planned moves one after the other.
+    async fn run_moves(&self, moves: Vec<(u32, u64, u64)>) -> Result<Vec<PartitionMove>, NodeError> {
+        let mut done = Vec::new();
+        for (p, _, to) in moves {
+            let (from, bytes, seconds) = self.cluster.move_partition(p, to).await?;
+            done.push(PartitionMove {
+                partition: p,
+                from_node: from,
+                to_node: to,
+                bytes,
+                seconds,
+            });
+        }
+        Ok(done)
+    }
+
+    fn active_nodes(&self) -> Vec<u64> {
+        self.cluster
+            .meta
+            .state()
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.state == NodeState::Active)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    async fn change(&self, moves: Vec<PartitionMove>, message: String) -> ClusterChange {
+        ClusterChange {
+            moves,
+            message,
+            status: Some(self.status().await),
+        }
+    }
+}
+
+fn node_state(s: NodeState) -> String {
+    match s {
+        NodeState::Active => "active".into(),
+        NodeState::Draining => "draining".into(),
+    }
+}
+
+#[tonic::async_trait]
+impl ClusterApi for ClusterService {
+    async fn status(
+        &self,
+        _req: Request<ClusterStatusRequest>,
+    ) -> Result<Response<ClusterStatus>, Status> {
+        Ok(Response::new(ClusterService::status(self).await))
+    }
+
+    async fn add_node(&self, req: Request<AddNodeRequest>) -> Result<Response<ClusterChange>, Status> {
+        let r = req.into_inner();
+        if r.node_id == 0 {
+            return Err(NodeError::missing("node_id").into());
+        }
+        if r.address.rsplit_once(':').is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err()) {
+            return Err(NodeError::InvalidArgument {
+                field: "address".into(),
+                value: r.address,
+                reason: "must be HOST:PORT".into(),
+            }
+            .into());
+        }
+        if let Some(n) = self.cluster.meta.state().nodes.get(&r.node_id) {
+            if n.address == r.address {
+                let msg = format!("node {} is already a member", r.node_id);
+                return Ok(Response::new(self.change(vec![], msg).await));
+            }
+            return Err(Status::already_exists(format!(
+                "node {} is already a member at {}",
+                r.node_id, n.address
+            )));
+        }
+        self.cluster
+            .propose(MetaCommand::AddNode {
+                id: r.node_id,
+                address: r.address.clone(),
+            })
+            .await?;
+        let msg = format!(
+            "node {} added at {}; it owns no partitions until a move or a rebalance",
+            r.node_id, r.address
+        );
+        Ok(Response::new(self.change(vec![], msg).await))
+    }
+
+    async fn remove_node(
+        &self,
+        req: Request<RemoveNodeRequest>,
+    ) -> Result<Response<ClusterChange>, Status> {
+        let id = req.into_inner().node_id;
+        if !self.cluster.meta.state().nodes.contains_key(&id) {
+            return Err(Status::not_found(format!("node {id} is not a member")));
+        }
+        self.cluster
+            .propose(MetaCommand::SetDraining { id, draining: true })
+            .await?;
+        let active = self.active_nodes();
+        if active.is_empty() {
+            self.cluster
+                .propose(MetaCommand::SetDraining {
+                    id,
+                    draining: false,
+                })
+                .await?;
+            return Err(Status::failed_precondition(
+                "cannot remove the last active node",
+            ));
+        }
+        let map = self.cluster.router.map();
+        let moves = plan_rebalance(&map.owners, &active);
+        let done = self.run_moves(moves).await?;
+        self.cluster.propose(MetaCommand::RemoveNode { id }).await?;
+        let msg = format!("node {id} drained ({} partitions moved) and removed", done.len());
+        Ok(Response::new(self.change(done, msg).await))
+    }
+
+    async fn move_partition(
+        &self,
+        req: Request<MovePartitionRequest>,
+    ) -> Result<Response<ClusterChange>, Status> {
+        let r = req.into_inner();
+        let (from, bytes, seconds) = self.cluster.move_partition(r.partition, r.to_node).await?;
+        let (moves, msg) = if from == r.to_node {
+            (
+                vec![],
+                format!("partition {} is already on node {}", r.partition, r.to_node),
+            )
+        } else {
+            (
+                vec![PartitionMove {
+                    partition: r.partition,
+                    from_node: from,
+                    to_node: r.to_node,
+                    bytes,
+                    seconds,
+                }],
+                format!("partition {} moved to node {}", r.partition, r.to_node),
+            )
+        };
+        Ok(Response::new(self.change(moves, msg).await))
+    }
+
+    async fn rebalance(
+        &self,
+        req: Request<RebalanceRequest>,
+    ) -> Result<Response<ClusterChange>, Status> {
+        let map = self.cluster.router.map();
+        let moves = plan_rebalance(&map.owners, &self.active_nodes());
+        if req.get_ref().dry_run {
+            let planned = moves
+                .into_iter()
+                .map(|(p, from, to)| PartitionMove {
+                    partition: p,
+                    from_node: from,
+                    to_node: to,
+                    ..Default::default()
+                })
+                .collect::<Vec<_>>();
+            let msg = format!("{} moves would be made", planned.len());
+            return Ok(Response::new(self.change(planned, msg).await));
+        }
+        let done = self.run_moves(moves).await?;
+        let msg = if done.is_empty() {
+            "already balanced".to_string()
+        } else {
+            format!("{} partitions moved", done.len())
+        };
+        Ok(Response::new(self.change(done, msg).await))
+    }
+}
