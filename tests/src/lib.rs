@@ -304,3 +304,66 @@ pub fn partition_of_csv(text: &str) -> Vec<Vec<String>> {
     v.sort();
     v
 }
+
+/// Generates a noisy multi-source dataset with `kindred-gen`: (records
+/// CSV, mapping).
+pub fn generate(dir: &Path, people: usize, seed: u64) -> (PathBuf, PathBuf) {
+    let st = Command::new(bin("kindred-gen"))
+        .args([
+            "--people",
+            &people.to_string(),
+            "--seed",
+            &seed.to_string(),
+            "--difficulty",
+            "medium",
+            "--out",
+            dir.to_str().unwrap(),
+        ])
+        .output()
+        .expect("run kindred-gen");
+    stdout_ok(&st);
+    (dir.join("records.csv"), dir.join("mapping.toml"))
+}
+
+/// `kindred import` of a CSV through the given endpoints.
+pub fn import_csv(endpoints: &str, csv: &Path, mapping: &Path) -> Output {
+    kindred_at(
+        endpoints,
+        &[
+            "--output",
+            "json",
+            "import",
+            csv.to_str().unwrap(),
+            "--mapping",
+            mapping.to_str().unwrap(),
+            "--no-progress",
+        ],
+    )
+}
+
+/// Records a cluster holds, as `kindred stats` reports them (0 if the
+/// call fails).
+pub fn record_count(endpoints: &str) -> u64 {
+    let out = kindred_at(endpoints, &["--output", "json", "stats"]);
+    if !out.status.success() {
+        return 0;
+    }
+    serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .ok()
+        .and_then(|v| v["records"].as_u64())
+        .unwrap_or(0)
+}
+
+/// `kindred cluster status` as JSON.
+pub fn cluster_status(endpoints: &str) -> serde_json::Value {
+    json(&kindred_at(endpoints, &["--output", "json", "cluster", "status"]))
+}
+
+/// The export of a 1-node cluster with the same partition count: the
+/// answer every cluster must give for these records.
+pub fn reference_export(dir: &Path, partitions: u32, csv: &Path, mapping: &Path) -> String {
+    let one = TestCluster::start(dir, 1, partitions);
+    let out = import_csv(&one.endpoints(), csv, mapping);
+    stdout_ok(&out);
+    stdout_ok(&kindred_at(&one.endpoints(), &["export"]))
+}

@@ -1,0 +1,76 @@
+//! `kill -9` of a follower and then of the Raft leader during an import:
+//! the cluster elects a new leader, the restarted nodes catch up, the
+//! import completes, and the export equals a one-node cluster's.
+
+use std::time::{Duration, Instant};
+
+use kindred_tests::{
+    cluster_status, generate, import_csv, kindred_at, partition_of_csv, record_count,
+    reference_export, stdout_ok, TestCluster,
+};
+
+const PARTITIONS: u32 = 8;
+
+fn wait_for_records(endpoints: &str, at_least: u64) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while record_count(endpoints) < at_least {
+        assert!(Instant::now() < deadline, "import made no progress");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn killing_a_follower_and_the_leader_mid_import_loses_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (csv, mapping) = generate(&tmp.path().join("gen"), 6000, 11);
+    let total = csv::Reader::from_path(&csv).unwrap().records().count() as u64;
+    let reference = reference_export(&tmp.path().join("one"), PARTITIONS, &csv, &mapping);
+
+    let mut c = TestCluster::start(&tmp.path().join("three"), 3, PARTITIONS);
+    let status = cluster_status(&c.endpoints());
+    let leader = status["leader_id"].as_u64().unwrap() as usize - 1;
+    let others: Vec<usize> = (0..3).filter(|&i| i != leader).collect();
+    let (coordinator, follower) = (others[0], others[1]);
+    let via = c.nodes[coordinator].endpoint();
+    let (csv2, mapping2, via2) = (csv.clone(), mapping.clone(), via.clone());
+    let importer = std::thread::spawn(move || import_csv(&via2, &csv2, &mapping2));
+
+    wait_for_records(&via, total / 4);
+    assert!(!importer.is_finished(), "the import ended before the kills");
+    c.nodes[follower].kill9();
+    std::thread::sleep(Duration::from_millis(500));
+    c.restart(follower);
+
+    wait_for_records(&via, total / 2);
+    assert!(!importer.is_finished(), "the import ended before the leader was killed");
+    c.nodes[leader].kill9();
+    std::thread::sleep(Duration::from_millis(500));
+    c.restart(leader);
+
+    let out = importer.join().unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&stdout_ok(&out)).unwrap();
+    assert_eq!(summary["accepted"].as_u64(), Some(total), "{summary}");
+
+    // A leader again, and every node caught up with it.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let st = cluster_status(&c.endpoints());
+        let commit = st["commit_index"].as_u64().unwrap_or(0);
+        let caught_up = st["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["applied_index"].as_u64() == Some(commit));
+        if st["leader_id"].as_u64().unwrap_or(0) != 0 && caught_up {
+            assert!(st["term"].as_u64().unwrap() > status["term"].as_u64().unwrap());
+            break;
+        }
+        assert!(Instant::now() < deadline, "cluster did not settle: {st}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for n in &c.nodes {
+        let export = stdout_ok(&kindred_at(&n.endpoint(), &["export"]));
+        assert_eq!(export.lines().count() as u64 - 1, total);
+        assert_eq!(partition_of_csv(&export), partition_of_csv(&reference));
+    }
+}
