@@ -334,3 +334,41 @@ impl NodeConfig {
         self.listen.parse()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peers_accept_host_names_and_ip_addresses() {
+        let p = parse_peers("1=kindred-0.kindred.default.svc:7000, 2=127.0.0.1:7002").unwrap();
+        assert_eq!(p[&1], "kindred-0.kindred.default.svc:7000");
+        assert_eq!(p[&2], "127.0.0.1:7002");
+    }
+
+    #[test]
+    fn bad_peer_lists_name_the_entry() {
+        for (bad, why) in [
+            ("1=host", "HOST:PORT"),
+            ("x=h:1", "positive integer"),
+            ("0=h:1", "reserved"),
+            ("1=a:1,1=b:2", "twice"),
+            ("1=h:99999", "HOST:PORT"),
+        ] {
+            let e = parse_peers(bad).unwrap_err().to_string();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn peers_must_include_this_node_unless_joining() {
+        let mut cfg = NodeConfig::default();
+        cfg.cluster.node_id = 3;
+        cfg.cluster.peers = parse_peers("1=a:1,2=b:2").unwrap();
+        assert!(cfg.validate().is_err());
+        cfg.cluster.join = true;
+        assert!(cfg.validate().is_ok());
+        assert_eq!(cfg.cluster.partition_count(), 8);
+        assert_eq!(NodeConfig::default().cluster.partition_count(), 1);
+    }
+}

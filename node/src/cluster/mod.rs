@@ -298,6 +298,7 @@ impl Cluster {
         OpReply::Report {
             raft: self.meta.status(),
             partitions,
+            sent: self.router.peers().counters(),
         }
     }
 

@@ -6,6 +6,7 @@
 //! cannot be reached fails with UNAVAILABLE, which callers retry.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -67,6 +68,10 @@ pub fn from_status(node: u64, s: tonic::Status) -> NodeError {
 pub struct Peers {
     channels: Arc<Mutex<HashMap<u64, (String, Channel)>>>,
     max_message: usize,
+    /// Calls made (partition ops, node ops, proposals, fetches).
+    rpcs: Arc<AtomicU64>,
+    /// Raft messages sent.
+    raft_messages: Arc<AtomicU64>,
 }
 
 impl Peers {
@@ -74,11 +79,22 @@ impl Peers {
         Peers {
             channels: Arc::default(),
             max_message,
+            rpcs: Arc::default(),
+            raft_messages: Arc::default(),
         }
+    }
+
+    /// (internal calls, raft messages) sent since start.
+    pub fn counters(&self) -> (u64, u64) {
+        (
+            self.rpcs.load(Ordering::Relaxed),
+            self.raft_messages.load(Ordering::Relaxed),
+        )
     }
 
     /// The internal client of a node at an address (reconnecting lazily).
     pub fn client(&self, node: u64, addr: &str) -> Result<InternalClient<Channel>, NodeError> {
+        self.rpcs.fetch_add(1, Ordering::Relaxed);
         let mut map = self
             .channels
             .lock()
@@ -150,6 +166,8 @@ impl Peers {
     /// Sends a Raft message; failures are the caller's to ignore.
     pub async fn raft(&self, node: u64, addr: &str, message: Vec<u8>) -> Result<(), NodeError> {
         let mut c = self.client(node, addr)?;
+        self.rpcs.fetch_sub(1, Ordering::Relaxed);
+        self.raft_messages.fetch_add(1, Ordering::Relaxed);
         c.raft(RaftMessage { message })
             .await
             .map_err(|s| from_status(node, s))?;

@@ -165,6 +165,8 @@ pub enum OpReply {
     Report {
         raft: crate::meta::RaftStatus,
         partitions: Vec<(u32, u64, u64)>,
+        /// (internal calls, raft messages) sent since start.
+        sent: (u64, u64),
     },
 }
 

@@ -53,10 +53,16 @@ impl ClusterService {
         let reports: Vec<(u64, Result<OpReply, NodeError>)> = join_all(asks).await;
         let mut counts: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
         let mut raft: BTreeMap<u64, RaftStatus> = BTreeMap::new();
+        let mut sent: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
         let mut errors: BTreeMap<u64, String> = BTreeMap::new();
         for (id, r) in reports {
             match r {
-                Ok(OpReply::Report { raft: rs, partitions }) => {
+                Ok(OpReply::Report {
+                    raft: rs,
+                    partitions,
+                    sent: s,
+                }) => {
+                    sent.insert(id, s);
                     for (p, records, entities) in partitions {
                         counts.insert(p, (records, entities));
                     }
@@ -98,6 +104,8 @@ impl ClusterService {
                         partitions: owned.len() as u32,
                         records,
                         error: String::new(),
+                        internal_rpcs: sent.get(&id).map(|s| s.0).unwrap_or_default(),
+                        raft_messages: sent.get(&id).map(|s| s.1).unwrap_or_default(),
                     },
                     None => NodeStatus {
                         node_id: id,
