@@ -9,9 +9,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use kindred_proto::v1 as pb;
 
+use crate::engine::cluster::{cluster_seeded, EdgeIn, Node};
 use crate::engine::resolver::display_key;
+use crate::engine::standardize::PartialDate;
 use crate::engine::EntityId;
-use crate::partition::ops::Found;
+use crate::partition::ops::{EntityView, Found};
 use crate::server::convert::ref_from_display;
 
 /// Union-find over entity ids.
@@ -49,12 +51,106 @@ impl UnionFind {
         }
     }
 
+    /// Groups of ids (each sorted), in order of their smallest id.
+    pub fn groups(mut self) -> Vec<Vec<EntityId>> {
+        let ids: Vec<EntityId> = self.parent.keys().copied().collect();
+        let mut by_root: BTreeMap<EntityId, Vec<EntityId>> = BTreeMap::new();
+        for x in ids {
+            let r = self.find(x);
+            by_root.entry(r).or_default().push(x);
+        }
+        by_root
+            .into_values()
+            .map(|mut v| {
+                v.sort_unstable();
+                v
+            })
+            .collect()
+    }
+
     /// Every id seen → the smallest id of its group.
     pub fn min_ids(mut self) -> HashMap<EntityId, EntityId> {
         let ids: Vec<EntityId> = self.parent.keys().copied().collect();
         // Roots are always the smallest member: union keeps the smaller root.
         ids.into_iter().map(|x| (x, self.find(x))).collect()
     }
+}
+
+/// Splits a connected component of local entities (joined by valid
+/// cross-partition links `(key, key, weight)`) into cluster-wide entities
+/// the way one engine clusters a component: links strongest first (ties by
+/// record keys), each uniting two groups unless the size cap or merge
+/// protection (conflicting dates of birth or strong identifiers that no
+/// direct link vouches for) forbids it. Local entities are taken whole.
+/// Returns every local entity id → its cluster-wide id (the smallest local
+/// id of its group).
+pub fn resolve_component(
+    views: &[EntityView],
+    links: &[(String, String, f32)],
+    max_size: usize,
+) -> HashMap<EntityId, EntityId> {
+    let mut keys: Vec<(&str, EntityId)> = views
+        .iter()
+        .flat_map(|v| v.members.iter().map(move |m| (m.as_str(), v.entity)))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup_by(|a, b| a.0 == b.0);
+    let pos: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (k.0, i)).collect();
+    let evidence: HashMap<&str, &crate::partition::ops::Evidence> = views
+        .iter()
+        .flat_map(|v| v.evidence.iter().map(|e| (e.key.as_str(), e)))
+        .collect();
+    let nodes: Vec<Node<'_>> = keys
+        .iter()
+        .map(|(k, _)| {
+            let ev = evidence.get(k);
+            Node {
+                key: k,
+                dob: ev.and_then(|e| e.dob).map(|(year, m, d)| PartialDate {
+                    year,
+                    month: Some(m),
+                    day: Some(d),
+                }),
+                strong: ev
+                    .map(|e| {
+                        e.strong
+                            .iter()
+                            .map(|(a, b)| (a.as_str(), b.as_str()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    let mut first: HashMap<EntityId, usize> = HashMap::new();
+    for (i, (_, e)) in keys.iter().enumerate() {
+        first.entry(*e).or_insert(i);
+    }
+    let seed: Vec<usize> = keys.iter().map(|(_, e)| first[e]).collect();
+    let mut best: BTreeMap<(usize, usize), f32> = BTreeMap::new();
+    for (a, b, w) in links {
+        if let (Some(&x), Some(&y)) = (pos.get(a.as_str()), pos.get(b.as_str())) {
+            if seed[x] != seed[y] {
+                let k = (x.min(y), x.max(y));
+                let e = best.entry(k).or_insert(*w);
+                *e = e.max(*w);
+            }
+        }
+    }
+    let edges: Vec<EdgeIn> = best
+        .into_iter()
+        .map(|((a, b), weight)| EdgeIn { weight, a, b })
+        .collect();
+    let c = cluster_seeded(&nodes, &seed, &edges, max_size);
+    let mut label_min: HashMap<usize, EntityId> = HashMap::new();
+    for (i, (_, e)) in keys.iter().enumerate() {
+        let m = label_min.entry(c.labels[i]).or_insert(*e);
+        *m = (*m).min(*e);
+    }
+    keys.iter()
+        .enumerate()
+        .map(|(i, (_, e))| (*e, label_min[&c.labels[i]]))
+        .collect()
 }
 
 fn fill(slot: &mut Option<pb::GoldenValue>, other: &Option<pb::GoldenValue>) {

@@ -55,6 +55,8 @@ pub struct Cluster {
     pub moving: Arc<Mutex<std::collections::BTreeSet<u32>>>,
     /// Serialises partition opening and closing.
     map_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The metadata member's raft thread, joined at shutdown.
+    meta_thread: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
 /// The partition map a metadata state describes, once initialised.
@@ -96,7 +98,7 @@ impl Cluster {
         mc.peers = nodes.clone();
         mc.join = c.join;
         mc.partitions = partitions;
-        let (meta, _thread) = MetaHandle::start(mc, transport).map_err(meta_err)?;
+        let (meta, meta_thread) = MetaHandle::start(mc, transport).map_err(meta_err)?;
         // Until the metadata says otherwise, the bootstrap map (what Init
         // will install); the node only serves once the metadata is applied.
         let map = PartitionMap::round_robin(partitions, &nodes);
@@ -115,13 +117,14 @@ impl Cluster {
             partition: 0,
             partitions,
         };
-        let router = Router::new(
+        let mut router = Router::new(
             c.node_id,
             rx,
             Arc::default(),
             peers,
             cfg.engine.standardize.to_config(),
         );
+        router.max_entity_size = cfg.engine.max_entity_size;
         Ok(Cluster {
             node_id: c.node_id,
             router,
@@ -133,6 +136,7 @@ impl Cluster {
             addrs,
             moving: Arc::default(),
             map_lock: Arc::default(),
+            meta_thread: Arc::new(Mutex::new(Some(meta_thread))),
         })
     }
 
@@ -400,5 +404,8 @@ impl Cluster {
             let _ = j.join();
         }
         self.meta.shutdown();
+        if let Some(j) = self.meta_thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = j.join();
+        }
     }
 }

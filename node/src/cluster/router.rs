@@ -17,7 +17,7 @@ use tokio::sync::watch;
 
 use kindred_proto::v1 as pb;
 
-use super::groups::{merge_histories, merge_profiles, UnionFind};
+use super::groups::{merge_histories, merge_profiles, resolve_component, UnionFind};
 use super::map::{home_partition, PartitionMap};
 use super::peers::{NodeOp, Peers};
 use crate::engine::features::Packed;
@@ -28,8 +28,8 @@ use crate::error::NodeError;
 use crate::partition::ops::{EntityView, Found, Op, OpReply, ProbeItem, WireError};
 use crate::partition::{partition_of_entity, PartitionHandle};
 
-/// Most local entities one cluster-wide entity may be assembled from.
-const MAX_GROUP_PARTS: usize = 256;
+/// Most local entities a read explores around one entity.
+const MAX_GROUP_PARTS: usize = 4096;
 
 /// Partitions this node owns and serves, by number.
 pub type LocalPartitions = Arc<RwLock<HashMap<u32, PartitionHandle>>>;
@@ -67,6 +67,8 @@ pub struct Router {
     pub retry_for: Duration,
     /// Keys held by more records than this are skipped by probes.
     pub max_probe_candidates: usize,
+    /// The engine's entity size cap, applied across partitions too.
+    pub max_entity_size: usize,
 }
 
 impl Router {
@@ -85,6 +87,7 @@ impl Router {
             std_cfg: Arc::new(std_cfg),
             retry_for: Duration::from_secs(30),
             max_probe_candidates: 200,
+            max_entity_size: 1000,
         }
     }
 
@@ -323,27 +326,28 @@ impl Router {
                 }
             }
         }
-        // Cluster-wide ids for records whose entity has links.
-        linked.sort_unstable();
-        linked.dedup();
-        let mut ids: HashMap<EntityId, EntityId> = HashMap::new();
-        for i in linked {
-            let Some(Some(Ok(o))) = out.get(i) else {
-                continue;
-            };
-            let local = o.entity;
-            let global = match ids.get(&local) {
-                Some(g) => *g,
-                None => match self.group(local).await {
-                    Ok((g, _)) => {
-                        ids.insert(local, g);
-                        g
+        // Cluster-wide ids for records whose entity has links, in one go.
+        let locals: Vec<EntityId> = {
+            let mut v: Vec<EntityId> = linked
+                .iter()
+                .filter_map(|&i| match out.get(i) {
+                    Some(Some(Ok(o))) => Some(o.entity),
+                    _ => None,
+                })
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        if !locals.is_empty() {
+            if let Ok(ids) = self.globals(&locals).await {
+                for &i in &linked {
+                    if let Some(Some(Ok(o))) = out.get_mut(i) {
+                        if let Some(&g) = ids.get(&o.entity) {
+                            o.entity = g;
+                        }
                     }
-                    Err(_) => local,
-                },
-            };
-            if let Some(Some(Ok(o))) = out.get_mut(i) {
-                o.entity = global;
+                }
             }
         }
         out.into_iter()
@@ -542,50 +546,148 @@ impl Router {
     }
 
     /// The cluster-wide entity of a local entity id (merged ids are
-    /// followed): its id and the local entities it is made of.
+    /// followed): its id and the local entities it is made of. The
+    /// connected component of local entities around it (over valid links)
+    /// is clustered the way [`Router::cross_groups`] clusters it, so a read
+    /// and an export agree.
     pub async fn group(&self, id: EntityId) -> Result<(EntityId, Vec<EntityView>), NodeError> {
-        let parts = self.map().partitions;
         let first = self.view(id).await?;
-        let mut seen: HashSet<EntityId> = HashSet::from([first.entity]);
-        let mut frontier = vec![first.clone()];
-        let mut all = vec![first];
+        let start = first.entity;
+        if first.links.is_empty() {
+            return Ok((start, vec![first]));
+        }
+        let (all, pairs) = self.neighbourhood(vec![first]).await?;
+        let ids = resolve_component(&all, &pairs, self.max_entity_size);
+        let global = ids.get(&start).copied().unwrap_or(start);
+        let mut parts: Vec<EntityView> = all
+            .into_iter()
+            .filter(|v| ids.get(&v.entity) == Some(&global))
+            .collect();
+        parts.sort_by_key(|v| v.entity);
+        Ok((global, parts))
+    }
+
+    /// Cluster-wide ids of several local entities at once (one exploration
+    /// for all of them): local id → cluster-wide id.
+    pub async fn globals(&self, ids: &[EntityId]) -> Result<HashMap<EntityId, EntityId>, NodeError> {
+        let starts = self.views(ids).await?;
+        let (all, pairs) = self.neighbourhood(starts).await?;
+        let mut uf = UnionFind::default();
+        for v in &all {
+            uf.union(v.entity, v.entity);
+        }
+        let owner: HashMap<&str, EntityId> = all
+            .iter()
+            .flat_map(|v| v.members.iter().map(move |m| (m.as_str(), v.entity)))
+            .collect();
+        for (a, b, _) in &pairs {
+            if let (Some(&x), Some(&y)) = (owner.get(a.as_str()), owner.get(b.as_str())) {
+                uf.union(x, y);
+            }
+        }
+        let mut by_id: HashMap<EntityId, EntityView> = all.into_iter().map(|v| (v.entity, v)).collect();
+        let mut out = HashMap::new();
+        for comp in uf.groups() {
+            let vs: Vec<EntityView> = comp.iter().filter_map(|id| by_id.remove(id)).collect();
+            let keys: HashSet<&str> = vs.iter().flat_map(|v| v.members.iter().map(String::as_str)).collect();
+            let ps: Vec<(String, String, f32)> = pairs
+                .iter()
+                .filter(|(a, _, _)| keys.contains(a.as_str()))
+                .cloned()
+                .collect();
+            out.extend(resolve_component(&vs, &ps, self.max_entity_size));
+        }
+        Ok(out)
+    }
+
+    /// Explores the connected components of local entities around
+    /// `starts` over valid links: every view reached, and the valid links
+    /// between them as (key, partner key, weight).
+    async fn neighbourhood(
+        &self,
+        starts: Vec<EntityView>,
+    ) -> Result<(Vec<EntityView>, Vec<(String, String, f32)>), NodeError> {
+        let mut seen: HashSet<EntityId> = starts.iter().map(|v| v.entity).collect();
+        let mut frontier = starts.clone();
+        let mut all = starts;
+        let mut checked: HashMap<(String, u64), Option<EntityId>> = HashMap::new();
         while !frontier.is_empty() && all.len() < MAX_GROUP_PARTS {
             let mut checks: BTreeMap<u32, Vec<(String, u64)>> = BTreeMap::new();
             for v in &frontier {
                 for f in &v.links {
-                    checks
-                        .entry(f.link.partner_partition)
-                        .or_default()
-                        .push((f.link.partner.clone(), f.link.partner_hash));
+                    let k = (f.link.partner.clone(), f.link.partner_hash);
+                    if !checked.contains_key(&k) {
+                        checked.insert(k.clone(), None);
+                        checks.entry(f.link.partner_partition).or_default().push(k);
+                    }
                 }
             }
             frontier.clear();
             let asks = checks.into_iter().map(|(p, items)| async move {
-                (p, self.call(p, Op::Check { items }).await)
+                let r = self.call(p, Op::Check { items: items.clone() }).await;
+                (items, r)
             });
             let mut next = Vec::new();
-            for (_, r) in join_all(asks).await {
-                if let OpReply::Checked(v) = r? {
-                    next.extend(v.into_iter().flatten());
+            for (items, r) in join_all(asks).await {
+                match r? {
+                    OpReply::Checked(v) => {
+                        for (k, e) in items.into_iter().zip(v) {
+                            if let Some(e) = e {
+                                next.push(e);
+                            }
+                            checked.insert(k, e);
+                        }
+                    }
+                    other => return Err(unexpected(&other, "checked")),
                 }
             }
             next.sort_unstable();
             next.dedup();
-            for e in next {
-                if seen.insert(e) && partition_of_entity(e, parts) < parts {
-                    let v = self.view(e).await?;
-                    frontier.push(v.clone());
-                    all.push(v);
-                }
+            let new: Vec<EntityId> = next.into_iter().filter(|e| seen.insert(*e)).collect();
+            for v in self.views(&new).await? {
+                frontier.push(v.clone());
+                all.push(v);
             }
         }
-        let global = *seen.iter().min().unwrap_or(&id);
-        all.sort_by_key(|v| v.entity);
-        Ok((global, all))
+        if all.len() >= MAX_GROUP_PARTS {
+            tracing::warn!(parts = all.len(), "cross-partition component truncated");
+        }
+        let pairs = all
+            .iter()
+            .flat_map(|v| v.links.iter())
+            .filter(|f| {
+                checked
+                    .get(&(f.link.partner.clone(), f.link.partner_hash))
+                    .is_some_and(|e| e.is_some_and(|e| seen.contains(&e)))
+            })
+            .map(|f| (f.key.clone(), f.link.partner.clone(), f.link.weight))
+            .collect();
+        Ok((all, pairs))
     }
 
-    /// Every local entity that belongs to a multi-partition entity →
-    /// its cluster-wide id.
+    /// Views of local entities, fetched per partition.
+    async fn views(&self, ids: &[EntityId]) -> Result<Vec<EntityView>, NodeError> {
+        let parts = self.map().partitions;
+        let mut by_p: BTreeMap<u32, Vec<EntityId>> = BTreeMap::new();
+        for &id in ids {
+            by_p.entry(partition_of_entity(id, parts)).or_default().push(id);
+        }
+        let asks = by_p
+            .into_iter()
+            .map(|(p, ids)| async move { self.call(p, Op::Entities { ids }).await });
+        let mut out = Vec::new();
+        for r in join_all(asks).await {
+            match r? {
+                OpReply::Views(v) => out.extend(v),
+                other => return Err(unexpected(&other, "views")),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every local entity that has cross-partition links → its cluster-wide
+    /// id: the components of local entities over valid links, each
+    /// clustered with merge protection and the size cap.
     pub async fn cross_groups(&self) -> Result<HashMap<EntityId, EntityId>, NodeError> {
         let mut links: Vec<(EntityId, Found)> = Vec::new();
         for (_, r) in self.all(Op::Links).await {
@@ -606,19 +708,47 @@ impl Router {
             async move { (idx, self.call(p, Op::Check { items }).await) }
         });
         let mut uf = UnionFind::default();
+        let mut valid: Vec<(EntityId, String, String, f32)> = Vec::new();
         for (idx, r) in join_all(asks).await {
             match r? {
                 OpReply::Checked(v) => {
                     for (i, e) in idx.into_iter().zip(v) {
                         if let Some(e) = e {
-                            uf.union(links[i].0, e);
+                            let (mine, f) = &links[i];
+                            uf.union(*mine, e);
+                            valid.push((*mine, f.key.clone(), f.link.partner.clone(), f.link.weight));
                         }
                     }
                 }
                 other => return Err(unexpected(&other, "checked")),
             }
         }
-        Ok(uf.min_ids())
+        let components = uf.groups();
+        let mut of: HashMap<EntityId, usize> = HashMap::new();
+        for (c, ids) in components.iter().enumerate() {
+            for &id in ids {
+                of.insert(id, c);
+            }
+        }
+        let mut pairs: Vec<Vec<(String, String, f32)>> = vec![Vec::new(); components.len()];
+        for (mine, a, b, w) in valid {
+            if let Some(&c) = of.get(&mine) {
+                pairs[c].push((a, b, w));
+            }
+        }
+        let all_ids: Vec<EntityId> = components.iter().flatten().copied().collect();
+        let mut views: HashMap<EntityId, EntityView> = HashMap::new();
+        for chunk in all_ids.chunks(4096) {
+            for v in self.views(chunk).await? {
+                views.insert(v.entity, v);
+            }
+        }
+        let mut out = HashMap::new();
+        for (c, ids) in components.iter().enumerate() {
+            let vs: Vec<EntityView> = ids.iter().filter_map(|id| views.remove(id)).collect();
+            out.extend(resolve_component(&vs, &pairs[c], self.max_entity_size));
+        }
+        Ok(out)
     }
 
     /// Every (internal key, cluster-wide entity), sorted by key.

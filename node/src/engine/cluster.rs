@@ -90,6 +90,20 @@ pub fn conflicts<'a>(x: &Node<'a>, y: &Node<'a>) -> bool {
 
 /// Clusters nodes over match edges in canonical order.
 pub fn cluster(nodes: &[Node<'_>], edges: &[EdgeIn], max_size: usize) -> Clustering {
+    let seed: Vec<usize> = (0..nodes.len()).collect();
+    cluster_seeded(nodes, &seed, edges, max_size)
+}
+
+/// Like [`cluster`], starting from given clusters: `seed[i]` is the index
+/// of the node whose cluster node `i` starts in (a cluster's nodes all name
+/// the same one). A cluster of a cluster uses this to join partition-local
+/// entities, which are taken as they are, over cross-partition links.
+pub fn cluster_seeded(
+    nodes: &[Node<'_>],
+    seed: &[usize],
+    edges: &[EdgeIn],
+    max_size: usize,
+) -> Clustering {
     let n = nodes.len();
     let mut order: Vec<usize> = (0..edges.len()).collect();
     let ends = |e: &EdgeIn| {
@@ -117,11 +131,20 @@ pub fn cluster(nodes: &[Node<'_>], edges: &[EdgeIn], max_size: usize) -> Cluster
     // Nodes that carry strong evidence; only they can conflict.
     let evidential = |i: usize| nodes[i].dob.is_some() || !nodes[i].strong.is_empty();
 
-    let mut parent: Vec<usize> = (0..n).collect();
-    let mut members: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
-    let mut evidence: Vec<Vec<usize>> = (0..n)
-        .map(|i| if evidential(i) { vec![i] } else { vec![] })
-        .collect();
+    let mut parent: Vec<usize> = (0..n).map(|i| seed.get(i).copied().unwrap_or(i)).collect();
+    for i in 0..n {
+        if parent[i] >= n || parent[parent[i]] != parent[i] {
+            parent[i] = i;
+        }
+    }
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut evidence: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for i in 0..n {
+        members[parent[i]].push(i);
+        if evidential(i) {
+            evidence[parent[i]].push(i);
+        }
+    }
     fn find(p: &mut [usize], mut x: usize) -> usize {
         while p[x] != x {
             p[x] = p[p[x]];

@@ -411,6 +411,25 @@ impl<S: Store> Engine<S> {
         self.lookup(key).map(|o| self.slot(o).feats.view())
     }
 
+    /// What cross-partition clustering needs of a record: its full date of
+    /// birth (year, month, day) and its strong identifiers.
+    pub fn evidence(&self, key: &str) -> (Option<(u16, u8, u8)>, Vec<(String, String)>) {
+        let Some(v) = self.features(key) else {
+            return (None, vec![]);
+        };
+        let dob = v
+            .dob
+            .filter(|d| d.is_full())
+            .map(|d| (d.year, d.month.unwrap_or(0), d.day.unwrap_or(0)));
+        let strong = v
+            .ids
+            .iter()
+            .filter(|(k, _)| self.cfg.strong_identifiers.iter().any(|s| s == k))
+            .map(|(k, x)| (k.to_string(), x.to_string()))
+            .collect();
+        (dob, strong)
+    }
+
     /// Packed features of a record, by internal key.
     pub fn packed_of(&self, key: &str) -> Option<&Packed> {
         self.lookup(key).map(|o| &self.slot(o).feats)

@@ -68,6 +68,9 @@ struct Actor {
     survivorship: Survivorship,
     partition: u32,
     fenced: bool,
+    /// Records that have stored cross-partition links (valid or not): a
+    /// cheap hint that an entity may span partitions.
+    linked_keys: rustc_hash::FxHashSet<Box<str>>,
     /// Set when storage failed: the in-memory state may be ahead of disk,
     /// so no further writes are accepted until a restart recovers from disk.
     failed: Option<String>,
@@ -123,7 +126,15 @@ impl PartitionHandle {
             "partition restored"
         );
         let (tx, mut rx) = mpsc::channel::<Command>(cfg.mailbox.max(1));
+        let linked_keys = engine
+            .store()
+            .all_links()
+            .map_err(EngineError::from)?
+            .into_iter()
+            .map(|(k, _)| k.into_boxed_str())
+            .collect();
         let mut actor = Actor {
+            linked_keys,
             engine,
             survivorship: cfg.survivorship,
             partition: cfg.partition,
@@ -286,6 +297,7 @@ impl Actor {
                         self.engine
                             .store_mut()
                             .put_links(&f.key, std::slice::from_ref(&f.link), false);
+                        self.linked_keys.insert(f.key.clone().into_boxed_str());
                     }
                 }
                 self.reply_after_write(OpReply::Done, reply);
@@ -311,15 +323,15 @@ impl Actor {
         if outcome.replaced {
             // Every link of the old version named its old content hash.
             self.engine.store_mut().delete_links(&key);
+            self.linked_keys.remove(key.as_str());
         }
         let hash = self.engine.content_hash(&key).unwrap_or_default();
-        let mut linked = false;
-        for m in self.engine.members(outcome.entity).unwrap_or_default() {
-            if !self.valid_links(&m)?.is_empty() {
-                linked = true;
-                break;
-            }
-        }
+        let linked = self
+            .engine
+            .members(outcome.entity)
+            .unwrap_or_default()
+            .iter()
+            .any(|m| self.linked_keys.contains(m.as_str()));
         Ok(Applied {
             outcome,
             hash,
@@ -339,6 +351,7 @@ impl Actor {
                 let (s, r) = split_key(&item.key);
                 self.engine.delete(s, r)?;
                 self.engine.store_mut().delete_links(&item.key);
+                self.linked_keys.remove(item.key.as_str());
                 evicted.push(item.key.clone());
             }
             let feats = packed(&item.feats, &item.key)?;
@@ -355,6 +368,7 @@ impl Actor {
                     }],
                     false,
                 );
+                self.linked_keys.insert(partner.clone().into_boxed_str());
                 found.push(Found {
                     key: item.key.clone(),
                     link: Link {
@@ -378,6 +392,7 @@ impl Actor {
         let (s, r) = split_key(key);
         let affected = self.engine.delete(s, r)?;
         self.engine.store_mut().delete_links(key);
+        self.linked_keys.remove(key);
         self.flush()?;
         Ok(affected)
     }
@@ -397,6 +412,32 @@ impl Actor {
             .map_err(EngineError::from)?;
         self.engine.set_model(model)?;
         self.flush()
+    }
+
+    /// A local entity with its members' valid links and strong evidence.
+    fn view(&self, id: EntityId) -> Result<EntityView, NodeError> {
+        let members = self.engine.members(id).unwrap_or_default();
+        let mut links = Vec::new();
+        let mut evidence = Vec::new();
+        for m in &members {
+            if self.linked_keys.contains(m.as_str()) {
+                links.extend(self.valid_links(m)?);
+            }
+            let (dob, strong) = self.engine.evidence(m);
+            if dob.is_some() || !strong.is_empty() {
+                evidence.push(ops::Evidence {
+                    key: m.clone(),
+                    dob,
+                    strong,
+                });
+            }
+        }
+        Ok(EntityView {
+            entity: id,
+            members,
+            links,
+            evidence,
+        })
     }
 
     /// Valid links of a record: its own side still has the hash they name.
@@ -447,17 +488,14 @@ impl Actor {
                     (None, Some(id)) => e.resolve_entity(id).ok_or(EngineError::EntityNotFound(id))?,
                     (None, None) => return Err(NodeError::missing("entity")),
                 };
-                let members = e.members(id).unwrap_or_default();
-                let mut links = Vec::new();
-                for m in &members {
-                    links.extend(self.valid_links(m)?);
-                }
-                OpReply::Entity(EntityView {
-                    entity: id,
-                    members,
-                    links,
-                })
+                OpReply::Entity(self.view(id)?)
             }
+            Op::Entities { ids } => OpReply::Views(
+                ids.into_iter()
+                    .filter_map(|id| e.resolve_entity(id))
+                    .map(|id| self.view(id))
+                    .collect::<Result<_, _>>()?,
+            ),
             Op::Check { items } => OpReply::Checked(
                 items
                     .iter()

@@ -53,6 +53,17 @@ pub struct EntityView {
     pub members: Vec<String>,
     /// Links of the members whose own side is still valid.
     pub links: Vec<Found>,
+    /// Members carrying strong evidence: (key, full date of birth, strong
+    /// identifiers), for merge protection across partitions.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Strong evidence of one record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Evidence {
+    pub key: String,
+    pub dob: Option<(u16, u8, u8)>,
+    pub strong: Vec<(String, String)>,
 }
 
 /// One row of an export.
@@ -82,6 +93,8 @@ pub enum Op {
     Features { key: String },
     /// The local entity of a record, or of an entity id (following merges).
     Entity { key: Option<String>, id: Option<EntityId> },
+    /// Views of several local entities (ids not found are skipped).
+    Entities { ids: Vec<EntityId> },
     /// Which of these (key, hash) still hold: their entity, or None.
     Check { items: Vec<(String, u64)> },
     /// Entities holding an identity value.
@@ -140,6 +153,7 @@ pub enum OpReply {
         hash: u64,
     },
     Entity(EntityView),
+    Views(Vec<EntityView>),
     Checked(Vec<Option<EntityId>>),
     Entities(Vec<EntityId>),
     Profiles(Vec<pb::Profile>),
@@ -214,6 +228,7 @@ impl OpReply {
             OpReply::Record { .. } => "record",
             OpReply::Features { .. } => "features",
             OpReply::Entity(_) => "entity",
+            OpReply::Views(_) => "views",
             OpReply::Checked(_) => "checked",
             OpReply::Entities(_) => "entities",
             OpReply::Profiles(_) => "profiles",

@@ -4,7 +4,9 @@ use std::pin::Pin;
 
 use futures::Stream;
 use prost::Message;
-use tokio::sync::mpsc;
+use std::collections::{HashSet, VecDeque};
+
+use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
@@ -77,14 +79,19 @@ impl Records for RecordsService {
         let router = self.state.router()?.clone();
         let limits = self.state.limits.clone();
         let mut input = req.into_inner();
-        // Reader: decode batches, send them to the partition, queue the
-        // pending replies in order. Writer: await replies in order. This
-        // overlaps decoding with resolution; the bounded queue is backpressure.
+        // Reader: decode batches, start resolving each, queue the pending
+        // results in order. Writer: await results in order. Up to four
+        // batches resolve at once (the bounded queue is backpressure).
+        // Different records commute (entities do not depend on arrival
+        // order), so batches only wait for an earlier batch that holds one
+        // of their records: updates of one record apply in stream order.
         let (pending_tx, mut pending_rx) = mpsc::channel(4);
         let (out_tx, out_rx) = mpsc::channel::<Result<BulkUpsertResponse, Status>>(4);
         let out_err = out_tx.clone();
         tokio::spawn(async move {
             let mut index: u64 = 0;
+            let mut inflight: VecDeque<(HashSet<(String, String)>, Option<oneshot::Receiver<()>>)> =
+                VecDeque::new();
             while let Some(batch) = input.next().await {
                 let batch = match batch {
                     Ok(b) => b,
@@ -116,10 +123,26 @@ impl Records for RecordsService {
                     }
                     index += 1;
                 }
-                // Apply in stream order; find links concurrently.
-                let pending = router.apply(good).await;
+                let keys: HashSet<(String, String)> =
+                    slots.iter().map(|(_, k, _)| k.clone()).collect();
+                for (held, applied) in inflight.iter_mut() {
+                    if !held.is_disjoint(&keys) {
+                        if let Some(rx) = applied.take() {
+                            let _ = rx.await;
+                        }
+                    }
+                }
+                let (applied_tx, applied_rx) = oneshot::channel();
+                inflight.push_back((keys, Some(applied_rx)));
+                if inflight.len() > 4 {
+                    inflight.pop_front();
+                }
                 let r = router.clone();
-                let rx = tokio::spawn(async move { r.complete(pending).await });
+                let rx = tokio::spawn(async move {
+                    let pending = r.apply(good).await;
+                    let _ = applied_tx.send(());
+                    r.complete(pending).await
+                });
                 if pending_tx.send((slots, rx)).await.is_err() {
                     return;
                 }
