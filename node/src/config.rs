@@ -162,7 +162,10 @@ pub fn parse_peers(s: &str) -> Result<std::collections::BTreeMap<u64, String>, C
             return Err(bad("node id 0 is reserved"));
         }
         let addr = addr.trim();
-        if addr.rsplit_once(':').is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err()) {
+        if addr
+            .rsplit_once(':')
+            .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
+        {
             return Err(bad("the address must be HOST:PORT"));
         }
         if out.insert(id, addr.to_string()).is_some() {

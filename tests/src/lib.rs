@@ -356,7 +356,10 @@ pub fn record_count(endpoints: &str) -> u64 {
 
 /// `kindred cluster status` as JSON.
 pub fn cluster_status(endpoints: &str) -> serde_json::Value {
-    json(&kindred_at(endpoints, &["--output", "json", "cluster", "status"]))
+    json(&kindred_at(
+        endpoints,
+        &["--output", "json", "cluster", "status"],
+    ))
 }
 
 /// The export of a 1-node cluster with the same partition count: the

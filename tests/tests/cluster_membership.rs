@@ -66,7 +66,10 @@ fn add_rebalance_and_remove_keep_every_record_and_the_clustering() {
         &node4.endpoint(),
         &["--output", "json", "cluster", "remove-node", "2"],
     ));
-    assert!(!removed["moves"].as_array().unwrap().is_empty(), "{removed}");
+    assert!(
+        !removed["moves"].as_array().unwrap().is_empty(),
+        "{removed}"
+    );
     let st = cluster_status(&node4.endpoint());
     let members: Vec<u64> = st["nodes"]
         .as_array()

@@ -42,7 +42,10 @@ fn killing_a_follower_and_the_leader_mid_import_loses_nothing() {
     c.restart(follower);
 
     wait_for_records(&via, total / 2);
-    assert!(!importer.is_finished(), "the import ended before the leader was killed");
+    assert!(
+        !importer.is_finished(),
+        "the import ended before the leader was killed"
+    );
     c.nodes[leader].kill9();
     std::thread::sleep(Duration::from_millis(500));
     c.restart(leader);

@@ -33,7 +33,10 @@ fn partitions_moved_during_an_import_lose_and_duplicate_nothing() {
     let before = cluster_status(&c.endpoints());
     let mut moved = 0;
     for p in before["partitions"].as_array().unwrap() {
-        let (part, owner) = (p["partition"].as_u64().unwrap(), p["owner"].as_u64().unwrap());
+        let (part, owner) = (
+            p["partition"].as_u64().unwrap(),
+            p["owner"].as_u64().unwrap(),
+        );
         let to = match owner {
             1 => "3",
             2 if moved < 4 => "1",

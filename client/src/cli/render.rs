@@ -896,6 +896,8 @@ mod tests {
             partitions: 2,
             records,
             error: error.into(),
+            internal_rpcs: 0,
+            raft_messages: 0,
         };
         let part = |p: u32, owner: u64, records: u64, state: &str| PartitionStatus {
             partition: p,

@@ -272,7 +272,7 @@ pub fn merge_histories(
             });
         }
     }
-    events.sort_by(|x, y| (x.at_ms, x.step).cmp(&(y.at_ms, y.step)));
+    events.sort_by_key(|e| (e.at_ms, e.step));
     records.sort_by(|a, b| (&a.source, &a.record_id).cmp(&(&b.source, &b.record_id)));
     records.dedup();
     pb::EntityHistory {

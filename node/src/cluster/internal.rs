@@ -43,7 +43,10 @@ impl Internal for InternalService {
     }
 
     async fn propose(&self, req: Request<Blob>) -> Result<Response<Blob>, Status> {
-        let body = self.cluster.propose_forwarded(&req.into_inner().body).await?;
+        let body = self
+            .cluster
+            .propose_forwarded(&req.into_inner().body)
+            .await?;
         Ok(Response::new(Blob { body }))
     }
 
@@ -65,7 +68,10 @@ impl Internal for InternalService {
 
     type FetchStream = ChunkStream;
 
-    async fn fetch(&self, req: Request<FetchRequest>) -> Result<Response<Self::FetchStream>, Status> {
+    async fn fetch(
+        &self,
+        req: Request<FetchRequest>,
+    ) -> Result<Response<Self::FetchStream>, Status> {
         let s = self.cluster.serve_fetch(req.into_inner()).await?;
         Ok(Response::new(s))
     }

@@ -31,14 +31,16 @@ use tokio::sync::watch;
 use crate::config::NodeConfig;
 use crate::engine::Model;
 use crate::error::NodeError;
-use crate::meta::{MetaCommand, MetaConfig, MetaHandle, MetaReply, MetaState, NodeState, RaftStatus};
+use crate::meta::{
+    MetaCommand, MetaConfig, MetaHandle, MetaReply, MetaState, NodeState, RaftStatus,
+};
 use crate::partition::ops::OpReply;
 use crate::partition::{PartitionConfig, PartitionHandle};
 use crate::storage::StoreOptions;
 
 pub use map::PartitionMap;
-pub use router::Router;
 use peers::NodeOp;
+pub use router::Router;
 
 /// This node's part of the cluster.
 #[derive(Clone)]
@@ -213,7 +215,8 @@ impl Cluster {
             // Received from its previous owner: replaces any stale copy.
             let _ = std::fs::remove_dir_all(&dir);
             if let Some(parent) = dir.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| NodeError::Unavailable(e.to_string()))?;
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| NodeError::Unavailable(e.to_string()))?;
             }
             std::fs::rename(&incoming, &dir).map_err(|e| {
                 NodeError::Unavailable(format!("installing received partition {p}: {e}"))

@@ -62,13 +62,10 @@ impl Cluster {
     /// Owner side: checkpoints a partition and streams its files.
     pub async fn serve_fetch(&self, req: FetchRequest) -> Result<ChunkStream, NodeError> {
         let p = req.partition;
-        let h = self
-            .router
-            .local_handle(p)
-            .ok_or(NodeError::NotOwner {
-                partition: p,
-                epoch: 0,
-            })?;
+        let h = self.router.local_handle(p).ok_or(NodeError::NotOwner {
+            partition: p,
+            epoch: 0,
+        })?;
         if req.fence {
             h.fence(true).await?;
         }
@@ -76,10 +73,7 @@ impl Cluster {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or_default();
-        let dir = self
-            .data_dir
-            .join("moves")
-            .join(format!("{p:04}-{nanos}"));
+        let dir = self.data_dir.join("moves").join(format!("{p:04}-{nanos}"));
         if let Some(parent) = dir.parent() {
             std::fs::create_dir_all(parent).map_err(|e| io("creating moves directory", e))?;
         }
@@ -173,7 +167,13 @@ impl Cluster {
     }
 
     /// One pass: streams a checkpoint from the owner into `incoming`.
-    async fn pull(&self, p: u32, from: u64, fence: bool, incoming: &Path) -> Result<u64, NodeError> {
+    async fn pull(
+        &self,
+        p: u32,
+        from: u64,
+        fence: bool,
+        incoming: &Path,
+    ) -> Result<u64, NodeError> {
         let map = self.router.map();
         let addr = map
             .nodes
@@ -207,7 +207,9 @@ impl Cluster {
             bytes += c.data.len() as u64;
             if open.as_ref().map(|(n, _)| n != &c.name).unwrap_or(true) {
                 if let Some((_, mut f)) = open.take() {
-                    f.flush().await.map_err(|e| io("writing partition file", e))?;
+                    f.flush()
+                        .await
+                        .map_err(|e| io("writing partition file", e))?;
                 }
                 let f = tokio::fs::File::create(incoming.join(&c.name))
                     .await
@@ -221,11 +223,15 @@ impl Cluster {
             }
         }
         if let Some((_, mut f)) = open.take() {
-            f.flush().await.map_err(|e| io("writing partition file", e))?;
-            f.sync_all().await.map_err(|e| io("syncing partition file", e))?;
+            f.flush()
+                .await
+                .map_err(|e| io("writing partition file", e))?;
+            f.sync_all()
+                .await
+                .map_err(|e| io("syncing partition file", e))?;
         }
-        let expected =
-            expected.ok_or_else(|| NodeError::Unavailable("checkpoint stream had no file list".into()))?;
+        let expected = expected
+            .ok_or_else(|| NodeError::Unavailable("checkpoint stream had no file list".into()))?;
         // Drop what the checkpoint no longer has; check sizes.
         let now: HashMap<String, u64> = listing(incoming)?.into_iter().collect();
         let want: HashMap<&str, u64> = expected.iter().map(|(n, s)| (n.as_str(), *s)).collect();
@@ -288,10 +294,7 @@ async fn send_file(
 
 /// Moves that leave every active node with an equal share (±1) of the
 /// partitions, taking from the most loaded first. Deterministic.
-pub fn plan_rebalance(
-    owners: &[(u64, u64)],
-    active: &[u64],
-) -> Vec<(u32, u64, u64)> {
+pub fn plan_rebalance(owners: &[(u64, u64)], active: &[u64]) -> Vec<(u32, u64, u64)> {
     if active.is_empty() {
         return vec![];
     }
@@ -329,7 +332,9 @@ pub fn plan_rebalance(
             .map(|(a, _)| *a)
             .next();
         if let Some(to) = to {
-            held.get_mut(&to).map(|v| v.push(p));
+            if let Some(v) = held.get_mut(&to) {
+                v.push(p);
+            }
             moves.push((p, from, to));
         }
     }

@@ -27,7 +27,11 @@ pub enum NodeOp {
         max_candidates: usize,
     },
     /// Take a partition over from its owner (run on the receiving node).
-    Receive { partition: u32, from: u64, epoch: u64 },
+    Receive {
+        partition: u32,
+        from: u64,
+        epoch: u64,
+    },
     /// Release the write fence of a partition whose move failed.
     Unfence { partition: u32 },
     /// Raft status and per-partition counts of the node.
@@ -155,10 +159,7 @@ impl Peers {
         if matches!(op, NodeOp::Status) {
             req.set_timeout(Duration::from_secs(3));
         }
-        let r = c
-            .node(req)
-            .await
-            .map_err(|s| from_status(node, s))?;
+        let r = c.node(req).await.map_err(|s| from_status(node, s))?;
         let out: Result<OpReply, WireError> = decode(&r.into_inner().body)?;
         out.map_err(NodeError::from)
     }
@@ -175,7 +176,12 @@ impl Peers {
     }
 
     /// Forwards a metadata proposal (encoded) to a node.
-    pub async fn propose(&self, node: u64, addr: &str, body: Vec<u8>) -> Result<Vec<u8>, NodeError> {
+    pub async fn propose(
+        &self,
+        node: u64,
+        addr: &str,
+        body: Vec<u8>,
+    ) -> Result<Vec<u8>, NodeError> {
         let mut c = self.client(node, addr)?;
         let r = c
             .propose(Blob { body })

@@ -518,12 +518,18 @@ impl Router {
         record_id: &str,
     ) -> Result<(pb::Record, EntityId, Vec<pb::StandardizationIssue>), NodeError> {
         let key = record_key(source, record_id);
-        match self.locate(&key, Op::GetRecord { key: key.clone() }).await? {
-            (_, OpReply::Record {
-                record,
-                entity,
-                issues,
-            }) => Ok((*record, self.group(entity).await?.0, issues)),
+        match self
+            .locate(&key, Op::GetRecord { key: key.clone() })
+            .await?
+        {
+            (
+                _,
+                OpReply::Record {
+                    record,
+                    entity,
+                    issues,
+                },
+            ) => Ok((*record, self.group(entity).await?.0, issues)),
             (_, other) => Err(unexpected(&other, "record")),
         }
     }
@@ -569,7 +575,10 @@ impl Router {
 
     /// Cluster-wide ids of several local entities at once (one exploration
     /// for all of them): local id → cluster-wide id.
-    pub async fn globals(&self, ids: &[EntityId]) -> Result<HashMap<EntityId, EntityId>, NodeError> {
+    pub async fn globals(
+        &self,
+        ids: &[EntityId],
+    ) -> Result<HashMap<EntityId, EntityId>, NodeError> {
         let starts = self.views(ids).await?;
         let (all, pairs) = self.neighbourhood(starts).await?;
         let mut uf = UnionFind::default();
@@ -585,11 +594,15 @@ impl Router {
                 uf.union(x, y);
             }
         }
-        let mut by_id: HashMap<EntityId, EntityView> = all.into_iter().map(|v| (v.entity, v)).collect();
+        let mut by_id: HashMap<EntityId, EntityView> =
+            all.into_iter().map(|v| (v.entity, v)).collect();
         let mut out = HashMap::new();
         for comp in uf.groups() {
             let vs: Vec<EntityView> = comp.iter().filter_map(|id| by_id.remove(id)).collect();
-            let keys: HashSet<&str> = vs.iter().flat_map(|v| v.members.iter().map(String::as_str)).collect();
+            let keys: HashSet<&str> = vs
+                .iter()
+                .flat_map(|v| v.members.iter().map(String::as_str))
+                .collect();
             let ps: Vec<(String, String, f32)> = pairs
                 .iter()
                 .filter(|(a, _, _)| keys.contains(a.as_str()))
@@ -624,7 +637,14 @@ impl Router {
             }
             frontier.clear();
             let asks = checks.into_iter().map(|(p, items)| async move {
-                let r = self.call(p, Op::Check { items: items.clone() }).await;
+                let r = self
+                    .call(
+                        p,
+                        Op::Check {
+                            items: items.clone(),
+                        },
+                    )
+                    .await;
                 (items, r)
             });
             let mut next = Vec::new();
@@ -670,7 +690,9 @@ impl Router {
         let parts = self.map().partitions;
         let mut by_p: BTreeMap<u32, Vec<EntityId>> = BTreeMap::new();
         for &id in ids {
-            by_p.entry(partition_of_entity(id, parts)).or_default().push(id);
+            by_p.entry(partition_of_entity(id, parts))
+                .or_default()
+                .push(id);
         }
         let asks = by_p
             .into_iter()
@@ -703,7 +725,12 @@ impl Router {
         let asks = checks.into_iter().map(|(p, idx)| {
             let items = idx
                 .iter()
-                .map(|&i| (links[i].1.link.partner.clone(), links[i].1.link.partner_hash))
+                .map(|&i| {
+                    (
+                        links[i].1.link.partner.clone(),
+                        links[i].1.link.partner_hash,
+                    )
+                })
                 .collect();
             async move { (idx, self.call(p, Op::Check { items }).await) }
         });
@@ -716,7 +743,12 @@ impl Router {
                         if let Some(e) = e {
                             let (mine, f) = &links[i];
                             uf.union(*mine, e);
-                            valid.push((*mine, f.key.clone(), f.link.partner.clone(), f.link.weight));
+                            valid.push((
+                                *mine,
+                                f.key.clone(),
+                                f.link.partner.clone(),
+                                f.link.weight,
+                            ));
                         }
                     }
                 }
@@ -824,14 +856,22 @@ impl Router {
     }
 
     /// The profile of the entity holding a record.
-    pub async fn profile_of_record(&self, source: &str, record_id: &str) -> Result<pb::Profile, NodeError> {
+    pub async fn profile_of_record(
+        &self,
+        source: &str,
+        record_id: &str,
+    ) -> Result<pb::Profile, NodeError> {
         let (_, entity, _) = self.get_record(source, record_id).await?;
         self.profile(entity).await
     }
 
     /// The profile of the entity holding an identity value (the smallest
     /// cluster-wide id when several do).
-    pub async fn profile_of_identity(&self, kind: &str, value: &str) -> Result<pb::Profile, NodeError> {
+    pub async fn profile_of_identity(
+        &self,
+        kind: &str,
+        value: &str,
+    ) -> Result<pb::Profile, NodeError> {
         let mut ids = Vec::new();
         for (_, r) in self
             .all(Op::Identity {
@@ -940,7 +980,11 @@ impl Router {
     }
 
     /// Explains a record against every record of a cluster-wide entity.
-    pub async fn why_entity(&self, key: &str, entity: EntityId) -> Result<pb::EntityExplanation, NodeError> {
+    pub async fn why_entity(
+        &self,
+        key: &str,
+        entity: EntityId,
+    ) -> Result<pb::EntityExplanation, NodeError> {
         let (pr, _) = self.features(key).await?;
         let (global, parts) = self.group(entity).await?;
         let n = self.map().partitions;
@@ -984,7 +1028,9 @@ impl Router {
         }
         pairs.sort_by(|x, y| y.total_weight.total_cmp(&x.total_weight));
         Ok(pb::EntityExplanation {
-            record: Some(super::super::server::convert::ref_from_display(&display_key(key))),
+            record: Some(super::super::server::convert::ref_from_display(
+                &display_key(key),
+            )),
             entity_id: global,
             member,
             pairs,
@@ -998,7 +1044,10 @@ impl Router {
         let mut hs = Vec::new();
         for v in &parts {
             match self
-                .call(partition_of_entity(v.entity, n), Op::How { entity: v.entity })
+                .call(
+                    partition_of_entity(v.entity, n),
+                    Op::How { entity: v.entity },
+                )
                 .await?
             {
                 OpReply::History(h) => hs.push(*h),

@@ -74,11 +74,16 @@ impl Transport for GrpcTransport {
         }
     }
 
-    fn forward(&self, to: u64, cmd: MetaCommand) -> BoxFuture<'static, Result<MetaReply, MetaError>> {
+    fn forward(
+        &self,
+        to: u64,
+        cmd: MetaCommand,
+    ) -> BoxFuture<'static, Result<MetaReply, MetaError>> {
         let peers = self.peers.clone();
         let addr = self.addr(to);
         Box::pin(async move {
-            let addr = addr.ok_or_else(|| MetaError::Transport(format!("no address for node {to}")))?;
+            let addr =
+                addr.ok_or_else(|| MetaError::Transport(format!("no address for node {to}")))?;
             let body = encode(&cmd).map_err(|e| MetaError::Transport(e.to_string()))?;
             let out = peers
                 .propose(to, &addr, body)

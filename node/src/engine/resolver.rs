@@ -73,6 +73,10 @@ pub fn display_key(key: &str) -> String {
     format!("{s}/{r}")
 }
 
+/// A record's full date of birth (year, month, day) and strong identifiers
+/// (kind, value).
+pub type Evidence = (Option<(u16, u8, u8)>, Vec<(String, String)>);
+
 /// Content hash of packed features under a model version (FNV-1a, stable
 /// across processes and machines).
 pub fn content_hash(feats: &Packed, model_version: u64) -> u64 {
@@ -413,7 +417,7 @@ impl<S: Store> Engine<S> {
 
     /// What cross-partition clustering needs of a record: its full date of
     /// birth (year, month, day) and its strong identifiers.
-    pub fn evidence(&self, key: &str) -> (Option<(u16, u8, u8)>, Vec<(String, String)>) {
+    pub fn evidence(&self, key: &str) -> Evidence {
         let Some(v) = self.features(key) else {
             return (None, vec![]);
         };
@@ -695,7 +699,8 @@ impl<S: Store> Engine<S> {
     /// current model. A cross-partition link is valid only while both of
     /// its records still hash to what they hashed to when it was found.
     pub fn content_hash(&self, key: &str) -> Option<u64> {
-        self.lookup(key).map(|o| self.hash_packed(&self.slot(o).feats))
+        self.lookup(key)
+            .map(|o| self.hash_packed(&self.slot(o).feats))
     }
 
     /// Content hash of packed features under the current model.

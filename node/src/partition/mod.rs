@@ -31,13 +31,22 @@ type Reply<T> = oneshot::Sender<Result<T, NodeError>>;
 
 /// A request to the partition actor.
 pub enum Command {
-    Op { op: Op, reply: Reply<OpReply> },
+    Op {
+        op: Op,
+        reply: Reply<OpReply>,
+    },
     /// Writes a consistent copy of the partition's store into a new directory.
-    Checkpoint { dir: PathBuf, reply: Reply<()> },
+    Checkpoint {
+        dir: PathBuf,
+        reply: Reply<()>,
+    },
     /// Holds (true) or releases writes: while held, write ops are refused
     /// as ABORTED, which coordinators retry. Every write queued before the
     /// fence is applied first (the mailbox is ordered).
-    Fence { on: bool, reply: Reply<()> },
+    Fence {
+        on: bool,
+        reply: Reply<()>,
+    },
 }
 
 /// A cheap, cloneable handle to a running partition.
@@ -219,7 +228,6 @@ impl Actor {
         })
     }
 
-
     fn handle(&mut self, cmd: Command) {
         match cmd {
             Command::Op { op, reply } => self.op(op, reply),
@@ -278,7 +286,9 @@ impl Actor {
             Op::Apply { items } => {
                 let out = items
                     .into_iter()
-                    .map(|(record, feats)| self.apply(record, &feats).map_err(|e| WireError::from(&e)))
+                    .map(|(record, feats)| {
+                        self.apply(record, &feats).map_err(|e| WireError::from(&e))
+                    })
                     .collect();
                 self.reply_after_write(OpReply::Applied(out), reply);
             }
@@ -294,9 +304,11 @@ impl Actor {
             Op::PutLinks { items } => {
                 for f in items {
                     if self.engine.content_hash(&f.key) == Some(f.link.my_hash) {
-                        self.engine
-                            .store_mut()
-                            .put_links(&f.key, std::slice::from_ref(&f.link), false);
+                        self.engine.store_mut().put_links(
+                            &f.key,
+                            std::slice::from_ref(&f.link),
+                            false,
+                        );
                         self.linked_keys.insert(f.key.clone().into_boxed_str());
                     }
                 }
@@ -316,7 +328,11 @@ impl Actor {
         }
     }
 
-    fn apply(&mut self, record: kindred_proto::v1::Record, feats: &[u8]) -> Result<Applied, NodeError> {
+    fn apply(
+        &mut self,
+        record: kindred_proto::v1::Record,
+        feats: &[u8],
+    ) -> Result<Applied, NodeError> {
         let key = record_key(&record.source, &record.record_id);
         let feats = packed(feats, &key)?;
         let outcome = self.engine.upsert_packed(record, feats)?;
@@ -472,9 +488,9 @@ impl Actor {
                 }
             }
             Op::Features { key } => {
-                let p = e
-                    .packed_of(&key)
-                    .ok_or_else(|| EngineError::RecordNotFound(crate::engine::resolver::display_key(&key)))?;
+                let p = e.packed_of(&key).ok_or_else(|| {
+                    EngineError::RecordNotFound(crate::engine::resolver::display_key(&key))
+                })?;
                 OpReply::Features {
                     feats: p.as_bytes().to_vec(),
                     hash: e.hash_packed(p),
@@ -482,10 +498,12 @@ impl Actor {
             }
             Op::Entity { key, id } => {
                 let id = match (key, id) {
-                    (Some(k), _) => e
-                        .entity_of(&k)
-                        .ok_or_else(|| EngineError::RecordNotFound(crate::engine::resolver::display_key(&k)))?,
-                    (None, Some(id)) => e.resolve_entity(id).ok_or(EngineError::EntityNotFound(id))?,
+                    (Some(k), _) => e.entity_of(&k).ok_or_else(|| {
+                        EngineError::RecordNotFound(crate::engine::resolver::display_key(&k))
+                    })?,
+                    (None, Some(id)) => e
+                        .resolve_entity(id)
+                        .ok_or(EngineError::EntityNotFound(id))?,
                     (None, None) => return Err(NodeError::missing("entity")),
                 };
                 OpReply::Entity(self.view(id)?)
@@ -555,9 +573,7 @@ impl Actor {
                     .map_err(EngineError::from)?
                     .into_iter()
                     .filter(|(k, l)| e.content_hash(k) == Some(l.my_hash))
-                    .filter_map(|(key, link)| {
-                        e.entity_of(&key).map(|id| (id, Found { key, link }))
-                    })
+                    .filter_map(|(key, link)| e.entity_of(&key).map(|id| (id, Found { key, link })))
                     .collect(),
             ),
             Op::WhyRecords { a, b } => {

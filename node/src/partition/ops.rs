@@ -77,7 +77,9 @@ pub struct Row {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Op {
     /// Upserts records standardised by the coordinator: (record, packed features).
-    Apply { items: Vec<(pb::Record, Vec<u8>)> },
+    Apply {
+        items: Vec<(pb::Record, Vec<u8>)>,
+    },
     /// Finds links from records homed elsewhere to this partition's
     /// records, stores the reverse side, and evicts any listed record this
     /// partition holds although it is no longer its home.
@@ -86,22 +88,45 @@ pub enum Op {
         max_candidates: usize,
     },
     /// Adds links found for records of this partition.
-    PutLinks { items: Vec<Found> },
-    Delete { key: String },
-    GetRecord { key: String },
+    PutLinks {
+        items: Vec<Found>,
+    },
+    Delete {
+        key: String,
+    },
+    GetRecord {
+        key: String,
+    },
     /// Packed features and content hash of a record.
-    Features { key: String },
+    Features {
+        key: String,
+    },
     /// The local entity of a record, or of an entity id (following merges).
-    Entity { key: Option<String>, id: Option<EntityId> },
+    Entity {
+        key: Option<String>,
+        id: Option<EntityId>,
+    },
     /// Views of several local entities (ids not found are skipped).
-    Entities { ids: Vec<EntityId> },
+    Entities {
+        ids: Vec<EntityId>,
+    },
     /// Which of these (key, hash) still hold: their entity, or None.
-    Check { items: Vec<(String, u64)> },
+    Check {
+        items: Vec<(String, u64)>,
+    },
     /// Entities holding an identity value.
-    Identity { kind: String, value: String },
-    Profiles { ids: Vec<EntityId> },
+    Identity {
+        kind: String,
+        value: String,
+    },
+    Profiles {
+        ids: Vec<EntityId>,
+    },
     /// Entity ids > after, ascending, at most limit.
-    EntityIds { after: EntityId, limit: usize },
+    EntityIds {
+        after: EntityId,
+        limit: usize,
+    },
     Search {
         query: Box<pb::Record>,
         limit: usize,
@@ -111,24 +136,39 @@ pub enum Op {
     Assignments,
     /// Every link whose own side is still valid, with its record's entity.
     Links,
-    WhyRecords { a: String, b: String },
+    WhyRecords {
+        a: String,
+        b: String,
+    },
     /// Explains a local record against a record of another partition.
     WhyForeign {
         local: String,
         foreign: String,
         feats: Vec<u8>,
     },
-    WhyEntity { key: String, entity: EntityId },
-    How { entity: EntityId },
+    WhyEntity {
+        key: String,
+        entity: EntityId,
+    },
+    How {
+        entity: EntityId,
+    },
     Stats,
     /// Packed features of up to `max` records (for training).
-    Sample { max: usize },
+    Sample {
+        max: usize,
+    },
     /// Records with key > after, ascending, at most limit, as probe items.
-    Records { after: String, limit: usize },
+    Records {
+        after: String,
+        limit: usize,
+    },
     /// The model, as JSON.
     Model,
     /// Switches to a model (JSON) and re-resolves.
-    SetModel { json: String },
+    SetModel {
+        json: String,
+    },
 }
 
 /// The answer to an [`Op`].

@@ -152,7 +152,10 @@ impl ClusterService {
     }
 
     /// Runs planned moves one after the other.
-    async fn run_moves(&self, moves: Vec<(u32, u64, u64)>) -> Result<Vec<PartitionMove>, NodeError> {
+    async fn run_moves(
+        &self,
+        moves: Vec<(u32, u64, u64)>,
+    ) -> Result<Vec<PartitionMove>, NodeError> {
         let mut done = Vec::new();
         for (p, _, to) in moves {
             let (from, bytes, seconds) = self.cluster.move_partition(p, to).await?;
@@ -203,12 +206,18 @@ impl ClusterApi for ClusterService {
         Ok(Response::new(ClusterService::status(self).await))
     }
 
-    async fn add_node(&self, req: Request<AddNodeRequest>) -> Result<Response<ClusterChange>, Status> {
+    async fn add_node(
+        &self,
+        req: Request<AddNodeRequest>,
+    ) -> Result<Response<ClusterChange>, Status> {
         let r = req.into_inner();
         if r.node_id == 0 {
             return Err(NodeError::missing("node_id").into());
         }
-        if r.address.rsplit_once(':').is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err()) {
+        if r.address
+            .rsplit_once(':')
+            .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
+        {
             return Err(NodeError::InvalidArgument {
                 field: "address".into(),
                 value: r.address,
@@ -266,7 +275,10 @@ impl ClusterApi for ClusterService {
         let moves = plan_rebalance(&map.owners, &active);
         let done = self.run_moves(moves).await?;
         self.cluster.propose(MetaCommand::RemoveNode { id }).await?;
-        let msg = format!("node {id} drained ({} partitions moved) and removed", done.len());
+        let msg = format!(
+            "node {id} drained ({} partitions moved) and removed",
+            done.len()
+        );
         Ok(Response::new(self.change(done, msg).await))
     }
 

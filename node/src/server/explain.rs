@@ -10,8 +10,8 @@ use kindred_proto::v1::{
 
 use super::convert;
 use super::NodeState;
-use crate::error::NodeError;
 use crate::engine::resolver::record_key;
+use crate::error::NodeError;
 
 /// Implements `kindred.v1.Explain`.
 pub struct ExplainService {

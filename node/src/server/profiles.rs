@@ -16,8 +16,8 @@ use kindred_proto::v1::{
 
 use super::convert;
 use super::NodeState;
-use crate::error::NodeError;
 use crate::engine::resolver::split_key;
+use crate::error::NodeError;
 
 /// Implements `kindred.v1.Profiles`.
 pub struct ProfilesService {

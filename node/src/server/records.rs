@@ -210,11 +210,7 @@ impl Records for RecordsService {
         req: Request<GetRecordRequest>,
     ) -> Result<Response<GetRecordResponse>, Status> {
         let (source, record_id) = convert::ref_parts(req.get_ref().record.as_ref(), "record")?;
-        let (record, entity, issues) = self
-            .state
-            .router()?
-            .get_record(&source, &record_id)
-            .await?;
+        let (record, entity, issues) = self.state.router()?.get_record(&source, &record_id).await?;
         Ok(Response::new(GetRecordResponse {
             record: Some(record),
             entity_id: entity,

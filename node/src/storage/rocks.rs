@@ -384,13 +384,15 @@ impl RocksStore {
 
     /// The stored links of a record (as of the last written commit).
     pub fn links_of(&self, key: &str) -> Result<Vec<Link>, StoreError> {
-        let cf = self.db.cf_handle("links").ok_or_else(|| io("no links CF"))?;
+        let cf = self
+            .db
+            .cf_handle("links")
+            .ok_or_else(|| io("no links CF"))?;
         let (from, to) = link_prefix(key);
         let mut out = Vec::new();
-        let it = self.db.iterator_cf(
-            cf,
-            IteratorMode::From(&from, rocksdb::Direction::Forward),
-        );
+        let it = self
+            .db
+            .iterator_cf(cf, IteratorMode::From(&from, rocksdb::Direction::Forward));
         for kv in it {
             let (k, v) = kv.map_err(io)?;
             if k.as_ref() >= to.as_slice() {
@@ -404,14 +406,19 @@ impl RocksStore {
 
     /// Every stored link: (record key, link).
     pub fn all_links(&self) -> Result<Vec<(String, Link)>, StoreError> {
-        let cf = self.db.cf_handle("links").ok_or_else(|| io("no links CF"))?;
+        let cf = self
+            .db
+            .cf_handle("links")
+            .ok_or_else(|| io("no links CF"))?;
         let mut out = Vec::new();
         for kv in self.db.iterator_cf(cf, IteratorMode::Start) {
             let (k, v) = kv.map_err(io)?;
-            let cut = k.iter().position(|&b| b == 0).ok_or_else(|| corrupt("link", &k))?;
+            let cut = k
+                .iter()
+                .position(|&b| b == 0)
+                .ok_or_else(|| corrupt("link", &k))?;
             let mine = std::str::from_utf8(&k[..cut]).map_err(|_| corrupt("link", &k))?;
-            let partner =
-                std::str::from_utf8(&k[cut + 1..]).map_err(|_| corrupt("link", &k))?;
+            let partner = std::str::from_utf8(&k[cut + 1..]).map_err(|_| corrupt("link", &k))?;
             out.push((
                 mine.to_string(),
                 Link::decode(partner, &v).ok_or_else(|| corrupt("link", &k))?,
