@@ -117,6 +117,9 @@ pub struct ClusterConfig {
     pub partitions: u32,
     /// Address other nodes use for this one (empty: the listen address).
     pub advertise: String,
+    /// A probe for cross-partition links skips a blocking key held by more
+    /// records than this in the probed partition (bounds its work).
+    pub probe_max_candidates: usize,
 }
 
 impl Default for ClusterConfig {
@@ -127,6 +130,7 @@ impl Default for ClusterConfig {
             join: false,
             partitions: 0,
             advertise: String::new(),
+            probe_max_candidates: 200,
         }
     }
 }
