@@ -117,9 +117,6 @@ pub struct ClusterConfig {
     pub partitions: u32,
     /// Address other nodes use for this one (empty: the listen address).
     pub advertise: String,
-    /// A probe for cross-partition links skips a blocking key held by more
-    /// records than this in the probed partition (bounds its work).
-    pub probe_max_candidates: usize,
 }
 
 impl Default for ClusterConfig {
@@ -130,7 +127,6 @@ impl Default for ClusterConfig {
             join: false,
             partitions: 0,
             advertise: String::new(),
-            probe_max_candidates: 200,
         }
     }
 }

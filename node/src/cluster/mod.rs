@@ -127,7 +127,6 @@ impl Cluster {
             cfg.engine.standardize.to_config(),
         );
         router.max_entity_size = cfg.engine.max_entity_size;
-        router.max_probe_candidates = c.probe_max_candidates;
         Ok(Cluster {
             node_id: c.node_id,
             router,

@@ -24,7 +24,6 @@ pub enum NodeOp {
     /// Runs the probe on each owned partition (other than each item's home).
     Probe {
         items: Vec<crate::partition::ops::ProbeItem>,
-        max_candidates: usize,
     },
     /// Take a partition over from its owner (run on the receiving node).
     Receive {

@@ -65,8 +65,6 @@ pub struct Router {
     /// How long a request keeps retrying a partition that is moving or on a
     /// node that is unreachable.
     pub retry_for: Duration,
-    /// Keys held by more records than this are skipped by probes.
-    pub max_probe_candidates: usize,
     /// The engine's entity size cap, applied across partitions too.
     pub max_entity_size: usize,
 }
@@ -86,7 +84,6 @@ impl Router {
             peers,
             std_cfg: Arc::new(std_cfg),
             retry_for: Duration::from_secs(30),
-            max_probe_candidates: 200,
             max_entity_size: 1000,
         }
     }
@@ -366,7 +363,6 @@ impl Router {
         let asks = map.owning_nodes().into_iter().map(|node| {
             let op = NodeOp::Probe {
                 items: probes.clone(),
-                max_candidates: self.max_probe_candidates,
             };
             let addr = map.nodes.get(&node).cloned().unwrap_or_default();
             async move {
@@ -395,7 +391,6 @@ impl Router {
         for p in missing {
             let op = Op::Probe {
                 items: probes.clone(),
-                max_candidates: self.max_probe_candidates,
             };
             match self.call(p, op).await? {
                 OpReply::Probed { found: f, .. } => found.extend(f),
@@ -427,30 +422,14 @@ impl Router {
     /// Runs a node-wide op on this node's partitions.
     pub async fn serve_node(&self, op: NodeOp) -> Result<OpReply, NodeError> {
         match op {
-            NodeOp::Probe {
-                items,
-                max_candidates,
-            } => {
+            NodeOp::Probe { items } => {
                 let map = self.map();
                 let mine = map.owned_by(self.node_id);
                 let runs = mine.into_iter().map(|p| {
                     let items: Vec<ProbeItem> =
                         items.iter().filter(|i| i.home != p).cloned().collect();
                     let epoch = map.owner(p).map(|o| o.1);
-                    async move {
-                        (
-                            p,
-                            self.serve(
-                                p,
-                                epoch,
-                                Op::Probe {
-                                    items,
-                                    max_candidates,
-                                },
-                            )
-                            .await,
-                        )
-                    }
+                    async move { (p, self.serve(p, epoch, Op::Probe { items }).await) }
                 });
                 let mut found = Vec::new();
                 let mut evicted = Vec::new();
@@ -623,12 +602,16 @@ impl Router {
         let mut seen: HashSet<EntityId> = starts.iter().map(|v| v.entity).collect();
         let mut frontier = starts.clone();
         let mut all = starts;
-        let mut checked: HashMap<(String, u64), Option<EntityId>> = HashMap::new();
+        let mut checked: HashMap<(String, u64, Vec<u64>), Option<EntityId>> = HashMap::new();
         while !frontier.is_empty() && all.len() < MAX_GROUP_PARTS {
-            let mut checks: BTreeMap<u32, Vec<(String, u64)>> = BTreeMap::new();
+            let mut checks: BTreeMap<u32, Vec<(String, u64, Vec<u64>)>> = BTreeMap::new();
             for v in &frontier {
                 for f in &v.links {
-                    let k = (f.link.partner.clone(), f.link.partner_hash);
+                    let k = (
+                        f.link.partner.clone(),
+                        f.link.partner_hash,
+                        f.link.keys.clone(),
+                    );
                     if !checked.contains_key(&k) {
                         checked.insert(k.clone(), None);
                         checks.entry(f.link.partner_partition).or_default().push(k);
@@ -677,7 +660,11 @@ impl Router {
             .flat_map(|v| v.links.iter())
             .filter(|f| {
                 checked
-                    .get(&(f.link.partner.clone(), f.link.partner_hash))
+                    .get(&(
+                        f.link.partner.clone(),
+                        f.link.partner_hash,
+                        f.link.keys.clone(),
+                    ))
                     .is_some_and(|e| e.is_some_and(|e| seen.contains(&e)))
             })
             .map(|f| (f.key.clone(), f.link.partner.clone(), f.link.weight))
@@ -726,10 +713,8 @@ impl Router {
             let items = idx
                 .iter()
                 .map(|&i| {
-                    (
-                        links[i].1.link.partner.clone(),
-                        links[i].1.link.partner_hash,
-                    )
+                    let l = &links[i].1.link;
+                    (l.partner.clone(), l.partner_hash, l.keys.clone())
                 })
                 .collect();
             async move { (idx, self.call(p, Op::Check { items }).await) }

@@ -660,39 +660,45 @@ impl<S: Store> Engine<S> {
         id
     }
 
-    /// Records of this engine that share a blocking key with `feats` (under
-    /// any rule, demoted or not) and score at or above the link threshold:
-    /// (record key, content hash, weight), best first. A key held by more
-    /// than `max_candidates` records is skipped. Read-only: a cluster uses it
-    /// to find links to records that live in other partitions.
-    pub fn probe(
-        &self,
-        key: &str,
-        feats: &FeatView<'_>,
-        max_candidates: usize,
-    ) -> Vec<(String, u64, f64)> {
-        let mut cands: SmallVec<[u32; 64]> = SmallVec::new();
+    /// Records of this engine that share a live blocking key with `feats`
+    /// and score at or above the link threshold: (record key, content hash,
+    /// weight, the shared live keys), best first. Read-only: a cluster uses
+    /// it to find links to records that live in other partitions.
+    pub fn probe(&self, key: &str, feats: &FeatView<'_>) -> Vec<(String, u64, f64, Vec<u64>)> {
+        let mut cands: SmallVec<[(u32, u64); 64]> = SmallVec::new();
         for k in self.keys_of(feats) {
-            let held = self.postings.get(k);
-            if held.len() <= max_candidates {
-                cands.extend(held.iter().copied());
+            if self.live(k) {
+                cands.extend(self.postings.get(k).iter().map(|&o| (o, k)));
             }
         }
         cands.sort_unstable();
-        cands.dedup();
-        let mut out: Vec<(String, u64, f64)> = cands
-            .into_iter()
-            .filter_map(|c| {
-                let s = self.slot(c);
-                if s.key.as_ref() == key {
-                    return None;
-                }
-                let w = self.score(feats, &s.feats.view());
-                (w >= self.match_w).then(|| (s.key.to_string(), self.hash_packed(&s.feats), w))
-            })
-            .collect();
+        let mut out: Vec<(String, u64, f64, Vec<u64>)> = Vec::new();
+        let mut i = 0;
+        while i < cands.len() {
+            let c = cands[i].0;
+            let mut keys = Vec::new();
+            while i < cands.len() && cands[i].0 == c {
+                keys.push(cands[i].1);
+                i += 1;
+            }
+            keys.dedup();
+            let s = self.slot(c);
+            if s.key.as_ref() == key {
+                continue;
+            }
+            let w = self.score(feats, &s.feats.view());
+            if w >= self.match_w {
+                out.push((s.key.to_string(), self.hash_packed(&s.feats), w, keys));
+            }
+        }
         out.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
         out
+    }
+
+    /// True when a blocking key is held by no more records than the
+    /// demotion threshold (it produces candidates).
+    pub fn key_live(&self, key: u64) -> bool {
+        self.live(key)
     }
 
     /// Content hash of a stored record: its packed features under the

@@ -292,10 +292,7 @@ impl Actor {
                     .collect();
                 self.reply_after_write(OpReply::Applied(out), reply);
             }
-            Op::Probe {
-                items,
-                max_candidates,
-            } => match self.probe(items, max_candidates) {
+            Op::Probe { items } => match self.probe(items) {
                 Ok(out) => self.reply_after_write(out, reply),
                 Err(e) => {
                     let _ = reply.send(Err(e));
@@ -355,7 +352,7 @@ impl Actor {
         })
     }
 
-    fn probe(&mut self, items: Vec<ops::ProbeItem>, max: usize) -> Result<OpReply, NodeError> {
+    fn probe(&mut self, items: Vec<ops::ProbeItem>) -> Result<OpReply, NodeError> {
         let mut found = Vec::new();
         let mut evicted = Vec::new();
         for item in items {
@@ -371,7 +368,7 @@ impl Actor {
                 evicted.push(item.key.clone());
             }
             let feats = packed(&item.feats, &item.key)?;
-            for (partner, hash, weight) in self.engine.probe(&item.key, &feats.view(), max) {
+            for (partner, hash, weight, keys) in self.engine.probe(&item.key, &feats.view()) {
                 let weight = weight as f32;
                 self.engine.store_mut().put_links(
                     &partner,
@@ -381,6 +378,7 @@ impl Actor {
                         my_hash: hash,
                         partner_hash: item.hash,
                         weight,
+                        keys: keys.clone(),
                     }],
                     false,
                 );
@@ -393,6 +391,7 @@ impl Actor {
                         my_hash: item.hash,
                         partner_hash: hash,
                         weight,
+                        keys,
                     },
                 });
             }
@@ -468,9 +467,12 @@ impl Actor {
             .map_err(EngineError::from)?
             .into_iter()
             .filter(|l| l.my_hash == hash)
-            .map(|link| Found {
-                key: key.to_string(),
-                link,
+            .filter_map(|mut link| {
+                link.keys.retain(|&k| self.engine.key_live(k));
+                (!link.keys.is_empty()).then(|| Found {
+                    key: key.to_string(),
+                    link,
+                })
             })
             .collect())
     }
@@ -517,8 +519,8 @@ impl Actor {
             Op::Check { items } => OpReply::Checked(
                 items
                     .iter()
-                    .map(|(k, h)| {
-                        (e.content_hash(k) == Some(*h))
+                    .map(|(k, h, keys)| {
+                        (e.content_hash(k) == Some(*h) && keys.iter().any(|&x| e.key_live(x)))
                             .then(|| e.entity_of(k))
                             .flatten()
                     })

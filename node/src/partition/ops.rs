@@ -85,7 +85,6 @@ pub enum Op {
     /// partition holds although it is no longer its home.
     Probe {
         items: Vec<ProbeItem>,
-        max_candidates: usize,
     },
     /// Adds links found for records of this partition.
     PutLinks {
@@ -110,9 +109,11 @@ pub enum Op {
     Entities {
         ids: Vec<EntityId>,
     },
-    /// Which of these (key, hash) still hold: their entity, or None.
+    /// Which of these (key, hash, shared keys) still hold: the record
+    /// exists with that hash and one of the keys is live here. Their
+    /// entity, or None.
     Check {
-        items: Vec<(String, u64)>,
+        items: Vec<(String, u64, Vec<u64>)>,
     },
     /// Entities holding an identity value.
     Identity {

@@ -58,6 +58,10 @@ pub struct Link {
     pub my_hash: u64,
     pub partner_hash: u64,
     pub weight: f32,
+    /// The blocking keys the two records share that were live in the
+    /// probed partition when the link was found. A link counts only while
+    /// one of them is live in both partitions.
+    pub keys: Vec<u64>,
 }
 
 impl Link {
@@ -67,6 +71,9 @@ impl Link {
         v.extend_from_slice(&self.my_hash.to_le_bytes());
         v.extend_from_slice(&self.partner_hash.to_le_bytes());
         v.extend_from_slice(&self.weight.to_le_bytes());
+        for k in &self.keys {
+            v.extend_from_slice(&k.to_le_bytes());
+        }
         v
     }
 
@@ -77,6 +84,11 @@ impl Link {
             my_hash: u64::from_le_bytes(v.get(4..12)?.try_into().ok()?),
             partner_hash: u64::from_le_bytes(v.get(12..20)?.try_into().ok()?),
             weight: f32::from_le_bytes(v.get(20..24)?.try_into().ok()?),
+            keys: v
+                .get(24..)?
+                .chunks_exact(8)
+                .filter_map(|c| c.try_into().ok().map(u64::from_le_bytes))
+                .collect(),
         })
     }
 }
