@@ -561,3 +561,45 @@ impl Store for RocksStore {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_round_trip_and_replace_per_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = RocksStore::open(dir.path(), &StoreOptions::default())
+            .unwrap()
+            .store;
+        let link = |partner: &str, keys: Vec<u64>| Link {
+            partner: partner.into(),
+            partner_partition: 3,
+            my_hash: 11,
+            partner_hash: u64::MAX,
+            weight: 12.5,
+            keys,
+        };
+        store.put_links("s\u{1f}1", &[link("t\u{1f}9", vec![1, u64::MAX])], false);
+        store.put_links("s\u{1f}1", &[link("t\u{1f}8", vec![])], false);
+        store.put_links("s\u{1f}10", &[link("t\u{1f}7", vec![5])], false);
+        store.flush().unwrap();
+        let got = store.links_of("s\u{1f}1").unwrap();
+        assert_eq!(
+            got,
+            vec![
+                link("t\u{1f}8", vec![]),
+                link("t\u{1f}9", vec![1, u64::MAX])
+            ]
+        );
+        // A record's prefix never reaches another record's links.
+        assert_eq!(store.links_of("s\u{1f}10").unwrap().len(), 1);
+        store.put_links("s\u{1f}1", &[link("t\u{1f}6", vec![2])], true);
+        store.flush().unwrap();
+        assert_eq!(
+            store.links_of("s\u{1f}1").unwrap(),
+            vec![link("t\u{1f}6", vec![2])]
+        );
+        assert_eq!(store.all_links().unwrap().len(), 2);
+    }
+}
