@@ -674,6 +674,25 @@ impl Router {
 
     /// Views of local entities, fetched per partition.
     async fn views(&self, ids: &[EntityId]) -> Result<Vec<EntityView>, NodeError> {
+        self.per_entity_partition(
+            ids,
+            |ids| Op::Entities { ids },
+            |r| match r {
+                OpReply::Views(v) => Ok(v),
+                other => Err(unexpected(&other, "views")),
+            },
+        )
+        .await
+    }
+
+    /// One op per partition holding some of `ids` (an entity id names its
+    /// partition), concurrently; the replies' items, gathered.
+    async fn per_entity_partition<T>(
+        &self,
+        ids: &[EntityId],
+        op: impl Fn(Vec<EntityId>) -> Op,
+        items: impl Fn(OpReply) -> Result<Vec<T>, NodeError>,
+    ) -> Result<Vec<T>, NodeError> {
         let parts = self.map().partitions;
         let mut by_p: BTreeMap<u32, Vec<EntityId>> = BTreeMap::new();
         for &id in ids {
@@ -681,15 +700,10 @@ impl Router {
                 .or_default()
                 .push(id);
         }
-        let asks = by_p
-            .into_iter()
-            .map(|(p, ids)| async move { self.call(p, Op::Entities { ids }).await });
+        let asks = by_p.into_iter().map(|(p, ids)| self.call(p, op(ids)));
         let mut out = Vec::new();
         for r in join_all(asks).await {
-            match r? {
-                OpReply::Views(v) => out.extend(v),
-                other => return Err(unexpected(&other, "views")),
-            }
+            out.extend(items(r?)?);
         }
         Ok(out)
     }
@@ -813,24 +827,15 @@ impl Router {
 
     /// Profiles of local entities, fetched per partition.
     pub async fn local_profiles(&self, ids: &[EntityId]) -> Result<Vec<pb::Profile>, NodeError> {
-        let parts = self.map().partitions;
-        let mut by_p: BTreeMap<u32, Vec<EntityId>> = BTreeMap::new();
-        for &id in ids {
-            by_p.entry(partition_of_entity(id, parts))
-                .or_default()
-                .push(id);
-        }
-        let asks = by_p
-            .into_iter()
-            .map(|(p, ids)| async move { self.call(p, Op::Profiles { ids }).await });
-        let mut out = Vec::new();
-        for r in join_all(asks).await {
-            match r? {
-                OpReply::Profiles(v) => out.extend(v),
-                other => return Err(unexpected(&other, "profiles")),
-            }
-        }
-        Ok(out)
+        self.per_entity_partition(
+            ids,
+            |ids| Op::Profiles { ids },
+            |r| match r {
+                OpReply::Profiles(v) => Ok(v),
+                other => Err(unexpected(&other, "profiles")),
+            },
+        )
+        .await
     }
 
     /// The profile of a cluster-wide entity, from any of its ids.
