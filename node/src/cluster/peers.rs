@@ -23,7 +23,7 @@ use crate::partition::ops::{Op, OpReply, WireError};
 pub enum NodeOp {
     /// Runs the probe on each owned partition (other than each item's home).
     Probe {
-        items: Vec<crate::partition::ops::ProbeItem>,
+        items: std::sync::Arc<Vec<crate::partition::ops::ProbeItem>>,
     },
     /// Take a partition over from its owner (run on the receiving node).
     Receive {
@@ -87,6 +87,12 @@ impl Peers {
         }
     }
 
+    /// Counts one internal call (partition ops, node ops, proposals,
+    /// checkpoint fetches).
+    pub fn count_call(&self) {
+        self.rpcs.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// (internal calls, raft messages) sent since start.
     pub fn counters(&self) -> (u64, u64) {
         (
@@ -97,7 +103,6 @@ impl Peers {
 
     /// The internal client of a node at an address (reconnecting lazily).
     pub fn client(&self, node: u64, addr: &str) -> Result<InternalClient<Channel>, NodeError> {
-        self.rpcs.fetch_add(1, Ordering::Relaxed);
         let mut map = self
             .channels
             .lock()
@@ -138,6 +143,7 @@ impl Peers {
         op: &Op,
     ) -> Result<OpReply, NodeError> {
         let mut c = self.client(node, addr)?;
+        self.count_call();
         let body = encode(op)?;
         let r = c
             .call(PartitionCall {
@@ -154,6 +160,7 @@ impl Peers {
     /// Runs a node-wide op on another node.
     pub async fn node(&self, node: u64, addr: &str, op: &NodeOp) -> Result<OpReply, NodeError> {
         let mut c = self.client(node, addr)?;
+        self.count_call();
         let mut req = tonic::Request::new(Blob { body: encode(op)? });
         if matches!(op, NodeOp::Status) {
             req.set_timeout(Duration::from_secs(3));
@@ -166,7 +173,6 @@ impl Peers {
     /// Sends a Raft message; failures are the caller's to ignore.
     pub async fn raft(&self, node: u64, addr: &str, message: Vec<u8>) -> Result<(), NodeError> {
         let mut c = self.client(node, addr)?;
-        self.rpcs.fetch_sub(1, Ordering::Relaxed);
         self.raft_messages.fetch_add(1, Ordering::Relaxed);
         c.raft(RaftMessage { message })
             .await
@@ -182,6 +188,7 @@ impl Peers {
         body: Vec<u8>,
     ) -> Result<Vec<u8>, NodeError> {
         let mut c = self.client(node, addr)?;
+        self.count_call();
         let r = c
             .propose(Blob { body })
             .await

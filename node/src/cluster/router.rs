@@ -355,6 +355,7 @@ impl Router {
     /// Probes every partition with the applied records and stores the links
     /// found at the records' homes. Returns the keys that got links.
     async fn probe_and_link(&self, probes: Vec<ProbeItem>) -> Result<Vec<String>, NodeError> {
+        let probes = Arc::new(probes);
         let deadline = Instant::now() + self.retry_for;
         let map = self.map();
         let mut missing: HashSet<u32> = (0..map.partitions).collect();
@@ -366,10 +367,11 @@ impl Router {
             };
             let addr = map.nodes.get(&node).cloned().unwrap_or_default();
             async move {
-                if node == self.node_id {
-                    self.serve_node(op).await
-                } else {
-                    self.peers.node(node, &addr, &op).await
+                match op {
+                    NodeOp::Probe { items } if node == self.node_id => {
+                        Ok(self.probe_here(items).await)
+                    }
+                    op => self.peers.node(node, &addr, &op).await,
                 }
             }
         });
@@ -419,44 +421,36 @@ impl Router {
         Ok(keys)
     }
 
-    /// Runs a node-wide op on this node's partitions.
-    pub async fn serve_node(&self, op: NodeOp) -> Result<OpReply, NodeError> {
-        match op {
-            NodeOp::Probe { items } => {
-                let map = self.map();
-                let mine = map.owned_by(self.node_id);
-                let runs = mine.into_iter().map(|p| {
-                    let items: Vec<ProbeItem> =
-                        items.iter().filter(|i| i.home != p).cloned().collect();
-                    let epoch = map.owner(p).map(|o| o.1);
-                    async move { (p, self.serve(p, epoch, Op::Probe { items }).await) }
-                });
-                let mut found = Vec::new();
-                let mut evicted = Vec::new();
-                let mut probed = Vec::new();
-                for (p, r) in join_all(runs).await {
-                    if let Ok(OpReply::Probed {
-                        found: f,
-                        evicted: e,
-                        ..
-                    }) = r
-                    {
-                        found.extend(f);
-                        evicted.extend(e);
-                        probed.push(p);
-                    }
-                }
-                Ok(OpReply::Probed {
-                    found,
-                    evicted,
-                    probed,
-                })
+    /// Probes every partition this node owns with a batch (each skips the
+    /// records homed in it). Reports which partitions ran the probe.
+    pub async fn probe_here(&self, items: Arc<Vec<ProbeItem>>) -> OpReply {
+        let map = self.map();
+        let runs = map.owned_by(self.node_id).into_iter().map(|p| {
+            let op = Op::Probe {
+                items: items.clone(),
+            };
+            let epoch = map.owner(p).map(|o| o.1);
+            async move { (p, self.serve(p, epoch, op).await) }
+        });
+        let mut found = Vec::new();
+        let mut evicted = Vec::new();
+        let mut probed = Vec::new();
+        for (p, r) in join_all(runs).await {
+            if let Ok(OpReply::Probed {
+                found: f,
+                evicted: e,
+                ..
+            }) = r
+            {
+                found.extend(f);
+                evicted.extend(e);
+                probed.push(p);
             }
-            other => Err(NodeError::InvalidArgument {
-                field: "op".into(),
-                value: format!("{other:?}"),
-                reason: "handled by the cluster, not the router".into(),
-            }),
+        }
+        OpReply::Probed {
+            found,
+            evicted,
+            probed,
         }
     }
 
@@ -929,10 +923,11 @@ impl Router {
         }
     }
 
-    async fn entity_of_key(&self, key: &str) -> Result<EntityId, NodeError> {
+    /// The cluster-wide entity of a record held by partition `p`.
+    async fn entity_of_key(&self, p: u32, key: &str) -> Result<EntityId, NodeError> {
         match self
-            .locate(
-                key,
+            .call(
+                p,
                 Op::Entity {
                     key: Some(key.into()),
                     id: None,
@@ -940,8 +935,8 @@ impl Router {
             )
             .await?
         {
-            (_, OpReply::Entity(v)) => Ok(self.group(v.entity).await?.0),
-            (_, other) => Err(unexpected(&other, "entity")),
+            OpReply::Entity(v) => Ok(self.group(v.entity).await?.0),
+            other => Err(unexpected(&other, "entity")),
         }
     }
 
@@ -965,7 +960,7 @@ impl Router {
             OpReply::Pair(p) => *p,
             other => return Err(unexpected(&other, "pair")),
         };
-        p.same_entity = self.entity_of_key(a).await? == self.entity_of_key(b).await?;
+        p.same_entity = self.entity_of_key(pa, a).await? == self.entity_of_key(pb_, b).await?;
         Ok(p)
     }
 
@@ -1078,29 +1073,10 @@ impl Router {
         Ok((total, version))
     }
 
-    /// Per-partition (records, entities), for cluster status.
-    pub async fn partition_stats(&self) -> Vec<(u32, Option<(u64, u64)>)> {
-        self.all(Op::Stats)
-            .await
-            .into_iter()
-            .map(|(p, r)| {
-                (
-                    p,
-                    match r {
-                        Ok(OpReply::Stats { stats, .. }) => {
-                            Some((stats.records as u64, stats.entities as u64))
-                        }
-                        _ => None,
-                    },
-                )
-            })
-            .collect()
-    }
-
     /// Packed features of every record, for training.
     pub async fn sample(&self) -> Result<Vec<Packed>, NodeError> {
         let mut out = Vec::new();
-        for (_, r) in self.all(Op::Sample { max: 0 }).await {
+        for (_, r) in self.all(Op::Sample).await {
             match r? {
                 OpReply::Sample(v) => out.extend(v.iter().filter_map(|b| Packed::from_bytes(b))),
                 other => return Err(unexpected(&other, "sample")),

@@ -88,7 +88,8 @@ pub fn content_hash(feats: &Packed, model_version: u64) -> u64 {
     h
 }
 
-fn hash64(s: &str) -> u64 {
+/// FNV-1a of a string (stable across processes and machines).
+pub fn hash64(s: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in s.bytes() {
         h ^= u64::from(b);

@@ -292,7 +292,7 @@ impl Actor {
                     .collect();
                 self.reply_after_write(OpReply::Applied(out), reply);
             }
-            Op::Probe { items } => match self.probe(items) {
+            Op::Probe { items } => match self.probe(&items) {
                 Ok(out) => self.reply_after_write(out, reply),
                 Err(e) => {
                     let _ = reply.send(Err(e));
@@ -352,7 +352,7 @@ impl Actor {
         })
     }
 
-    fn probe(&mut self, items: Vec<ops::ProbeItem>) -> Result<OpReply, NodeError> {
+    fn probe(&mut self, items: &[ops::ProbeItem]) -> Result<OpReply, NodeError> {
         let mut found = Vec::new();
         let mut evicted = Vec::new();
         for item in items {
@@ -602,12 +602,11 @@ impl Actor {
                 stats: e.stats(),
                 model_version: e.model().version,
             },
-            Op::Sample { max } => {
+            Op::Sample => {
                 let mut keys: Vec<&str> = e.assignments().map(|(k, _)| k).collect();
                 keys.sort_unstable();
                 OpReply::Sample(
                     keys.into_iter()
-                        .take(if max == 0 { usize::MAX } else { max })
                         .filter_map(|k| e.packed_of(k).map(|p| p.as_bytes().to_vec()))
                         .collect(),
                 )

@@ -6,6 +6,8 @@
 //! so both paths run the same code. Replies carry wire (`kindred.v1`)
 //! types where the public API returns them unchanged.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use kindred_proto::v1 as pb;
@@ -83,8 +85,9 @@ pub enum Op {
     /// Finds links from records homed elsewhere to this partition's
     /// records, stores the reverse side, and evicts any listed record this
     /// partition holds although it is no longer its home.
+    /// (Shared: one batch is probed by every partition of a node.)
     Probe {
-        items: Vec<ProbeItem>,
+        items: Arc<Vec<ProbeItem>>,
     },
     /// Adds links found for records of this partition.
     PutLinks {
@@ -156,9 +159,7 @@ pub enum Op {
     },
     Stats,
     /// Packed features of up to `max` records (for training).
-    Sample {
-        max: usize,
-    },
+    Sample,
     /// Records with key > after, ascending, at most limit, as probe items.
     Records {
         after: String,

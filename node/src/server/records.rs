@@ -20,6 +20,7 @@ use kindred_proto::v1::{
 use super::convert;
 use super::NodeState;
 use crate::config::Limits;
+use crate::engine::resolver::{hash64, record_key};
 use crate::error::NodeError;
 
 /// Implements `kindred.v1.Records`.
@@ -90,7 +91,9 @@ impl Records for RecordsService {
         let out_err = out_tx.clone();
         tokio::spawn(async move {
             let mut index: u64 = 0;
-            let mut inflight: VecDeque<(HashSet<(String, String)>, Option<oneshot::Receiver<()>>)> =
+            // Record-key hashes of the batches still being applied (a
+            // collision only makes a batch wait needlessly).
+            let mut inflight: VecDeque<(HashSet<u64>, Option<oneshot::Receiver<()>>)> =
                 VecDeque::new();
             while let Some(batch) = input.next().await {
                 let batch = match batch {
@@ -123,8 +126,10 @@ impl Records for RecordsService {
                     }
                     index += 1;
                 }
-                let keys: HashSet<(String, String)> =
-                    slots.iter().map(|(_, k, _)| k.clone()).collect();
+                let keys: HashSet<u64> = slots
+                    .iter()
+                    .map(|(_, (s, r), _)| hash64(&record_key(s, r)))
+                    .collect();
                 for (held, applied) in inflight.iter_mut() {
                     if !held.is_disjoint(&keys) {
                         if let Some(rx) = applied.take() {
