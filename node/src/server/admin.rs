@@ -13,6 +13,7 @@ use crate::engine::features::Packed;
 use crate::engine::train::{train, TrainOptions};
 use crate::engine::Model;
 use crate::error::NodeError;
+use crate::meta::MetaCommand;
 
 /// Implements `kindred.v1.Admin`.
 pub struct AdminService {
@@ -58,6 +59,14 @@ impl Admin for AdminService {
         .map_err(|e| NodeError::Training(e.to_string()))?;
         if !r.dry_run {
             router.set_model(model.to_json()).await?;
+            // The cluster's record of the active model (cluster status).
+            self.state
+                .cluster
+                .propose(MetaCommand::SetModel {
+                    version: model.version,
+                    json: model.to_json(),
+                })
+                .await?;
         }
         Ok(Response::new(TrainResponse {
             model_version: model.version,
