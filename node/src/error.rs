@@ -50,6 +50,12 @@ impl NodeError {
         }
     }
 
+    /// An equal error, as it would arrive from another node (errors are
+    /// not `Clone`: they may wrap I/O errors).
+    pub fn copied(&self) -> NodeError {
+        NodeError::from(crate::partition::request::WireError::from(self))
+    }
+
     /// True for errors that a retry after a short wait may fix: the
     /// partition moved, or its node is restarting or unreachable.
     pub fn is_transient(&self) -> bool {

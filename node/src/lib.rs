@@ -6,9 +6,11 @@
 //! - [`cluster`]: partitions over nodes, the coordinator, node-to-node traffic.
 //! - [`server`]: the public gRPC services, served by any node.
 //! - [`config`], [`error`]: node configuration and typed errors.
+//! - [`clock`]: time sources; partition commands carry the time they were read.
 //! - [`eval`]: accuracy evaluation against ground truth.
 //! - [`meta`]: the Raft-replicated cluster metadata group (members, partition map, model).
 
+pub mod clock;
 pub mod cluster;
 pub mod config;
 pub mod engine;

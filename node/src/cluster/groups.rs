@@ -2,19 +2,18 @@
 //!
 //! Local entities joined by valid cross-partition links form one customer.
 //! Its id is the smallest local entity id in the group: a pure function of
-//! the group, so every node names it the same way. Profiles and histories
-//! of the parts are merged here.
+//! the group, so every node names it the same way. The parts' profiles are
+//! merged here; their histories where they become wire messages
+//! (`server::convert`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use kindred_proto::v1 as pb;
 
 use crate::engine::cluster::{cluster_seeded, EdgeIn, Node};
-use crate::engine::resolver::display_key;
 use crate::engine::standardize::PartialDate;
 use crate::engine::EntityId;
-use crate::partition::ops::{EntityView, Found};
-use crate::server::convert::ref_from_display;
+use crate::partition::request::{EntityView, Evidence};
 
 /// Union-find over entity ids.
 #[derive(Debug, Default)]
@@ -89,7 +88,7 @@ pub fn resolve_component(
     keys.sort_unstable();
     keys.dedup_by(|a, b| a.0 == b.0);
     let pos: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (k.0, i)).collect();
-    let evidence: HashMap<&str, &crate::partition::ops::Evidence> = views
+    let evidence: HashMap<&str, &Evidence> = views
         .iter()
         .flat_map(|v| v.evidence.iter().map(|e| (e.key.as_str(), e)))
         .collect();
@@ -227,52 +226,6 @@ pub fn merge_profiles(global: EntityId, mut parts: Vec<pb::Profile>) -> pb::Prof
     out.merged_ids = merged.into_iter().collect();
     out.entity_id = global;
     out
-}
-
-/// One history from the histories of a group's parts, in time order, with
-/// an event for each cross-partition link that joins them.
-pub fn merge_histories(
-    global: EntityId,
-    parts: Vec<pb::EntityHistory>,
-    links: &[Found],
-) -> pb::EntityHistory {
-    let mut records = Vec::new();
-    let mut events = Vec::new();
-    for h in parts {
-        records.extend(h.records);
-        events.extend(h.events);
-    }
-    let mut seen = BTreeSet::new();
-    for f in links {
-        let (a, b) = if f.key <= f.link.partner {
-            (&f.key, &f.link.partner)
-        } else {
-            (&f.link.partner, &f.key)
-        };
-        if seen.insert((a.clone(), b.clone())) {
-            events.push(pb::HistoryEvent {
-                step: 0,
-                at_ms: 0,
-                entity_id: global,
-                kind: "linked_across_partitions".into(),
-                related_entities: vec![],
-                record: Some(ref_from_display(&display_key(a))),
-                via: Some(pb::Via {
-                    a: Some(ref_from_display(&display_key(a))),
-                    b: Some(ref_from_display(&display_key(b))),
-                    weight: f64::from(f.link.weight),
-                }),
-            });
-        }
-    }
-    events.sort_by_key(|e| (e.at_ms, e.step));
-    records.sort_by(|a, b| (&a.source, &a.record_id).cmp(&(&b.source, &b.record_id)));
-    records.dedup();
-    pb::EntityHistory {
-        entity_id: global,
-        records,
-        events,
-    }
 }
 
 #[cfg(test)]

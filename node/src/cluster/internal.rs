@@ -8,12 +8,16 @@ use futures::Stream;
 use tonic::{Request, Response, Status};
 
 use kindred_proto::internal::internal_server::Internal;
-use kindred_proto::internal::{Ack, Blob, FetchRequest, FileChunk, PartitionCall, RaftMessage};
+use kindred_proto::internal::{
+    Ack, Blob, FetchRequest, FileChunk, RaftMessage, ServeNodeRequest, ServeNodeResponse,
+    ServePartitionRequest, ServePartitionResponse,
+};
 
-use super::peers::{decode, encode, NodeOp};
+use super::node_request::NodeOp;
+use super::peers::{decode, encode};
 use super::Cluster;
 use crate::error::NodeError;
-use crate::partition::ops::{Op, OpReply, WireError};
+use crate::partition::request::{Op, WireError};
 
 /// Implements `kindred.internal.v1.Internal`.
 pub struct InternalService {
@@ -26,11 +30,10 @@ impl InternalService {
     }
 }
 
-fn reply(r: Result<OpReply, NodeError>) -> Result<Response<Blob>, Status> {
-    let r: Result<OpReply, WireError> = r.map_err(|e| WireError::from(&e));
-    Ok(Response::new(Blob {
-        body: encode(&r).map_err(Status::from)?,
-    }))
+/// A reply, or the error as it crosses the wire, encoded.
+fn encoded<T: serde::Serialize>(r: Result<T, NodeError>) -> Result<Vec<u8>, Status> {
+    let r: Result<T, WireError> = r.map_err(|e| WireError::from(&e));
+    Ok(encode(&r)?)
 }
 
 type ChunkStream = Pin<Box<dyn Stream<Item = Result<FileChunk, Status>> + Send>>;
@@ -50,20 +53,27 @@ impl Internal for InternalService {
         Ok(Response::new(Blob { body }))
     }
 
-    async fn call(&self, req: Request<PartitionCall>) -> Result<Response<Blob>, Status> {
+    async fn serve_partition(
+        &self,
+        req: Request<ServePartitionRequest>,
+    ) -> Result<Response<ServePartitionResponse>, Status> {
         let c = req.into_inner();
         let op: Op = decode(&c.body)?;
-        reply(
-            self.cluster
-                .router
-                .serve(c.partition, Some(c.epoch), op)
-                .await,
-        )
+        let r = self
+            .cluster
+            .router()
+            .serve(c.partition, Some(c.epoch), op)
+            .await;
+        Ok(Response::new(ServePartitionResponse { body: encoded(r)? }))
     }
 
-    async fn node(&self, req: Request<Blob>) -> Result<Response<Blob>, Status> {
+    async fn serve_node(
+        &self,
+        req: Request<ServeNodeRequest>,
+    ) -> Result<Response<ServeNodeResponse>, Status> {
         let op: NodeOp = decode(&req.into_inner().body)?;
-        reply(self.cluster.serve_node(op).await)
+        let r = self.cluster.serve_node(op).await;
+        Ok(Response::new(ServeNodeResponse { body: encoded(r)? }))
     }
 
     type FetchStream = ChunkStream;

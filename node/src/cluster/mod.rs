@@ -2,23 +2,35 @@
 //! lets any node serve any request.
 //!
 //! - [`map`]: the partition map and the home partition of a record.
-//! - [`router`]: the coordinator: routes partition operations to owners,
-//!   runs the apply → probe → link rounds of a write, assembles
-//!   cluster-wide entities.
-//! - [`groups`]: cluster-wide entities from partition-local ones.
-//! - [`peers`]: clients of the other nodes' internal service.
-//! - [`internal`]: the internal service this node serves to the others.
+//! - [`router`]: sends partition requests to their owners, local or remote.
+//! - [`coordinator`]: serves public requests on any node, split by concern:
+//!   [`write`] (the apply → probe → link rounds), [`read`] (records,
+//!   profiles, search, exports), [`explain`], [`maintenance`] (counters,
+//!   the model); [`assemble`] finds cluster-wide entities and [`groups`]
+//!   clusters and merges their parts.
+//! - [`node_request`]: requests to a whole node.
+//! - [`peers`]: clients of the other nodes' internal service;
+//!   [`internal`]: the internal service this node serves to the others;
+//!   [`transport`]: Raft messages over it.
+//! - [`moves`]: partition moves.
 //!
 //! [`Cluster`] owns this node's partitions: it opens the ones the map
 //! gives it and closes the ones the map takes away.
 
+pub mod assemble;
+pub mod coordinator;
+pub mod explain;
 pub mod groups;
 pub mod internal;
+pub mod maintenance;
 pub mod map;
 pub mod moves;
+pub mod node_request;
 pub mod peers;
+pub mod read;
 pub mod router;
 pub mod transport;
+pub mod write;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -27,25 +39,27 @@ use std::thread::JoinHandle;
 
 use tokio::sync::watch;
 
+use crate::clock::{SharedClock, SystemClock};
 use crate::config::NodeConfig;
 use crate::engine::Model;
 use crate::error::NodeError;
 use crate::meta::{
     MetaCommand, MetaConfig, MetaHandle, MetaReply, MetaState, NodeState, RaftStatus,
 };
-use crate::partition::ops::OpReply;
+use crate::partition::request::GetStats;
 use crate::partition::{PartitionConfig, PartitionHandle};
 use crate::storage::StoreOptions;
 
+pub use coordinator::Coordinator;
 pub use map::PartitionMap;
-use peers::NodeOp;
+use node_request::{Moved, NodeOp, NodeReply, NodeReport, NodeRequest, Receive, Unfence};
 pub use router::Router;
 
 /// This node's part of the cluster.
 #[derive(Clone)]
 pub struct Cluster {
     pub node_id: u64,
-    pub router: Router,
+    pub coordinator: Coordinator,
     pub meta: MetaHandle,
     map_tx: Arc<watch::Sender<Arc<PartitionMap>>>,
     template: PartitionConfig,
@@ -118,17 +132,17 @@ impl Cluster {
             partition: 0,
             partitions,
         };
-        let mut router = Router::new(
-            c.node_id,
-            rx,
-            Arc::default(),
-            peers,
+        let router = Router::new(c.node_id, rx, Arc::default(), peers);
+        let clock: SharedClock = Arc::new(SystemClock);
+        let coordinator = Coordinator::new(
+            router,
             cfg.engine.standardize.to_config(),
+            cfg.engine.max_entity_size,
+            clock,
         );
-        router.max_entity_size = cfg.engine.max_entity_size;
         Ok(Cluster {
             node_id: c.node_id,
-            router,
+            coordinator,
             meta,
             map_tx: Arc::new(tx),
             template,
@@ -139,6 +153,11 @@ impl Cluster {
             map_lock: Arc::default(),
             meta_thread: Arc::new(Mutex::new(Some(meta_thread))),
         })
+    }
+
+    /// The router of this node's coordinator.
+    pub fn router(&self) -> &Router {
+        &self.coordinator.router
     }
 
     /// Where a partition's store lives.
@@ -185,12 +204,12 @@ impl Cluster {
         }
         let mine = map.owned_by(self.node_id);
         let open: Vec<u32> = self
-            .router
+            .router()
             .local()
             .read()
             .map(|l| l.keys().copied().collect())
             .unwrap_or_default();
-        let changed = *self.router.map() != map;
+        let changed = *self.router().map() != map;
         if changed {
             tracing::info!(epoch = map.epoch, owned = ?mine, "partition map");
         }
@@ -223,10 +242,10 @@ impl Cluster {
         }
         let mut cfg = self.template.clone();
         cfg.partition = p;
-        cfg.partitions = self.router.map().partitions;
+        cfg.partitions = self.router().map().partitions;
         cfg.data_dir = dir;
         let (h, join) = PartitionHandle::open(cfg)?;
-        if let Ok(mut l) = self.router.local().write() {
+        if let Ok(mut l) = self.router().local().write() {
             l.insert(p, h);
         }
         if let Ok(mut t) = self.threads.lock() {
@@ -236,7 +255,7 @@ impl Cluster {
     }
 
     async fn close_partition(&self, p: u32) {
-        if let Ok(mut l) = self.router.local().write() {
+        if let Ok(mut l) = self.router().local().write() {
             l.remove(&p);
         }
         let join = self.threads.lock().ok().and_then(|mut t| t.remove(&p));
@@ -264,53 +283,55 @@ impl Cluster {
         peers::encode(&r)
     }
 
-    /// Runs a node-wide op.
-    pub async fn serve_node(&self, op: NodeOp) -> Result<OpReply, NodeError> {
-        match op {
-            NodeOp::Receive {
-                partition,
-                from,
-                epoch,
-            } => {
-                let (bytes, seconds) = self.receive(partition, from, epoch).await?;
-                Ok(OpReply::Moved { bytes, seconds })
+    /// Serves a node-wide request (from another node's coordinator).
+    pub async fn serve_node(&self, op: NodeOp) -> Result<NodeReply, NodeError> {
+        Ok(match op {
+            NodeOp::ProbeOwned(r) => {
+                node_request::ProbeOwned::wrap(self.coordinator.writer.probe_owned(r).await)
             }
-            NodeOp::Unfence { partition } => {
-                if let Some(h) = self.router.local_handle(partition) {
-                    h.fence(false).await?;
-                }
-                Ok(OpReply::Done)
-            }
-            NodeOp::Status => Ok(self.report().await),
-            NodeOp::Probe { items } => Ok(self.router.probe_here(items).await),
+            NodeOp::Receive(r) => Receive::wrap(self.on_receive(r).await?),
+            NodeOp::Unfence(r) => Unfence::wrap(self.on_unfence(r).await?),
+            NodeOp::Report(_) => node_request::Report::wrap(self.report().await),
+        })
+    }
+
+    async fn on_receive(&self, r: Receive) -> Result<Moved, NodeError> {
+        let (bytes, seconds) = self.receive(r.partition, r.from, r.epoch).await?;
+        Ok(Moved { bytes, seconds })
+    }
+
+    async fn on_unfence(&self, r: Unfence) -> Result<(), NodeError> {
+        if let Some(h) = self.router().local_handle(r.partition) {
+            h.fence(false).await?;
         }
+        Ok(())
     }
 
     /// This node's raft status and partition counts.
-    pub async fn report(&self) -> OpReply {
+    pub async fn report(&self) -> NodeReport {
         let handles: Vec<(u32, PartitionHandle)> = self
-            .router
+            .router()
             .local()
             .read()
             .map(|l| l.iter().map(|(p, h)| (*p, h.clone())).collect())
             .unwrap_or_default();
         let mut partitions = Vec::new();
         for (p, h) in handles {
-            if let Ok(OpReply::Stats { stats, .. }) = h.op(crate::partition::ops::Op::Stats).await {
-                partitions.push((p, stats.records as u64, stats.entities as u64));
+            if let Ok(s) = h.call(GetStats).await {
+                partitions.push((p, s.stats.records as u64, s.stats.entities as u64));
             }
         }
         partitions.sort_unstable();
-        OpReply::Report {
+        NodeReport {
             raft: self.meta.status(),
             partitions,
-            sent: self.router.peers().counters(),
+            sent: self.router().peers().counters(),
         }
     }
 
     /// Moves a partition to a node; returns (bytes, seconds).
     pub async fn move_partition(&self, p: u32, to: u64) -> Result<(u64, u64, f64), NodeError> {
-        let map = self.router.map();
+        let map = self.router().map();
         let (from, epoch) = map.owner(p).ok_or_else(|| NodeError::InvalidArgument {
             field: "partition".into(),
             value: p.to_string(),
@@ -340,30 +361,22 @@ impl Cluster {
         if let Ok(mut m) = self.moving.lock() {
             m.insert(p);
         }
-        let op = NodeOp::Receive {
+        let req = Receive {
             partition: p,
             from,
             epoch,
         };
         let r = if to == self.node_id {
-            self.serve_node(op).await
+            self.on_receive(req).await
         } else {
-            let addr = map.nodes.get(&to).cloned().unwrap_or_default();
-            self.router.peers().node(to, &addr, &op).await
+            self.router().call_node(to, req).await
         };
         if let Ok(mut m) = self.moving.lock() {
             m.remove(&p);
         }
-        match r? {
-            OpReply::Moved { bytes, seconds } => {
-                tracing::info!(partition = p, from, to, bytes, seconds, "partition moved");
-                Ok((from, bytes, seconds))
-            }
-            other => Err(NodeError::Unavailable(format!(
-                "internal: expected a moved reply, got {}",
-                other.kind()
-            ))),
-        }
+        let Moved { bytes, seconds } = r?;
+        tracing::info!(partition = p, from, to, bytes, seconds, "partition moved");
+        Ok((from, bytes, seconds))
     }
 
     /// Proposes a metadata command; a rejection becomes FAILED_PRECONDITION.
@@ -386,7 +399,7 @@ impl Cluster {
 
     /// Closes every partition and stops the metadata member (blocking).
     pub fn close_all(&self) {
-        if let Ok(mut l) = self.router.local().write() {
+        if let Ok(mut l) = self.router().local().write() {
             l.clear();
         }
         let threads: Vec<JoinHandle<()>> = self

@@ -29,6 +29,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use kindred_proto::internal::{FetchRequest, FileChunk, FileHave};
 
+use super::node_request::Unfence;
 use super::peers::from_status;
 use super::Cluster;
 use crate::error::NodeError;
@@ -62,7 +63,7 @@ impl Cluster {
     /// Owner side: checkpoints a partition and streams its files.
     pub async fn serve_fetch(&self, req: FetchRequest) -> Result<ChunkStream, NodeError> {
         let p = req.partition;
-        let h = self.router.local_handle(p).ok_or(NodeError::NotOwner {
+        let h = self.router().local_handle(p).ok_or(NodeError::NotOwner {
             partition: p,
             epoch: 0,
         })?;
@@ -142,22 +143,21 @@ impl Cluster {
                 // The map watcher opens the partition from `incoming`; wait
                 // until it serves here.
                 let deadline = Instant::now() + std::time::Duration::from_secs(120);
-                while self.router.local_handle(p).is_none() && Instant::now() < deadline {
+                while self.router().local_handle(p).is_none() && Instant::now() < deadline {
                     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                 }
                 Ok((bytes, started.elapsed().as_secs_f64()))
             }
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&incoming);
-                let map = self.router.map();
-                if let Some(addr) = map.nodes.get(&from) {
+                let map = self.router().map();
+                if map.nodes.contains_key(&from) {
                     let _ = self
-                        .router
-                        .peers()
-                        .node(from, addr, &super::peers::NodeOp::Unfence { partition: p })
+                        .router()
+                        .call_node(from, Unfence { partition: p })
                         .await;
                 } else if from == self.node_id {
-                    if let Some(h) = self.router.local_handle(p) {
+                    if let Some(h) = self.router().local_handle(p) {
                         let _ = h.fence(false).await;
                     }
                 }
@@ -174,7 +174,7 @@ impl Cluster {
         fence: bool,
         incoming: &Path,
     ) -> Result<u64, NodeError> {
-        let map = self.router.map();
+        let map = self.router().map();
         let addr = map
             .nodes
             .get(&from)
@@ -184,8 +184,8 @@ impl Cluster {
             .into_iter()
             .map(|(name, size)| FileHave { name, size })
             .collect();
-        let mut client = self.router.peers().client(from, &addr)?;
-        self.router.peers().count_call();
+        let mut client = self.router().peers().client(from, &addr)?;
+        self.router().peers().count_call();
         let mut stream = client
             .fetch(FetchRequest {
                 partition: p,

@@ -13,29 +13,11 @@ use std::time::Duration;
 use tonic::transport::{Channel, Endpoint};
 
 use kindred_proto::internal::internal_client::InternalClient;
-use kindred_proto::internal::{Blob, PartitionCall, RaftMessage};
+use kindred_proto::internal::{Blob, RaftMessage, ServeNodeRequest, ServePartitionRequest};
 
+use super::node_request::{NodeOp, NodeReply, Report};
 use crate::error::NodeError;
-use crate::partition::ops::{Op, OpReply, WireError};
-
-/// Operations on every partition a node owns.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub enum NodeOp {
-    /// Runs the probe on each owned partition (other than each item's home).
-    Probe {
-        items: std::sync::Arc<Vec<crate::partition::ops::ProbeItem>>,
-    },
-    /// Take a partition over from its owner (run on the receiving node).
-    Receive {
-        partition: u32,
-        from: u64,
-        epoch: u64,
-    },
-    /// Release the write fence of a partition whose move failed.
-    Unfence { partition: u32 },
-    /// Raft status and per-partition counts of the node.
-    Status,
-}
+use crate::partition::request::{Op, OpReply, WireError};
 
 /// Encodes a serde value for the internal service.
 pub fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, NodeError> {
@@ -133,7 +115,7 @@ impl Peers {
             .max_encoding_message_size(self.max_message))
     }
 
-    /// Runs an op on a partition owned by another node.
+    /// Runs a request on a partition owned by another node.
     pub async fn call(
         &self,
         node: u64,
@@ -146,7 +128,7 @@ impl Peers {
         self.count_call();
         let body = encode(op)?;
         let r = c
-            .call(PartitionCall {
+            .serve_partition(ServePartitionRequest {
                 partition,
                 epoch,
                 body,
@@ -157,16 +139,16 @@ impl Peers {
         out.map_err(NodeError::from)
     }
 
-    /// Runs a node-wide op on another node.
-    pub async fn node(&self, node: u64, addr: &str, op: &NodeOp) -> Result<OpReply, NodeError> {
+    /// Runs a node-wide request on another node.
+    pub async fn node(&self, node: u64, addr: &str, op: &NodeOp) -> Result<NodeReply, NodeError> {
         let mut c = self.client(node, addr)?;
         self.count_call();
-        let mut req = tonic::Request::new(Blob { body: encode(op)? });
-        if matches!(op, NodeOp::Status) {
+        let mut req = tonic::Request::new(ServeNodeRequest { body: encode(op)? });
+        if matches!(op, NodeOp::Report(Report)) {
             req.set_timeout(Duration::from_secs(3));
         }
-        let r = c.node(req).await.map_err(|s| from_status(node, s))?;
-        let out: Result<OpReply, WireError> = decode(&r.into_inner().body)?;
+        let r = c.serve_node(req).await.map_err(|s| from_status(node, s))?;
+        let out: Result<NodeReply, WireError> = decode(&r.into_inner().body)?;
         out.map_err(NodeError::from)
     }
 

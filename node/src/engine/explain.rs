@@ -1,7 +1,7 @@
 //! Explanations: why two records match or not, why a record belongs to an
 //! entity, and how an entity was built.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::features::{FeatView, Packed};
 use super::model::{weight_to_probability, Contribution};
@@ -9,7 +9,7 @@ use super::resolver::{display_key, record_key, Engine, EngineError};
 use super::store::{EntityId, Event, Store};
 
 /// The decision for a pair.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     Match,
@@ -18,7 +18,7 @@ pub enum Decision {
 }
 
 /// Why two records match or not.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairExplanation {
     pub a: String,
     pub b: String,
@@ -39,7 +39,7 @@ pub struct PairExplanation {
 }
 
 /// Why a record does or does not belong to an entity.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EntityExplanation {
     pub record: String,
     pub entity: EntityId,
@@ -50,7 +50,7 @@ pub struct EntityExplanation {
 }
 
 /// How an entity was built.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EntityHistory {
     pub entity: EntityId,
     pub records: Vec<String>,

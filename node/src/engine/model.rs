@@ -261,7 +261,7 @@ pub fn weight_to_probability(w: f64) -> f64 {
 }
 
 /// One attribute's contribution to a pair's score.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Contribution {
     pub attribute: String,
     pub level: u8,

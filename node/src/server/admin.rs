@@ -29,13 +29,13 @@ impl AdminService {
 #[tonic::async_trait]
 impl Admin for AdminService {
     async fn stats(&self, _req: Request<StatsRequest>) -> Result<Response<StatsResponse>, Status> {
-        let (s, version) = self.state.router()?.stats().await?;
+        let (s, version) = self.state.coordinator()?.maintenance.stats().await?;
         Ok(Response::new(convert::stats(&s, version)))
     }
 
     async fn train(&self, req: Request<TrainRequest>) -> Result<Response<TrainResponse>, Status> {
         let r = req.into_inner();
-        let router = self.state.router()?;
+        let admin = &self.state.coordinator()?.maintenance;
         let started = std::time::Instant::now();
         let opts = TrainOptions {
             max_records: if r.max_records == 0 {
@@ -45,9 +45,9 @@ impl Admin for AdminService {
             },
             ..TrainOptions::default()
         };
-        let current = Model::from_json(&router.model_json().await?)
+        let current = Model::from_json(&admin.model_json().await?)
             .map_err(|e| NodeError::Training(e.to_string()))?;
-        let records = router.sample().await?;
+        let records = admin.sample().await?;
         let records_used = records.len().min(opts.max_records);
         let blocking = self.state.engine.blocking.clone();
         let model = tokio::task::spawn_blocking(move || {
@@ -58,7 +58,7 @@ impl Admin for AdminService {
         .map_err(|e| NodeError::Training(e.to_string()))?
         .map_err(|e| NodeError::Training(e.to_string()))?;
         if !r.dry_run {
-            router.set_model(model.to_json()).await?;
+            admin.set_model(model.to_json()).await?;
             // The cluster's record of the active model (cluster status).
             self.state
                 .cluster
@@ -80,7 +80,7 @@ impl Admin for AdminService {
         &self,
         _req: Request<GetModelRequest>,
     ) -> Result<Response<ModelResponse>, Status> {
-        let m = Model::from_json(&self.state.router()?.model_json().await?)
+        let m = Model::from_json(&self.state.coordinator()?.maintenance.model_json().await?)
             .map_err(|e| NodeError::Training(e.to_string()))?;
         Ok(Response::new(ModelResponse {
             model_version: m.version,

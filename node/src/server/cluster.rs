@@ -13,11 +13,81 @@ use kindred_proto::v1::{
 };
 
 use crate::cluster::moves::plan_rebalance;
-use crate::cluster::peers::NodeOp;
+use crate::cluster::node_request::{node_reply_of, NodeReport, NodeRequest, Report};
 use crate::cluster::Cluster;
 use crate::error::NodeError;
-use crate::meta::{MetaCommand, NodeState, RaftStatus};
-use crate::partition::ops::OpReply;
+use crate::meta::{MetaCommand, MetaState, NodeInfo, NodeState, RaftStatus};
+
+/// What the members reported about themselves.
+#[derive(Default)]
+struct Reports {
+    /// Partition → (records, entities).
+    counts: BTreeMap<u32, (u64, u64)>,
+    raft: BTreeMap<u64, RaftStatus>,
+    /// Node → (internal calls, raft messages) sent.
+    sent: BTreeMap<u64, (u64, u64)>,
+    errors: BTreeMap<u64, String>,
+}
+
+impl Reports {
+    fn add(&mut self, id: u64, r: NodeReport) {
+        self.sent.insert(id, r.sent);
+        for (p, records, entities) in r.partitions {
+            self.counts.insert(p, (records, entities));
+        }
+        self.raft.insert(id, r.raft);
+    }
+
+    /// A member's status as this node sees it (`me`).
+    fn node_status(
+        &self,
+        id: u64,
+        info: &NodeInfo,
+        owned: Vec<u32>,
+        me: &RaftStatus,
+    ) -> NodeStatus {
+        let Some(r) = self.raft.get(&id) else {
+            return NodeStatus {
+                node_id: id,
+                address: info.address.clone(),
+                role: "unreachable".into(),
+                state: node_state(info.state),
+                partitions: owned.len() as u32,
+                error: self.errors.get(&id).cloned().unwrap_or_default(),
+                ..Default::default()
+            };
+        };
+        let top_commit = self
+            .raft
+            .values()
+            .map(|r| r.commit)
+            .max()
+            .unwrap_or(me.commit);
+        let sent = self.sent.get(&id).copied().unwrap_or_default();
+        NodeStatus {
+            node_id: id,
+            address: info.address.clone(),
+            role: r.role.clone(),
+            state: node_state(info.state),
+            term: r.term,
+            commit_index: r.commit,
+            applied_index: r.applied,
+            lag: me
+                .matched
+                .get(&id)
+                .map(|m| me.last_index.saturating_sub(*m))
+                .unwrap_or_else(|| top_commit.saturating_sub(r.applied)),
+            partitions: owned.len() as u32,
+            records: owned
+                .iter()
+                .filter_map(|p| self.counts.get(p).map(|c| c.0))
+                .sum(),
+            error: String::new(),
+            internal_rpcs: sent.0,
+            raft_messages: sent.1,
+        }
+    }
+}
 
 /// Implements `kindred.v1.Cluster`.
 pub struct ClusterService {
@@ -33,96 +103,18 @@ impl ClusterService {
         let c = &self.cluster;
         let st = c.meta.state();
         let me = c.raft_status();
-        let map = c.router.map();
-        let asks = st.nodes.keys().map(|&id| {
-            let addr = st.nodes[&id].address.clone();
-            async move {
-                let r = if id == c.node_id {
-                    Ok(c.report().await)
-                } else {
-                    tokio::time::timeout(
-                        Duration::from_secs(3),
-                        c.router.peers().node(id, &addr, &NodeOp::Status),
-                    )
-                    .await
-                    .unwrap_or_else(|_| Err(NodeError::Unavailable("timed out".into())))
-                };
-                (id, r)
-            }
-        });
-        let reports: Vec<(u64, Result<OpReply, NodeError>)> = join_all(asks).await;
-        let mut counts: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
-        let mut raft: BTreeMap<u64, RaftStatus> = BTreeMap::new();
-        let mut sent: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
-        let mut errors: BTreeMap<u64, String> = BTreeMap::new();
-        for (id, r) in reports {
-            match r {
-                Ok(OpReply::Report {
-                    raft: rs,
-                    partitions,
-                    sent: s,
-                }) => {
-                    sent.insert(id, s);
-                    for (p, records, entities) in partitions {
-                        counts.insert(p, (records, entities));
-                    }
-                    raft.insert(id, rs);
-                }
-                Ok(other) => {
-                    errors.insert(id, format!("unexpected reply {}", other.kind()));
-                }
-                Err(e) => {
-                    errors.insert(id, e.to_string());
-                }
-            }
-        }
-        let top_commit = raft.values().map(|r| r.commit).max().unwrap_or(me.commit);
+        let map = c.router().map();
+        let reports = self.gather_reports(&st).await;
         let moving = c.moving.lock().map(|m| m.clone()).unwrap_or_default();
         let nodes = st
             .nodes
             .iter()
-            .map(|(&id, info)| {
-                let owned = map.owned_by(id);
-                let records = owned
-                    .iter()
-                    .filter_map(|p| counts.get(p).map(|c| c.0))
-                    .sum();
-                match raft.get(&id) {
-                    Some(r) => NodeStatus {
-                        node_id: id,
-                        address: info.address.clone(),
-                        role: r.role.clone(),
-                        state: node_state(info.state),
-                        term: r.term,
-                        commit_index: r.commit,
-                        applied_index: r.applied,
-                        lag: me
-                            .matched
-                            .get(&id)
-                            .map(|m| me.last_index.saturating_sub(*m))
-                            .unwrap_or_else(|| top_commit.saturating_sub(r.applied)),
-                        partitions: owned.len() as u32,
-                        records,
-                        error: String::new(),
-                        internal_rpcs: sent.get(&id).map(|s| s.0).unwrap_or_default(),
-                        raft_messages: sent.get(&id).map(|s| s.1).unwrap_or_default(),
-                    },
-                    None => NodeStatus {
-                        node_id: id,
-                        address: info.address.clone(),
-                        role: "unreachable".into(),
-                        state: node_state(info.state),
-                        partitions: owned.len() as u32,
-                        error: errors.get(&id).cloned().unwrap_or_default(),
-                        ..Default::default()
-                    },
-                }
-            })
+            .map(|(&id, info)| reports.node_status(id, info, map.owned_by(id), &me))
             .collect();
         let partitions = (0..map.partitions)
             .map(|p| {
                 let (owner, epoch) = map.owner(p).unwrap_or_default();
-                let (records, entities) = counts.get(&p).copied().unwrap_or_default();
+                let (records, entities) = reports.counts.get(&p).copied().unwrap_or_default();
                 PartitionStatus {
                     partition: p,
                     owner,
@@ -149,6 +141,34 @@ impl ClusterService {
             nodes,
             partitions,
         }
+    }
+
+    /// Every member's report (its own, for this node), within 3 s each.
+    async fn gather_reports(&self, st: &MetaState) -> Reports {
+        let c = &self.cluster;
+        let asks = st.nodes.iter().map(|(&id, info)| async move {
+            let r = if id == c.node_id {
+                Ok(c.report().await)
+            } else {
+                let req = Report.into_op();
+                let ask = c.router().peers().node(id, &info.address, &req);
+                match tokio::time::timeout(Duration::from_secs(3), ask).await {
+                    Ok(r) => r.and_then(node_reply_of::<Report>),
+                    Err(_) => Err(NodeError::Unavailable("timed out".into())),
+                }
+            };
+            (id, r)
+        });
+        let mut reports = Reports::default();
+        for (id, r) in join_all(asks).await {
+            match r {
+                Ok(report) => reports.add(id, report),
+                Err(e) => {
+                    reports.errors.insert(id, e.to_string());
+                }
+            }
+        }
+        reports
     }
 
     /// Runs planned moves one after the other.
@@ -271,7 +291,7 @@ impl ClusterApi for ClusterService {
                 "cannot remove the last active node",
             ));
         }
-        let map = self.cluster.router.map();
+        let map = self.cluster.router().map();
         let moves = plan_rebalance(&map.owners, &active);
         let done = self.run_moves(moves).await?;
         self.cluster.propose(MetaCommand::RemoveNode { id }).await?;
@@ -312,7 +332,7 @@ impl ClusterApi for ClusterService {
         &self,
         req: Request<RebalanceRequest>,
     ) -> Result<Response<ClusterChange>, Status> {
-        let map = self.cluster.router.map();
+        let map = self.cluster.router().map();
         let moves = plan_rebalance(&map.owners, &self.active_nodes());
         if req.get_ref().dry_run {
             let planned = moves

@@ -1,9 +1,12 @@
 //! Conversions between engine results and wire messages.
 
+use std::collections::BTreeSet;
+
 use kindred_proto::v1 as pb;
 
+use crate::cluster::explain::GroupHistory;
 use crate::engine::explain::{Decision, EntityExplanation, EntityHistory, PairExplanation};
-use crate::engine::resolver::{Action, Outcome, Stats};
+use crate::engine::resolver::{display_key, Action, Outcome, Stats};
 use crate::engine::standardize::Issue;
 use crate::engine::store::{Event, EventKind};
 use crate::error::NodeError;
@@ -157,5 +160,48 @@ pub fn stats(s: &Stats, model_version: u64) -> pb::StatsResponse {
         blocking_keys: s.blocking_keys as u64,
         demoted_keys: s.demoted_keys as u64,
         model_version,
+    }
+}
+
+/// One history from the histories of a cluster-wide entity's parts, in
+/// time order, with an event for each cross-partition link that joins them.
+pub fn group_history(g: &GroupHistory) -> pb::EntityHistory {
+    let global = g.entity;
+    let mut records = Vec::new();
+    let mut events = Vec::new();
+    for h in g.parts.iter().map(history) {
+        records.extend(h.records);
+        events.extend(h.events);
+    }
+    let mut seen = BTreeSet::new();
+    for f in &g.links {
+        let (a, b) = if f.key <= f.link.partner {
+            (&f.key, &f.link.partner)
+        } else {
+            (&f.link.partner, &f.key)
+        };
+        if seen.insert((a.clone(), b.clone())) {
+            events.push(pb::HistoryEvent {
+                step: 0,
+                at_ms: 0,
+                entity_id: global,
+                kind: "linked_across_partitions".into(),
+                related_entities: vec![],
+                record: Some(ref_from_display(&display_key(a))),
+                via: Some(pb::Via {
+                    a: Some(ref_from_display(&display_key(a))),
+                    b: Some(ref_from_display(&display_key(b))),
+                    weight: f64::from(f.link.weight),
+                }),
+            });
+        }
+    }
+    events.sort_by_key(|e| (e.at_ms, e.step));
+    records.sort_by(|a, b| (&a.source, &a.record_id).cmp(&(&b.source, &b.record_id)));
+    records.dedup();
+    pb::EntityHistory {
+        entity_id: global,
+        records,
+        events,
     }
 }

@@ -35,10 +35,11 @@ impl Explain for ExplainService {
         let b = convert::ref_parts(r.b.as_ref(), "b")?;
         let p = self
             .state
-            .router()?
+            .coordinator()?
+            .explainer
             .why_records(&record_key(&a.0, &a.1), &record_key(&b.0, &b.1))
             .await?;
-        Ok(Response::new(p))
+        Ok(Response::new(convert::pair(&p)))
     }
 
     async fn why_entity(
@@ -53,10 +54,11 @@ impl Explain for ExplainService {
         let entity = r.entity_id;
         let e = self
             .state
-            .router()?
+            .coordinator()?
+            .explainer
             .why_entity(&record_key(&record.0, &record.1), entity)
             .await?;
-        Ok(Response::new(e))
+        Ok(Response::new(convert::entity_explanation(&e)))
     }
 
     async fn how(&self, req: Request<HowRequest>) -> Result<Response<EntityHistory>, Status> {
@@ -64,7 +66,7 @@ impl Explain for ExplainService {
         if entity == 0 {
             return Err(NodeError::missing("entity_id").into());
         }
-        let h = self.state.router()?.how(entity).await?;
-        Ok(Response::new(h))
+        let h = self.state.coordinator()?.explainer.how(entity).await?;
+        Ok(Response::new(convert::group_history(&h)))
     }
 }

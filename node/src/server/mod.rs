@@ -28,7 +28,7 @@ use kindred_proto::v1::records_server::RecordsServer;
 use kindred_proto::internal::internal_server::InternalServer;
 
 use crate::cluster::internal::InternalService;
-use crate::cluster::{Cluster, Router};
+use crate::cluster::{Cluster, Coordinator};
 use crate::config::{Limits, NodeConfig};
 use crate::engine::{EngineConfig, Model};
 use crate::error::NodeError;
@@ -47,9 +47,9 @@ pub struct NodeState {
 
 impl NodeState {
     /// The coordinator, or UNAVAILABLE while the node is starting.
-    pub fn router(&self) -> Result<&Router, Status> {
+    pub fn coordinator(&self) -> Result<&Coordinator, Status> {
         if self.ready.load(Ordering::Acquire) {
-            Ok(&self.cluster.router)
+            Ok(&self.cluster.coordinator)
         } else {
             Err(Status::unavailable("node is starting: restoring its data"))
         }

@@ -35,16 +35,16 @@ type Boxed<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 #[tonic::async_trait]
 impl Profiles for ProfilesService {
     async fn get(&self, req: Request<GetProfileRequest>) -> Result<Response<Profile>, Status> {
-        let router = self.state.router()?;
+        let reader = &self.state.coordinator()?.reader;
         let p = match req
             .into_inner()
             .key
             .ok_or_else(|| NodeError::missing("key"))?
         {
-            Key::EntityId(id) => router.profile(id).await?,
+            Key::EntityId(id) => reader.profile(id).await?,
             Key::Record(r) => {
                 let (source, record_id) = convert::ref_parts(Some(&r), "record")?;
-                router.profile_of_record(&source, &record_id).await?
+                reader.profile_of_record(&source, &record_id).await?
             }
             Key::Identity(i) => {
                 if i.kind.is_empty() {
@@ -53,7 +53,7 @@ impl Profiles for ProfilesService {
                 if i.value.is_empty() {
                     return Err(NodeError::missing("identity.value").into());
                 }
-                router.profile_of_identity(&i.kind, &i.value).await?
+                reader.profile_of_identity(&i.kind, &i.value).await?
             }
         };
         Ok(Response::new(p))
@@ -79,7 +79,8 @@ impl Profiles for ProfilesService {
         };
         let candidates = self
             .state
-            .router()?
+            .coordinator()?
+            .reader
             .search(query, limit, min_probability)
             .await?;
         Ok(Response::new(SearchResponse { candidates }))
@@ -95,7 +96,7 @@ impl Profiles for ProfilesService {
             0 => 1000,
             n => n.min(100_000) as usize,
         };
-        let rows = self.state.router()?.assignments().await?;
+        let rows = self.state.coordinator()?.reader.assignments().await?;
         let (tx, rx) = mpsc::channel(4);
         tokio::spawn(async move {
             for part in rows.chunks(chunk) {
@@ -126,15 +127,15 @@ impl Profiles for ProfilesService {
         &self,
         _req: Request<ExportRequest>,
     ) -> Result<Response<Self::ExportProfilesStream>, Status> {
-        let router = self.state.router()?.clone();
-        let entities = router.entities().await?;
+        let reader = self.state.coordinator()?.reader.clone();
+        let entities = reader.entities().await?;
         let (tx, rx) = mpsc::channel(64);
         tokio::spawn(async move {
             let all: Vec<(u64, Vec<u64>)> = entities.into_iter().collect();
             for page in all.chunks(256) {
                 let ids: Vec<u64> = page.iter().flat_map(|(_, parts)| parts.clone()).collect();
                 let mut by_id: std::collections::HashMap<u64, Profile> =
-                    match router.local_profiles(&ids).await {
+                    match reader.local_profiles(&ids).await {
                         Ok(v) => v.into_iter().map(|p| (p.entity_id, p)).collect(),
                         Err(e) => {
                             let _ = tx.send(Err(e.into())).await;

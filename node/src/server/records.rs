@@ -62,7 +62,7 @@ impl Records for RecordsService {
             .ok_or_else(|| NodeError::missing("record"))?;
         check_size(&self.state.limits, &record)?;
         let (source, id) = (record.source.clone(), record.record_id.clone());
-        let mut results = self.state.router()?.upsert(vec![record]).await;
+        let mut results = self.state.coordinator()?.writer.upsert(vec![record]).await;
         let outcome = results
             .pop()
             .ok_or_else(|| Status::internal("no result for the record"))??;
@@ -77,7 +77,7 @@ impl Records for RecordsService {
         &self,
         req: Request<Streaming<BulkUpsertRequest>>,
     ) -> Result<Response<Self::BulkUpsertStream>, Status> {
-        let router = self.state.router()?.clone();
+        let writer = self.state.coordinator()?.writer.clone();
         let limits = self.state.limits.clone();
         let mut input = req.into_inner();
         // Reader: decode batches, start resolving each, queue the pending
@@ -142,7 +142,7 @@ impl Records for RecordsService {
                 if inflight.len() > 4 {
                     inflight.pop_front();
                 }
-                let r = router.clone();
+                let r = writer.clone();
                 let rx = tokio::spawn(async move {
                     let pending = r.apply(good).await;
                     let _ = applied_tx.send(());
@@ -204,7 +204,12 @@ impl Records for RecordsService {
         req: Request<DeleteRequest>,
     ) -> Result<Response<DeleteResponse>, Status> {
         let (source, record_id) = convert::ref_parts(req.get_ref().record.as_ref(), "record")?;
-        let affected = self.state.router()?.delete(&source, &record_id).await?;
+        let affected = self
+            .state
+            .coordinator()?
+            .writer
+            .delete(&source, &record_id)
+            .await?;
         Ok(Response::new(DeleteResponse {
             affected_entities: affected,
         }))
@@ -215,11 +220,16 @@ impl Records for RecordsService {
         req: Request<GetRecordRequest>,
     ) -> Result<Response<GetRecordResponse>, Status> {
         let (source, record_id) = convert::ref_parts(req.get_ref().record.as_ref(), "record")?;
-        let (record, entity, issues) = self.state.router()?.get_record(&source, &record_id).await?;
+        let r = self
+            .state
+            .coordinator()?
+            .reader
+            .get_record(&source, &record_id)
+            .await?;
         Ok(Response::new(GetRecordResponse {
-            record: Some(record),
-            entity_id: entity,
-            issues,
+            record: Some(r.record),
+            entity_id: r.entity,
+            issues: convert::issues(&r.issues),
         }))
     }
 }

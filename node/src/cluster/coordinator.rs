@@ -1,0 +1,50 @@
+//! The coordinator: what lets any node serve any public request, split by
+//! concern. Each part reaches partitions through the same [`Router`].
+//!
+//! - [`Writer`]: the apply → probe → link rounds of a write, deletes;
+//! - [`Reader`]: records, profiles, search, exports;
+//! - [`Explainer`]: why records match, how entities were built;
+//! - [`Maintenance`]: counters and the model.
+
+use super::assemble::Assembler;
+use super::explain::Explainer;
+use super::maintenance::Maintenance;
+use super::read::Reader;
+use super::router::Router;
+use super::write::Writer;
+use crate::clock::SharedClock;
+use crate::engine::standardize::StandardizeConfig;
+
+/// The parts of a node's coordinator.
+#[derive(Clone)]
+pub struct Coordinator {
+    pub router: Router,
+    pub writer: Writer,
+    pub reader: Reader,
+    pub explainer: Explainer,
+    pub maintenance: Maintenance,
+}
+
+impl Coordinator {
+    pub fn new(
+        router: Router,
+        std_cfg: StandardizeConfig,
+        max_entity_size: usize,
+        clock: SharedClock,
+    ) -> Coordinator {
+        let assembler = Assembler {
+            router: router.clone(),
+            max_entity_size,
+        };
+        let writer = Writer::new(assembler.clone(), std_cfg, clock.clone());
+        Coordinator {
+            reader: Reader {
+                assembler: assembler.clone(),
+            },
+            explainer: Explainer { assembler },
+            maintenance: Maintenance::new(writer.clone(), clock),
+            writer,
+            router,
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Cluster-wide maintenance through the coordinator: counters, the model
+//! and its replacement.
+
+use std::collections::HashSet;
+
+use super::assemble::Assembler;
+use super::write::Writer;
+use crate::clock::SharedClock;
+use crate::engine::features::Packed;
+use crate::engine::resolver::Stats;
+use crate::engine::EntityId;
+use crate::error::NodeError;
+use crate::partition::request::{GetModel, GetStats, Sample, SetModel};
+
+/// Counters and the model, across every partition.
+#[derive(Clone)]
+pub struct Maintenance {
+    pub writer: Writer,
+    clock: SharedClock,
+}
+
+impl Maintenance {
+    pub fn new(writer: Writer, clock: SharedClock) -> Maintenance {
+        Maintenance { writer, clock }
+    }
+
+    fn assembler(&self) -> &Assembler {
+        &self.writer.assembler
+    }
+
+    /// Summed counters, and the highest model version; `entities` counts
+    /// cluster-wide entities.
+    pub async fn stats(&self) -> Result<(Stats, u64), NodeError> {
+        let mut total = Stats::default();
+        let mut version = 0;
+        for s in self.assembler().router.gather(GetStats).await? {
+            add_stats(&mut total, &s.stats);
+            version = version.max(s.model_version);
+        }
+        let groups = self.assembler().cross_groups().await?;
+        let roots: HashSet<EntityId> = groups.values().copied().collect();
+        total.entities = total.entities.saturating_sub(groups.len() - roots.len());
+        Ok((total, version))
+    }
+
+    /// Packed features of every record, for training.
+    pub async fn sample(&self) -> Result<Vec<Packed>, NodeError> {
+        Ok(self
+            .assembler()
+            .router
+            .gather(Sample)
+            .await?
+            .into_iter()
+            .flatten()
+            .filter_map(|b| Packed::from_bytes(&b))
+            .collect())
+    }
+
+    /// Switches every partition to a model, then finds the links again
+    /// (links found under another model are no longer valid).
+    pub async fn set_model(&self, json: String) -> Result<(), NodeError> {
+        let req = SetModel {
+            at_ms: self.clock.now_ms(),
+            json,
+        };
+        self.assembler().router.gather(req).await?;
+        self.writer.relink().await
+    }
+
+    /// The model (every partition holds the same one).
+    pub async fn model_json(&self) -> Result<String, NodeError> {
+        self.assembler().router.call(0, GetModel).await
+    }
+}
+
+fn add_stats(total: &mut Stats, s: &Stats) {
+    total.records += s.records;
+    total.entities += s.entities;
+    total.merges += s.merges;
+    total.splits += s.splits;
+    total.comparisons += s.comparisons;
+    total.match_edges += s.match_edges;
+    total.possible_edges += s.possible_edges;
+    total.blocking_keys += s.blocking_keys;
+    total.demoted_keys += s.demoted_keys;
+}

@@ -1,0 +1,436 @@
+//! The write path of the coordinator: a batch of records in three rounds
+//! (see ARCHITECTURE.md, "Cross-partition links").
+//!
+//! 1. *apply*: each record is validated, standardised and packed here,
+//!    once, then stored and resolved at its home partition;
+//! 2. *probe*: every other partition looks the applied records up under
+//!    their blocking keys and keeps the reverse side of each link found;
+//! 3. *link*: the homes keep the forward side of the links of their records.
+//!
+//! Each command carries the time read once from the coordinator's clock.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::future::join_all;
+
+use kindred_proto::v1 as pb;
+
+use super::assemble::Assembler;
+use super::map::home_partition;
+use super::node_request::ProbeOwned;
+use super::router::Router;
+use crate::clock::SharedClock;
+use crate::engine::features::Packed;
+use crate::engine::resolver::{display_key, record_key};
+use crate::engine::standardize::{standardize_record, Issue, StandardizeConfig};
+use crate::engine::{Engine, EngineError, EntityId, MemoryStore, Outcome};
+use crate::error::NodeError;
+use crate::partition::request::{
+    Applied, Apply, ApplyItem, Delete, Found, Probe, ProbeItem, Probed, PutLinks, Records,
+    WireError,
+};
+
+/// Records probed again per request when relinking a partition.
+const RELINK_PAGE: usize = 2000;
+
+/// The coordinator's write path.
+#[derive(Clone)]
+pub struct Writer {
+    pub assembler: Assembler,
+    std_cfg: Arc<StandardizeConfig>,
+    clock: SharedClock,
+}
+
+/// A record validated, standardised and packed by the coordinator.
+struct Prepared {
+    /// Its position in the batch.
+    index: usize,
+    record: pb::Record,
+    feats: Vec<u8>,
+    key: String,
+    home: u32,
+    issues: Vec<Issue>,
+}
+
+/// A record its home applied, waiting for rounds 2 and 3.
+struct AppliedRecord {
+    index: usize,
+    probe: ProbeItem,
+    /// Its entity may span partitions.
+    linked: bool,
+}
+
+/// An upsert between its rounds: a result for each record of the batch so
+/// far, and the records applied.
+pub struct Pending {
+    results: Vec<Option<Result<Outcome, NodeError>>>,
+    applied: Vec<AppliedRecord>,
+}
+
+impl Writer {
+    pub fn new(assembler: Assembler, std_cfg: StandardizeConfig, clock: SharedClock) -> Writer {
+        Writer {
+            assembler,
+            std_cfg: Arc::new(std_cfg),
+            clock,
+        }
+    }
+
+    fn router(&self) -> &Router {
+        &self.assembler.router
+    }
+
+    /// Upserts a batch: one result per record, in order. A record that
+    /// fails does not fail the others.
+    pub async fn upsert(&self, records: Vec<pb::Record>) -> Vec<Result<Outcome, NodeError>> {
+        let pending = self.apply(records).await;
+        self.complete(pending).await
+    }
+
+    /// Round 1 of an upsert: the records are stored and resolved at their
+    /// homes. Batches of one stream are applied in order; their links
+    /// ([`Writer::complete`]) may then be found concurrently.
+    pub async fn apply(&self, records: Vec<pb::Record>) -> Pending {
+        let n = records.len();
+        let mut pending = Pending {
+            results: (0..n).map(|_| None).collect(),
+            applied: Vec::new(),
+        };
+        let prepared = match self.prepare(records).await {
+            Ok(p) => p,
+            Err(e) => {
+                pending.fail_all(&e);
+                return pending;
+            }
+        };
+        let mut by_home: BTreeMap<u32, Vec<Prepared>> = BTreeMap::new();
+        for (index, p) in prepared.into_iter().enumerate() {
+            match p {
+                Ok(p) => by_home.entry(p.home).or_default().push(p),
+                Err(e) => pending.results[index] = Some(Err(e)),
+            }
+        }
+        let at_ms = self.clock.now_ms();
+        let applies = by_home
+            .into_values()
+            .map(|batch| self.apply_at_home(at_ms, batch));
+        for (batch, reply) in join_all(applies).await {
+            pending.absorb(batch, reply);
+        }
+        pending
+    }
+
+    /// Validates, standardises and packs each record (off the runtime).
+    async fn prepare(
+        &self,
+        records: Vec<pb::Record>,
+    ) -> Result<Vec<Result<Prepared, NodeError>>, NodeError> {
+        let std_cfg = self.std_cfg.clone();
+        let parts = self.router().map().partitions;
+        tokio::task::spawn_blocking(move || {
+            records
+                .into_iter()
+                .enumerate()
+                .map(|(index, r)| prepare_one(index, r, &std_cfg, parts))
+                .collect()
+        })
+        .await
+        .map_err(|e| NodeError::Unavailable(format!("standardising: {e}")))
+    }
+
+    /// Sends one home partition its records.
+    async fn apply_at_home(
+        &self,
+        at_ms: i64,
+        mut batch: Vec<Prepared>,
+    ) -> (
+        Vec<Prepared>,
+        Result<Vec<Result<Applied, WireError>>, NodeError>,
+    ) {
+        let items = batch
+            .iter_mut()
+            .map(|p| ApplyItem {
+                record: std::mem::take(&mut p.record),
+                feats: p.feats.clone(),
+            })
+            .collect();
+        let home = batch[0].home;
+        let reply = self.router().call(home, Apply { at_ms, items }).await;
+        (batch, reply)
+    }
+
+    /// Rounds 2 and 3 of an upsert, and the cluster-wide entity ids.
+    pub async fn complete(&self, mut pending: Pending) -> Vec<Result<Outcome, NodeError>> {
+        if self.router().map().partitions > 1 && !pending.applied.is_empty() {
+            let probes = pending.applied.iter().map(|a| a.probe.clone()).collect();
+            match self.probe_and_link(probes).await {
+                Ok(with_links) => pending.mark_linked(&with_links),
+                // The records are stored, but their links are not all
+                // known: fail them so the client retries (upserts are
+                // idempotent).
+                Err(e) => pending.fail_applied(&e),
+            }
+        }
+        self.name_global_entities(&mut pending).await;
+        pending.into_results()
+    }
+
+    /// Replaces the local entity ids of records whose entity has links by
+    /// their cluster-wide ids, in one exploration.
+    async fn name_global_entities(&self, pending: &mut Pending) {
+        let mut locals: Vec<EntityId> = pending.linked_outcomes().map(|o| o.entity).collect();
+        locals.sort_unstable();
+        locals.dedup();
+        if locals.is_empty() {
+            return;
+        }
+        if let Ok(ids) = self.assembler.globals(&locals).await {
+            let linked: Vec<usize> = pending.linked_indices().collect();
+            for i in linked {
+                if let Some(Some(Ok(o))) = pending.results.get_mut(i) {
+                    if let Some(&g) = ids.get(&o.entity) {
+                        o.entity = g;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Probes every partition with the applied records and stores the links
+    /// found at the records' homes. Returns the keys that got links.
+    async fn probe_and_link(&self, probes: Vec<ProbeItem>) -> Result<Vec<String>, NodeError> {
+        let probes = Arc::new(probes);
+        let at_ms = self.clock.now_ms();
+        let found = self.probe_everywhere(at_ms, probes.clone()).await?;
+        // Round 3: the homes keep the links of their records.
+        let home_of: HashMap<&str, u32> = probes.iter().map(|p| (p.key.as_str(), p.home)).collect();
+        let mut by_home: BTreeMap<u32, Vec<Found>> = BTreeMap::new();
+        let mut keys = Vec::new();
+        for f in found {
+            if let Some(&h) = home_of.get(f.key.as_str()) {
+                keys.push(f.key.clone());
+                by_home.entry(h).or_default().push(f);
+            }
+        }
+        let puts = by_home
+            .into_iter()
+            .map(|(p, items)| self.router().call(p, PutLinks { items }));
+        for r in join_all(puts).await {
+            r?;
+        }
+        Ok(keys)
+    }
+
+    /// Round 2: one request per node that owns partitions, then each
+    /// partition that no node answered for (its node is down, or it moved
+    /// meanwhile), with retries.
+    async fn probe_everywhere(
+        &self,
+        at_ms: i64,
+        probes: Arc<Vec<ProbeItem>>,
+    ) -> Result<Vec<Found>, NodeError> {
+        let deadline = Instant::now() + self.router().retry_for;
+        let map = self.router().map();
+        let mut missing: HashSet<u32> = (0..map.partitions).collect();
+        let mut found: Vec<Found> = Vec::new();
+        let asks = map.owning_nodes().into_iter().map(|node| {
+            let req = ProbeOwned {
+                at_ms,
+                items: probes.clone(),
+            };
+            async move {
+                if node == self.router().node_id {
+                    Ok(self.probe_owned(req).await)
+                } else {
+                    self.router().call_node(node, req).await
+                }
+            }
+        });
+        for probed in join_all(asks).await.into_iter().flatten() {
+            found.extend(probed.found);
+            for p in probed.probed {
+                missing.remove(&p);
+            }
+        }
+        let mut missing: Vec<u32> = missing.into_iter().collect();
+        missing.sort_unstable();
+        for p in missing {
+            let items = probes.clone();
+            found.extend(self.router().call(p, Probe { at_ms, items }).await?.found);
+            if Instant::now() > deadline {
+                return Err(NodeError::Unavailable("probing timed out".into()));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Probes every partition this node owns with a batch (each skips the
+    /// records homed in it). Reports which partitions ran the probe.
+    pub async fn probe_owned(&self, req: ProbeOwned) -> Probed {
+        let router = self.router();
+        let map = router.map();
+        let runs = map.owned_by(router.node_id).into_iter().map(|p| {
+            let op = Probe {
+                at_ms: req.at_ms,
+                items: req.items.clone(),
+            };
+            let epoch = map.owner(p).map(|o| o.1);
+            async move { router.call_local(p, epoch, op).await }
+        });
+        let mut out = Probed::default();
+        for probed in join_all(runs).await.into_iter().flatten() {
+            out.absorb(probed);
+        }
+        out
+    }
+
+    /// Deletes a record wherever it lives.
+    pub async fn delete(&self, source: &str, record_id: &str) -> Result<Vec<EntityId>, NodeError> {
+        let key = record_key(source, record_id);
+        let req = Delete {
+            at_ms: self.clock.now_ms(),
+            key: key.clone(),
+        };
+        let mut affected = None;
+        for (_, r) in self.router().all(req).await {
+            match r {
+                Ok(v) => affected.get_or_insert_with(Vec::new).extend(v),
+                Err(e) if e.code() == tonic::Code::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        affected.ok_or_else(|| EngineError::RecordNotFound(display_key(&key)).into())
+    }
+
+    /// Probes every record of every partition again (links found under
+    /// another model are no longer valid).
+    pub async fn relink(&self) -> Result<(), NodeError> {
+        let n = self.router().map().partitions;
+        if n < 2 {
+            return Ok(());
+        }
+        for p in 0..n {
+            let mut after = String::new();
+            loop {
+                let req = Records {
+                    after: after.clone(),
+                    limit: RELINK_PAGE,
+                };
+                let items = self.router().call(p, req).await?;
+                let Some(last) = items.last() else { break };
+                after = last.key.clone();
+                self.probe_and_link(items).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Validates, standardises and packs one record, and finds its home.
+fn prepare_one(
+    index: usize,
+    record: pb::Record,
+    std_cfg: &StandardizeConfig,
+    partitions: u32,
+) -> Result<Prepared, NodeError> {
+    Engine::<MemoryStore>::validate(&record)?;
+    let std = standardize_record(&record, std_cfg);
+    let feats = Packed::from_std(&std);
+    let key = record_key(&record.source, &record.record_id);
+    let home = home_partition(&key, &feats.view(), partitions);
+    Ok(Prepared {
+        index,
+        feats: feats.as_bytes().to_vec(),
+        record,
+        key,
+        home,
+        issues: std.issues,
+    })
+}
+
+impl Pending {
+    /// Takes in one home's reply to its records.
+    fn absorb(
+        &mut self,
+        batch: Vec<Prepared>,
+        reply: Result<Vec<Result<Applied, WireError>>, NodeError>,
+    ) {
+        let replies = match reply {
+            Ok(v) => v,
+            Err(e) => {
+                for p in &batch {
+                    self.results[p.index] = Some(Err(e.copied()));
+                }
+                return;
+            }
+        };
+        for (p, r) in batch.into_iter().zip(replies) {
+            let index = p.index;
+            let result = match r {
+                Ok(a) => Ok(self.applied(p, a)),
+                Err(w) => Err(w.into()),
+            };
+            self.results[index] = Some(result);
+        }
+    }
+
+    /// Records an applied record; its outcome with the coordinator's
+    /// standardisation issues.
+    fn applied(&mut self, p: Prepared, a: Applied) -> Outcome {
+        self.applied.push(AppliedRecord {
+            index: p.index,
+            probe: ProbeItem {
+                key: p.key,
+                feats: p.feats,
+                hash: a.hash,
+                home: p.home,
+            },
+            linked: a.linked,
+        });
+        let mut o = a.outcome;
+        o.issues = p.issues;
+        o
+    }
+
+    fn mark_linked(&mut self, keys: &[String]) {
+        let keys: HashSet<&str> = keys.iter().map(String::as_str).collect();
+        for a in &mut self.applied {
+            a.linked |= keys.contains(a.probe.key.as_str());
+        }
+    }
+
+    fn fail_all(&mut self, e: &NodeError) {
+        for r in &mut self.results {
+            *r = Some(Err(e.copied()));
+        }
+    }
+
+    fn fail_applied(&mut self, e: &NodeError) {
+        for r in &mut self.results {
+            if matches!(r, Some(Ok(_))) {
+                *r = Some(Err(e.copied()));
+            }
+        }
+    }
+
+    fn linked_indices(&self) -> impl Iterator<Item = usize> + '_ {
+        self.applied.iter().filter(|a| a.linked).map(|a| a.index)
+    }
+
+    fn linked_outcomes(&self) -> impl Iterator<Item = &Outcome> + '_ {
+        self.linked_indices()
+            .filter_map(|i| match self.results.get(i) {
+                Some(Some(Ok(o))) => Some(o),
+                _ => None,
+            })
+    }
+
+    fn into_results(self) -> Vec<Result<Outcome, NodeError>> {
+        self.results
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| Err(NodeError::Unavailable("internal: no result".into()))))
+            .collect()
+    }
+}

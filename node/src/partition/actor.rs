@@ -1,0 +1,219 @@
+//! The partition actor: its state, its mailbox loop, and the dispatch of
+//! each request to the handler named for it (`on_apply`, `on_probe`, ...
+//! in `commands.rs` and `queries.rs`), as TiKV's `PeerFsmDelegate` does.
+
+use rustc_hash::FxHashSet;
+use tokio::sync::mpsc;
+
+use super::request::{Op, OpReply, PartitionRequest};
+use super::{Command, PartitionConfig, Reply};
+use crate::engine::features::Packed;
+use crate::engine::profile::Survivorship;
+use crate::engine::{Engine, EngineError};
+use crate::error::NodeError;
+use crate::storage::RocksStore;
+
+/// The state one partition thread owns.
+pub(super) struct Actor {
+    pub(super) engine: Engine<RocksStore>,
+    pub(super) survivorship: Survivorship,
+    pub(super) partition: u32,
+    fenced: bool,
+    /// Records that have stored cross-partition links (valid or not): a
+    /// cheap hint that an entity may span partitions.
+    pub(super) linked_keys: FxHashSet<Box<str>>,
+}
+
+impl Actor {
+    /// Opens the store and restores the engine from it (blocking).
+    pub(super) fn open(cfg: &PartitionConfig) -> Result<Actor, NodeError> {
+        std::fs::create_dir_all(&cfg.data_dir).map_err(|e| NodeError::InvalidArgument {
+            field: "data_dir".into(),
+            value: cfg.data_dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let started = std::time::Instant::now();
+        let engine = restore_engine(cfg)?;
+        tracing::info!(
+            partition = cfg.partition,
+            records = engine.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "partition restored"
+        );
+        let linked_keys = engine
+            .store()
+            .all_links()
+            .map_err(EngineError::from)?
+            .into_iter()
+            .map(|(k, _)| k.into_boxed_str())
+            .collect();
+        Ok(Actor {
+            engine,
+            survivorship: cfg.survivorship.clone(),
+            partition: cfg.partition,
+            fenced: false,
+            linked_keys,
+        })
+    }
+
+    /// Takes commands until every handle is dropped, then flushes.
+    pub(super) fn run(mut self, mut rx: mpsc::Receiver<Command>) {
+        while let Some(cmd) = rx.blocking_recv() {
+            self.handle(cmd);
+        }
+        if let Err(e) = self.engine.flush() {
+            tracing::error!(partition = self.partition, error = %e, "final flush failed");
+        }
+        tracing::info!(partition = self.partition, "partition stopped");
+    }
+
+    fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::Request { op, reply } => self.dispatch(op, reply),
+            Command::Fence { on, reply } => {
+                self.fenced = on;
+                tracing::info!(partition = self.partition, fenced = on, "write fence");
+                let _ = reply.send(Ok(()));
+            }
+            Command::Checkpoint { dir, reply } => {
+                let r = self
+                    .engine
+                    .store_mut()
+                    .checkpoint(&dir)
+                    .map_err(|e| NodeError::from(EngineError::from(e)));
+                let _ = reply.send(r);
+            }
+        }
+    }
+
+    /// One handler per request.
+    fn dispatch(&mut self, op: Op, reply: Reply<OpReply>) {
+        match op {
+            Op::Apply(r) => self.write(r, reply, Actor::on_apply),
+            Op::Probe(r) => self.write(r, reply, Actor::on_probe),
+            Op::PutLinks(r) => self.write(r, reply, Actor::on_put_links),
+            Op::Delete(r) => self.write(r, reply, Actor::on_delete),
+            Op::SetModel(r) => self.write(r, reply, Actor::on_set_model),
+            Op::GetRecord(r) => self.read(r, reply, Actor::on_get_record),
+            Op::Features(r) => self.read(r, reply, Actor::on_features),
+            Op::EntityOfRecord(r) => self.read(r, reply, Actor::on_entity_of_record),
+            Op::EntityById(r) => self.read(r, reply, Actor::on_entity_by_id),
+            Op::Entities(r) => self.read(r, reply, Actor::on_entities),
+            Op::CheckLinks(r) => self.read(r, reply, Actor::on_check_links),
+            Op::Identity(r) => self.read(r, reply, Actor::on_identity),
+            Op::Profiles(r) => self.read(r, reply, Actor::on_profiles),
+            Op::EntityIds(r) => self.read(r, reply, Actor::on_entity_ids),
+            Op::Search(r) => self.read(r, reply, Actor::on_search),
+            Op::Assignments(r) => self.read(r, reply, Actor::on_assignments),
+            Op::Links(r) => self.read(r, reply, Actor::on_links),
+            Op::WhyRecords(r) => self.read(r, reply, Actor::on_why_records),
+            Op::WhyForeign(r) => self.read(r, reply, Actor::on_why_foreign),
+            Op::WhyEntity(r) => self.read(r, reply, Actor::on_why_entity),
+            Op::How(r) => self.read(r, reply, Actor::on_how),
+            Op::GetStats(r) => self.read(r, reply, Actor::on_get_stats),
+            Op::Sample(r) => self.read(r, reply, Actor::on_sample),
+            Op::Records(r) => self.read(r, reply, Actor::on_records),
+            Op::GetModel(r) => self.read(r, reply, Actor::on_get_model),
+        }
+    }
+
+    /// Answers a query at once.
+    fn read<R: PartitionRequest>(
+        &self,
+        req: R,
+        reply: Reply<OpReply>,
+        handler: fn(&Self, R) -> Result<R::Reply, NodeError>,
+    ) {
+        let _ = reply.send(handler(self, req).map(R::wrap));
+    }
+
+    /// Applies a command, then answers once everything it wrote is on disk.
+    /// Refused while the partition is fenced or its storage has failed.
+    fn write<R: PartitionRequest>(
+        &mut self,
+        req: R,
+        reply: Reply<OpReply>,
+        handler: fn(&mut Self, R) -> Result<R::Reply, NodeError>,
+    ) {
+        if let Err(e) = self.writable() {
+            let _ = reply.send(Err(e));
+            return;
+        }
+        match handler(self, req) {
+            Ok(out) => self.reply_after_write(R::wrap(out), reply),
+            Err(e) => {
+                let _ = reply.send(Err(e));
+            }
+        }
+    }
+
+    fn writable(&self) -> Result<(), NodeError> {
+        if self.fenced {
+            return Err(NodeError::NotOwner {
+                partition: self.partition,
+                epoch: 0,
+            });
+        }
+        match self.engine.store().failure() {
+            Some(why) => Err(NodeError::Unavailable(format!(
+                "storage failed ({why}); restart the node to recover from disk"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Sends `out` once everything written so far is on disk.
+    fn reply_after_write(&mut self, out: OpReply, reply: Reply<OpReply>) {
+        self.engine.store_mut().flush_then(Box::new(move |res| {
+            let _ = reply.send(match res {
+                Ok(()) => Ok(out),
+                Err(e) => {
+                    tracing::error!(error = %e, "storage write failed; refusing further writes");
+                    Err(NodeError::Unavailable(e.to_string()))
+                }
+            });
+        }));
+    }
+}
+
+/// Opens the store and rebuilds the engine; re-resolves everything when
+/// the configured model differs from the stored one.
+fn restore_engine(cfg: &PartitionConfig) -> Result<Engine<RocksStore>, NodeError> {
+    let opened = RocksStore::open(&cfg.data_dir, &cfg.store).map_err(EngineError::from)?;
+    let stored_model = opened.model.clone();
+    let model = cfg
+        .model
+        .clone()
+        .or(stored_model.clone())
+        .unwrap_or_default();
+    let mut engine = Engine::restore(
+        cfg.engine.clone(),
+        model.clone(),
+        opened.store,
+        opened.state,
+    )?;
+    engine.set_id_space(u64::from(cfg.partition), u64::from(cfg.partitions.max(1)));
+    if cfg.model.is_some() && stored_model.as_ref() != Some(&model) {
+        tracing::info!(
+            partition = cfg.partition,
+            version = model.version,
+            "configured model differs from the stored one; re-resolving"
+        );
+        engine
+            .store()
+            .save_model(&model)
+            .map_err(EngineError::from)?;
+        engine.rebuild()?;
+        engine.flush()?;
+    }
+    Ok(engine)
+}
+
+/// Packed features received from a coordinator.
+pub(super) fn packed(bytes: &[u8], key: &str) -> Result<Packed, NodeError> {
+    Packed::from_bytes(bytes).ok_or_else(|| NodeError::InvalidArgument {
+        field: "features".into(),
+        value: key.chars().take(64).collect(),
+        reason: "not valid packed features".into(),
+    })
+}

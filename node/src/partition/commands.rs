@@ -1,0 +1,159 @@
+//! The partition's commands: the requests that change its state.
+//!
+//! Each handler is a pure function of the partition's state and its
+//! command: the time stamped on history events comes with the command
+//! (`at_ms`), never from a clock read here, so the same commands applied
+//! in the same order give the same state on any node.
+
+use kindred_proto::v1 as pb;
+
+use super::actor::{packed, Actor};
+use super::request::{
+    Applied, Apply, Delete, Found, Probe, ProbeItem, Probed, PutLinks, SetModel, WireError,
+};
+use crate::engine::resolver::{record_key, split_key};
+use crate::engine::{EngineError, EntityId, Model};
+use crate::error::NodeError;
+use crate::storage::Link;
+
+impl Actor {
+    pub(super) fn on_apply(
+        &mut self,
+        req: Apply,
+    ) -> Result<Vec<Result<Applied, WireError>>, NodeError> {
+        //ENGINE_SET_TIME self.engine.set_time(req.at_ms);
+        Ok(req
+            .items
+            .into_iter()
+            .map(|item| {
+                self.apply_one(item.record, &item.feats)
+                    .map_err(|e| WireError::from(&e))
+            })
+            .collect())
+    }
+
+    fn apply_one(&mut self, record: pb::Record, feats: &[u8]) -> Result<Applied, NodeError> {
+        let key = record_key(&record.source, &record.record_id);
+        let feats = packed(feats, &key)?;
+        let outcome = self.engine.upsert_packed(record, feats)?;
+        if outcome.replaced {
+            // Every link of the old version named its old content hash.
+            self.forget_links(&key);
+        }
+        let hash = self.engine.content_hash(&key).unwrap_or_default();
+        let linked = self
+            .engine
+            .members(outcome.entity)
+            .unwrap_or_default()
+            .iter()
+            .any(|m| self.linked_keys.contains(m.as_str()));
+        Ok(Applied {
+            outcome,
+            hash,
+            linked,
+        })
+    }
+
+    pub(super) fn on_probe(&mut self, req: Probe) -> Result<Probed, NodeError> {
+        //ENGINE_SET_TIME self.engine.set_time(req.at_ms);
+        let mut out = Probed {
+            probed: vec![self.partition],
+            ..Probed::default()
+        };
+        let here = self.partition;
+        for item in req.items.iter().filter(|i| i.home != here) {
+            if self.engine.content_hash(&item.key).is_some() {
+                // Its content changed so that another partition is now its home.
+                self.evict(&item.key)?;
+                out.evicted.push(item.key.clone());
+            }
+            out.found.extend(self.links_to(item)?);
+        }
+        Ok(out)
+    }
+
+    /// Links from a record homed elsewhere to this partition's records:
+    /// the reverse side is stored here, the forward side returned.
+    fn links_to(&mut self, item: &ProbeItem) -> Result<Vec<Found>, NodeError> {
+        let feats = packed(&item.feats, &item.key)?;
+        let mut found = Vec::new();
+        for (partner, hash, weight, keys) in self.engine.probe(&item.key, &feats.view()) {
+            let weight = weight as f32;
+            let reverse = Link {
+                partner: item.key.clone(),
+                partner_partition: item.home,
+                my_hash: hash,
+                partner_hash: item.hash,
+                weight,
+                keys: keys.clone(),
+            };
+            self.engine
+                .store_mut()
+                .put_links(&partner, &[reverse], false);
+            self.linked_keys.insert(partner.clone().into_boxed_str());
+            found.push(Found {
+                key: item.key.clone(),
+                link: Link {
+                    partner,
+                    partner_partition: self.partition,
+                    my_hash: item.hash,
+                    partner_hash: hash,
+                    weight,
+                    keys,
+                },
+            });
+        }
+        Ok(found)
+    }
+
+    pub(super) fn on_put_links(&mut self, req: PutLinks) -> Result<(), NodeError> {
+        for f in req.items {
+            if self.engine.content_hash(&f.key) == Some(f.link.my_hash) {
+                self.engine
+                    .store_mut()
+                    .put_links(&f.key, std::slice::from_ref(&f.link), false);
+                self.linked_keys.insert(f.key.into_boxed_str());
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn on_delete(&mut self, req: Delete) -> Result<Vec<EntityId>, NodeError> {
+        //ENGINE_SET_TIME self.engine.set_time(req.at_ms);
+        let (s, r) = split_key(&req.key);
+        let affected = self.engine.delete(s, r)?;
+        self.forget_links(&req.key);
+        Ok(affected)
+    }
+
+    pub(super) fn on_set_model(&mut self, req: SetModel) -> Result<(), NodeError> {
+        let model = Model::from_json(&req.json).map_err(|e| NodeError::InvalidArgument {
+            field: "model".into(),
+            value: String::new(),
+            reason: e.to_string(),
+        })?;
+        if self.engine.model() == &model {
+            return Ok(());
+        }
+        //ENGINE_SET_TIME self.engine.set_time(req.at_ms);
+        self.engine
+            .store()
+            .save_model(&model)
+            .map_err(EngineError::from)?;
+        self.engine.set_model(model)?;
+        Ok(())
+    }
+
+    /// Removes a record that is no longer homed here, with its links.
+    fn evict(&mut self, key: &str) -> Result<(), NodeError> {
+        let (s, r) = split_key(key);
+        self.engine.delete(s, r)?;
+        self.forget_links(key);
+        Ok(())
+    }
+
+    fn forget_links(&mut self, key: &str) {
+        self.engine.store_mut().delete_links(key);
+        self.linked_keys.remove(key);
+    }
+}

@@ -1,0 +1,498 @@
+//! What can be asked of one partition, locally or from another node.
+//!
+//! Each request is its own type with its own reply type
+//! ([`PartitionRequest::Reply`]): [`crate::partition::PartitionHandle::call`]
+//! and the coordinator's `Router::call` return exactly that reply, so a
+//! caller cannot mistake one reply for another. [`Op`] and [`OpReply`] are
+//! the envelopes the requests travel in: moved to a local partition's
+//! mailbox as they are, or encoded for the internal service when the
+//! partition lives on another node, so both paths run the same code.
+//!
+//! Requests that change a partition's state are its [`Op::is_write`]
+//! commands. Each is a pure function of the partition's state and the
+//! command: everything it needs, including the time stamped on history
+//! events (`at_ms`, chosen by the coordinator), travels in the command.
+//! Applied in mailbox order, they are the partition's ordered log.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use kindred_proto::v1 as pb;
+
+use crate::engine::explain::{EntityExplanation, EntityHistory, PairExplanation};
+use crate::engine::resolver::Stats;
+use crate::engine::standardize::Issue;
+use crate::engine::{EntityId, Outcome};
+use crate::error::NodeError;
+use crate::storage::Link;
+
+/// A request to a partition, with the type of its reply.
+pub trait PartitionRequest: Send + 'static {
+    type Reply: Send + 'static;
+    /// The request in its envelope.
+    fn into_op(self) -> Op;
+    /// The reply in its envelope.
+    fn wrap(reply: Self::Reply) -> OpReply;
+    /// The reply out of its envelope; the name of the request it answers
+    /// when it is the reply of another request.
+    fn unwrap(reply: OpReply) -> Result<Self::Reply, &'static str>;
+}
+
+/// Declares a protocol of typed requests: an envelope enum for requests
+/// and one for replies, with one variant per request named after its type,
+/// and each request's impl of the protocol's trait (which names its reply
+/// type). Used for partition requests here and node-wide requests in the
+/// cluster layer.
+macro_rules! typed_requests {
+    (
+        $trait:ident, $op:ident, $reply:ident;
+        $( $(#[$doc:meta])* $name:ident => $rep:ty, )*
+    ) => {
+        /// A request, in its envelope.
+        #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+        pub enum $op {
+            $( $(#[$doc])* $name($name), )*
+        }
+
+        /// The reply to a request, in its envelope: the variant of the
+        /// request it answers.
+        #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+        pub enum $reply {
+            $( $name($rep), )*
+        }
+
+        impl $reply {
+            /// The request this reply answers, for errors.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $( $reply::$name(_) => stringify!($name), )*
+                }
+            }
+        }
+
+        $(
+            impl $trait for $name {
+                type Reply = $rep;
+                fn into_op(self) -> $op {
+                    $op::$name(self)
+                }
+                fn wrap(reply: $rep) -> $reply {
+                    $reply::$name(reply)
+                }
+                fn unwrap(reply: $reply) -> Result<$rep, &'static str> {
+                    match reply {
+                        $reply::$name(r) => Ok(r),
+                        other => Err(other.kind()),
+                    }
+                }
+            }
+        )*
+    };
+}
+pub(crate) use typed_requests;
+
+/// A reply to a request of another type: the two ends do not speak the
+/// same protocol.
+pub fn mismatched<R>(got: &str) -> NodeError {
+    let wanted = std::any::type_name::<R>().rsplit("::").next().unwrap_or("");
+    NodeError::Unavailable(format!("internal: a {got} reply to a {wanted} request"))
+}
+
+typed_requests! {
+    PartitionRequest, Op, OpReply;
+    // ---- commands: they change the partition's state
+    /// Stores and resolves records at their home.
+    Apply => Vec<Result<Applied, WireError>>,
+    /// Finds links from records homed elsewhere to this partition's records.
+    Probe => Probed,
+    /// Adds links found for records of this partition.
+    PutLinks => (),
+    /// Deletes a record; the entities it affected.
+    Delete => Vec<EntityId>,
+    /// Switches to a model and re-resolves.
+    SetModel => (),
+    // ---- queries
+    /// A stored record with its entity.
+    GetRecord => StoredRecord,
+    /// Packed features and content hash of a record.
+    Features => RecordFeatures,
+    /// The local entity of a record.
+    EntityOfRecord => EntityView,
+    /// A local entity by id, following merges.
+    EntityById => EntityView,
+    /// Views of several local entities; ids not found are skipped.
+    Entities => Vec<EntityView>,
+    /// Which links still hold on this side.
+    CheckLinks => Vec<Option<EntityId>>,
+    /// Entities holding an identity value.
+    Identity => Vec<EntityId>,
+    /// Profiles of local entities.
+    Profiles => Vec<pb::Profile>,
+    /// Entity ids in a range.
+    EntityIds => Vec<EntityId>,
+    /// Candidates for a partial description.
+    Search => Vec<(EntityId, pb::SearchCandidate)>,
+    /// Every record with its entity, sorted by key.
+    Assignments => Vec<Row>,
+    /// Every link whose own side is still valid, with its record's entity.
+    Links => Vec<(EntityId, Found)>,
+    /// Why two records of this partition match or not.
+    WhyRecords => PairExplanation,
+    /// Why a record of this partition matches one of another partition.
+    WhyForeign => PairExplanation,
+    /// A record against every record of a local entity.
+    WhyEntity => EntityExplanation,
+    /// How a local entity was built.
+    How => EntityHistory,
+    /// Counters and the model version.
+    GetStats => PartitionStats,
+    /// Packed features of every record (for training).
+    Sample => Vec<Vec<u8>>,
+    /// Records after a key, as probe items (to probe again).
+    Records => Vec<ProbeItem>,
+    /// The model, as JSON.
+    GetModel => String,
+}
+
+impl Op {
+    /// True for the commands that change the partition's state.
+    pub fn is_write(&self) -> bool {
+        matches!(
+            self,
+            Op::Apply(_) | Op::Probe(_) | Op::PutLinks(_) | Op::Delete(_) | Op::SetModel(_)
+        )
+    }
+}
+
+// ------------------------------------------------------------- commands
+
+/// A record standardised by the coordinator, with its packed features.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApplyItem {
+    pub record: pb::Record,
+    pub feats: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Apply {
+    /// The time stamped on the history events of this command.
+    pub at_ms: i64,
+    pub items: Vec<ApplyItem>,
+}
+
+/// Probes this partition with records homed elsewhere: stores the reverse
+/// side of each link found, and evicts any listed record this partition
+/// holds although it is no longer its home. One batch is shared by every
+/// partition of a node.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Probe {
+    pub at_ms: i64,
+    pub items: Arc<Vec<ProbeItem>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PutLinks {
+    pub items: Vec<Found>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Delete {
+    pub at_ms: i64,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetModel {
+    pub at_ms: i64,
+    /// The model, as JSON.
+    pub json: String,
+}
+
+// -------------------------------------------------------------- queries
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetRecord {
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Features {
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EntityOfRecord {
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EntityById {
+    pub id: EntityId,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Entities {
+    pub ids: Vec<EntityId>,
+}
+
+/// A link to check from its partner's side.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LinkCheck {
+    /// The partner record (held by the checked partition).
+    pub key: String,
+    /// The partner's content hash when the link was found.
+    pub hash: u64,
+    /// The blocking keys the link was found under.
+    pub keys: Vec<u64>,
+}
+
+/// For each check: whether it still holds (the record exists with that
+/// hash and one of the keys is live here), as the record's entity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckLinks {
+    pub items: Vec<LinkCheck>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Identity {
+    pub kind: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Profiles {
+    pub ids: Vec<EntityId>,
+}
+
+/// Entity ids > `after`, ascending, at most `limit`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EntityIds {
+    pub after: EntityId,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Search {
+    pub query: Box<pb::Record>,
+    pub limit: usize,
+    pub min_probability: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Assignments;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Links;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WhyRecords {
+    pub a: String,
+    pub b: String,
+}
+
+/// Explains a local record against a record of another partition, given
+/// that record's packed features.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WhyForeign {
+    pub local: String,
+    pub foreign: String,
+    pub feats: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WhyEntity {
+    pub key: String,
+    pub entity: EntityId,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct How {
+    pub entity: EntityId,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetStats;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sample;
+
+/// Records with key > `after`, ascending, at most `limit`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Records {
+    pub after: String,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetModel;
+
+// -------------------------------------------------------------- replies
+
+/// What an applied record became at its home partition.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Applied {
+    pub outcome: Outcome,
+    pub hash: u64,
+    /// The record's entity has cross-partition links: its cluster-wide id
+    /// may differ from its local one.
+    pub linked: bool,
+}
+
+/// A record to probe other partitions with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProbeItem {
+    /// Internal record key (source 0x1f record id).
+    pub key: String,
+    /// Packed features.
+    pub feats: Vec<u8>,
+    /// Content hash at its home partition.
+    pub hash: u64,
+    /// The record's home partition.
+    pub home: u32,
+}
+
+/// A link found by a probe, from the probed record's side.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Found {
+    pub key: String,
+    pub link: Link,
+}
+
+/// What a probe found.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Probed {
+    pub found: Vec<Found>,
+    pub evicted: Vec<String>,
+    /// Partitions that ran the probe.
+    pub probed: Vec<u32>,
+}
+
+impl Probed {
+    /// Adds another partition's findings.
+    pub fn absorb(&mut self, other: Probed) {
+        self.found.extend(other.found);
+        self.evicted.extend(other.evicted);
+        self.probed.extend(other.probed);
+    }
+}
+
+/// A stored record, its local entity and what could not be standardised.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredRecord {
+    pub record: Box<pb::Record>,
+    pub entity: EntityId,
+    pub issues: Vec<Issue>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecordFeatures {
+    pub feats: Vec<u8>,
+    pub hash: u64,
+}
+
+/// A local entity as the cluster layer needs it to build a global one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EntityView {
+    pub entity: EntityId,
+    /// Member record keys.
+    pub members: Vec<String>,
+    /// Links of the members whose own side is still valid.
+    pub links: Vec<Found>,
+    /// Members carrying strong evidence, for merge protection across
+    /// partitions.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Strong evidence of one record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Evidence {
+    pub key: String,
+    /// Full date of birth (year, month, day).
+    pub dob: Option<(u16, u8, u8)>,
+    /// Strong identifiers (kind, value).
+    pub strong: Vec<(String, String)>,
+}
+
+/// One row of an export.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Row {
+    pub key: String,
+    pub entity: EntityId,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PartitionStats {
+    pub stats: Stats,
+    pub model_version: u64,
+}
+
+/// A [`NodeError`] as it crosses the wire: its gRPC code, message, and the
+/// field and value it names.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WireError {
+    pub code: i32,
+    pub message: String,
+    pub field: String,
+    pub value: String,
+}
+
+impl From<&NodeError> for WireError {
+    fn from(e: &NodeError) -> Self {
+        let (field, value) = e.field_value();
+        WireError {
+            code: e.code() as i32,
+            message: e.to_string(),
+            field,
+            value,
+        }
+    }
+}
+
+impl From<WireError> for NodeError {
+    fn from(w: WireError) -> Self {
+        NodeError::Remote {
+            code: w.code,
+            message: w.message,
+            field: w.field,
+            value: w.value,
+        }
+    }
+}
+
+/// The reply of request `R` out of its envelope.
+pub fn reply_of<R: PartitionRequest>(reply: OpReply) -> Result<R::Reply, NodeError> {
+    R::unwrap(reply).map_err(mismatched::<R>)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_comes_back_out_of_its_envelope_only_for_its_own_request() {
+        let reply = Delete::wrap(vec![3, 5]);
+        assert_eq!(reply.kind(), "Delete");
+        assert_eq!(reply_of::<Delete>(reply.clone()).unwrap(), vec![3, 5]);
+        let err = reply_of::<Identity>(reply).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("a Delete reply to a Identity request"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn only_commands_are_writes() {
+        let write = Delete {
+            at_ms: 1,
+            key: "k".into(),
+        }
+        .into_op();
+        let read = GetRecord { key: "k".into() }.into_op();
+        assert!(write.is_write());
+        assert!(!read.is_write());
+        assert!(PutLinks { items: vec![] }.into_op().is_write());
+        assert!(!GetStats.into_op().is_write());
+    }
+}
