@@ -416,3 +416,6 @@ impl Cluster {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -127,3 +127,6 @@ async fn answer<T>(rx: oneshot::Receiver<Result<T, NodeError>>) -> Result<T, Nod
     rx.await
         .map_err(|_| NodeError::Unavailable("partition stopped before answering".into()))?
 }
+
+#[cfg(test)]
+mod tests;

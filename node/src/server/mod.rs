@@ -16,6 +16,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use tokio::sync::oneshot;
 use tonic::transport::Server;
 use tonic::Status;
 
@@ -56,21 +57,21 @@ impl NodeState {
     }
 }
 
+/// The services whose health turns SERVING once the node is open.
+const SERVICES: [&str; 6] = [
+    "",
+    "kindred.v1.Records",
+    "kindred.v1.Profiles",
+    "kindred.v1.Explain",
+    "kindred.v1.Admin",
+    "kindred.v1.Cluster",
+];
+
 /// Runs a node until `shutdown` resolves, then stops gracefully: in-flight
 /// requests finish, the partition flushes and its thread exits.
 pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
     let addr = cfg.listen_addr()?;
-    let model = match &cfg.model {
-        Some(p) => Some(
-            Model::from_json(
-                &std::fs::read_to_string(p)
-                    .map_err(|e| anyhow::anyhow!("reading model {}: {e}", p.display()))?,
-            )
-            .map_err(|e| anyhow::anyhow!("model {}: {e}", p.display()))?,
-        ),
-        None => None,
-    };
-    let cluster = Cluster::start(&cfg, model)?;
+    let cluster = Cluster::start(&cfg, load_model(&cfg)?)?;
     let state = NodeState {
         cluster: cluster.clone(),
         ready: Arc::new(AtomicBool::new(false)),
@@ -81,6 +82,80 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
     health
         .set_service_status("", tonic_health::ServingStatus::NotServing)
         .await;
+    // Restore in the background; the server answers UNAVAILABLE meanwhile.
+    let (opener, failed) = open_in_background(&cluster, &state, health);
+    tracing::info!(%addr, data_dir = %cfg.data_dir.display(), "kindred-node listening");
+    let routes =
+        services(&state, &cluster, cfg.limits.max_message_bytes)?.add_service(health_service);
+    let outcome = serve_until(routes, addr, shutdown, failed).await;
+    // Whatever happened, stop the partitions cleanly before returning:
+    // dropping the handles closes the mailboxes; the actors flush and exit.
+    drop(state);
+    let _ = opener.await;
+    tokio::task::spawn_blocking(move || cluster.close_all())
+        .await
+        .ok();
+    let failure = outcome?;
+    if let Some(e) = failure {
+        return Err(anyhow::anyhow!("cannot open the data directory: {e}"));
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The model file named by the configuration, if any.
+fn load_model(cfg: &NodeConfig) -> anyhow::Result<Option<Model>> {
+    let Some(p) = &cfg.model else {
+        return Ok(None);
+    };
+    let json = std::fs::read_to_string(p)
+        .map_err(|e| anyhow::anyhow!("reading model {}: {e}", p.display()))?;
+    let model =
+        Model::from_json(&json).map_err(|e| anyhow::anyhow!("model {}: {e}", p.display()))?;
+    Ok(Some(model))
+}
+
+/// Opens the node's partitions in the background; marks the node ready and
+/// its services SERVING when done. The receiver gets the error if opening
+/// fails.
+fn open_in_background(
+    cluster: &Cluster,
+    state: &NodeState,
+    health: tonic_health::server::HealthReporter,
+) -> (tokio::task::JoinHandle<()>, oneshot::Receiver<NodeError>) {
+    let opening = cluster.clone();
+    let ready = state.ready.clone();
+    let (fail_tx, fail_rx) = oneshot::channel::<NodeError>();
+    let join = tokio::spawn(async move {
+        let failure = match tokio::spawn(async move { opening.open().await }).await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e),
+            Err(e) => Some(NodeError::Unavailable(format!(
+                "partition opener panicked: {e}"
+            ))),
+        };
+        if let Some(e) = failure {
+            let _ = fail_tx.send(e);
+            return;
+        }
+        ready.store(true, Ordering::Release);
+        for s in SERVICES {
+            health
+                .set_service_status(s, tonic_health::ServingStatus::Serving)
+                .await;
+        }
+        tracing::info!("node is serving");
+    });
+    (join, fail_rx)
+}
+
+/// The public services, reflection and the internal service, with their
+/// message size limits.
+fn services(
+    state: &NodeState,
+    cluster: &Cluster,
+    max: usize,
+) -> anyhow::Result<tonic::transport::server::Router> {
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(kindred_proto::v1::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -90,55 +165,7 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
         .register_encoded_file_descriptor_set(kindred_proto::v1::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
-
-    // Restore in the background; the server answers UNAVAILABLE meanwhile.
-    let opening = cluster.clone();
-    let ready = state.ready.clone();
-    let reporter = health.clone();
-    let opener = tokio::spawn(async move { opening.open().await });
-    let (fail_tx, fail_rx) = tokio::sync::oneshot::channel::<NodeError>();
-    let join = tokio::spawn(async move {
-        match opener.await {
-            Ok(Ok(())) => {
-                ready.store(true, Ordering::Release);
-                for s in [
-                    "",
-                    "kindred.v1.Records",
-                    "kindred.v1.Profiles",
-                    "kindred.v1.Explain",
-                    "kindred.v1.Admin",
-                    "kindred.v1.Cluster",
-                ] {
-                    reporter
-                        .set_service_status(s, tonic_health::ServingStatus::Serving)
-                        .await;
-                }
-                tracing::info!("node is serving");
-            }
-            Ok(Err(e)) => {
-                let _ = fail_tx.send(e);
-            }
-            Err(e) => {
-                let _ = fail_tx.send(NodeError::Unavailable(format!(
-                    "partition opener panicked: {e}"
-                )));
-            }
-        }
-    });
-
-    let max = cfg.limits.max_message_bytes;
-    tracing::info!(%addr, data_dir = %cfg.data_dir.display(), "kindred-node listening");
-    let failed = async {
-        match fail_rx.await {
-            Ok(e) => Some(e),
-            Err(_) => std::future::pending().await,
-        }
-    };
-    let stopping = Arc::new(tokio::sync::Notify::new());
-    let stopping_signal = stopping.clone();
-    let mut failure = None;
-    let server = Server::builder()
-        .add_service(health_service)
+    Ok(Server::builder()
         .add_service(reflection)
         .add_service(reflection_alpha)
         .add_service(
@@ -166,19 +193,38 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
             InternalServer::new(InternalService::new(cluster.clone()))
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
-        )
-        .serve_with_shutdown(addr, async {
-            tokio::select! {
-                _ = shutdown => tracing::info!("shutting down"),
-                e = failed => {
-                    tracing::error!(error = ?e, "cannot open the data directory");
-                    failure = e;
-                }
+        ))
+}
+
+/// Serves until `shutdown` resolves or opening the node fails; in-flight
+/// requests then get a grace period (a client holding a stream open
+/// cannot keep the node from stopping). Returns the opening failure, if
+/// that is what stopped it.
+async fn serve_until(
+    routes: tonic::transport::server::Router,
+    addr: std::net::SocketAddr,
+    shutdown: impl Future<Output = ()> + Send,
+    failed: oneshot::Receiver<NodeError>,
+) -> anyhow::Result<Option<NodeError>> {
+    let failed = async {
+        match failed.await {
+            Ok(e) => Some(e),
+            Err(_) => std::future::pending().await,
+        }
+    };
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let stopping_signal = stopping.clone();
+    let mut failure = None;
+    let server = routes.serve_with_shutdown(addr, async {
+        tokio::select! {
+            _ = shutdown => tracing::info!("shutting down"),
+            e = failed => {
+                tracing::error!(error = ?e, "cannot open the data directory");
+                failure = e;
             }
-            stopping_signal.notify_one();
-        });
-    // In-flight requests get a grace period; a client holding a stream open
-    // cannot keep the node from stopping.
+        }
+        stopping_signal.notify_one();
+    });
     let grace = async {
         stopping.notified().await;
         tokio::time::sleep(SHUTDOWN_GRACE).await;
@@ -187,21 +233,9 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
             "streams still open after the grace period; closing them"
         );
     };
-    let served = tokio::select! {
-        r = server => r.map_err(anyhow::Error::from),
-        () = grace => Ok(()),
+    tokio::select! {
+        r = server => r?,
+        () = grace => {}
     };
-    // Whatever happened, stop the partitions cleanly before returning:
-    // dropping the handles closes the mailboxes; the actors flush and exit.
-    drop(state);
-    let _ = join.await;
-    tokio::task::spawn_blocking(move || cluster.close_all())
-        .await
-        .ok();
-    served?;
-    if let Some(e) = failure {
-        return Err(anyhow::anyhow!("cannot open the data directory: {e}"));
-    }
-    tracing::info!("stopped");
-    Ok(())
+    Ok(failure)
 }

@@ -7,6 +7,7 @@ use prost::Message;
 use std::collections::{HashSet, VecDeque};
 
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
@@ -19,8 +20,10 @@ use kindred_proto::v1::{
 
 use super::convert;
 use super::NodeState;
+use crate::cluster::write::Writer;
 use crate::config::Limits;
 use crate::engine::resolver::{hash64, record_key};
+use crate::engine::Outcome;
 use crate::error::NodeError;
 
 /// Implements `kindred.v1.Records`.
@@ -79,123 +82,19 @@ impl Records for RecordsService {
     ) -> Result<Response<Self::BulkUpsertStream>, Status> {
         let writer = self.state.coordinator()?.writer.clone();
         let limits = self.state.limits.clone();
-        let mut input = req.into_inner();
         // Reader: decode batches, start resolving each, queue the pending
-        // results in order. Writer: await results in order. Up to four
-        // batches resolve at once (the bounded queue is backpressure).
-        // Different records commute (entities do not depend on arrival
-        // order), so batches only wait for an earlier batch that holds one
-        // of their records: updates of one record apply in stream order.
-        let (pending_tx, mut pending_rx) = mpsc::channel(4);
+        // results in order. Responder: await results in order. The bounded
+        // queues are backpressure.
+        let (pending_tx, pending_rx) = mpsc::channel(4);
         let (out_tx, out_rx) = mpsc::channel::<Result<BulkUpsertResponse, Status>>(4);
-        let out_err = out_tx.clone();
-        tokio::spawn(async move {
-            let mut index: u64 = 0;
-            // Record-key hashes of the batches still being applied (a
-            // collision only makes a batch wait needlessly).
-            let mut inflight: VecDeque<(HashSet<u64>, Option<oneshot::Receiver<()>>)> =
-                VecDeque::new();
-            while let Some(batch) = input.next().await {
-                let batch = match batch {
-                    Ok(b) => b,
-                    Err(s) => {
-                        let _ = out_err.send(Err(s)).await;
-                        return;
-                    }
-                };
-                if batch.records.len() > limits.max_batch_records {
-                    let e = NodeError::TooLarge {
-                        what: "bulk batch (records)".into(),
-                        size: batch.records.len(),
-                        limit: limits.max_batch_records,
-                    };
-                    let _ = out_err.send(Err(e.into())).await;
-                    return;
-                }
-                // Oversized records get an error result; the rest go on.
-                let mut slots = Vec::with_capacity(batch.records.len());
-                let mut good = Vec::with_capacity(batch.records.len());
-                for r in batch.records {
-                    let key = (r.source.clone(), r.record_id.clone());
-                    match check_size(&limits, &r) {
-                        Ok(()) => {
-                            slots.push((index, key, None));
-                            good.push(r);
-                        }
-                        Err(e) => slots.push((index, key, Some(e))),
-                    }
-                    index += 1;
-                }
-                let keys: HashSet<u64> = slots
-                    .iter()
-                    .map(|(_, (s, r), _)| hash64(&record_key(s, r)))
-                    .collect();
-                for (held, applied) in inflight.iter_mut() {
-                    if !held.is_disjoint(&keys) {
-                        if let Some(rx) = applied.take() {
-                            let _ = rx.await;
-                        }
-                    }
-                }
-                let (applied_tx, applied_rx) = oneshot::channel();
-                inflight.push_back((keys, Some(applied_rx)));
-                if inflight.len() > 4 {
-                    inflight.pop_front();
-                }
-                let r = writer.clone();
-                let rx = tokio::spawn(async move {
-                    let pending = r.apply(good).await;
-                    let _ = applied_tx.send(());
-                    r.complete(pending).await
-                });
-                if pending_tx.send((slots, rx)).await.is_err() {
-                    return;
-                }
-            }
-        });
-        tokio::spawn(async move {
-            while let Some((slots, rx)) = pending_rx.recv().await {
-                let results = match rx.await {
-                    Ok(r) => r,
-                    Err(e) => {
-                        let _ = out_tx
-                            .send(Err(Status::internal(format!("resolving a batch: {e}"))))
-                            .await;
-                        return;
-                    }
-                };
-                let mut results = results.into_iter();
-                let items = slots
-                    .into_iter()
-                    .map(|(index, (source, id), rejected)| {
-                        let res = match rejected {
-                            Some(e) => Err(e),
-                            None => results.next().unwrap_or_else(|| {
-                                Err(NodeError::Unavailable("missing result".into()))
-                            }),
-                        };
-                        BulkItemResult {
-                            index,
-                            outcome: Some(match res {
-                                Ok(o) => bulk_item_result::Outcome::Ok(convert::resolve_result(
-                                    &source, &id, &o,
-                                )),
-                                Err(e) => bulk_item_result::Outcome::Error(convert::record_error(
-                                    &source, &id, &e,
-                                )),
-                            }),
-                        }
-                    })
-                    .collect();
-                if out_tx
-                    .send(Ok(BulkUpsertResponse { results: items }))
-                    .await
-                    .is_err()
-                {
-                    return;
-                }
-            }
-        });
+        tokio::spawn(read_batches(
+            req.into_inner(),
+            writer,
+            limits,
+            pending_tx,
+            out_tx.clone(),
+        ));
+        tokio::spawn(respond_in_order(pending_rx, out_tx));
         Ok(Response::new(Box::pin(ReceiverStream::new(out_rx))))
     }
 
@@ -231,5 +130,167 @@ impl Records for RecordsService {
             entity_id: r.entity,
             issues: convert::issues(&r.issues),
         }))
+    }
+}
+
+/// A record of a bulk batch: its index in the stream, (source, record id),
+/// and the error it was rejected with before resolution, if any.
+type Slot = (u64, (String, String), Option<NodeError>);
+
+/// A batch being resolved: its slots and the task resolving its records.
+type PendingBatch = (Vec<Slot>, JoinHandle<Vec<Result<Outcome, NodeError>>>);
+
+/// Most batches of one stream resolving at once.
+const MAX_IN_FLIGHT: usize = 4;
+
+/// Batches still being applied: the record-key hashes of each (a
+/// collision only makes a batch wait needlessly) and a signal sent once
+/// its records are applied at their homes.
+#[derive(Default)]
+struct InFlight(VecDeque<(HashSet<u64>, Option<oneshot::Receiver<()>>)>);
+
+impl InFlight {
+    /// Waits until no earlier batch still applying holds one of `keys`:
+    /// different records commute (entities do not depend on arrival
+    /// order), but updates of one record apply in stream order. Returns
+    /// the sender to signal once this batch is applied.
+    async fn admit(&mut self, keys: HashSet<u64>) -> oneshot::Sender<()> {
+        for (held, applied) in self.0.iter_mut() {
+            if !held.is_disjoint(&keys) {
+                if let Some(rx) = applied.take() {
+                    let _ = rx.await;
+                }
+            }
+        }
+        let (applied_tx, applied_rx) = oneshot::channel();
+        self.0.push_back((keys, Some(applied_rx)));
+        if self.0.len() > MAX_IN_FLIGHT {
+            self.0.pop_front();
+        }
+        applied_tx
+    }
+}
+
+/// Reads the stream's batches and starts resolving each; a stream error or
+/// an oversized batch ends the stream with that error.
+async fn read_batches(
+    mut input: Streaming<BulkUpsertRequest>,
+    writer: Writer,
+    limits: Limits,
+    pending: mpsc::Sender<PendingBatch>,
+    out: mpsc::Sender<Result<BulkUpsertResponse, Status>>,
+) {
+    let mut index: u64 = 0;
+    let mut inflight = InFlight::default();
+    while let Some(batch) = input.next().await {
+        let batch = match batch.and_then(|b| Ok(checked_batch(b, &limits)?)) {
+            Ok(b) => b,
+            Err(s) => {
+                let _ = out.send(Err(s)).await;
+                return;
+            }
+        };
+        let (slots, good) = admit_records(batch.records, &limits, &mut index);
+        let keys: HashSet<u64> = slots
+            .iter()
+            .map(|(_, (s, r), _)| hash64(&record_key(s, r)))
+            .collect();
+        let applied = inflight.admit(keys).await;
+        let w = writer.clone();
+        let task = tokio::spawn(async move {
+            let p = w.apply(good).await;
+            let _ = applied.send(());
+            w.complete(p).await
+        });
+        if pending.send((slots, task)).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn checked_batch(b: BulkUpsertRequest, limits: &Limits) -> Result<BulkUpsertRequest, NodeError> {
+    if b.records.len() > limits.max_batch_records {
+        return Err(NodeError::TooLarge {
+            what: "bulk batch (records)".into(),
+            size: b.records.len(),
+            limit: limits.max_batch_records,
+        });
+    }
+    Ok(b)
+}
+
+/// Numbers a batch's records; oversized ones get an error slot, the rest
+/// go on to be resolved.
+fn admit_records(
+    records: Vec<Record>,
+    limits: &Limits,
+    index: &mut u64,
+) -> (Vec<Slot>, Vec<Record>) {
+    let mut slots = Vec::with_capacity(records.len());
+    let mut good = Vec::with_capacity(records.len());
+    for r in records {
+        let key = (r.source.clone(), r.record_id.clone());
+        match check_size(limits, &r) {
+            Ok(()) => {
+                slots.push((*index, key, None));
+                good.push(r);
+            }
+            Err(e) => slots.push((*index, key, Some(e))),
+        }
+        *index += 1;
+    }
+    (slots, good)
+}
+
+/// Awaits each batch's results in stream order and sends them.
+async fn respond_in_order(
+    mut pending: mpsc::Receiver<PendingBatch>,
+    out: mpsc::Sender<Result<BulkUpsertResponse, Status>>,
+) {
+    while let Some((slots, task)) = pending.recv().await {
+        let results = match task.await {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = out
+                    .send(Err(Status::internal(format!("resolving a batch: {e}"))))
+                    .await;
+                return;
+            }
+        };
+        let mut results = results.into_iter();
+        let items = slots
+            .into_iter()
+            .map(|(index, (source, id), rejected)| {
+                let res = match rejected {
+                    Some(e) => Err(e),
+                    None => results
+                        .next()
+                        .unwrap_or_else(|| Err(NodeError::Unavailable("missing result".into()))),
+                };
+                item_result(index, &source, &id, res)
+            })
+            .collect();
+        if out
+            .send(Ok(BulkUpsertResponse { results: items }))
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+fn item_result(
+    index: u64,
+    source: &str,
+    id: &str,
+    res: Result<Outcome, NodeError>,
+) -> BulkItemResult {
+    BulkItemResult {
+        index,
+        outcome: Some(match res {
+            Ok(o) => bulk_item_result::Outcome::Ok(convert::resolve_result(source, id, &o)),
+            Err(e) => bulk_item_result::Outcome::Error(convert::record_error(source, id, &e)),
+        }),
     }
 }

@@ -1,0 +1,258 @@
+//! The coordinator over several partitions of one node, without a network:
+//! routing, the write rounds across partitions, cluster-wide entities.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use kindred_proto::v1::{PersonName, Record};
+use tokio::sync::watch;
+
+use super::map::{home_partition, PartitionMap};
+use super::peers::Peers;
+use super::router::Router;
+use super::Coordinator;
+use crate::clock::ManualClock;
+use crate::engine::features::Packed;
+use crate::engine::resolver::record_key;
+use crate::engine::standardize::{standardize_record, StandardizeConfig};
+use crate::engine::EngineConfig;
+use crate::error::NodeError;
+use crate::partition::request::{EntityIds, GetStats};
+use crate::partition::{PartitionConfig, PartitionHandle};
+
+const PARTITIONS: u32 = 4;
+
+/// One node owning every partition, each open in `dir`.
+struct Node {
+    coordinator: Coordinator,
+    clock: ManualClock,
+    threads: Vec<std::thread::JoinHandle<()>>,
+    _map: watch::Sender<Arc<PartitionMap>>,
+}
+
+impl Node {
+    fn open(dir: &std::path::Path) -> Node {
+        let mut local = HashMap::new();
+        let mut threads = Vec::new();
+        for p in 0..PARTITIONS {
+            let (h, j) = PartitionHandle::open(PartitionConfig {
+                data_dir: dir.join(format!("{p}")),
+                engine: EngineConfig::default(),
+                survivorship: Default::default(),
+                store: Default::default(),
+                model: None,
+                mailbox: 8,
+                partition: p,
+                partitions: PARTITIONS,
+            })
+            .unwrap();
+            local.insert(p, h);
+            threads.push(j);
+        }
+        let map = PartitionMap {
+            partitions: PARTITIONS,
+            owners: vec![(1, 1); PARTITIONS as usize],
+            nodes: BTreeMap::from([(1, "127.0.0.1:1".to_string())]),
+            epoch: 1,
+        };
+        let (tx, rx) = watch::channel(Arc::new(map));
+        let router = Router::new(1, rx, Arc::new(RwLock::new(local)), Peers::new(1 << 20));
+        let clock = ManualClock::new(1_700_000_000_000);
+        let coordinator = Coordinator::new(
+            router,
+            StandardizeConfig::default(),
+            1000,
+            Arc::new(clock.clone()),
+        );
+        Node {
+            coordinator,
+            clock,
+            threads,
+            _map: tx,
+        }
+    }
+
+    fn close(self) {
+        if let Ok(mut l) = self.coordinator.router.local().write() {
+            l.clear();
+        }
+        drop(self.coordinator);
+        for t in self.threads {
+            t.join().unwrap();
+        }
+    }
+}
+
+fn person(id: &str, given: &str, family: &str) -> Record {
+    Record {
+        source: "crm".into(),
+        record_id: id.into(),
+        name: Some(PersonName {
+            given: given.into(),
+            family: family.into(),
+            ..Default::default()
+        }),
+        date_of_birth: "1975-11-02".into(),
+        emails: vec!["k.ferreira@example.com".into()],
+        phones: vec!["+44 20 7946 0321".into()],
+        ..Default::default()
+    }
+}
+
+fn home(r: &Record) -> u32 {
+    let feats = Packed::from_std(&standardize_record(r, &StandardizeConfig::default()));
+    let key = record_key(&r.source, &r.record_id);
+    let view = feats.view();
+    home_partition(&key, &view, PARTITIONS)
+}
+
+/// Two records of one person whose family names sound different, so
+/// that their home partitions differ.
+fn split_pair() -> (Record, Record) {
+    let a = person("1", "Katarina", "Ferreira");
+    for family in [
+        "Pereira", "Ferriera", "Fereira", "Ferrera", "Teixeira", "Ferreiro",
+    ] {
+        let b = person("2", "Katarina", family);
+        if home(&b) != home(&a) {
+            return (a, b);
+        }
+    }
+    panic!("no spelling of the family name lands in another partition");
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn duplicates_homed_in_different_partitions_are_one_customer() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let node = Node::open(dir.path());
+        let (a, b) = split_pair();
+        let c = &node.coordinator;
+        let ra = c.writer.upsert(vec![a]).await.pop().unwrap().unwrap();
+        let rb = c.writer.upsert(vec![b]).await.pop().unwrap().unwrap();
+        assert_eq!(
+            rb.entity,
+            ra.entity.min(rb.entity),
+            "the second write's result names the cluster-wide entity: the smallest local id"
+        );
+        let first = c.reader.get_record("crm", "1").await.unwrap();
+        assert_eq!(first.entity, rb.entity);
+        let profile = c.reader.profile_of_record("crm", "2").await.unwrap();
+        assert_eq!(profile.entity_id, rb.entity);
+        assert_eq!(profile.records.len(), 2);
+        let rows = c.reader.assignments().await.unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].1, rows[1].1, "the export agrees with the read");
+        let (stats, _) = c.maintenance.stats().await.unwrap();
+        assert_eq!((stats.records, stats.entities), (2, 1));
+        let why = c
+            .explainer
+            .why_records(&record_key("crm", "1"), &record_key("crm", "2"))
+            .await
+            .unwrap();
+        assert!(why.same_entity);
+        node.close();
+    });
+}
+
+#[test]
+fn every_command_carries_the_coordinators_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let node = Node::open(dir.path());
+        let (a, b) = split_pair();
+        let c = &node.coordinator;
+        node.clock.set(1_111);
+        let ra = c.writer.upsert(vec![a]).await.pop().unwrap().unwrap();
+        node.clock.set(2_222);
+        c.writer.upsert(vec![b]).await.pop().unwrap().unwrap();
+        let history = c.explainer.how(ra.entity).await.unwrap();
+        let mut times: Vec<i64> = history
+            .parts
+            .iter()
+            .flat_map(|h| h.events.iter().map(|e| e.at_ms))
+            .collect();
+        times.sort_unstable();
+        assert_eq!(times, vec![1_111, 2_222]);
+        assert_eq!(history.parts.len(), 2, "one part per partition");
+        assert!(!history.links.is_empty(), "the link that joins them");
+        node.close();
+    });
+}
+
+#[test]
+fn a_delete_finds_the_record_in_whichever_partition_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let node = Node::open(dir.path());
+        let (a, b) = split_pair();
+        let c = &node.coordinator;
+        c.writer.upsert(vec![a, b]).await;
+        c.writer.delete("crm", "2").await.unwrap();
+        let missing = c.writer.delete("crm", "2").await.unwrap_err();
+        assert_eq!(missing.code(), tonic::Code::NotFound);
+        assert!(missing.to_string().contains("crm/2"), "{missing}");
+        let left = c.reader.assignments().await.unwrap();
+        assert_eq!(left.len(), 1);
+        node.close();
+    });
+}
+
+#[test]
+fn requests_to_partitions_outside_the_map_or_at_a_future_epoch_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let node = Node::open(dir.path());
+        let router = &node.coordinator.router;
+        let err = router.call(PARTITIONS, GetStats).await.unwrap_err();
+        assert!(
+            matches!(err, NodeError::InvalidArgument { ref field, .. } if field == "partition")
+        );
+        let err = router.call_local(0, Some(2), GetStats).await.unwrap_err();
+        assert!(matches!(
+            err,
+            NodeError::NotOwner {
+                partition: 0,
+                epoch: 1
+            }
+        ));
+        assert!(router.call_local(0, Some(1), GetStats).await.is_ok());
+        let per_partition = router
+            .all(EntityIds {
+                after: 0,
+                limit: 10,
+            })
+            .await;
+        assert_eq!(per_partition.len(), PARTITIONS as usize);
+        node.close();
+    });
+}
+
+#[test]
+fn a_batch_keeps_its_order_and_a_bad_record_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let node = Node::open(dir.path());
+        let (a, b) = split_pair();
+        let mut bad = person("", "No", "Id");
+        bad.record_id = String::new();
+        let out = node.coordinator.writer.upsert(vec![a, bad, b]).await;
+        assert_eq!(out.len(), 3);
+        assert!(out[0].is_ok() && out[2].is_ok());
+        let e = out[1].as_ref().unwrap_err();
+        assert_eq!(e.field_value().0, "record_id");
+        assert_eq!(
+            out[0].as_ref().unwrap().entity,
+            out[2].as_ref().unwrap().entity
+        );
+        node.close();
+    });
+}
