@@ -87,13 +87,34 @@ pub fn resolve_component(
         .collect();
     keys.sort_unstable();
     keys.dedup_by(|a, b| a.0 == b.0);
-    let pos: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (k.0, i)).collect();
+    let nodes = evidence_nodes(views, &keys);
+    // Each record starts in the group of its local entity's first record.
+    let mut first: HashMap<EntityId, usize> = HashMap::new();
+    for (i, (_, e)) in keys.iter().enumerate() {
+        first.entry(*e).or_insert(i);
+    }
+    let seed: Vec<usize> = keys.iter().map(|(_, e)| first[e]).collect();
+    let edges = strongest_links(&keys, &seed, links);
+    let c = cluster_seeded(&nodes, &seed, &edges, max_size);
+    let mut label_min: HashMap<usize, EntityId> = HashMap::new();
+    for (i, (_, e)) in keys.iter().enumerate() {
+        let m = label_min.entry(c.labels[i]).or_insert(*e);
+        *m = (*m).min(*e);
+    }
+    keys.iter()
+        .enumerate()
+        .map(|(i, (_, e))| (*e, label_min[&c.labels[i]]))
+        .collect()
+}
+
+/// The clustering nodes of the records (sorted keys), with the strong
+/// evidence their partitions reported.
+fn evidence_nodes<'a>(views: &'a [EntityView], keys: &[(&'a str, EntityId)]) -> Vec<Node<'a>> {
     let evidence: HashMap<&str, &Evidence> = views
         .iter()
         .flat_map(|v| v.evidence.iter().map(|e| (e.key.as_str(), e)))
         .collect();
-    let nodes: Vec<Node<'_>> = keys
-        .iter()
+    keys.iter()
         .map(|(k, _)| {
             let ev = evidence.get(k);
             Node {
@@ -113,12 +134,17 @@ pub fn resolve_component(
                     .unwrap_or_default(),
             }
         })
-        .collect();
-    let mut first: HashMap<EntityId, usize> = HashMap::new();
-    for (i, (_, e)) in keys.iter().enumerate() {
-        first.entry(*e).or_insert(i);
-    }
-    let seed: Vec<usize> = keys.iter().map(|(_, e)| first[e]).collect();
+        .collect()
+}
+
+/// One edge per pair of records in different local entities: the
+/// strongest link between them.
+fn strongest_links(
+    keys: &[(&str, EntityId)],
+    seed: &[usize],
+    links: &[(String, String, f32)],
+) -> Vec<EdgeIn> {
+    let pos: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (k.0, i)).collect();
     let mut best: BTreeMap<(usize, usize), f32> = BTreeMap::new();
     for (a, b, w) in links {
         if let (Some(&x), Some(&y)) = (pos.get(a.as_str()), pos.get(b.as_str())) {
@@ -129,19 +155,8 @@ pub fn resolve_component(
             }
         }
     }
-    let edges: Vec<EdgeIn> = best
-        .into_iter()
+    best.into_iter()
         .map(|((a, b), weight)| EdgeIn { weight, a, b })
-        .collect();
-    let c = cluster_seeded(&nodes, &seed, &edges, max_size);
-    let mut label_min: HashMap<usize, EntityId> = HashMap::new();
-    for (i, (_, e)) in keys.iter().enumerate() {
-        let m = label_min.entry(c.labels[i]).or_insert(*e);
-        *m = (*m).min(*e);
-    }
-    keys.iter()
-        .enumerate()
-        .map(|(i, (_, e))| (*e, label_min[&c.labels[i]]))
         .collect()
 }
 
@@ -171,31 +186,12 @@ pub fn merge_profiles(global: EntityId, mut parts: Vec<pb::Profile>) -> pb::Prof
             ..Default::default()
         };
     };
-    let mut identities: BTreeMap<(String, String), Vec<pb::RecordRef>> = BTreeMap::new();
-    let mut absorb_identities = |v: Vec<pb::Identity>| {
-        for i in v {
-            identities
-                .entry((i.kind, i.value))
-                .or_default()
-                .extend(i.records);
-        }
-    };
-    absorb_identities(std::mem::take(&mut out.identities));
+    let mut identities = IdentityIndex::default();
+    identities.absorb(std::mem::take(&mut out.identities));
     let mut merged: BTreeSet<EntityId> = out.merged_ids.iter().copied().collect();
     for p in it {
-        let g = out.golden.get_or_insert_with(Default::default);
         if let Some(o) = &p.golden {
-            fill(&mut g.given_name, &o.given_name);
-            fill(&mut g.middle_name, &o.middle_name);
-            fill(&mut g.family_name, &o.family_name);
-            fill(&mut g.date_of_birth, &o.date_of_birth);
-            fill(&mut g.gender, &o.gender);
-            fill(&mut g.email, &o.email);
-            fill(&mut g.phone, &o.phone);
-            fill(&mut g.address, &o.address);
-            for (k, v) in &o.identifiers {
-                g.identifiers.entry(k.clone()).or_insert_with(|| v.clone());
-            }
+            fill_golden(out.golden.get_or_insert_with(Default::default), o);
         }
         for (k, v) in p.attributes {
             out.attributes.entry(k).or_insert(v);
@@ -203,22 +199,11 @@ pub fn merge_profiles(global: EntityId, mut parts: Vec<pb::Profile>) -> pb::Prof
         out.records.extend(p.records);
         out.possible_matches.extend(p.possible_matches);
         merged.extend(p.merged_ids);
-        absorb_identities(p.identities);
+        identities.absorb(p.identities);
     }
     out.records
         .sort_by(|a, b| (&a.source, &a.record_id).cmp(&(&b.source, &b.record_id)));
-    out.identities = identities
-        .into_iter()
-        .map(|((kind, value), mut records)| {
-            records.sort_by(|a, b| (&a.source, &a.record_id).cmp(&(&b.source, &b.record_id)));
-            records.dedup();
-            pb::Identity {
-                kind,
-                value,
-                records,
-            }
-        })
-        .collect();
+    out.identities = identities.into_identities();
     out.possible_matches
         .retain(|r| !ids.contains(&r.other_entity_id));
     merged.extend(ids.iter().copied().filter(|&i| i != global));
@@ -226,6 +211,56 @@ pub fn merge_profiles(global: EntityId, mut parts: Vec<pb::Profile>) -> pb::Prof
     out.merged_ids = merged.into_iter().collect();
     out.entity_id = global;
     out
+}
+
+/// Fills the golden values `g` lacks from another part's.
+fn fill_golden(g: &mut pb::GoldenRecord, o: &pb::GoldenRecord) {
+    fill(&mut g.given_name, &o.given_name);
+    fill(&mut g.middle_name, &o.middle_name);
+    fill(&mut g.family_name, &o.family_name);
+    fill(&mut g.date_of_birth, &o.date_of_birth);
+    fill(&mut g.gender, &o.gender);
+    fill(&mut g.email, &o.email);
+    fill(&mut g.phone, &o.phone);
+    fill(&mut g.address, &o.address);
+    for (k, v) in &o.identifiers {
+        g.identifiers.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+}
+
+fn sort_refs(refs: &mut [pb::RecordRef]) {
+    refs.sort_by(|a, b| (&a.source, &a.record_id).cmp(&(&b.source, &b.record_id)));
+}
+
+/// Identities of several parts, by (kind, value), with every record
+/// holding each.
+#[derive(Default)]
+struct IdentityIndex(BTreeMap<(String, String), Vec<pb::RecordRef>>);
+
+impl IdentityIndex {
+    fn absorb(&mut self, v: Vec<pb::Identity>) {
+        for i in v {
+            self.0
+                .entry((i.kind, i.value))
+                .or_default()
+                .extend(i.records);
+        }
+    }
+
+    fn into_identities(self) -> Vec<pb::Identity> {
+        self.0
+            .into_iter()
+            .map(|((kind, value), mut records)| {
+                sort_refs(&mut records);
+                records.dedup();
+                pb::Identity {
+                    kind,
+                    value,
+                    records,
+                }
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -166,7 +166,8 @@ impl Cluster {
         }
     }
 
-    /// One pass: streams a checkpoint from the owner into `incoming`.
+    /// One pass: streams a checkpoint from the owner into `incoming`;
+    /// returns the bytes received.
     async fn pull(
         &self,
         p: u32,
@@ -186,68 +187,18 @@ impl Cluster {
             .collect();
         let mut client = self.router().peers().client(from, &addr)?;
         self.router().peers().count_call();
-        let mut stream = client
-            .fetch(FetchRequest {
-                partition: p,
-                have,
-                fence,
-            })
+        let request = FetchRequest {
+            partition: p,
+            have,
+            fence,
+        };
+        let stream = client
+            .fetch(request)
             .await
             .map_err(|s| from_status(from, s))?
             .into_inner();
-        let mut bytes = 0u64;
-        let mut expected: Option<Vec<(String, u64)>> = None;
-        let mut open: Option<(String, tokio::fs::File)> = None;
-        while let Some(chunk) = stream.next().await {
-            let c = chunk.map_err(|s| from_status(from, s))?;
-            if c.name.is_empty() {
-                expected = Some(serde_json::from_slice(&c.data).map_err(|e| io("file list", e))?);
-                continue;
-            }
-            bytes += c.data.len() as u64;
-            if open.as_ref().map(|(n, _)| n != &c.name).unwrap_or(true) {
-                if let Some((_, mut f)) = open.take() {
-                    f.flush()
-                        .await
-                        .map_err(|e| io("writing partition file", e))?;
-                }
-                let f = tokio::fs::File::create(incoming.join(&c.name))
-                    .await
-                    .map_err(|e| io("creating partition file", e))?;
-                open = Some((c.name.clone(), f));
-            }
-            if let Some((_, f)) = open.as_mut() {
-                f.write_all(&c.data)
-                    .await
-                    .map_err(|e| io("writing partition file", e))?;
-            }
-        }
-        if let Some((_, mut f)) = open.take() {
-            f.flush()
-                .await
-                .map_err(|e| io("writing partition file", e))?;
-            f.sync_all()
-                .await
-                .map_err(|e| io("syncing partition file", e))?;
-        }
-        let expected = expected
-            .ok_or_else(|| NodeError::Unavailable("checkpoint stream had no file list".into()))?;
-        // Drop what the checkpoint no longer has; check sizes.
-        let now: HashMap<String, u64> = listing(incoming)?.into_iter().collect();
-        let want: HashMap<&str, u64> = expected.iter().map(|(n, s)| (n.as_str(), *s)).collect();
-        for name in now.keys() {
-            if !want.contains_key(name.as_str()) {
-                let _ = std::fs::remove_file(incoming.join(name));
-            }
-        }
-        for (name, size) in &expected {
-            if now.get(name) != Some(size) {
-                return Err(NodeError::Unavailable(format!(
-                    "partition {p}: file {name} arrived with {:?} bytes, expected {size}",
-                    now.get(name)
-                )));
-            }
-        }
+        let (bytes, expected) = receive_files(stream, from, incoming).await?;
+        match_listing(p, incoming, &expected)?;
         Ok(bytes)
     }
 
@@ -255,6 +206,79 @@ impl Cluster {
     pub fn incoming_dir(&self, p: u32) -> PathBuf {
         self.data_dir.join("incoming").join(format!("{p:04}"))
     }
+}
+
+/// Writes the streamed files into `incoming`; returns the bytes received
+/// and the checkpoint's file list (name, size), sent first.
+async fn receive_files(
+    mut stream: tonic::Streaming<FileChunk>,
+    from: u64,
+    incoming: &Path,
+) -> Result<(u64, Vec<(String, u64)>), NodeError> {
+    let mut bytes = 0u64;
+    let mut expected: Option<Vec<(String, u64)>> = None;
+    let mut open: Option<(String, tokio::fs::File)> = None;
+    while let Some(chunk) = stream.next().await {
+        let c = chunk.map_err(|s| from_status(from, s))?;
+        if c.name.is_empty() {
+            expected = Some(serde_json::from_slice(&c.data).map_err(|e| io("file list", e))?);
+            continue;
+        }
+        bytes += c.data.len() as u64;
+        if open.as_ref().is_none_or(|(n, _)| n != &c.name) {
+            if let Some((_, f)) = open.take() {
+                finish_file(f, false).await?;
+            }
+            let f = tokio::fs::File::create(incoming.join(&c.name))
+                .await
+                .map_err(|e| io("creating partition file", e))?;
+            open = Some((c.name.clone(), f));
+        }
+        if let Some((_, f)) = open.as_mut() {
+            f.write_all(&c.data)
+                .await
+                .map_err(|e| io("writing partition file", e))?;
+        }
+    }
+    if let Some((_, f)) = open.take() {
+        finish_file(f, true).await?;
+    }
+    let expected = expected
+        .ok_or_else(|| NodeError::Unavailable("checkpoint stream had no file list".into()))?;
+    Ok((bytes, expected))
+}
+
+async fn finish_file(mut f: tokio::fs::File, sync: bool) -> Result<(), NodeError> {
+    f.flush()
+        .await
+        .map_err(|e| io("writing partition file", e))?;
+    if sync {
+        f.sync_all()
+            .await
+            .map_err(|e| io("syncing partition file", e))?;
+    }
+    Ok(())
+}
+
+/// Drops what the checkpoint no longer has, and checks that every file it
+/// lists arrived whole.
+fn match_listing(p: u32, incoming: &Path, expected: &[(String, u64)]) -> Result<(), NodeError> {
+    let now: HashMap<String, u64> = listing(incoming)?.into_iter().collect();
+    let want: HashMap<&str, u64> = expected.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+    for name in now.keys() {
+        if !want.contains_key(name.as_str()) {
+            let _ = std::fs::remove_file(incoming.join(name));
+        }
+    }
+    for (name, size) in expected {
+        if now.get(name) != Some(size) {
+            return Err(NodeError::Unavailable(format!(
+                "partition {p}: file {name} arrived with {:?} bytes, expected {size}",
+                now.get(name)
+            )));
+        }
+    }
+    Ok(())
 }
 
 async fn send_file(
