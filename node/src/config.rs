@@ -41,10 +41,10 @@ pub struct Args {
     /// Default region for phone numbers without a country code (ISO alpha-2).
     #[arg(long, env = "KINDRED_DEFAULT_REGION")]
     pub default_region: Option<String>,
-    /// fsync every group commit.
-    #[arg(long, env = "KINDRED_SYNC")]
+    /// fsync every group commit (`--sync`, or `--sync false` to override
+    /// the file).
+    #[arg(long, env = "KINDRED_SYNC", num_args = 0..=1, default_missing_value = "true")]
     pub sync: Option<bool>,
-    /// Log format: text or json.
     /// This node's id in the cluster (default 1).
     #[arg(long, env = "KINDRED_NODE_ID")]
     pub node_id: Option<u64>,
@@ -63,8 +63,16 @@ pub struct Args {
     /// The address other nodes reach this one at (default: --listen).
     #[arg(long, env = "KINDRED_ADVERTISE")]
     pub advertise: Option<String>,
-    #[arg(long, env = "KINDRED_LOG_FORMAT", default_value = "text")]
-    pub log_format: String,
+    /// Log format: human-readable text, or one JSON object per line.
+    #[arg(long, env = "KINDRED_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How the node writes its log.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Size limits on input.
@@ -373,5 +381,52 @@ mod tests {
         assert!(cfg.validate().is_ok());
         assert_eq!(cfg.cluster.partition_count(), 8);
         assert_eq!(NodeConfig::default().cluster.partition_count(), 1);
+    }
+
+    #[test]
+    fn every_flag_has_its_own_description() {
+        use clap::CommandFactory;
+        let cmd = Args::command();
+        let mut seen = std::collections::HashMap::new();
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id == "help" || id == "version" {
+                continue;
+            }
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            assert!(!help.trim().is_empty(), "--{id} has no description");
+            if let Some(other) = seen.insert(help.clone(), id.to_string()) {
+                panic!("--{id} and --{other} share the description {help:?}");
+            }
+        }
+        let node_id = cmd
+            .get_arguments()
+            .find(|a| a.get_id() == "node_id")
+            .and_then(|a| a.get_help())
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        assert!(node_id.starts_with("This node's id"), "{node_id}");
+    }
+
+    #[test]
+    fn an_unknown_log_format_is_refused_naming_the_choices() {
+        let e = Args::try_parse_from(["kindred-node", "--log-format", "xml"]).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("xml") && msg.contains("text") && msg.contains("json"),
+            "{msg}"
+        );
+        let ok = Args::try_parse_from(["kindred-node", "--log-format", "json"]).unwrap();
+        assert_eq!(ok.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn sync_is_a_flag_that_also_takes_a_value() {
+        let on = Args::try_parse_from(["kindred-node", "--sync"]).unwrap();
+        assert_eq!(on.sync, Some(true));
+        let off = Args::try_parse_from(["kindred-node", "--sync", "false"]).unwrap();
+        assert_eq!(off.sync, Some(false));
+        let unset = Args::try_parse_from(["kindred-node"]).unwrap();
+        assert_eq!(unset.sync, None);
     }
 }

@@ -1,9 +1,11 @@
 //! `kindred-node`: serves Kindred's gRPC API over one node's data.
 
+use std::io::IsTerminal;
+
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use kindred_node::config::{Args, NodeConfig};
+use kindred_node::config::{Args, LogFormat, NodeConfig};
 
 async fn shutdown_signal() {
     let ctrl_c = async {
@@ -29,17 +31,18 @@ async fn shutdown_signal() {
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
     let filter = EnvFilter::try_from_env("KINDRED_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    if args.log_format == "json" {
-        tracing_subscriber::fmt()
+    match args.log_format {
+        LogFormat::Json => tracing_subscriber::fmt()
             .json()
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
-            .init();
-    } else {
-        tracing_subscriber::fmt()
+            .init(),
+        // Colour only for a person at a terminal, never into log files.
+        LogFormat::Text => tracing_subscriber::fmt()
             .with_env_filter(filter)
+            .with_ansi(std::io::stderr().is_terminal())
             .with_writer(std::io::stderr)
-            .init();
+            .init(),
     }
     let cfg = match NodeConfig::from_args(&args) {
         Ok(c) => c,
