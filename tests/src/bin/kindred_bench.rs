@@ -109,44 +109,74 @@ async fn latency(endpoint: &str, a: LatencyArgs) -> Result<()> {
         sample.len(),
         a.records.display()
     );
+    let client = Client::connect(&[endpoint.to_string()])
+        .await
+        .with_context(|| format!("cannot connect to {endpoint}"))?;
+    let before = client.stats().await.context("stats before the run")?;
+    let upserts = time_upserts(&client, &a, &sample).await?;
+    let lookups = time_lookups(&client, &a, &sample).await?;
+    let after = client.stats().await.context("stats after the run")?;
+    let out = json!({
+        "endpoint": endpoint,
+        "records_file": a.records.display().to_string(),
+        "sampled_records": sample.len(),
+        "warmup": a.warmup,
+        "records_before": before.records,
+        "records_after": after.records,
+        "upsert": upserts,
+        "lookup": lookups,
+    });
+    println!("{out}");
+    Ok(())
+}
+
+/// Single upserts, each a new record id, after a warm-up; their latency
+/// summary.
+async fn time_upserts(client: &Client, a: &LatencyArgs, sample: &[Record]) -> Result<Value> {
     let tag = a.tag.clone().unwrap_or_else(|| {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
             .to_string()
     });
-
-    let client = Client::connect(&[endpoint.to_string()])
-        .await
-        .with_context(|| format!("cannot connect to {endpoint}"))?;
-    let before = client.stats().await.context("stats before the run")?;
-
-    // Single upserts, each a new record id.
     let warm_upserts = if a.upserts > 0 { a.warmup } else { 0 };
-    let warm_lookups = if a.lookups > 0 { a.warmup } else { 0 };
-    let mut counts = Counts::default();
+    let mut warm_counts = Counts::default();
     for w in 0..warm_upserts {
         let rec = renamed(&sample[w % sample.len()], &format!("benchwarm-{tag}-{w}"));
-        counts.add(&upsert(&client, rec).await?.0);
+        warm_counts.add(&upsert(client, rec).await?.0);
     }
     let mut upsert_ms = Vec::with_capacity(a.upserts);
-    let mut upsert_counts = Counts::default();
+    let mut counts = Counts::default();
     eprintln!("kindred-bench: {} upserts", a.upserts);
     for i in 0..a.upserts {
         let rec = renamed(
             &sample[(a.warmup + i) % sample.len()],
             &format!("bench-{tag}-{i}"),
         );
-        let (result, took) = upsert(&client, rec).await?;
-        upsert_counts.add(&result);
+        let (result, took) = upsert(client, rec).await?;
+        counts.add(&result);
         upsert_ms.push(ms(took));
     }
+    if warm_counts.replaced + counts.replaced > 0 {
+        eprintln!(
+            "kindred-bench: warning: {} upserts replaced an existing record (reused --tag?)",
+            warm_counts.replaced + counts.replaced
+        );
+    }
+    let mut upsert_json = summary(&mut upsert_ms);
+    upsert_json["replaced"] = json!(counts.replaced);
+    upsert_json["actions"] = json!(counts.actions);
+    Ok(upsert_json)
+}
 
-    // Profile lookups by record reference of loaded records.
+/// Profile lookups by record reference of loaded records, after a
+/// warm-up; their latency summary. Fails when most records are missing
+/// (the file was not loaded).
+async fn time_lookups(client: &Client, a: &LatencyArgs, sample: &[Record]) -> Result<Value> {
+    let warm_lookups = if a.lookups > 0 { a.warmup } else { 0 };
     let mut not_found = 0usize;
     for w in 0..warm_lookups {
-        let r = &sample[w % sample.len()];
-        if lookup(&client, r).await?.is_none() {
+        if lookup(client, &sample[w % sample.len()]).await?.is_none() {
             not_found += 1;
         }
     }
@@ -154,8 +184,7 @@ async fn latency(endpoint: &str, a: LatencyArgs) -> Result<()> {
     let mut profile_records = 0u64;
     eprintln!("kindred-bench: {} profile lookups", a.lookups);
     for i in 0..a.lookups {
-        let r = &sample[(a.warmup + i) % sample.len()];
-        match lookup(&client, r).await? {
+        match lookup(client, &sample[(a.warmup + i) % sample.len()]).await? {
             Some((n, took)) => {
                 lookup_ms.push(ms(took));
                 profile_records += n as u64;
@@ -171,11 +200,6 @@ async fn latency(endpoint: &str, a: LatencyArgs) -> Result<()> {
             a.records.display()
         );
     }
-    let after = client.stats().await.context("stats after the run")?;
-
-    let mut upsert_json = summary(&mut upsert_ms);
-    upsert_json["replaced"] = json!(upsert_counts.replaced);
-    upsert_json["actions"] = json!(upsert_counts.actions);
     let mut lookup_json = summary(&mut lookup_ms);
     lookup_json["not_found"] = json!(not_found);
     lookup_json["mean_profile_records"] = json!(if lookup_ms.is_empty() {
@@ -183,24 +207,7 @@ async fn latency(endpoint: &str, a: LatencyArgs) -> Result<()> {
     } else {
         round3(profile_records as f64 / lookup_ms.len() as f64)
     });
-    let out = json!({
-        "endpoint": endpoint,
-        "records_file": a.records.display().to_string(),
-        "sampled_records": sample.len(),
-        "warmup": a.warmup,
-        "records_before": before.records,
-        "records_after": after.records,
-        "upsert": upsert_json,
-        "lookup": lookup_json,
-    });
-    println!("{out}");
-    if counts.replaced + upsert_counts.replaced > 0 {
-        eprintln!(
-            "kindred-bench: warning: {} upserts replaced an existing record (reused --tag?)",
-            counts.replaced + upsert_counts.replaced
-        );
-    }
-    Ok(())
+    Ok(lookup_json)
 }
 
 /// Reads `wanted` records (fewer if the file has fewer rows) from rows
