@@ -332,6 +332,30 @@ mod tests {
         assert_eq!(shared(&a, &b), 0);
     }
 
+    /// Blocking keys are stored on disk and compared across partitions:
+    /// their values must never change.
+    #[test]
+    fn key_values_are_stable() {
+        let p = Packed::from_bytes(&crate::engine::resolver::tests::PACKED).unwrap();
+        let keys = record_keys(&BlockingConfig::default(), &p.view());
+        assert_eq!(
+            keys.as_slice(),
+            [
+                0x0775_b022_9d25_b776,
+                0x1cfe_38cb_efd6_d619,
+                0x4445_2ce3_f266_6e18,
+                0x6cbe_b391_aa88_5b0c,
+                0x87b4_fd25_5035_c4d0,
+                0x8b74_0029_c7aa_7069,
+                0x8dd8_1a2d_8602_97b0,
+                0x980f_746f_1fd0_88c2,
+                0xab06_87e1_e4f8_4146,
+                0xb7bf_e8cd_b1e1_1f33,
+                0xf9c8_e7b6_2491_5099,
+            ]
+        );
+    }
+
     #[test]
     fn keys_are_deterministic_and_rule_specific() {
         let a = rec("mitchell", "green", Some((1956, 4, 9)), "2119");
