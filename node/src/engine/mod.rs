@@ -14,6 +14,7 @@ pub mod compare;
 pub mod config;
 pub mod explain;
 pub mod features;
+pub mod hash;
 pub mod model;
 pub mod postings;
 pub mod profile;

@@ -21,6 +21,7 @@ use super::cluster::{cluster, EdgeIn, Node};
 use super::compare::Comparator;
 use super::config::EngineConfig;
 use super::features::{FeatView, Packed};
+use super::hash::{content_hash, hash64};
 use super::model::{probability_to_weight, Model, Scorer};
 use super::postings::Postings;
 use super::standardize::{standardize_record, Issue, StandardizeConfig};
@@ -76,27 +77,6 @@ pub fn display_key(key: &str) -> String {
 /// A record's full date of birth (year, month, day) and strong identifiers
 /// (kind, value).
 pub type Evidence = (Option<(u16, u8, u8)>, Vec<(String, String)>);
-
-/// Content hash of packed features under a model version (FNV-1a, stable
-/// across processes and machines).
-pub fn content_hash(feats: &Packed, model_version: u64) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in model_version.to_le_bytes().iter().chain(feats.as_bytes()) {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
-
-/// FNV-1a of a string (stable across processes and machines).
-pub fn hash64(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
 
 /// An edge from one record to another with its match weight.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -1343,40 +1323,4 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
-}
-
-#[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-
-    /// Packed features of one record (a Smyth with an email, a phone, an
-    /// address and a national id), as the engine packed them when the
-    /// hash values below were recorded.
-    pub(crate) const PACKED: [u8; 108] = [
-        123, 229, 170, 230, 123, 229, 170, 230, 247, 146, 20, 253, 62, 121, 74, 21, 74, 62, 15, 0,
-        0, 9, 101, 108, 105, 122, 97, 98, 101, 116, 104, 0, 0, 5, 115, 109, 121, 116, 104, 1, 8,
-        112, 49, 64, 120, 46, 99, 111, 109, 1, 12, 43, 54, 49, 52, 49, 50, 48, 48, 48, 48, 48, 49,
-        1, 1, 50, 13, 119, 97, 108, 108, 97, 98, 121, 32, 112, 108, 97, 99, 101, 0, 0, 4, 50, 49,
-        49, 57, 1, 11, 110, 97, 116, 105, 111, 110, 97, 108, 95, 105, 100, 7, 49, 48, 48, 48, 48,
-        48, 48,
-    ];
-
-    // These values are stored on disk and compared across nodes: they must
-    // never change.
-    #[test]
-    fn hash64_values_are_stable() {
-        assert_eq!(hash64(""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(hash64("a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(hash64("crm\u{1f}42"), 0x3c9e_332b_7334_d962);
-        assert_eq!(hash64("kindred"), 0x22fb_56be_c19f_1302);
-        assert_eq!(hash64("héllo wörld"), 0x1182_4ab8_4181_2022);
-    }
-
-    #[test]
-    fn content_hash_values_are_stable() {
-        let p = Packed::from_bytes(&PACKED).expect("valid packed bytes");
-        assert_eq!(content_hash(&p, 0), 0xca66_24a3_527c_dd32);
-        assert_eq!(content_hash(&p, 1), 0xa4fd_6aef_8619_c02f);
-        assert_eq!(content_hash(&p, 7), 0x9d20_b486_ea31_d589);
-    }
 }

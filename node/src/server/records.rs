@@ -20,7 +20,7 @@ use kindred_proto::v1::{
 use super::convert;
 use super::NodeState;
 use crate::config::Limits;
-use crate::engine::resolver::{hash64, record_key};
+use crate::engine::{hash::hash64, resolver::record_key};
 use crate::error::NodeError;
 
 /// Implements `kindred.v1.Records`.
