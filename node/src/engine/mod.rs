@@ -22,6 +22,7 @@ pub mod resolver;
 pub mod standardize;
 pub mod store;
 pub mod train;
+pub mod union_find;
 
 pub use config::EngineConfig;
 pub use model::Model;
