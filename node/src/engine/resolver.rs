@@ -1324,3 +1324,323 @@ pub fn now_ms() -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kindred_proto::v1::{Identifier, PersonName};
+
+    /// A store that keeps every committed step, to look at what a step recorded.
+    struct Recorder {
+        steps: Vec<Step>,
+        inner: MemoryStore,
+    }
+
+    impl Default for Recorder {
+        fn default() -> Self {
+            Recorder {
+                steps: Vec::new(),
+                inner: MemoryStore::new(),
+            }
+        }
+    }
+
+    impl Store for Recorder {
+        fn commit(&mut self, step: Step) -> Result<(), StoreError> {
+            self.steps.push(step.clone());
+            self.inner.commit(step)
+        }
+        fn record(&self, key: &str) -> Result<Option<Record>, StoreError> {
+            self.inner.record(key)
+        }
+        fn history(&self, entity: EntityId) -> Result<Vec<Event>, StoreError> {
+            self.inner.history(entity)
+        }
+    }
+
+    fn engine() -> Engine<Recorder> {
+        Engine::new(
+            EngineConfig::default(),
+            Model::default(),
+            Recorder::default(),
+        )
+    }
+
+    /// A McCarthy born 1908-04-19 with the given first name and contacts
+    /// (empty: none).
+    fn person(id: &str, given: &str, email: &str, phone: &str) -> Record {
+        Record {
+            source: "crm".into(),
+            record_id: id.into(),
+            name: Some(PersonName {
+                given: given.into(),
+                family: "mccarthy".into(),
+                ..Default::default()
+            }),
+            date_of_birth: "1908-04-19".into(),
+            emails: [email]
+                .iter()
+                .filter(|e| !e.is_empty())
+                .map(|e| e.to_string())
+                .collect(),
+            phones: [phone]
+                .iter()
+                .filter(|p| !p.is_empty())
+                .map(|p| p.to_string())
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn with_national_id(mut r: Record, value: &str) -> Record {
+        r.identifiers.push(Identifier {
+            kind: "national_id".into(),
+            value: value.into(),
+        });
+        r
+    }
+
+    fn entity(e: &Engine<Recorder>, id: &str) -> EntityId {
+        e.entity_of(&record_key("crm", id)).expect("record exists")
+    }
+
+    /// Every event of every committed step, in order.
+    fn events(e: &Engine<Recorder>) -> Vec<Event> {
+        e.store()
+            .steps
+            .iter()
+            .flat_map(|s| s.events.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_first_record_creates_an_entity_of_its_own() {
+        let mut e = engine();
+        let out = e.upsert(person("a", "harley", "h@x.com", "")).unwrap();
+        assert_eq!(out.action, Action::Created);
+        assert!(out.absorbed.is_empty() && !out.replaced);
+        assert_eq!(e.members(out.entity), Some(vec![record_key("crm", "a")]));
+    }
+
+    #[test]
+    fn a_duplicate_joins_the_existing_entity() {
+        let mut e = engine();
+        let a = e.upsert(person("a", "harley", "h@x.com", "")).unwrap();
+        let b = e.upsert(person("b", "harley", "h@x.com", "")).unwrap();
+        assert_eq!(b.action, Action::Joined);
+        assert_eq!(b.entity, a.entity);
+        assert_eq!(e.members(a.entity).map(|m| m.len()), Some(2));
+    }
+
+    #[test]
+    fn different_people_stay_apart() {
+        let mut e = engine();
+        let a = e.upsert(person("a", "harley", "h@x.com", "")).unwrap();
+        let b = e.upsert(person("b", "zed", "z@y.com", "")).unwrap();
+        assert_eq!(b.action, Action::Created);
+        assert_ne!(a.entity, b.entity);
+    }
+
+    #[test]
+    fn a_step_records_the_record_its_edge_assignment_and_join_event() {
+        let mut e = engine();
+        let a = e.upsert(person("a", "harley", "h@x.com", "")).unwrap();
+        e.upsert(person("b", "harley", "h@x.com", "")).unwrap();
+        let step = e.store().steps.last().unwrap().clone();
+        let (ka, kb) = (record_key("crm", "a"), record_key("crm", "b"));
+        assert_eq!(step.seq, 2);
+        assert_eq!(step.records_put.len(), 1);
+        assert_eq!(step.records_put[0].key, kb);
+        assert_eq!(step.edges.len(), 1);
+        assert_eq!((&step.edges[0].a, &step.edges[0].b), (&kb, &ka));
+        assert!(f64::from(step.edges[0].weight.unwrap()) >= e.match_weight());
+        assert_eq!(
+            step.assignments,
+            vec![Assignment {
+                key: kb,
+                from: 0,
+                to: a.entity
+            }]
+        );
+        assert_eq!(step.events.len(), 1);
+        let ev = &step.events[0];
+        assert_eq!((ev.step, ev.entity), (2, a.entity));
+        assert_eq!(ev.kind, EventKind::Joined);
+        assert_eq!(ev.record.as_deref(), Some("crm/b"));
+        let via = ev.via.as_ref().expect("a join names its edge");
+        assert_eq!((via.a.as_str(), via.b.as_str()), ("crm/a", "crm/b"));
+        assert_eq!(step.next_entity, a.entity + 1);
+    }
+
+    #[test]
+    fn a_merge_keeps_the_oldest_id_and_redirects_the_absorbed_one() {
+        let mut e = engine();
+        let a = e
+            .upsert(person("a", "harley", "h@x.com", "0412000001"))
+            .unwrap();
+        let b = e
+            .upsert(person("b", "zed", "z@y.com", "0498765432"))
+            .unwrap();
+        assert_ne!(a.entity, b.entity);
+        // c links to a (email) and to b (phone).
+        let c = e
+            .upsert(person("c", "harley", "h@x.com", "0498765432"))
+            .unwrap();
+        assert_eq!(c.action, Action::Merged);
+        assert_eq!((c.entity, c.absorbed.clone()), (a.entity, vec![b.entity]));
+        assert_eq!(entity(&e, "b"), a.entity);
+        assert_eq!(e.resolve_entity(b.entity), Some(a.entity));
+        assert_eq!(e.merged_into(a.entity), vec![b.entity]);
+        assert_eq!(e.members(b.entity), None);
+        let step = e.store().steps.last().unwrap();
+        assert_eq!(step.redirects, vec![(b.entity, a.entity)]);
+        assert!(step.events.iter().any(|ev| ev.kind
+            == EventKind::Merged {
+                absorbed: vec![b.entity]
+            }
+            && ev.entity == a.entity));
+        assert_eq!(e.stats().merges, 1);
+    }
+
+    #[test]
+    fn redirects_follow_ids_merged_more_than_once() {
+        let mut e = engine();
+        let z = e
+            .upsert(person("z", "harley", "h@x.com", "0412000001"))
+            .unwrap();
+        let x = e
+            .upsert(person("x", "zed", "z@y.com", "0498765432"))
+            .unwrap();
+        let y = e
+            .upsert(person("y", "quinn", "q@w.com", "0433111222"))
+            .unwrap();
+        // y merges into x, then x into z.
+        let xy = e
+            .upsert(person("xy", "zed", "z@y.com", "0433111222"))
+            .unwrap();
+        assert_eq!((xy.entity, xy.absorbed), (x.entity, vec![y.entity]));
+        let zx = e
+            .upsert(person("zx", "harley", "h@x.com", "0498765432"))
+            .unwrap();
+        assert_eq!((zx.entity, zx.absorbed), (z.entity, vec![x.entity]));
+        assert_eq!(e.resolve_entity(y.entity), Some(z.entity));
+        assert_eq!(e.merged_into(z.entity), vec![x.entity, y.entity]);
+    }
+
+    #[test]
+    fn a_conflicting_strong_identifier_is_not_merged_through_a_bridge() {
+        let load = |ids: bool| {
+            let mut e = engine();
+            // x and y are too different to match directly; b matches both.
+            let x = person("x", "harley", "h@x.com", "0412000001");
+            let y = person("y", "zed", "z@y.com", "0498765432");
+            let (x, y) = if ids {
+                (
+                    with_national_id(x, "7391842"),
+                    with_national_id(y, "2650917"),
+                )
+            } else {
+                (x, y)
+            };
+            e.upsert(x).unwrap();
+            e.upsert(y).unwrap();
+            e.upsert(person("b", "harley", "h@x.com", "0498765432"))
+                .unwrap();
+            e
+        };
+        // Without identifiers the bridge merges x and y.
+        let e = load(false);
+        assert_eq!(entity(&e, "x"), entity(&e, "y"));
+        // With conflicting national ids it still matches both, but joins one.
+        let e = load(true);
+        let matches_of = |k: &str| {
+            e.neighbours(&record_key("crm", k))
+                .into_iter()
+                .filter(|n| n.is_match)
+                .count()
+        };
+        assert_eq!(
+            (matches_of("b"), matches_of("x"), matches_of("y")),
+            (2, 1, 1)
+        );
+        assert_ne!(entity(&e, "x"), entity(&e, "y"));
+        assert!(entity(&e, "b") == entity(&e, "x") || entity(&e, "b") == entity(&e, "y"));
+    }
+
+    #[test]
+    fn deleting_a_bridge_splits_the_entity_and_the_larger_part_keeps_the_id() {
+        let mut e = engine();
+        // p2 bridges p1 (email) and p3, p4 (phone).
+        let p1 = e
+            .upsert(person("p1", "harley", "h@x.com", "0412000001"))
+            .unwrap();
+        e.upsert(person("p2", "harley", "h@x.com", "0498765432"))
+            .unwrap();
+        e.upsert(person("p3", "zed", "z@y.com", "0498765432"))
+            .unwrap();
+        e.upsert(person("p4", "zed", "z@y.com", "0498765432"))
+            .unwrap();
+        let id = p1.entity;
+        assert_eq!(e.members(id).map(|m| m.len()), Some(4));
+        let affected = e.delete("crm", "p2").unwrap();
+        assert_eq!(entity(&e, "p3"), id);
+        assert_eq!(entity(&e, "p4"), id);
+        let new = entity(&e, "p1");
+        assert!(new > id, "the smaller part takes a new id");
+        assert_eq!(affected, vec![id, new]);
+        assert_eq!(e.stats().splits, 1);
+        let step = e.store().steps.last().unwrap();
+        let kinds: Vec<(EntityId, &EventKind)> =
+            step.events.iter().map(|ev| (ev.entity, &ev.kind)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (id, &EventKind::Left),
+                (new, &EventKind::SplitFrom { from: vec![id] }),
+                (id, &EventKind::Split { into: vec![new] }),
+            ]
+        );
+    }
+
+    #[test]
+    fn deleting_the_last_record_retires_the_entity() {
+        let mut e = engine();
+        let a = e.upsert(person("a", "harley", "h@x.com", "")).unwrap();
+        assert_eq!(e.delete("crm", "a").unwrap(), vec![a.entity]);
+        assert_eq!(e.resolve_entity(a.entity), None);
+        assert!(e.is_empty());
+        assert_eq!(events(&e).last().unwrap().kind, EventKind::Retired);
+        assert!(matches!(
+            e.delete("crm", "a"),
+            Err(EngineError::RecordNotFound(k)) if k == "crm/a"
+        ));
+    }
+
+    #[test]
+    fn an_update_that_no_longer_matches_leaves_the_entity() {
+        let mut e = engine();
+        let a = e.upsert(person("a", "harley", "h@x.com", "")).unwrap();
+        e.upsert(person("b", "harley", "h@x.com", "")).unwrap();
+        let b = e.upsert(person("b", "zed", "z@y.com", "")).unwrap();
+        assert!(b.replaced);
+        assert_ne!(b.entity, a.entity);
+        assert_eq!(entity(&e, "a"), a.entity);
+    }
+
+    #[test]
+    fn invalid_source_or_record_id_is_refused_naming_the_field() {
+        let mut e = engine();
+        let mut r = person("", "harley", "h@x.com", "");
+        assert!(matches!(
+            e.upsert(r.clone()),
+            Err(EngineError::InvalidRecord { field, .. }) if field == "record_id"
+        ));
+        r.record_id = "a".into();
+        r.source = "a\u{1f}b".into();
+        assert!(matches!(
+            e.upsert(r),
+            Err(EngineError::InvalidRecord { field, .. }) if field == "source"
+        ));
+        assert!(e.store().steps.is_empty());
+    }
+}
