@@ -26,5 +26,5 @@ pub mod union_find;
 
 pub use config::EngineConfig;
 pub use model::Model;
-pub use resolver::{Action, Engine, EngineError, Outcome};
+pub use resolver::{Action, Clock, Engine, EngineError, Outcome};
 pub use store::{EntityId, MemoryStore, Store};

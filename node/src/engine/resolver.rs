@@ -163,6 +163,34 @@ pub struct RestoredState {
     pub step_seq: u64,
 }
 
+/// Where the time stamped on history events comes from.
+///
+/// Every state change of a partition is a deterministic command applied in
+/// order (the log replication carries), so an engine driven by a partition
+/// must not read the wall clock: the actor pins the time carried by each
+/// command with [`Engine::set_time`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Clock {
+    /// The system clock: for library use, evaluation and tests.
+    #[default]
+    System,
+    /// A fixed time in milliseconds since the Unix epoch.
+    Fixed(i64),
+}
+
+impl Clock {
+    /// The current time in milliseconds since the Unix epoch.
+    pub fn now_ms(self) -> i64 {
+        match self {
+            Clock::System => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0),
+            Clock::Fixed(at_ms) => at_ms,
+        }
+    }
+}
+
 /// The resolution engine over a [`Store`].
 pub struct Engine<S: Store = MemoryStore> {
     cfg: EngineConfig,
@@ -189,6 +217,7 @@ pub struct Engine<S: Store = MemoryStore> {
     merges: u64,
     splits: u64,
     comparisons: u64,
+    clock: Clock,
     store: S,
 }
 
@@ -225,6 +254,7 @@ impl<S: Store> Engine<S> {
             merges: 0,
             splits: 0,
             comparisons: 0,
+            clock: Clock::System,
             store,
         }
     }
@@ -289,6 +319,18 @@ impl<S: Store> Engine<S> {
             e.store.flush()?;
         }
         Ok(e)
+    }
+
+    /// Pins the time stamped on every event of the following steps (the
+    /// partition actor calls it with the timestamp each command carries).
+    /// An engine whose time was never set uses the system clock.
+    pub fn set_time(&mut self, at_ms: i64) {
+        self.clock = Clock::Fixed(at_ms);
+    }
+
+    /// Where event timestamps come from.
+    pub fn clock(&self) -> Clock {
+        self.clock
     }
 
     /// Makes every committed step durable.
@@ -710,7 +752,7 @@ impl<S: Store> Engine<S> {
         let old_entity = self.slot(ord).entity;
         self.detach(ord, &mut seeds, &mut step);
         // Leave the entity, then free the slot.
-        let at_ms = now_ms();
+        let at_ms = self.clock.now_ms();
         let empty = self.entities.get_mut(&old_entity).is_some_and(|m| {
             m.retain(|&x| x != ord);
             m.is_empty()
@@ -961,7 +1003,7 @@ impl<S: Store> Engine<S> {
                 self.entities.insert(id, vec![*only]);
                 step.events.push(Event {
                     step: step.seq,
-                    at_ms: now_ms(),
+                    at_ms: self.clock.now_ms(),
                     entity: id,
                     kind: EventKind::Created,
                     record: Some(display_key(&key)),
@@ -1098,7 +1140,7 @@ impl<S: Store> Engine<S> {
         }
 
         // 5. Apply and record.
-        let at_ms = now_ms();
+        let at_ms = self.clock.now_ms();
         let seq = step.seq;
         let via_of = |i: usize, this: &Self| {
             let e = edges[clustering.accepted[i]];
@@ -1315,14 +1357,6 @@ impl<S: Store> Engine<S> {
         self.comparator = Comparator::new(&self.scorer.model().attributes());
         self.rebuild()
     }
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -1642,5 +1676,87 @@ mod tests {
             Err(EngineError::InvalidRecord { field, .. }) if field == "source"
         ));
         assert!(e.store().steps.is_empty());
+    }
+
+    #[test]
+    fn pinned_time_stamps_every_event() {
+        let mut e = engine();
+        e.set_time(1234);
+        assert_eq!(e.clock(), Clock::Fixed(1234));
+        e.upsert(person("a", "harley", "h@x.com", "0412000001"))
+            .unwrap();
+        e.upsert(person("b", "zed", "z@y.com", "0498765432"))
+            .unwrap();
+        e.upsert(person("c", "harley", "h@x.com", "0498765432"))
+            .unwrap();
+        e.delete("crm", "c").unwrap();
+        let evs = events(&e);
+        assert!(evs.len() >= 6);
+        assert!(evs.iter().all(|ev| ev.at_ms == 1234), "{evs:?}");
+    }
+
+    #[test]
+    fn events_carry_the_time_of_the_command_that_made_them() {
+        let mut e = engine();
+        let records = [
+            person("a", "harley", "h@x.com", "0412000001"),
+            person("b", "zed", "z@y.com", "0498765432"),
+            person("c", "harley", "h@x.com", "0498765432"),
+        ];
+        for (k, r) in records.into_iter().enumerate() {
+            e.set_time(5000 + k as i64);
+            e.upsert(r).unwrap();
+        }
+        e.set_time(9000);
+        e.delete("crm", "c").unwrap();
+        for ev in events(&e) {
+            let expected = if ev.step == 4 {
+                9000
+            } else {
+                5000 + ev.step as i64 - 1
+            };
+            assert_eq!(ev.at_ms, expected, "{ev:?}");
+        }
+    }
+
+    #[test]
+    fn the_same_records_in_two_orders_give_the_same_history_timestamps() {
+        let records = vec![
+            person("a", "harley", "h@x.com", "0412000001"),
+            person("b", "zed", "z@y.com", "0498765432"),
+            person("c", "harley", "h@x.com", "0498765432"),
+            person("d", "zed", "z@y.com", "0498765432"),
+        ];
+        let stamps = |rs: Vec<Record>| {
+            let mut e = engine();
+            e.set_time(1234);
+            for r in rs {
+                e.upsert(r).unwrap();
+            }
+            let mut at: Vec<i64> = e
+                .entity_ids()
+                .into_iter()
+                .flat_map(|id| e.store().history(id).unwrap())
+                .map(|ev| ev.at_ms)
+                .collect();
+            at.dedup();
+            at
+        };
+        let mut reversed = records.clone();
+        reversed.reverse();
+        assert_eq!(stamps(records), vec![1234]);
+        assert_eq!(stamps(reversed), vec![1234]);
+    }
+
+    #[test]
+    fn an_engine_whose_time_was_never_set_uses_the_system_clock() {
+        let now = || Clock::System.now_ms();
+        let mut e = engine();
+        assert_eq!(e.clock(), Clock::System);
+        let before = now();
+        e.upsert(person("a", "harley", "h@x.com", "")).unwrap();
+        let after = now();
+        let at = events(&e)[0].at_ms;
+        assert!(before <= at && at <= after, "{before} <= {at} <= {after}");
     }
 }
