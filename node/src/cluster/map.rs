@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::features::FeatView;
-use crate::engine::resolver::hash64;
+use crate::engine::hash::hash64;
 
 /// Owner of every partition, with the epoch of each assignment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,6 +13,7 @@ use smallvec::SmallVec;
 
 use super::compare::Attribute;
 use super::features::{hash32, FeatView};
+use super::hash::Fnv64;
 
 /// One component of a blocking key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -117,45 +118,40 @@ impl Default for BlockingConfig {
 /// Keys of a record, deduplicated.
 pub type Keys = SmallVec<[u64; 16]>;
 
-/// 64-bit FNV-1a, stable across builds and platforms.
-#[derive(Clone, Copy)]
-struct Fnv(u64);
+/// Appends one field to a key hash: its bytes, then a separator so that
+/// ("ab", "c") and ("a", "bc") differ.
+fn write_field(h: &mut Fnv64, bytes: &[u8]) {
+    h.write(bytes);
+    h.write(&[0xff]);
+}
 
-impl Fnv {
-    fn new(rule: usize) -> Self {
-        let mut h = Fnv(0xcbf2_9ce4_8422_2325);
-        h.u64(rule as u64 + 1);
-        h
-    }
-    fn bytes(&mut self, b: &[u8]) {
-        for &x in b {
-            self.0 ^= u64::from(x);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        // separator so ("ab","c") and ("a","bc") differ
-        self.0 ^= 0xff;
-        self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    fn u64(&mut self, v: u64) {
-        self.bytes(&v.to_le_bytes());
-    }
+/// Appends an integer field (little-endian) to a key hash.
+fn write_u64(h: &mut Fnv64, v: u64) {
+    write_field(h, &v.to_le_bytes());
+}
+
+/// The hash every key of rule `rule` starts from.
+fn rule_seed(rule: usize) -> Fnv64 {
+    let mut h = Fnv64::new();
+    write_u64(&mut h, rule as u64 + 1);
+    h
 }
 
 /// The values one key part takes for a record (several for multi-valued
 /// fields; none when the record lacks the field).
 fn part_values(part: KeyPart, f: &FeatView<'_>, out: &mut SmallVec<[u64; 4]>) {
     let h = |s: &str| {
-        let mut x = Fnv(0);
-        x.bytes(s.as_bytes());
-        x.0
+        let mut x = Fnv64::with_state(0);
+        write_field(&mut x, s.as_bytes());
+        x.finish()
     };
     match part {
         KeyPart::Identifier => {
             for (k, v) in &f.ids {
-                let mut x = Fnv(1);
-                x.bytes(k.as_bytes());
-                x.bytes(v.as_bytes());
-                out.push(x.0);
+                let mut x = Fnv64::with_state(1);
+                write_field(&mut x, k.as_bytes());
+                write_field(&mut x, v.as_bytes());
+                out.push(x.finish());
             }
         }
         KeyPart::Email => out.extend(f.emails.iter().map(|e| h(e))),
@@ -257,24 +253,24 @@ pub fn rule_keys(ri: usize, rule: &BlockingRule, f: &FeatView<'_>, out: &mut Key
 }
 
 fn rule_keys_flat(ri: usize, rule: &BlockingRule, f: &FeatView<'_>, out: &mut Keys) {
-    let mut acc: SmallVec<[Fnv; 4]> = SmallVec::from_slice(&[Fnv::new(ri)]);
+    let mut acc: SmallVec<[Fnv64; 4]> = SmallVec::from_slice(&[rule_seed(ri)]);
     for &part in &rule.parts {
         let mut vals = SmallVec::<[u64; 4]>::new();
         part_values(part, f, &mut vals);
         if vals.is_empty() {
             return;
         }
-        let mut next = SmallVec::<[Fnv; 4]>::new();
+        let mut next = SmallVec::<[Fnv64; 4]>::new();
         for a in &acc {
             for &v in &vals {
                 let mut h = *a;
-                h.u64(v);
+                write_u64(&mut h, v);
                 next.push(h);
             }
         }
         acc = next;
     }
-    out.extend(acc.into_iter().map(|h| h.0));
+    out.extend(acc.into_iter().map(Fnv64::finish));
 }
 
 #[cfg(test)]
@@ -330,6 +326,30 @@ mod tests {
         let a = rec("mitchell", "green", Some((1956, 4, 9)), "2119");
         let b = rec("isabelle", "nguyen", Some((1992, 11, 19)), "2193");
         assert_eq!(shared(&a, &b), 0);
+    }
+
+    /// Blocking keys are stored on disk and compared across partitions:
+    /// their values must never change.
+    #[test]
+    fn key_values_are_stable() {
+        let p = Packed::from_bytes(&crate::engine::hash::tests::PACKED).unwrap();
+        let keys = record_keys(&BlockingConfig::default(), &p.view());
+        assert_eq!(
+            keys.as_slice(),
+            [
+                0x0775_b022_9d25_b776,
+                0x1cfe_38cb_efd6_d619,
+                0x4445_2ce3_f266_6e18,
+                0x6cbe_b391_aa88_5b0c,
+                0x87b4_fd25_5035_c4d0,
+                0x8b74_0029_c7aa_7069,
+                0x8dd8_1a2d_8602_97b0,
+                0x980f_746f_1fd0_88c2,
+                0xab06_87e1_e4f8_4146,
+                0xb7bf_e8cd_b1e1_1f33,
+                0xf9c8_e7b6_2491_5099,
+            ]
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ use smallvec::SmallVec;
 
 use super::compare::{dob_level, within_one_edit};
 use super::standardize::PartialDate;
+use super::union_find::UnionFind;
 
 /// What clustering needs to know about one record.
 #[derive(Debug, Clone)]
@@ -104,8 +105,43 @@ pub fn cluster_seeded(
     edges: &[EdgeIn],
     max_size: usize,
 ) -> Clustering {
-    let n = nodes.len();
-    let mut order: Vec<usize> = (0..edges.len()).collect();
+    let vouched = vouched_pairs(nodes, edges);
+    let mut sets = UnionFind::seeded(seed, nodes.len());
+    // Per root: the nodes that carry strong evidence (only they can conflict).
+    let mut evidence: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    for (i, n) in nodes.iter().enumerate() {
+        if n.dob.is_some() || !n.strong.is_empty() {
+            evidence[sets.find(i)].push(i);
+        }
+    }
+    let mut out = Clustering::default();
+    for i in canonical_order(nodes, edges) {
+        let e = edges[i];
+        let (ra, rb) = (sets.find(e.a), sets.find(e.b));
+        if ra == rb {
+            continue;
+        }
+        if sets.set_size(ra) + sets.set_size(rb) > max_size {
+            out.blocked.push((i, Blocked::Size));
+            continue;
+        }
+        if let Some((a, b)) = unvouched_conflict(nodes, &vouched, &evidence[ra], &evidence[rb]) {
+            out.blocked.push((i, Blocked::Conflict { a, b }));
+            continue;
+        }
+        let root = sets.union_by_size(ra, rb);
+        let gone = if root == ra { rb } else { ra };
+        let moved = std::mem::take(&mut evidence[gone]);
+        evidence[root].extend(moved);
+        out.accepted.push(i);
+    }
+    out.labels = smallest_member_labels(&mut sets);
+    out
+}
+
+/// Edge indices strongest first, ties broken by the (ordered) record keys
+/// of their ends.
+fn canonical_order(nodes: &[Node<'_>], edges: &[EdgeIn]) -> Vec<usize> {
     let ends = |e: &EdgeIn| {
         let (x, y) = (nodes[e.a].key, nodes[e.b].key);
         if x <= y {
@@ -114,89 +150,59 @@ pub fn cluster_seeded(
             (y, x)
         }
     };
+    let mut order: Vec<usize> = (0..edges.len()).collect();
     order.sort_by(|&i, &j| {
         let (ei, ej) = (&edges[i], &edges[j]);
         ej.weight
             .total_cmp(&ei.weight)
             .then_with(|| ends(ei).cmp(&ends(ej)))
     });
-    // Conflicting value pairs that some direct match edge vouches for.
-    let mut vouched: FxHashSet<(Val<'_>, Val<'_>)> = FxHashSet::default();
+    order
+}
+
+/// Conflicting value pairs that some direct match edge vouches for.
+fn vouched_pairs<'a>(nodes: &[Node<'a>], edges: &[EdgeIn]) -> FxHashSet<(Val<'a>, Val<'a>)> {
+    let mut vouched = FxHashSet::default();
     let mut buf = Vec::new();
     for e in edges {
         buf.clear();
         conflicting_values(&nodes[e.a], &nodes[e.b], &mut buf);
         vouched.extend(buf.iter().copied());
     }
-    // Nodes that carry strong evidence; only they can conflict.
-    let evidential = |i: usize| nodes[i].dob.is_some() || !nodes[i].strong.is_empty();
+    vouched
+}
 
-    let mut parent: Vec<usize> = (0..n).map(|i| seed.get(i).copied().unwrap_or(i)).collect();
-    for i in 0..n {
-        if parent[i] >= n || parent[parent[i]] != parent[i] {
-            parent[i] = i;
-        }
-    }
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut evidence: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for i in 0..n {
-        members[parent[i]].push(i);
-        if evidential(i) {
-            evidence[parent[i]].push(i);
-        }
-    }
-    fn find(p: &mut [usize], mut x: usize) -> usize {
-        while p[x] != x {
-            p[x] = p[p[x]];
-            x = p[x];
-        }
-        x
-    }
-    let mut out = Clustering::default();
-    for i in order {
-        let e = edges[i];
-        let (ra, rb) = (find(&mut parent, e.a), find(&mut parent, e.b));
-        if ra == rb {
-            continue;
-        }
-        if members[ra].len() + members[rb].len() > max_size {
-            out.blocked.push((i, Blocked::Size));
-            continue;
-        }
-        let conflict = evidence[ra].iter().find_map(|&x| {
-            evidence[rb].iter().find_map(|&y| {
-                buf.clear();
-                conflicting_values(&nodes[x], &nodes[y], &mut buf);
-                buf.iter().any(|p| !vouched.contains(p)).then_some((x, y))
-            })
-        });
-        if let Some((a, b)) = conflict {
-            out.blocked.push((i, Blocked::Conflict { a, b }));
-            continue;
-        }
-        let (big, small) = if members[ra].len() >= members[rb].len() {
-            (ra, rb)
-        } else {
-            (rb, ra)
-        };
-        parent[small] = big;
-        let m = std::mem::take(&mut members[small]);
-        members[big].extend(m);
-        let ev = std::mem::take(&mut evidence[small]);
-        evidence[big].extend(ev);
-        out.accepted.push(i);
-    }
-    let mut label = vec![usize::MAX; n];
-    out.labels = (0..n)
+/// The first pair of evidence holders, one from each cluster, whose values
+/// conflict without a direct edge vouching for the conflict.
+fn unvouched_conflict(
+    nodes: &[Node<'_>],
+    vouched: &FxHashSet<(Val<'_>, Val<'_>)>,
+    left: &[usize],
+    right: &[usize],
+) -> Option<(usize, usize)> {
+    let mut buf = Vec::new();
+    left.iter().find_map(|&x| {
+        right.iter().find_map(|&y| {
+            buf.clear();
+            conflicting_values(&nodes[x], &nodes[y], &mut buf);
+            buf.iter().any(|p| !vouched.contains(p)).then_some((x, y))
+        })
+    })
+}
+
+/// Each node's cluster label: the smallest node index in its cluster.
+fn smallest_member_labels(sets: &mut UnionFind) -> Vec<usize> {
+    let mut label = vec![usize::MAX; sets.len()];
+    (0..sets.len())
         .map(|i| {
-            let r = find(&mut parent, i);
+            let r = sets.find(i);
+            // Indices come in increasing order: the first seen is the smallest.
             if label[r] == usize::MAX {
-                label[r] = members[r].iter().copied().min().unwrap_or(r);
+                label[r] = i;
             }
             label[r]
         })
-        .collect();
-    out
+        .collect()
 }
 
 #[cfg(test)]

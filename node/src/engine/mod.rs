@@ -14,6 +14,7 @@ pub mod compare;
 pub mod config;
 pub mod explain;
 pub mod features;
+pub mod hash;
 pub mod model;
 pub mod postings;
 pub mod profile;
@@ -21,8 +22,9 @@ pub mod resolver;
 pub mod standardize;
 pub mod store;
 pub mod train;
+pub mod union_find;
 
 pub use config::EngineConfig;
 pub use model::Model;
-pub use resolver::{Action, Engine, EngineError, Outcome};
+pub use resolver::{Action, Clock, Engine, EngineError, Outcome};
 pub use store::{EntityId, MemoryStore, Store};

@@ -21,6 +21,7 @@ use super::cluster::{cluster, EdgeIn, Node};
 use super::compare::Comparator;
 use super::config::EngineConfig;
 use super::features::{FeatView, Packed};
+use super::hash::{content_hash, hash64};
 use super::model::{probability_to_weight, Model, Scorer};
 use super::postings::Postings;
 use super::standardize::{standardize_record, Issue, StandardizeConfig};
@@ -76,27 +77,6 @@ pub fn display_key(key: &str) -> String {
 /// A record's full date of birth (year, month, day) and strong identifiers
 /// (kind, value).
 pub type Evidence = (Option<(u16, u8, u8)>, Vec<(String, String)>);
-
-/// Content hash of packed features under a model version (FNV-1a, stable
-/// across processes and machines).
-pub fn content_hash(feats: &Packed, model_version: u64) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in model_version.to_le_bytes().iter().chain(feats.as_bytes()) {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
-
-/// FNV-1a of a string (stable across processes and machines).
-pub fn hash64(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
 
 /// An edge from one record to another with its match weight.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -183,6 +163,34 @@ pub struct RestoredState {
     pub step_seq: u64,
 }
 
+/// Where the time stamped on history events comes from.
+///
+/// Every state change of a partition is a deterministic command applied in
+/// order (the log replication carries), so an engine driven by a partition
+/// must not read the wall clock: the actor pins the time carried by each
+/// command with [`Engine::set_time`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Clock {
+    /// The system clock: for library use, evaluation and tests.
+    #[default]
+    System,
+    /// A fixed time in milliseconds since the Unix epoch.
+    Fixed(i64),
+}
+
+impl Clock {
+    /// The current time in milliseconds since the Unix epoch.
+    pub fn now_ms(self) -> i64 {
+        match self {
+            Clock::System => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0),
+            Clock::Fixed(at_ms) => at_ms,
+        }
+    }
+}
+
 /// The resolution engine over a [`Store`].
 pub struct Engine<S: Store = MemoryStore> {
     cfg: EngineConfig,
@@ -209,6 +217,7 @@ pub struct Engine<S: Store = MemoryStore> {
     merges: u64,
     splits: u64,
     comparisons: u64,
+    clock: Clock,
     store: S,
 }
 
@@ -245,6 +254,7 @@ impl<S: Store> Engine<S> {
             merges: 0,
             splits: 0,
             comparisons: 0,
+            clock: Clock::System,
             store,
         }
     }
@@ -309,6 +319,18 @@ impl<S: Store> Engine<S> {
             e.store.flush()?;
         }
         Ok(e)
+    }
+
+    /// Pins the time stamped on every event of the following steps (the
+    /// partition actor calls it with the timestamp each command carries).
+    /// An engine whose time was never set uses the system clock.
+    pub fn set_time(&mut self, at_ms: i64) {
+        self.clock = Clock::Fixed(at_ms);
+    }
+
+    /// Where event timestamps come from.
+    pub fn clock(&self) -> Clock {
+        self.clock
     }
 
     /// Makes every committed step durable.
@@ -730,7 +752,7 @@ impl<S: Store> Engine<S> {
         let old_entity = self.slot(ord).entity;
         self.detach(ord, &mut seeds, &mut step);
         // Leave the entity, then free the slot.
-        let at_ms = now_ms();
+        let at_ms = self.clock.now_ms();
         let empty = self.entities.get_mut(&old_entity).is_some_and(|m| {
             m.retain(|&x| x != ord);
             m.is_empty()
@@ -981,7 +1003,7 @@ impl<S: Store> Engine<S> {
                 self.entities.insert(id, vec![*only]);
                 step.events.push(Event {
                     step: step.seq,
-                    at_ms: now_ms(),
+                    at_ms: self.clock.now_ms(),
                     entity: id,
                     kind: EventKind::Created,
                     record: Some(display_key(&key)),
@@ -1118,7 +1140,7 @@ impl<S: Store> Engine<S> {
         }
 
         // 5. Apply and record.
-        let at_ms = now_ms();
+        let at_ms = self.clock.now_ms();
         let seq = step.seq;
         let via_of = |i: usize, this: &Self| {
             let e = edges[clustering.accepted[i]];
@@ -1337,10 +1359,404 @@ impl<S: Store> Engine<S> {
     }
 }
 
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kindred_proto::v1::{Identifier, PersonName};
+
+    /// A store that keeps every committed step, to look at what a step recorded.
+    struct Recorder {
+        steps: Vec<Step>,
+        inner: MemoryStore,
+    }
+
+    impl Default for Recorder {
+        fn default() -> Self {
+            Recorder {
+                steps: Vec::new(),
+                inner: MemoryStore::new(),
+            }
+        }
+    }
+
+    impl Store for Recorder {
+        fn commit(&mut self, step: Step) -> Result<(), StoreError> {
+            self.steps.push(step.clone());
+            self.inner.commit(step)
+        }
+        fn record(&self, key: &str) -> Result<Option<Record>, StoreError> {
+            self.inner.record(key)
+        }
+        fn history(&self, entity: EntityId) -> Result<Vec<Event>, StoreError> {
+            self.inner.history(entity)
+        }
+    }
+
+    fn engine() -> Engine<Recorder> {
+        Engine::new(
+            EngineConfig::default(),
+            Model::default(),
+            Recorder::default(),
+        )
+    }
+
+    /// A McCarthy born 1908-04-19 with the given first name and contacts
+    /// (empty: none).
+    fn person(id: &str, given: &str, email: &str, phone: &str) -> Record {
+        Record {
+            source: "crm".into(),
+            record_id: id.into(),
+            name: Some(PersonName {
+                given: given.into(),
+                family: "mccarthy".into(),
+                ..Default::default()
+            }),
+            date_of_birth: "1908-04-19".into(),
+            emails: [email]
+                .iter()
+                .filter(|e| !e.is_empty())
+                .map(|e| e.to_string())
+                .collect(),
+            phones: [phone]
+                .iter()
+                .filter(|p| !p.is_empty())
+                .map(|p| p.to_string())
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn with_national_id(mut r: Record, value: &str) -> Record {
+        r.identifiers.push(Identifier {
+            kind: "national_id".into(),
+            value: value.into(),
+        });
+        r
+    }
+
+    fn entity(e: &Engine<Recorder>, id: &str) -> EntityId {
+        e.entity_of(&record_key("crm", id)).expect("record exists")
+    }
+
+    /// Every event of every committed step, in order.
+    fn events(e: &Engine<Recorder>) -> Vec<Event> {
+        e.store()
+            .steps
+            .iter()
+            .flat_map(|s| s.events.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_first_record_creates_an_entity_of_its_own() {
+        let mut e = engine();
+        let out = e.upsert(person("a", "harley", "h@x.com", "")).unwrap();
+        assert_eq!(out.action, Action::Created);
+        assert!(out.absorbed.is_empty() && !out.replaced);
+        assert_eq!(e.members(out.entity), Some(vec![record_key("crm", "a")]));
+    }
+
+    #[test]
+    fn a_duplicate_joins_the_existing_entity() {
+        let mut e = engine();
+        let a = e.upsert(person("a", "harley", "h@x.com", "")).unwrap();
+        let b = e.upsert(person("b", "harley", "h@x.com", "")).unwrap();
+        assert_eq!(b.action, Action::Joined);
+        assert_eq!(b.entity, a.entity);
+        assert_eq!(e.members(a.entity).map(|m| m.len()), Some(2));
+    }
+
+    #[test]
+    fn different_people_stay_apart() {
+        let mut e = engine();
+        let a = e.upsert(person("a", "harley", "h@x.com", "")).unwrap();
+        let b = e.upsert(person("b", "zed", "z@y.com", "")).unwrap();
+        assert_eq!(b.action, Action::Created);
+        assert_ne!(a.entity, b.entity);
+    }
+
+    #[test]
+    fn a_step_records_the_record_its_edge_assignment_and_join_event() {
+        let mut e = engine();
+        let a = e.upsert(person("a", "harley", "h@x.com", "")).unwrap();
+        e.upsert(person("b", "harley", "h@x.com", "")).unwrap();
+        let step = e.store().steps.last().unwrap().clone();
+        let (ka, kb) = (record_key("crm", "a"), record_key("crm", "b"));
+        assert_eq!(step.seq, 2);
+        assert_eq!(step.records_put.len(), 1);
+        assert_eq!(step.records_put[0].key, kb);
+        assert_eq!(step.edges.len(), 1);
+        assert_eq!((&step.edges[0].a, &step.edges[0].b), (&kb, &ka));
+        assert!(f64::from(step.edges[0].weight.unwrap()) >= e.match_weight());
+        assert_eq!(
+            step.assignments,
+            vec![Assignment {
+                key: kb,
+                from: 0,
+                to: a.entity
+            }]
+        );
+        assert_eq!(step.events.len(), 1);
+        let ev = &step.events[0];
+        assert_eq!((ev.step, ev.entity), (2, a.entity));
+        assert_eq!(ev.kind, EventKind::Joined);
+        assert_eq!(ev.record.as_deref(), Some("crm/b"));
+        let via = ev.via.as_ref().expect("a join names its edge");
+        assert_eq!((via.a.as_str(), via.b.as_str()), ("crm/a", "crm/b"));
+        assert_eq!(step.next_entity, a.entity + 1);
+    }
+
+    #[test]
+    fn a_merge_keeps_the_oldest_id_and_redirects_the_absorbed_one() {
+        let mut e = engine();
+        let a = e
+            .upsert(person("a", "harley", "h@x.com", "0412000001"))
+            .unwrap();
+        let b = e
+            .upsert(person("b", "zed", "z@y.com", "0498765432"))
+            .unwrap();
+        assert_ne!(a.entity, b.entity);
+        // c links to a (email) and to b (phone).
+        let c = e
+            .upsert(person("c", "harley", "h@x.com", "0498765432"))
+            .unwrap();
+        assert_eq!(c.action, Action::Merged);
+        assert_eq!((c.entity, c.absorbed.clone()), (a.entity, vec![b.entity]));
+        assert_eq!(entity(&e, "b"), a.entity);
+        assert_eq!(e.resolve_entity(b.entity), Some(a.entity));
+        assert_eq!(e.merged_into(a.entity), vec![b.entity]);
+        assert_eq!(e.members(b.entity), None);
+        let step = e.store().steps.last().unwrap();
+        assert_eq!(step.redirects, vec![(b.entity, a.entity)]);
+        assert!(step.events.iter().any(|ev| ev.kind
+            == EventKind::Merged {
+                absorbed: vec![b.entity]
+            }
+            && ev.entity == a.entity));
+        assert_eq!(e.stats().merges, 1);
+    }
+
+    #[test]
+    fn redirects_follow_ids_merged_more_than_once() {
+        let mut e = engine();
+        let z = e
+            .upsert(person("z", "harley", "h@x.com", "0412000001"))
+            .unwrap();
+        let x = e
+            .upsert(person("x", "zed", "z@y.com", "0498765432"))
+            .unwrap();
+        let y = e
+            .upsert(person("y", "quinn", "q@w.com", "0433111222"))
+            .unwrap();
+        // y merges into x, then x into z.
+        let xy = e
+            .upsert(person("xy", "zed", "z@y.com", "0433111222"))
+            .unwrap();
+        assert_eq!((xy.entity, xy.absorbed), (x.entity, vec![y.entity]));
+        let zx = e
+            .upsert(person("zx", "harley", "h@x.com", "0498765432"))
+            .unwrap();
+        assert_eq!((zx.entity, zx.absorbed), (z.entity, vec![x.entity]));
+        assert_eq!(e.resolve_entity(y.entity), Some(z.entity));
+        assert_eq!(e.merged_into(z.entity), vec![x.entity, y.entity]);
+    }
+
+    #[test]
+    fn a_conflicting_strong_identifier_is_not_merged_through_a_bridge() {
+        let load = |ids: bool| {
+            let mut e = engine();
+            // x and y are too different to match directly; b matches both.
+            let x = person("x", "harley", "h@x.com", "0412000001");
+            let y = person("y", "zed", "z@y.com", "0498765432");
+            let (x, y) = if ids {
+                (
+                    with_national_id(x, "7391842"),
+                    with_national_id(y, "2650917"),
+                )
+            } else {
+                (x, y)
+            };
+            e.upsert(x).unwrap();
+            e.upsert(y).unwrap();
+            e.upsert(person("b", "harley", "h@x.com", "0498765432"))
+                .unwrap();
+            e
+        };
+        // Without identifiers the bridge merges x and y.
+        let e = load(false);
+        assert_eq!(entity(&e, "x"), entity(&e, "y"));
+        // With conflicting national ids it still matches both, but joins one.
+        let e = load(true);
+        let matches_of = |k: &str| {
+            e.neighbours(&record_key("crm", k))
+                .into_iter()
+                .filter(|n| n.is_match)
+                .count()
+        };
+        assert_eq!(
+            (matches_of("b"), matches_of("x"), matches_of("y")),
+            (2, 1, 1)
+        );
+        assert_ne!(entity(&e, "x"), entity(&e, "y"));
+        assert!(entity(&e, "b") == entity(&e, "x") || entity(&e, "b") == entity(&e, "y"));
+    }
+
+    #[test]
+    fn deleting_a_bridge_splits_the_entity_and_the_larger_part_keeps_the_id() {
+        let mut e = engine();
+        // p2 bridges p1 (email) and p3, p4 (phone).
+        let p1 = e
+            .upsert(person("p1", "harley", "h@x.com", "0412000001"))
+            .unwrap();
+        e.upsert(person("p2", "harley", "h@x.com", "0498765432"))
+            .unwrap();
+        e.upsert(person("p3", "zed", "z@y.com", "0498765432"))
+            .unwrap();
+        e.upsert(person("p4", "zed", "z@y.com", "0498765432"))
+            .unwrap();
+        let id = p1.entity;
+        assert_eq!(e.members(id).map(|m| m.len()), Some(4));
+        let affected = e.delete("crm", "p2").unwrap();
+        assert_eq!(entity(&e, "p3"), id);
+        assert_eq!(entity(&e, "p4"), id);
+        let new = entity(&e, "p1");
+        assert!(new > id, "the smaller part takes a new id");
+        assert_eq!(affected, vec![id, new]);
+        assert_eq!(e.stats().splits, 1);
+        let step = e.store().steps.last().unwrap();
+        let kinds: Vec<(EntityId, &EventKind)> =
+            step.events.iter().map(|ev| (ev.entity, &ev.kind)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (id, &EventKind::Left),
+                (new, &EventKind::SplitFrom { from: vec![id] }),
+                (id, &EventKind::Split { into: vec![new] }),
+            ]
+        );
+    }
+
+    #[test]
+    fn deleting_the_last_record_retires_the_entity() {
+        let mut e = engine();
+        let a = e.upsert(person("a", "harley", "h@x.com", "")).unwrap();
+        assert_eq!(e.delete("crm", "a").unwrap(), vec![a.entity]);
+        assert_eq!(e.resolve_entity(a.entity), None);
+        assert!(e.is_empty());
+        assert_eq!(events(&e).last().unwrap().kind, EventKind::Retired);
+        assert!(matches!(
+            e.delete("crm", "a"),
+            Err(EngineError::RecordNotFound(k)) if k == "crm/a"
+        ));
+    }
+
+    #[test]
+    fn an_update_that_no_longer_matches_leaves_the_entity() {
+        let mut e = engine();
+        let a = e.upsert(person("a", "harley", "h@x.com", "")).unwrap();
+        e.upsert(person("b", "harley", "h@x.com", "")).unwrap();
+        let b = e.upsert(person("b", "zed", "z@y.com", "")).unwrap();
+        assert!(b.replaced);
+        assert_ne!(b.entity, a.entity);
+        assert_eq!(entity(&e, "a"), a.entity);
+    }
+
+    #[test]
+    fn invalid_source_or_record_id_is_refused_naming_the_field() {
+        let mut e = engine();
+        let mut r = person("", "harley", "h@x.com", "");
+        assert!(matches!(
+            e.upsert(r.clone()),
+            Err(EngineError::InvalidRecord { field, .. }) if field == "record_id"
+        ));
+        r.record_id = "a".into();
+        r.source = "a\u{1f}b".into();
+        assert!(matches!(
+            e.upsert(r),
+            Err(EngineError::InvalidRecord { field, .. }) if field == "source"
+        ));
+        assert!(e.store().steps.is_empty());
+    }
+
+    #[test]
+    fn pinned_time_stamps_every_event() {
+        let mut e = engine();
+        e.set_time(1234);
+        assert_eq!(e.clock(), Clock::Fixed(1234));
+        e.upsert(person("a", "harley", "h@x.com", "0412000001"))
+            .unwrap();
+        e.upsert(person("b", "zed", "z@y.com", "0498765432"))
+            .unwrap();
+        e.upsert(person("c", "harley", "h@x.com", "0498765432"))
+            .unwrap();
+        e.delete("crm", "c").unwrap();
+        let evs = events(&e);
+        assert!(evs.len() >= 6);
+        assert!(evs.iter().all(|ev| ev.at_ms == 1234), "{evs:?}");
+    }
+
+    #[test]
+    fn events_carry_the_time_of_the_command_that_made_them() {
+        let mut e = engine();
+        let records = [
+            person("a", "harley", "h@x.com", "0412000001"),
+            person("b", "zed", "z@y.com", "0498765432"),
+            person("c", "harley", "h@x.com", "0498765432"),
+        ];
+        for (k, r) in records.into_iter().enumerate() {
+            e.set_time(5000 + k as i64);
+            e.upsert(r).unwrap();
+        }
+        e.set_time(9000);
+        e.delete("crm", "c").unwrap();
+        for ev in events(&e) {
+            let expected = if ev.step == 4 {
+                9000
+            } else {
+                5000 + ev.step as i64 - 1
+            };
+            assert_eq!(ev.at_ms, expected, "{ev:?}");
+        }
+    }
+
+    #[test]
+    fn the_same_records_in_two_orders_give_the_same_history_timestamps() {
+        let records = vec![
+            person("a", "harley", "h@x.com", "0412000001"),
+            person("b", "zed", "z@y.com", "0498765432"),
+            person("c", "harley", "h@x.com", "0498765432"),
+            person("d", "zed", "z@y.com", "0498765432"),
+        ];
+        let stamps = |rs: Vec<Record>| {
+            let mut e = engine();
+            e.set_time(1234);
+            for r in rs {
+                e.upsert(r).unwrap();
+            }
+            let mut at: Vec<i64> = e
+                .entity_ids()
+                .into_iter()
+                .flat_map(|id| e.store().history(id).unwrap())
+                .map(|ev| ev.at_ms)
+                .collect();
+            at.dedup();
+            at
+        };
+        let mut reversed = records.clone();
+        reversed.reverse();
+        assert_eq!(stamps(records), vec![1234]);
+        assert_eq!(stamps(reversed), vec![1234]);
+    }
+
+    #[test]
+    fn an_engine_whose_time_was_never_set_uses_the_system_clock() {
+        let now = || Clock::System.now_ms();
+        let mut e = engine();
+        assert_eq!(e.clock(), Clock::System);
+        let before = now();
+        e.upsert(person("a", "harley", "h@x.com", "")).unwrap();
+        let after = now();
+        let at = events(&e)[0].at_ms;
+        assert!(before <= at && at <= after, "{before} <= {at} <= {after}");
+    }
 }

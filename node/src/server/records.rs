@@ -22,7 +22,8 @@ use super::convert;
 use super::NodeState;
 use crate::cluster::write::Writer;
 use crate::config::Limits;
-use crate::engine::resolver::{hash64, record_key};
+use crate::engine::hash::hash64;
+use crate::engine::resolver::record_key;
 use crate::engine::Outcome;
 use crate::error::NodeError;
 
