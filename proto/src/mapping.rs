@@ -535,4 +535,138 @@ tier = "tier"
         assert_eq!(r.emails, vec!["a@x.com", "b@y.com"]);
         assert_eq!(r.attributes["tier"], "gold");
     }
+
+    /// Pins what `to_record` builds and the errors it gives, field by field.
+    #[test]
+    fn every_field_and_every_row_error() {
+        let m = Mapping::from_toml(
+            r#"
+record_id = "id"
+source = "sys"
+[fields]
+full_name = ["title", "name"]
+given_name = "given"
+middle_name = "middle"
+family_name = "family"
+date_of_birth = { column = "dob", formats = ["%d.%m.%Y"] }
+gender = "sex"
+email = ["e1", "e2"]
+phone = ["p1", "p2"]
+street = ["no", "street"]
+locality = "town"
+region = "state"
+postcode = "pc"
+country = "country"
+observed_at = { column = "seen", formats = ["%d.%m.%Y %H:%M"] }
+[identifiers]
+national_id = ["nid", "nid2"]
+loyalty = "ly"
+[attributes]
+tier = ["tier", "subtier"]
+note = "note"
+[defaults]
+country = "AU"
+"#,
+        )
+        .unwrap();
+        let full = serde_json::json!({"id": " r1 ", "sys": "crm", "title": "Dr", "name": "Ann Lee",
+            "given": "Ann", "middle": " ", "family": "Lee", "dob": "14.07.1985", "sex": "F",
+            "e1": "", "e2": "a@x.com", "p1": "0400", "p2": null, "no": 7, "street": "Main St",
+            "town": "Perth", "state": "WA", "pc": "6000", "seen": "02.03.2024 10:30",
+            "nid": "123", "nid2": "456", "ly": "", "tier": "gold", "subtier": "plus", "note": ""});
+        let r = m.json_record(&full, "ignored").unwrap();
+        let expected = Record {
+            source: "crm".into(),
+            record_id: "r1".into(),
+            name: Some(PersonName {
+                full: "Dr Ann Lee".into(),
+                given: "Ann".into(),
+                middle: String::new(),
+                family: "Lee".into(),
+            }),
+            date_of_birth: "14.07.1985".into(),
+            date_formats: vec!["%d.%m.%Y".into()],
+            gender: "F".into(),
+            emails: vec!["a@x.com".into()],
+            phones: vec!["0400".into()],
+            addresses: vec![PostalAddress {
+                street: "7 Main St".into(),
+                locality: "Perth".into(),
+                region: "WA".into(),
+                postcode: "6000".into(),
+                country: "AU".into(),
+            }],
+            identifiers: vec![
+                Identifier {
+                    kind: "national_id".into(),
+                    value: "123".into(),
+                },
+                Identifier {
+                    kind: "national_id".into(),
+                    value: "456".into(),
+                },
+            ],
+            observed_at_ms: 1_709_375_400_000,
+            attributes: [("tier".to_string(), "gold plus".to_string())].into(),
+        };
+        assert_eq!(r, expected);
+
+        // A country alone is no address; a mapped country beats the default.
+        let bare = serde_json::json!({"id": "r2", "sys": "web", "country": "NZ"});
+        let r = m.json_record(&bare, "ignored").unwrap();
+        assert!(r.addresses.is_empty());
+        assert_eq!(r.observed_at_ms, 0);
+        assert!(r.identifiers.is_empty() && r.attributes.is_empty());
+        let moved =
+            serde_json::json!({"id": "r3", "sys": "web", "town": "Nelson", "country": "NZ"});
+        assert_eq!(
+            m.json_record(&moved, "ignored").unwrap().addresses[0].country,
+            "NZ"
+        );
+
+        let err = |row: serde_json::Value, m: &Mapping, default: &str| {
+            m.json_record(&row, default).unwrap_err().to_string()
+        };
+        assert_eq!(
+            err(serde_json::json!({"sys": "crm"}), &m, "s"),
+            r#"record_id: column "id" is empty"#
+        );
+        assert_eq!(
+            err(serde_json::json!({"id": "r4", "sys": " "}), &m, "s"),
+            r#"source: column "sys" is empty"#
+        );
+        assert_eq!(
+            err(
+                serde_json::json!({"id": "r5", "sys": "crm", "seen": "soon"}),
+                &m,
+                "s"
+            ),
+            r#"observed_at: cannot read "soon" as a date or date-time"#
+        );
+        let no_source = Mapping::from_toml("record_id = \"id\"\n").unwrap();
+        assert_eq!(
+            err(serde_json::json!({"id": "r6"}), &no_source, ""),
+            "source: no source: pass --source or map a source column"
+        );
+        assert_eq!(
+            no_source
+                .json_record(&serde_json::json!({"id": "r7"}), "file")
+                .unwrap()
+                .source,
+            "file"
+        );
+        let default_source =
+            Mapping::from_toml("record_id = \"id\"\n[defaults]\nsource = \"hr\"\n").unwrap();
+        assert_eq!(
+            default_source
+                .json_record(&serde_json::json!({"id": "r8"}), "file")
+                .unwrap()
+                .source,
+            "hr"
+        );
+        assert_eq!(
+            err(serde_json::json!([1]), &m, "s"),
+            "(row): a JSON Lines row must be an object"
+        );
+    }
 }
