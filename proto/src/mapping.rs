@@ -230,33 +230,43 @@ impl Mapping {
         get: impl Fn(&str) -> Option<Cow<'a, str>>,
         default_source: &str,
     ) -> Result<Record, RowError> {
-        let val = |c: &str| {
-            get(c)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let joined = |s: &Option<FieldSpec>| -> String {
-            s.as_ref()
-                .map(|s| {
-                    s.columns()
-                        .iter()
-                        .filter_map(|c| val(c))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .unwrap_or_default()
-        };
-        let each = |s: &Option<FieldSpec>| -> Vec<String> {
-            s.as_ref()
-                .map(|s| s.columns().iter().filter_map(|c| val(c)).collect())
-                .unwrap_or_default()
-        };
-        let record_id = val(&self.record_id).ok_or_else(|| RowError {
+        let row = RowValues(&get);
+        let record_id = self.record_id_of(&row)?;
+        let source = self.source_of(&row, default_source)?;
+        let f = &self.fields;
+        Ok(Record {
+            source,
+            record_id,
+            name: Some(self.name_of(&row)),
+            date_of_birth: row.joined(&f.date_of_birth),
+            date_formats: f
+                .date_of_birth
+                .as_ref()
+                .map(|s| s.formats().to_vec())
+                .unwrap_or_default(),
+            gender: row.joined(&f.gender),
+            emails: row.each(&f.email),
+            phones: row.each(&f.phone),
+            addresses: self.address_of(&row).into_iter().collect(),
+            identifiers: self.identifiers_of(&row),
+            observed_at_ms: self.observed_at_ms_of(&row)?,
+            attributes: self.attributes_of(&row),
+        })
+    }
+
+    /// The row's record id: required.
+    fn record_id_of(&self, row: &RowValues<'_, '_>) -> Result<String, RowError> {
+        row.value(&self.record_id).ok_or_else(|| RowError {
             field: "record_id".into(),
             reason: format!("column {:?} is empty", self.record_id),
-        })?;
+        })
+    }
+
+    /// The row's source: from the source column when mapped (then
+    /// required), else the mapping's default, else `default_source`.
+    fn source_of(&self, row: &RowValues<'_, '_>, default_source: &str) -> Result<String, RowError> {
         let source = match &self.source {
-            Some(col) => val(col).ok_or_else(|| RowError {
+            Some(col) => row.value(col).ok_or_else(|| RowError {
                 field: "source".into(),
                 reason: format!("column {col:?} is empty"),
             })?,
@@ -272,22 +282,34 @@ impl Mapping {
                 reason: "no source: pass --source or map a source column".into(),
             });
         }
+        Ok(source)
+    }
+
+    /// The name fields.
+    fn name_of(&self, row: &RowValues<'_, '_>) -> PersonName {
         let f = &self.fields;
-        let name = PersonName {
-            full: joined(&f.full_name),
-            given: joined(&f.given_name),
-            middle: joined(&f.middle_name),
-            family: joined(&f.family_name),
-        };
-        let country = Some(joined(&f.country))
+        PersonName {
+            full: row.joined(&f.full_name),
+            given: row.joined(&f.given_name),
+            middle: row.joined(&f.middle_name),
+            family: row.joined(&f.family_name),
+        }
+    }
+
+    /// The postal address, if the row has any of street, locality, region
+    /// or postcode (a country alone is none). The country defaults to the
+    /// mapping's.
+    fn address_of(&self, row: &RowValues<'_, '_>) -> Option<PostalAddress> {
+        let f = &self.fields;
+        let country = Some(row.joined(&f.country))
             .filter(|c| !c.is_empty())
             .or_else(|| self.defaults.country.clone())
             .unwrap_or_default();
         let address = PostalAddress {
-            street: joined(&f.street),
-            locality: joined(&f.locality),
-            region: joined(&f.region),
-            postcode: joined(&f.postcode),
+            street: row.joined(&f.street),
+            locality: row.joined(&f.locality),
+            region: row.joined(&f.region),
+            postcode: row.joined(&f.postcode),
             country,
         };
         let has_address = [
@@ -298,59 +320,48 @@ impl Mapping {
         ]
         .iter()
         .any(|s| !s.is_empty());
-        let identifiers = self
-            .identifiers
+        has_address.then_some(address)
+    }
+
+    /// One identifier per identifier column that is not blank, by kind
+    /// name, then column order.
+    fn identifiers_of(&self, row: &RowValues<'_, '_>) -> Vec<Identifier> {
+        self.identifiers
             .iter()
             .flat_map(|(kind, spec)| {
-                spec.columns()
-                    .into_iter()
-                    .filter_map(&val)
-                    .map(|value| Identifier {
-                        kind: kind.clone(),
-                        value,
-                    })
-                    .collect::<Vec<_>>()
+                row.values(spec).into_iter().map(|value| Identifier {
+                    kind: kind.clone(),
+                    value,
+                })
             })
-            .collect();
-        let attributes = self
-            .attributes
+            .collect()
+    }
+
+    /// Attributes whose columns have any value, their values joined with
+    /// spaces.
+    fn attributes_of(&self, row: &RowValues<'_, '_>) -> HashMap<String, String> {
+        self.attributes
             .iter()
             .filter_map(|(k, spec)| {
-                let v: Vec<String> = spec.columns().iter().filter_map(|c| val(c)).collect();
+                let v = row.values(spec);
                 (!v.is_empty()).then(|| (k.clone(), v.join(" ")))
             })
-            .collect();
-        let observed_at_ms = match &f.observed_at {
-            None => 0,
-            Some(spec) => {
-                let raw = joined(&f.observed_at);
-                if raw.is_empty() {
-                    0
-                } else {
-                    parse_timestamp_ms(&raw, spec.formats()).ok_or_else(|| RowError {
-                        field: "observed_at".into(),
-                        reason: format!("cannot read {raw:?} as a date or date-time"),
-                    })?
-                }
-            }
+            .collect()
+    }
+
+    /// When the source observed the record, in Unix milliseconds; 0 when
+    /// the field is not mapped or empty, an error when it cannot be read.
+    fn observed_at_ms_of(&self, row: &RowValues<'_, '_>) -> Result<i64, RowError> {
+        let Some(spec) = &self.fields.observed_at else {
+            return Ok(0);
         };
-        Ok(Record {
-            source,
-            record_id,
-            name: Some(name),
-            date_of_birth: joined(&f.date_of_birth),
-            date_formats: f
-                .date_of_birth
-                .as_ref()
-                .map(|s| s.formats().to_vec())
-                .unwrap_or_default(),
-            gender: joined(&f.gender),
-            emails: each(&f.email),
-            phones: each(&f.phone),
-            addresses: if has_address { vec![address] } else { vec![] },
-            identifiers,
-            observed_at_ms,
-            attributes,
+        let raw = row.joined(&self.fields.observed_at);
+        if raw.is_empty() {
+            return Ok(0);
+        }
+        parse_timestamp_ms(&raw, spec.formats()).ok_or_else(|| RowError {
+            field: "observed_at".into(),
+            reason: format!("cannot read {raw:?} as a date or date-time"),
         })
     }
 
@@ -387,6 +398,40 @@ impl Mapping {
             },
             default_source,
         )
+    }
+}
+
+/// A row's values as a mapping reads them, through a function that
+/// returns a column's raw value.
+struct RowValues<'r, 'a>(&'r dyn Fn(&str) -> Option<Cow<'a, str>>);
+
+impl RowValues<'_, '_> {
+    /// A column's value, trimmed; `None` when missing or blank.
+    fn value(&self, column: &str) -> Option<String> {
+        (self.0)(column)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The values of a field's columns that are not blank, in column order.
+    fn values(&self, spec: &FieldSpec) -> Vec<String> {
+        spec.columns()
+            .into_iter()
+            .filter_map(|c| self.value(c))
+            .collect()
+    }
+
+    /// A single-valued field: its columns' values joined with spaces
+    /// (empty when the field is not mapped).
+    fn joined(&self, spec: &Option<FieldSpec>) -> String {
+        spec.as_ref()
+            .map(|s| self.values(s).join(" "))
+            .unwrap_or_default()
+    }
+
+    /// A multi-valued field: one value per column that is not blank.
+    fn each(&self, spec: &Option<FieldSpec>) -> Vec<String> {
+        spec.as_ref().map(|s| self.values(s)).unwrap_or_default()
     }
 }
 
