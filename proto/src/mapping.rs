@@ -230,33 +230,43 @@ impl Mapping {
         get: impl Fn(&str) -> Option<Cow<'a, str>>,
         default_source: &str,
     ) -> Result<Record, RowError> {
-        let val = |c: &str| {
-            get(c)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let joined = |s: &Option<FieldSpec>| -> String {
-            s.as_ref()
-                .map(|s| {
-                    s.columns()
-                        .iter()
-                        .filter_map(|c| val(c))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .unwrap_or_default()
-        };
-        let each = |s: &Option<FieldSpec>| -> Vec<String> {
-            s.as_ref()
-                .map(|s| s.columns().iter().filter_map(|c| val(c)).collect())
-                .unwrap_or_default()
-        };
-        let record_id = val(&self.record_id).ok_or_else(|| RowError {
+        let row = RowValues(&get);
+        let record_id = self.record_id_of(&row)?;
+        let source = self.source_of(&row, default_source)?;
+        let f = &self.fields;
+        Ok(Record {
+            source,
+            record_id,
+            name: Some(self.name_of(&row)),
+            date_of_birth: row.joined(&f.date_of_birth),
+            date_formats: f
+                .date_of_birth
+                .as_ref()
+                .map(|s| s.formats().to_vec())
+                .unwrap_or_default(),
+            gender: row.joined(&f.gender),
+            emails: row.each(&f.email),
+            phones: row.each(&f.phone),
+            addresses: self.address_of(&row).into_iter().collect(),
+            identifiers: self.identifiers_of(&row),
+            observed_at_ms: self.observed_at_ms_of(&row)?,
+            attributes: self.attributes_of(&row),
+        })
+    }
+
+    /// The row's record id: required.
+    fn record_id_of(&self, row: &RowValues<'_, '_>) -> Result<String, RowError> {
+        row.value(&self.record_id).ok_or_else(|| RowError {
             field: "record_id".into(),
             reason: format!("column {:?} is empty", self.record_id),
-        })?;
+        })
+    }
+
+    /// The row's source: from the source column when mapped (then
+    /// required), else the mapping's default, else `default_source`.
+    fn source_of(&self, row: &RowValues<'_, '_>, default_source: &str) -> Result<String, RowError> {
         let source = match &self.source {
-            Some(col) => val(col).ok_or_else(|| RowError {
+            Some(col) => row.value(col).ok_or_else(|| RowError {
                 field: "source".into(),
                 reason: format!("column {col:?} is empty"),
             })?,
@@ -272,22 +282,34 @@ impl Mapping {
                 reason: "no source: pass --source or map a source column".into(),
             });
         }
+        Ok(source)
+    }
+
+    /// The name fields.
+    fn name_of(&self, row: &RowValues<'_, '_>) -> PersonName {
         let f = &self.fields;
-        let name = PersonName {
-            full: joined(&f.full_name),
-            given: joined(&f.given_name),
-            middle: joined(&f.middle_name),
-            family: joined(&f.family_name),
-        };
-        let country = Some(joined(&f.country))
+        PersonName {
+            full: row.joined(&f.full_name),
+            given: row.joined(&f.given_name),
+            middle: row.joined(&f.middle_name),
+            family: row.joined(&f.family_name),
+        }
+    }
+
+    /// The postal address, if the row has any of street, locality, region
+    /// or postcode (a country alone is none). The country defaults to the
+    /// mapping's.
+    fn address_of(&self, row: &RowValues<'_, '_>) -> Option<PostalAddress> {
+        let f = &self.fields;
+        let country = Some(row.joined(&f.country))
             .filter(|c| !c.is_empty())
             .or_else(|| self.defaults.country.clone())
             .unwrap_or_default();
         let address = PostalAddress {
-            street: joined(&f.street),
-            locality: joined(&f.locality),
-            region: joined(&f.region),
-            postcode: joined(&f.postcode),
+            street: row.joined(&f.street),
+            locality: row.joined(&f.locality),
+            region: row.joined(&f.region),
+            postcode: row.joined(&f.postcode),
             country,
         };
         let has_address = [
@@ -298,59 +320,48 @@ impl Mapping {
         ]
         .iter()
         .any(|s| !s.is_empty());
-        let identifiers = self
-            .identifiers
+        has_address.then_some(address)
+    }
+
+    /// One identifier per identifier column that is not blank, by kind
+    /// name, then column order.
+    fn identifiers_of(&self, row: &RowValues<'_, '_>) -> Vec<Identifier> {
+        self.identifiers
             .iter()
             .flat_map(|(kind, spec)| {
-                spec.columns()
-                    .into_iter()
-                    .filter_map(&val)
-                    .map(|value| Identifier {
-                        kind: kind.clone(),
-                        value,
-                    })
-                    .collect::<Vec<_>>()
+                row.values(spec).into_iter().map(|value| Identifier {
+                    kind: kind.clone(),
+                    value,
+                })
             })
-            .collect();
-        let attributes = self
-            .attributes
+            .collect()
+    }
+
+    /// Attributes whose columns have any value, their values joined with
+    /// spaces.
+    fn attributes_of(&self, row: &RowValues<'_, '_>) -> HashMap<String, String> {
+        self.attributes
             .iter()
             .filter_map(|(k, spec)| {
-                let v: Vec<String> = spec.columns().iter().filter_map(|c| val(c)).collect();
+                let v = row.values(spec);
                 (!v.is_empty()).then(|| (k.clone(), v.join(" ")))
             })
-            .collect();
-        let observed_at_ms = match &f.observed_at {
-            None => 0,
-            Some(spec) => {
-                let raw = joined(&f.observed_at);
-                if raw.is_empty() {
-                    0
-                } else {
-                    parse_timestamp_ms(&raw, spec.formats()).ok_or_else(|| RowError {
-                        field: "observed_at".into(),
-                        reason: format!("cannot read {raw:?} as a date or date-time"),
-                    })?
-                }
-            }
+            .collect()
+    }
+
+    /// When the source observed the record, in Unix milliseconds; 0 when
+    /// the field is not mapped or empty, an error when it cannot be read.
+    fn observed_at_ms_of(&self, row: &RowValues<'_, '_>) -> Result<i64, RowError> {
+        let Some(spec) = &self.fields.observed_at else {
+            return Ok(0);
         };
-        Ok(Record {
-            source,
-            record_id,
-            name: Some(name),
-            date_of_birth: joined(&f.date_of_birth),
-            date_formats: f
-                .date_of_birth
-                .as_ref()
-                .map(|s| s.formats().to_vec())
-                .unwrap_or_default(),
-            gender: joined(&f.gender),
-            emails: each(&f.email),
-            phones: each(&f.phone),
-            addresses: if has_address { vec![address] } else { vec![] },
-            identifiers,
-            observed_at_ms,
-            attributes,
+        let raw = row.joined(&self.fields.observed_at);
+        if raw.is_empty() {
+            return Ok(0);
+        }
+        parse_timestamp_ms(&raw, spec.formats()).ok_or_else(|| RowError {
+            field: "observed_at".into(),
+            reason: format!("cannot read {raw:?} as a date or date-time"),
         })
     }
 
@@ -387,6 +398,40 @@ impl Mapping {
             },
             default_source,
         )
+    }
+}
+
+/// A row's values as a mapping reads them, through a function that
+/// returns a column's raw value.
+struct RowValues<'r, 'a>(&'r dyn Fn(&str) -> Option<Cow<'a, str>>);
+
+impl RowValues<'_, '_> {
+    /// A column's value, trimmed; `None` when missing or blank.
+    fn value(&self, column: &str) -> Option<String> {
+        (self.0)(column)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The values of a field's columns that are not blank, in column order.
+    fn values(&self, spec: &FieldSpec) -> Vec<String> {
+        spec.columns()
+            .into_iter()
+            .filter_map(|c| self.value(c))
+            .collect()
+    }
+
+    /// A single-valued field: its columns' values joined with spaces
+    /// (empty when the field is not mapped).
+    fn joined(&self, spec: &Option<FieldSpec>) -> String {
+        spec.as_ref()
+            .map(|s| self.values(s).join(" "))
+            .unwrap_or_default()
+    }
+
+    /// A multi-valued field: one value per column that is not blank.
+    fn each(&self, spec: &Option<FieldSpec>) -> Vec<String> {
+        spec.as_ref().map(|s| self.values(s)).unwrap_or_default()
     }
 }
 
@@ -534,5 +579,139 @@ tier = "tier"
         assert_eq!(r.date_of_birth, "1985 07 14");
         assert_eq!(r.emails, vec!["a@x.com", "b@y.com"]);
         assert_eq!(r.attributes["tier"], "gold");
+    }
+
+    /// Pins what `to_record` builds and the errors it gives, field by field.
+    #[test]
+    fn every_field_and_every_row_error() {
+        let m = Mapping::from_toml(
+            r#"
+record_id = "id"
+source = "sys"
+[fields]
+full_name = ["title", "name"]
+given_name = "given"
+middle_name = "middle"
+family_name = "family"
+date_of_birth = { column = "dob", formats = ["%d.%m.%Y"] }
+gender = "sex"
+email = ["e1", "e2"]
+phone = ["p1", "p2"]
+street = ["no", "street"]
+locality = "town"
+region = "state"
+postcode = "pc"
+country = "country"
+observed_at = { column = "seen", formats = ["%d.%m.%Y %H:%M"] }
+[identifiers]
+national_id = ["nid", "nid2"]
+loyalty = "ly"
+[attributes]
+tier = ["tier", "subtier"]
+note = "note"
+[defaults]
+country = "AU"
+"#,
+        )
+        .unwrap();
+        let full = serde_json::json!({"id": " r1 ", "sys": "crm", "title": "Dr", "name": "Ann Lee",
+            "given": "Ann", "middle": " ", "family": "Lee", "dob": "14.07.1985", "sex": "F",
+            "e1": "", "e2": "a@x.com", "p1": "0400", "p2": null, "no": 7, "street": "Main St",
+            "town": "Perth", "state": "WA", "pc": "6000", "seen": "02.03.2024 10:30",
+            "nid": "123", "nid2": "456", "ly": "", "tier": "gold", "subtier": "plus", "note": ""});
+        let r = m.json_record(&full, "ignored").unwrap();
+        let expected = Record {
+            source: "crm".into(),
+            record_id: "r1".into(),
+            name: Some(PersonName {
+                full: "Dr Ann Lee".into(),
+                given: "Ann".into(),
+                middle: String::new(),
+                family: "Lee".into(),
+            }),
+            date_of_birth: "14.07.1985".into(),
+            date_formats: vec!["%d.%m.%Y".into()],
+            gender: "F".into(),
+            emails: vec!["a@x.com".into()],
+            phones: vec!["0400".into()],
+            addresses: vec![PostalAddress {
+                street: "7 Main St".into(),
+                locality: "Perth".into(),
+                region: "WA".into(),
+                postcode: "6000".into(),
+                country: "AU".into(),
+            }],
+            identifiers: vec![
+                Identifier {
+                    kind: "national_id".into(),
+                    value: "123".into(),
+                },
+                Identifier {
+                    kind: "national_id".into(),
+                    value: "456".into(),
+                },
+            ],
+            observed_at_ms: 1_709_375_400_000,
+            attributes: [("tier".to_string(), "gold plus".to_string())].into(),
+        };
+        assert_eq!(r, expected);
+
+        // A country alone is no address; a mapped country beats the default.
+        let bare = serde_json::json!({"id": "r2", "sys": "web", "country": "NZ"});
+        let r = m.json_record(&bare, "ignored").unwrap();
+        assert!(r.addresses.is_empty());
+        assert_eq!(r.observed_at_ms, 0);
+        assert!(r.identifiers.is_empty() && r.attributes.is_empty());
+        let moved =
+            serde_json::json!({"id": "r3", "sys": "web", "town": "Nelson", "country": "NZ"});
+        assert_eq!(
+            m.json_record(&moved, "ignored").unwrap().addresses[0].country,
+            "NZ"
+        );
+
+        let err = |row: serde_json::Value, m: &Mapping, default: &str| {
+            m.json_record(&row, default).unwrap_err().to_string()
+        };
+        assert_eq!(
+            err(serde_json::json!({"sys": "crm"}), &m, "s"),
+            r#"record_id: column "id" is empty"#
+        );
+        assert_eq!(
+            err(serde_json::json!({"id": "r4", "sys": " "}), &m, "s"),
+            r#"source: column "sys" is empty"#
+        );
+        assert_eq!(
+            err(
+                serde_json::json!({"id": "r5", "sys": "crm", "seen": "soon"}),
+                &m,
+                "s"
+            ),
+            r#"observed_at: cannot read "soon" as a date or date-time"#
+        );
+        let no_source = Mapping::from_toml("record_id = \"id\"\n").unwrap();
+        assert_eq!(
+            err(serde_json::json!({"id": "r6"}), &no_source, ""),
+            "source: no source: pass --source or map a source column"
+        );
+        assert_eq!(
+            no_source
+                .json_record(&serde_json::json!({"id": "r7"}), "file")
+                .unwrap()
+                .source,
+            "file"
+        );
+        let default_source =
+            Mapping::from_toml("record_id = \"id\"\n[defaults]\nsource = \"hr\"\n").unwrap();
+        assert_eq!(
+            default_source
+                .json_record(&serde_json::json!({"id": "r8"}), "file")
+                .unwrap()
+                .source,
+            "hr"
+        );
+        assert_eq!(
+            err(serde_json::json!([1]), &m, "s"),
+            "(row): a JSON Lines row must be an object"
+        );
     }
 }

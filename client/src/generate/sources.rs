@@ -321,7 +321,25 @@ impl Render<'_> {
         }
     }
 
+    /// Fills the name fields: the noisy given and family names, in the
+    /// source's letter case and layout.
     fn names<R: Rng>(&self, rng: &mut R, row: &mut Row) {
+        let (given, family) = self.noisy_names(rng);
+        let case = self.name_case(rng);
+        match self.kind {
+            Kind::Pos => {
+                self.pos_full_name(rng, case, &given, &family, &mut row.f[col::FULL_NAME]);
+            }
+            Kind::Support => {
+                Self::support_full_name(rng, case, &given, &family, &mut row.f[col::FULL_NAME]);
+            }
+            _ => self.separate_names(rng, case, &given, &family, row),
+        }
+    }
+
+    /// The given and family names this record holds: maiden name,
+    /// nickname, per-part misspellings, and now and then the two swapped.
+    fn noisy_names<R: Rng>(&self, rng: &mut R) -> (Cow<'static, str>, Cow<'static, str>) {
         let p = self.person;
         let nz = self.noise;
         let mut given: Cow<'static, str> = Cow::Borrowed(p.given);
@@ -337,41 +355,60 @@ impl Render<'_> {
                 given = Cow::Borrowed(pick(rng, nicks));
             }
         }
-        let phonetic = if self.kind == Kind::CallCentre {
-            nz.phonetic_callcentre
-        } else {
-            nz.phonetic
-        };
         for part in [&mut given, &mut family] {
-            if chance(rng, self.p(phonetic)) {
-                *part = Cow::Owned(noise::phonetic_misspell(part, rng));
-            }
-            if chance(rng, self.p(nz.name_typo)) {
-                *part = Cow::Owned(noise::typo(part, rng));
-                if chance(rng, nz.second_typo) {
-                    *part = Cow::Owned(noise::typo(part, rng));
-                }
-            }
-            if part.contains(['\'', '-']) && chance(rng, nz.punctuation) {
-                *part = Cow::Owned(noise::punctuation_variant(part, rng));
-            }
-            if noise::has_accents(part) {
-                let strip = match self.kind {
-                    Kind::Pos => 0.95,
-                    Kind::CallCentre => 0.8,
-                    Kind::Loyalty => 0.5,
-                    _ => nz.strip_accents,
-                };
-                if chance(rng, strip) {
-                    *part = Cow::Owned(noise::strip_accents(part, chance(rng, 0.3)));
-                }
-            }
+            self.misspell_name_part(rng, part);
         }
         if chance(rng, self.p(nz.swap_names)) {
             std::mem::swap(&mut given, &mut family);
         }
-        // Letter case: source habit, sometimes overridden by noise.
-        let mut case = match self.kind {
+        (given, family)
+    }
+
+    /// Noise on one name part: a phonetic misspelling, one or two typos,
+    /// a punctuation variant ("O'Brien", "OBrien"), accents stripped.
+    fn misspell_name_part<R: Rng>(&self, rng: &mut R, part: &mut Cow<'static, str>) {
+        let nz = self.noise;
+        if chance(rng, self.p(self.phonetic_rate())) {
+            *part = Cow::Owned(noise::phonetic_misspell(part, rng));
+        }
+        if chance(rng, self.p(nz.name_typo)) {
+            *part = Cow::Owned(noise::typo(part, rng));
+            if chance(rng, nz.second_typo) {
+                *part = Cow::Owned(noise::typo(part, rng));
+            }
+        }
+        if part.contains(['\'', '-']) && chance(rng, nz.punctuation) {
+            *part = Cow::Owned(noise::punctuation_variant(part, rng));
+        }
+        if noise::has_accents(part) && chance(rng, self.accent_strip_rate()) {
+            *part = Cow::Owned(noise::strip_accents(part, chance(rng, 0.3)));
+        }
+    }
+
+    /// Base rate of phonetic misspellings (names taken down by ear are
+    /// misspelt more often).
+    fn phonetic_rate(&self) -> f64 {
+        if self.kind == Kind::CallCentre {
+            self.noise.phonetic_callcentre
+        } else {
+            self.noise.phonetic
+        }
+    }
+
+    /// How often the source drops accents from a name that has them.
+    fn accent_strip_rate(&self) -> f64 {
+        match self.kind {
+            Kind::Pos => 0.95,
+            Kind::CallCentre => 0.8,
+            Kind::Loyalty => 0.5,
+            _ => self.noise.strip_accents,
+        }
+    }
+
+    /// Letter case of the names: the source's habit, sometimes overridden
+    /// by noise.
+    fn name_case<R: Rng>(&self, rng: &mut R) -> Case {
+        let habit = match self.kind {
             Kind::Pos => {
                 if chance(rng, 0.6) {
                     Case::Upper
@@ -393,90 +430,129 @@ impl Render<'_> {
             },
             _ => Case::AsIs,
         };
-        if chance(rng, self.p(nz.case_change)) {
-            case = if chance(rng, 0.7) {
-                Case::Upper
-            } else {
-                Case::Lower
-            };
+        if !chance(rng, self.p(self.noise.case_change)) {
+            habit
+        } else if chance(rng, 0.7) {
+            Case::Upper
+        } else {
+            Case::Lower
         }
-        let title = |rng: &mut R| -> &'static str {
-            match p.gender {
-                Gender::Male => {
-                    if chance(rng, 0.9) {
-                        "Mr"
-                    } else {
-                        "Dr"
-                    }
-                }
-                Gender::Female => pick(rng, &["Mrs", "Ms", "Miss", "Dr"]),
-            }
-        };
-        match self.kind {
-            Kind::Pos => {
-                let out = &mut row.f[col::FULL_NAME];
-                let mut s = String::with_capacity(given.len() + family.len() + 8);
-                let layout = rng.gen_range(0..100u8);
-                if layout >= 50 && chance(rng, 0.08) {
-                    s.push_str(title(rng));
-                    s.push(' ');
-                }
-                match layout {
-                    0..=49 => {
-                        s.push_str(&family);
-                        s.push_str(", ");
-                        s.push_str(&given);
-                    }
-                    50..=79 => {
-                        s.push_str(&given);
-                        s.push(' ');
-                        s.push_str(&family);
-                    }
-                    _ => {
-                        if let Some(c) = given.chars().next() {
-                            s.push(c);
-                            s.push(' ');
-                        }
-                        s.push_str(&family);
-                    }
-                }
-                case.push(out, &s);
-            }
-            Kind::Support => {
-                let out = &mut row.f[col::FULL_NAME];
-                if chance(rng, 0.1) {
-                    case.push(out, &given);
+    }
+
+    /// A title for the person: "Mr", "Mrs", "Ms", "Miss" or "Dr".
+    fn title<R: Rng>(&self, rng: &mut R) -> &'static str {
+        match self.person.gender {
+            Gender::Male => {
+                if chance(rng, 0.9) {
+                    "Mr"
                 } else {
-                    case.push(out, &given);
-                    out.push(' ');
-                    case.push(out, &family);
+                    "Dr"
                 }
+            }
+            Gender::Female => pick(rng, &["Mrs", "Ms", "Miss", "Dr"]),
+        }
+    }
+
+    /// A till's single name field: "Family, Given", "Given Family" (now and
+    /// then after a title) or "G Family".
+    fn pos_full_name<R: Rng>(
+        &self,
+        rng: &mut R,
+        case: Case,
+        given: &str,
+        family: &str,
+        out: &mut String,
+    ) {
+        let mut s = String::with_capacity(given.len() + family.len() + 8);
+        let layout = rng.gen_range(0..100u8);
+        if layout >= 50 && chance(rng, 0.08) {
+            s.push_str(self.title(rng));
+            s.push(' ');
+        }
+        match layout {
+            0..=49 => {
+                s.push_str(family);
+                s.push_str(", ");
+                s.push_str(given);
+            }
+            50..=79 => {
+                s.push_str(given);
+                s.push(' ');
+                s.push_str(family);
             }
             _ => {
-                case.push(&mut row.f[col::GIVEN], &given);
-                case.push(&mut row.f[col::FAMILY], &family);
-                if matches!(self.kind, Kind::Crm | Kind::Other) && chance(rng, 0.5) {
-                    let out = &mut row.f[col::FULL_NAME];
-                    if chance(rng, 0.05) {
-                        case.push(out, title(rng));
-                        out.push(' ');
-                    }
-                    case.push(out, &given);
-                    out.push(' ');
-                    if let Some(m) = p.middle {
-                        if chance(rng, 0.5) {
-                            if chance(rng, 0.5) {
-                                case.push(out, m);
-                            } else if let Some(c) = m.chars().next() {
-                                out.push(c);
-                            }
-                            out.push(' ');
-                        }
-                    }
-                    case.push(out, &family);
+                if let Some(c) = given.chars().next() {
+                    s.push(c);
+                    s.push(' ');
                 }
+                s.push_str(family);
             }
         }
+        case.push(out, &s);
+    }
+
+    /// A support desk's single name field: "Given Family", or the given
+    /// name alone.
+    fn support_full_name<R: Rng>(
+        rng: &mut R,
+        case: Case,
+        given: &str,
+        family: &str,
+        out: &mut String,
+    ) {
+        if chance(rng, 0.1) {
+            case.push(out, given);
+        } else {
+            case.push(out, given);
+            out.push(' ');
+            case.push(out, family);
+        }
+    }
+
+    /// Separate given and family fields; CRM-like sources fill the full
+    /// name too half the time.
+    fn separate_names<R: Rng>(
+        &self,
+        rng: &mut R,
+        case: Case,
+        given: &str,
+        family: &str,
+        row: &mut Row,
+    ) {
+        case.push(&mut row.f[col::GIVEN], given);
+        case.push(&mut row.f[col::FAMILY], family);
+        if matches!(self.kind, Kind::Crm | Kind::Other) && chance(rng, 0.5) {
+            self.crm_full_name(rng, case, given, family, &mut row.f[col::FULL_NAME]);
+        }
+    }
+
+    /// A CRM's full name: "Given Family", now and then with a title, and
+    /// half the time with the middle name or its initial if there is one.
+    fn crm_full_name<R: Rng>(
+        &self,
+        rng: &mut R,
+        case: Case,
+        given: &str,
+        family: &str,
+        out: &mut String,
+    ) {
+        if chance(rng, 0.05) {
+            case.push(out, self.title(rng));
+            out.push(' ');
+        }
+        case.push(out, given);
+        out.push(' ');
+        if let Some(m) = self.person.middle {
+            if chance(rng, 0.5) {
+                if chance(rng, 0.5) {
+                    case.push(out, m);
+                } else if let Some(c) = m.chars().next() {
+                    out.push(c);
+                }
+                out.push(' ');
+            }
+        }
+        case.push(out, family);
     }
 
     fn dob<R: Rng>(&self, rng: &mut R, out: &mut String) {

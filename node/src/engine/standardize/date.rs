@@ -116,7 +116,8 @@ fn expand_two_digit_year(yy: u32) -> u32 {
     }
 }
 
-fn make(year: u32, month: Option<u32>, day: Option<u32>) -> Result<PartialDate, DateError> {
+/// A validated [`PartialDate`] from parsed numbers, or why they are not one.
+fn partial_date(year: u32, month: Option<u32>, day: Option<u32>) -> Result<PartialDate, DateError> {
     let year = u16::try_from(year).map_err(|_| invalid("year out of range"))?;
     let month = month
         .map(u8::try_from)
@@ -149,13 +150,13 @@ fn parse_with_format(s: &str, format: &str) -> Option<PartialDate> {
     };
     let year = u32::try_from(year).ok()?;
     match (p.month(), p.day(), p.ordinal()) {
-        (Some(m), d, _) => make(year, Some(m), d).ok(),
+        (Some(m), d, _) => partial_date(year, Some(m), d).ok(),
         (None, None, Some(o)) => {
             let d = NaiveDate::from_yo_opt(i32::try_from(year).ok()?, o)?;
-            make(year, Some(d.month()), Some(d.day())).ok()
+            partial_date(year, Some(d.month()), Some(d.day())).ok()
         }
         (None, Some(_), _) => None,
-        (None, None, None) => make(year, None, None).ok(),
+        (None, None, None) => partial_date(year, None, None).ok(),
     }
 }
 
@@ -304,14 +305,16 @@ fn day_month(a: u32, b: u32, order: DateOrder) -> Result<(u32, u32, bool), DateE
     }
 }
 
-fn full(year: u32, month: u32, day: u32, ambiguous: bool) -> Result<ParsedDate, DateError> {
+/// A validated year-month-day date, its day/month order flagged `ambiguous` or not.
+fn full_date(year: u32, month: u32, day: u32, ambiguous: bool) -> Result<ParsedDate, DateError> {
     Ok(ParsedDate {
-        date: make(year, Some(month), Some(day))?,
+        date: partial_date(year, Some(month), Some(day))?,
         ambiguous,
     })
 }
 
-fn sure(date: PartialDate) -> ParsedDate {
+/// `date` as parsed, its day/month order not in doubt.
+fn unambiguous(date: PartialDate) -> ParsedDate {
     ParsedDate {
         date,
         ambiguous: false,
@@ -322,14 +325,14 @@ fn sure(date: PartialDate) -> ParsedDate {
 /// "14-JUL-85", "1985 Jul 14", "July 1985".
 fn with_month_name(nums: &[Num], month: u32) -> Result<ParsedDate, DateError> {
     match *nums {
-        [y] if y.len == 4 => Ok(sure(make(y.value, Some(month), None)?)),
-        [a, b] if a.len == 4 && b.len <= 2 => full(a.value, month, b.value, false),
-        [a, b] if b.len == 4 && a.len <= 2 => full(b.value, month, a.value, false),
+        [y] if y.len == 4 => Ok(unambiguous(partial_date(y.value, Some(month), None)?)),
+        [a, b] if a.len == 4 && b.len <= 2 => full_date(a.value, month, b.value, false),
+        [a, b] if b.len == 4 && a.len <= 2 => full_date(b.value, month, a.value, false),
         [a, b] if a.len <= 2 && b.len <= 2 => {
             if a.value > 31 {
-                full(year_of(a)?, month, b.value, false)
+                full_date(year_of(a)?, month, b.value, false)
             } else {
-                full(year_of(b)?, month, a.value, false)
+                full_date(year_of(b)?, month, a.value, false)
             }
         }
         _ => Err(invalid("unrecognised date with month name")),
@@ -339,42 +342,47 @@ fn with_month_name(nums: &[Num], month: u32) -> Result<ParsedDate, DateError> {
 /// All-numeric dates.
 fn numeric(nums: &[Num], order: DateOrder) -> Result<ParsedDate, DateError> {
     match *nums {
-        [y] if y.len == 4 => Ok(sure(make(y.value, None, None)?)),
+        [y] if y.len == 4 => Ok(unambiguous(partial_date(y.value, None, None)?)),
         [n] if n.len == 8 => {
             // yyyymmdd, else ddmmyyyy / mmddyyyy
             let (hi, mid, lo) = (n.value / 10_000, n.value / 100 % 100, n.value % 100);
-            full(hi, mid, lo, false).or_else(|_| {
+            full_date(hi, mid, lo, false).or_else(|_| {
                 let (a, b, y) = (
                     n.value / 1_000_000,
                     n.value / 10_000 % 100,
                     n.value % 10_000,
                 );
                 let (d, m, amb) = day_month(a, b, order)?;
-                full(y, m, d, amb)
+                full_date(y, m, d, amb)
             })
         }
         [n] if n.len == 6 => {
             let (y, m) = (n.value / 100, n.value % 100);
-            Ok(sure(
-                make(y, Some(m), None).map_err(|_| invalid("six digits: expected yyyymm"))?,
+            Ok(unambiguous(
+                partial_date(y, Some(m), None)
+                    .map_err(|_| invalid("six digits: expected yyyymm"))?,
             ))
         }
-        [a, b] if a.len == 4 && b.len <= 2 => Ok(sure(make(a.value, Some(b.value), None)?)),
-        [a, b] if b.len == 4 && a.len <= 2 => Ok(sure(make(b.value, Some(a.value), None)?)),
+        [a, b] if a.len == 4 && b.len <= 2 => {
+            Ok(unambiguous(partial_date(a.value, Some(b.value), None)?))
+        }
+        [a, b] if b.len == 4 && a.len <= 2 => {
+            Ok(unambiguous(partial_date(b.value, Some(a.value), None)?))
+        }
         [a, b, c] if a.len == 4 && b.len <= 2 && c.len <= 2 => {
-            full(a.value, b.value, c.value, false)
+            full_date(a.value, b.value, c.value, false)
         }
         [a, b, c] if a.len <= 2 && b.len <= 2 && c.len == 4 => {
             let (d, m, amb) = day_month(a.value, b.value, order)?;
-            full(c.value, m, d, amb)
+            full_date(c.value, m, d, amb)
         }
         [a, b, c] if a.len <= 2 && b.len <= 2 && c.len <= 2 => {
             if a.value > 31 && c.value <= 31 {
                 // yy-mm-dd
-                full(year_of(a)?, b.value, c.value, false)
+                full_date(year_of(a)?, b.value, c.value, false)
             } else {
                 let (d, m, amb) = day_month(a.value, b.value, order)?;
-                full(year_of(c)?, m, d, amb)
+                full_date(year_of(c)?, m, d, amb)
             }
         }
         _ => Err(invalid("unrecognised date format")),
@@ -417,7 +425,7 @@ pub fn parse_date(s: &str, formats: &[String], order: DateOrder) -> Result<Parse
     }
     for f in formats {
         if let Some(d) = parse_with_format(t, f) {
-            return Ok(sure(d));
+            return Ok(unambiguous(d));
         }
     }
     let tok = tokenize(strip_time(t))?;
