@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures::future::join_all;
 
-use super::groups::{resolve_component, UnionFind};
+use super::groups::{join_ids, resolve_component};
 use super::router::Router;
 use crate::engine::EntityId;
 use crate::error::NodeError;
@@ -76,20 +76,17 @@ impl Assembler {
     ) -> Result<HashMap<EntityId, EntityId>, NodeError> {
         let starts = self.views(ids).await?;
         let n = self.neighbourhood(starts).await?;
-        let mut uf = UnionFind::default();
-        for v in &n.views {
-            uf.union(v.entity, v.entity);
-        }
         let owner = owners(&n.views);
-        for (a, b, _) in &n.pairs {
-            if let (Some(&x), Some(&y)) = (owner.get(a.as_str()), owner.get(b.as_str())) {
-                uf.union(x, y);
-            }
-        }
+        let joined: Vec<(EntityId, EntityId)> = n
+            .pairs
+            .iter()
+            .filter_map(|(a, b, _)| Some((*owner.get(a.as_str())?, *owner.get(b.as_str())?)))
+            .collect();
+        let components = join_ids(n.views.iter().map(|v| v.entity), &joined);
         let mut by_id: HashMap<EntityId, EntityView> =
             n.views.into_iter().map(|v| (v.entity, v)).collect();
         let mut out = HashMap::new();
-        for comp in uf.groups() {
+        for comp in components {
             let vs: Vec<EntityView> = comp.iter().filter_map(|id| by_id.remove(id)).collect();
             let keys: HashSet<&str> = vs
                 .iter()
@@ -203,11 +200,8 @@ impl Assembler {
             .flatten()
             .collect();
         let valid = self.valid_links(&links).await?;
-        let mut uf = UnionFind::default();
-        for (mine, partner, _) in &valid {
-            uf.union(*mine, *partner);
-        }
-        let components = uf.groups();
+        let joined: Vec<(EntityId, EntityId)> = valid.iter().map(|(m, p, _)| (*m, *p)).collect();
+        let components = join_ids([], &joined);
         let component_of: HashMap<EntityId, usize> = components
             .iter()
             .enumerate()

@@ -12,60 +12,29 @@ use kindred_proto::v1 as pb;
 
 use crate::engine::cluster::{cluster_seeded, EdgeIn, Node};
 use crate::engine::standardize::PartialDate;
+use crate::engine::union_find::UnionFind;
 use crate::engine::EntityId;
 use crate::partition::request::{EntityView, Evidence};
 
-/// Union-find over entity ids.
-#[derive(Debug, Default)]
-pub struct UnionFind {
-    parent: HashMap<EntityId, EntityId>,
-}
-
-impl UnionFind {
-    fn find(&mut self, x: EntityId) -> EntityId {
-        let mut root = x;
-        while let Some(&p) = self.parent.get(&root) {
-            if p == root {
-                break;
-            }
-            root = p;
-        }
-        // Path compression.
-        let mut cur = x;
-        while cur != root {
-            let next = self.parent.get(&cur).copied().unwrap_or(root);
-            self.parent.insert(cur, root);
-            cur = next;
-        }
-        self.parent.entry(root).or_insert(root);
-        root
+/// Groups of entity ids joined by `pairs` (every id of `ids` and of the
+/// pairs belongs to one), each sorted, in order of their smallest id.
+pub fn join_ids(
+    ids: impl IntoIterator<Item = EntityId>,
+    pairs: &[(EntityId, EntityId)],
+) -> Vec<Vec<EntityId>> {
+    let mut all: Vec<EntityId> = ids.into_iter().collect();
+    all.extend(pairs.iter().flat_map(|&(a, b)| [a, b]));
+    all.sort_unstable();
+    all.dedup();
+    let index = |id: EntityId| all.binary_search(&id).unwrap_or_default();
+    let mut uf = UnionFind::new(all.len());
+    for &(a, b) in pairs {
+        uf.union(index(a), index(b));
     }
-
-    /// Joins the groups of two ids; the smaller root survives.
-    pub fn union(&mut self, a: EntityId, b: EntityId) {
-        let (ra, rb) = (self.find(a), self.find(b));
-        if ra != rb {
-            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
-            self.parent.insert(hi, lo);
-        }
-    }
-
-    /// Groups of ids (each sorted), in order of their smallest id.
-    pub fn groups(mut self) -> Vec<Vec<EntityId>> {
-        let ids: Vec<EntityId> = self.parent.keys().copied().collect();
-        let mut by_root: BTreeMap<EntityId, Vec<EntityId>> = BTreeMap::new();
-        for x in ids {
-            let r = self.find(x);
-            by_root.entry(r).or_default().push(x);
-        }
-        by_root
-            .into_values()
-            .map(|mut v| {
-                v.sort_unstable();
-                v
-            })
-            .collect()
-    }
+    uf.groups()
+        .into_iter()
+        .map(|g| g.into_iter().map(|i| all[i]).collect())
+        .collect()
 }
 
 /// Splits a connected component of local entities (joined by valid
@@ -268,12 +237,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn union_find_groups_joined_ids_ordered_by_their_smallest() {
-        let mut uf = UnionFind::default();
-        uf.union(9, 4);
-        uf.union(4, 7);
-        uf.union(12, 30);
-        assert_eq!(uf.groups(), vec![vec![4, 7, 9], vec![12, 30]]);
+    fn joined_ids_group_sorted_in_order_of_their_smallest() {
+        let groups = join_ids([50], &[(9, 4), (4, 7), (30, 12)]);
+        assert_eq!(groups, vec![vec![4, 7, 9], vec![12, 30], vec![50]]);
     }
 
     #[test]

@@ -21,7 +21,7 @@ impl Actor {
         &mut self,
         req: Apply,
     ) -> Result<Vec<Result<Applied, WireError>>, NodeError> {
-        //ENGINE_SET_TIME self.engine.set_time(req.at_ms);
+        self.engine.set_time(req.at_ms);
         Ok(req
             .items
             .into_iter()
@@ -55,7 +55,7 @@ impl Actor {
     }
 
     pub(super) fn on_probe(&mut self, req: Probe) -> Result<Probed, NodeError> {
-        //ENGINE_SET_TIME self.engine.set_time(req.at_ms);
+        self.engine.set_time(req.at_ms);
         let mut out = Probed {
             probed: vec![self.partition],
             ..Probed::default()
@@ -119,7 +119,7 @@ impl Actor {
     }
 
     pub(super) fn on_delete(&mut self, req: Delete) -> Result<Vec<EntityId>, NodeError> {
-        //ENGINE_SET_TIME self.engine.set_time(req.at_ms);
+        self.engine.set_time(req.at_ms);
         let (s, r) = split_key(&req.key);
         let affected = self.engine.delete(s, r)?;
         self.forget_links(&req.key);
@@ -135,7 +135,7 @@ impl Actor {
         if self.engine.model() == &model {
             return Ok(());
         }
-        //ENGINE_SET_TIME self.engine.set_time(req.at_ms);
+        self.engine.set_time(req.at_ms);
         self.engine
             .store()
             .save_model(&model)
