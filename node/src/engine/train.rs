@@ -470,3 +470,222 @@ fn run_em(counts: &PatternCounts, active: &[bool], model: &Model, opts: &TrainOp
         posterior_mass: post,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::standardize::{PartialDate, StdAddress, StdRecord};
+    use crate::engine::{Engine, EngineConfig};
+
+    const GIVEN: [&str; 12] = [
+        "oliver", "amelia", "jack", "isla", "noah", "mia", "leo", "ava", "henry", "grace", "lucas",
+        "chloe",
+    ];
+    const FAMILY: [&str; 10] = [
+        "smith", "jones", "williams", "brown", "wilson", "taylor", "nguyen", "martin", "white",
+        "kelly",
+    ];
+
+    /// Person `i` of a synthetic population; `copy` > 0 makes a duplicate
+    /// with a typo in the family name and without the phone.
+    fn person(i: usize, copy: usize) -> Packed {
+        let mut family = FAMILY[(i * 7 + i / 10) % FAMILY.len()].to_string();
+        if copy > 0 {
+            family.insert(1, 'x');
+        }
+        Packed::from_std(&StdRecord {
+            given: Some(GIVEN[i % GIVEN.len()].into()),
+            family: Some(family),
+            dob: Some(PartialDate {
+                year: 1950 + (i % 40) as u16,
+                month: Some(1 + (i % 12) as u8),
+                day: Some(1 + (i * 3 % 28) as u8),
+            }),
+            emails: vec![format!("p{i}@mail.test")],
+            phones: if copy == 0 {
+                vec![format!("+614{:08}", i * 7919)]
+            } else {
+                vec![]
+            },
+            addresses: vec![StdAddress {
+                number: Some((1 + i % 90).to_string()),
+                street: Some(format!("{} street", FAMILY[i % 5])),
+                locality: None,
+                region: None,
+                postcode: Some(format!("{}", 2000 + i % 25)),
+                country: None,
+            }],
+            identifiers: if i.is_multiple_of(2) {
+                vec![("loyalty".into(), format!("L{i:05}"))]
+            } else {
+                vec![]
+            },
+            ..Default::default()
+        })
+    }
+
+    /// 150 people, every third one with a duplicate.
+    fn population() -> Vec<Packed> {
+        let mut v = Vec::new();
+        for i in 0..150 {
+            v.push(person(i, 0));
+            if i.is_multiple_of(3) {
+                v.push(person(i, 1));
+            }
+        }
+        v
+    }
+
+    fn quick() -> TrainOptions {
+        TrainOptions {
+            random_pairs: 5_000,
+            ..TrainOptions::default()
+        }
+    }
+
+    fn trained(records: &[Packed], opts: &TrainOptions) -> Model {
+        let refs: Vec<&Packed> = records.iter().collect();
+        train(&refs, &BlockingConfig::default(), &Model::default(), opts).unwrap()
+    }
+
+    #[test]
+    fn training_runs_em_on_the_blocked_pairs() {
+        let m = trained(&population(), &quick());
+        let info = m.training.expect("training info");
+        assert_eq!(info.records, 200);
+        assert_eq!(info.random_pairs, 5_000);
+        assert!(info.blocked_pairs > 0);
+        assert!(!info.sessions.is_empty());
+        assert!(info
+            .sessions
+            .iter()
+            .all(|s| s.pairs >= 10 && s.iterations >= 1));
+    }
+
+    #[test]
+    fn training_does_not_depend_on_record_order() {
+        let records = population();
+        let model = trained(&records, &quick());
+        let mut reversed = records.clone();
+        reversed.reverse();
+        assert_eq!(trained(&reversed, &quick()), model);
+        let mut interleaved: Vec<Packed> = records.iter().step_by(2).cloned().collect();
+        interleaved.extend(records.iter().skip(1).step_by(2).cloned());
+        assert_eq!(trained(&interleaved, &quick()), model);
+    }
+
+    #[test]
+    fn m_and_u_of_every_comparison_are_probability_distributions() {
+        let m = trained(&population(), &quick());
+        for c in &m.comparisons {
+            for l in &c.levels {
+                assert!(l.m > 0.0 && l.m <= 1.0, "{c:?}");
+                assert!(l.u > 0.0 && l.u <= 1.0, "{c:?}");
+            }
+            let (sm, su): (f64, f64) = (
+                c.levels.iter().map(|l| l.m).sum(),
+                c.levels.iter().map(|l| l.u).sum(),
+            );
+            assert!(
+                (sm - 1.0).abs() < 1e-9,
+                "m of {:?} sums to {sm}",
+                c.attribute
+            );
+            assert!(
+                (su - 1.0).abs() < 1e-6,
+                "u of {:?} sums to {su}",
+                c.attribute
+            );
+        }
+    }
+
+    #[test]
+    fn the_trained_model_validates_and_has_the_next_version() {
+        let base = Model::default();
+        let m = trained(&population(), &quick());
+        m.validate().unwrap();
+        assert_eq!(m.version, base.version + 1);
+        assert!(m.prior > 0.0 && m.prior < 0.5);
+        assert_ne!(m.prior, base.prior, "the prior is estimated");
+    }
+
+    #[test]
+    fn the_trained_model_separates_duplicates_from_other_people() {
+        let records = population();
+        let m = trained(&records, &quick());
+        let e = Engine::in_memory(EngineConfig::default(), m);
+        let (a, dup, other) = (person(3, 0), person(3, 1), person(4, 0));
+        assert!(e.score(&a.view(), &dup.view()) >= e.match_weight());
+        assert!(e.score(&a.view(), &other.view()) < e.possible_weight());
+    }
+
+    #[test]
+    fn fewer_than_ten_records_are_refused() {
+        let records: Vec<Packed> = (0..9).map(|i| person(i, 0)).collect();
+        let refs: Vec<&Packed> = records.iter().collect();
+        let err = train(
+            &refs,
+            &BlockingConfig::default(),
+            &Model::default(),
+            &quick(),
+        );
+        assert!(matches!(
+            err,
+            Err(TrainError::TooFewRecords { need: 10, have: 9 })
+        ));
+    }
+
+    #[test]
+    fn at_most_max_records_are_trained_on_the_same_sample_each_time() {
+        let opts = TrainOptions {
+            max_records: 60,
+            ..quick()
+        };
+        let records = population();
+        let m = trained(&records, &opts);
+        assert_eq!(m.training.as_ref().unwrap().records, 60);
+        assert_eq!(trained(&records, &opts), m);
+    }
+
+    #[test]
+    fn identifier_kinds_held_by_enough_records_get_a_comparison() {
+        let loyalty = Attribute::Identifier("loyalty".into());
+        let m = trained(&population(), &quick());
+        assert!(m.attributes().contains(&loyalty));
+        let rare = TrainOptions {
+            min_identifier_records: 1_000,
+            ..quick()
+        };
+        assert!(!trained(&population(), &rare)
+            .attributes()
+            .contains(&loyalty));
+    }
+
+    #[test]
+    fn term_frequencies_are_shares_of_the_records_holding_a_value() {
+        let given = [
+            "oliver", "oliver", "oliver", "amelia", "amelia", "zoe", "jack", "isla", "noah", "mia",
+            "leo", "ava",
+        ];
+        let records: Vec<Packed> = given
+            .iter()
+            .map(|g| {
+                Packed::from_std(&StdRecord {
+                    given: Some(g.to_string()),
+                    ..Default::default()
+                })
+            })
+            .collect();
+        let m = trained(&records, &quick());
+        let tf = &m.term_frequencies[&Attribute::GivenName.name()];
+        assert_eq!(tf.default, 1.0 / 12.0);
+        assert_eq!(tf.values["oliver"], 3.0 / 12.0);
+        assert_eq!(tf.values["amelia"], 2.0 / 12.0);
+        // A value held by one record only is left to the default.
+        assert!(!tf.values.contains_key("zoe"));
+        // No record has a family name: no table.
+        assert!(!m
+            .term_frequencies
+            .contains_key(&Attribute::FamilyName.name()));
+    }
+}
