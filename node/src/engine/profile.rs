@@ -459,3 +459,257 @@ impl<S: Store> Engine<S> {
         Ok((r, entity, s))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{EngineConfig, Model};
+    use kindred_proto::v1::{Identifier, PersonName, PostalAddress};
+
+    /// Harley McCarthy, born 1908-04-19, email h@x.com, as one source
+    /// wrote them at `observed_at_ms`.
+    fn harley(source: &str, id: &str, given: &str, observed_at_ms: i64) -> Record {
+        Record {
+            source: source.into(),
+            record_id: id.into(),
+            name: Some(PersonName {
+                given: given.into(),
+                family: "McCarthy".into(),
+                ..Default::default()
+            }),
+            date_of_birth: "1908-04-19".into(),
+            emails: vec!["h@x.com".into()],
+            observed_at_ms,
+            ..Default::default()
+        }
+    }
+
+    /// Three records of one person: crm/1 (oldest), web/2, shop/3 (newest).
+    fn engine() -> (Engine, EntityId) {
+        let mut e = Engine::in_memory(EngineConfig::default(), Model::default());
+        let mut r1 = harley("crm", "1", "Harley", 100);
+        r1.phones = vec!["0412000001".into()];
+        r1.attributes = [("tier", "gold"), ("segment", "a")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into();
+        r1.identifiers = vec![Identifier {
+            kind: "loyalty".into(),
+            value: "L-123".into(),
+        }];
+        r1.addresses = vec![PostalAddress {
+            street: "1 Wallaby Place".into(),
+            postcode: "2119".into(),
+            country: "AU".into(),
+            ..Default::default()
+        }];
+        let mut r2 = harley("web", "2", "HARLEY", 300);
+        r2.phones = vec!["0412000002".into()];
+        r2.attributes = [("tier".to_string(), "silver".to_string())].into();
+        let r3 = harley("shop", "3", "Harlee", 500);
+        let id = e.upsert(r1).unwrap().entity;
+        for r in [r2, r3] {
+            assert_eq!(e.upsert(r).unwrap().entity, id, "one person");
+        }
+        (e, id)
+    }
+
+    fn rref(source: &str, id: &str) -> Option<RecordRef> {
+        Some(RecordRef {
+            source: source.into(),
+            record_id: id.into(),
+        })
+    }
+
+    fn golden(p: &Profile) -> &GoldenRecord {
+        p.golden.as_ref().unwrap()
+    }
+
+    #[test]
+    fn most_frequent_picks_the_value_most_records_share_as_its_newest_holder_wrote_it() {
+        let (e, id) = engine();
+        let p = e.profile(id, &Survivorship::default()).unwrap();
+        // "harley" twice (crm/1 "Harley", web/2 "HARLEY"), "harlee" once.
+        let given = golden(&p).given_name.clone().unwrap();
+        assert_eq!(given.value, "HARLEY");
+        assert_eq!(given.source_record, rref("web", "2"));
+        assert_eq!(given.rule, "most_frequent");
+        // All agree on the family name: the most recent record is named.
+        let family = golden(&p).family_name.clone().unwrap();
+        assert_eq!(
+            (family.value.as_str(), family.source_record),
+            ("McCarthy", rref("shop", "3"))
+        );
+    }
+
+    #[test]
+    fn most_recent_picks_the_latest_observed_record_holding_a_value() {
+        let (e, id) = engine();
+        let p = e.profile(id, &Survivorship::default()).unwrap();
+        // shop/3 is newest but has no phone; web/2 is next.
+        let phone = golden(&p).phone.clone().unwrap();
+        assert_eq!(phone.value, "+61412000002");
+        assert_eq!(phone.source_record, rref("web", "2"));
+        assert_eq!(phone.rule, "most_recent");
+    }
+
+    #[test]
+    fn source_priority_picks_the_preferred_source() {
+        let (e, id) = engine();
+        let surv = Survivorship {
+            attributes: [("phone".to_string(), Rule::SourcePriority)].into(),
+            source_priority: vec!["crm".into(), "web".into()],
+            ..Survivorship::default()
+        };
+        let p = e.profile(id, &surv).unwrap();
+        let phone = golden(&p).phone.clone().unwrap();
+        assert_eq!(phone.value, "+61412000001");
+        assert_eq!(phone.source_record, rref("crm", "1"));
+        assert_eq!(phone.rule, "source_priority");
+    }
+
+    #[test]
+    fn every_golden_value_names_a_record_of_the_entity() {
+        let (e, id) = engine();
+        let p = e.profile(id, &Survivorship::default()).unwrap();
+        let g = golden(&p);
+        let values: Vec<&GoldenValue> = [
+            &g.given_name,
+            &g.family_name,
+            &g.date_of_birth,
+            &g.email,
+            &g.phone,
+            &g.address,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(g.identifiers.values())
+        .collect();
+        assert_eq!(values.len(), 7, "{g:?}");
+        for v in values {
+            let named = v.source_record.as_ref().expect("a source record");
+            assert!(
+                p.records
+                    .iter()
+                    .any(|r| r.source == named.source && r.record_id == named.record_id),
+                "{v:?}"
+            );
+        }
+        assert_eq!(g.date_of_birth.as_ref().unwrap().value, "1908-04-19");
+        assert_eq!(
+            g.address.as_ref().unwrap().value,
+            "1 Wallaby Place, 2119, AU"
+        );
+        let loyalty = &g.identifiers["loyalty"];
+        assert_eq!(loyalty.source_record, rref("crm", "1"));
+        assert!(g.middle_name.is_none() && g.gender.is_none());
+    }
+
+    #[test]
+    fn identities_are_deduplicated_and_name_every_record_holding_them() {
+        let (e, id) = engine();
+        let p = e.profile(id, &Survivorship::default()).unwrap();
+        let emails: Vec<&Identity> = p.identities.iter().filter(|i| i.kind == "email").collect();
+        assert_eq!(emails.len(), 1);
+        assert_eq!(emails[0].value, "h@x.com");
+        let mut holders: Vec<String> = emails[0].records.iter().map(|r| r.source.clone()).collect();
+        holders.sort();
+        assert_eq!(holders, ["crm", "shop", "web"]);
+        let names: Vec<&str> = p
+            .identities
+            .iter()
+            .filter(|i| i.kind == "name")
+            .map(|i| i.value.as_str())
+            .collect();
+        assert_eq!(names, ["harlee mccarthy", "harley mccarthy"]);
+        let mut kinds: Vec<&str> = p.identities.iter().map(|i| i.kind.as_str()).collect();
+        kinds.dedup();
+        assert_eq!(
+            kinds,
+            [
+                "address",
+                "date_of_birth",
+                "email",
+                "identifier:loyalty",
+                "name",
+                "phone"
+            ]
+        );
+    }
+
+    #[test]
+    fn free_attributes_take_the_most_recent_value_of_each_key() {
+        let (e, id) = engine();
+        let p = e.profile(id, &Survivorship::default()).unwrap();
+        assert_eq!(p.attributes.len(), 2);
+        assert_eq!(p.attributes["tier"], "silver");
+        assert_eq!(p.attributes["segment"], "a");
+    }
+
+    #[test]
+    fn records_are_listed_newest_first() {
+        let (e, id) = engine();
+        let p = e.profile(id, &Survivorship::default()).unwrap();
+        let order: Vec<&str> = p.records.iter().map(|r| r.record_id.as_str()).collect();
+        assert_eq!(order, ["3", "2", "1"]);
+    }
+
+    #[test]
+    fn possible_matches_name_both_records_and_the_other_entity() {
+        let (mut e, id) = engine();
+        // Same family and date of birth, nothing else in common.
+        let mut zed = harley("crm", "9", "Zed", 50);
+        zed.emails = vec!["z@y.com".into()];
+        zed.phones = vec!["0498765432".into()];
+        let other = e.upsert(zed).unwrap();
+        assert_ne!(other.entity, id);
+        assert_eq!(other.possible_matches, 3);
+        let p = e.profile(id, &Survivorship::default()).unwrap();
+        assert_eq!(p.possible_matches.len(), 3);
+        for m in &p.possible_matches {
+            assert_eq!(m.other_entity_id, other.entity);
+            assert_eq!(m.other_record, rref("crm", "9"));
+            assert!(m.probability >= 0.5 && m.probability < 0.95, "{m:?}");
+        }
+        let weights: Vec<f64> = p.possible_matches.iter().map(|m| m.weight).collect();
+        assert!(weights.windows(2).all(|w| w[0] >= w[1]), "strongest first");
+    }
+
+    #[test]
+    fn a_merged_away_id_gives_the_survivors_profile() {
+        let mut e = Engine::in_memory(EngineConfig::default(), Model::default());
+        let mut a = harley("crm", "a", "Harley", 1);
+        a.emails = vec!["h@x.com".into()];
+        a.phones = vec!["0412000001".into()];
+        let mut b = harley("crm", "b", "Zed", 2);
+        b.emails = vec!["z@y.com".into()];
+        b.phones = vec!["0498765432".into()];
+        let mut bridge = harley("crm", "c", "Harley", 3);
+        bridge.phones = vec!["0498765432".into()];
+        let (a, b) = (e.upsert(a).unwrap(), e.upsert(b).unwrap());
+        assert_eq!(e.upsert(bridge).unwrap().absorbed, vec![b.entity]);
+        let p = e.profile(b.entity, &Survivorship::default()).unwrap();
+        assert_eq!(p.entity_id, a.entity);
+        assert_eq!(p.merged_ids, vec![b.entity]);
+        assert_eq!(p.records.len(), 3);
+    }
+
+    #[test]
+    fn an_unknown_entity_is_not_found() {
+        let (e, id) = engine();
+        assert!(matches!(
+            e.profile(id + 1000, &Survivorship::default()),
+            Err(EngineError::EntityNotFound(x)) if x == id + 1000
+        ));
+    }
+
+    #[test]
+    fn lookup_by_identity_finds_the_entity_holding_it() {
+        let (e, id) = engine();
+        assert_eq!(e.lookup_identity("email", "H@X.com").unwrap(), vec![id]);
+        assert_eq!(e.lookup_identity("loyalty", "L-123").unwrap(), vec![id]);
+        assert!(e
+            .lookup_identity("email", "nobody@x.com")
+            .unwrap()
+            .is_empty());
+    }
+}

@@ -17,7 +17,7 @@ use smallvec::SmallVec;
 use kindred_proto::v1::Record;
 
 use super::blocking::{record_keys, Keys};
-use super::cluster::{cluster, EdgeIn, Node};
+use super::cluster::{cluster, Clustering, EdgeIn, Node};
 use super::compare::Comparator;
 use super::config::EngineConfig;
 use super::features::{FeatView, Packed};
@@ -985,41 +985,79 @@ impl<S: Store> Engine<S> {
         }
     }
 
-    /// Re-clusters the components around `seeds` and records the changes.
-    /// Returns (entity, action, absorbed) for `focus` when given.
+    /// Re-clusters the components around `seeds` and records the changes,
+    /// in phases: the component, its canonical clustering, the clusters,
+    /// their ids, then applying and recording them. Returns what happened to
+    /// `focus` when given.
     fn recluster(
         &mut self,
         seeds: &[u32],
         focus: Option<u32>,
         step: &mut Step,
-    ) -> Option<(EntityId, Action, Vec<EntityId>)> {
-        // Fast path: a new record with no match edge is an entity of its own.
+    ) -> Option<FocusOutcome> {
         if let [only] = seeds {
-            let s = self.slot(*only);
-            if s.entity == 0 && !s.edges.iter().any(|e| f64::from(e.weight) >= self.match_w) {
-                let key = s.key.to_string();
-                let id = self.new_entity_id();
-                self.slot_mut(*only).entity = id;
-                self.entities.insert(id, vec![*only]);
-                step.events.push(Event {
-                    step: step.seq,
-                    at_ms: self.clock.now_ms(),
-                    entity: id,
-                    kind: EventKind::Created,
-                    record: Some(display_key(&key)),
-                    via: None,
-                });
-                step.assignments.push(Assignment {
-                    key,
-                    from: 0,
-                    to: id,
-                });
+            if self.stands_alone(*only) {
+                let id = self.cluster_alone(*only, step);
                 return (Some(*only) == focus).then_some((id, Action::Created, Vec::new()));
             }
         }
-        // 1. The records to re-cluster: everything reachable over match edges
-        //    plus every member of every entity reached (so no old entity is
-        //    only partly seen).
+        let comp = self.component_around(seeds);
+        let (edges, clustering) = self.canonical_clustering(&comp);
+        let groups = groups_by_label(&clustering.labels);
+        let old: Vec<EntityId> = comp.ords.iter().map(|&o| self.slot(o).entity).collect();
+        let assignment = self.assign_ids(&groups, &old);
+        let plan = Regrouping {
+            comp,
+            edges,
+            clustering,
+            groups,
+            old,
+            assignment,
+        };
+        let stamp = Stamp {
+            step: step.seq,
+            at_ms: self.clock.now_ms(),
+        };
+        let outcome = self.apply_groups(&plan, focus, stamp, step);
+        record_splits(&plan, stamp, step);
+        outcome
+    }
+
+    /// True for a new record without a match edge: it is an entity of its
+    /// own, with no need to look further.
+    fn stands_alone(&self, ord: u32) -> bool {
+        let s = self.slot(ord);
+        s.entity == 0 && !s.edges.iter().any(|e| f64::from(e.weight) >= self.match_w)
+    }
+
+    /// The fast path for a record that stands alone: a new entity of its
+    /// own. Returns the entity's id.
+    fn cluster_alone(&mut self, ord: u32, step: &mut Step) -> EntityId {
+        let key = self.slot(ord).key.to_string();
+        let id = self.new_entity_id();
+        self.slot_mut(ord).entity = id;
+        self.entities.insert(id, vec![ord]);
+        let stamp = Stamp {
+            step: step.seq,
+            at_ms: self.clock.now_ms(),
+        };
+        step.events.push(Event {
+            record: Some(display_key(&key)),
+            ..stamp.event(id, EventKind::Created)
+        });
+        step.assignments.push(Assignment {
+            key,
+            from: 0,
+            to: id,
+        });
+        id
+    }
+
+    /// The records to re-cluster: everything reachable from the live seeds
+    /// over match edges (while fewer than `max_component` records are
+    /// seen), plus every member of every entity reached, so that no old
+    /// entity is only partly seen.
+    fn component_around(&self, seeds: &[u32]) -> Component {
         let mut seen: FxHashSet<u32> = FxHashSet::default();
         let mut queue: VecDeque<u32> = VecDeque::new();
         for &s in seeds {
@@ -1053,32 +1091,48 @@ impl<S: Store> Engine<S> {
         }
         let mut ords: Vec<u32> = seen.into_iter().collect();
         ords.sort_unstable_by(|a, b| self.slot(*a).key.cmp(&self.slot(*b).key));
-        let pos: FxHashMap<u32, usize> = ords.iter().enumerate().map(|(i, &o)| (o, i)).collect();
+        let pos = ords.iter().enumerate().map(|(i, &o)| (o, i)).collect();
+        Component { ords, pos }
+    }
 
-        // 2. Canonical clustering.
+    /// Clusters a component with the canonical algorithm. Returns the match
+    /// edges inside it (node indices are indices into `comp.ords`) and the
+    /// clustering over them.
+    fn canonical_clustering(&self, comp: &Component) -> (Vec<EdgeIn>, Clustering) {
         let strong = &self.cfg.strong_identifiers;
-        let views: Vec<FeatView<'_>> = ords.iter().map(|&o| self.slot(o).feats.view()).collect();
-        let nodes: Vec<Node<'_>> = ords
+        let nodes: Vec<Node<'_>> = comp
+            .ords
             .iter()
-            .zip(&views)
-            .map(|(&o, v)| Node {
-                key: &self.slot(o).key,
-                dob: v.dob.filter(|d| d.is_full()),
-                strong: v
-                    .ids
-                    .iter()
-                    .filter(|(k, _)| strong.iter().any(|s| s == k))
-                    .copied()
-                    .collect(),
+            .map(|&o| {
+                let s = self.slot(o);
+                let v = s.feats.view();
+                Node {
+                    key: &s.key,
+                    dob: v.dob.filter(|d| d.is_full()),
+                    strong: v
+                        .ids
+                        .iter()
+                        .filter(|(k, _)| strong.iter().any(|s| s == k))
+                        .copied()
+                        .collect(),
+                }
             })
             .collect();
+        let edges = self.match_edges_within(comp);
+        let clustering = cluster(&nodes, &edges, self.cfg.max_entity_size);
+        (edges, clustering)
+    }
+
+    /// The match edges between records of a component, each once, as
+    /// indices into `comp.ords` (a < b).
+    fn match_edges_within(&self, comp: &Component) -> Vec<EdgeIn> {
         let mut edges: Vec<EdgeIn> = Vec::new();
-        for (i, &o) in ords.iter().enumerate() {
+        for (i, &o) in comp.ords.iter().enumerate() {
             for e in &self.slot(o).edges {
                 if f64::from(e.weight) < self.match_w {
                     continue;
                 }
-                if let Some(&j) = pos.get(&e.other) {
+                if let Some(&j) = comp.pos.get(&e.other) {
                     if i < j {
                         edges.push(EdgeIn {
                             weight: e.weight,
@@ -1089,46 +1143,14 @@ impl<S: Store> Engine<S> {
                 }
             }
         }
-        let clustering = cluster(&nodes, &edges, self.cfg.max_entity_size);
-        drop(nodes);
-        drop(views);
+        edges
+    }
 
-        // 3. Group by label; clusters ordered by their smallest key.
-        let mut groups: Vec<Vec<usize>> = Vec::new();
-        let mut group_of: FxHashMap<usize, usize> = FxHashMap::default();
-        for (i, &l) in clustering.labels.iter().enumerate() {
-            let g = *group_of.entry(l).or_insert_with(|| {
-                groups.push(Vec::new());
-                groups.len() - 1
-            });
-            groups[g].push(i);
-        }
-
-        // 4. Ids: each old id goes to the cluster holding most of its
-        //    records (ties: the earliest cluster); a cluster takes the oldest
-        //    id it receives, or a new one.
-        let old: Vec<EntityId> = ords.iter().map(|&o| self.slot(o).entity).collect();
-        let mut counts: FxHashMap<EntityId, Vec<(usize, usize)>> = FxHashMap::default();
-        for (g, members) in groups.iter().enumerate() {
-            for &i in members {
-                if old[i] != 0 {
-                    let c = counts.entry(old[i]).or_default();
-                    match c.iter_mut().find(|(x, _)| *x == g) {
-                        Some(x) => x.1 += 1,
-                        None => c.push((g, 1)),
-                    }
-                }
-            }
-        }
-        let mut claimed: Vec<Vec<EntityId>> = vec![Vec::new(); groups.len()];
-        for (&e, c) in &counts {
-            let winner = c
-                .iter()
-                .max_by(|x, y| x.1.cmp(&y.1).then(y.0.cmp(&x.0)))
-                .map(|x| x.0)
-                .unwrap_or(0);
-            claimed[winner].push(e);
-        }
+    /// Entity ids for the clusters: each old id goes to the cluster holding
+    /// most of its records (ties: the earliest cluster); a cluster takes the
+    /// oldest id it receives, or a new one.
+    fn assign_ids(&mut self, groups: &[Vec<usize>], old: &[EntityId]) -> IdAssignment {
+        let mut claimed = claims(groups, old);
         let mut ids: Vec<EntityId> = Vec::with_capacity(groups.len());
         for c in &mut claimed {
             c.sort_unstable();
@@ -1138,152 +1160,162 @@ impl<S: Store> Engine<S> {
             };
             ids.push(id);
         }
+        IdAssignment { ids, claimed }
+    }
 
-        // 5. Apply and record.
-        let at_ms = self.clock.now_ms();
-        let seq = step.seq;
-        let via_of = |i: usize, this: &Self| {
-            let e = edges[clustering.accepted[i]];
-            Via {
-                a: display_key(&this.slot(ords[e.a]).key),
-                b: display_key(&this.slot(ords[e.b]).key),
-                weight: f64::from(e.weight),
+    /// Applies every cluster in order; returns what happened to `focus`.
+    fn apply_groups(
+        &mut self,
+        plan: &Regrouping,
+        focus: Option<u32>,
+        stamp: Stamp,
+        step: &mut Step,
+    ) -> Option<FocusOutcome> {
+        let mut outcome = None;
+        for g in 0..plan.groups.len() {
+            if let Some(o) = self.apply_group(plan, g, focus, stamp, step) {
+                outcome = Some(o);
             }
+        }
+        outcome
+    }
+
+    /// Applies cluster `g`: moves its records to its id, records its events
+    /// when anything changed, and makes it the entity of that id. Returns
+    /// what happened to `focus` when the cluster holds it.
+    fn apply_group(
+        &mut self,
+        plan: &Regrouping,
+        g: usize,
+        focus: Option<u32>,
+        stamp: Stamp,
+        step: &mut Step,
+    ) -> Option<FocusOutcome> {
+        let (id, members) = (plan.assignment.ids[g], &plan.groups[g]);
+        let claimed = &plan.assignment.claimed[g];
+        let absorbed: Vec<EntityId> = claimed.iter().copied().filter(|&e| e != id).collect();
+        let changed = members.iter().any(|&i| plan.old[i] != id) || !absorbed.is_empty();
+        self.reassign(plan, members, id, step);
+        let focus_here =
+            focus.filter(|f| plan.comp.pos.get(f).is_some_and(|p| members.contains(p)));
+        if changed {
+            self.record_events(plan, g, &absorbed, focus_here, stamp, step);
+        }
+        let mut member_ords: Vec<u32> = members.iter().map(|&i| plan.comp.ords[i]).collect();
+        member_ords.sort_unstable();
+        self.entities.insert(id, member_ords);
+        focus_here.map(|_| {
+            let action = if !absorbed.is_empty() {
+                Action::Merged
+            } else if claimed.is_empty() {
+                Action::Created
+            } else {
+                Action::Joined
+            };
+            (id, action, absorbed)
+        })
+    }
+
+    /// Moves the cluster's records that belonged elsewhere to entity `id`.
+    fn reassign(&mut self, plan: &Regrouping, members: &[usize], id: EntityId, step: &mut Step) {
+        for &i in members {
+            if plan.old[i] != id {
+                let o = plan.comp.ords[i];
+                self.slot_mut(o).entity = id;
+                step.assignments.push(Assignment {
+                    key: self.slot(o).key.to_string(),
+                    from: plan.old[i],
+                    to: id,
+                });
+            }
+        }
+    }
+
+    /// Records what happened to cluster `g`, which changed: it was created
+    /// or split off from old ids, it absorbed old ids, and `focus` (when
+    /// the cluster holds it) joined it.
+    fn record_events(
+        &mut self,
+        plan: &Regrouping,
+        g: usize,
+        absorbed: &[EntityId],
+        focus: Option<u32>,
+        stamp: Stamp,
+        step: &mut Step,
+    ) {
+        let (id, members) = (plan.assignment.ids[g], &plan.groups[g]);
+        let claimed = &plan.assignment.claimed[g];
+        let split_from = plan.split_sources(g, absorbed);
+        // The accepted edges inside this cluster: the first justifies a
+        // merge, the first touching the focus its joining.
+        let accepted = plan.accepted_in(members);
+        if claimed.is_empty() && split_from.is_empty() {
+            step.events.push(Event {
+                record: focus.map(|f| display_key(&self.slot(f).key)),
+                ..stamp.event(id, EventKind::Created)
+            });
+        } else if claimed.is_empty() {
+            self.splits += 1;
+            let kind = EventKind::SplitFrom { from: split_from };
+            step.events.push(stamp.event(id, kind));
+        }
+        if !absorbed.is_empty() {
+            let via = accepted.first().map(|&k| self.via(plan, k));
+            self.record_merge(id, absorbed, via, stamp, step);
+        }
+        if let Some(f) = focus {
+            let fp = plan.comp.pos[&f];
+            if !claimed.is_empty() && plan.old[fp] != id {
+                let via = accepted
+                    .iter()
+                    .copied()
+                    .find(|&k| {
+                        let e = plan.accepted_edge(k);
+                        e.a == fp || e.b == fp
+                    })
+                    .map(|k| self.via(plan, k));
+                step.events.push(Event {
+                    record: Some(display_key(&self.slot(f).key)),
+                    via,
+                    ..stamp.event(id, EventKind::Joined)
+                });
+            }
+        }
+    }
+
+    /// Records entity `id` absorbing old ids, which redirect to it from now on.
+    fn record_merge(
+        &mut self,
+        id: EntityId,
+        absorbed: &[EntityId],
+        via: Option<Via>,
+        stamp: Stamp,
+        step: &mut Step,
+    ) {
+        self.merges += absorbed.len() as u64;
+        let kind = EventKind::Merged {
+            absorbed: absorbed.to_vec(),
         };
-        let mut result = None;
-        for (g, members) in groups.iter().enumerate() {
-            let id = ids[g];
-            let absorbed: Vec<EntityId> = claimed[g].iter().copied().filter(|&e| e != id).collect();
-            let changed = members.iter().any(|&i| old[i] != id) || !absorbed.is_empty();
-            for &i in members {
-                if old[i] != id {
-                    self.slot_mut(ords[i]).entity = id;
-                    step.assignments.push(Assignment {
-                        key: self.slot(ords[i]).key.to_string(),
-                        from: old[i],
-                        to: id,
-                    });
-                }
-            }
-            let mut member_ords: Vec<u32> = members.iter().map(|&i| ords[i]).collect();
-            member_ords.sort_unstable();
-            // Old ids that lost members to this cluster without being absorbed: splits.
-            let mut split_from: Vec<EntityId> = members
-                .iter()
-                .map(|&i| old[i])
-                .filter(|&e| e != 0 && e != id && !absorbed.contains(&e))
-                .collect();
-            split_from.sort_unstable();
-            split_from.dedup();
-            // The accepted edge inside this cluster touching the focus, or the first one.
-            let accepted_here: Vec<usize> = (0..clustering.accepted.len())
-                .filter(|&k| {
-                    let e = edges[clustering.accepted[k]];
-                    clustering.labels[e.a] == clustering.labels[members[0]]
-                })
-                .collect();
-            let focus_here = focus
-                .and_then(|f| pos.get(&f))
-                .is_some_and(|p| members.contains(p));
-            if changed {
-                if claimed[g].is_empty() && split_from.is_empty() {
-                    step.events.push(Event {
-                        step: seq,
-                        at_ms,
-                        entity: id,
-                        kind: EventKind::Created,
-                        record: focus
-                            .filter(|_| focus_here)
-                            .map(|f| display_key(&self.slot(f).key)),
-                        via: None,
-                    });
-                } else if claimed[g].is_empty() {
-                    self.splits += 1;
-                    step.events.push(Event {
-                        step: seq,
-                        at_ms,
-                        entity: id,
-                        kind: EventKind::SplitFrom {
-                            from: split_from.clone(),
-                        },
-                        record: None,
-                        via: None,
-                    });
-                }
-                if !absorbed.is_empty() {
-                    self.merges += absorbed.len() as u64;
-                    let via = accepted_here.first().map(|&k| via_of(k, self));
-                    step.events.push(Event {
-                        step: seq,
-                        at_ms,
-                        entity: id,
-                        kind: EventKind::Merged {
-                            absorbed: absorbed.clone(),
-                        },
-                        record: None,
-                        via,
-                    });
-                    for &a in &absorbed {
-                        self.entities.remove(&a);
-                        self.redirects.insert(a, id);
-                        self.absorbed.entry(id).or_default().push(a);
-                        step.redirects.push((a, id));
-                    }
-                }
-                if let Some(f) = focus.filter(|_| focus_here) {
-                    let fp = pos[&f];
-                    if !claimed[g].is_empty() && old[fp] != id {
-                        let via = accepted_here
-                            .iter()
-                            .map(|&k| (k, edges[clustering.accepted[k]]))
-                            .find(|(_, e)| e.a == fp || e.b == fp)
-                            .map(|(k, _)| via_of(k, self));
-                        step.events.push(Event {
-                            step: seq,
-                            at_ms,
-                            entity: id,
-                            kind: EventKind::Joined,
-                            record: Some(display_key(&self.slot(f).key)),
-                            via,
-                        });
-                    }
-                }
-            }
-            self.entities.insert(id, member_ords);
-            if focus_here {
-                let action = if !absorbed.is_empty() {
-                    Action::Merged
-                } else if claimed[g].is_empty() {
-                    Action::Created
-                } else {
-                    Action::Joined
-                };
-                result = Some((id, action, absorbed));
-            }
+        step.events.push(Event {
+            via,
+            ..stamp.event(id, kind)
+        });
+        for &a in absorbed {
+            self.entities.remove(&a);
+            self.redirects.insert(a, id);
+            self.absorbed.entry(id).or_default().push(a);
+            step.redirects.push((a, id));
         }
-        // Splits, recorded on the id that kept the larger part.
-        for (g, members) in groups.iter().enumerate() {
-            let mut from: Vec<EntityId> = members
-                .iter()
-                .map(|&i| old[i])
-                .filter(|&e| e != 0)
-                .collect();
-            from.sort_unstable();
-            from.dedup();
-            for e in from {
-                if ids.contains(&e) && ids[g] != e && !claimed[g].contains(&e) {
-                    step.events.push(Event {
-                        step: seq,
-                        at_ms,
-                        entity: e,
-                        kind: EventKind::Split { into: vec![ids[g]] },
-                        record: None,
-                        via: None,
-                    });
-                }
-            }
+    }
+
+    /// Accepted edge `k` of a re-clustering, as events name it.
+    fn via(&self, plan: &Regrouping, k: usize) -> Via {
+        let e = plan.accepted_edge(k);
+        Via {
+            a: display_key(&self.slot(plan.comp.ords[e.a]).key),
+            b: display_key(&self.slot(plan.comp.ords[e.b]).key),
+            weight: f64::from(e.weight),
         }
-        result
     }
 
     /// Recomputes every edge and entity from scratch (after a model change).
@@ -1356,6 +1388,153 @@ impl<S: Store> Engine<S> {
         self.scorer = Scorer::new(model);
         self.comparator = Comparator::new(&self.scorer.model().attributes());
         self.rebuild()
+    }
+}
+
+/// What re-clustering says about the focus record: its entity, what
+/// happened to it, and the entity ids absorbed into that entity.
+type FocusOutcome = (EntityId, Action, Vec<EntityId>);
+
+/// The step and time stamped on the events of one re-clustering.
+#[derive(Debug, Clone, Copy)]
+struct Stamp {
+    step: u64,
+    at_ms: i64,
+}
+
+impl Stamp {
+    /// An event about `entity`, with no record and no edge.
+    fn event(self, entity: EntityId, kind: EventKind) -> Event {
+        Event {
+            step: self.step,
+            at_ms: self.at_ms,
+            entity,
+            kind,
+            record: None,
+            via: None,
+        }
+    }
+}
+
+/// The records one re-clustering covers.
+struct Component {
+    /// Record ordinals, sorted by record key (the canonical order).
+    ords: Vec<u32>,
+    /// Ordinal → its index in `ords`.
+    pos: FxHashMap<u32, usize>,
+}
+
+/// The entity id of each cluster of a component.
+struct IdAssignment {
+    /// Per cluster: its entity id.
+    ids: Vec<EntityId>,
+    /// Per cluster: the old ids it received, sorted (its id is the first,
+    /// when there is one).
+    claimed: Vec<Vec<EntityId>>,
+}
+
+/// What re-clustering decided for a component; what the phases that apply
+/// and record it read. Records are named by their index in `comp.ords`.
+struct Regrouping {
+    comp: Component,
+    /// The match edges inside the component.
+    edges: Vec<EdgeIn>,
+    clustering: Clustering,
+    /// The clusters, ordered by their smallest record key.
+    groups: Vec<Vec<usize>>,
+    /// Each record's entity before (0: none).
+    old: Vec<EntityId>,
+    assignment: IdAssignment,
+}
+
+impl Regrouping {
+    /// The accepted (uniting) edge `k`.
+    fn accepted_edge(&self, k: usize) -> EdgeIn {
+        self.edges[self.clustering.accepted[k]]
+    }
+
+    /// The accepted edges inside the cluster of `members`, in acceptance
+    /// order, as indices into `clustering.accepted`.
+    fn accepted_in(&self, members: &[usize]) -> Vec<usize> {
+        let label = self.clustering.labels[members[0]];
+        (0..self.clustering.accepted.len())
+            .filter(|&k| self.clustering.labels[self.accepted_edge(k).a] == label)
+            .collect()
+    }
+
+    /// The old ids that lost records to cluster `g` without being absorbed
+    /// by it: the ids it split off from, sorted.
+    fn split_sources(&self, g: usize, absorbed: &[EntityId]) -> Vec<EntityId> {
+        let id = self.assignment.ids[g];
+        let mut from: Vec<EntityId> = self.groups[g]
+            .iter()
+            .map(|&i| self.old[i])
+            .filter(|&e| e != 0 && e != id && !absorbed.contains(&e))
+            .collect();
+        from.sort_unstable();
+        from.dedup();
+        from
+    }
+}
+
+/// Component indices grouped by cluster label; clusters in order of their
+/// first member, which (indices following key order) is their smallest key.
+fn groups_by_label(labels: &[usize]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut group_of: FxHashMap<usize, usize> = FxHashMap::default();
+    for (i, &l) in labels.iter().enumerate() {
+        let g = *group_of.entry(l).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(i);
+    }
+    groups
+}
+
+/// Per cluster, the old ids it receives (unsorted): each old id goes to
+/// the cluster holding most of its records, the earliest on a tie.
+fn claims(groups: &[Vec<usize>], old: &[EntityId]) -> Vec<Vec<EntityId>> {
+    let mut counts: FxHashMap<EntityId, Vec<(usize, usize)>> = FxHashMap::default();
+    for (g, members) in groups.iter().enumerate() {
+        for &i in members.iter().filter(|&&i| old[i] != 0) {
+            let c = counts.entry(old[i]).or_default();
+            match c.iter_mut().find(|(x, _)| *x == g) {
+                Some(x) => x.1 += 1,
+                None => c.push((g, 1)),
+            }
+        }
+    }
+    let mut claimed: Vec<Vec<EntityId>> = vec![Vec::new(); groups.len()];
+    for (&e, c) in &counts {
+        let winner = c
+            .iter()
+            .max_by(|x, y| x.1.cmp(&y.1).then(y.0.cmp(&x.0)))
+            .map(|x| x.0)
+            .unwrap_or(0);
+        claimed[winner].push(e);
+    }
+    claimed
+}
+
+/// Records a split on each old id that kept its larger part but lost
+/// records to another cluster (one that did not absorb it).
+fn record_splits(plan: &Regrouping, stamp: Stamp, step: &mut Step) {
+    let ids = &plan.assignment.ids;
+    for (g, members) in plan.groups.iter().enumerate() {
+        let mut from: Vec<EntityId> = members
+            .iter()
+            .map(|&i| plan.old[i])
+            .filter(|&e| e != 0)
+            .collect();
+        from.sort_unstable();
+        from.dedup();
+        for e in from {
+            if ids.contains(&e) && ids[g] != e && !plan.assignment.claimed[g].contains(&e) {
+                let kind = EventKind::Split { into: vec![ids[g]] };
+                step.events.push(stamp.event(e, kind));
+            }
+        }
     }
 }
 

@@ -23,7 +23,7 @@ use rand_chacha::ChaCha8Rng;
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
-use super::blocking::{rule_keys, BlockingConfig, Keys};
+use super::blocking::{rule_keys, BlockingConfig, BlockingRule, Keys};
 use super::compare::{Attribute, Comparator, MAX_COMPARISONS};
 use super::features::{FeatView, Packed};
 use super::model::{ComparisonParams, Model, SessionInfo, TermFrequencies, TrainingInfo};
@@ -85,31 +85,73 @@ pub fn train(
             have: records.len(),
         });
     }
+    // One generator, drawn from in a fixed order: the sample, then u's pairs.
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
-    // A canonical order first, so the model never depends on arrival order.
-    let mut records: Vec<&Packed> = records.to_vec();
-    records.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-    let sample: Vec<&Packed> = if records.len() > opts.max_records {
-        let mut idx: Vec<usize> = (0..records.len()).collect();
-        for i in 0..opts.max_records {
-            let j = rng.gen_range(i..idx.len());
-            idx.swap(i, j);
-        }
-        idx.truncate(opts.max_records);
-        idx.sort_unstable();
-        idx.into_iter().map(|i| records[i]).collect()
-    } else {
-        records
-    };
+    let sample = canonical_sample(records, opts.max_records, &mut rng);
     let views: Vec<FeatView<'_>> = sample.iter().map(|p| p.view()).collect();
-    let n = views.len();
-
     let attrs = attributes_for(&views, base, opts);
     let comparator = Comparator::new(&attrs);
-    let na = attrs.len();
-    let mut model = Model {
+    let mut model = starting_model(base, &attrs, &views, opts);
+
+    let random = random_pair_levels(&views, &comparator, opts.random_pairs, &mut rng);
+    set_u(&mut model, &random.counts);
+
+    let blocked = Blocked::new(&views, blocking).compare(&comparator);
+    let mut em = em_per_rule(&blocked, &attrs, &blocking.rules, &model, opts);
+    set_m(&mut model, &em);
+
+    if let Some(prior) = estimate_prior(&mut em, &blocking.rules, pair_count(views.len())) {
+        model.prior = prior;
+    }
+    model.training = Some(TrainingInfo {
+        records: views.len(),
+        random_pairs: random.draws,
+        blocked_pairs: blocked.iter().map(|r| r.pairs).sum(),
+        sessions: em.sessions,
+    });
+    Ok(model)
+}
+
+/// Number of distinct pairs among `n` records.
+fn pair_count(n: usize) -> usize {
+    n * (n - 1) / 2
+}
+
+/// The records in a canonical order (by packed bytes), so the model never
+/// depends on arrival order; when there are more than `max`, a
+/// deterministic random sample of `max` of them, kept in that order.
+fn canonical_sample<'a>(
+    records: &[&'a Packed],
+    max: usize,
+    rng: &mut ChaCha8Rng,
+) -> Vec<&'a Packed> {
+    let mut records: Vec<&Packed> = records.to_vec();
+    records.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    if records.len() <= max {
+        return records;
+    }
+    let mut idx: Vec<usize> = (0..records.len()).collect();
+    for i in 0..max {
+        let j = rng.gen_range(i..idx.len());
+        idx.swap(i, j);
+    }
+    idx.truncate(max);
+    idx.sort_unstable();
+    idx.into_iter().map(|i| records[i]).collect()
+}
+
+/// The model training starts from: the next version, the base model's
+/// parameters of each attribute (defaults for attributes it lacks) and the
+/// data's term frequencies.
+fn starting_model(
+    base: &Model,
+    attrs: &[Attribute],
+    views: &[FeatView<'_>],
+    opts: &TrainOptions,
+) -> Model {
+    Model {
         version: base.version + 1,
-        description: format!("trained without labels on {n} records"),
+        description: format!("trained without labels on {} records", views.len()),
         comparisons: attrs
             .iter()
             .map(|a| {
@@ -120,14 +162,30 @@ pub fn train(
                     .unwrap_or_else(|| ComparisonParams::default_for(a.clone()))
             })
             .collect(),
-        term_frequencies: term_frequencies(&views, opts.tf_max_values),
+        term_frequencies: term_frequencies(views, opts.tf_max_values),
         ..base.clone()
-    };
+    }
+}
 
-    // u from random pairs.
-    let mut ucount = vec![vec![0f64; 8]; na];
-    let total_pairs = n * (n - 1) / 2;
-    let draws = opts.random_pairs.min(total_pairs.max(1));
+/// Level counts over random pairs of records.
+struct RandomPairs {
+    /// Per attribute: how many pairs fell at each level (0: null).
+    counts: Vec<Vec<f64>>,
+    /// Pairs drawn.
+    draws: usize,
+}
+
+/// Compares up to `max_pairs` random pairs of distinct records (almost
+/// all of them non-matches) and counts each attribute's levels.
+fn random_pair_levels(
+    views: &[FeatView<'_>],
+    comparator: &Comparator,
+    max_pairs: usize,
+    rng: &mut ChaCha8Rng,
+) -> RandomPairs {
+    let n = views.len();
+    let mut counts = vec![vec![0f64; 8]; comparator.attributes().len()];
+    let draws = max_pairs.min(pair_count(n).max(1));
     for _ in 0..draws {
         let i = rng.gen_range(0..n);
         let mut j = rng.gen_range(0..n - 1);
@@ -135,179 +193,277 @@ pub fn train(
             j += 1;
         }
         let p = comparator.compare(&views[i], &views[j]);
-        for (c, row) in ucount.iter_mut().enumerate() {
+        for (c, row) in counts.iter_mut().enumerate() {
             row[p.levels[c] as usize] += 1.0;
         }
     }
-    for (c, row) in ucount.iter().enumerate() {
+    RandomPairs { counts, draws }
+}
+
+/// Sets u from random-pair level counts; attributes without evidence keep
+/// their prior u.
+fn set_u(model: &mut Model, counts: &[Vec<f64>]) {
+    for (c, row) in counts.iter().enumerate() {
         let levels = model.comparisons[c].levels.len();
         let total: f64 = row[1..=levels].iter().sum();
         if total < 1.0 {
-            continue; // no evidence: keep the prior u
+            continue;
         }
         for (l, level) in model.comparisons[c].levels.iter_mut().enumerate() {
             // Half a pair of smoothing keeps unseen agreements possible but rare.
             level.u = (row[l + 1] + 0.5) / (total + 0.5 * levels as f64);
         }
     }
+}
 
-    // Blocked pairs, per rule.
-    let rules = &blocking.rules;
-    let per_rec: Vec<Vec<Keys>> = views
-        .iter()
-        .map(|v| {
-            rules
-                .iter()
-                .enumerate()
-                .map(|(ri, r)| {
-                    let mut k = Keys::new();
-                    rule_keys(ri, r, v, &mut k);
-                    k.sort_unstable();
-                    k.dedup();
-                    k
-                })
-                .collect()
-        })
-        .collect();
-    let mut blocks: Vec<FxHashMap<u64, Vec<u32>>> = vec![FxHashMap::default(); rules.len()];
-    for (i, keys) in per_rec.iter().enumerate() {
-        for (ri, ks) in keys.iter().enumerate() {
-            for &k in ks {
-                blocks[ri].entry(k).or_default().push(i as u32);
+/// The compared pairs of one blocking rule.
+struct RulePairs {
+    /// Index of the rule.
+    rule: usize,
+    /// Patterns of its pairs, with the mask of rules sharing a live key.
+    counts: PatternCounts,
+    pairs: usize,
+}
+
+/// The sample's blocking keys, per record and per rule.
+struct Blocked<'v, 'a> {
+    views: &'v [FeatView<'a>],
+    /// `per_rec[record][rule]`: the record's keys under the rule, sorted.
+    per_rec: Vec<Vec<Keys>>,
+    /// `blocks[rule]`: key → the records holding it.
+    blocks: Vec<FxHashMap<u64, Vec<u32>>>,
+    max_key_size: usize,
+}
+
+impl<'v, 'a> Blocked<'v, 'a> {
+    fn new(views: &'v [FeatView<'a>], blocking: &BlockingConfig) -> Self {
+        let rules = &blocking.rules;
+        let per_rec: Vec<Vec<Keys>> = views
+            .iter()
+            .map(|v| {
+                rules
+                    .iter()
+                    .enumerate()
+                    .map(|(ri, r)| {
+                        let mut k = Keys::new();
+                        rule_keys(ri, r, v, &mut k);
+                        k.sort_unstable();
+                        k.dedup();
+                        k
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut blocks: Vec<FxHashMap<u64, Vec<u32>>> = vec![FxHashMap::default(); rules.len()];
+        for (i, keys) in per_rec.iter().enumerate() {
+            for (ri, ks) in keys.iter().enumerate() {
+                for &k in ks {
+                    blocks[ri].entry(k).or_default().push(i as u32);
+                }
             }
         }
+        Blocked {
+            views,
+            per_rec,
+            blocks,
+            max_key_size: blocking.max_key_size,
+        }
     }
-    let live = |ri: usize, k: u64| {
-        blocks[ri]
+
+    /// True when key `k` of rule `ri` is held by at most `max_key_size` records.
+    fn live(&self, ri: usize, k: u64) -> bool {
+        self.blocks[ri]
             .get(&k)
-            .is_some_and(|v| v.len() <= blocking.max_key_size)
-    };
-    let mut sessions_in: Vec<(usize, PatternCounts, usize)> = Vec::new();
-    let mut blocked_pairs = 0usize;
-    for (ri, block) in blocks.iter().enumerate() {
+            .is_some_and(|v| v.len() <= self.max_key_size)
+    }
+
+    /// Every rule's pairs, compared.
+    fn compare(&self, comparator: &Comparator) -> Vec<RulePairs> {
+        (0..self.blocks.len())
+            .map(|ri| self.rule_pairs(ri, comparator))
+            .collect()
+    }
+
+    /// Rule `ri`'s pairs, compared: each pair counted once, under its
+    /// smallest shared live key.
+    fn rule_pairs(&self, ri: usize, comparator: &Comparator) -> RulePairs {
         let mut counts: PatternCounts = FxHashMap::default();
         let mut pairs = 0usize;
-        for (&k, members) in block {
-            if members.len() < 2 || members.len() > blocking.max_key_size {
+        for (&k, members) in &self.blocks[ri] {
+            if members.len() < 2 || members.len() > self.max_key_size {
                 continue;
             }
             for (x, &a) in members.iter().enumerate() {
                 for &b in &members[x + 1..] {
                     let (a, b) = (a as usize, b as usize);
-                    // Count each pair once per rule: under its smallest shared live key.
-                    let first = per_rec[a][ri]
-                        .iter()
-                        .find(|kk| live(ri, **kk) && per_rec[b][ri].contains(kk));
-                    if first != Some(&k) {
+                    if self.first_shared_live_key(ri, a, b) != Some(k) {
                         continue;
                     }
-                    let mut mask = 0u64;
-                    for (rj, (ka, kb)) in per_rec[a].iter().zip(&per_rec[b]).enumerate() {
-                        if ka.iter().any(|kk| live(rj, *kk) && kb.contains(kk)) {
-                            mask |= 1 << rj;
-                        }
-                    }
-                    let p = comparator.compare(&views[a], &views[b]);
-                    *counts.entry((p.levels, mask)).or_default() += 1.0;
+                    let p = comparator.compare(&self.views[a], &self.views[b]);
+                    *counts
+                        .entry((p.levels, self.rules_shared(a, b)))
+                        .or_default() += 1.0;
                     pairs += 1;
                 }
             }
         }
-        blocked_pairs += pairs;
-        sessions_in.push((ri, counts, pairs));
+        RulePairs {
+            rule: ri,
+            counts,
+            pairs,
+        }
     }
 
-    // EM per rule.
-    let mut m_sum = vec![vec![0f64; 8]; na];
-    let mut m_n = vec![0usize; na];
-    let mut infos = Vec::new();
-    let mut hits = vec![vec![0f64; rules.len()]; rules.len()];
-    let mut matched = vec![0f64; rules.len()];
-    for (ri, counts, pairs) in &sessions_in {
-        if *pairs < 10 {
-            continue;
+    /// The smallest live key of rule `ri` that records `a` and `b` share.
+    fn first_shared_live_key(&self, ri: usize, a: usize, b: usize) -> Option<u64> {
+        self.per_rec[a][ri]
+            .iter()
+            .find(|kk| self.live(ri, **kk) && self.per_rec[b][ri].contains(kk))
+            .copied()
+    }
+
+    /// Bit mask of the rules under which `a` and `b` share a live key.
+    fn rules_shared(&self, a: usize, b: usize) -> u64 {
+        let mut mask = 0u64;
+        for (rj, (ka, kb)) in self.per_rec[a].iter().zip(&self.per_rec[b]).enumerate() {
+            if ka.iter().any(|kk| self.live(rj, *kk) && kb.contains(kk)) {
+                mask |= 1 << rj;
+            }
         }
-        let active: Vec<bool> = attrs.iter().map(|a| !rules[*ri].constrains(a)).collect();
-        let em = run_em(counts, &active, &model, opts);
+        mask
+    }
+}
+
+/// What the EM sessions (one per rule with enough pairs) estimated.
+struct EmEstimates {
+    /// Per attribute and level: the sum of m over the sessions that
+    /// estimated the attribute.
+    m_sum: Vec<Vec<f64>>,
+    /// Per attribute: how many sessions estimated its m.
+    m_n: Vec<usize>,
+    /// `hits[r][s]`: expected matches among rule r's pairs that rule s
+    /// also finds.
+    hits: Vec<Vec<f64>>,
+    /// Per rule: expected matches among its pairs.
+    matched: Vec<f64>,
+    sessions: Vec<SessionInfo>,
+}
+
+/// Runs EM on the pairs of each rule with at least 10 pairs, leaving out
+/// the attributes the rule constrains, and collects the estimates.
+fn em_per_rule(
+    blocked: &[RulePairs],
+    attrs: &[Attribute],
+    rules: &[BlockingRule],
+    model: &Model,
+    opts: &TrainOptions,
+) -> EmEstimates {
+    let mut est = EmEstimates {
+        m_sum: vec![vec![0f64; 8]; attrs.len()],
+        m_n: vec![0usize; attrs.len()],
+        hits: vec![vec![0f64; rules.len()]; rules.len()],
+        matched: vec![0f64; rules.len()],
+        sessions: Vec::new(),
+    };
+    for rp in blocked.iter().filter(|rp| rp.pairs >= 10) {
+        let active: Vec<bool> = attrs
+            .iter()
+            .map(|a| !rules[rp.rule].constrains(a))
+            .collect();
+        let em = run_em(&rp.counts, &active, model, opts);
+        est.add_session(rp, &active, &em, &rules[rp.rule].name);
+    }
+    est
+}
+
+impl EmEstimates {
+    /// Adds one session's m (for the attributes it estimated with evidence)
+    /// and its expected matches, per rule sharing a key.
+    fn add_session(&mut self, rp: &RulePairs, active: &[bool], em: &EmResult, rule: &str) {
         for (c, act) in active.iter().enumerate() {
             if !act || em.evidence[c] < 1.0 {
                 continue;
             }
             for (l, m) in em.m[c].iter().enumerate() {
-                m_sum[c][l] += m;
+                self.m_sum[c][l] += m;
             }
-            m_n[c] += 1;
+            self.m_n[c] += 1;
         }
-        for ((_, mask), p_n) in counts.keys().zip(em.posterior_mass.iter()) {
-            matched[*ri] += p_n;
-            for (rj, h) in hits[*ri].iter_mut().enumerate() {
+        let ri = rp.rule;
+        for ((_, mask), p_n) in rp.counts.keys().zip(em.posterior_mass.iter()) {
+            self.matched[ri] += p_n;
+            for (rj, h) in self.hits[ri].iter_mut().enumerate() {
                 if mask & (1 << rj) != 0 {
                     *h += p_n;
                 }
             }
         }
-        infos.push(SessionInfo {
-            rule: rules[*ri].name.clone(),
-            pairs: *pairs,
+        self.sessions.push(SessionInfo {
+            rule: rule.to_string(),
+            pairs: rp.pairs,
             iterations: em.iterations,
             match_share: em.lambda,
             estimated_recall: 0.0,
         });
     }
-    for c in 0..na {
-        if m_n[c] == 0 {
+}
+
+/// Sets each attribute's m to its mean over the sessions that estimated it
+/// (at least 1e-6 per level, renormalised); others keep their m.
+fn set_m(model: &mut Model, est: &EmEstimates) {
+    for (c, comparison) in model.comparisons.iter_mut().enumerate() {
+        if est.m_n[c] == 0 {
             continue;
         }
-        let levels = model.comparisons[c].levels.len();
-        for (l, level) in model.comparisons[c]
-            .levels
-            .iter_mut()
-            .enumerate()
-            .take(levels)
-        {
-            level.m = (m_sum[c][l] / m_n[c] as f64).max(1e-6);
+        for (l, level) in comparison.levels.iter_mut().enumerate() {
+            level.m = (est.m_sum[c][l] / est.m_n[c] as f64).max(1e-6);
         }
-        let s: f64 = model.comparisons[c].levels.iter().map(|l| l.m).sum();
-        model.comparisons[c]
-            .levels
-            .iter_mut()
-            .for_each(|l| l.m /= s);
+        let s: f64 = comparison.levels.iter().map(|l| l.m).sum();
+        comparison.levels.iter_mut().for_each(|l| l.m /= s);
     }
+}
 
-    // λ from each rule's matches and estimated recall.
+/// Sets each session's estimated recall (the share of the other rules'
+/// matches its rule also finds) and estimates λ: the median over rules of
+/// matches ÷ recall, over all `total_pairs`. None when no rule gives an
+/// estimate.
+fn estimate_prior(
+    est: &mut EmEstimates,
+    rules: &[BlockingRule],
+    total_pairs: usize,
+) -> Option<f64> {
     let mut estimates = Vec::new();
-    for info in infos.iter_mut() {
+    for info in est.sessions.iter_mut() {
         let Some(ri) = rules.iter().position(|r| r.name == info.rule) else {
             continue;
         };
-        let (mut num, mut den) = (0.0, 0.0);
-        for rs in 0..rules.len() {
-            if rs != ri && matched[rs] > 0.0 {
-                num += hits[rs][ri];
-                den += matched[rs];
-            }
-        }
-        if den <= 0.0 {
+        let Some(recall) = recall_of(ri, &est.hits, &est.matched) else {
             continue;
-        }
-        let recall = num / den;
+        };
         info.estimated_recall = recall;
-        if recall > 0.05 && matched[ri] > 1.0 {
-            estimates.push(matched[ri] / recall);
+        if recall > 0.05 && est.matched[ri] > 1.0 {
+            estimates.push(est.matched[ri] / recall);
         }
     }
-    if !estimates.is_empty() && total_pairs > 0 {
-        estimates.sort_by(f64::total_cmp);
-        let total_matches = estimates[estimates.len() / 2];
-        model.prior = (total_matches / total_pairs as f64).clamp(1e-12, 0.5);
+    if estimates.is_empty() || total_pairs == 0 {
+        return None;
     }
-    model.training = Some(TrainingInfo {
-        records: n,
-        random_pairs: draws,
-        blocked_pairs,
-        sessions: infos,
-    });
-    Ok(model)
+    estimates.sort_by(f64::total_cmp);
+    let total_matches = estimates[estimates.len() / 2];
+    Some((total_matches / total_pairs as f64).clamp(1e-12, 0.5))
+}
+
+/// The share of the other rules' expected matches that rule `ri` also
+/// finds; None when the other rules found none.
+fn recall_of(ri: usize, hits: &[Vec<f64>], matched: &[f64]) -> Option<f64> {
+    let (mut num, mut den) = (0.0, 0.0);
+    for rs in 0..matched.len() {
+        if rs != ri && matched[rs] > 0.0 {
+            num += hits[rs][ri];
+            den += matched[rs];
+        }
+    }
+    (den > 0.0).then(|| num / den)
 }
 
 /// The base model's attributes plus an identifier comparison for every
@@ -392,8 +548,9 @@ struct EmResult {
     posterior_mass: Vec<f64>,
 }
 
+/// EM over one rule's patterns for the active attributes' m and the match
+/// share λ, starting from the model's m and holding its u fixed.
 fn run_em(counts: &PatternCounts, active: &[bool], model: &Model, opts: &TrainOptions) -> EmResult {
-    let na = active.len();
     let pats: Vec<(&Levels, f64)> = counts.iter().map(|((l, _), n)| (l, *n)).collect();
     let mut m: Vec<Vec<f64>> = model
         .comparisons
@@ -408,54 +565,12 @@ fn run_em(counts: &PatternCounts, active: &[bool], model: &Model, opts: &TrainOp
     let mut lambda = 0.3f64;
     let mut iterations = 0;
     let mut post = vec![0f64; pats.len()];
-    let mut evidence = vec![0f64; na];
+    let mut evidence = vec![0f64; active.len()];
     for it in 0..opts.max_iterations {
         iterations = it + 1;
-        let lm: Vec<Vec<f64>> = m
-            .iter()
-            .map(|r| r.iter().map(|x| x.max(1e-12).ln()).collect())
-            .collect();
-        let (l1, l0) = (lambda.ln(), (1.0 - lambda).ln());
-        let mut acc = vec![vec![0f64; 8]; na];
-        let mut mass = 0.0;
-        let mut total = 0.0;
-        for (k, (levels, n)) in pats.iter().enumerate() {
-            let (mut a, mut b) = (l1, l0);
-            for c in 0..na {
-                let l = levels[c] as usize;
-                if active[c] && l != 0 {
-                    a += lm[c][l - 1];
-                    b += lu[c][l - 1];
-                }
-            }
-            let p = 1.0 / (1.0 + (b - a).exp());
-            post[k] = p * n;
-            mass += p * n;
-            total += n;
-            for c in 0..na {
-                let l = levels[c] as usize;
-                if active[c] && l != 0 {
-                    acc[c][l - 1] += p * n;
-                }
-            }
-        }
-        let mut delta: f64 = 0.0;
-        for c in 0..na {
-            if !active[c] {
-                continue;
-            }
-            let s: f64 = acc[c].iter().sum();
-            evidence[c] = s;
-            if s <= 0.0 {
-                continue;
-            }
-            for l in 0..m[c].len() {
-                let v = (acc[c][l] / s).max(1e-6);
-                delta = delta.max((v - m[c][l]).abs());
-                m[c][l] = v;
-            }
-        }
-        let new_lambda = (mass / total).clamp(1e-9, 1.0 - 1e-9);
+        let e = expectation(&pats, active, &m, &lu, lambda, &mut post);
+        let mut delta = maximise_m(&e.acc, active, &mut m, &mut evidence);
+        let new_lambda = (e.mass / e.total).clamp(1e-9, 1.0 - 1e-9);
         delta = delta.max((new_lambda - lambda).abs());
         lambda = new_lambda;
         if delta < opts.tolerance {
@@ -468,5 +583,299 @@ fn run_em(counts: &PatternCounts, active: &[bool], model: &Model, opts: &TrainOp
         iterations,
         evidence,
         posterior_mass: post,
+    }
+}
+
+/// The expected matches of one E-step.
+struct Expectation {
+    /// Per attribute and level: expected matched pairs at that level.
+    acc: Vec<Vec<f64>>,
+    /// Expected matched pairs.
+    mass: f64,
+    /// All pairs.
+    total: f64,
+}
+
+/// E-step: each pattern's match probability under m, u (`lu`: log u) and
+/// λ; writes count × P(match) of each pattern into `post`.
+fn expectation(
+    pats: &[(&Levels, f64)],
+    active: &[bool],
+    m: &[Vec<f64>],
+    lu: &[Vec<f64>],
+    lambda: f64,
+    post: &mut [f64],
+) -> Expectation {
+    let na = active.len();
+    let lm: Vec<Vec<f64>> = m
+        .iter()
+        .map(|r| r.iter().map(|x| x.max(1e-12).ln()).collect())
+        .collect();
+    let (l1, l0) = (lambda.ln(), (1.0 - lambda).ln());
+    let mut acc = vec![vec![0f64; 8]; na];
+    let mut mass = 0.0;
+    let mut total = 0.0;
+    for (k, (levels, n)) in pats.iter().enumerate() {
+        let (mut a, mut b) = (l1, l0);
+        for c in 0..na {
+            let l = levels[c] as usize;
+            if active[c] && l != 0 {
+                a += lm[c][l - 1];
+                b += lu[c][l - 1];
+            }
+        }
+        let p = 1.0 / (1.0 + (b - a).exp());
+        post[k] = p * n;
+        mass += p * n;
+        total += n;
+        for c in 0..na {
+            let l = levels[c] as usize;
+            if active[c] && l != 0 {
+                acc[c][l - 1] += p * n;
+            }
+        }
+    }
+    Expectation { acc, mass, total }
+}
+
+/// M-step for m: each active attribute's m becomes its levels' shares of
+/// its expected matches (at least 1e-6); `evidence` gets those matches.
+/// Returns the largest change of any m.
+fn maximise_m(acc: &[Vec<f64>], active: &[bool], m: &mut [Vec<f64>], evidence: &mut [f64]) -> f64 {
+    let mut delta: f64 = 0.0;
+    for c in 0..active.len() {
+        if !active[c] {
+            continue;
+        }
+        let s: f64 = acc[c].iter().sum();
+        evidence[c] = s;
+        if s <= 0.0 {
+            continue;
+        }
+        for l in 0..m[c].len() {
+            let v = (acc[c][l] / s).max(1e-6);
+            delta = delta.max((v - m[c][l]).abs());
+            m[c][l] = v;
+        }
+    }
+    delta
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::standardize::{PartialDate, StdAddress, StdRecord};
+    use crate::engine::{Engine, EngineConfig};
+
+    const GIVEN: [&str; 12] = [
+        "oliver", "amelia", "jack", "isla", "noah", "mia", "leo", "ava", "henry", "grace", "lucas",
+        "chloe",
+    ];
+    const FAMILY: [&str; 10] = [
+        "smith", "jones", "williams", "brown", "wilson", "taylor", "nguyen", "martin", "white",
+        "kelly",
+    ];
+
+    /// Person `i` of a synthetic population; `copy` > 0 makes a duplicate
+    /// with a typo in the family name and without the phone.
+    fn person(i: usize, copy: usize) -> Packed {
+        let mut family = FAMILY[(i * 7 + i / 10) % FAMILY.len()].to_string();
+        if copy > 0 {
+            family.insert(1, 'x');
+        }
+        Packed::from_std(&StdRecord {
+            given: Some(GIVEN[i % GIVEN.len()].into()),
+            family: Some(family),
+            dob: Some(PartialDate {
+                year: 1950 + (i % 40) as u16,
+                month: Some(1 + (i % 12) as u8),
+                day: Some(1 + (i * 3 % 28) as u8),
+            }),
+            emails: vec![format!("p{i}@mail.test")],
+            phones: if copy == 0 {
+                vec![format!("+614{:08}", i * 7919)]
+            } else {
+                vec![]
+            },
+            addresses: vec![StdAddress {
+                number: Some((1 + i % 90).to_string()),
+                street: Some(format!("{} street", FAMILY[i % 5])),
+                locality: None,
+                region: None,
+                postcode: Some(format!("{}", 2000 + i % 25)),
+                country: None,
+            }],
+            identifiers: if i.is_multiple_of(2) {
+                vec![("loyalty".into(), format!("L{i:05}"))]
+            } else {
+                vec![]
+            },
+            ..Default::default()
+        })
+    }
+
+    /// 150 people, every third one with a duplicate.
+    fn population() -> Vec<Packed> {
+        let mut v = Vec::new();
+        for i in 0..150 {
+            v.push(person(i, 0));
+            if i.is_multiple_of(3) {
+                v.push(person(i, 1));
+            }
+        }
+        v
+    }
+
+    fn quick() -> TrainOptions {
+        TrainOptions {
+            random_pairs: 5_000,
+            ..TrainOptions::default()
+        }
+    }
+
+    fn trained(records: &[Packed], opts: &TrainOptions) -> Model {
+        let refs: Vec<&Packed> = records.iter().collect();
+        train(&refs, &BlockingConfig::default(), &Model::default(), opts).unwrap()
+    }
+
+    #[test]
+    fn training_runs_em_on_the_blocked_pairs() {
+        let m = trained(&population(), &quick());
+        let info = m.training.expect("training info");
+        assert_eq!(info.records, 200);
+        assert_eq!(info.random_pairs, 5_000);
+        assert!(info.blocked_pairs > 0);
+        assert!(!info.sessions.is_empty());
+        assert!(info
+            .sessions
+            .iter()
+            .all(|s| s.pairs >= 10 && s.iterations >= 1));
+    }
+
+    #[test]
+    fn training_does_not_depend_on_record_order() {
+        let records = population();
+        let model = trained(&records, &quick());
+        let mut reversed = records.clone();
+        reversed.reverse();
+        assert_eq!(trained(&reversed, &quick()), model);
+        let mut interleaved: Vec<Packed> = records.iter().step_by(2).cloned().collect();
+        interleaved.extend(records.iter().skip(1).step_by(2).cloned());
+        assert_eq!(trained(&interleaved, &quick()), model);
+    }
+
+    #[test]
+    fn m_and_u_of_every_comparison_are_probability_distributions() {
+        let m = trained(&population(), &quick());
+        for c in &m.comparisons {
+            for l in &c.levels {
+                assert!(l.m > 0.0 && l.m <= 1.0, "{c:?}");
+                assert!(l.u > 0.0 && l.u <= 1.0, "{c:?}");
+            }
+            let (sm, su): (f64, f64) = (
+                c.levels.iter().map(|l| l.m).sum(),
+                c.levels.iter().map(|l| l.u).sum(),
+            );
+            assert!(
+                (sm - 1.0).abs() < 1e-9,
+                "m of {:?} sums to {sm}",
+                c.attribute
+            );
+            assert!(
+                (su - 1.0).abs() < 1e-6,
+                "u of {:?} sums to {su}",
+                c.attribute
+            );
+        }
+    }
+
+    #[test]
+    fn the_trained_model_validates_and_has_the_next_version() {
+        let base = Model::default();
+        let m = trained(&population(), &quick());
+        m.validate().unwrap();
+        assert_eq!(m.version, base.version + 1);
+        assert!(m.prior > 0.0 && m.prior < 0.5);
+        assert_ne!(m.prior, base.prior, "the prior is estimated");
+    }
+
+    #[test]
+    fn the_trained_model_separates_duplicates_from_other_people() {
+        let records = population();
+        let m = trained(&records, &quick());
+        let e = Engine::in_memory(EngineConfig::default(), m);
+        let (a, dup, other) = (person(3, 0), person(3, 1), person(4, 0));
+        assert!(e.score(&a.view(), &dup.view()) >= e.match_weight());
+        assert!(e.score(&a.view(), &other.view()) < e.possible_weight());
+    }
+
+    #[test]
+    fn fewer_than_ten_records_are_refused() {
+        let records: Vec<Packed> = (0..9).map(|i| person(i, 0)).collect();
+        let refs: Vec<&Packed> = records.iter().collect();
+        let err = train(
+            &refs,
+            &BlockingConfig::default(),
+            &Model::default(),
+            &quick(),
+        );
+        assert!(matches!(
+            err,
+            Err(TrainError::TooFewRecords { need: 10, have: 9 })
+        ));
+    }
+
+    #[test]
+    fn at_most_max_records_are_trained_on_the_same_sample_each_time() {
+        let opts = TrainOptions {
+            max_records: 60,
+            ..quick()
+        };
+        let records = population();
+        let m = trained(&records, &opts);
+        assert_eq!(m.training.as_ref().unwrap().records, 60);
+        assert_eq!(trained(&records, &opts), m);
+    }
+
+    #[test]
+    fn identifier_kinds_held_by_enough_records_get_a_comparison() {
+        let loyalty = Attribute::Identifier("loyalty".into());
+        let m = trained(&population(), &quick());
+        assert!(m.attributes().contains(&loyalty));
+        let rare = TrainOptions {
+            min_identifier_records: 1_000,
+            ..quick()
+        };
+        assert!(!trained(&population(), &rare)
+            .attributes()
+            .contains(&loyalty));
+    }
+
+    #[test]
+    fn term_frequencies_are_shares_of_the_records_holding_a_value() {
+        let given = [
+            "oliver", "oliver", "oliver", "amelia", "amelia", "zoe", "jack", "isla", "noah", "mia",
+            "leo", "ava",
+        ];
+        let records: Vec<Packed> = given
+            .iter()
+            .map(|g| {
+                Packed::from_std(&StdRecord {
+                    given: Some(g.to_string()),
+                    ..Default::default()
+                })
+            })
+            .collect();
+        let m = trained(&records, &quick());
+        let tf = &m.term_frequencies[&Attribute::GivenName.name()];
+        assert_eq!(tf.default, 1.0 / 12.0);
+        assert_eq!(tf.values["oliver"], 3.0 / 12.0);
+        assert_eq!(tf.values["amelia"], 2.0 / 12.0);
+        // A value held by one record only is left to the default.
+        assert!(!tf.values.contains_key("zoe"));
+        // No record has a family name: no table.
+        assert!(!m
+            .term_frequencies
+            .contains_key(&Attribute::FamilyName.name()));
     }
 }
