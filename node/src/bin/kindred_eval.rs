@@ -19,12 +19,13 @@ use rand::SeedableRng;
 use serde_json::json;
 
 use kindred_node::engine::features::Packed;
-use kindred_node::engine::resolver::split_key;
+use kindred_node::engine::resolver::{split_key, Stats};
 use kindred_node::engine::train::{train, TrainOptions};
 use kindred_node::engine::{Engine, EngineConfig, Model};
 use kindred_node::eval::load::{load_records, Truth};
 use kindred_node::eval::metrics::{score, Scores};
 use kindred_proto::mapping::{header_index, Mapping};
+use kindred_proto::v1::Record;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -145,17 +146,106 @@ fn source_of(args: &Args, path: &Path) -> String {
     })
 }
 
+/// What a run counted.
+#[derive(Default)]
+struct Counts {
+    /// Records given to the engine.
+    records: usize,
+    /// Input rows that could not be turned into records.
+    rejected: usize,
+    /// Records the engine refused.
+    failed: usize,
+}
+
+/// How long a run's phases took (seconds) and resident memory (bytes).
+#[derive(Default)]
+struct Measures {
+    load_secs: f64,
+    train_secs: f64,
+    resolve_secs: f64,
+    /// Before anything was loaded.
+    rss_start: u64,
+    /// With the input loaded, the model ready and the engine empty.
+    rss_loaded: u64,
+    /// After resolving.
+    rss_after: u64,
+}
+
+impl Measures {
+    fn records_per_second(&self, counts: &Counts) -> f64 {
+        counts.records as f64 / self.resolve_secs.max(1e-9)
+    }
+
+    /// Resident memory grown while resolving, per record: from the start
+    /// of the run when streaming (the input never sits in memory), else
+    /// from when the input was loaded.
+    fn engine_bytes_per_record(&self, counts: &Counts, stream: bool) -> f64 {
+        let base = if stream {
+            self.rss_start
+        } else {
+            self.rss_loaded
+        };
+        self.rss_after.saturating_sub(base) as f64 / counts.records.max(1) as f64
+    }
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
     if let (Some(pred), Some(truth)) = (&args.score, &args.truth) {
-        let s = score_file(pred, truth)?;
-        if args.json {
-            println!("{}", serde_json::to_string_pretty(&s)?);
-        } else {
-            print_scores(&s);
-        }
-        return Ok(());
+        return score_only(pred, truth, args.json);
     }
+    let (mapping, cfg) = read_settings(&args)?;
+    let mut m = Measures {
+        rss_start: rss_bytes(),
+        ..Measures::default()
+    };
+    let mut counts = Counts::default();
+
+    let t_load = Instant::now();
+    let records = load_input(&args, &mapping, &mut counts)?;
+    m.load_secs = t_load.elapsed().as_secs_f64();
+    let records = in_arrival_order(records, &args);
+
+    let t_train = Instant::now();
+    let model = model_for(&args, &cfg, &records)?;
+    m.train_secs = t_train.elapsed().as_secs_f64();
+    if let Some(p) = &args.model_out {
+        std::fs::write(p, model.to_json())?;
+    }
+
+    let mut engine = Engine::in_memory(cfg, model);
+    engine.store_mut().keep_history = !args.no_history;
+    m.rss_loaded = rss_bytes();
+    let t_resolve = Instant::now();
+    resolve(&args, &mapping, &mut engine, records, &mut counts)?;
+    m.resolve_secs = t_resolve.elapsed().as_secs_f64();
+    m.rss_after = rss_bytes();
+
+    let assignments = sorted_assignments(&engine);
+    if let Some(p) = &args.out {
+        write_assignments(p, &assignments)?;
+    }
+    let scores = match &args.truth {
+        Some(t) => Some(score_assignments(&assignments, t)?),
+        None => None,
+    };
+    report(&args, &engine, &counts, &m, scores.as_ref())
+}
+
+/// `--score`: scores an existing clustering and prints the scores.
+fn score_only(pred: &Path, truth: &Path, json: bool) -> Result<()> {
+    let s = score_file(pred, truth)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+    } else {
+        print_scores(&s);
+    }
+    Ok(())
+}
+
+/// The column mapping and the engine configuration; refuses `--stream`
+/// without a model to use.
+fn read_settings(args: &Args) -> Result<(Mapping, EngineConfig)> {
     let mapping_path = args.mapping.as_ref().context("--mapping is required")?;
     let mapping =
         Mapping::from_toml(&std::fs::read_to_string(mapping_path).context("reading mapping")?)?;
@@ -166,99 +256,124 @@ fn main() -> Result<()> {
     if args.stream && args.model.is_none() && !args.untrained {
         bail!("--stream needs --model or --untrained (training needs all records in memory)");
     }
-    let rss_start = rss_bytes();
+    Ok((mapping, cfg))
+}
 
-    // Input: all in memory (to train, shuffle or reverse), or streamed.
-    let t_load = Instant::now();
+/// The input, all in memory (to train, shuffle or reverse); nothing when
+/// streaming. Counts rejected rows and prints the first five of each file.
+fn load_input(args: &Args, mapping: &Mapping, counts: &mut Counts) -> Result<Vec<Record>> {
     let mut records = Vec::new();
-    let mut rejected = 0usize;
-    if !args.stream {
-        for path in &args.input {
-            let (r, bad) = load_records(path, &mapping, &source_of(&args, path))?;
-            for b in bad.iter().take(5) {
-                eprintln!("{}:{}: rejected: {}", path.display(), b.line, b.reason);
-            }
-            rejected += bad.len();
-            records.extend(r);
-        }
+    if args.stream {
+        return Ok(records);
     }
-    let load_secs = t_load.elapsed().as_secs_f64();
+    for path in &args.input {
+        let (r, bad) = load_records(path, mapping, &source_of(args, path))?;
+        for b in bad.iter().take(5) {
+            eprintln!("{}:{}: rejected: {}", path.display(), b.line, b.reason);
+        }
+        counts.rejected += bad.len();
+        records.extend(r);
+    }
+    Ok(records)
+}
+
+/// The records in the order they will arrive: shuffled with `--shuffle`'s
+/// seed, then reversed with `--reverse`.
+fn in_arrival_order(mut records: Vec<Record>, args: &Args) -> Vec<Record> {
     if let Some(seed) = args.shuffle {
         records.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
     }
     if args.reverse {
         records.reverse();
     }
+    records
+}
 
-    // Model: given, default, or trained on the input without labels.
-    let t_train = Instant::now();
-    let model = if let Some(p) = &args.model {
-        Model::from_json(&std::fs::read_to_string(p)?)?
-    } else if args.untrained {
-        Model::default()
-    } else {
-        let probe = Engine::in_memory(cfg.clone(), Model::default());
-        let packed: Vec<Packed> = records
-            .iter()
-            .map(|r| Packed::from_std(&probe.standardize(r)))
-            .collect();
-        let refs: Vec<&Packed> = packed.iter().collect();
-        let opts = TrainOptions {
-            max_records: args.train_records,
-            ..TrainOptions::default()
-        };
-        train(&refs, &cfg.blocking, &Model::default(), &opts)?
-    };
-    let train_secs = t_train.elapsed().as_secs_f64();
-    if let Some(p) = &args.model_out {
-        std::fs::write(p, model.to_json())?;
+/// The model: `--model`'s, the default with `--untrained`, or trained on
+/// the input without labels.
+fn model_for(args: &Args, cfg: &EngineConfig, records: &[Record]) -> Result<Model> {
+    if let Some(p) = &args.model {
+        return Ok(Model::from_json(&std::fs::read_to_string(p)?)?);
     }
-
-    // Resolve, one record at a time.
-    let mut engine = Engine::in_memory(cfg, model);
-    engine.store_mut().keep_history = !args.no_history;
-    let mut failed = 0usize;
-    let mut n = 0usize;
-    let mut upsert = |engine: &mut Engine, r| {
-        n += 1;
-        if let Err(e) = engine.upsert(r) {
-            failed += 1;
-            if failed <= 5 {
-                eprintln!("upsert failed: {e}");
-            }
-        }
+    if args.untrained {
+        return Ok(Model::default());
+    }
+    let probe = Engine::in_memory(cfg.clone(), Model::default());
+    let packed: Vec<Packed> = records
+        .iter()
+        .map(|r| Packed::from_std(&probe.standardize(r)))
+        .collect();
+    let refs: Vec<&Packed> = packed.iter().collect();
+    let opts = TrainOptions {
+        max_records: args.train_records,
+        ..TrainOptions::default()
     };
-    let rss_loaded = rss_bytes();
-    let t_resolve = Instant::now();
+    Ok(train(&refs, &cfg.blocking, &Model::default(), &opts)?)
+}
+
+/// Resolves the records one at a time, or with `--stream` the input files'
+/// rows as they are read.
+fn resolve(
+    args: &Args,
+    mapping: &Mapping,
+    engine: &mut Engine,
+    records: Vec<Record>,
+    counts: &mut Counts,
+) -> Result<()> {
     if args.stream {
         for path in &args.input {
-            let source = source_of(&args, path);
-            let mut rdr = csv::ReaderBuilder::new()
-                .flexible(true)
-                .trim(csv::Trim::All)
-                .from_path(path)
-                .with_context(|| format!("opening {}", path.display()))?;
-            let index = header_index(rdr.headers()?);
-            for row in rdr.records() {
-                match row.map_err(|e| e.to_string()).and_then(|row| {
-                    mapping
-                        .csv_record(&index, &row, &source)
-                        .map_err(|e| e.to_string())
-                }) {
-                    Ok(r) => upsert(&mut engine, r),
-                    Err(_) => rejected += 1,
-                }
-            }
+            stream_file(path, &source_of(args, path), mapping, engine, counts)?;
         }
     } else {
         for r in records {
-            upsert(&mut engine, r);
+            resolve_one(engine, r, counts);
         }
     }
-    let resolve_secs = t_resolve.elapsed().as_secs_f64();
-    let rss_after = rss_bytes();
-    let stats = engine.stats();
+    Ok(())
+}
 
+/// Resolves a CSV file's rows as they are read; rows that cannot be read
+/// or mapped count as rejected.
+fn stream_file(
+    path: &Path,
+    source: &str,
+    mapping: &Mapping,
+    engine: &mut Engine,
+    counts: &mut Counts,
+) -> Result<()> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    let index = header_index(rdr.headers()?);
+    for row in rdr.records() {
+        match row.map_err(|e| e.to_string()).and_then(|row| {
+            mapping
+                .csv_record(&index, &row, source)
+                .map_err(|e| e.to_string())
+        }) {
+            Ok(r) => resolve_one(engine, r, counts),
+            Err(_) => counts.rejected += 1,
+        }
+    }
+    Ok(())
+}
+
+/// Resolves one record, counting it and whether the engine refused it
+/// (the first five refusals are printed).
+fn resolve_one(engine: &mut Engine, r: Record, counts: &mut Counts) {
+    counts.records += 1;
+    if let Err(e) = engine.upsert(r) {
+        counts.failed += 1;
+        if counts.failed <= 5 {
+            eprintln!("upsert failed: {e}");
+        }
+    }
+}
+
+/// Every record's entity as `(source, record_id, entity_id)`, sorted.
+fn sorted_assignments(engine: &Engine) -> Vec<(String, String, u64)> {
     let mut assignments: Vec<(String, String, u64)> = engine
         .assignments()
         .map(|(k, e)| {
@@ -267,73 +382,93 @@ fn main() -> Result<()> {
         })
         .collect();
     assignments.sort();
-    if let Some(p) = &args.out {
-        let mut w = std::io::BufWriter::new(std::fs::File::create(p)?);
-        writeln!(w, "source,record_id,entity_id")?;
-        for (s, r, e) in &assignments {
-            writeln!(w, "{s},{r},{e}")?;
-        }
+    assignments
+}
+
+/// Writes the assignments as `source,record_id,entity_id` CSV.
+fn write_assignments(path: &Path, assignments: &[(String, String, u64)]) -> Result<()> {
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(w, "source,record_id,entity_id")?;
+    for (s, r, e) in assignments {
+        writeln!(w, "{s},{r},{e}")?;
     }
-    let base = if args.stream { rss_start } else { rss_loaded };
-    let mut summary = json!({
-        "records": n,
-        "rejected_rows": rejected,
-        "failed_upserts": failed,
-        "entities": stats.entities,
-        "merges": stats.merges,
-        "comparisons": stats.comparisons,
-        "comparisons_per_record": stats.comparisons as f64 / n.max(1) as f64,
-        "match_edges": stats.match_edges,
-        "possible_matches": stats.possible_edges,
-        "demoted_keys": stats.demoted_keys,
-        "load_seconds": load_secs,
-        "train_seconds": train_secs,
-        "resolve_seconds": resolve_secs,
-        "records_per_second": n as f64 / resolve_secs.max(1e-9),
-        "rss_bytes_after": rss_after,
-        "engine_bytes_per_record": rss_after.saturating_sub(base) as f64 / n.max(1) as f64,
-        "memory_measured": if args.stream { "resident memory growth over the whole streamed run" } else { "not meaningful without --stream" },
-        "model_prior": engine.model().prior,
-    });
-    let scores = match &args.truth {
-        Some(t) => {
-            let truth = Truth::load(t)?;
-            let pred: HashMap<String, String> = assignments
-                .iter()
-                .map(|(s, r, e)| (truth.key(s, r), e.to_string()))
-                .collect();
-            Some(score_against(&truth, &pred))
-        }
-        None => None,
-    };
-    if let Some(s) = &scores {
-        summary["accuracy"] = serde_json::to_value(s)?;
-    }
+    Ok(())
+}
+
+/// Scores the assignments against the ground truth in `truth`.
+fn score_assignments(assignments: &[(String, String, u64)], truth: &Path) -> Result<Scores> {
+    let truth = Truth::load(truth)?;
+    let pred: HashMap<String, String> = assignments
+        .iter()
+        .map(|(s, r, e)| (truth.key(s, r), e.to_string()))
+        .collect();
+    Ok(score_against(&truth, &pred))
+}
+
+/// Prints the run's summary: as JSON with `--json`, else as text.
+fn report(
+    args: &Args,
+    engine: &Engine,
+    counts: &Counts,
+    m: &Measures,
+    scores: Option<&Scores>,
+) -> Result<()> {
+    let stats = engine.stats();
     if args.json {
+        let mut summary = json!({
+            "records": counts.records,
+            "rejected_rows": counts.rejected,
+            "failed_upserts": counts.failed,
+            "entities": stats.entities,
+            "merges": stats.merges,
+            "comparisons": stats.comparisons,
+            "comparisons_per_record": stats.comparisons as f64 / counts.records.max(1) as f64,
+            "match_edges": stats.match_edges,
+            "possible_matches": stats.possible_edges,
+            "demoted_keys": stats.demoted_keys,
+            "load_seconds": m.load_secs,
+            "train_seconds": m.train_secs,
+            "resolve_seconds": m.resolve_secs,
+            "records_per_second": m.records_per_second(counts),
+            "rss_bytes_after": m.rss_after,
+            "engine_bytes_per_record": m.engine_bytes_per_record(counts, args.stream),
+            "memory_measured": if args.stream { "resident memory growth over the whole streamed run" } else { "not meaningful without --stream" },
+            "model_prior": engine.model().prior,
+        });
+        if let Some(s) = scores {
+            summary["accuracy"] = serde_json::to_value(s)?;
+        }
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        println!(
-            "records {n}  entities {}  rejected {rejected}  comparisons/record {:.1}",
-            stats.entities,
-            stats.comparisons as f64 / n.max(1) as f64
-        );
-        let mem = if args.stream {
-            format!(
-                "  engine memory {:.0} B/record",
-                summary["engine_bytes_per_record"].as_f64().unwrap_or(0.0)
-            )
-        } else {
-            String::new()
-        };
-        println!(
-            "resolve {:.2}s  {:.0} records/s  (train {:.2}s){mem}",
-            resolve_secs,
-            n as f64 / resolve_secs.max(1e-9),
-            train_secs,
-        );
-        if let Some(s) = &scores {
+        print_summary(&stats, counts, m, args.stream);
+        if let Some(s) = scores {
             print_scores(s);
         }
     }
     Ok(())
+}
+
+/// The text summary: counts, then speed (and engine memory when streaming).
+fn print_summary(stats: &Stats, counts: &Counts, m: &Measures, stream: bool) {
+    println!(
+        "records {}  entities {}  rejected {}  comparisons/record {:.1}",
+        counts.records,
+        stats.entities,
+        counts.rejected,
+        stats.comparisons as f64 / counts.records.max(1) as f64
+    );
+    let mem = if stream {
+        format!(
+            "  engine memory {:.0} B/record",
+            m.engine_bytes_per_record(counts, true)
+        )
+    } else {
+        String::new()
+    };
+    println!(
+        "resolve {:.2}s  {:.0} records/s  (train {:.2}s){mem}",
+        m.resolve_secs,
+        m.records_per_second(counts),
+        m.train_secs,
+    );
 }

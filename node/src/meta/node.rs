@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use protobuf::Message as PbMessage;
 use raft::eraftpb::{ConfChange, ConfChangeType, Entry, EntryType, Message, Snapshot};
-use raft::{ProgressState, RawNode, ReadState, SnapshotStatus, StateRole, Storage};
+use raft::{LightReady, ProgressState, RawNode, ReadState, SnapshotStatus, StateRole, Storage};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::logging::raft_logger;
@@ -71,6 +71,32 @@ struct Shared {
 }
 
 impl Shared {
+    /// The state a node's handles share with its raft loop.
+    fn new(
+        cfg: &MetaConfig,
+        inbox: mpsc::Sender<Message>,
+        requests: mpsc::Sender<Request>,
+        state_rx: watch::Receiver<Arc<MetaState>>,
+        transport: Arc<dyn Transport>,
+    ) -> Shared {
+        Shared {
+            id: cfg.node_id,
+            inbox,
+            requests,
+            thread: OnceLock::new(),
+            stop: AtomicBool::new(false),
+            exited: AtomicBool::new(false),
+            state_rx,
+            status: Mutex::new(RaftStatus {
+                id: cfg.node_id,
+                role: "follower".into(),
+                ..RaftStatus::default()
+            }),
+            transport,
+            election_timeout: cfg.tick * cfg.election_ticks as u32,
+        }
+    }
+
     fn wake(&self) {
         if let Some(t) = self.thread.get() {
             t.unpark();
@@ -101,113 +127,13 @@ impl MetaHandle {
         cfg: MetaConfig,
         transport: Arc<dyn Transport>,
     ) -> Result<(MetaHandle, JoinHandle<()>), MetaError> {
-        let id = cfg.node_id;
-        if id == 0 {
-            return Err(MetaError::Raft("node id 0 is reserved".into()));
-        }
-        if cfg.tick.is_zero() || cfg.inbox == 0 {
-            return Err(MetaError::Raft("tick and inbox must be non-zero".into()));
-        }
-        let storage = MetaStorage::open(&cfg.data_dir)?;
-        if storage.is_empty() && !cfg.join {
-            let voters: Vec<u64> = if cfg.peers.is_empty() {
-                vec![id]
-            } else if cfg.peers.contains_key(&id) {
-                cfg.peers.keys().copied().collect()
-            } else {
-                return Err(MetaError::Raft(format!(
-                    "initial peers {:?} do not include this node ({id})",
-                    cfg.peers.keys().collect::<Vec<_>>()
-                )));
-            };
-            let initial = MetaState {
-                applied_index: 1,
-                ..MetaState::default()
-            };
-            storage.bootstrap(voters.clone(), encode_state(&initial)?)?;
-            tracing::info!(node = id, ?voters, "metadata group bootstrapped");
-        }
-
-        let snap = storage.latest_snapshot();
-        let snap_index = snap.get_metadata().index;
-        let mut state = if snap_index > 0 {
-            decode_state(&snap.data)?
-        } else {
-            MetaState::default()
-        };
-        state.applied_index = snap_index;
-
-        let raft_cfg = raft::Config {
-            id,
-            election_tick: cfg.election_ticks,
-            heartbeat_tick: cfg.heartbeat_ticks,
-            applied: snap_index,
-            check_quorum: true,
-            pre_vote: true,
-            max_size_per_msg: 1 << 20,
-            max_inflight_msgs: 256,
-            ..Default::default()
-        };
-        raft_cfg.validate().map_err(raft_err)?;
-        let logger = raft_logger(id);
-        let mut raw = RawNode::new(&raft_cfg, storage.clone(), &logger).map_err(raft_err)?;
-        let voters = storage.conf_state().voters;
-        if voters == [id] {
-            // The only voter: become leader right away.
-            raw.campaign().map_err(raft_err)?;
-        }
-
-        let (inbox_tx, inbox_rx) = mpsc::channel(cfg.inbox);
-        let (req_tx, req_rx) = mpsc::channel(REQUEST_QUEUE);
-        let state = Arc::new(state);
-        let (state_tx, state_rx) = watch::channel(state.clone());
-        let shared = Arc::new(Shared {
-            id,
-            inbox: inbox_tx,
-            requests: req_tx,
-            thread: OnceLock::new(),
-            stop: AtomicBool::new(false),
-            exited: AtomicBool::new(false),
-            state_rx,
-            status: Mutex::new(RaftStatus {
-                id,
-                role: "follower".into(),
-                ..RaftStatus::default()
-            }),
-            transport,
-            election_timeout: cfg.tick * cfg.election_ticks as u32,
-        });
-        let rl = RaftLoop {
-            id,
-            raw,
-            storage,
-            state: (*state).clone(),
-            applied: snap_index,
-            published: snap_index,
-            inbox: inbox_rx,
-            requests: req_rx,
-            inbox_cap: cfg.inbox,
-            shared: shared.clone(),
-            state_tx,
-            pending: HashMap::new(),
-            pending_reads: HashMap::new(),
-            replies: Vec::new(),
-            next_id: 1,
-            nonce: rand::random(),
-            tick: cfg.tick,
-            snapshot_every: cfg.snapshot_every.max(1),
-            peers: cfg.peers.clone(),
-            partitions: cfg.partitions,
-            need_init: false,
-            snapshot_sent: HashMap::new(),
-        };
+        check_config(&cfg)?;
+        let storage = open_storage(&cfg)?;
+        let state = restored_state(&storage)?;
+        let raw = raw_node(&cfg, &storage, state.applied_index)?;
+        let (shared, rl) = RaftLoop::new(&cfg, raw, storage, state, transport);
         rl.update_status();
-        let thread = std::thread::Builder::new()
-            .name(format!("meta-raft-{id}"))
-            .spawn(move || rl.run())
-            .map_err(|e| MetaError::Raft(format!("cannot spawn the raft thread: {e}")))?;
-        let _ = shared.thread.set(thread.thread().clone());
-        shared.wake();
+        let thread = rl.spawn()?;
         Ok((MetaHandle { shared }, thread))
     }
 
@@ -400,6 +326,98 @@ impl MetaHandle {
     }
 }
 
+/// Refuses a configuration the loop cannot run with.
+fn check_config(cfg: &MetaConfig) -> Result<(), MetaError> {
+    if cfg.node_id == 0 {
+        return Err(MetaError::Raft("node id 0 is reserved".into()));
+    }
+    if cfg.tick.is_zero() || cfg.inbox == 0 {
+        return Err(MetaError::Raft("tick and inbox must be non-zero".into()));
+    }
+    Ok(())
+}
+
+/// Opens the member's storage. A member of a new group bootstraps empty
+/// storage with the initial voters; a joining member starts empty and waits
+/// for the group to add it.
+fn open_storage(cfg: &MetaConfig) -> Result<MetaStorage, MetaError> {
+    let storage = MetaStorage::open(&cfg.data_dir)?;
+    if storage.is_empty() && !cfg.join {
+        let voters = initial_voters(cfg)?;
+        let initial = MetaState {
+            applied_index: 1,
+            ..MetaState::default()
+        };
+        storage.bootstrap(voters.clone(), encode_state(&initial)?)?;
+        tracing::info!(node = cfg.node_id, ?voters, "metadata group bootstrapped");
+    }
+    Ok(storage)
+}
+
+/// The voters a new group starts with: the configured peers (which must
+/// include this node), or this node alone.
+fn initial_voters(cfg: &MetaConfig) -> Result<Vec<u64>, MetaError> {
+    let id = cfg.node_id;
+    if cfg.peers.is_empty() {
+        Ok(vec![id])
+    } else if cfg.peers.contains_key(&id) {
+        Ok(cfg.peers.keys().copied().collect())
+    } else {
+        Err(MetaError::Raft(format!(
+            "initial peers {:?} do not include this node ({id})",
+            cfg.peers.keys().collect::<Vec<_>>()
+        )))
+    }
+}
+
+/// The state in the latest snapshot (empty without one), with its
+/// `applied_index` set to the snapshot's index.
+fn restored_state(storage: &MetaStorage) -> Result<MetaState, MetaError> {
+    let snap = storage.latest_snapshot();
+    let snap_index = snap.get_metadata().index;
+    let mut state = if snap_index > 0 {
+        decode_state(&snap.data)?
+    } else {
+        MetaState::default()
+    };
+    state.applied_index = snap_index;
+    Ok(state)
+}
+
+/// raft-rs settings: the configured ticks, resuming after `applied`.
+fn raft_config(cfg: &MetaConfig, applied: u64) -> raft::Config {
+    raft::Config {
+        id: cfg.node_id,
+        election_tick: cfg.election_ticks,
+        heartbeat_tick: cfg.heartbeat_ticks,
+        applied,
+        check_quorum: true,
+        pre_vote: true,
+        max_size_per_msg: 1 << 20,
+        max_inflight_msgs: 256,
+        ..Default::default()
+    }
+}
+
+/// The raft node over `storage`, resuming after `applied`. The only voter
+/// of a group campaigns at once, to become leader right away.
+fn raw_node(
+    cfg: &MetaConfig,
+    storage: &MetaStorage,
+    applied: u64,
+) -> Result<RawNode<MetaStorage>, MetaError> {
+    let id = cfg.node_id;
+    let raft_cfg = raft_config(cfg, applied);
+    raft_cfg.validate().map_err(raft_err)?;
+    let logger = raft_logger(id);
+    let mut raw = RawNode::new(&raft_cfg, storage.clone(), &logger).map_err(raft_err)?;
+    let voters = storage.conf_state().voters;
+    if voters == [id] {
+        raw.campaign().map_err(raft_err)?;
+    }
+    Ok(raw)
+}
+
 fn raft_err(e: raft::Error) -> MetaError {
     MetaError::Raft(e.to_string())
 }
@@ -464,6 +482,60 @@ struct RaftLoop {
 }
 
 impl RaftLoop {
+    /// The loop over `raw`, starting from `state` (applied up to its
+    /// `applied_index`), with the channels and flags it shares with the
+    /// handles.
+    fn new(
+        cfg: &MetaConfig,
+        raw: RawNode<MetaStorage>,
+        storage: MetaStorage,
+        state: MetaState,
+        transport: Arc<dyn Transport>,
+    ) -> (Arc<Shared>, RaftLoop) {
+        let (inbox_tx, inbox_rx) = mpsc::channel(cfg.inbox);
+        let (req_tx, req_rx) = mpsc::channel(REQUEST_QUEUE);
+        let (state_tx, state_rx) = watch::channel(Arc::new(state.clone()));
+        let shared = Arc::new(Shared::new(cfg, inbox_tx, req_tx, state_rx, transport));
+        let applied = state.applied_index;
+        let rl = RaftLoop {
+            id: cfg.node_id,
+            raw,
+            storage,
+            state,
+            applied,
+            published: applied,
+            inbox: inbox_rx,
+            requests: req_rx,
+            inbox_cap: cfg.inbox,
+            shared: shared.clone(),
+            state_tx,
+            pending: HashMap::new(),
+            pending_reads: HashMap::new(),
+            replies: Vec::new(),
+            next_id: 1,
+            nonce: rand::random(),
+            tick: cfg.tick,
+            snapshot_every: cfg.snapshot_every.max(1),
+            peers: cfg.peers.clone(),
+            partitions: cfg.partitions,
+            need_init: false,
+            snapshot_sent: HashMap::new(),
+        };
+        (shared, rl)
+    }
+
+    /// Runs the loop on its own OS thread, which [`Shared::wake`] unparks.
+    fn spawn(self) -> Result<JoinHandle<()>, MetaError> {
+        let shared = self.shared.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("meta-raft-{}", self.id))
+            .spawn(move || self.run())
+            .map_err(|e| MetaError::Raft(format!("cannot spawn the raft thread: {e}")))?;
+        let _ = shared.thread.set(thread.thread().clone());
+        shared.wake();
+        Ok(thread)
+    }
+
     fn run(mut self) {
         let id = self.id;
         tracing::info!(
@@ -487,7 +559,27 @@ impl RaftLoop {
         // Dropping `self` drops every waiter's sender: they see `Stopped`.
     }
 
+    /// One turn of the loop: take in messages and requests, tick when due,
+    /// handle the `Ready`, propose `Init` if this first leader should, and
+    /// compact the log when it has grown.
     fn turn(&mut self, next_tick: &mut Instant) -> Result<(), MetaError> {
+        self.step_inbox();
+        self.take_requests();
+        self.tick_if_due(next_tick);
+        self.on_ready()?;
+        if self.need_init {
+            self.need_init = false;
+            self.propose_init();
+            self.on_ready()?;
+        }
+        self.maybe_compact()?;
+        self.update_status();
+        Ok(())
+    }
+
+    /// Steps raft with the network messages waiting in the inbox (at most
+    /// one inbox-full per turn).
+    fn step_inbox(&mut self) {
         for _ in 0..self.inbox_cap {
             match self.inbox.try_recv() {
                 Ok(m) => {
@@ -499,12 +591,22 @@ impl RaftLoop {
                 Err(_) => break,
             }
         }
+    }
+
+    /// Handles the waiting proposals and read barriers (at most a queue-full
+    /// per turn).
+    fn take_requests(&mut self) {
         for _ in 0..REQUEST_QUEUE {
             match self.requests.try_recv() {
                 Ok(r) => self.handle_request(r),
                 Err(_) => break,
             }
         }
+    }
+
+    /// Ticks raft when a tick is due (skipping ticks missed while busy), and
+    /// with it retries lost snapshots and forgets abandoned read barriers.
+    fn tick_if_due(&mut self, next_tick: &mut Instant) {
         let now = Instant::now();
         if now >= *next_tick {
             self.raw.tick();
@@ -515,15 +617,6 @@ impl RaftLoop {
             self.retry_lost_snapshots();
             self.pending_reads.retain(|_, tx| !tx.is_closed());
         }
-        self.on_ready()?;
-        if self.need_init {
-            self.need_init = false;
-            self.propose_init();
-            self.on_ready()?;
-        }
-        self.maybe_compact()?;
-        self.update_status();
-        Ok(())
     }
 
     fn leader_hint(&self) -> Option<u64> {
@@ -666,6 +759,8 @@ impl RaftLoop {
         }
     }
 
+    /// Handles a `Ready` in the order raft-rs prescribes (steps 1 to 5 of
+    /// the module documentation), then its `LightReady`, then publishes.
     fn on_ready(&mut self) -> Result<(), MetaError> {
         if !self.raw.has_ready() {
             return Ok(());
@@ -684,14 +779,21 @@ impl RaftLoop {
         if !ready.persisted_messages().is_empty() {
             self.send(ready.take_persisted_messages());
         }
-        let mut light = self.raw.advance(ready);
+        let light = self.raw.advance(ready);
+        self.on_light_ready(light)?;
+        self.publish();
+        Ok(())
+    }
+
+    /// Step 6: records the new commit index, sends the messages, applies
+    /// the entries committed by the persisted ones, and `advance_apply`.
+    fn on_light_ready(&mut self, mut light: LightReady) -> Result<(), MetaError> {
         if let Some(commit) = light.commit_index() {
             self.storage.set_commit(commit)?;
         }
         self.send(light.take_messages());
         self.apply(light.take_committed_entries())?;
         self.raw.advance_apply();
-        self.publish();
         Ok(())
     }
 
@@ -717,6 +819,8 @@ impl RaftLoop {
         }
     }
 
+    /// Applies the committed entries not applied yet, holding back the
+    /// answers to this node's proposers until [`publish`](Self::publish).
     fn apply(&mut self, entries: Vec<Entry>) -> Result<(), MetaError> {
         for e in entries {
             if e.index <= self.applied {
@@ -724,45 +828,56 @@ impl RaftLoop {
             }
             self.applied = e.index;
             self.state.applied_index = e.index;
-            let reply = match e.get_entry_type() {
-                EntryType::EntryNormal if e.data.is_empty() => {
-                    // A new leader's first entry.
-                    if e.term == self.raw.raft.term
-                        && self.raw.raft.state == StateRole::Leader
-                        && !self.state.initialized
-                    {
-                        self.need_init = true;
-                    }
-                    None
-                }
-                EntryType::EntryNormal => {
-                    Some(match serde_json::from_slice::<MetaCommand>(&e.data) {
-                        Ok(cmd) => self.state.apply(&cmd),
-                        Err(err) => {
-                            tracing::warn!(node = self.id, index = e.index, error = %err, "undecodable command");
-                            MetaReply::Rejected(format!("undecodable command: {err}"))
-                        }
-                    })
-                }
-                EntryType::EntryConfChange => Some(self.apply_conf_change(&e)?),
-                EntryType::EntryConfChangeV2 => {
-                    tracing::warn!(
-                        node = self.id,
-                        index = e.index,
-                        "ignoring ConfChangeV2 entry"
-                    );
-                    Some(MetaReply::Rejected("ConfChangeV2 is not supported".into()))
-                }
-            };
-            if let (Some(reply), Some((node, nonce, id))) = (reply, decode_ctx(&e.context)) {
-                if node == self.id && nonce == self.nonce {
-                    if let Some(p) = self.pending.remove(&id) {
-                        self.replies.push((p.tx, Ok(reply)));
-                    }
-                }
+            if let Some(reply) = self.apply_entry(&e)? {
+                self.hold_reply(&e, reply);
             }
         }
         Ok(())
+    }
+
+    /// Applies one entry; the reply for its proposer unless it is a new
+    /// leader's empty entry.
+    fn apply_entry(&mut self, e: &Entry) -> Result<Option<MetaReply>, MetaError> {
+        Ok(match e.get_entry_type() {
+            EntryType::EntryNormal if e.data.is_empty() => {
+                // A new leader's first entry.
+                if e.term == self.raw.raft.term
+                    && self.raw.raft.state == StateRole::Leader
+                    && !self.state.initialized
+                {
+                    self.need_init = true;
+                }
+                None
+            }
+            EntryType::EntryNormal => Some(match serde_json::from_slice::<MetaCommand>(&e.data) {
+                Ok(cmd) => self.state.apply(&cmd),
+                Err(err) => {
+                    tracing::warn!(node = self.id, index = e.index, error = %err, "undecodable command");
+                    MetaReply::Rejected(format!("undecodable command: {err}"))
+                }
+            }),
+            EntryType::EntryConfChange => Some(self.apply_conf_change(e)?),
+            EntryType::EntryConfChangeV2 => {
+                tracing::warn!(
+                    node = self.id,
+                    index = e.index,
+                    "ignoring ConfChangeV2 entry"
+                );
+                Some(MetaReply::Rejected("ConfChangeV2 is not supported".into()))
+            }
+        })
+    }
+
+    /// Holds `reply` for the waiting proposer of `e`, if this boot of this
+    /// node proposed it.
+    fn hold_reply(&mut self, e: &Entry, reply: MetaReply) {
+        if let Some((node, nonce, id)) = decode_ctx(&e.context) {
+            if node == self.id && nonce == self.nonce {
+                if let Some(p) = self.pending.remove(&id) {
+                    self.replies.push((p.tx, Ok(reply)));
+                }
+            }
+        }
     }
 
     fn apply_conf_change(&mut self, e: &Entry) -> Result<MetaReply, MetaError> {
