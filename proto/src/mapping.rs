@@ -581,11 +581,8 @@ tier = "tier"
         assert_eq!(r.attributes["tier"], "gold");
     }
 
-    /// Pins what `to_record` builds and the errors it gives, field by field.
-    #[test]
-    fn every_field_and_every_row_error() {
-        let m = Mapping::from_toml(
-            r#"
+    /// A mapping of every field, several columns to some, and defaults.
+    const EVERY_FIELD: &str = r#"
 record_id = "id"
 source = "sys"
 [fields]
@@ -611,15 +608,21 @@ tier = ["tier", "subtier"]
 note = "note"
 [defaults]
 country = "AU"
-"#,
-        )
-        .unwrap();
+"#;
+
+    fn every_field() -> Mapping {
+        Mapping::from_toml(EVERY_FIELD).unwrap()
+    }
+
+    /// Pins what `to_record` builds, field by field.
+    #[test]
+    fn every_field_is_read() {
         let full = serde_json::json!({"id": " r1 ", "sys": "crm", "title": "Dr", "name": "Ann Lee",
             "given": "Ann", "middle": " ", "family": "Lee", "dob": "14.07.1985", "sex": "F",
             "e1": "", "e2": "a@x.com", "p1": "0400", "p2": null, "no": 7, "street": "Main St",
             "town": "Perth", "state": "WA", "pc": "6000", "seen": "02.03.2024 10:30",
             "nid": "123", "nid2": "456", "ly": "", "tier": "gold", "subtier": "plus", "note": ""});
-        let r = m.json_record(&full, "ignored").unwrap();
+        let r = every_field().json_record(&full, "ignored").unwrap();
         let expected = Record {
             source: "crm".into(),
             record_id: "r1".into(),
@@ -655,63 +658,74 @@ country = "AU"
             attributes: [("tier".to_string(), "gold plus".to_string())].into(),
         };
         assert_eq!(r, expected);
+    }
 
-        // A country alone is no address; a mapped country beats the default.
+    #[test]
+    fn a_country_alone_is_no_address() {
+        let m = every_field();
         let bare = serde_json::json!({"id": "r2", "sys": "web", "country": "NZ"});
         let r = m.json_record(&bare, "ignored").unwrap();
         assert!(r.addresses.is_empty());
         assert_eq!(r.observed_at_ms, 0);
         assert!(r.identifiers.is_empty() && r.attributes.is_empty());
+        // With an address, a mapped country beats the default.
         let moved =
             serde_json::json!({"id": "r3", "sys": "web", "town": "Nelson", "country": "NZ"});
         assert_eq!(
             m.json_record(&moved, "ignored").unwrap().addresses[0].country,
             "NZ"
         );
+    }
 
-        let err = |row: serde_json::Value, m: &Mapping, default: &str| {
-            m.json_record(&row, default).unwrap_err().to_string()
-        };
+    /// The message of the error a row gives with `m` and `default_source`.
+    fn row_error(m: &Mapping, row: serde_json::Value, default_source: &str) -> String {
+        m.json_record(&row, default_source).unwrap_err().to_string()
+    }
+
+    /// Pins each row error's message.
+    #[test]
+    fn row_errors_name_the_field() {
+        let m = every_field();
         assert_eq!(
-            err(serde_json::json!({"sys": "crm"}), &m, "s"),
+            row_error(&m, serde_json::json!({"sys": "crm"}), "s"),
             r#"record_id: column "id" is empty"#
         );
         assert_eq!(
-            err(serde_json::json!({"id": "r4", "sys": " "}), &m, "s"),
+            row_error(&m, serde_json::json!({"id": "r4", "sys": " "}), "s"),
             r#"source: column "sys" is empty"#
         );
         assert_eq!(
-            err(
-                serde_json::json!({"id": "r5", "sys": "crm", "seen": "soon"}),
+            row_error(
                 &m,
+                serde_json::json!({"id": "r5", "sys": "crm", "seen": "soon"}),
                 "s"
             ),
             r#"observed_at: cannot read "soon" as a date or date-time"#
         );
         let no_source = Mapping::from_toml("record_id = \"id\"\n").unwrap();
         assert_eq!(
-            err(serde_json::json!({"id": "r6"}), &no_source, ""),
+            row_error(&no_source, serde_json::json!({"id": "r6"}), ""),
             "source: no source: pass --source or map a source column"
         );
         assert_eq!(
-            no_source
+            row_error(&m, serde_json::json!([1]), "s"),
+            "(row): a JSON Lines row must be an object"
+        );
+    }
+
+    #[test]
+    fn without_a_source_column_the_default_source_then_the_callers() {
+        let source = |toml: &str| {
+            Mapping::from_toml(toml)
+                .unwrap()
                 .json_record(&serde_json::json!({"id": "r7"}), "file")
                 .unwrap()
-                .source,
-            "file"
-        );
-        let default_source =
-            Mapping::from_toml("record_id = \"id\"\n[defaults]\nsource = \"hr\"\n").unwrap();
+                .source
+        };
+        assert_eq!(source("record_id = \"id\"\n"), "file");
         assert_eq!(
-            default_source
-                .json_record(&serde_json::json!({"id": "r8"}), "file")
-                .unwrap()
-                .source,
+            source("record_id = \"id\"\n[defaults]\nsource = \"hr\"\n"),
             "hr"
-        );
-        assert_eq!(
-            err(serde_json::json!([1]), &m, "s"),
-            "(row): a JSON Lines row must be an object"
         );
     }
 }
