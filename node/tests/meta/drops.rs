@@ -1,12 +1,10 @@
 //! A lossy, slow network: with 25% of messages dropped and random delays, 50
 //! proposals through random members all commit and every member converges.
 
-mod meta_common;
-
 use std::time::Duration;
 
+use crate::common::{set_model, Cluster, Opts};
 use kindred_node::meta::MetaReply;
-use meta_common::{set_model, Cluster, Opts};
 use rand::{Rng, SeedableRng};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

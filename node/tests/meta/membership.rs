@@ -2,10 +2,8 @@
 //! state; MovePartition is compare-and-set; RemoveNode is refused while the
 //! node owns partitions and accepted once they are moved away.
 
-mod meta_common;
-
+use crate::common::{set_model, wait_until, Cluster, Opts};
 use kindred_node::meta::{MetaCommand, MetaReply, PartitionOwner};
-use meta_common::{set_model, wait_until, Cluster, Opts};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn add_move_remove() {

@@ -2,7 +2,6 @@
 //! each with its own temporary data directory, connected by a simulated
 //! network that can isolate nodes, split the cluster into groups, drop a
 //! random fraction of messages and delay them.
-#![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;

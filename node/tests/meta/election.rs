@@ -2,10 +2,8 @@
 //! partition map round-robin, and a proposal made on a follower is forwarded
 //! to the leader and applied everywhere.
 
-mod meta_common;
-
+use crate::common::{address, set_model, Cluster, Opts};
 use kindred_node::meta::{MetaReply, PartitionOwner};
-use meta_common::{address, set_model, Cluster, Opts};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_elect_one_leader_and_init() {
