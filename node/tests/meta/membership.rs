@@ -6,7 +6,7 @@ use crate::common::{set_model, wait_until, Cluster, Opts};
 use kindred_node::meta::{MetaCommand, MetaReply, PartitionOwner};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn add_move_remove() {
+async fn joiner_becomes_a_voter_moves_are_compare_and_set_and_owners_cannot_be_removed() {
     let mut c = Cluster::start(3, Opts::default());
     let leader = c.wait_leader(&[1, 2, 3]).await;
     c.wait_converged(&[1, 2, 3]).await;

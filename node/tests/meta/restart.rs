@@ -5,7 +5,7 @@ use crate::common::{content, set_model, wait_until, Cluster, Opts};
 use kindred_node::meta::MetaReply;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn restart_one_then_all() {
+async fn restarted_members_recover_their_state_from_disk() {
     let opts = Opts {
         snapshot_every: 5,
         ..Opts::default()
