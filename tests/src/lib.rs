@@ -2,11 +2,14 @@
 //! processes on free loopback ports, runs the real `kindred` CLI, and
 //! compares clusterings. The binaries come from the same target directory
 //! as the test executable (`cargo build --workspace --bins` first).
+//!
+//! Tests wait for progress with [`wait_until`], never with a bare sleep.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use kindred_client::Client;
@@ -36,12 +39,52 @@ pub fn repo() -> PathBuf {
         .to_path_buf()
 }
 
-/// A free TCP port on 127.0.0.1.
+/// A free TCP port on 127.0.0.1, never one this process handed out before:
+/// the tests of a suite run as threads of one process under `cargo test`,
+/// and a port is only bound by the node some time after it is picked.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    let given = given.get_or_insert_with(HashSet::new);
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        if given.insert(port) {
+            return port;
+        }
+    }
+}
+
+/// How often [`wait_until`] and [`poll_until`] check their condition.
+pub const POLL: Duration = Duration::from_millis(100);
+
+/// Checks `cond` every [`POLL`] until it holds or `timeout` has passed, and
+/// says whether it held. For waits whose failure message needs what was
+/// seen last; otherwise use [`wait_until`].
+pub fn poll_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        // The poll interval, not a wait for something to happen.
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Waits for progress: checks `cond` every [`POLL`] until it holds, and
+/// fails naming `what` if it does not within `timeout`.
+#[track_caller]
+pub fn wait_until(timeout: Duration, what: &str, cond: impl FnMut() -> bool) {
+    assert!(
+        poll_until(timeout, cond),
+        "timed out after {timeout:?} waiting for {what}"
+    );
 }
 
 /// A running `kindred-node`.
@@ -102,24 +145,20 @@ impl Node {
     /// Waits until the node answers requests.
     pub fn wait_ready(&self, timeout: Duration) {
         let rt = runtime();
-        let started = Instant::now();
-        loop {
-            let ok = rt.block_on(async {
+        let ready = poll_until(timeout, || {
+            rt.block_on(async {
                 match Client::connect(&[self.endpoint()]).await {
                     Ok(c) => c.stats().await.is_ok(),
                     Err(_) => false,
                 }
-            });
-            if ok {
-                return;
-            }
-            assert!(
-                started.elapsed() < timeout,
-                "node did not become ready; log:\n{}",
-                std::fs::read_to_string(&self.log).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+            })
+        });
+        assert!(
+            ready,
+            "node on port {} did not become ready within {timeout:?}; log:\n{}",
+            self.port,
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        );
     }
 
     /// A client connected to this node.
@@ -143,17 +182,16 @@ impl Node {
         let _ = Command::new("kill")
             .args(["-TERM", &c.id().to_string()])
             .status();
-        let started = Instant::now();
-        loop {
-            if let Ok(Some(st)) = c.try_wait() {
-                return st.code();
-            }
-            if started.elapsed() > Duration::from_secs(30) {
-                let _ = c.kill();
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        let mut status = None;
+        let exited = poll_until(Duration::from_secs(30), || {
+            status = c.try_wait().ok().flatten();
+            status.is_some()
+        });
+        if !exited {
+            let _ = c.kill();
+            let _ = c.wait();
         }
+        status.and_then(|st| st.code())
     }
 }
 
@@ -354,12 +392,31 @@ pub fn record_count(endpoints: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// Waits until an import in progress has brought a cluster to at least
+/// `at_least` records.
+pub fn wait_for_records(endpoints: &str, at_least: u64, timeout: Duration) {
+    wait_until(
+        timeout,
+        &format!("the import to reach {at_least} records"),
+        || record_count(endpoints) >= at_least,
+    );
+}
+
 /// `kindred cluster status` as JSON.
 pub fn cluster_status(endpoints: &str) -> serde_json::Value {
     json(&kindred_at(
         endpoints,
         &["--output", "json", "cluster", "status"],
     ))
+}
+
+/// `kindred cluster status` as JSON, or `None` if the call failed.
+pub fn try_cluster_status(endpoints: &str) -> Option<serde_json::Value> {
+    let out = kindred_at(endpoints, &["--output", "json", "cluster", "status"]);
+    if !out.status.success() {
+        return None;
+    }
+    serde_json::from_slice(&out.stdout).ok()
 }
 
 /// The export of a 1-node cluster with the same partition count: the

@@ -2,13 +2,11 @@
 //! state; MovePartition is compare-and-set; RemoveNode is refused while the
 //! node owns partitions and accepted once they are moved away.
 
-mod meta_common;
-
+use crate::common::{set_model, wait_until, Cluster, Opts};
 use kindred_node::meta::{MetaCommand, MetaReply, PartitionOwner};
-use meta_common::{set_model, wait_until, Cluster, Opts};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn add_move_remove() {
+async fn joiner_becomes_a_voter_moves_are_compare_and_set_and_owners_cannot_be_removed() {
     let mut c = Cluster::start(3, Opts::default());
     let leader = c.wait_leader(&[1, 2, 3]).await;
     c.wait_converged(&[1, 2, 3]).await;

@@ -4,8 +4,6 @@
 
 use std::collections::HashMap;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 use futures::StreamExt;
 
@@ -48,9 +46,8 @@ fn kill_minus_nine_mid_import_loses_no_acknowledged_record() {
     let mut node = Node::start(&data);
     let endpoint = node.endpoint();
 
-    // Stream batches of 100; count acknowledgements; kill the node from
-    // another thread once a third of the records are acknowledged.
-    let acked = Arc::new(AtomicUsize::new(0));
+    // Stream batches of 100, count acknowledgements, and kill the node once
+    // a third of the records are acknowledged, while the stream is in flight.
     let kill_at = records.len() / 3;
     let rt = runtime();
     let batches: Vec<BulkUpsertRequest> = records
@@ -60,37 +57,27 @@ fn kill_minus_nine_mid_import_loses_no_acknowledged_record() {
         })
         .collect();
     let mut acknowledged: HashMap<(String, String), u64> = HashMap::new();
-    std::thread::scope(|s| {
-        let acked2 = acked.clone();
-        let watcher = s.spawn(move || {
-            while acked2.load(Ordering::SeqCst) < kill_at {
-                std::thread::sleep(std::time::Duration::from_millis(2));
-            }
-        });
-        rt.block_on(async {
-            let client = kindred_client::Client::connect(std::slice::from_ref(&endpoint))
-                .await
-                .unwrap();
-            let mut stream = client
-                .bulk_upsert(futures::stream::iter(batches))
-                .await
-                .unwrap();
-            while let Some(resp) = stream.next().await {
-                let Ok(resp) = resp else { break };
-                for item in resp.results {
-                    if let Some(bulk_item_result::Outcome::Ok(r)) = item.outcome {
-                        let rf = r.record.unwrap();
-                        acknowledged.insert((rf.source, rf.record_id), r.entity_id);
-                    }
-                }
-                acked.store(acknowledged.len(), Ordering::SeqCst);
-                if acknowledged.len() >= kill_at {
-                    // Kill while the stream is still in flight.
-                    node.kill9();
+    rt.block_on(async {
+        let client = kindred_client::Client::connect(std::slice::from_ref(&endpoint))
+            .await
+            .unwrap();
+        let mut stream = client
+            .bulk_upsert(futures::stream::iter(batches))
+            .await
+            .unwrap();
+        while let Some(resp) = stream.next().await {
+            let Ok(resp) = resp else { break };
+            for item in resp.results {
+                if let Some(bulk_item_result::Outcome::Ok(r)) = item.outcome {
+                    let rf = r.record.unwrap();
+                    acknowledged.insert((rf.source, rf.record_id), r.entity_id);
                 }
             }
-        });
-        watcher.join().unwrap();
+            if acknowledged.len() >= kill_at {
+                // Kill while the stream is still in flight.
+                node.kill9();
+            }
+        }
     });
     assert!(
         acknowledged.len() >= kill_at && acknowledged.len() < records.len(),

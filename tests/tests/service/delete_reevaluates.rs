@@ -30,7 +30,7 @@ fn upsert(node: &Node, id: &str, given: &str, email: &str, phone: &str) -> serde
 }
 
 #[test]
-fn deleting_the_bridge_splits_the_entity() {
+fn deleting_the_bridge_record_splits_the_entity_and_the_larger_part_keeps_the_id() {
     let tmp = tempfile::tempdir().unwrap();
     let node = Node::start(&tmp.path().join("data"));
     let a = upsert(&node, "a", "Chidi", "chidi@x.org", "0411111111");

@@ -1,16 +1,14 @@
 //! A lossy, slow network: with 25% of messages dropped and random delays, 50
 //! proposals through random members all commit and every member converges.
 
-mod meta_common;
-
 use std::time::Duration;
 
+use crate::common::{set_model, Cluster, Opts};
 use kindred_node::meta::MetaReply;
-use meta_common::{set_model, Cluster, Opts};
 use rand::{Rng, SeedableRng};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fifty_proposals_through_drops_and_delays() {
+async fn proposals_commit_and_members_converge_through_drops_and_delays() {
     let c = Cluster::start(3, Opts::default());
     c.wait_leader(&[1, 2, 3]).await;
     c.wait_converged(&[1, 2, 3]).await;

@@ -4,7 +4,7 @@
 use kindred_tests::{kindred, partition_of_csv, repo, stdout_ok, Node};
 
 #[test]
-fn sigterm_then_restart_keeps_everything() {
+fn sigterm_exits_zero_and_a_restart_serves_the_same_entities_and_history() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let mut node = Node::start(&data);

@@ -1,13 +1,11 @@
 //! Restarts: a stopped member recovers its state from disk and catches up;
 //! restarting every member keeps the state.
 
-mod meta_common;
-
+use crate::common::{content, set_model, wait_until, Cluster, Opts};
 use kindred_node::meta::MetaReply;
-use meta_common::{content, set_model, wait_until, Cluster, Opts};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn restart_one_then_all() {
+async fn restarted_members_recover_their_state_from_disk() {
     let opts = Opts {
         snapshot_every: 5,
         ..Opts::default()

@@ -2,7 +2,6 @@
 //! each with its own temporary data directory, connected by a simulated
 //! network that can isolate nodes, split the cluster into groups, drop a
 //! random fraction of messages and delay them.
-#![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
@@ -121,6 +120,7 @@ impl Net {
         }
         let net = self.clone();
         self.rt.spawn(async move {
+            // The simulated network delay (an injected fault, not a wait).
             tokio::time::sleep(delay).await;
             // Re-check: the link may have been cut while the message was in flight.
             if net.rules.lock().unwrap().connected(from, to) {
@@ -157,11 +157,15 @@ impl Transport for SimTransport {
                 .upgrade()
                 .ok_or(MetaError::Transport("network gone".into()))?;
             let (Some(d1), Some(d2)) = (net.fate(from, to), net.fate(to, from)) else {
+                // Part of the simulated fault, not a wait: an unreachable
+                // peer fails after a short connect delay, as over a real
+                // network, rather than at once.
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 return Err(MetaError::Transport(format!(
                     "{to} unreachable from {from}"
                 )));
             };
+            // The simulated network delay each way (an injected fault).
             tokio::time::sleep(d1).await;
             let h = net
                 .handle(to)
@@ -340,8 +344,9 @@ pub async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
             return;
         }
         if tokio::time::Instant::now() >= end {
-            panic!("timed out waiting for {what}");
+            panic!("timed out after {DEADLINE:?} waiting for {what}");
         }
+        // The poll interval of this wait.
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

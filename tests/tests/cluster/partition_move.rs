@@ -1,11 +1,11 @@
 //! Moving partitions while an import runs loses and duplicates nothing:
 //! the export equals a one-node cluster's and the record count is exact.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kindred_tests::{
     cluster_status, generate, import_csv, json, kindred_at, partition_of_csv, record_count,
-    reference_export, stdout_ok, TestCluster,
+    reference_export, stdout_ok, wait_for_records, TestCluster,
 };
 
 const PARTITIONS: u32 = 8;
@@ -22,11 +22,7 @@ fn partitions_moved_during_an_import_lose_and_duplicate_nothing() {
     let (csv2, mapping2, via2) = (csv.clone(), mapping.clone(), via.clone());
     let importer = std::thread::spawn(move || import_csv(&via2, &csv2, &mapping2));
 
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while record_count(&via) < total / 5 {
-        assert!(Instant::now() < deadline, "import made no progress");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for_records(&via, total / 5, Duration::from_secs(120));
     // Move every partition of node 1 to node 3, and one of node 2 to node 1,
     // through node 2, while node 1 coordinates the import.
     assert!(!importer.is_finished(), "the import ended before the moves");

@@ -2,21 +2,25 @@
 //! the cluster elects a new leader, the restarted nodes catch up, the
 //! import completes, and the export equals a one-node cluster's.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kindred_tests::{
-    cluster_status, generate, import_csv, kindred_at, partition_of_csv, record_count,
-    reference_export, stdout_ok, TestCluster,
+    cluster_status, generate, import_csv, kindred_at, partition_of_csv, poll_until,
+    reference_export, stdout_ok, try_cluster_status, wait_for_records, wait_until, TestCluster,
 };
 
 const PARTITIONS: u32 = 8;
 
-fn wait_for_records(endpoints: &str, at_least: u64) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while record_count(endpoints) < at_least {
-        assert!(Instant::now() < deadline, "import made no progress");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+const IMPORT_PROGRESS: Duration = Duration::from_secs(120);
+
+/// The role `endpoints` reports for node `id` (1-based), if it answers.
+fn role_of(endpoints: &str, id: u64) -> Option<String> {
+    let st = try_cluster_status(endpoints)?;
+    let node = st["nodes"]
+        .as_array()?
+        .iter()
+        .find(|n| n["node_id"].as_u64() == Some(id))?;
+    node["role"].as_str().map(str::to_string)
 }
 
 #[test]
@@ -35,19 +39,33 @@ fn killing_a_follower_and_the_leader_mid_import_loses_nothing() {
     let (csv2, mapping2, via2) = (csv.clone(), mapping.clone(), via.clone());
     let importer = std::thread::spawn(move || import_csv(&via2, &csv2, &mapping2));
 
-    wait_for_records(&via, total / 4);
+    wait_for_records(&via, total / 4, IMPORT_PROGRESS);
     assert!(!importer.is_finished(), "the import ended before the kills");
     c.nodes[follower].kill9();
-    std::thread::sleep(Duration::from_millis(500));
+    let dead = follower as u64 + 1;
+    wait_until(
+        Duration::from_secs(60),
+        &format!("the coordinator to report node {dead} unreachable"),
+        || role_of(&via, dead).as_deref() == Some("unreachable"),
+    );
     c.restart(follower);
 
-    wait_for_records(&via, total / 2);
+    wait_for_records(&via, total / 2, IMPORT_PROGRESS);
     assert!(
         !importer.is_finished(),
         "the import ended before the leader was killed"
     );
     c.nodes[leader].kill9();
-    std::thread::sleep(Duration::from_millis(500));
+    let dead = leader as u64 + 1;
+    wait_until(
+        Duration::from_secs(60),
+        &format!("the surviving nodes to elect a leader other than node {dead}"),
+        || {
+            try_cluster_status(&via)
+                .and_then(|st| st["leader_id"].as_u64())
+                .is_some_and(|l| l != 0 && l != dead)
+        },
+    );
     c.restart(leader);
 
     let out = importer.join().unwrap();
@@ -55,22 +73,19 @@ fn killing_a_follower_and_the_leader_mid_import_loses_nothing() {
     assert_eq!(summary["accepted"].as_u64(), Some(total), "{summary}");
 
     // A leader again, and every node caught up with it.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let st = cluster_status(&c.endpoints());
+    let mut st = serde_json::Value::Null;
+    let settled = poll_until(Duration::from_secs(60), || {
+        st = cluster_status(&c.endpoints());
         let commit = st["commit_index"].as_u64().unwrap_or(0);
         let caught_up = st["nodes"]
             .as_array()
             .unwrap()
             .iter()
             .all(|n| n["applied_index"].as_u64() == Some(commit));
-        if st["leader_id"].as_u64().unwrap_or(0) != 0 && caught_up {
-            assert!(st["term"].as_u64().unwrap() > status["term"].as_u64().unwrap());
-            break;
-        }
-        assert!(Instant::now() < deadline, "cluster did not settle: {st}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+        st["leader_id"].as_u64().unwrap_or(0) != 0 && caught_up
+    });
+    assert!(settled, "cluster did not settle: {st}");
+    assert!(st["term"].as_u64().unwrap() > status["term"].as_u64().unwrap());
     for n in &c.nodes {
         let export = stdout_ok(&kindred_at(&n.endpoint(), &["export"]));
         assert_eq!(export.lines().count() as u64 - 1, total);

@@ -1,12 +1,10 @@
 //! Losing the leader: the other two elect a new leader with a higher term and
 //! keep committing; the old leader rejoins and converges to the same state.
 
-mod meta_common;
-
 use std::time::Duration;
 
+use crate::common::{set_model, within, Cluster, Opts};
 use kindred_node::meta::MetaReply;
-use meta_common::{set_model, within, Cluster, Opts};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn isolated_leader_is_replaced_and_rejoins() {

@@ -2,12 +2,10 @@
 //! commit, the majority elects a leader and commits; after healing every
 //! member has the same state and nothing proposed on the minority survives.
 
-mod meta_common;
-
 use std::time::Duration;
 
+use crate::common::{set_model, within, Cluster, Opts};
 use kindred_node::meta::MetaReply;
-use meta_common::{set_model, within, Cluster, Opts};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn minority_cannot_commit_majority_can() {

@@ -2,13 +2,11 @@
 //! partition map round-robin, and a proposal made on a follower is forwarded
 //! to the leader and applied everywhere.
 
-mod meta_common;
-
+use crate::common::{address, set_model, Cluster, Opts};
 use kindred_node::meta::{MetaReply, PartitionOwner};
-use meta_common::{address, set_model, Cluster, Opts};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_nodes_elect_one_leader_and_init() {
+async fn three_members_elect_one_leader_that_assigns_partitions_and_takes_forwarded_proposals() {
     let c = Cluster::start(3, Opts::default());
     let leader = c.wait_leader(&[1, 2, 3]).await;
     let leaders = [1, 2, 3]
@@ -50,7 +48,7 @@ async fn three_nodes_elect_one_leader_and_init() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn single_node_cluster_elects_itself() {
+async fn a_single_member_elects_itself_and_commits() {
     let mut c = Cluster::start(0, Opts::default());
     c.peers.clear();
     let h = c.start_node(1, false);

@@ -4,7 +4,7 @@
 use kindred_tests::{json, kindred, stdout_ok, Node};
 
 #[test]
-fn why_and_how_explain_a_link() {
+fn why_scores_a_link_per_attribute_and_how_lists_the_entity_events() {
     let tmp = tempfile::tempdir().unwrap();
     let node = Node::start(&tmp.path().join("data"));
     for (src, id, given, email) in [

@@ -2,10 +2,8 @@
 //! a follower isolated the whole time catches up through a snapshot and ends
 //! with an identical state.
 
-mod meta_common;
-
+use crate::common::{set_model, wait_until, Cluster, Opts};
 use kindred_node::meta::MetaReply;
-use meta_common::{set_model, wait_until, Cluster, Opts};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn isolated_follower_catches_up_by_snapshot() {

@@ -1,0 +1,12 @@
+//! One real `kindred-node` per test, on its own loopback port and
+//! temporary data directory, driven through the `kindred` CLI and the Rust
+//! client: import and export, profile lookups, bad input, `why`/`how`,
+//! deletes, `kill -9` recovery and graceful shutdown.
+
+mod bad_input;
+mod crash_recovery;
+mod delete_reevaluates;
+mod explain_and_history;
+mod graceful_shutdown;
+mod import_export;
+mod profile_queries;
