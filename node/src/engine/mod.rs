@@ -5,8 +5,10 @@
 //! [`features`] packs what matching needs, [`blocking`] finds candidates,
 //! [`compare`] and [`model`] score each pair (Fellegi-Sunter), and
 //! [`resolver`] links the record and re-clusters the component around it
-//! with [`cluster`]. [`train`] estimates the model without labels;
-//! [`explain`] says why records matched.
+//! with [`cluster`] (over a [`union_find`]). [`train`] estimates the model
+//! without labels; [`explain`] says why records matched. [`hash`] is the
+//! one stable 64-bit hash (FNV-1a) behind record indexes, blocking keys and
+//! content hashes.
 
 pub mod blocking;
 pub mod cluster;

@@ -3,7 +3,7 @@
 //! attributes and possible-match relationships; plus lookup by identity
 //! and search by attributes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -126,6 +126,200 @@ fn choose(cands: &[Candidate<'_>], rule: Rule, priority: &[String]) -> Option<Go
     })
 }
 
+/// An entity's records as stored, each with its standardisation.
+type Loaded = [(Record, StdRecord)];
+
+/// The reference to a record, from its internal key.
+fn key_ref(key: &str) -> RecordRef {
+    let (source, record_id) = split_key(key);
+    RecordRef {
+        source: source.into(),
+        record_id: record_id.into(),
+    }
+}
+
+/// The parts that are present, joined by spaces.
+fn join_present(parts: &[&Option<String>]) -> String {
+    parts
+        .iter()
+        .filter_map(|x| x.as_deref())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The golden value of one attribute: the attribute's rule applied to every
+/// non-empty value the records hold.
+fn survive(
+    recs: &Loaded,
+    attr: &str,
+    values: &ValuesOf<'_>,
+    surv: &Survivorship,
+) -> Option<GoldenValue> {
+    let cands: Vec<Candidate<'_>> = recs
+        .iter()
+        .flat_map(|(r, s)| {
+            values(r, s)
+                .into_iter()
+                .map(move |(std, raw)| Candidate { std, raw, rec: r })
+        })
+        .filter(|c| !c.std.is_empty())
+        .collect();
+    let rule = surv.attributes.get(attr).copied().unwrap_or(surv.default);
+    choose(&cands, rule, &surv.source_priority)
+}
+
+/// The golden record: one surviving value per attribute, and per
+/// identifier kind.
+fn golden_record(recs: &Loaded, surv: &Survivorship) -> GoldenRecord {
+    let pick = |attr: &str, values: &ValuesOf<'_>| survive(recs, attr, values, surv);
+    let raw_name = |r: &Record| r.name.clone().unwrap_or_default();
+    GoldenRecord {
+        given_name: pick("given_name", &|r, s| {
+            name_part(&raw_name(r).given, &s.given)
+        }),
+        middle_name: pick("middle_name", &|r, s| {
+            name_part(&raw_name(r).middle, &s.middle)
+        }),
+        family_name: pick("family_name", &|r, s| {
+            name_part(&raw_name(r).family, &s.family)
+        }),
+        date_of_birth: pick("date_of_birth", &|_, s| {
+            s.dob.iter().map(|d| (d.to_iso(), d.to_iso())).collect()
+        }),
+        gender: pick("gender", &|r, s| {
+            s.gender
+                .iter()
+                .map(|g| (format!("{g:?}"), r.gender.clone()))
+                .collect()
+        }),
+        email: pick("email", &|_, s| {
+            s.emails.iter().map(|e| (e.clone(), e.clone())).collect()
+        }),
+        phone: pick("phone", &|_, s| {
+            s.phones.iter().map(|p| (p.clone(), p.clone())).collect()
+        }),
+        address: pick("address", &address_values),
+        identifiers: golden_identifiers(recs, surv),
+    }
+}
+
+/// One name part's (standardised, shown) value: shown as the source wrote
+/// it, or standardised when the source left the field empty (the part was
+/// parsed from the full name).
+fn name_part(raw: &str, std: &Option<String>) -> Vec<(String, String)> {
+    let shown = Some(raw)
+        .filter(|x| !x.is_empty())
+        .map_or_else(|| std.clone().unwrap_or_default(), str::to_string);
+    std.iter().map(|v| (v.clone(), shown.clone())).collect()
+}
+
+/// Each address's (standardised, shown) value; shown is the source's
+/// fields joined by commas.
+fn address_values(r: &Record, s: &StdRecord) -> Vec<(String, String)> {
+    s.addresses
+        .iter()
+        .zip(&r.addresses)
+        .map(|(a, raw)| {
+            let std = join_present(&[&a.number, &a.street, &a.locality, &a.postcode]);
+            let shown = [
+                &raw.street,
+                &raw.locality,
+                &raw.region,
+                &raw.postcode,
+                &raw.country,
+            ]
+            .iter()
+            .filter(|x| !x.is_empty())
+            .map(|x| x.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+            (std, shown)
+        })
+        .collect()
+}
+
+/// One golden value per identifier kind the records hold.
+fn golden_identifiers(recs: &Loaded, surv: &Survivorship) -> HashMap<String, GoldenValue> {
+    let kinds: BTreeSet<String> = recs
+        .iter()
+        .flat_map(|(_, s)| s.identifiers.iter().map(|(k, _)| k.clone()))
+        .collect();
+    let mut out = HashMap::new();
+    for kind in kinds {
+        let attr = format!("identifier:{kind}");
+        let of_kind = |_: &Record, s: &StdRecord| {
+            s.identifiers
+                .iter()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, v)| (v.clone(), v.clone()))
+                .collect()
+        };
+        if let Some(v) = survive(recs, &attr, &of_kind, surv) {
+            out.insert(kind, v);
+        }
+    }
+    out
+}
+
+/// Every distinct standardised identity value and the records holding it,
+/// ordered by (kind, value).
+fn identities(recs: &Loaded) -> Vec<Identity> {
+    let mut ids: BTreeMap<(String, String), Vec<RecordRef>> = BTreeMap::new();
+    for (r, s) in recs {
+        for (kind, value) in identity_values(s) {
+            if !value.is_empty() {
+                ids.entry((kind, value)).or_default().push(rref(r));
+            }
+        }
+    }
+    ids.into_iter()
+        .map(|((kind, value), records)| Identity {
+            kind,
+            value,
+            records,
+        })
+        .collect()
+}
+
+/// A record's identity values as (kind, value); values may be empty.
+fn identity_values(s: &StdRecord) -> Vec<(String, String)> {
+    let mut out = vec![(
+        "name".to_string(),
+        join_present(&[&s.given, &s.middle, &s.family]),
+    )];
+    if let Some(d) = s.dob {
+        out.push(("date_of_birth".into(), d.to_iso()));
+    }
+    out.extend(s.emails.iter().map(|e| ("email".into(), e.clone())));
+    out.extend(s.phones.iter().map(|p| ("phone".into(), p.clone())));
+    for a in &s.addresses {
+        let v = join_present(&[&a.number, &a.street, &a.locality, &a.region, &a.postcode]);
+        out.push(("address".into(), v));
+    }
+    for (k, v) in &s.identifiers {
+        out.push((format!("identifier:{k}"), v.clone()));
+    }
+    out
+}
+
+/// The records, oldest observed first (ties by source and record id).
+fn oldest_first(recs: &Loaded) -> Vec<&Record> {
+    let mut v: Vec<&Record> = recs.iter().map(|(r, _)| r).collect();
+    v.sort_by_key(|r| (r.observed_at_ms, r.source.clone(), r.record_id.clone()));
+    v
+}
+
+/// Free attributes merged: for each key, the most recent record's value.
+fn free_attributes(oldest_first: &[&Record]) -> HashMap<String, String> {
+    let mut attributes = HashMap::new();
+    for r in oldest_first {
+        for (k, v) in &r.attributes {
+            attributes.insert(k.clone(), v.clone());
+        }
+    }
+    attributes
+}
+
 impl<S: Store> Engine<S> {
     fn stored(&self, key: &str) -> Result<Option<(Record, StdRecord)>, EngineError> {
         Ok(self.store().record(key)?.map(|r| {
@@ -142,188 +336,48 @@ impl<S: Store> Engine<S> {
         let keys = self
             .members(id)
             .ok_or(EngineError::EntityNotFound(entity))?;
+        let recs = self.load_records(&keys)?;
+        let by_recency = oldest_first(&recs);
+        Ok(Profile {
+            entity_id: id,
+            golden: Some(golden_record(&recs, surv)),
+            identities: identities(&recs),
+            records: by_recency.iter().rev().map(|&r| r.clone()).collect(),
+            attributes: free_attributes(&by_recency),
+            possible_matches: self.relationships(id, &keys),
+            merged_ids: self.merged_into(id),
+        })
+    }
+
+    /// The stored records under these keys, standardised again (keys
+    /// without a stored record are skipped).
+    fn load_records(&self, keys: &[String]) -> Result<Vec<(Record, StdRecord)>, EngineError> {
         let mut recs = Vec::with_capacity(keys.len());
-        for k in &keys {
+        for k in keys {
             if let Some(x) = self.stored(k)? {
                 recs.push(x);
             }
         }
-        let rule = |a: &str| surv.attributes.get(a).copied().unwrap_or(surv.default);
-        let pick = |a: &str, f: &ValuesOf<'_>| {
-            let cands: Vec<Candidate<'_>> = recs
-                .iter()
-                .flat_map(|(r, s)| {
-                    f(r, s)
-                        .into_iter()
-                        .map(move |(std, raw)| Candidate { std, raw, rec: r })
-                })
-                .filter(|c| !c.std.is_empty())
-                .collect();
-            choose(&cands, rule(a), &surv.source_priority)
-        };
-        let name = |r: &Record| r.name.clone().unwrap_or_default();
-        let mut golden = GoldenRecord {
-            given_name: pick("given_name", &|r, s| {
-                let raw = Some(name(r).given)
-                    .filter(|g| !g.is_empty())
-                    .unwrap_or_else(|| s.given.clone().unwrap_or_default());
-                s.given.iter().map(|g| (g.clone(), raw.clone())).collect()
-            }),
-            middle_name: pick("middle_name", &|r, s| {
-                let raw = Some(name(r).middle)
-                    .filter(|g| !g.is_empty())
-                    .unwrap_or_else(|| s.middle.clone().unwrap_or_default());
-                s.middle.iter().map(|g| (g.clone(), raw.clone())).collect()
-            }),
-            family_name: pick("family_name", &|r, s| {
-                let raw = Some(name(r).family)
-                    .filter(|g| !g.is_empty())
-                    .unwrap_or_else(|| s.family.clone().unwrap_or_default());
-                s.family.iter().map(|g| (g.clone(), raw.clone())).collect()
-            }),
-            date_of_birth: pick("date_of_birth", &|_, s| {
-                s.dob.iter().map(|d| (d.to_iso(), d.to_iso())).collect()
-            }),
-            gender: pick("gender", &|r, s| {
-                s.gender
-                    .iter()
-                    .map(|g| (format!("{g:?}"), r.gender.clone()))
-                    .collect()
-            }),
-            email: pick("email", &|_, s| {
-                s.emails.iter().map(|e| (e.clone(), e.clone())).collect()
-            }),
-            phone: pick("phone", &|_, s| {
-                s.phones.iter().map(|p| (p.clone(), p.clone())).collect()
-            }),
-            address: pick("address", &|r, s| {
-                s.addresses
-                    .iter()
-                    .zip(&r.addresses)
-                    .map(|(a, raw)| {
-                        let std = [&a.number, &a.street, &a.locality, &a.postcode]
-                            .iter()
-                            .filter_map(|x| x.as_deref())
-                            .collect::<Vec<_>>()
-                            .join(" ");
-                        let shown = [
-                            &raw.street,
-                            &raw.locality,
-                            &raw.region,
-                            &raw.postcode,
-                            &raw.country,
-                        ]
-                        .iter()
-                        .filter(|x| !x.is_empty())
-                        .map(|x| x.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                        (std, shown)
-                    })
-                    .collect()
-            }),
-            identifiers: Default::default(),
-        };
-        let kinds: std::collections::BTreeSet<String> = recs
-            .iter()
-            .flat_map(|(_, s)| s.identifiers.iter().map(|(k, _)| k.clone()))
-            .collect();
-        for kind in kinds {
-            let attr = format!("identifier:{kind}");
-            if let Some(v) = pick(&attr, &|_, s| {
-                s.identifiers
-                    .iter()
-                    .filter(|(k, _)| *k == kind)
-                    .map(|(_, v)| (v.clone(), v.clone()))
-                    .collect()
-            }) {
-                golden.identifiers.insert(kind, v);
-            }
-        }
+        Ok(recs)
+    }
 
-        // Identities: every distinct standardised value and where it appears.
-        let mut ids: BTreeMap<(String, String), Vec<RecordRef>> = BTreeMap::new();
-        for (r, s) in &recs {
-            let mut add = |kind: String, value: String| {
-                if !value.is_empty() {
-                    ids.entry((kind, value)).or_default().push(rref(r));
-                }
-            };
-            let full = [&s.given, &s.middle, &s.family]
-                .iter()
-                .filter_map(|x| x.as_deref())
-                .collect::<Vec<_>>()
-                .join(" ");
-            add("name".into(), full);
-            if let Some(d) = s.dob {
-                add("date_of_birth".into(), d.to_iso());
-            }
-            s.emails.iter().for_each(|e| add("email".into(), e.clone()));
-            s.phones.iter().for_each(|p| add("phone".into(), p.clone()));
-            for a in &s.addresses {
-                let v = [&a.number, &a.street, &a.locality, &a.region, &a.postcode]
-                    .iter()
-                    .filter_map(|x| x.as_deref())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                add("address".into(), v);
-            }
-            for (k, v) in &s.identifiers {
-                add(format!("identifier:{k}"), v.clone());
+    /// Possible-match relationships: edges from the entity's records (`keys`)
+    /// to records of other entities, strongest first.
+    fn relationships(&self, id: EntityId, keys: &[String]) -> Vec<Relationship> {
+        let mut out = Vec::new();
+        for k in keys {
+            for n in self.neighbours(k).into_iter().filter(|n| n.entity != id) {
+                out.push(Relationship {
+                    other_entity_id: n.entity,
+                    record: Some(key_ref(k)),
+                    other_record: Some(key_ref(&n.key)),
+                    probability: weight_to_probability(n.weight),
+                    weight: n.weight,
+                });
             }
         }
-        let identities = ids
-            .into_iter()
-            .map(|((kind, value), records)| Identity {
-                kind,
-                value,
-                records,
-            })
-            .collect();
-
-        // Free attributes: most recent record wins.
-        let mut by_recency: Vec<&Record> = recs.iter().map(|(r, _)| r).collect();
-        by_recency.sort_by_key(|r| (r.observed_at_ms, r.source.clone(), r.record_id.clone()));
-        let mut attributes = HashMap::new();
-        for r in &by_recency {
-            for (k, v) in &r.attributes {
-                attributes.insert(k.clone(), v.clone());
-            }
-        }
-
-        // Relationships: edges to records of other entities.
-        let mut possible_matches = Vec::new();
-        for k in &keys {
-            for n in self.neighbours(k) {
-                if n.entity != id {
-                    let (s, r) = split_key(k);
-                    let (os, or) = split_key(&n.key);
-                    possible_matches.push(Relationship {
-                        other_entity_id: n.entity,
-                        record: Some(RecordRef {
-                            source: s.into(),
-                            record_id: r.into(),
-                        }),
-                        other_record: Some(RecordRef {
-                            source: os.into(),
-                            record_id: or.into(),
-                        }),
-                        probability: weight_to_probability(n.weight),
-                        weight: n.weight,
-                    });
-                }
-            }
-        }
-        possible_matches.sort_by(|a, b| b.weight.total_cmp(&a.weight));
-        Ok(Profile {
-            entity_id: id,
-            golden: Some(golden),
-            identities,
-            records: by_recency.into_iter().rev().cloned().collect(),
-            attributes,
-            possible_matches,
-            merged_ids: self.merged_into(id),
-        })
+        out.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+        out
     }
 
     /// Entities whose records hold an identity value: `kind` is "email",
@@ -430,15 +484,11 @@ impl<S: Store> Engine<S> {
         key: &str,
         surv: &Survivorship,
     ) -> SearchCandidate {
-        let (s, r) = split_key(key);
         SearchCandidate {
             entity_id: entity,
             probability: weight_to_probability(weight),
             weight,
-            best_record: Some(RecordRef {
-                source: s.into(),
-                record_id: r.into(),
-            }),
+            best_record: Some(key_ref(key)),
             golden: self.profile(entity, surv).ok().and_then(|p| p.golden),
         }
     }
