@@ -182,10 +182,7 @@ impl Clock {
     /// The current time in milliseconds since the Unix epoch.
     pub fn now_ms(self) -> i64 {
         match self {
-            Clock::System => std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or(0),
+            Clock::System => crate::clock::Clock::now_ms(&crate::clock::SystemClock),
             Clock::Fixed(at_ms) => at_ms,
         }
     }
