@@ -21,12 +21,12 @@ use crate::partition::request::{Op, OpReply, WireError};
 
 /// Encodes a serde value for the internal service.
 pub fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, NodeError> {
-    bincode::serialize(v).map_err(|e| NodeError::Unavailable(format!("encoding: {e}")))
+    postcard::to_stdvec(v).map_err(|e| NodeError::Unavailable(format!("encoding: {e}")))
 }
 
 /// Decodes a serde value from the internal service.
 pub fn decode<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T, NodeError> {
-    bincode::deserialize(b).map_err(|e| NodeError::InvalidArgument {
+    postcard::from_bytes(b).map_err(|e| NodeError::InvalidArgument {
         field: "body".into(),
         value: format!("{} bytes", b.len()),
         reason: format!("not a valid internal message: {e}"),

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use protobuf::Message as PbMessage;
+use prost011::Message as PbMessage;
 use raft::eraftpb::{ConfChange, ConfChangeType, Entry, EntryType, Message, Snapshot};
 use raft::{LightReady, ProgressState, RawNode, ReadState, SnapshotStatus, StateRole, Storage};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -141,7 +141,7 @@ impl MetaHandle {
     /// Non-blocking: dropped if the inbox is full. Undecodable bytes or a
     /// message for another node are logged and refused.
     pub fn step(&self, msg: &[u8]) -> Result<(), MetaError> {
-        let msg = Message::parse_from_bytes(msg).map_err(|e| {
+        let msg = Message::decode(msg).map_err(|e| {
             tracing::warn!(node = self.shared.id, error = %e, "dropping undecodable raft message");
             MetaError::Raft(format!("undecodable raft message: {e}"))
         })?;
@@ -723,10 +723,7 @@ impl RaftLoop {
             if m.get_msg_type() == raft::eraftpb::MessageType::MsgSnapshot {
                 self.snapshot_sent.insert(m.to, Instant::now());
             }
-            match m.write_to_bytes() {
-                Ok(bytes) => self.shared.transport.send(m.to, bytes),
-                Err(e) => tracing::warn!(node = self.id, error = %e, "cannot encode raft message"),
-            }
+            self.shared.transport.send(m.to, m.encode_to_vec());
         }
     }
 
@@ -881,7 +878,7 @@ impl RaftLoop {
     }
 
     fn apply_conf_change(&mut self, e: &Entry) -> Result<MetaReply, MetaError> {
-        let cc = match ConfChange::parse_from_bytes(&e.data) {
+        let cc = match ConfChange::decode(e.data.as_slice()) {
             Ok(cc) => cc,
             Err(err) => {
                 tracing::warn!(node = self.id, index = e.index, error = %err, "undecodable conf change");

@@ -23,7 +23,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use protobuf::Message as PbMessage;
+use prost011::Message as PbMessage;
 use raft::eraftpb::{ConfState, Entry, HardState, Snapshot, SnapshotMetadata};
 use raft::{GetEntriesContext, RaftState, StorageError};
 use rocksdb::{IteratorMode, Options, WriteBatch, WriteOptions, DB};
@@ -49,11 +49,11 @@ fn storage_err(e: impl std::fmt::Display) -> MetaError {
 }
 
 fn encode<M: PbMessage>(m: &M) -> Result<Vec<u8>, MetaError> {
-    m.write_to_bytes().map_err(storage_err)
+    Ok(m.encode_to_vec())
 }
 
-fn decode<M: PbMessage>(bytes: &[u8]) -> Result<M, MetaError> {
-    M::parse_from_bytes(bytes).map_err(storage_err)
+fn decode<M: PbMessage + Default>(bytes: &[u8]) -> Result<M, MetaError> {
+    M::decode(bytes).map_err(storage_err)
 }
 
 /// In-memory mirror of what is on disk.
@@ -407,7 +407,7 @@ impl raft::Storage for MetaStorage {
         let mut out = Vec::new();
         let mut size = 0u64;
         for e in slice {
-            size += u64::from(e.compute_size());
+            size += e.encoded_len() as u64;
             if !out.is_empty() && size > max {
                 break;
             }
@@ -524,7 +524,7 @@ mod tests {
         assert_eq!(s.entries(3, 5, None, ctx()).unwrap(), ents[1..3].to_vec());
         // max_size 0 still returns one entry.
         assert_eq!(s.entries(2, 7, 0, ctx()).unwrap().len(), 1);
-        let one = u64::from(ents[0].compute_size());
+        let one = ents[0].encoded_len() as u64;
         assert_eq!(s.entries(2, 7, one * 2, ctx()).unwrap().len(), 2);
         assert_eq!(s.entries(2, 7, one * 2 + 1, ctx()).unwrap().len(), 2);
         assert!(matches!(
