@@ -47,9 +47,9 @@ stop_all() {
 }
 # start N PARTITIONS NAME: N nodes; sets ENDPOINTS (comma list) and E1.
 start() {
-  local n=$1 parts=$2 name=$3 peers="" ports=()
-  for i in $(seq "$n"); do ports+=("$(port)"); done
-  for i in $(seq "$n"); do peers+="${peers:+,}$i=127.0.0.1:${ports[$((i-1))]}"; done
+  local n=$1 parts=$2 name=$3 peers="" ports=() iports=()
+  for i in $(seq "$n"); do ports+=("$(port)"); iports+=("$(port)"); done
+  for i in $(seq "$n"); do peers+="${peers:+,}$i=127.0.0.1:${iports[$((i-1))]}"; done
   ENDPOINTS=""
   for i in $(seq "$n"); do
     local dir="$WORK/$name/node$i"
@@ -57,7 +57,7 @@ start() {
     local extra=()
     if [ "$n" -gt 1 ]; then extra=(--node-id "$i" --peers "$peers"); fi
     "$BIN/kindred-node" --data-dir "$dir" --listen "127.0.0.1:${ports[$((i-1))]}" \
-      --partitions "$parts" "${extra[@]}" 2>"$dir.log" &
+      --internal-listen "127.0.0.1:${iports[$((i-1))]}" --partitions "$parts" "${extra[@]}" 2>"$dir.log" &
     PIDS+=($!)
     ENDPOINTS+="${ENDPOINTS:+,}http://127.0.0.1:${ports[$((i-1))]}"
   done

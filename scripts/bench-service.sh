@@ -57,7 +57,7 @@ start_node() {
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   ENDPOINT="http://127.0.0.1:$port"
-  "$BIN/kindred-node" --data-dir "$1" --listen "127.0.0.1:$port" 2>"$1.log" &
+  "$BIN/kindred-node" --data-dir "$1" --listen "127.0.0.1:$port" --internal-listen 127.0.0.1:0 2>"$1.log" &
   NODE=$!
   for _ in $(seq 600); do
     "$BIN/kindred" --endpoint "$ENDPOINT" stats >/dev/null 2>&1 && return 0

@@ -15,7 +15,7 @@ BIN="$CARGO_TARGET_DIR/release"
 DATA=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export KINDRED_ENDPOINT="http://127.0.0.1:$PORT"
-"$BIN/kindred-node" --data-dir "$DATA/node" --listen "127.0.0.1:$PORT" 2>"$DATA/node.log" &
+"$BIN/kindred-node" --data-dir "$DATA/node" --listen "127.0.0.1:$PORT" --internal-listen 127.0.0.1:0 2>"$DATA/node.log" &
 NODE=$!
 trap 'kill -TERM $NODE 2>/dev/null; wait $NODE 2>/dev/null; rm -rf "$DATA"' EXIT
 for _ in $(seq 100); do "$BIN/kindred" stats >/dev/null 2>&1 && break; sleep 0.1; done

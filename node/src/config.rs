@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::profile::Survivorship;
 use crate::engine::EngineConfig;
+use crate::security::roles::Role;
+use crate::security::settings::{AuditConfig, AuthConfig, InternalTls, PublicTls};
 
 /// `kindred-node` command line.
 #[derive(Parser, Debug, Clone)]
@@ -48,7 +50,8 @@ pub struct Args {
     /// This node's id in the cluster (default 1).
     #[arg(long, env = "KINDRED_NODE_ID")]
     pub node_id: Option<u64>,
-    /// Bootstrap members: ID=HOST:PORT,... (host names may resolve later).
+    /// Bootstrap members: ID=HOST:PORT,... of their node-to-node
+    /// (--internal-listen) addresses; host names may resolve later.
     /// Without it the node is a one-node cluster.
     #[arg(long, env = "KINDRED_PEERS")]
     pub peers: Option<String>,
@@ -60,12 +63,78 @@ pub struct Args {
     /// for a standalone node, 8 when --peers is given.
     #[arg(long, env = "KINDRED_PARTITIONS")]
     pub partitions: Option<u32>,
-    /// The address other nodes reach this one at (default: --listen).
+    /// The address other nodes reach this one's node-to-node service at
+    /// (default: its entry in --peers, else --internal-listen).
     #[arg(long, env = "KINDRED_ADVERTISE")]
     pub advertise: Option<String>,
+    /// Address to serve the node-to-node service on (default: the --listen
+    /// host, port + 1). Only other Kindred nodes need to reach it.
+    #[arg(long, env = "KINDRED_INTERNAL_LISTEN")]
+    pub internal_listen: Option<String>,
+    /// PEM certificate of the public listener (with --tls-key: TLS on).
+    #[arg(long, env = "KINDRED_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "KINDRED_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA whose client certificates the public listener accepts.
+    #[arg(long, env = "KINDRED_TLS_CLIENT_CA")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// PEM certificate of this node for node-to-node mutual TLS.
+    #[arg(long, env = "KINDRED_INTERNAL_TLS_CERT")]
+    pub internal_tls_cert: Option<PathBuf>,
+    /// PEM private key of --internal-tls-cert.
+    #[arg(long, env = "KINDRED_INTERNAL_TLS_KEY")]
+    pub internal_tls_key: Option<PathBuf>,
+    /// PEM cluster CA that every node's certificate must chain to.
+    #[arg(long, env = "KINDRED_INTERNAL_CA")]
+    pub internal_ca: Option<PathBuf>,
+    /// Certificate names (CN or DNS SAN) a peer node may present, comma-separated.
+    #[arg(long, env = "KINDRED_INTERNAL_ALLOWED_NAMES", value_delimiter = ',')]
+    pub internal_allowed_names: Option<Vec<String>>,
+    /// File of `NAME ROLE SHA256` token lines (`kindred-node token` makes one).
+    #[arg(long, env = "KINDRED_TOKENS_FILE")]
+    pub tokens_file: Option<PathBuf>,
+    /// Role of callers without credentials (default: none, except on an
+    /// unconfigured loopback-only node).
+    #[arg(long, env = "KINDRED_ANONYMOUS_ROLE", value_enum)]
+    pub anonymous_role: Option<Role>,
+    /// Days the audit log keeps its entries.
+    #[arg(long, env = "KINDRED_AUDIT_RETENTION_DAYS")]
+    pub audit_retention_days: Option<u32>,
+    /// Allow plaintext node-to-node traffic on a non-loopback address.
+    #[arg(long, env = "KINDRED_ALLOW_PLAINTEXT_INTERNAL")]
+    pub allow_plaintext_internal: bool,
     /// Log format: human-readable text, or one JSON object per line.
     #[arg(long, env = "KINDRED_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub tool: Option<Tool>,
+}
+
+/// Helpers run instead of serving.
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum Tool {
+    /// Prints a new random bearer token and the line that grants it a role
+    /// (for --tokens-file or a Kubernetes Secret).
+    Token {
+        /// Who holds the token (written to the audit log).
+        #[arg(long)]
+        name: String,
+        /// The role the token grants.
+        #[arg(long, value_enum)]
+        role: Role,
+    },
+    /// Writes a development CA and certificates signed by it (ca.pem,
+    /// NAME.pem, NAME-key.pem) for trying TLS on a laptop or in tests.
+    DevCerts {
+        /// Directory to write into.
+        #[arg(long)]
+        out: PathBuf,
+        /// Certificate names (also DNS SANs), comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        names: Vec<String>,
+    },
 }
 
 /// How the node writes its log.
@@ -111,6 +180,14 @@ pub struct NodeConfig {
     pub survivorship: Survivorship,
     pub limits: Limits,
     pub cluster: ClusterConfig,
+    /// Node-to-node listener (empty: the listen host, port + 1).
+    pub internal_listen: String,
+    pub tls: PublicTls,
+    pub internal_tls: InternalTls,
+    pub auth: AuthConfig,
+    pub audit: AuditConfig,
+    /// Allow plaintext node-to-node traffic on a non-loopback address.
+    pub allow_plaintext_internal: bool,
 }
 
 /// Cluster membership settings.
@@ -196,6 +273,12 @@ impl Default for NodeConfig {
             survivorship: Survivorship::default(),
             limits: Limits::default(),
             cluster: ClusterConfig::default(),
+            internal_listen: String::new(),
+            tls: PublicTls::default(),
+            internal_tls: InternalTls::default(),
+            auth: AuthConfig::default(),
+            audit: AuditConfig::default(),
+            allow_plaintext_internal: false,
         }
     }
 }
@@ -258,8 +341,38 @@ impl NodeConfig {
         if let Some(a) = &args.advertise {
             cfg.cluster.advertise = a.clone();
         }
+        cfg.apply_security_args(args);
         cfg.validate()?;
         Ok(cfg)
+    }
+
+    /// Applies the TLS, credential and audit flags.
+    fn apply_security_args(&mut self, args: &Args) {
+        let set = |slot: &mut Option<PathBuf>, v: &Option<PathBuf>| {
+            if v.is_some() {
+                slot.clone_from(v);
+            }
+        };
+        if let Some(l) = &args.internal_listen {
+            self.internal_listen = l.clone();
+        }
+        set(&mut self.tls.cert, &args.tls_cert);
+        set(&mut self.tls.key, &args.tls_key);
+        set(&mut self.tls.client_ca, &args.tls_client_ca);
+        set(&mut self.internal_tls.cert, &args.internal_tls_cert);
+        set(&mut self.internal_tls.key, &args.internal_tls_key);
+        set(&mut self.internal_tls.ca, &args.internal_ca);
+        if let Some(n) = &args.internal_allowed_names {
+            self.internal_tls.allowed_names = n.clone();
+        }
+        set(&mut self.auth.tokens_file, &args.tokens_file);
+        if args.anonymous_role.is_some() {
+            self.auth.anonymous_role = args.anonymous_role;
+        }
+        if let Some(d) = args.audit_retention_days {
+            self.audit.retention_days = d;
+        }
+        self.allow_plaintext_internal |= args.allow_plaintext_internal;
     }
 
     /// Reads a TOML configuration file.
@@ -325,10 +438,74 @@ impl NodeConfig {
                 reason: "must be HOST:PORT with a numeric IP host".into(),
             });
         }
+        self.validate_security()
+    }
+
+    /// Checks the listeners' TLS and the internal listener's exposure.
+    fn validate_security(&self) -> Result<(), ConfigError> {
+        let invalid = |setting: &'static str, value: String, reason: &str| ConfigError::Invalid {
+            setting,
+            value,
+            reason: reason.into(),
+        };
+        let internal = self.internal_listen_addr().map_err(|_| {
+            invalid(
+                "internal_listen",
+                self.internal_listen.clone(),
+                "must be HOST:PORT with a numeric IP host",
+            )
+        })?;
+        if self.listen_addr().ok() == Some(internal) {
+            return Err(invalid(
+                "internal_listen",
+                internal.to_string(),
+                "must differ from listen: the node-to-node service has its own port",
+            ));
+        }
+        if self.tls.cert.is_some() != self.tls.key.is_some() {
+            return Err(invalid(
+                "tls",
+                "cert/key".into(),
+                "give both a certificate and its key",
+            ));
+        }
+        let it = &self.internal_tls;
+        if it.cert.is_some() != it.key.is_some() {
+            return Err(invalid(
+                "internal_tls",
+                "cert/key".into(),
+                "give both a certificate and its key",
+            ));
+        }
+        if it.enabled() && (it.ca.is_none() || it.allowed_names.is_empty()) {
+            return Err(invalid(
+                "internal_tls",
+                format!("ca={:?} allowed_names={:?}", it.ca, it.allowed_names),
+                "mutual TLS needs the cluster CA and the names peers may present",
+            ));
+        }
+        if !it.enabled() && !internal.ip().is_loopback() && !self.allow_plaintext_internal {
+            return Err(invalid(
+                "internal_listen",
+                internal.to_string(),
+                "node-to-node traffic on a reachable address needs internal_tls \
+                 (or allow_plaintext_internal = true on a trusted network)",
+            ));
+        }
         Ok(())
     }
 
-    /// The address other nodes reach this node at.
+    /// The socket address of the node-to-node service.
+    pub fn internal_listen_addr(&self) -> Result<SocketAddr, std::net::AddrParseError> {
+        if !self.internal_listen.is_empty() {
+            return self.internal_listen.parse();
+        }
+        let mut a = self.listen_addr()?;
+        a.set_port(a.port().wrapping_add(1));
+        Ok(a)
+    }
+
+    /// The address other nodes reach this node's internal service at.
     pub fn advertise(&self) -> String {
         if !self.cluster.advertise.is_empty() {
             return self.cluster.advertise.clone();
@@ -337,7 +514,8 @@ impl NodeConfig {
             .peers
             .get(&self.cluster.node_id)
             .cloned()
-            .unwrap_or_else(|| self.listen.clone())
+            .or_else(|| self.internal_listen_addr().ok().map(|a| a.to_string()))
+            .unwrap_or_default()
     }
 
     /// The socket address to listen on.

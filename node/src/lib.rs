@@ -8,6 +8,7 @@
 //! - [`config`], [`error`]: node configuration and typed errors.
 //! - [`clock`]: time sources; partition commands carry the time they were read.
 //! - [`eval`]: accuracy evaluation against ground truth.
+//! - [`security`]: TLS, callers and roles, the audit log.
 //! - [`meta`]: the Raft-replicated cluster metadata group (members, partition map, model).
 
 pub mod clock;
@@ -18,5 +19,6 @@ pub mod error;
 pub mod eval;
 pub mod meta;
 pub mod partition;
+pub mod security;
 pub mod server;
 pub mod storage;

@@ -5,7 +5,8 @@ use std::io::IsTerminal;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use kindred_node::config::{Args, LogFormat, NodeConfig};
+use kindred_node::config::{Args, LogFormat, NodeConfig, Tool};
+use kindred_node::security::{auth, certs};
 
 async fn shutdown_signal() {
     let ctrl_c = async {
@@ -28,8 +29,37 @@ async fn shutdown_signal() {
     }
 }
 
+/// Runs a helper subcommand.
+fn run_tool(tool: &Tool) -> std::process::ExitCode {
+    match tool {
+        Tool::Token { name, role } => {
+            let token = auth::new_token();
+            println!("token: {token}");
+            println!("{name} {} {}", role.as_str(), auth::token_hash(&token));
+            std::process::ExitCode::SUCCESS
+        }
+        Tool::DevCerts { out, names } => match certs::write_dev_certs(out, names) {
+            Ok(()) => {
+                println!(
+                    "wrote ca.pem and {} certificates to {}",
+                    names.len(),
+                    out.display()
+                );
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::ExitCode::from(1)
+            }
+        },
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    if let Some(tool) = &args.tool {
+        return run_tool(tool);
+    }
     let filter = EnvFilter::try_from_env("KINDRED_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     match args.log_format {
         LogFormat::Json => tracing_subscriber::fmt()

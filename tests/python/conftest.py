@@ -144,7 +144,15 @@ class Node:
         env["NO_COLOR"] = "1"
         self._log = open(log_path, "ab")
         self.proc = subprocess.Popen(
-            [str(binary), "--data-dir", str(data_dir), "--listen", self.address],
+            [
+                str(binary),
+                "--data-dir",
+                str(data_dir),
+                "--listen",
+                self.address,
+                "--internal-listen",
+                "127.0.0.1:0",
+            ],
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,

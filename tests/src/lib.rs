@@ -91,6 +91,7 @@ pub fn wait_until(timeout: Duration, what: &str, cond: impl FnMut() -> bool) {
 pub struct Node {
     child: Option<Child>,
     pub port: u16,
+    pub internal_port: u16,
     pub data_dir: PathBuf,
     pub log: PathBuf,
 }
@@ -108,8 +109,14 @@ impl Node {
         node
     }
 
-    /// Starts a node on a given port without waiting for it to serve.
+    /// Starts a node on a given public port (and a free internal one)
+    /// without waiting for it to serve.
     pub fn spawn(data_dir: &Path, port: u16, extra: &[&str]) -> Node {
+        Self::spawn_at(data_dir, port, free_port(), extra)
+    }
+
+    /// Starts a node on given public and internal ports without waiting.
+    pub fn spawn_at(data_dir: &Path, port: u16, internal_port: u16, extra: &[&str]) -> Node {
         let log = data_dir.with_extension(format!("{port}.log"));
         let log_file = std::fs::OpenOptions::new()
             .create(true)
@@ -122,6 +129,8 @@ impl Node {
                 data_dir.to_str().unwrap(),
                 "--listen",
                 &format!("127.0.0.1:{port}"),
+                "--internal-listen",
+                &format!("127.0.0.1:{internal_port}"),
             ])
             .args(extra)
             .env("KINDRED_LOG", "info")
@@ -132,9 +141,16 @@ impl Node {
         Node {
             child: Some(child),
             port,
+            internal_port,
             data_dir: data_dir.to_path_buf(),
             log,
         }
+    }
+
+    /// `127.0.0.1:PORT` of the node-to-node service (for `--peers` and
+    /// `cluster add-node`).
+    pub fn internal_addr(&self) -> String {
+        format!("127.0.0.1:{}", self.internal_port)
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -204,7 +220,7 @@ impl Drop for Node {
 /// Real `kindred-node` processes forming one cluster on loopback ports.
 pub struct TestCluster {
     pub nodes: Vec<Node>,
-    /// `--peers` value: `1=127.0.0.1:P1,...`.
+    /// `--peers` value: `1=127.0.0.1:P1,...` (internal ports).
     pub peers: String,
     pub partitions: u32,
     dir: PathBuf,
@@ -214,11 +230,11 @@ impl TestCluster {
     /// Starts `n` nodes (ids 1..=n) with `partitions` virtual partitions
     /// under `dir`, and waits until every node serves.
     pub fn start(dir: &Path, n: usize, partitions: u32) -> TestCluster {
-        let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+        let ports: Vec<(u16, u16)> = (0..n).map(|_| (free_port(), free_port())).collect();
         let peers = ports
             .iter()
             .enumerate()
-            .map(|(i, p)| format!("{}=127.0.0.1:{p}", i + 1))
+            .map(|(i, (_, internal))| format!("{}=127.0.0.1:{internal}", i + 1))
             .collect::<Vec<_>>()
             .join(",");
         std::fs::create_dir_all(dir).expect("cluster directory");
@@ -228,10 +244,10 @@ impl TestCluster {
             partitions,
             dir: dir.to_path_buf(),
         };
-        for (i, &port) in ports.iter().enumerate() {
+        for (i, &(port, internal)) in ports.iter().enumerate() {
             let flags = c.flags(i);
             let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-            let node = Node::spawn(&c.node_dir(i), port, &flags);
+            let node = Node::spawn_at(&c.node_dir(i), port, internal, &flags);
             c.nodes.push(node);
         }
         for n in &c.nodes {
@@ -258,10 +274,10 @@ impl TestCluster {
     /// Restarts node `i` (0-based) on its port and data, waiting until it serves.
     pub fn restart(&mut self, i: usize) {
         self.nodes[i].kill9();
-        let port = self.nodes[i].port;
+        let (port, internal) = (self.nodes[i].port, self.nodes[i].internal_port);
         let flags = self.flags(i);
         let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-        self.nodes[i] = Node::spawn(&self.node_dir(i), port, &flags);
+        self.nodes[i] = Node::spawn_at(&self.node_dir(i), port, internal, &flags);
         self.nodes[i].wait_ready(Duration::from_secs(90));
     }
 

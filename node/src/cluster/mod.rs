@@ -48,6 +48,7 @@ use crate::meta::{
 };
 use crate::partition::request::GetStats;
 use crate::partition::{PartitionConfig, PartitionHandle};
+use crate::security::audit::{AuditEntry, AuditLog};
 use crate::storage::StoreOptions;
 
 pub use coordinator::Coordinator;
@@ -72,6 +73,8 @@ pub struct Cluster {
     map_lock: Arc<tokio::sync::Mutex<()>>,
     /// The metadata member's raft thread, joined at shutdown.
     meta_thread: Arc<Mutex<Option<JoinHandle<()>>>>,
+    /// This node's audit log.
+    pub audit: AuditLog,
 }
 
 /// The partition map a metadata state describes, once initialised.
@@ -95,14 +98,18 @@ fn meta_err(e: crate::meta::MetaError) -> NodeError {
 impl Cluster {
     /// Starts this node's metadata member and sets up its view of the
     /// cluster; no partition is open yet. Call inside a tokio runtime.
-    pub fn start(cfg: &NodeConfig, model: Option<Model>) -> Result<Cluster, NodeError> {
+    pub fn start(
+        cfg: &NodeConfig,
+        model: Option<Model>,
+        peer_tls: Option<peers::PeerTls>,
+    ) -> Result<Cluster, NodeError> {
         let c = &cfg.cluster;
         let mut nodes = c.peers.clone();
         if nodes.is_empty() && !c.join {
             nodes.insert(c.node_id, cfg.advertise());
         }
         let partitions = c.partition_count();
-        let peers = peers::Peers::new(cfg.limits.max_message_bytes);
+        let peers = peers::Peers::new(cfg.limits.max_message_bytes, peer_tls);
         let transport = Arc::new(transport::GrpcTransport::new(
             peers.clone(),
             nodes.clone(),
@@ -132,6 +139,12 @@ impl Cluster {
             partition: 0,
             partitions,
         };
+        let audit = AuditLog::open(
+            &cfg.data_dir.join("audit"),
+            c.node_id,
+            cfg.audit.retention_days,
+        )
+        .map_err(|e| NodeError::Unavailable(e.to_string()))?;
         let router = Router::new(c.node_id, rx, Arc::default(), peers);
         let clock: SharedClock = Arc::new(SystemClock);
         let coordinator = Coordinator::new(
@@ -152,6 +165,7 @@ impl Cluster {
             moving: Arc::default(),
             map_lock: Arc::default(),
             meta_thread: Arc::new(Mutex::new(Some(meta_thread))),
+            audit,
         })
     }
 
@@ -271,6 +285,36 @@ impl Cluster {
         tracing::info!(partition = p, "partition handed over and closed");
     }
 
+    /// Every node's audit log from `since_ms` on, oldest first (at most
+    /// `limit` entries), and the nodes that could not be asked.
+    pub async fn audit_entries(&self, since_ms: u64, limit: u32) -> (Vec<AuditEntry>, Vec<String>) {
+        let st = self.meta.state();
+        let asks = st.nodes.iter().map(|(&id, info)| async move {
+            let r = if id == self.node_id {
+                self.audit
+                    .list(since_ms, limit as usize)
+                    .map_err(|e| NodeError::Unavailable(e.to_string()))
+            } else {
+                let op = node_request::AuditQuery { since_ms, limit }.into_op();
+                let ask = self.router().peers().node(id, &info.address, &op);
+                ask.await
+                    .and_then(node_request::node_reply_of::<node_request::AuditQuery>)
+            };
+            (id, r)
+        });
+        let mut entries = Vec::new();
+        let mut unreachable = Vec::new();
+        for (id, r) in futures::future::join_all(asks).await {
+            match r {
+                Ok(e) => entries.extend(e),
+                Err(e) => unreachable.push(format!("node {id}: {e}")),
+            }
+        }
+        entries.sort_by_key(|e| (e.at_ms, e.node));
+        entries.truncate(limit as usize);
+        (entries, unreachable)
+    }
+
     /// A Raft message from another node.
     pub fn step_raft(&self, msg: &[u8]) -> Result<(), NodeError> {
         self.meta.step(msg).map_err(meta_err)
@@ -292,6 +336,11 @@ impl Cluster {
             NodeOp::Receive(r) => Receive::wrap(self.on_receive(r).await?),
             NodeOp::Unfence(r) => Unfence::wrap(self.on_unfence(r).await?),
             NodeOp::Report(_) => node_request::Report::wrap(self.report().await),
+            NodeOp::AuditQuery(q) => node_request::AuditQuery::wrap(
+                self.audit
+                    .list(q.since_ms, q.limit as usize)
+                    .map_err(|e| NodeError::Unavailable(e.to_string()))?,
+            ),
         })
     }
 

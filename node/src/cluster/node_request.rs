@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::NodeError;
 use crate::meta::RaftStatus;
 use crate::partition::request::{mismatched, typed_requests, ProbeItem, Probed};
+use crate::security::audit::AuditEntry;
 
 /// A request to a node, with the type of its reply.
 pub trait NodeRequest: Send + 'static {
@@ -28,6 +29,8 @@ typed_requests! {
     Unfence => (),
     /// Raft status and per-partition counts of the node.
     Report => NodeReport,
+    /// The node's audit log from a time on.
+    AuditQuery => Vec<AuditEntry>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -50,6 +53,12 @@ pub struct Unfence {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditQuery {
+    pub since_ms: u64,
+    pub limit: u32,
+}
 
 /// A partition taken over.
 #[derive(Debug, Clone, Serialize, Deserialize)]

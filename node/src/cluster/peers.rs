@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tonic::transport::{Channel, Endpoint};
+use tokio::sync::watch;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
 use kindred_proto::internal::internal_client::InternalClient;
 use kindred_proto::internal::{Blob, RaftMessage, ServeNodeRequest, ServePartitionRequest};
@@ -18,6 +19,7 @@ use kindred_proto::internal::{Blob, RaftMessage, ServeNodeRequest, ServePartitio
 use super::node_request::{NodeOp, NodeReply, Report};
 use crate::error::NodeError;
 use crate::partition::request::{Op, OpReply, WireError};
+use crate::security::settings::InternalTls;
 
 /// Encodes a serde value for the internal service.
 pub fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, NodeError> {
@@ -48,11 +50,38 @@ pub fn from_status(node: u64, s: tonic::Status) -> NodeError {
     }
 }
 
+/// How this node authenticates to its peers: its certificate and the
+/// cluster CA, read from their files whenever a channel is (re)built.
+#[derive(Clone)]
+pub struct PeerTls {
+    pub files: InternalTls,
+    /// Changes when the node's certificates are reloaded.
+    pub generation: watch::Receiver<u64>,
+}
+
+impl PeerTls {
+    fn config(&self) -> Result<ClientTlsConfig, NodeError> {
+        let read = |p: &Option<std::path::PathBuf>| {
+            let p = p.as_ref().ok_or_else(|| {
+                NodeError::Unavailable("internal TLS is missing a certificate file".into())
+            })?;
+            std::fs::read(p).map_err(|e| NodeError::Unavailable(format!("{}: {e}", p.display())))
+        };
+        let f = &self.files;
+        Ok(ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(read(&f.ca)?))
+            .identity(Identity::from_pem(read(&f.cert)?, read(&f.key)?)))
+    }
+}
+
 /// Channels to the other nodes, by node id.
 #[derive(Clone, Default)]
 pub struct Peers {
     channels: Arc<Mutex<HashMap<u64, (String, Channel)>>>,
     max_message: usize,
+    tls: Option<PeerTls>,
+    /// The certificate generation the cached channels were built with.
+    built_with: Arc<AtomicU64>,
     /// Calls made (partition ops, node ops, proposals, fetches).
     rpcs: Arc<AtomicU64>,
     /// Raft messages sent.
@@ -60,10 +89,12 @@ pub struct Peers {
 }
 
 impl Peers {
-    pub fn new(max_message: usize) -> Peers {
+    pub fn new(max_message: usize, tls: Option<PeerTls>) -> Peers {
         Peers {
             channels: Arc::default(),
             max_message,
+            tls,
+            built_with: Arc::default(),
             rpcs: Arc::default(),
             raft_messages: Arc::default(),
         }
@@ -89,30 +120,46 @@ impl Peers {
             .channels
             .lock()
             .map_err(|_| NodeError::Unavailable("peer table poisoned".into()))?;
+        if let Some(t) = &self.tls {
+            // Rotated certificates: rebuild every channel with the new ones.
+            let generation = *t.generation.borrow();
+            if self.built_with.swap(generation, Ordering::Relaxed) != generation {
+                map.clear();
+            }
+        }
         let fresh = !matches!(map.get(&node), Some((a, _)) if a == addr);
         if fresh {
-            let uri = if addr.contains("://") {
-                addr.to_string()
-            } else {
-                format!("http://{addr}")
-            };
-            let ch = Endpoint::from_shared(uri)
-                .map_err(|e| NodeError::InvalidArgument {
-                    field: "peers".into(),
-                    value: addr.into(),
-                    reason: e.to_string(),
-                })?
-                .connect_timeout(Duration::from_secs(2))
-                .tcp_nodelay(true)
-                .http2_keep_alive_interval(Duration::from_secs(10))
-                .keep_alive_timeout(Duration::from_secs(5))
-                .connect_lazy();
-            map.insert(node, (addr.to_string(), ch));
+            map.insert(node, (addr.to_string(), self.channel(addr)?));
         }
         let ch = map[&node].1.clone();
         Ok(InternalClient::new(ch)
             .max_decoding_message_size(self.max_message)
             .max_encoding_message_size(self.max_message))
+    }
+
+    /// A lazily connecting channel to `addr`, over mutual TLS if configured.
+    fn channel(&self, addr: &str) -> Result<Channel, NodeError> {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let uri = match addr.split_once("://") {
+            Some((_, rest)) => format!("{scheme}://{rest}"),
+            None => format!("{scheme}://{addr}"),
+        };
+        let bad = |e: &dyn std::fmt::Display| NodeError::InvalidArgument {
+            field: "peers".into(),
+            value: addr.into(),
+            reason: e.to_string(),
+        };
+        let mut ep = Endpoint::from_shared(uri)
+            .map_err(|e| bad(&e))?
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(Duration::from_secs(120))
+            .tcp_nodelay(true)
+            .http2_keep_alive_interval(Duration::from_secs(10))
+            .keep_alive_timeout(Duration::from_secs(5));
+        if let Some(t) = &self.tls {
+            ep = ep.tls_config(t.config()?).map_err(|e| bad(&e))?;
+        }
+        Ok(ep.connect_lazy())
     }
 
     /// Runs a request on a partition owned by another node.

@@ -56,7 +56,12 @@ impl Node {
             epoch: 1,
         };
         let (tx, rx) = watch::channel(Arc::new(map));
-        let router = Router::new(1, rx, Arc::new(RwLock::new(local)), Peers::new(1 << 20));
+        let router = Router::new(
+            1,
+            rx,
+            Arc::new(RwLock::new(local)),
+            Peers::new(1 << 20, None),
+        );
         let clock = ManualClock::new(1_700_000_000_000);
         let coordinator = Coordinator::new(
             router,

@@ -4,7 +4,8 @@ use tonic::{Request, Response, Status};
 
 use kindred_proto::v1::admin_server::Admin;
 use kindred_proto::v1::{
-    GetModelRequest, ModelResponse, StatsRequest, StatsResponse, TrainRequest, TrainResponse,
+    AuditEntry, GetModelRequest, ListAuditRequest, ListAuditResponse, ModelResponse, StatsRequest,
+    StatsResponse, TrainRequest, TrainResponse,
 };
 
 use super::convert;
@@ -26,8 +27,39 @@ impl AdminService {
     }
 }
 
+/// Most audit entries one call returns.
+const MAX_AUDIT_ENTRIES: u32 = 100_000;
+
 #[tonic::async_trait]
 impl Admin for AdminService {
+    async fn list_audit(
+        &self,
+        req: Request<ListAuditRequest>,
+    ) -> Result<Response<ListAuditResponse>, Status> {
+        let r = req.into_inner();
+        let limit = match r.limit {
+            0 => 1000,
+            n => n.min(MAX_AUDIT_ENTRIES),
+        };
+        let (entries, unreachable) = self.state.cluster().audit_entries(r.since_ms, limit).await;
+        let entries = entries
+            .into_iter()
+            .map(|e| AuditEntry {
+                at_ms: e.at_ms,
+                node: e.node,
+                caller: e.caller,
+                role: e.role,
+                action: e.action,
+                remote: e.remote,
+                outcome: e.outcome,
+            })
+            .collect();
+        Ok(Response::new(ListAuditResponse {
+            entries,
+            unreachable,
+        }))
+    }
+
     async fn stats(&self, _req: Request<StatsRequest>) -> Result<Response<StatsResponse>, Status> {
         let (s, version) = self.state.coordinator()?.maintenance.stats().await?;
         Ok(Response::new(convert::stats(&s, version)))

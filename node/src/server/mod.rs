@@ -3,12 +3,14 @@
 //!
 //! The server listens at once and answers UNAVAILABLE (health NOT_SERVING)
 //! while the node's partitions restore their data; then it switches to
-//! SERVING. The same port serves the internal node-to-node service.
+//! SERVING. The node-to-node service has its own listener (see
+//! [`listeners`]), never the public port.
 
 pub mod admin;
 pub mod cluster;
 pub mod convert;
 pub mod explain;
+pub mod listeners;
 pub mod profiles;
 pub mod records;
 
@@ -17,7 +19,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
-use tonic::transport::Server;
 use tonic::Status;
 
 use kindred_proto::v1::admin_server::AdminServer;
@@ -33,6 +34,7 @@ use crate::cluster::{Cluster, Coordinator};
 use crate::config::{Limits, NodeConfig};
 use crate::engine::{EngineConfig, Model};
 use crate::error::NodeError;
+use crate::security::gate::GateLayer;
 
 /// How long in-flight requests may run after a shutdown signal.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
@@ -47,6 +49,11 @@ pub struct NodeState {
 }
 
 impl NodeState {
+    /// This node's view of the cluster.
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
     /// The coordinator, or UNAVAILABLE while the node is starting.
     pub fn coordinator(&self) -> Result<&Coordinator, Status> {
         if self.ready.load(Ordering::Acquire) {
@@ -69,9 +76,18 @@ const SERVICES: [&str; 6] = [
 
 /// Runs a node until `shutdown` resolves, then stops gracefully: in-flight
 /// requests finish, the partition flushes and its thread exits.
-pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-    let addr = cfg.listen_addr()?;
-    let cluster = Cluster::start(&cfg, load_model(&cfg)?)?;
+pub async fn run(
+    mut cfg: NodeConfig,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let tls = listeners::Tls::start(&cfg)?;
+    let (bound, refusals) = listeners::bind(&cfg, &tls).await?;
+    if cfg.advertise().ends_with(":0") {
+        // An OS-assigned internal port: peers reach the one it got.
+        cfg.cluster.advertise = bound.internal_addr.to_string();
+    }
+    let cluster = Cluster::start(&cfg, load_model(&cfg)?, tls.peer())?;
+    tokio::spawn(listeners::audit_refusals(refusals, cluster.audit.clone()));
     let state = NodeState {
         cluster: cluster.clone(),
         ready: Arc::new(AtomicBool::new(false)),
@@ -84,10 +100,16 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()> + Send) -> 
         .await;
     // Restore in the background; the server answers UNAVAILABLE meanwhile.
     let (opener, failed) = open_in_background(&cluster, &state, health);
-    tracing::info!(%addr, data_dir = %cfg.data_dir.display(), "kindred-node listening");
-    let routes =
-        services(&state, &cluster, cfg.limits.max_message_bytes)?.add_service(health_service);
-    let outcome = serve_until(routes, addr, shutdown, failed).await;
+    let gate = listeners::gate(&cfg, cluster.audit.clone())?;
+    let public = services(&state, cfg.limits.max_message_bytes)?.add_service(health_service);
+    tracing::info!(
+        public = %bound.public_addr,
+        internal = %bound.internal_addr,
+        data_dir = %cfg.data_dir.display(),
+        "kindred-node listening"
+    );
+    let internal = internal_service(&cluster, cfg.limits.max_message_bytes);
+    let outcome = serve_until(bound, gate, public, internal, shutdown, failed).await;
     // Whatever happened, stop the partitions cleanly before returning:
     // dropping the handles closes the mailboxes; the actors flush and exit.
     drop(state);
@@ -149,13 +171,8 @@ fn open_in_background(
     (join, fail_rx)
 }
 
-/// The public services, reflection and the internal service, with their
-/// message size limits.
-fn services(
-    state: &NodeState,
-    cluster: &Cluster,
-    max: usize,
-) -> anyhow::Result<tonic::transport::server::Router> {
+/// The public services and reflection, with their message size limits.
+fn services(state: &NodeState, max: usize) -> anyhow::Result<tonic::service::Routes> {
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(kindred_proto::v1::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -165,8 +182,7 @@ fn services(
         .register_encoded_file_descriptor_set(kindred_proto::v1::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
-    Ok(Server::builder()
-        .add_service(reflection)
+    Ok(tonic::service::Routes::new(reflection)
         .add_service(reflection_alpha)
         .add_service(
             RecordsServer::new(records::RecordsService::new(state.clone()))
@@ -187,55 +203,58 @@ fn services(
                 .max_encoding_message_size(max),
         )
         .add_service(ClusterServer::new(cluster::ClusterService::new(
-            cluster.clone(),
-        )))
-        .add_service(
-            InternalServer::new(InternalService::new(cluster.clone()))
-                .max_decoding_message_size(max)
-                .max_encoding_message_size(max),
-        ))
+            state.cluster.clone(),
+        ))))
 }
 
-/// Serves until `shutdown` resolves or opening the node fails; in-flight
-/// requests then get a grace period (a client holding a stream open
-/// cannot keep the node from stopping). Returns the opening failure, if
-/// that is what stopped it.
+/// The node-to-node service, with its message size limits.
+fn internal_service(cluster: &Cluster, max: usize) -> InternalServer<InternalService> {
+    InternalServer::new(InternalService::new(cluster.clone()))
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max)
+}
+
+/// Serves both listeners until `shutdown` resolves or opening the node
+/// fails; in-flight requests then get a grace period (a client holding a
+/// stream open cannot keep the node from stopping). Returns the opening
+/// failure, if that is what stopped it.
 async fn serve_until(
-    routes: tonic::transport::server::Router,
-    addr: std::net::SocketAddr,
+    bound: listeners::Bound,
+    gate: GateLayer,
+    public: tonic::service::Routes,
+    internal: InternalServer<InternalService>,
     shutdown: impl Future<Output = ()> + Send,
     failed: oneshot::Receiver<NodeError>,
 ) -> anyhow::Result<Option<NodeError>> {
-    let failed = async {
-        match failed.await {
-            Ok(e) => Some(e),
-            Err(_) => std::future::pending().await,
-        }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
     };
-    let stopping = Arc::new(tokio::sync::Notify::new());
-    let stopping_signal = stopping.clone();
+    let public = listeners::public_server()
+        .layer(gate)
+        .add_routes(public)
+        .serve_with_incoming_shutdown(bound.public, stopped(stop_rx.clone()));
+    let internal = listeners::internal_server()
+        .add_service(internal)
+        .serve_with_incoming_shutdown(bound.internal, stopped(stop_rx));
+    let servers = async { tokio::try_join!(public, internal).map(|_| ()) };
+    tokio::pin!(servers);
     let mut failure = None;
-    let server = routes.serve_with_shutdown(addr, async {
-        tokio::select! {
-            _ = shutdown => tracing::info!("shutting down"),
-            e = failed => {
-                tracing::error!(error = ?e, "cannot open the data directory");
-                failure = e;
-            }
+    tokio::select! {
+        r = &mut servers => return r.map(|()| None).map_err(Into::into),
+        () = shutdown => tracing::info!("shutting down"),
+        Ok(e) = failed => {
+            tracing::error!(error = ?e, "cannot open the data directory");
+            failure = Some(e);
         }
-        stopping_signal.notify_one();
-    });
-    let grace = async {
-        stopping.notified().await;
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
-        tracing::warn!(
+    }
+    let _ = stop_tx.send(true);
+    tokio::select! {
+        r = &mut servers => r?,
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => tracing::warn!(
             seconds = SHUTDOWN_GRACE.as_secs(),
             "streams still open after the grace period; closing them"
-        );
-    };
-    tokio::select! {
-        r = server => r?,
-        () = grace => {}
-    };
+        ),
+    }
     Ok(failure)
 }

@@ -34,7 +34,7 @@ fn add_rebalance_and_remove_keep_every_record_and_the_clustering() {
             "cluster",
             "add-node",
             "4",
-            &format!("127.0.0.1:{port}"),
+            &node4.internal_addr(),
         ],
     ));
     assert!(added["message"].as_str().unwrap().contains("added"));
