@@ -28,9 +28,12 @@ use kindred_proto::v1::{
     GetRecordResponse, HowRequest, IdentityLookup, ModelResponse, MovePartitionRequest,
     PairExplanation, Profile, RebalanceRequest, Record, RecordRef, RemoveNodeRequest,
     ResolveResult, SearchRequest, SearchResponse, StatsRequest, StatsResponse, TrainRequest,
+    ListAuditRequest, ListAuditResponse,
     TrainResponse, UpsertRequest, WhyEntityRequest, WhyRecordsRequest,
 };
-use tonic::transport::{Channel, Endpoint};
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Code, Status, Streaming};
 
 use crate::ClientError;
@@ -56,7 +59,45 @@ pub struct ClientOptions {
     /// Pause before retrying a call on the next endpoint (multiplied by
     /// the attempt number).
     pub backoff: Duration,
+    /// Bearer token sent with every call.
+    pub token: Option<String>,
+    /// TLS settings for `https://` endpoints.
+    pub tls: TlsOptions,
 }
+
+/// How the client verifies the server and proves who it is over TLS.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TlsOptions {
+    /// PEM CA bundle the server's certificate must chain to.
+    pub ca_pem: Option<Vec<u8>>,
+    /// PEM client certificate and key (mutual TLS).
+    pub identity_pem: Option<(Vec<u8>, Vec<u8>)>,
+    /// Name to verify the server certificate against (default: the host).
+    pub domain: Option<String>,
+}
+
+/// Adds the bearer token to every call.
+#[derive(Clone)]
+pub struct Auth(Option<MetadataValue<Ascii>>);
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = if self.0.is_some() { "Bearer <redacted>" } else { "none" };
+        f.debug_tuple("Auth").field(&shown).finish()
+    }
+}
+
+impl tonic::service::Interceptor for Auth {
+    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
+        if let Some(v) = &self.0 {
+            req.metadata_mut().insert("authorization", v.clone());
+        }
+        Ok(req)
+    }
+}
+
+/// A channel whose calls carry the client's credentials.
+pub type AuthChannel = InterceptedService<Channel, Auth>;
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -65,6 +106,8 @@ impl Default for ClientOptions {
             change_timeout: Some(DEFAULT_CHANGE_TIMEOUT),
             connect_timeout: Duration::from_secs(5),
             backoff: Duration::from_millis(100),
+            token: None,
+            tls: TlsOptions::default(),
         }
     }
 }
@@ -84,6 +127,7 @@ pub struct Client {
     /// Index of the endpoint that answered last.
     current: AtomicUsize,
     options: ClientOptions,
+    auth: Auth,
 }
 
 impl Client {
@@ -143,10 +187,17 @@ impl Client {
                 })
             })
             .collect::<Result<Vec<_>, ClientError>>()?;
+        let auth = match &options.token {
+            Some(t) => Some(format!("Bearer {}", t.trim()).parse().map_err(|_| {
+                ClientError::InvalidInput("the token has characters a header cannot carry".into())
+            })?),
+            None => None,
+        };
         Ok(Client {
             targets,
             current: AtomicUsize::new(0),
             options,
+            auth: Auth(auth),
         })
     }
 
@@ -171,7 +222,7 @@ impl Client {
                     let req = UpsertRequest {
                         record: Some(record),
                     };
-                    records(ch).upsert(self.request(req)).await
+                    self.records(ch).upsert(self.request(req)).await
                 }
             })
             .await?;
@@ -201,7 +252,7 @@ impl Client {
             match self.targets[i].endpoint.connect().await {
                 Ok(channel) => {
                     self.current.store(i, Ordering::Relaxed);
-                    let resp = records(channel).bulk_upsert(batches).await?;
+                    let resp = self.records(channel).bulk_upsert(batches).await?;
                     return Ok(resp.into_inner());
                 }
                 Err(e) => last_error = describe_error(&e),
@@ -224,7 +275,7 @@ impl Client {
             let req = DeleteRequest {
                 record: Some(record.clone()),
             };
-            async move { records(ch).delete(self.request(req)).await }
+            async move { self.records(ch).delete(self.request(req)).await }
         })
         .await
     }
@@ -240,7 +291,7 @@ impl Client {
             let req = GetRecordRequest {
                 record: Some(record.clone()),
             };
-            async move { records(ch).get(self.request(req)).await }
+            async move { self.records(ch).get(self.request(req)).await }
         })
         .await
     }
@@ -281,7 +332,7 @@ impl Client {
             let req = GetProfileRequest {
                 key: Some(key.clone()),
             };
-            async move { profiles(ch).get(self.request(req)).await }
+            async move { self.profiles(ch).get(self.request(req)).await }
         })
         .await
     }
@@ -299,7 +350,7 @@ impl Client {
                 limit,
                 min_probability,
             };
-            async move { profiles(ch).search(self.request(req)).await }
+            async move { self.profiles(ch).search(self.request(req)).await }
         })
         .await
     }
@@ -311,7 +362,7 @@ impl Client {
         chunk_size: u32,
     ) -> Result<Streaming<ExportChunk>, ClientError> {
         self.open_stream(|ch| async move {
-            profiles(ch)
+            self.profiles(ch)
                 .export_assignments(ExportRequest { chunk_size })
                 .await
         })
@@ -321,7 +372,7 @@ impl Client {
     /// Every profile.
     pub async fn export_profiles(&self) -> Result<Streaming<Profile>, ClientError> {
         self.open_stream(|ch| async move {
-            profiles(ch)
+            self.profiles(ch)
                 .export_profiles(ExportRequest { chunk_size: 0 })
                 .await
         })
@@ -341,7 +392,7 @@ impl Client {
                 a: Some(a.clone()),
                 b: Some(b.clone()),
             };
-            async move { explain(ch).why_records(self.request(req)).await }
+            async move { self.explain(ch).why_records(self.request(req)).await }
         })
         .await
     }
@@ -357,7 +408,7 @@ impl Client {
                 record: Some(record.clone()),
                 entity_id,
             };
-            async move { explain(ch).why_entity(self.request(req)).await }
+            async move { self.explain(ch).why_entity(self.request(req)).await }
         })
         .await
     }
@@ -366,7 +417,7 @@ impl Client {
     pub async fn how(&self, entity_id: u64) -> Result<EntityHistory, ClientError> {
         self.unary(|ch| {
             let req = HowRequest { entity_id };
-            async move { explain(ch).how(self.request(req)).await }
+            async move { self.explain(ch).how(self.request(req)).await }
         })
         .await
     }
@@ -375,7 +426,7 @@ impl Client {
 
     /// Cluster statistics.
     pub async fn stats(&self) -> Result<StatsResponse, ClientError> {
-        self.unary(|ch| async move { admin(ch).stats(self.request(StatsRequest {})).await })
+        self.unary(|ch| async move { self.admin(ch).stats(self.request(StatsRequest {})).await })
             .await
     }
 
@@ -387,7 +438,7 @@ impl Client {
         dry_run: bool,
     ) -> Result<TrainResponse, ClientError> {
         self.failover(None, |ch| async move {
-            admin(ch)
+            self.admin(ch)
                 .train(TrainRequest {
                     max_records,
                     dry_run,
@@ -399,7 +450,7 @@ impl Client {
 
     /// The current match model.
     pub async fn model(&self) -> Result<ModelResponse, ClientError> {
-        self.unary(|ch| async move { admin(ch).get_model(self.request(GetModelRequest {})).await })
+        self.unary(|ch| async move { self.admin(ch).get_model(self.request(GetModelRequest {})).await })
             .await
     }
 
@@ -410,7 +461,7 @@ impl Client {
     /// timeout.
     pub async fn cluster_status(&self) -> Result<ClusterStatus, ClientError> {
         self.unary(|ch| async move {
-            cluster(ch)
+            self.cluster(ch)
                 .status(self.request(ClusterStatusRequest {}))
                 .await
         })
@@ -426,7 +477,7 @@ impl Client {
                 node_id: id,
                 address: address.to_string(),
             };
-            async move { cluster(ch).add_node(self.change_request(req)).await }
+            async move { self.cluster(ch).add_node(self.change_request(req)).await }
         })
         .await
     }
@@ -435,7 +486,7 @@ impl Client {
     /// from the Raft group. Bounded by the change timeout.
     pub async fn remove_node(&self, id: u64) -> Result<ClusterChange, ClientError> {
         self.change(|ch| async move {
-            cluster(ch)
+            self.cluster(ch)
                 .remove_node(self.change_request(RemoveNodeRequest { node_id: id }))
                 .await
         })
@@ -451,7 +502,7 @@ impl Client {
     ) -> Result<ClusterChange, ClientError> {
         self.change(|ch| async move {
             let req = MovePartitionRequest { partition, to_node };
-            cluster(ch).move_partition(self.change_request(req)).await
+            self.cluster(ch).move_partition(self.change_request(req)).await
         })
         .await
     }
@@ -461,14 +512,61 @@ impl Client {
     /// by the change timeout.
     pub async fn rebalance(&self, dry_run: bool) -> Result<ClusterChange, ClientError> {
         self.change(|ch| async move {
-            cluster(ch)
+            self.cluster(ch)
                 .rebalance(self.change_request(RebalanceRequest { dry_run }))
                 .await
         })
         .await
     }
 
+    /// Audit entries of every node from `since_ms` on (needs the admin role).
+    pub async fn list_audit(
+        &self,
+        since_ms: u64,
+        limit: u32,
+    ) -> Result<ListAuditResponse, ClientError> {
+        self.unary(|ch| async move {
+            let req = ListAuditRequest { since_ms, limit };
+            self.admin(ch).list_audit(self.request(req)).await
+        })
+        .await
+    }
+
     // -------------------------------------------------------- Machinery
+
+    fn authed(&self, ch: Channel) -> AuthChannel {
+        InterceptedService::new(ch, self.auth.clone())
+    }
+
+    fn records(&self, ch: Channel) -> RecordsClient<AuthChannel> {
+        RecordsClient::new(self.authed(ch))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES)
+    }
+
+    fn profiles(&self, ch: Channel) -> ProfilesClient<AuthChannel> {
+        ProfilesClient::new(self.authed(ch))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES)
+    }
+
+    fn explain(&self, ch: Channel) -> ExplainClient<AuthChannel> {
+        ExplainClient::new(self.authed(ch))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES)
+    }
+
+    fn admin(&self, ch: Channel) -> AdminClient<AuthChannel> {
+        AdminClient::new(self.authed(ch))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES)
+    }
+
+    fn cluster(&self, ch: Channel) -> ClusterClient<AuthChannel> {
+        ClusterClient::new(self.authed(ch))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES)
+    }
 
     /// Wraps a message in a request carrying the call deadline.
     fn request<T>(&self, msg: T) -> tonic::Request<T> {
@@ -626,12 +724,36 @@ fn build_endpoint(url: &str, options: &ClientOptions) -> Result<Endpoint, Client
     let endpoint = Endpoint::from_shared(url.to_string()).map_err(|e| {
         ClientError::InvalidInput(format!("endpoint {url:?}: {}", describe_error(&e)))
     })?;
+    let endpoint = if url.starts_with("https://") {
+        endpoint
+            .tls_config(tls_config(&options.tls)?)
+            .map_err(|e| ClientError::InvalidInput(format!("TLS for {url:?}: {}", describe_error(&e))))?
+    } else {
+        endpoint
+    };
     Ok(endpoint
         .connect_timeout(options.connect_timeout)
         .tcp_nodelay(true)
         .http2_keep_alive_interval(Duration::from_secs(30))
         .keep_alive_timeout(Duration::from_secs(20))
         .keep_alive_while_idle(true))
+}
+
+/// The TLS configuration of `https://` endpoints.
+fn tls_config(o: &TlsOptions) -> Result<ClientTlsConfig, ClientError> {
+    let Some(ca) = &o.ca_pem else {
+        return Err(ClientError::InvalidInput(
+            "an https:// endpoint needs the CA that signed the server's certificate (--ca)".into(),
+        ));
+    };
+    let mut cfg = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca));
+    if let Some((cert, key)) = &o.identity_pem {
+        cfg = cfg.identity(Identity::from_pem(cert, key));
+    }
+    if let Some(d) = &o.domain {
+        cfg = cfg.domain_name(d.clone());
+    }
+    Ok(cfg)
 }
 
 /// An error and its chain of causes, on one line.
@@ -662,35 +784,10 @@ fn record_ref(source: &str, record_id: &str) -> RecordRef {
     }
 }
 
-fn records(ch: Channel) -> RecordsClient<Channel> {
-    RecordsClient::new(ch)
-        .max_decoding_message_size(MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(MAX_MESSAGE_BYTES)
-}
 
-fn profiles(ch: Channel) -> ProfilesClient<Channel> {
-    ProfilesClient::new(ch)
-        .max_decoding_message_size(MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(MAX_MESSAGE_BYTES)
-}
 
-fn explain(ch: Channel) -> ExplainClient<Channel> {
-    ExplainClient::new(ch)
-        .max_decoding_message_size(MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(MAX_MESSAGE_BYTES)
-}
 
-fn admin(ch: Channel) -> AdminClient<Channel> {
-    AdminClient::new(ch)
-        .max_decoding_message_size(MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(MAX_MESSAGE_BYTES)
-}
 
-fn cluster(ch: Channel) -> ClusterClient<Channel> {
-    ClusterClient::new(ch)
-        .max_decoding_message_size(MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(MAX_MESSAGE_BYTES)
-}
 
 #[cfg(test)]
 mod tests;

@@ -25,6 +25,6 @@ pub mod generate;
 pub mod import;
 pub mod refs;
 
-pub use client::{Client, ClientOptions};
+pub use client::{Client, ClientOptions, TlsOptions};
 pub use error::{exit, ClientError};
 pub use kindred_proto::v1;

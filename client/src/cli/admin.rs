@@ -1,6 +1,7 @@
-//! `kindred stats`, `kindred train` and `kindred model`.
+//! `kindred stats`, `kindred train`, `kindred model` and `kindred audit`.
 
-use kindred_client::exit;
+use kindred_client::{exit, ClientError};
+use kindred_proto::mapping::parse_timestamp_ms;
 
 use super::output::print;
 use super::{connect, render, CliError, GlobalArgs, Output};
@@ -14,6 +15,60 @@ pub struct TrainArgs {
     /// Estimate the model but do not apply it.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// `kindred audit ...`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum AuditCommand {
+    /// List audit entries of every node (admin actions, denied calls).
+    List(AuditListArgs),
+}
+
+/// Arguments of `kindred audit list`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AuditListArgs {
+    /// From when: a duration back from now (30m, 12h, 7d), a date or
+    /// date-time, or milliseconds since the epoch.
+    #[arg(long, default_value = "24h", value_name = "WHEN")]
+    pub since: String,
+    /// Most entries shown.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub limit: u32,
+}
+
+/// Milliseconds since the epoch of a `--since` value, relative to `now_ms`.
+pub fn since_ms(s: &str, now_ms: i64) -> Result<u64, ClientError> {
+    let s = s.trim();
+    let unit = |c: char| match c {
+        's' => Some(1_000),
+        'm' => Some(60_000),
+        'h' => Some(3_600_000),
+        'd' => Some(86_400_000),
+        _ => None,
+    };
+    let relative = s
+        .char_indices()
+        .last()
+        .and_then(|(i, c)| Some((s[..i].parse::<i64>().ok()?, unit(c)?)));
+    let at = match relative {
+        Some((n, ms)) if n >= 0 => now_ms.saturating_sub(n.saturating_mul(ms)),
+        _ => parse_timestamp_ms(s, &[]).ok_or_else(|| {
+            ClientError::InvalidInput(format!(
+                "--since {s:?} is neither a duration (30m, 12h, 7d), a date nor milliseconds"
+            ))
+        })?,
+    };
+    Ok(at.max(0) as u64)
+}
+
+/// `kindred audit list`.
+pub async fn audit(g: &GlobalArgs, out: &Output, c: AuditCommand) -> Result<u8, CliError> {
+    let AuditCommand::List(a) = c;
+    let now = chrono::Utc::now().timestamp_millis();
+    let since = since_ms(&a.since, now)?;
+    let r = connect(g).await?.list_audit(since, a.limit).await?;
+    out.emit(&r, || render::audit(&r))?;
+    Ok(exit::OK)
 }
 
 /// `kindred stats`.
@@ -50,6 +105,17 @@ fn pretty_json(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn since_takes_durations_dates_and_milliseconds() {
+        let now = 1_700_000_000_000;
+        assert_eq!(since_ms("2h", now).unwrap(), (now - 7_200_000) as u64);
+        assert_eq!(since_ms("7d", now).unwrap(), (now - 7 * 86_400_000) as u64);
+        assert_eq!(since_ms("1600000000000", now).unwrap(), 1_600_000_000_000);
+        assert_eq!(since_ms("2024-01-02", now).unwrap(), 1_704_153_600_000);
+        let e = since_ms("yesterday-ish", now).unwrap_err().to_string();
+        assert!(e.contains("yesterday-ish"), "{e}");
+    }
 
     #[test]
     fn model_json_is_pretty_printed_when_valid() {

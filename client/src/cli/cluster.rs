@@ -79,7 +79,7 @@ pub async fn run(g: &GlobalArgs, out: &Output, a: ClusterArgs) -> Result<u8, Cli
     if let ClusterCommand::AddNode { address, .. } = &a.command {
         check_address(address)?;
     }
-    let mut options = client_options(g);
+    let mut options = client_options(g)?;
     options.change_timeout = (a.change_timeout > 0).then(|| Duration::from_secs(a.change_timeout));
     let client = Client::connect_with(&g.endpoint, options).await?;
     match a.command {

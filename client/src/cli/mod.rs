@@ -16,7 +16,7 @@ mod render;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use kindred_client::{exit, Client, ClientError, ClientOptions};
+use kindred_client::{exit, Client, ClientError, ClientOptions, TlsOptions};
 
 pub use output::{Output, OutputFormat};
 
@@ -57,6 +57,20 @@ pub struct GlobalArgs {
     /// training and cluster changes are not bounded by it.
     #[arg(long, global = true, default_value_t = 30, value_name = "SECS")]
     pub timeout: u64,
+    /// Bearer token for every call (prefer the environment variable: a
+    /// flag is visible to other users in the process list).
+    #[arg(long, global = true, env = "KINDRED_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// PEM CA that signed the server's certificate (https:// endpoints).
+    #[arg(long, global = true, env = "KINDRED_CA", value_name = "FILE")]
+    pub ca: Option<std::path::PathBuf>,
+    /// PEM client certificate, for servers that authenticate clients by
+    /// certificate (with --key).
+    #[arg(long, global = true, env = "KINDRED_CERT", value_name = "FILE", requires = "key")]
+    pub cert: Option<std::path::PathBuf>,
+    /// PEM private key of --cert.
+    #[arg(long, global = true, env = "KINDRED_KEY", value_name = "FILE", requires = "cert")]
+    pub key: Option<std::path::PathBuf>,
 }
 
 /// The commands.
@@ -90,6 +104,9 @@ pub enum Command {
     Model,
     /// Cluster administration: status, nodes and partition placement.
     Cluster(cluster::ClusterArgs),
+    /// The audit log: admin actions and denied calls on every node.
+    #[command(subcommand)]
+    Audit(admin::AuditCommand),
     /// Generate a synthetic multi-source dataset with ground truth.
     Generate(generate::GenerateArgs),
     /// Print a shell completion script.
@@ -175,24 +192,38 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Train(a) => admin::train(g, &out, a).await,
         Command::Model => admin::model(g, &out).await,
         Command::Cluster(a) => cluster::run(g, &out, a).await,
+        Command::Audit(c) => admin::audit(g, &out, c).await,
         Command::Generate(a) => generate::run(&out, a),
         Command::Completions(a) => completions(a),
     }
 }
 
 /// Client options from the global flags.
-pub fn client_options(g: &GlobalArgs) -> ClientOptions {
+pub fn client_options(g: &GlobalArgs) -> Result<ClientOptions, CliError> {
     let timeout = (g.timeout > 0).then(|| Duration::from_secs(g.timeout));
-    ClientOptions {
+    let read = |p: &std::path::PathBuf| {
+        std::fs::read(p).map_err(|e| CliError::input(format!("{}: {e}", p.display())))
+    };
+    let identity_pem = match (&g.cert, &g.key) {
+        (Some(c), Some(k)) => Some((read(c)?, read(k)?)),
+        _ => None,
+    };
+    Ok(ClientOptions {
         timeout,
         connect_timeout: timeout.map_or(Duration::from_secs(5), |t| t.min(Duration::from_secs(5))),
+        token: g.token.clone().filter(|t| !t.trim().is_empty()),
+        tls: TlsOptions {
+            ca_pem: g.ca.as_ref().map(read).transpose()?,
+            identity_pem,
+            domain: None,
+        },
         ..ClientOptions::default()
-    }
+    })
 }
 
 /// Connects to the cluster named by the global flags.
 pub async fn connect(g: &GlobalArgs) -> Result<Client, CliError> {
-    Ok(Client::connect_with(&g.endpoint, client_options(g)).await?)
+    Ok(Client::connect_with(&g.endpoint, client_options(g)?).await?)
 }
 
 fn completions(a: CompletionsArgs) -> Result<u8, CliError> {

@@ -6,6 +6,7 @@
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
 use kindred_client::refs::format_ref;
 use kindred_client::v1::{
+    ListAuditResponse,
     Action, ClusterChange, ClusterStatus, Decision, DeleteResponse, EntityExplanation,
     EntityHistory, GetRecordResponse, GoldenRecord, GoldenValue, PairExplanation, PostalAddress,
     Profile, Record, ResolveResult, SearchResponse, StandardizationIssue, StatsResponse,
@@ -480,6 +481,27 @@ pub fn stats(s: &StatsResponse) -> String {
 }
 
 /// `kindred train`.
+/// `kindred audit list`: one row per entry, oldest first.
+pub fn audit(r: &ListAuditResponse) -> String {
+    let mut t = table(&["time", "node", "caller", "role", "action", "from", "outcome"]);
+    for e in &r.entries {
+        t.add_row(vec![
+            time_ms(e.at_ms as i64),
+            e.node.to_string(),
+            e.caller.clone(),
+            e.role.clone(),
+            e.action.clone(),
+            e.remote.clone(),
+            e.outcome.clone(),
+        ]);
+    }
+    let mut text = t.to_string();
+    for u in &r.unreachable {
+        text.push_str(&format!("\nnot read: {u}"));
+    }
+    text
+}
+
 pub fn train(t: &TrainResponse, dry_run: bool) -> String {
     kv_table(&[
         ("model version", t.model_version.to_string()),

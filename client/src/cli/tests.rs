@@ -36,7 +36,7 @@ fn global_defaults_and_overrides() {
     .unwrap();
     assert_eq!(cli.global.endpoint, vec!["http://a:7000", "http://b:7000"]);
     assert_eq!(cli.global.output, OutputFormat::Json);
-    assert_eq!(client_options(&cli.global).timeout, None);
+    assert_eq!(client_options(&cli.global).unwrap().timeout, None);
 }
 
 #[test]

@@ -13,7 +13,7 @@ use kindred_proto::v1::bulk_item_result::Outcome;
 use kindred_proto::v1::cluster_server::{Cluster, ClusterServer};
 use kindred_proto::v1::records_server::{Records, RecordsServer};
 use kindred_proto::v1::{
-    Action, AddNodeRequest, BulkItemResult, BulkUpsertRequest, BulkUpsertResponse, ClusterChange,
+    Action, AuditEntry, ListAuditRequest, ListAuditResponse, AddNodeRequest, BulkItemResult, BulkUpsertRequest, BulkUpsertResponse, ClusterChange,
     ClusterStatus, ClusterStatusRequest, DeleteRequest, DeleteResponse, GetModelRequest,
     GetRecordRequest, GetRecordResponse, ModelResponse, MovePartitionRequest, RebalanceRequest,
     Record, RecordError, RemoveNodeRequest, ResolveResult, StatsRequest, StatsResponse,
@@ -61,6 +61,27 @@ impl Admin for Mock {
 
     async fn train(&self, _: Request<TrainRequest>) -> Result<Response<TrainResponse>, Status> {
         Err(Status::unimplemented("train"))
+    }
+
+    /// Echoes the caller's authorization header as the entry's caller.
+    async fn list_audit(
+        &self,
+        req: Request<ListAuditRequest>,
+    ) -> Result<Response<ListAuditResponse>, Status> {
+        let auth = req
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        Ok(Response::new(ListAuditResponse {
+            entries: vec![AuditEntry {
+                caller: auth,
+                at_ms: req.get_ref().since_ms,
+                ..AuditEntry::default()
+            }],
+            unreachable: vec![],
+        }))
     }
 
     async fn get_model(
@@ -225,7 +246,34 @@ fn quick() -> ClientOptions {
         change_timeout: Some(Duration::from_secs(5)),
         connect_timeout: Duration::from_secs(2),
         backoff: Duration::from_millis(10),
+        token: None,
+        tls: Default::default(),
     }
+}
+
+#[tokio::test]
+async fn every_call_carries_the_bearer_token_and_none_without_one() {
+    let addr = serve(Mock::new(1)).await;
+    let with = Client::connect_with(
+        std::slice::from_ref(&addr),
+        ClientOptions {
+            token: Some("s3cret".into()),
+            ..quick()
+        },
+    )
+    .await
+    .unwrap();
+    let r = with.list_audit(42, 10).await.unwrap();
+    assert_eq!(r.entries[0].caller, "Bearer s3cret");
+    assert_eq!(r.entries[0].at_ms, 42);
+    let without = Client::connect_with(&[addr], quick()).await.unwrap();
+    assert_eq!(without.list_audit(0, 10).await.unwrap().entries[0].caller, "");
+}
+
+#[tokio::test]
+async fn an_https_endpoint_without_a_ca_is_refused_before_connecting() {
+    let e = Client::lazy(&["https://127.0.0.1:1".into()], quick()).unwrap_err();
+    assert!(e.to_string().contains("--ca"), "{e}");
 }
 
 #[tokio::test]
