@@ -25,11 +25,10 @@ use kindred_proto::v1::{
     AddNodeRequest, BulkUpsertRequest, BulkUpsertResponse, ClusterChange, ClusterStatus,
     ClusterStatusRequest, DeleteRequest, DeleteResponse, EntityExplanation, EntityHistory,
     ExportChunk, ExportRequest, GetModelRequest, GetProfileRequest, GetRecordRequest,
-    GetRecordResponse, HowRequest, IdentityLookup, ModelResponse, MovePartitionRequest,
-    PairExplanation, Profile, RebalanceRequest, Record, RecordRef, RemoveNodeRequest,
-    ResolveResult, SearchRequest, SearchResponse, StatsRequest, StatsResponse, TrainRequest,
-    ListAuditRequest, ListAuditResponse,
-    TrainResponse, UpsertRequest, WhyEntityRequest, WhyRecordsRequest,
+    GetRecordResponse, HowRequest, IdentityLookup, ListAuditRequest, ListAuditResponse,
+    ModelResponse, MovePartitionRequest, PairExplanation, Profile, RebalanceRequest, Record,
+    RecordRef, RemoveNodeRequest, ResolveResult, SearchRequest, SearchResponse, StatsRequest,
+    StatsResponse, TrainRequest, TrainResponse, UpsertRequest, WhyEntityRequest, WhyRecordsRequest,
 };
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::interceptor::InterceptedService;
@@ -82,7 +81,11 @@ pub struct Auth(Option<MetadataValue<Ascii>>);
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let shown = if self.0.is_some() { "Bearer <redacted>" } else { "none" };
+        let shown = if self.0.is_some() {
+            "Bearer <redacted>"
+        } else {
+            "none"
+        };
         f.debug_tuple("Auth").field(&shown).finish()
     }
 }
@@ -450,8 +453,12 @@ impl Client {
 
     /// The current match model.
     pub async fn model(&self) -> Result<ModelResponse, ClientError> {
-        self.unary(|ch| async move { self.admin(ch).get_model(self.request(GetModelRequest {})).await })
-            .await
+        self.unary(|ch| async move {
+            self.admin(ch)
+                .get_model(self.request(GetModelRequest {}))
+                .await
+        })
+        .await
     }
 
     // ------------------------------------------------------------ Cluster
@@ -502,7 +509,9 @@ impl Client {
     ) -> Result<ClusterChange, ClientError> {
         self.change(|ch| async move {
             let req = MovePartitionRequest { partition, to_node };
-            self.cluster(ch).move_partition(self.change_request(req)).await
+            self.cluster(ch)
+                .move_partition(self.change_request(req))
+                .await
         })
         .await
     }
@@ -727,7 +736,9 @@ fn build_endpoint(url: &str, options: &ClientOptions) -> Result<Endpoint, Client
     let endpoint = if url.starts_with("https://") {
         endpoint
             .tls_config(tls_config(&options.tls)?)
-            .map_err(|e| ClientError::InvalidInput(format!("TLS for {url:?}: {}", describe_error(&e))))?
+            .map_err(|e| {
+                ClientError::InvalidInput(format!("TLS for {url:?}: {}", describe_error(&e)))
+            })?
     } else {
         endpoint
     };
@@ -783,11 +794,6 @@ fn record_ref(source: &str, record_id: &str) -> RecordRef {
         record_id: record_id.to_string(),
     }
 }
-
-
-
-
-
 
 #[cfg(test)]
 mod tests;

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use kindred_client::Client;
+use kindred_client::{Client, ClientOptions, TlsOptions};
 
 /// Path of a workspace binary next to the running test executable.
 pub fn bin(name: &str) -> PathBuf {
@@ -87,11 +87,78 @@ pub fn wait_until(timeout: Duration, what: &str, cond: impl FnMut() -> bool) {
     );
 }
 
+/// How clients reach a node: its CA (then `https://`) and a token.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    pub ca: Option<PathBuf>,
+    pub token: Option<String>,
+}
+
+impl Access {
+    /// The `kindred` CLI flags for this access.
+    pub fn cli_flags(&self) -> Vec<String> {
+        let mut f = Vec::new();
+        if let Some(ca) = &self.ca {
+            f.extend(["--ca".to_string(), ca.display().to_string()]);
+        }
+        if let Some(t) = &self.token {
+            f.extend(["--token".to_string(), t.clone()]);
+        }
+        f
+    }
+
+    /// Client options for this access.
+    pub fn options(&self) -> ClientOptions {
+        ClientOptions {
+            token: self.token.clone(),
+            tls: TlsOptions {
+                ca_pem: self.ca.as_ref().map(|p| std::fs::read(p).expect("CA file")),
+                ..TlsOptions::default()
+            },
+            ..ClientOptions::default()
+        }
+    }
+}
+
+/// Writes a development CA and certificates for `names` into `dir`
+/// (`kindred-node dev-certs`).
+pub fn dev_certs(dir: &Path, names: &[&str]) {
+    let out = Command::new(bin("kindred-node"))
+        .args([
+            "dev-certs",
+            "--out",
+            dir.to_str().unwrap(),
+            "--names",
+            &names.join(","),
+        ])
+        .output()
+        .expect("run kindred-node dev-certs");
+    stdout_ok(&out);
+}
+
+/// A new token and its tokens-file line (`kindred-node token`).
+pub fn new_token(name: &str, role: &str) -> (String, String) {
+    let out = Command::new(bin("kindred-node"))
+        .args(["token", "--name", name, "--role", role])
+        .output()
+        .expect("run kindred-node token");
+    let text = stdout_ok(&out);
+    let mut lines = text.lines();
+    let token = lines
+        .next()
+        .and_then(|l| l.strip_prefix("token: "))
+        .expect("token line");
+    let line = lines.next().expect("tokens-file line");
+    (token.to_string(), line.to_string())
+}
+
 /// A running `kindred-node`.
 pub struct Node {
     child: Option<Child>,
     pub port: u16,
     pub internal_port: u16,
+    /// How the harness's clients reach it.
+    pub access: Access,
     pub data_dir: PathBuf,
     pub log: PathBuf,
 }
@@ -142,6 +209,7 @@ impl Node {
             child: Some(child),
             port,
             internal_port,
+            access: Access::default(),
             data_dir: data_dir.to_path_buf(),
             log,
         }
@@ -153,9 +221,20 @@ impl Node {
         format!("127.0.0.1:{}", self.internal_port)
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` when the node has TLS).
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.access.ca.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    /// Sets how clients reach the node (before waiting for it).
+    pub fn with_access(mut self, access: Access) -> Node {
+        self.access = access;
+        self
     }
 
     /// Waits until the node answers requests.
@@ -163,7 +242,7 @@ impl Node {
         let rt = runtime();
         let ready = poll_until(timeout, || {
             rt.block_on(async {
-                match Client::connect(&[self.endpoint()]).await {
+                match Client::connect_with(&[self.endpoint()], self.access.options()).await {
                     Ok(c) => c.stats().await.is_ok(),
                     Err(_) => false,
                 }
@@ -179,7 +258,7 @@ impl Node {
 
     /// A client connected to this node.
     pub async fn client(&self) -> Client {
-        Client::connect(&[self.endpoint()])
+        Client::connect_with(&[self.endpoint()], self.access.options())
             .await
             .expect("connect to node")
     }
@@ -224,12 +303,24 @@ pub struct TestCluster {
     pub peers: String,
     pub partitions: u32,
     dir: PathBuf,
+    /// Extra flags of each node.
+    extra: Vec<Vec<String>>,
 }
 
 impl TestCluster {
     /// Starts `n` nodes (ids 1..=n) with `partitions` virtual partitions
     /// under `dir`, and waits until every node serves.
     pub fn start(dir: &Path, n: usize, partitions: u32) -> TestCluster {
+        Self::start_with(dir, n, partitions, |_| Vec::new())
+    }
+
+    /// Starts `n` nodes, node `i` (0-based) with the flags `extra(i)` too.
+    pub fn start_with(
+        dir: &Path,
+        n: usize,
+        partitions: u32,
+        extra: impl Fn(usize) -> Vec<String>,
+    ) -> TestCluster {
         let ports: Vec<(u16, u16)> = (0..n).map(|_| (free_port(), free_port())).collect();
         let peers = ports
             .iter()
@@ -243,6 +334,7 @@ impl TestCluster {
             peers,
             partitions,
             dir: dir.to_path_buf(),
+            extra: (0..n).map(extra).collect(),
         };
         for (i, &(port, internal)) in ports.iter().enumerate() {
             let flags = c.flags(i);
@@ -269,6 +361,9 @@ impl TestCluster {
             "--partitions".into(),
             self.partitions.to_string(),
         ]
+        .into_iter()
+        .chain(self.extra[i].iter().cloned())
+        .collect()
     }
 
     /// Restarts node `i` (0-based) on its port and data, waiting until it serves.
@@ -314,6 +409,7 @@ pub fn kindred(node: &Node, args: &[&str]) -> Output {
     Command::new(bin("kindred"))
         .arg("--endpoint")
         .arg(node.endpoint())
+        .args(node.access.cli_flags())
         .args(args)
         .output()
         .expect("run kindred")

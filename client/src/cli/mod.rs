@@ -66,10 +66,22 @@ pub struct GlobalArgs {
     pub ca: Option<std::path::PathBuf>,
     /// PEM client certificate, for servers that authenticate clients by
     /// certificate (with --key).
-    #[arg(long, global = true, env = "KINDRED_CERT", value_name = "FILE", requires = "key")]
+    #[arg(
+        long,
+        global = true,
+        env = "KINDRED_CERT",
+        value_name = "FILE",
+        requires = "key"
+    )]
     pub cert: Option<std::path::PathBuf>,
     /// PEM private key of --cert.
-    #[arg(long, global = true, env = "KINDRED_KEY", value_name = "FILE", requires = "cert")]
+    #[arg(
+        long,
+        global = true,
+        env = "KINDRED_KEY",
+        value_name = "FILE",
+        requires = "cert"
+    )]
     pub key: Option<std::path::PathBuf>,
 }
 

@@ -6,11 +6,10 @@
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
 use kindred_client::refs::format_ref;
 use kindred_client::v1::{
-    ListAuditResponse,
     Action, ClusterChange, ClusterStatus, Decision, DeleteResponse, EntityExplanation,
-    EntityHistory, GetRecordResponse, GoldenRecord, GoldenValue, PairExplanation, PostalAddress,
-    Profile, Record, ResolveResult, SearchResponse, StandardizationIssue, StatsResponse,
-    TrainResponse,
+    EntityHistory, GetRecordResponse, GoldenRecord, GoldenValue, ListAuditResponse,
+    PairExplanation, PostalAddress, Profile, Record, ResolveResult, SearchResponse,
+    StandardizationIssue, StatsResponse, TrainResponse,
 };
 
 /// A table in the CLI's style.
@@ -483,7 +482,9 @@ pub fn stats(s: &StatsResponse) -> String {
 /// `kindred train`.
 /// `kindred audit list`: one row per entry, oldest first.
 pub fn audit(r: &ListAuditResponse) -> String {
-    let mut t = table(&["time", "node", "caller", "role", "action", "from", "outcome"]);
+    let mut t = table(&[
+        "time", "node", "caller", "role", "action", "from", "outcome",
+    ]);
     for e in &r.entries {
         t.add_row(vec![
             time_ms(e.at_ms as i64),

@@ -13,11 +13,12 @@ use kindred_proto::v1::bulk_item_result::Outcome;
 use kindred_proto::v1::cluster_server::{Cluster, ClusterServer};
 use kindred_proto::v1::records_server::{Records, RecordsServer};
 use kindred_proto::v1::{
-    Action, AuditEntry, ListAuditRequest, ListAuditResponse, AddNodeRequest, BulkItemResult, BulkUpsertRequest, BulkUpsertResponse, ClusterChange,
-    ClusterStatus, ClusterStatusRequest, DeleteRequest, DeleteResponse, GetModelRequest,
-    GetRecordRequest, GetRecordResponse, ModelResponse, MovePartitionRequest, RebalanceRequest,
-    Record, RecordError, RemoveNodeRequest, ResolveResult, StatsRequest, StatsResponse,
-    TrainRequest, TrainResponse, UpsertRequest, UpsertResponse,
+    Action, AddNodeRequest, AuditEntry, BulkItemResult, BulkUpsertRequest, BulkUpsertResponse,
+    ClusterChange, ClusterStatus, ClusterStatusRequest, DeleteRequest, DeleteResponse,
+    GetModelRequest, GetRecordRequest, GetRecordResponse, ListAuditRequest, ListAuditResponse,
+    ModelResponse, MovePartitionRequest, RebalanceRequest, Record, RecordError, RemoveNodeRequest,
+    ResolveResult, StatsRequest, StatsResponse, TrainRequest, TrainResponse, UpsertRequest,
+    UpsertResponse,
 };
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{Code, Request, Response, Status};
@@ -267,7 +268,10 @@ async fn every_call_carries_the_bearer_token_and_none_without_one() {
     assert_eq!(r.entries[0].caller, "Bearer s3cret");
     assert_eq!(r.entries[0].at_ms, 42);
     let without = Client::connect_with(&[addr], quick()).await.unwrap();
-    assert_eq!(without.list_audit(0, 10).await.unwrap().entries[0].caller, "");
+    assert_eq!(
+        without.list_audit(0, 10).await.unwrap().entries[0].caller,
+        ""
+    );
 }
 
 #[tokio::test]

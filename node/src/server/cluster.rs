@@ -15,6 +15,9 @@ use kindred_proto::v1::{
 use crate::cluster::moves::plan_rebalance;
 use crate::cluster::node_request::{node_reply_of, NodeReport, NodeRequest, Report};
 use crate::cluster::Cluster;
+
+/// How long `AddNode` waits for the new node to answer before refusing.
+const JOIN_PROBE: Duration = Duration::from_secs(15);
 use crate::error::NodeError;
 use crate::meta::{MetaCommand, MetaState, NodeInfo, NodeState, RaftStatus};
 
@@ -171,6 +174,60 @@ impl ClusterService {
         reports
     }
 
+    /// Waits until the node at `address` answers over the internal service
+    /// (mutual TLS proves it is one of ours), for up to `JOIN_PROBE`.
+    async fn probe_new_node(&self, id: u64, address: &str) -> Result<(), Status> {
+        let deadline = tokio::time::Instant::now() + JOIN_PROBE;
+        let report = Report.into_op();
+        loop {
+            let ask = self.cluster.router().peers().node(id, address, &report);
+            let err = match tokio::time::timeout(Duration::from_secs(3), ask).await {
+                Ok(Ok(_)) => return Ok(()),
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => "timed out".to_string(),
+            };
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Status::failed_precondition(format!(
+                    "node {id} at {address} is not reachable as a cluster member ({err}); \
+                     it was not added, so the cluster keeps its quorum"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Refuses a removal that would leave the remaining members without a
+    /// reachable majority.
+    async fn check_quorum_without(&self, id: u64) -> Result<(), Status> {
+        let st = self.cluster.meta.state();
+        let remaining: Vec<(u64, String)> = st
+            .nodes
+            .iter()
+            .filter(|(n, _)| **n != id)
+            .map(|(n, info)| (*n, info.address.clone()))
+            .collect();
+        let report = Report.into_op();
+        let asks = remaining.iter().map(|(n, addr)| async {
+            if *n == self.cluster.node_id {
+                return true;
+            }
+            let ask = self.cluster.router().peers().node(*n, addr, &report);
+            matches!(
+                tokio::time::timeout(Duration::from_secs(3), ask).await,
+                Ok(Ok(_))
+            )
+        });
+        let live = join_all(asks).await.into_iter().filter(|l| *l).count();
+        if live * 2 <= remaining.len() {
+            return Err(Status::failed_precondition(format!(
+                "removing node {id} would leave {live} of {} remaining members reachable: \
+                 no quorum",
+                remaining.len()
+            )));
+        }
+        Ok(())
+    }
+
     /// Runs planned moves one after the other.
     async fn run_moves(
         &self,
@@ -255,6 +312,7 @@ impl ClusterApi for ClusterService {
                 r.node_id, n.address
             )));
         }
+        self.probe_new_node(r.node_id, &r.address).await?;
         self.cluster
             .propose(MetaCommand::AddNode {
                 id: r.node_id,
@@ -276,6 +334,7 @@ impl ClusterApi for ClusterService {
         if !self.cluster.meta.state().nodes.contains_key(&id) {
             return Err(Status::not_found(format!("node {id} is not a member")));
         }
+        self.check_quorum_without(id).await?;
         self.cluster
             .propose(MetaCommand::SetDraining { id, draining: true })
             .await?;

@@ -5,6 +5,7 @@
 
 mod five_nodes;
 mod membership;
+mod mutual_tls;
 mod node_restart;
 mod partition_move;
 mod size_neutrality;

@@ -10,3 +10,4 @@ mod explain_and_history;
 mod graceful_shutdown;
 mod import_export;
 mod profile_queries;
+mod security;
