@@ -25,7 +25,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             if !e.message.is_empty() {
-                eprintln!("error: {}", e.message);
+                eprintln!("error: {}", cli::output::visible(&e.message));
             }
             ExitCode::from(e.code)
         }

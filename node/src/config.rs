@@ -71,6 +71,10 @@ pub struct Args {
     /// host, port + 1). Only other Kindred nodes need to reach it.
     #[arg(long, env = "KINDRED_INTERNAL_LISTEN")]
     pub internal_listen: Option<String>,
+    /// Address of a plaintext listener serving only grpc.health.v1 (for
+    /// Kubernetes probes, which cannot speak TLS). Unset: none.
+    #[arg(long, env = "KINDRED_HEALTH_LISTEN")]
+    pub health_listen: Option<String>,
     /// PEM certificate of the public listener (with --tls-key: TLS on).
     #[arg(long, env = "KINDRED_TLS_CERT")]
     pub tls_cert: Option<PathBuf>,
@@ -182,6 +186,8 @@ pub struct NodeConfig {
     pub cluster: ClusterConfig,
     /// Node-to-node listener (empty: the listen host, port + 1).
     pub internal_listen: String,
+    /// Plaintext health-only listener (empty: none).
+    pub health_listen: String,
     pub tls: PublicTls,
     pub internal_tls: InternalTls,
     pub auth: AuthConfig,
@@ -274,6 +280,7 @@ impl Default for NodeConfig {
             limits: Limits::default(),
             cluster: ClusterConfig::default(),
             internal_listen: String::new(),
+            health_listen: String::new(),
             tls: PublicTls::default(),
             internal_tls: InternalTls::default(),
             auth: AuthConfig::default(),
@@ -355,6 +362,9 @@ impl NodeConfig {
         };
         if let Some(l) = &args.internal_listen {
             self.internal_listen = l.clone();
+        }
+        if let Some(l) = &args.health_listen {
+            self.health_listen = l.clone();
         }
         set(&mut self.tls.cert, &args.tls_cert);
         set(&mut self.tls.key, &args.tls_key);
@@ -460,6 +470,13 @@ impl NodeConfig {
                 "internal_listen",
                 internal.to_string(),
                 "must differ from listen: the node-to-node service has its own port",
+            ));
+        }
+        if !self.health_listen.is_empty() && self.health_listen.parse::<SocketAddr>().is_err() {
+            return Err(invalid(
+                "health_listen",
+                self.health_listen.clone(),
+                "must be HOST:PORT with a numeric IP host",
             ));
         }
         if self.tls.cert.is_some() != self.tls.key.is_some() {

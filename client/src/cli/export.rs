@@ -2,7 +2,7 @@
 //! JSON Lines.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
 use futures::StreamExt;
@@ -10,7 +10,7 @@ use kindred_client::v1::{ExportChunk, Profile};
 use kindred_client::{exit, ClientError};
 use serde::Serialize;
 
-use super::output::write_error;
+use super::output::{write_error, TerminalSafe};
 use super::{connect, render, CliError, GlobalArgs, Output};
 
 /// Header of the assignments CSV.
@@ -44,6 +44,12 @@ pub async fn run(g: &GlobalArgs, out: &Output, a: ExportArgs) -> Result<u8, CliE
                 .map_err(|e| CliError::input(format!("cannot create {}: {e}", path.display())))?;
             (Box::new(f), path.display().to_string())
         }
+        // Stored data may carry escape sequences: never let them reach a
+        // terminal (a pipe or file gets the data unchanged).
+        None if std::io::stdout().is_terminal() => (
+            Box::new(TerminalSafe::new(std::io::stdout())),
+            "stdout".to_string(),
+        ),
         None => (Box::new(std::io::stdout()), "stdout".to_string()),
     };
     let mut w = BufWriter::with_capacity(1 << 16, sink);

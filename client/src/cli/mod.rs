@@ -8,7 +8,7 @@ mod explain;
 mod export;
 mod generate;
 mod import;
-mod output;
+pub mod output;
 mod profiles;
 mod records;
 mod render;
@@ -65,24 +65,24 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "KINDRED_CA", value_name = "FILE")]
     pub ca: Option<std::path::PathBuf>,
     /// PEM client certificate, for servers that authenticate clients by
-    /// certificate (with --key).
+    /// certificate (with --client-key).
     #[arg(
         long,
         global = true,
-        env = "KINDRED_CERT",
+        env = "KINDRED_CLIENT_CERT",
         value_name = "FILE",
-        requires = "key"
+        requires = "client_key"
     )]
-    pub cert: Option<std::path::PathBuf>,
-    /// PEM private key of --cert.
+    pub client_cert: Option<std::path::PathBuf>,
+    /// PEM private key of --client-cert.
     #[arg(
         long,
         global = true,
-        env = "KINDRED_KEY",
+        env = "KINDRED_CLIENT_KEY",
         value_name = "FILE",
-        requires = "cert"
+        requires = "client_cert"
     )]
-    pub key: Option<std::path::PathBuf>,
+    pub client_key: Option<std::path::PathBuf>,
 }
 
 /// The commands.
@@ -216,7 +216,7 @@ pub fn client_options(g: &GlobalArgs) -> Result<ClientOptions, CliError> {
     let read = |p: &std::path::PathBuf| {
         std::fs::read(p).map_err(|e| CliError::input(format!("{}: {e}", p.display())))
     };
-    let identity_pem = match (&g.cert, &g.key) {
+    let identity_pem = match (&g.client_cert, &g.client_key) {
         (Some(c), Some(k)) => Some((read(c)?, read(k)?)),
         _ => None,
     };

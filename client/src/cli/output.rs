@@ -1,4 +1,9 @@
 //! Writing results to stdout as tables or JSON.
+//!
+//! Stored data can carry terminal escape sequences (a record whose name
+//! is `ESC ]0;...`): everything printed goes through [`visible`], which
+//! shows control and bidirectional-override characters as `\u{..}`
+//! escapes instead of letting the terminal act on them.
 
 use std::io::Write;
 
@@ -58,8 +63,35 @@ pub fn to_json<T: Serialize>(value: &T) -> Result<String, CliError> {
         .map_err(|e| CliError::failure(format!("cannot encode the result as JSON: {e}")))
 }
 
-/// Prints `text` and a newline to stdout.
+/// True for characters a terminal acts on instead of showing: C0 and C1
+/// controls (but newline and tab), DEL, and bidirectional overrides.
+fn acts_on_terminal(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// `text` with every character a terminal would act on written as a
+/// `\uXXXX` escape (still valid inside a JSON string, where it decodes to
+/// the same character).
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(acts_on_terminal) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if acts_on_terminal(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Prints `text` and a newline to stdout, control characters made visible.
 pub fn print(text: &str) -> Result<(), CliError> {
+    let text = visible(text);
     let mut buf = Vec::with_capacity(text.len() + 1);
     buf.extend_from_slice(text.as_bytes());
     if !text.ends_with('\n') {
@@ -83,5 +115,98 @@ pub fn write_error(e: &std::io::Error, what: &str) -> CliError {
         CliError::quiet(exit::OK)
     } else {
         CliError::failure(format!("cannot write to {what}: {e}"))
+    }
+}
+
+/// A writer that makes control characters visible, for raw data (CSV,
+/// JSON Lines) going to a terminal. Escapes C0 controls (but newline, tab
+/// and carriage return), DEL and the C1 controls (UTF-8 `C2 80`..`C2 9F`),
+/// the bytes a terminal interprets.
+pub struct TerminalSafe<W: Write> {
+    inner: W,
+    /// A `C2` lead byte seen at the end of the previous write.
+    pending_c2: bool,
+}
+
+impl<W: Write> TerminalSafe<W> {
+    pub fn new(inner: W) -> Self {
+        TerminalSafe {
+            inner,
+            pending_c2: false,
+        }
+    }
+
+    fn escape(&mut self, byte: u32) -> std::io::Result<()> {
+        write!(self.inner, "\\u{byte:04x}")
+    }
+}
+
+impl<W: Write> Write for TerminalSafe<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut start = 0;
+        for (i, &b) in buf.iter().enumerate() {
+            if std::mem::take(&mut self.pending_c2) {
+                if (0x80..=0x9f).contains(&b) {
+                    self.escape(u32::from(b))?;
+                    start = i + 1;
+                    continue;
+                }
+                self.inner.write_all(&[0xc2])?;
+            }
+            let c0 = (b < 0x20 && !matches!(b, b'\n' | b'\t' | b'\r')) || b == 0x7f;
+            if c0 || b == 0xc2 {
+                self.inner.write_all(&buf[start..i])?;
+                start = i + 1;
+                if c0 {
+                    self.escape(u32::from(b))?;
+                } else {
+                    self.pending_c2 = true;
+                }
+            }
+        }
+        self.inner.write_all(&buf[start..])?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if std::mem::take(&mut self.pending_c2) {
+            self.inner.write_all(&[0xc2])?;
+        }
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_sequences_and_bidi_overrides_are_shown_not_obeyed() {
+        let hostile = "Eve\u{1b}]0;pwned\u{7}\u{9b}2J\u{202e}gnp.exe";
+        let shown = visible(hostile);
+        assert!(!shown.chars().any(acts_on_terminal), "{shown}");
+        assert!(
+            shown.contains("\\u001b") && shown.contains("\\u009b") && shown.contains("\\u202e")
+        );
+        assert_eq!(visible("plain\ttext\n"), "plain\ttext\n");
+        // In JSON the escape decodes back to the same text.
+        let json = serde_json::to_string(hostile).unwrap();
+        let back: String = serde_json::from_str(&visible(&json)).unwrap();
+        assert_eq!(back, hostile);
+    }
+
+    #[test]
+    fn raw_output_to_a_terminal_has_its_control_bytes_escaped_across_writes() {
+        let mut out = TerminalSafe::new(Vec::new());
+        let text = "a\u{1b}[2Jb\u{9b}c é\n".as_bytes();
+        // Split inside the two-byte C1 control.
+        let split = text.iter().position(|&b| b == 0xc2).unwrap() + 1;
+        out.write_all(&text[..split]).unwrap();
+        out.write_all(&text[split..]).unwrap();
+        out.flush().unwrap();
+        assert_eq!(
+            String::from_utf8(out.inner).unwrap(),
+            "a\\u001b[2Jb\\u009bc é\n"
+        );
     }
 }

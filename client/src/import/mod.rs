@@ -12,6 +12,7 @@
 //! The sink is injected: [`crate::Client::bulk_upsert`] in the CLI, a fake
 //! in tests.
 
+pub mod framing;
 pub mod reader;
 mod rejects;
 

@@ -12,6 +12,7 @@ use std::path::Path;
 use kindred_proto::mapping::{header_index, Mapping};
 use kindred_proto::v1::Record;
 
+use super::framing::{read_line_bounded, CsvFramer, Frame, MAX_ROW_BYTES};
 use super::Reject;
 use crate::ClientError;
 
@@ -82,27 +83,30 @@ pub fn open_rows<R: Read + Send + 'static>(
 }
 
 /// Rows of a CSV file. Fields and header names are trimmed of whitespace
-/// (Febrl files put a space after each comma).
+/// (Febrl files put a space after each comma). Rows are cut by
+/// [`CsvFramer`], so an oversized row or an unbalanced quote is one
+/// rejected row.
 pub struct CsvRows<R: Read> {
-    reader: csv::Reader<R>,
+    framer: CsvFramer<std::io::BufReader<R>>,
     header: HashMap<String, usize>,
     mapping: Mapping,
     source: String,
-    row: csv::StringRecord,
     done: bool,
 }
 
 impl<R: Read> CsvRows<R> {
     /// Reads the header and checks that every mapped column exists.
     pub fn new(input: R, mapping: Mapping, default_source: &str) -> Result<Self, ClientError> {
-        let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .flexible(false)
-            .from_reader(input);
-        let headers = reader
-            .headers()
-            .map_err(|e| ClientError::InvalidInput(format!("cannot read the CSV header: {e}")))?
-            .clone();
+        let mut framer = CsvFramer::new(std::io::BufReader::new(input));
+        let unreadable = |reason: String| {
+            ClientError::InvalidInput(format!("cannot read the CSV header: {reason}"))
+        };
+        let headers = match framer.next_frame().map_err(|e| unreadable(e.to_string()))? {
+            Some(Frame::Row { record, .. }) => record,
+            Some(Frame::Bad { reason, .. }) => return Err(unreadable(reason)),
+            None => return Err(unreadable("the input is empty".into())),
+        };
+        framer.width = Some(headers.len());
         let names = kindred_proto::mapping::header_names(&headers);
         mapping
             .check_columns(&names)
@@ -113,11 +117,10 @@ impl<R: Read> CsvRows<R> {
             header.insert(first.clone(), 0);
         }
         Ok(CsvRows {
-            reader,
+            framer,
             header,
             mapping,
             source: default_source.to_string(),
-            row: csv::StringRecord::new(),
             done: false,
         })
     }
@@ -130,50 +133,27 @@ impl<R: Read> Iterator for CsvRows<R> {
         if self.done {
             return None;
         }
-        match self.reader.read_record(&mut self.row) {
-            Ok(false) => {
+        match self.framer.next_frame() {
+            Ok(None) => {
                 self.done = true;
                 None
             }
-            Ok(true) => {
-                let line = self.row.position().map_or(0, |p| p.line());
-                Some(Ok(
-                    match self
-                        .mapping
-                        .csv_record(&self.header, &self.row, &self.source)
-                    {
-                        Ok(record) => Row::Record { line, record },
-                        Err(e) => Row::Reject(Reject::new(line, &e.field, "", &e.reason)),
-                    },
-                ))
+            Ok(Some(Frame::Row { line, record })) => Some(Ok(
+                match self.mapping.csv_record(&self.header, &record, &self.source) {
+                    Ok(record) => Row::Record { line, record },
+                    Err(e) => Row::Reject(Reject::new(line, &e.field, "", &e.reason)),
+                },
+            )),
+            Ok(Some(Frame::Bad { line, reason })) => {
+                Some(Ok(Row::Reject(Reject::new(line, "(row)", "", &reason))))
             }
-            Err(e) if e.is_io_error() => {
+            Err(e) => {
                 self.done = true;
                 Some(Err(ClientError::InvalidInput(format!(
                     "cannot read the input: {e}"
                 ))))
             }
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                Some(Ok(Row::Reject(Reject::new(
-                    line,
-                    "(row)",
-                    "",
-                    &csv_error_reason(&e),
-                ))))
-            }
         }
-    }
-}
-
-/// A short reason for a CSV parse error.
-fn csv_error_reason(e: &csv::Error) -> String {
-    match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => format!("row has {len} fields, the header has {expected_len}"),
-        csv::ErrorKind::Utf8 { .. } => "row is not valid UTF-8".to_string(),
-        _ => e.to_string(),
     }
 }
 
@@ -183,7 +163,6 @@ pub struct JsonlRows<R: BufRead> {
     mapping: Mapping,
     source: String,
     line: u64,
-    buf: Vec<u8>,
     done: bool,
 }
 
@@ -195,7 +174,6 @@ impl<R: BufRead> JsonlRows<R> {
             mapping,
             source: default_source.to_string(),
             line: 0,
-            buf: Vec::new(),
             done: false,
         }
     }
@@ -226,15 +204,18 @@ impl<R: BufRead> Iterator for JsonlRows<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
-            self.buf.clear();
-            match self.input.read_until(b'\n', &mut self.buf) {
-                Ok(0) => self.done = true,
-                Ok(_) => {
+            match read_line_bounded(&mut self.input, MAX_ROW_BYTES) {
+                Ok(None) => self.done = true,
+                Ok(Some(Err(len))) => {
                     self.line += 1;
-                    let bytes = std::mem::take(&mut self.buf);
-                    let row = self.parse(&bytes);
-                    self.buf = bytes;
-                    if let Some(row) = row {
+                    let reason = format!("row is {len} bytes, longer than {MAX_ROW_BYTES}");
+                    return Some(Ok(Row::Reject(Reject::new(
+                        self.line, "(row)", "", &reason,
+                    ))));
+                }
+                Ok(Some(Ok(bytes))) => {
+                    self.line += 1;
+                    if let Some(row) = self.parse(&bytes) {
                         return Some(Ok(row));
                     }
                 }

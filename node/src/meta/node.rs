@@ -674,7 +674,7 @@ impl RaftLoop {
                     ConfChangeType::RemoveNode
                 });
                 cc.node_id = *id;
-                cc.context = body.into();
+                cc.context = body;
                 self.raw.propose_conf_change(ctx, cc)
             }
             _ => self.raw.propose(ctx, body),

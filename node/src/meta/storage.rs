@@ -184,7 +184,7 @@ impl MetaStorage {
         let mut cs = ConfState::default();
         cs.voters = voters;
         let mut snap = Snapshot::default();
-        snap.data = data.into();
+        snap.data = data;
         {
             let m = snap.mut_metadata();
             m.index = 1;
@@ -357,7 +357,7 @@ impl MetaStorage {
             (term, c.conf_state.clone())
         };
         let mut snap = Snapshot::default();
-        snap.data = data.into();
+        snap.data = data;
         {
             let m = snap.mut_metadata();
             m.index = index;
@@ -461,7 +461,7 @@ mod tests {
         let mut e = Entry::default();
         e.index = index;
         e.term = term;
-        e.data = vec![b'x'; 10].into();
+        e.data = vec![b'x'; 10];
         e
     }
 
@@ -612,7 +612,7 @@ mod tests {
         let (_d, s) = fresh();
         s.append(&[ent(1, 1), ent(2, 1)], None).unwrap();
         let mut snap = Snapshot::default();
-        snap.data = b"x".to_vec().into();
+        snap.data = b"x".to_vec();
         snap.mut_metadata().index = 20;
         snap.mut_metadata().term = 4;
         snap.mut_metadata().mut_conf_state().voters = vec![1, 2, 3, 4];

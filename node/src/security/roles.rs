@@ -36,13 +36,13 @@ impl Role {
     /// True if the role grants `p`.
     pub fn grants(self, p: Permission) -> bool {
         use Permission as P;
-        match (self, p) {
-            (_, P::Open | P::Read) => true,
-            (Role::Writer | Role::Admin, P::Write) => true,
-            (Role::Admin, P::Admin) => true,
-            (Role::Privacy, P::Privacy) => true,
-            _ => false,
-        }
+        matches!(
+            (self, p),
+            (_, P::Open | P::Read)
+                | (Role::Writer | Role::Admin, P::Write)
+                | (Role::Admin, P::Admin)
+                | (Role::Privacy, P::Privacy)
+        )
     }
 
     pub fn as_str(self) -> &'static str {

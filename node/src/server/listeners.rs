@@ -164,6 +164,41 @@ pub async fn audit_refusals(mut rx: mpsc::UnboundedReceiver<Refusal>, audit: Aud
     }
 }
 
+/// Serves grpc.health.v1 alone, in plaintext, on `addr` (if set): the
+/// port Kubernetes probes, which cannot present TLS or a token. It
+/// reveals only whether the node is serving.
+pub async fn serve_health<S>(addr: &str, health: S) -> anyhow::Result<()>
+where
+    S: tower::Service<
+            http::Request<tonic::body::Body>,
+            Response = http::Response<tonic::body::Body>,
+            Error = std::convert::Infallible,
+        > + tonic::server::NamedService
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+{
+    if addr.is_empty() {
+        return Ok(());
+    }
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("health_listen {addr}: {e}"))?;
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    tokio::spawn(async move {
+        let served = Server::builder()
+            .add_service(health)
+            .serve_with_incoming(incoming)
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "health listener stopped");
+        }
+    });
+    Ok(())
+}
+
 /// The public server's transport settings.
 pub fn public_server() -> Server {
     Server::builder()

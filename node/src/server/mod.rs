@@ -101,6 +101,7 @@ pub async fn run(
     // Restore in the background; the server answers UNAVAILABLE meanwhile.
     let (opener, failed) = open_in_background(&cluster, &state, health);
     let gate = listeners::gate(&cfg, cluster.audit.clone())?;
+    listeners::serve_health(&cfg.health_listen, health_service.clone()).await?;
     let public = services(&state, cfg.limits.max_message_bytes)?.add_service(health_service);
     tracing::info!(
         public = %bound.public_addr,
