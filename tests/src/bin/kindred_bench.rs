@@ -42,6 +42,12 @@ struct Cli {
         value_name = "URL"
     )]
     endpoint: String,
+    /// Bearer token for every call.
+    #[arg(long, global = true, env = "KINDRED_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// PEM CA of the node's certificate (https:// endpoints).
+    #[arg(long, global = true, env = "KINDRED_CA", value_name = "FILE")]
+    ca: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -83,7 +89,7 @@ struct LatencyArgs {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Latency(a) => latency(&cli.endpoint, a).await,
+        Command::Latency(a) => latency(&cli.endpoint, options(&cli)?, a).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -94,7 +100,27 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn latency(endpoint: &str, a: LatencyArgs) -> Result<()> {
+/// Client options from the token and CA flags.
+fn options(cli: &Cli) -> Result<kindred_client::ClientOptions> {
+    let ca_pem = match &cli.ca {
+        Some(p) => Some(std::fs::read(p).with_context(|| format!("CA {}", p.display()))?),
+        None => None,
+    };
+    Ok(kindred_client::ClientOptions {
+        token: cli.token.clone(),
+        tls: kindred_client::TlsOptions {
+            ca_pem,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+}
+
+async fn latency(
+    endpoint: &str,
+    options: kindred_client::ClientOptions,
+    a: LatencyArgs,
+) -> Result<()> {
     if a.upserts == 0 && a.lookups == 0 {
         bail!("nothing to measure: --upserts and --lookups are both 0");
     }
@@ -109,7 +135,7 @@ async fn latency(endpoint: &str, a: LatencyArgs) -> Result<()> {
         sample.len(),
         a.records.display()
     );
-    let client = Client::connect(&[endpoint.to_string()])
+    let client = Client::connect_with(&[endpoint.to_string()], options)
         .await
         .with_context(|| format!("cannot connect to {endpoint}"))?;
     let before = client.stats().await.context("stats before the run")?;
