@@ -133,7 +133,15 @@ def _free_port() -> int:
 class Node:
     """A running kindred-node process and a channel to it."""
 
-    def __init__(self, binary: Path, data_dir: Path, log_path: Path, kindred):
+    def __init__(
+        self,
+        binary: Path,
+        data_dir: Path,
+        log_path: Path,
+        kindred,
+        extra_args=(),
+        credentials=None,
+    ):
         self.binary = binary
         self.data_dir = data_dir
         self.log_path = log_path
@@ -152,13 +160,19 @@ class Node:
                 self.address,
                 "--internal-listen",
                 "127.0.0.1:0",
+                *extra_args,
             ],
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=env,
         )
-        self.channel = grpc.insecure_channel(self.address, options=CHANNEL_OPTIONS)
+        if credentials is None:
+            self.channel = grpc.insecure_channel(self.address, options=CHANNEL_OPTIONS)
+        else:
+            self.channel = grpc.secure_channel(
+                f"localhost:{self.port}", credentials, options=CHANNEL_OPTIONS
+            )
         self.records = kindred.grpc.RecordsStub(self.channel)
         self.profiles = kindred.grpc.ProfilesStub(self.channel)
         self.explain = kindred.grpc.ExplainStub(self.channel)
@@ -228,7 +242,9 @@ class Node:
         )
 
 
-def _launch(binary: Path, data_dir: Path, log_path: Path, kindred) -> Node:
+def _launch(
+    binary: Path, data_dir: Path, log_path: Path, kindred, extra_args=(), credentials=None
+) -> Node:
     """Starts a node on a free port and waits for SERVING.
 
     The free port is picked by binding port 0 and releasing it; if another
@@ -236,7 +252,7 @@ def _launch(binary: Path, data_dir: Path, log_path: Path, kindred) -> Node:
     """
     errors = []
     for _ in range(3):
-        node = Node(binary, data_dir, log_path, kindred)
+        node = Node(binary, data_dir, log_path, kindred, extra_args, credentials)
         try:
             node.wait_serving()
             return node
@@ -250,19 +266,22 @@ def _launch(binary: Path, data_dir: Path, log_path: Path, kindred) -> Node:
 
 @pytest.fixture
 def start_node(node_bin, kindred, tmp_path_factory):
-    """Factory: start_node(data_dir=None) -> a SERVING Node.
+    """Factory: start_node(data_dir=None, extra_args=(), credentials=None)
+    -> a SERVING Node.
 
-    Without data_dir the node gets a fresh, empty one. Every node the test
+    Without data_dir the node gets a fresh, empty one. extra_args are more
+    kindred-node flags; with credentials (grpc.ChannelCredentials) the
+    node's channel is a secure one to localhost. Every node the test
     started is stopped at the test's teardown with SIGTERM and must exit 0; a test may also
     call node.assert_clean_exit() itself (e.g. before a restart).
     """
     started: list[Node] = []
 
-    def start(data_dir: Path | None = None) -> Node:
+    def start(data_dir: Path | None = None, extra_args=(), credentials=None) -> Node:
         if data_dir is None:
             data_dir = tmp_path_factory.mktemp("node") / "data"
         log_path = data_dir.parent / f"node-{len(started)}.log"
-        node = _launch(node_bin, data_dir, log_path, kindred)
+        node = _launch(node_bin, data_dir, log_path, kindred, extra_args, credentials)
         started.append(node)
         return node
 
