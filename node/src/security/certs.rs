@@ -80,4 +80,26 @@ mod tests {
         };
         files.server_config().unwrap();
     }
+
+    #[tokio::test]
+    async fn a_rotated_certificate_is_picked_up_without_a_restart() {
+        use crate::security::tls::{ServerTls, RELOAD_EVERY};
+        let dir = tempfile::tempdir().unwrap();
+        write_dev_certs(dir.path(), &["node-1".into()]).unwrap();
+        let files = TlsFiles {
+            cert: dir.path().join("node-1.pem"),
+            key: dir.path().join("node-1-key.pem"),
+            client_ca: None,
+            require_client_cert: false,
+        };
+        let tls = ServerTls::start(files, Vec::new()).unwrap();
+        let mut generation = tls.generation();
+        let before = *generation.borrow_and_update();
+        // Let the file's modification time move past the loaded one.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        write_dev_certs(dir.path(), &["node-1".into()]).unwrap();
+        let waited = tokio::time::timeout(RELOAD_EVERY * 5, generation.changed()).await;
+        assert!(waited.is_ok(), "the new certificate was not loaded");
+        assert_eq!(*generation.borrow(), before + 1);
+    }
 }

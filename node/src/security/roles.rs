@@ -132,6 +132,33 @@ mod tests {
         assert!(!Role::Privacy.grants(Permission::Write));
     }
 
+    /// Every method of the public API has been given a permission on
+    /// purpose: a new RPC must be added to the table.
+    #[test]
+    fn every_public_method_is_in_the_table() {
+        use prost::Message;
+        let set =
+            prost_types::FileDescriptorSet::decode(kindred_proto::v1::FILE_DESCRIPTOR_SET).unwrap();
+        let mut seen = 0;
+        for file in set.file.iter().filter(|f| f.package() == "kindred.v1") {
+            for svc in &file.service {
+                for m in &svc.method {
+                    let path = format!("/kindred.v1.{}/{}", svc.name(), m.name());
+                    assert!(
+                        TABLE.iter().any(|(p, _)| *p == path),
+                        "{path} has no permission"
+                    );
+                    seen += 1;
+                }
+            }
+        }
+        assert_eq!(
+            seen,
+            TABLE.len(),
+            "the table names methods that do not exist"
+        );
+    }
+
     #[test]
     fn unknown_methods_need_admin_and_health_is_open() {
         assert_eq!(required("/kindred.v1.Records/Nope"), Permission::Admin);
