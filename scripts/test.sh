@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs Kindred's whole test suite: installs what it needs, builds once,
+# Runs Kindred's whole test suite: installs what it needs, checks the
+# dependencies (cargo deny: advisories, licences, sources), builds once,
 # then the Rust tests (unit, property, integration with real binaries)
 # with cargo nextest, then the Python grpcio client tests.
 set -euo pipefail
@@ -9,6 +10,7 @@ scripts/install-deps.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 export ROCKSDB_LIB_DIR=/usr/lib/x86_64-linux-gnu
 
+scripts/deny.sh
 cargo build --workspace --bins --tests
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast
