@@ -88,8 +88,11 @@ struct LatencyArgs {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Latency(a) => latency(&cli.endpoint, options(&cli)?, a).await,
+    let result = match options(&cli) {
+        Err(e) => Err(e),
+        Ok(options) => match cli.command {
+            Command::Latency(a) => latency(&cli.endpoint, options, a).await,
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
