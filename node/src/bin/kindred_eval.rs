@@ -21,7 +21,7 @@ use serde_json::json;
 use kindred_node::engine::coverage::{blocking_coverage, CoverageReport};
 use kindred_node::engine::features::Packed;
 use kindred_node::engine::resolver::{split_key, Stats};
-use kindred_node::engine::train::{train, TrainOptions};
+use kindred_node::engine::train::{train_report, TrainOptions};
 use kindred_node::engine::{Engine, EngineConfig, Model};
 use kindred_node::eval::load::{load_records, Truth};
 use kindred_node::eval::metrics::{score, Scores};
@@ -345,7 +345,9 @@ fn in_arrival_order(mut records: Vec<Record>, args: &Args) -> Vec<Record> {
 }
 
 /// The model: `--model`'s, the default with `--untrained`, or trained on
-/// the input without labels.
+/// the input without labels. Training's findings are printed; an
+/// implausible trained model is not used (the default is, as a node would
+/// keep its current model).
 fn model_for(args: &Args, cfg: &EngineConfig, records: &[Record]) -> Result<Model> {
     if let Some(p) = &args.model {
         return Ok(Model::from_json(&std::fs::read_to_string(p)?)?);
@@ -361,9 +363,20 @@ fn model_for(args: &Args, cfg: &EngineConfig, records: &[Record]) -> Result<Mode
     let refs: Vec<&Packed> = packed.iter().collect();
     let opts = TrainOptions {
         max_records: args.train_records,
+        match_probability: cfg.match_probability,
         ..TrainOptions::default()
     };
-    Ok(train(&refs, &cfg.blocking, &Model::default(), &opts)?)
+    let report = train_report(&refs, &cfg.blocking, &Model::default(), &opts)?;
+    for w in &report.warnings {
+        eprintln!("train: {w}");
+    }
+    match report.into_installable() {
+        Ok(model) => Ok(model),
+        Err(e) => {
+            eprintln!("train: {e}; using the default model");
+            Ok(Model::default())
+        }
+    }
 }
 
 /// Resolves the records one at a time, or with `--stream` the input files'

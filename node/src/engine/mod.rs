@@ -6,7 +6,7 @@
 //! [`compare`] and [`model`] score each pair (Fellegi-Sunter), and
 //! [`resolver`] links the record and re-clusters the component around it
 //! with [`cluster`] (over a [`union_find`]). [`train`] estimates the model
-//! without labels; [`explain`] says why records matched; [`coverage`]
+//! without labels and [`review`] checks it; [`explain`] says why records matched; [`coverage`]
 //! measures blocking against labelled data (evaluation only). [`hash`] is the
 //! one stable 64-bit hash (FNV-1a) behind record indexes, blocking keys and
 //! content hashes.
@@ -23,6 +23,7 @@ pub mod model;
 pub mod postings;
 pub mod profile;
 pub mod resolver;
+pub mod review;
 pub mod standardize;
 pub mod store;
 pub mod train;

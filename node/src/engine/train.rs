@@ -6,7 +6,13 @@
 //!   over blocked pairs, one EM session per blocking rule. A session leaves
 //!   out the attributes its rule constrains (they agree by construction in
 //!   its pairs, which would bias their m), as Splink does; each attribute's
-//!   m is the mean over the sessions that estimated it.
+//!   m is the mean over the sessions that estimated it, each session
+//!   weighted by its expected matched pairs with a value for the attribute
+//!   (a session that saw few matches cannot outvote one that saw many).
+//! - **review**: [`super::review`] orders every comparison's weights by
+//!   level, keeps the starting m where EM gave an estimate of the wrong
+//!   sign or none, and judges whether the model is plausible
+//!   ([`train_report`] returns its findings).
 //! - **λ**, the prior that two random records match: each session gives the
 //!   number of matches among its rule's pairs; dividing by the rule's recall
 //!   (the share of the other sessions' matches that the rule also finds)
@@ -27,6 +33,8 @@ use super::blocking::{rule_keys, BlockingConfig, BlockingRule, Keys};
 use super::compare::{Attribute, Comparator, MAX_COMPARISONS};
 use super::features::{FeatView, Packed};
 use super::model::{ComparisonParams, Model, SessionInfo, TermFrequencies, TrainingInfo};
+use super::review::review;
+pub use super::review::{ImplausibleModel, TrainReport, TrainWarning};
 
 /// Training options.
 #[derive(Debug, Clone)]
@@ -43,6 +51,9 @@ pub struct TrainOptions {
     pub tf_max_values: usize,
     /// Identifier kinds held by fewer records than this share no comparison of their own.
     pub min_identifier_records: usize,
+    /// The link threshold the model will be used with (for the review of
+    /// whether it can link at all).
+    pub match_probability: f64,
 }
 
 impl Default for TrainOptions {
@@ -55,6 +66,7 @@ impl Default for TrainOptions {
             tolerance: 1e-6,
             tf_max_values: 20_000,
             min_identifier_records: 20,
+            match_probability: 0.95,
         }
     }
 }
@@ -73,12 +85,26 @@ type PatternCounts = FxHashMap<(Levels, u64), f64>;
 
 /// Trains a model on the records' features. `base` supplies the starting
 /// point (and the values kept for attributes the data says nothing about).
+/// See [`train_report`] for what training found; this returns its model
+/// even when it is implausible.
 pub fn train(
     records: &[&Packed],
     blocking: &BlockingConfig,
     base: &Model,
     opts: &TrainOptions,
 ) -> Result<Model, TrainError> {
+    train_report(records, blocking, base, opts).map(|r| r.model)
+}
+
+/// Trains a model and reviews it ([`super::review`]): the report's
+/// warnings say what was fixed and why, and [`TrainReport::plausible`]
+/// whether the model is fit to install.
+pub fn train_report(
+    records: &[&Packed],
+    blocking: &BlockingConfig,
+    base: &Model,
+    opts: &TrainOptions,
+) -> Result<TrainReport, TrainError> {
     if records.len() < 10 {
         return Err(TrainError::TooFewRecords {
             need: 10,
@@ -100,16 +126,26 @@ pub fn train(
     let mut em = em_per_rule(&blocked, &attrs, &blocking.rules, &model, opts);
     set_m(&mut model, &em);
 
-    if let Some(prior) = estimate_prior(&mut em, &blocking.rules, pair_count(views.len())) {
+    let prior = estimate_prior(&mut em, &blocking.rules, pair_count(views.len()));
+    if let Some(prior) = prior {
         model.prior = prior;
     }
+    let estimated: Vec<bool> = em.m_n.iter().map(|w| *w > 0.0).collect();
+    let start = starting_model(base, &attrs, &[], opts);
+    let warnings = review(
+        &mut model,
+        &start,
+        &estimated,
+        prior.is_some(),
+        opts.match_probability,
+    );
     model.training = Some(TrainingInfo {
         records: views.len(),
         random_pairs: random.draws,
         blocked_pairs: blocked.iter().map(|r| r.pairs).sum(),
         sessions: em.sessions,
     });
-    Ok(model)
+    Ok(TrainReport { model, warnings })
 }
 
 /// Number of distinct pairs among `n` records.
@@ -337,10 +373,11 @@ impl<'v, 'a> Blocked<'v, 'a> {
 /// What the EM sessions (one per rule with enough pairs) estimated.
 struct EmEstimates {
     /// Per attribute and level: the sum of m over the sessions that
-    /// estimated the attribute.
+    /// estimated the attribute, each weighted by its evidence.
     m_sum: Vec<Vec<f64>>,
-    /// Per attribute: how many sessions estimated its m.
-    m_n: Vec<usize>,
+    /// Per attribute: the total evidence (expected matched pairs with a
+    /// value) of the sessions that estimated its m.
+    m_n: Vec<f64>,
     /// `hits[r][s]`: expected matches among rule r's pairs that rule s
     /// also finds.
     hits: Vec<Vec<f64>>,
@@ -360,7 +397,7 @@ fn em_per_rule(
 ) -> EmEstimates {
     let mut est = EmEstimates {
         m_sum: vec![vec![0f64; 8]; attrs.len()],
-        m_n: vec![0usize; attrs.len()],
+        m_n: vec![0f64; attrs.len()],
         hits: vec![vec![0f64; rules.len()]; rules.len()],
         matched: vec![0f64; rules.len()],
         sessions: Vec::new(),
@@ -385,9 +422,9 @@ impl EmEstimates {
                 continue;
             }
             for (l, m) in em.m[c].iter().enumerate() {
-                self.m_sum[c][l] += m;
+                self.m_sum[c][l] += m * em.evidence[c];
             }
-            self.m_n[c] += 1;
+            self.m_n[c] += em.evidence[c];
         }
         let ri = rp.rule;
         for ((_, mask), p_n) in rp.counts.keys().zip(em.posterior_mass.iter()) {
@@ -408,15 +445,16 @@ impl EmEstimates {
     }
 }
 
-/// Sets each attribute's m to its mean over the sessions that estimated it
-/// (at least 1e-6 per level, renormalised); others keep their m.
+/// Sets each attribute's m to its evidence-weighted mean over the sessions
+/// that estimated it (at least 1e-6 per level, renormalised); others keep
+/// their m.
 fn set_m(model: &mut Model, est: &EmEstimates) {
     for (c, comparison) in model.comparisons.iter_mut().enumerate() {
-        if est.m_n[c] == 0 {
+        if est.m_n[c] <= 0.0 {
             continue;
         }
         for (l, level) in comparison.levels.iter_mut().enumerate() {
-            level.m = (est.m_sum[c][l] / est.m_n[c] as f64).max(1e-6);
+            level.m = (est.m_sum[c][l] / est.m_n[c]).max(1e-6);
         }
         let s: f64 = comparison.levels.iter().map(|l| l.m).sum();
         comparison.levels.iter_mut().for_each(|l| l.m /= s);
@@ -736,6 +774,54 @@ mod tests {
     fn trained(records: &[Packed], opts: &TrainOptions) -> Model {
         let refs: Vec<&Packed> = records.iter().collect();
         train(&refs, &BlockingConfig::default(), &Model::default(), opts).unwrap()
+    }
+
+    #[test]
+    fn comparisons_no_session_can_estimate_keep_the_starting_m_and_are_reported() {
+        let records = population();
+        let refs: Vec<&Packed> = records.iter().collect();
+        // The only rule constrains both names: no session estimates them.
+        let mut blocking = BlockingConfig::default();
+        blocking.rules.retain(|r| r.name == "names");
+        let base = Model::default();
+        let r = train_report(&refs, &blocking, &base, &quick()).unwrap();
+        for name in ["given_name", "family_name"] {
+            let w = TrainWarning::NotEstimated {
+                attribute: name.into(),
+            };
+            assert!(r.warnings.contains(&w), "{name}: {:?}", r.warnings);
+        }
+        let m = |model: &Model| -> Vec<f64> {
+            model.comparisons[0].levels.iter().map(|l| l.m).collect()
+        };
+        assert_eq!(m(&r.model), m(&base));
+        assert!(r.plausible(), "{:?}", r.reasons());
+    }
+
+    #[test]
+    fn trained_weights_never_rise_from_a_better_level_to_a_worse_one() {
+        let refs: Vec<Packed> = population();
+        let refs: Vec<&Packed> = refs.iter().collect();
+        let r = train_report(
+            &refs,
+            &BlockingConfig::default(),
+            &Model::default(),
+            &quick(),
+        )
+        .unwrap();
+        for c in &r.model.comparisons {
+            let w: Vec<f64> = c
+                .levels
+                .iter()
+                .map(|l| (l.m.max(1e-7) / l.u.max(1e-7)).log2())
+                .collect();
+            assert!(
+                w.windows(2).all(|p| p[0] >= p[1] - 1e-9),
+                "{}: {w:?}",
+                c.attribute
+            );
+        }
+        assert!(r.plausible(), "{:?}", r.reasons());
     }
 
     #[test]
