@@ -22,7 +22,7 @@ use super::model::{probability_to_weight, LevelParams, Model, MIN_PROB};
 /// Something training changed or found about a comparison or the model.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, thiserror::Error)]
 pub enum TrainWarning {
-    #[error("{attribute}: no EM session estimated it (every rule with enough pairs constrains it); kept the starting model's m")]
+    #[error("{attribute}: no EM session estimated it (too few values, or every rule with pairs constrains it); kept the starting model's m")]
     NotEstimated { attribute: String },
     #[error("{attribute}: match weights were not ordered by level; pooled {levels:?}")]
     Pooled {
