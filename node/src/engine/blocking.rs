@@ -403,6 +403,20 @@ mod tests {
 
     /// Blocking keys are stored on disk and compared across partitions:
     /// their values must never change.
+    /// Every key of the default rules for the pinned record (fallbacks and
+    /// the rules added after the first ten included).
+    const ALL_KEYS: &str = concat!(
+        "045ca0901b36eeec 0775b0229d25b776 0967f8a310befa9b 1bdd7dc684106169 ",
+        "1cfe38cbefd6d619 26a2d587aaa4e069 3879d9e236296b1c 44452ce3f2666e18 ",
+        "454ce53ace2d2d6a 545141cbf321773a 6795c046b3c75c88 6cbeb391aa885b0c ",
+        "7236464ced451ce3 7656334ef58a212b 770870d9771cc02d 78bd29e41d94eccf ",
+        "7aae00e3c375481c 7d5dbc20d5c4b6ba 82a1b52abc647e7f 87b4fd255035c4d0 ",
+        "8b740029c7aa7069 8dd81a2d860297b0 91175790bb245413 94026c19763db6d4 ",
+        "980f746f1fd088c2 ab0687e1e4f84146 ac66f9c2a8869d5f b7bfe8cdb1e11f33 ",
+        "bea6a7208e0a5e38 c51554fdbf298353 d09c15bc03f2c924 f4f8f50b99f16618 ",
+        "f9c8e7b624915099 fba4cf496ddcc76e",
+    );
+
     #[test]
     fn key_values_are_stable() {
         let p = Packed::from_bytes(&crate::engine::hash::tests::PACKED).unwrap();
@@ -414,6 +428,8 @@ mod tests {
         let keys = record_keys(&first_ten, &p.view());
         let all = record_keys(&BlockingConfig::default(), &p.view());
         assert!(keys.iter().all(|k| all.contains(k)));
+        let all: Vec<String> = all.iter().map(|k| format!("{k:016x}")).collect();
+        assert_eq!(all.join(" "), ALL_KEYS, "every key of the default rules");
         assert_eq!(
             keys.as_slice(),
             [
