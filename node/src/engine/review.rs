@@ -11,7 +11,9 @@
 //!   worst level evidence against it, as in the starting model. A
 //!   comparison that breaks this keeps the starting model's m.
 //! - **Coverage.** A comparison that no EM session estimated keeps the
-//!   starting model's m, and is reported.
+//!   starting model's m, and is reported. (Training itself discards a
+//!   session that claims more matches than exist in all:
+//!   [`TrainWarning::SessionDiscarded`].)
 //! - **Plausibility.** The whole model is implausible when records agreeing
 //!   on everything would not link, or records disagreeing on everything
 //!   would. An implausible model should not be installed.
@@ -36,6 +38,12 @@ pub enum TrainWarning {
         attribute: String,
         level: String,
         weight: f64,
+    },
+    #[error("EM on rule {rule}'s pairs found {matches:.0} matches, more than the {total:.0} estimated in all; its estimates were not used")]
+    SessionDiscarded {
+        rule: String,
+        matches: f64,
+        total: f64,
     },
     #[error("no blocking rule gave an estimate of the prior; kept {prior:e}")]
     PriorNotEstimated { prior: f64 },
@@ -99,17 +107,22 @@ pub struct ImplausibleModel {
     pub reasons: Vec<String>,
 }
 
+/// Keeps ratios finite without reordering anything a model can hold.
+const TINY: f64 = 1e-300;
+
 fn weight(l: &LevelParams) -> f64 {
     (l.m.max(MIN_PROB) / l.u.max(MIN_PROB)).log2()
 }
 
-/// Makes the match weights of `levels` non-increasing by pooling adjacent
-/// violators; returns the labels of the levels that were pooled.
+/// Makes the match weights log2(m/u) of `levels` non-increasing by
+/// pooling adjacent violators; returns the labels of the levels that were
+/// pooled. Works on the probabilities as they are (the scorer's floor of
+/// [`MIN_PROB`] only matters for levels matches essentially never reach).
 pub fn pool_adjacent_violators(levels: &mut [LevelParams]) -> Vec<String> {
     // Blocks of consecutive levels: (first level, end, Σm, Σu).
     let mut blocks: Vec<(usize, usize, f64, f64)> = Vec::with_capacity(levels.len());
     for (i, l) in levels.iter().enumerate() {
-        blocks.push((i, i + 1, l.m.max(MIN_PROB), l.u.max(MIN_PROB)));
+        blocks.push((i, i + 1, l.m.max(TINY), l.u.max(TINY)));
         while blocks.len() >= 2 {
             let (b, a) = (blocks[blocks.len() - 1], blocks[blocks.len() - 2]);
             if a.2 / a.3 >= b.2 / b.3 {
@@ -123,7 +136,7 @@ pub fn pool_adjacent_violators(levels: &mut [LevelParams]) -> Vec<String> {
     let mut pooled = Vec::new();
     for (start, end, m, u) in blocks.into_iter().filter(|b| b.1 - b.0 > 1) {
         for l in &mut levels[start..end] {
-            l.m = l.u.max(MIN_PROB) * m / u;
+            l.m = l.u.max(TINY) * m / u;
             pooled.push(l.label.clone());
         }
     }

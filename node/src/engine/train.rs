@@ -124,21 +124,19 @@ pub fn train_report(
 
     let blocked = Blocked::new(&views, blocking).compare(&comparator);
     let mut em = em_per_rule(&blocked, &attrs, &blocking.rules, &model, opts);
-    set_m(&mut model, &em);
-
-    let prior = estimate_prior(&mut em, &blocking.rules, pair_count(views.len()));
+    let (prior, mut warnings) = prior_without_excess(&mut em, &blocking.rules, views.len());
     if let Some(prior) = prior {
         model.prior = prior;
     }
-    let estimated: Vec<bool> = em.m_n.iter().map(|w| *w > 0.0).collect();
+    let estimated = set_m(&mut model, &em);
     let start = starting_model(base, &attrs, &[], opts);
-    let warnings = review(
+    warnings.extend(review(
         &mut model,
         &start,
         &estimated,
         prior.is_some(),
         opts.match_probability,
-    );
+    ));
     model.training = Some(TrainingInfo {
         records: views.len(),
         random_pairs: random.draws,
@@ -370,14 +368,21 @@ impl<'v, 'a> Blocked<'v, 'a> {
     }
 }
 
+/// The m one EM session estimated.
+struct SessionM {
+    /// Per attribute and level.
+    m: Vec<Vec<f64>>,
+    /// Per attribute: expected matched pairs with a value (0 when the
+    /// session left the attribute out or saw too few).
+    weight: Vec<f64>,
+    /// Set when the session's estimates are not to be used.
+    discarded: bool,
+}
+
 /// What the EM sessions (one per rule with enough pairs) estimated.
 struct EmEstimates {
-    /// Per attribute and level: the sum of m over the sessions that
-    /// estimated the attribute, each weighted by its evidence.
-    m_sum: Vec<Vec<f64>>,
-    /// Per attribute: the total evidence (expected matched pairs with a
-    /// value) of the sessions that estimated its m.
-    m_n: Vec<f64>,
+    /// One per session, in `sessions` order.
+    per_session: Vec<SessionM>,
     /// `hits[r][s]`: expected matches among rule r's pairs that rule s
     /// also finds.
     hits: Vec<Vec<f64>>,
@@ -396,8 +401,7 @@ fn em_per_rule(
     opts: &TrainOptions,
 ) -> EmEstimates {
     let mut est = EmEstimates {
-        m_sum: vec![vec![0f64; 8]; attrs.len()],
-        m_n: vec![0f64; attrs.len()],
+        per_session: Vec::new(),
         hits: vec![vec![0f64; rules.len()]; rules.len()],
         matched: vec![0f64; rules.len()],
         sessions: Vec::new(),
@@ -417,15 +421,16 @@ impl EmEstimates {
     /// Adds one session's m (for the attributes it estimated with evidence)
     /// and its expected matches, per rule sharing a key.
     fn add_session(&mut self, rp: &RulePairs, active: &[bool], em: &EmResult, rule: &str) {
-        for (c, act) in active.iter().enumerate() {
-            if !act || em.evidence[c] < 1.0 {
-                continue;
-            }
-            for (l, m) in em.m[c].iter().enumerate() {
-                self.m_sum[c][l] += m * em.evidence[c];
-            }
-            self.m_n[c] += em.evidence[c];
-        }
+        let weight = active
+            .iter()
+            .zip(&em.evidence)
+            .map(|(act, e)| if *act && *e >= 1.0 { *e } else { 0.0 })
+            .collect();
+        self.per_session.push(SessionM {
+            m: em.m.clone(),
+            weight,
+            discarded: false,
+        });
         let ri = rp.rule;
         for ((_, mask), p_n) in rp.counts.keys().zip(em.posterior_mass.iter()) {
             self.matched[ri] += p_n;
@@ -446,19 +451,62 @@ impl EmEstimates {
 }
 
 /// Sets each attribute's m to its evidence-weighted mean over the sessions
-/// that estimated it (at least 1e-6 per level, renormalised); others keep
-/// their m.
-fn set_m(model: &mut Model, est: &EmEstimates) {
+/// (not discarded) that estimated it (at least 1e-6 per level,
+/// renormalised); others keep their m. Returns which were estimated.
+fn set_m(model: &mut Model, est: &EmEstimates) -> Vec<bool> {
+    let mut estimated = vec![false; model.comparisons.len()];
     for (c, comparison) in model.comparisons.iter_mut().enumerate() {
-        if est.m_n[c] <= 0.0 {
+        let used = || est.per_session.iter().filter(|s| !s.discarded);
+        let total: f64 = used().map(|s| s.weight[c]).sum();
+        if total <= 0.0 {
             continue;
         }
+        estimated[c] = true;
         for (l, level) in comparison.levels.iter_mut().enumerate() {
-            level.m = (est.m_sum[c][l] / est.m_n[c]).max(1e-6);
+            let sum: f64 = used().map(|s| s.m[c][l] * s.weight[c]).sum();
+            level.m = (sum / total).max(1e-6);
         }
         let s: f64 = comparison.levels.iter().map(|l| l.m).sum();
         comparison.levels.iter_mut().for_each(|l| l.m /= s);
     }
+    estimated
+}
+
+/// Estimates λ over the `n` records' pairs, then discards the sessions
+/// that claim more matches than that estimate allows in all (with a 25%
+/// margin): such a session's "match" class is something else (people who
+/// merely share a common name, say), and its m would distort the model.
+/// λ is then estimated again without them.
+fn prior_without_excess(
+    est: &mut EmEstimates,
+    rules: &[BlockingRule],
+    n: usize,
+) -> (Option<f64>, Vec<TrainWarning>) {
+    let pairs = pair_count(n);
+    let Some(first) = estimate_prior(est, rules, pairs) else {
+        return (None, Vec::new());
+    };
+    let total = first * pairs as f64;
+    let mut warnings = Vec::new();
+    for (k, info) in est.sessions.iter().enumerate() {
+        let Some(ri) = rules.iter().position(|r| r.name == info.rule) else {
+            continue;
+        };
+        if est.matched[ri] > 1.25 * total {
+            warnings.push(TrainWarning::SessionDiscarded {
+                rule: info.rule.clone(),
+                matches: est.matched[ri],
+                total,
+            });
+            est.per_session[k].discarded = true;
+            est.matched[ri] = 0.0;
+            est.hits[ri].iter_mut().for_each(|h| *h = 0.0);
+        }
+    }
+    if warnings.is_empty() {
+        return (Some(first), warnings);
+    }
+    (estimate_prior(est, rules, pairs).or(Some(first)), warnings)
 }
 
 /// Sets each session's estimated recall (the share of the other rules'
@@ -810,11 +858,7 @@ mod tests {
         )
         .unwrap();
         for c in &r.model.comparisons {
-            let w: Vec<f64> = c
-                .levels
-                .iter()
-                .map(|l| (l.m.max(1e-7) / l.u.max(1e-7)).log2())
-                .collect();
+            let w: Vec<f64> = c.levels.iter().map(|l| (l.m / l.u).log2()).collect();
             assert!(
                 w.windows(2).all(|p| p[0] >= p[1] - 1e-9),
                 "{}: {w:?}",
