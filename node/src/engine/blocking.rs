@@ -128,7 +128,7 @@ impl Default for BlockingConfig {
                 BlockingRule::new("email", &[Email]).with_fallback(&[FamilyPhonetic]),
                 BlockingRule::new("phone", &[Phone]).with_fallback(&[FamilyPhonetic]),
                 BlockingRule::new("name_dob", &[AnyNamePhonetic, Dob]).with_fallback(&[Postcode]),
-                BlockingRule::new("names", &[NamesPhoneticSorted]),
+                BlockingRule::new("names", &[NamesPhoneticSorted]).with_fallback(&[Locality]),
                 BlockingRule::new("names_year", &[NamesPhoneticSorted, DobYear])
                     .with_fallback(&[Postcode]),
                 BlockingRule::new("names_postcode", &[NamesPhoneticSorted, Postcode])
@@ -149,6 +149,9 @@ impl Default for BlockingConfig {
                     .with_fallback(&[FamilyInitial, GivenInitial]),
                 BlockingRule::new("birthday_postcode", &[DobMonthDay, Postcode])
                     .with_fallback(&[FamilyInitial, GivenInitial]),
+                // Records with a town or parish but no postcode.
+                BlockingRule::new("family_locality", &[FamilyPhonetic, Locality])
+                    .with_fallback(&[GivenInitial]),
             ],
             max_key_size: 30,
         }

@@ -604,8 +604,9 @@ pub fn dob_level(a: Option<PartialDate>, b: Option<PartialDate>) -> u8 {
         let diffs = da.iter().zip(&db).filter(|(x, y)| x != y).count();
         return if diffs <= 2 { 3 } else { 4 };
     }
-    // Partial dates: agreement on what both sides have.
-    let agrees = a.year == b.year
+    // Partial dates: agreement on what both sides have, the year within
+    // one (a year reckoned from an age is often one off).
+    let agrees = a.year.abs_diff(b.year) <= 1
         && (a.month.is_none() || b.month.is_none() || a.month == b.month)
         && (a.day.is_none() || b.day.is_none() || a.day == b.day);
     if agrees {
@@ -733,6 +734,22 @@ mod tests {
         });
         assert_eq!(dob_level(y, d(1985, 7, 14)), 3);
         assert_eq!(dob_level(y, d(1990, 7, 14)), 4);
+        let year = |y| {
+            Some(PartialDate {
+                year: y,
+                month: None,
+                day: None,
+            })
+        };
+        assert_eq!(dob_level(year(1788), year(1787)), 3);
+        assert_eq!(dob_level(year(1606), year(1600)), 4);
+        let day_only = Some(PartialDate {
+            year: 1985,
+            month: None,
+            day: Some(14),
+        });
+        assert_eq!(dob_level(day_only, d(1985, 7, 14)), 3);
+        assert_eq!(dob_level(day_only, d(1985, 7, 15)), 4);
         assert_eq!(dob_level(None, d(1990, 7, 14)), 0);
     }
 
