@@ -140,8 +140,7 @@ impl Default for BlockingConfig {
                 BlockingRule::new("number_postcode", &[StreetNumber, Postcode])
                     .with_fallback(&[FamilyInitial]),
                 BlockingRule::new("dob_given_initial", &[Dob, GivenInitial]),
-                BlockingRule::new("street_postcode", &[StreetToken, Postcode])
-                    .with_fallback(&[FamilyInitial]),
+                BlockingRule::new("street_postcode_year", &[StreetToken, Postcode, DobYear]),
                 BlockingRule::new("birthday_postcode", &[DobMonthDay, Postcode])
                     .with_fallback(&[GivenInitial]),
                 // Records with a town or parish but no postcode.
@@ -404,12 +403,12 @@ mod tests {
     /// Every key of the default rules for the pinned record (fallbacks and
     /// the rules added after the first ten included).
     const ALL_KEYS: &str = concat!(
-        "0775b0229d25b776 0e2dcd1a4cda0915 1bdd7dc684106169 1cfe38cbefd6d619 ",
-        "1f82a5c0c3f996e7 44452ce3f2666e18 545141cbf321773a 6cbeb391aa885b0c ",
-        "7656334ef58a212b 8610364ba0901b44 87b4fd255035c4d0 8b740029c7aa7069 ",
-        "8dd81a2d860297b0 94026c19763db6d4 980f746f1fd088c2 ab0687e1e4f84146 ",
-        "b7bfe8cdb1e11f33 bea6a7208e0a5e38 d207edff814583d4 f4f8f50b99f16618 ",
-        "f9c8e7b624915099 fba4cf496ddcc76e",
+        "0775b0229d25b776 1bdd7dc684106169 1cfe38cbefd6d619 44452ce3f2666e18 ",
+        "545141cbf321773a 6cbeb391aa885b0c 7656334ef58a212b 8610364ba0901b44 ",
+        "87b4fd255035c4d0 8b740029c7aa7069 8d5c266f87b0d2b4 8dd81a2d860297b0 ",
+        "94026c19763db6d4 980f746f1fd088c2 ab0687e1e4f84146 b7bfe8cdb1e11f33 ",
+        "bea6a7208e0a5e38 d207edff814583d4 f4f8f50b99f16618 f9c8e7b624915099 ",
+        "fba4cf496ddcc76e",
     );
 
     #[test]
