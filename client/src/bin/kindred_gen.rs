@@ -36,6 +36,18 @@ struct Args {
     /// Output directory (created if missing).
     #[arg(long)]
     out: PathBuf,
+    /// Kind of records: customer (multi-source customer records) or
+    /// genealogy (parish registers, censuses and family trees, born
+    /// 1600-1920, sparse fields, families with twins).
+    #[arg(long, value_enum, default_value_t = Style::Customer)]
+    style: Style,
+}
+
+/// Kinds of records `kindred-gen` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Style {
+    Customer,
+    Genealogy,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -53,7 +65,11 @@ fn main() -> anyhow::Result<()> {
         File::create(&path).with_context(|| format!("creating {}", path.display()))
     };
     let start = Instant::now();
-    let stats = generate::generate(&cfg, create("records.csv")?, create("truth.csv")?)?;
+    let (records, truth) = (create("records.csv")?, create("truth.csv")?);
+    let stats = match args.style {
+        Style::Customer => generate::generate(&cfg, records, truth)?,
+        Style::Genealogy => generate::generate_genealogy(&cfg, records, truth)?,
+    };
     fs::write(args.out.join("mapping.toml"), generate::mapping_toml())
         .context("writing mapping.toml")?;
     println!(

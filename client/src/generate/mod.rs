@@ -5,8 +5,11 @@
 //! system (CRM, POS tills, web sign-ups, call centre, loyalty, ...) that
 //! captures its own subset of fields in its own formats, with per-record
 //! noise (typos, nicknames, swapped day and month, moved house, ...) scaled
-//! by [`Difficulty`]. Relatives sharing an address and landline, recurring
-//! common names and placeholder values make precision matter too.
+//! by [`Difficulty`]. Relatives sharing an address and landline (twins a
+//! date of birth too; one relative's record sometimes carrying another's
+//! national identifier), recurring common names and placeholder values
+//! make precision matter too. [`generate_genealogy`] writes
+//! genealogy-style records instead (old dates, sparse fields, families).
 //!
 //! Output is streamed: records are written as they are made, through a
 //! bounded shuffle window so a person's records are not adjacent. The same
@@ -21,6 +24,7 @@
 //! assert_eq!(stats.people, 1000);
 //! ```
 
+mod genealogy;
 mod ids;
 mod names;
 mod noise;
@@ -39,6 +43,7 @@ use std::str::FromStr;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+pub use genealogy::generate_genealogy;
 pub use output::{COLUMNS, TRUTH_COLUMNS};
 
 use noise::NoiseProfile;
@@ -167,7 +172,16 @@ pub fn generate(
                 let src = sources.choose(&mut rng, person.loyalty_id.is_some());
                 row.clear();
                 let scale = if k == 0 { 0.3 } else { 1.0 };
-                sources.render(src, &person, &noise, scale, &mut rng, &mut row);
+                // The last record of a relative in a household conflict
+                // carries the other member's national identifier.
+                let shown = match person.relative_national_id {
+                    Some(id) if k + 1 == n => std::borrow::Cow::Owned(person::Person {
+                        national_id: Some(id),
+                        ..person.clone()
+                    }),
+                    _ => std::borrow::Cow::Borrowed(&person),
+                };
+                sources.render(src, &shown, &noise, scale, &mut rng, &mut row);
                 row.write_csv(&mut entry.line);
                 entry.truth.push_str(&row.f[output::col::SOURCE]);
                 entry.truth.push(',');

@@ -75,6 +75,9 @@ pub struct NoiseProfile {
     pub foreign_national: f64,
     /// Share of people who belong to a household of relatives.
     pub household: f64,
+    /// Share of those relatives one of whose records carries the first
+    /// member's national identifier.
+    pub borrowed_id: f64,
     /// Share of people given a very common full name.
     pub common_name: f64,
 }
@@ -127,6 +130,11 @@ impl NoiseProfile {
                 Difficulty::Easy => 0.02,
                 Difficulty::Medium => 0.04,
                 Difficulty::Hard => 0.07,
+            },
+            borrowed_id: match difficulty {
+                Difficulty::Easy => 0.1,
+                Difficulty::Medium => 0.2,
+                Difficulty::Hard => 0.35,
             },
             common_name: match difficulty {
                 Difficulty::Easy => 0.005,

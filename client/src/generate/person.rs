@@ -87,8 +87,9 @@ impl Date {
         match month {
             4 | 6 | 9 | 11 => 30,
             2 => {
-                // Exact for 1901..=2099 and for 1900 and 2100.
-                let leap = year & 3 == 0 && year != 1900 && year != 2100;
+                // Gregorian (genealogy dates reach back to 1600).
+                let leap = year.is_multiple_of(4)
+                    && (!year.is_multiple_of(100) || year.is_multiple_of(400));
                 if leap {
                     29
                 } else {
@@ -311,6 +312,9 @@ pub struct Person {
     pub loyalty_id: Option<u64>,
     /// Lives with relatives whose records look alike.
     pub in_household: bool,
+    /// A relative's national identifier that one of this person's records
+    /// carries by mistake (a household conflict).
+    pub relative_national_id: Option<u64>,
 }
 
 /// Kinds of relative generated into a household.
@@ -665,6 +669,9 @@ impl PersonFactory {
             let mut r = self.relative(rng, &base, relation);
             r.landline = landline.clone();
             r.in_household = true;
+            if chance(rng, self.noise.borrowed_id) {
+                r.relative_national_id = base.national_id.filter(|id| Some(*id) != r.national_id);
+            }
             if let Some(e) = &family_email {
                 r.emails.push(e.clone());
             }
@@ -841,6 +848,7 @@ impl PersonFactory {
             national_id,
             loyalty_id,
             in_household: false,
+            relative_national_id: None,
         }
     }
 }

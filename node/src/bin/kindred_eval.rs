@@ -18,9 +18,10 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde_json::json;
 
+use kindred_node::engine::coverage::{blocking_coverage, CoverageReport};
 use kindred_node::engine::features::Packed;
 use kindred_node::engine::resolver::{split_key, Stats};
-use kindred_node::engine::train::{train, TrainOptions};
+use kindred_node::engine::train::{train_report, TrainOptions};
 use kindred_node::engine::{Engine, EngineConfig, Model};
 use kindred_node::eval::load::{load_records, Truth};
 use kindred_node::eval::metrics::{score, Scores};
@@ -85,6 +86,10 @@ struct Args {
     /// measures the engine alone.
     #[arg(long)]
     stream: bool,
+    /// With --truth: print, per blocking rule and in total, the share of
+    /// true pairs that share a live key and the comparisons per record.
+    #[arg(long, requires = "truth")]
+    blocking_report: bool,
 }
 
 fn rss_bytes() -> u64 {
@@ -205,6 +210,11 @@ fn main() -> Result<()> {
     let records = load_input(&args, &mapping, &mut counts)?;
     m.load_secs = t_load.elapsed().as_secs_f64();
     let records = in_arrival_order(records, &args);
+    if args.blocking_report {
+        if let Some(t) = &args.truth {
+            blocking_report(&cfg, &records, t, args.json)?;
+        }
+    }
 
     let t_train = Instant::now();
     let model = model_for(&args, &cfg, &records)?;
@@ -230,6 +240,51 @@ fn main() -> Result<()> {
         None => None,
     };
     report(&args, &engine, &counts, &m, scores.as_ref())
+}
+
+/// `--blocking-report`: the blocking coverage of the records against the
+/// truth (records missing from the truth are in no true pair).
+fn blocking_report(cfg: &EngineConfig, records: &[Record], truth: &Path, json: bool) -> Result<()> {
+    let truth = Truth::load(truth)?;
+    let probe = Engine::in_memory(cfg.clone(), Model::default());
+    let packed: Vec<Packed> = records
+        .iter()
+        .map(|r| Packed::from_std(&probe.standardize(r)))
+        .collect();
+    let views: Vec<_> = packed.iter().map(Packed::view).collect();
+    let mut ids: HashMap<&str, u64> = HashMap::new();
+    let cluster: Vec<Option<u64>> = records
+        .iter()
+        .map(|r| {
+            let c = truth.by_key.get(&truth.key(&r.source, &r.record_id))?;
+            let next = ids.len() as u64;
+            Some(*ids.entry(c.as_str()).or_insert(next))
+        })
+        .collect();
+    let report = blocking_coverage(&cfg.blocking, &views, &cluster);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_coverage(&report);
+    }
+    Ok(())
+}
+
+fn print_coverage(r: &CoverageReport) {
+    println!(
+        "blocking: {} records, {} true pairs, {} records share no live key with their cluster",
+        r.records, r.true_pairs, r.stranded_records
+    );
+    println!(
+        "{:<28} {:>12} {:>10} {:>12} {:>8}",
+        "rule", "pairs found", "recall", "comp/record", "demoted"
+    );
+    for c in r.rules.iter().chain(std::iter::once(&r.total)) {
+        println!(
+            "{:<28} {:>12} {:>10.4} {:>12.2} {:>8}",
+            c.rule, c.true_pairs_covered, c.pair_recall, c.comparisons_per_record, c.demoted_keys
+        );
+    }
 }
 
 /// `--score`: scores an existing clustering and prints the scores.
@@ -290,7 +345,9 @@ fn in_arrival_order(mut records: Vec<Record>, args: &Args) -> Vec<Record> {
 }
 
 /// The model: `--model`'s, the default with `--untrained`, or trained on
-/// the input without labels.
+/// the input without labels. Training's findings are printed; an
+/// implausible trained model is not used (the default is, as a node would
+/// keep its current model).
 fn model_for(args: &Args, cfg: &EngineConfig, records: &[Record]) -> Result<Model> {
     if let Some(p) = &args.model {
         return Ok(Model::from_json(&std::fs::read_to_string(p)?)?);
@@ -306,9 +363,20 @@ fn model_for(args: &Args, cfg: &EngineConfig, records: &[Record]) -> Result<Mode
     let refs: Vec<&Packed> = packed.iter().collect();
     let opts = TrainOptions {
         max_records: args.train_records,
+        match_probability: cfg.match_probability,
         ..TrainOptions::default()
     };
-    Ok(train(&refs, &cfg.blocking, &Model::default(), &opts)?)
+    let report = train_report(&refs, &cfg.blocking, &Model::default(), &opts)?;
+    for w in &report.warnings {
+        eprintln!("train: {w}");
+    }
+    match report.into_installable() {
+        Ok(model) => Ok(model),
+        Err(e) => {
+            eprintln!("train: {e}; using the default model");
+            Ok(Model::default())
+        }
+    }
 }
 
 /// Resolves the records one at a time, or with `--stream` the input files'

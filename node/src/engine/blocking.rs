@@ -7,6 +7,13 @@
 //! values such as `test@test.com`, or a common name in a dense area) is
 //! *demoted*: it no longer makes candidates. Demotion depends only on how
 //! many records hold the key, never on the order they came in.
+//!
+//! So that a demoted key does not leave its records without candidates, a
+//! rule may name *fallback* parts: for each, the record also gets a finer
+//! key, the rule's key plus that part (a common surname in a postcode, plus
+//! the given name's initial). While the coarse key is live, every pair
+//! sharing a fine key already shares the coarse one, so fallbacks cost no
+//! comparisons; once it is demoted, the fine keys take over its pairs.
 
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
@@ -34,6 +41,12 @@ pub enum KeyPart {
     /// Full date of birth.
     Dob,
     DobYear,
+    /// Month and day of a date of birth (survives a wrong year).
+    DobMonthDay,
+    /// First letter of the given name (and of its nickname canonical form).
+    GivenInitial,
+    /// First letter of the family name.
+    FamilyInitial,
     Postcode,
     Locality,
     StreetNumber,
@@ -50,10 +63,10 @@ impl KeyPart {
             KeyPart::Identifier => &[],
             KeyPart::Email => &[Email],
             KeyPart::Phone => &[Phone],
-            KeyPart::GivenPhonetic => &[GivenName],
-            KeyPart::FamilyPhonetic => &[FamilyName],
+            KeyPart::GivenPhonetic | KeyPart::GivenInitial => &[GivenName],
+            KeyPart::FamilyPhonetic | KeyPart::FamilyInitial => &[FamilyName],
             KeyPart::NamesPhoneticSorted | KeyPart::AnyNamePhonetic => &[GivenName, FamilyName],
-            KeyPart::Dob | KeyPart::DobYear => &[DateOfBirth],
+            KeyPart::Dob | KeyPart::DobYear | KeyPart::DobMonthDay => &[DateOfBirth],
             KeyPart::Postcode | KeyPart::Locality => &[Area],
             KeyPart::StreetNumber | KeyPart::StreetToken => &[Street],
         }
@@ -66,6 +79,10 @@ impl KeyPart {
 pub struct BlockingRule {
     pub name: String,
     pub parts: Vec<KeyPart>,
+    /// Finer keys for when this rule's key is demoted: for each part, the
+    /// rule's parts plus that one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallback: Vec<KeyPart>,
 }
 
 impl BlockingRule {
@@ -73,10 +90,18 @@ impl BlockingRule {
         BlockingRule {
             name: name.into(),
             parts: parts.to_vec(),
+            fallback: Vec::new(),
         }
     }
 
-    /// True when the rule constrains this attribute (identifier rules constrain every identifier).
+    fn with_fallback(mut self, parts: &[KeyPart]) -> Self {
+        self.fallback = parts.to_vec();
+        self
+    }
+
+    /// True when the rule constrains this attribute (identifier rules
+    /// constrain every identifier). Fallback parts constrain nothing: most
+    /// of the rule's pairs come from its coarse key.
     pub fn constrains(&self, attr: &Attribute) -> bool {
         self.parts.iter().any(|p| {
             p.attributes().contains(attr)
@@ -100,15 +125,27 @@ impl Default for BlockingConfig {
         BlockingConfig {
             rules: vec![
                 BlockingRule::new("identifier", &[Identifier]),
-                BlockingRule::new("email", &[Email]),
-                BlockingRule::new("phone", &[Phone]),
+                BlockingRule::new("email", &[Email]).with_fallback(&[FamilyPhonetic]),
+                BlockingRule::new("phone", &[Phone]).with_fallback(&[FamilyPhonetic]),
                 BlockingRule::new("name_dob", &[AnyNamePhonetic, Dob]),
-                BlockingRule::new("names", &[NamesPhoneticSorted]),
+                BlockingRule::new("names", &[NamesPhoneticSorted]).with_fallback(&[Locality]),
                 BlockingRule::new("names_year", &[NamesPhoneticSorted, DobYear]),
                 BlockingRule::new("names_postcode", &[NamesPhoneticSorted, Postcode]),
-                BlockingRule::new("family_postcode", &[FamilyPhonetic, Postcode]),
-                BlockingRule::new("address", &[StreetNumber, StreetToken, Postcode]),
+                BlockingRule::new("family_postcode", &[FamilyPhonetic, Postcode])
+                    .with_fallback(&[GivenInitial]),
+                BlockingRule::new("address", &[StreetNumber, StreetToken, Postcode])
+                    .with_fallback(&[FamilyInitial]),
                 BlockingRule::new("dob_postcode", &[Dob, Postcode]),
+                // Added after the first ten (a rule's keys depend on its position).
+                BlockingRule::new("number_postcode", &[StreetNumber, Postcode])
+                    .with_fallback(&[FamilyInitial]),
+                BlockingRule::new("dob_given_initial", &[Dob, GivenInitial]),
+                BlockingRule::new("street_postcode_year", &[StreetToken, Postcode, DobYear]),
+                BlockingRule::new("birthday_postcode", &[DobMonthDay, Postcode])
+                    .with_fallback(&[GivenInitial]),
+                // Records with a town or parish but no postcode.
+                BlockingRule::new("family_locality", &[FamilyPhonetic, Locality])
+                    .with_fallback(&[GivenInitial]),
             ],
             max_key_size: 30,
         }
@@ -198,6 +235,22 @@ fn part_values(part: KeyPart, f: &FeatView<'_>, out: &mut SmallVec<[u64; 4]>) {
             }
         }
         KeyPart::DobYear => out.extend(f.dob.map(|d| u64::from(d.year))),
+        KeyPart::DobMonthDay => {
+            if let Some((m, d)) = f.dob.and_then(|d| d.month.zip(d.day)) {
+                out.push(u64::from(m) << 8 | u64::from(d));
+            }
+        }
+        KeyPart::GivenInitial => {
+            if let Some(g) = f.given {
+                for name in [g.text, g.canon] {
+                    let v = initial(name);
+                    if v != 0 && !out.contains(&v) {
+                        out.push(v);
+                    }
+                }
+            }
+        }
+        KeyPart::FamilyInitial => out.extend(f.family.map(|n| initial(n.text)).filter(|v| *v != 0)),
         KeyPart::Postcode => out.extend(f.addresses.iter().filter_map(|a| a.postcode).map(h)),
         KeyPart::Locality => out.extend(f.addresses.iter().filter_map(|a| a.locality).map(h)),
         KeyPart::StreetNumber => out.extend(f.addresses.iter().filter_map(|a| a.number).map(h)),
@@ -207,6 +260,11 @@ fn part_values(part: KeyPart, f: &FeatView<'_>, out: &mut SmallVec<[u64; 4]>) {
                 .map(h)
         })),
     }
+}
+
+/// A name's first character as a key value (0: no name).
+fn initial(name: &str) -> u64 {
+    name.chars().next().map_or(0, |c| u64::from(u32::from(c)))
 }
 
 /// All blocking keys of a record under the given rules, deduplicated.
@@ -223,10 +281,22 @@ pub fn record_keys(cfg: &BlockingConfig, f: &FeatView<'_>) -> Keys {
     keys
 }
 
-/// The keys of one rule (appended to `out`).
+/// The keys of one rule, its fallback keys included (appended to `out`).
 pub fn rule_keys(ri: usize, rule: &BlockingRule, f: &FeatView<'_>, out: &mut Keys) {
-    let address_parts = rule
-        .parts
+    rule_keys_of(rule_seed(ri), &rule.parts, f, out);
+    for (k, &part) in rule.fallback.iter().enumerate() {
+        let mut seed = rule_seed(ri);
+        // A fallback's seed differs from every rule's: it has a second field.
+        write_u64(&mut seed, k as u64 + 1);
+        let mut parts: SmallVec<[KeyPart; 4]> = SmallVec::from_slice(&rule.parts);
+        parts.push(part);
+        rule_keys_of(seed, &parts, f, out);
+    }
+}
+
+/// The keys of a conjunction of parts, from `seed`.
+fn rule_keys_of(seed: Fnv64, parts: &[KeyPart], f: &FeatView<'_>, out: &mut Keys) {
+    let address_parts = parts
         .iter()
         .filter(|p| {
             matches!(
@@ -245,16 +315,16 @@ pub fn rule_keys(ri: usize, rule: &BlockingRule, f: &FeatView<'_>, out: &mut Key
                 addresses: SmallVec::from_slice(&[*a]),
                 ..f.clone()
             };
-            rule_keys_flat(ri, rule, &one, out);
+            rule_keys_flat(seed, parts, &one, out);
         }
     } else {
-        rule_keys_flat(ri, rule, f, out);
+        rule_keys_flat(seed, parts, f, out);
     }
 }
 
-fn rule_keys_flat(ri: usize, rule: &BlockingRule, f: &FeatView<'_>, out: &mut Keys) {
-    let mut acc: SmallVec<[Fnv64; 4]> = SmallVec::from_slice(&[rule_seed(ri)]);
-    for &part in &rule.parts {
+fn rule_keys_flat(seed: Fnv64, parts: &[KeyPart], f: &FeatView<'_>, out: &mut Keys) {
+    let mut acc: SmallVec<[Fnv64; 4]> = SmallVec::from_slice(&[seed]);
+    for &part in parts {
         let mut vals = SmallVec::<[u64; 4]>::new();
         part_values(part, f, &mut vals);
         if vals.is_empty() {
@@ -330,10 +400,30 @@ mod tests {
 
     /// Blocking keys are stored on disk and compared across partitions:
     /// their values must never change.
+    /// Every key of the default rules for the pinned record (fallbacks and
+    /// the rules added after the first ten included).
+    const ALL_KEYS: &str = concat!(
+        "0775b0229d25b776 1bdd7dc684106169 1cfe38cbefd6d619 44452ce3f2666e18 ",
+        "545141cbf321773a 6cbeb391aa885b0c 7656334ef58a212b 8610364ba0901b44 ",
+        "87b4fd255035c4d0 8b740029c7aa7069 8d5c266f87b0d2b4 8dd81a2d860297b0 ",
+        "94026c19763db6d4 980f746f1fd088c2 ab0687e1e4f84146 b7bfe8cdb1e11f33 ",
+        "bea6a7208e0a5e38 d207edff814583d4 f4f8f50b99f16618 f9c8e7b624915099 ",
+        "fba4cf496ddcc76e",
+    );
+
     #[test]
     fn key_values_are_stable() {
         let p = Packed::from_bytes(&crate::engine::hash::tests::PACKED).unwrap();
-        let keys = record_keys(&BlockingConfig::default(), &p.view());
+        // The first ten rules' own keys, as they were before fallbacks and
+        // later rules were added: stored data holds them.
+        let mut first_ten = BlockingConfig::default();
+        first_ten.rules.truncate(10);
+        first_ten.rules.iter_mut().for_each(|r| r.fallback.clear());
+        let keys = record_keys(&first_ten, &p.view());
+        let all = record_keys(&BlockingConfig::default(), &p.view());
+        assert!(keys.iter().all(|k| all.contains(k)));
+        let all: Vec<String> = all.iter().map(|k| format!("{k:016x}")).collect();
+        assert_eq!(all.join(" "), ALL_KEYS, "every key of the default rules");
         assert_eq!(
             keys.as_slice(),
             [

@@ -94,12 +94,14 @@ impl Attribute {
                 "jaro_winkler>=0.80_or_phonetic_or_one_edit",
                 "initial",
                 "different",
+                "clearly_different",
             ],
             Attribute::FamilyName => &[
                 "exact",
                 "jaro_winkler>=0.92",
                 "jaro_winkler>=0.80_or_phonetic_or_one_edit",
                 "different",
+                "clearly_different",
             ],
             Attribute::DateOfBirth => &[
                 "exact",
@@ -208,12 +210,17 @@ impl Comparator {
             name_level(a.family, b.given, false),
         );
         let crossed = (x.min(y), x.max(y));
-        let (gl, fl) = if name_strength(crossed, true) > name_strength(straight, false) {
+        let (mut gl, fl) = if name_strength(crossed, true) > name_strength(straight, false) {
             p.names_swapped = true;
             (crossed.0, family_from_given(crossed.1))
         } else {
             (straight.0, family_from_given(straight.1))
         };
+        // Someone known by a middle name: a different given name, but not
+        // clearly different evidence.
+        if gl == 7 && !p.names_swapped && given_is_others_middle(a, b) {
+            gl = 6;
+        }
         for (i, attr) in self.attrs.iter().enumerate() {
             p.levels[i] = match attr {
                 Attribute::GivenName => gl,
@@ -280,7 +287,8 @@ fn best<T: Copy>(a: &[T], b: &[T], f: impl Fn(T, T) -> u8) -> u8 {
     lvl
 }
 
-/// Level of a name pair on the given-name scale (1 exact .. 6 different).
+/// Level of a name pair on the given-name scale (1 exact .. 6 different,
+/// 7 clearly different).
 fn name_level(a: Option<NameView<'_>>, b: Option<NameView<'_>>, nicknames: bool) -> u8 {
     let (Some(a), Some(b)) = (a, b) else { return 0 };
     if a.text == b.text {
@@ -305,7 +313,48 @@ fn name_level(a: Option<NameView<'_>>, b: Option<NameView<'_>>, nicknames: bool)
     if (la == 1 || lb == 1) && a.text.as_bytes()[0] == b.text.as_bytes()[0] {
         return 5;
     }
-    6
+    if clearly_different(a.text, b.text) {
+        7
+    } else {
+        6
+    }
+}
+
+/// Two names that no ordinary corruption turns into each other: at most
+/// half of the shorter one's letters survive, in order, in the longer one
+/// (longest common subsequence). Truncations ("cha" / "charlotte"),
+/// insertions and several typos keep most letters in order; "mitchell" /
+/// "zoe" or "john" / "james" do not.
+pub fn clearly_different(a: &str, b: &str) -> bool {
+    let (a, b): (SmallChars, SmallChars) = (a.chars().collect(), b.chars().collect());
+    let shorter = a.len().min(b.len());
+    shorter >= 2 && 2 * lcs_len(&a, &b) <= shorter
+}
+
+type SmallChars = smallvec::SmallVec<[char; 24]>;
+
+/// Length of the longest common subsequence of two short strings.
+fn lcs_len(a: &[char], b: &[char]) -> usize {
+    let mut row: smallvec::SmallVec<[u16; 32]> = smallvec::smallvec![0; b.len() + 1];
+    for &x in a {
+        let mut diag = 0u16;
+        for (j, &y) in b.iter().enumerate() {
+            let up = row[j + 1];
+            row[j + 1] = if x == y { diag + 1 } else { up.max(row[j]) };
+            diag = up;
+        }
+    }
+    usize::from(row[b.len()])
+}
+
+/// One record's given name is the other's middle name.
+fn given_is_others_middle(a: &FeatView<'_>, b: &FeatView<'_>) -> bool {
+    let crossed = |x: &FeatView<'_>, y: &FeatView<'_>| {
+        x.given
+            .zip(y.middle)
+            .is_some_and(|(g, m)| m.split(' ').any(|t| t == g.text))
+    };
+    crossed(a, b) || crossed(b, a)
 }
 
 /// One compound name contains the other as a whole token ("smith" / "smith jones").
@@ -314,13 +363,15 @@ fn token_contained(a: &str, b: &str) -> bool {
     short.len() >= 3 && long.contains(' ') && long.split(' ').any(|t| t == short)
 }
 
-/// Maps a given-name-scale level onto the family-name scale.
+/// Maps a given-name-scale level onto the family-name scale (an initial
+/// is a plain difference there).
 fn family_from_given(l: u8) -> u8 {
     match l {
         0 => 0,
         1 => 1,
         2 | 3 => 2,
         4 => 3,
+        7 => 5,
         _ => 4,
     }
 }
@@ -553,8 +604,9 @@ pub fn dob_level(a: Option<PartialDate>, b: Option<PartialDate>) -> u8 {
         let diffs = da.iter().zip(&db).filter(|(x, y)| x != y).count();
         return if diffs <= 2 { 3 } else { 4 };
     }
-    // Partial dates: agreement on what both sides have.
-    let agrees = a.year == b.year
+    // Partial dates: agreement on what both sides have, the year within
+    // one (a year reckoned from an age is often one off).
+    let agrees = a.year.abs_diff(b.year) <= 1
         && (a.month.is_none() || b.month.is_none() || a.month == b.month)
         && (a.day.is_none() || b.day.is_none() || a.day == b.day);
     if agrees {
@@ -610,8 +662,40 @@ mod tests {
             names(&rec("harley", "smith"), &rec("haryley", "smith")).0,
             3
         );
-        assert_eq!(names(&rec("mitchell", "smith"), &rec("zoe", "smith")).0, 6);
+        assert_eq!(names(&rec("mitchell", "smith"), &rec("zoe", "smith")).0, 7);
+        assert_eq!(names(&rec("john", "smith"), &rec("james", "smith")).0, 7);
+        // corruptions keep most letters in order: different, not clearly
+        assert_eq!(names(&rec("ahir", "smith"), &rec("hiroshi", "smith")).0, 6);
+        // family names: different (4) and clearly different (5)
+        assert_eq!(names(&rec("ann", "ramirez"), &rec("ann", "rmz")).1, 4);
+        assert_eq!(names(&rec("ann", "walters"), &rec("ann", "atkinson")).1, 5);
         assert_eq!(names(&rec("j", "smith"), &rec("john", "smith")).0, 5);
+    }
+
+    #[test]
+    fn clearly_different_names() {
+        assert!(clearly_different("ethan", "zoe"));
+        assert!(clearly_different("mitchell", "zoe"));
+        assert!(!clearly_different("charlotte", "cha"));
+        assert!(!clearly_different("debeyrch", "deborah"));
+        assert!(!clearly_different("a", "zoe")); // an initial is no evidence of this kind
+        assert_eq!(lcs_len(&['a', 'b', 'c', 'd'], &['x', 'b', 'd']), 2);
+    }
+
+    #[test]
+    fn a_given_name_that_is_the_others_middle_name_is_not_clearly_different() {
+        let with_middle = |given: &str, middle: &str| {
+            Packed::from_std(&StdRecord {
+                given: Some(given.into()),
+                middle: Some(middle.into()),
+                family: Some("smith".into()),
+                ..Default::default()
+            })
+        };
+        let (a, b) = (with_middle("john", "paul"), rec("paul", "smith"));
+        assert_eq!(names(&a, &b).0, 6);
+        assert_eq!(names(&b, &a).0, 6);
+        assert_eq!(names(&rec("john", "smith"), &b).0, 7);
     }
 
     #[test]
@@ -650,6 +734,22 @@ mod tests {
         });
         assert_eq!(dob_level(y, d(1985, 7, 14)), 3);
         assert_eq!(dob_level(y, d(1990, 7, 14)), 4);
+        let year = |y| {
+            Some(PartialDate {
+                year: y,
+                month: None,
+                day: None,
+            })
+        };
+        assert_eq!(dob_level(year(1788), year(1787)), 3);
+        assert_eq!(dob_level(year(1606), year(1600)), 4);
+        let day_only = Some(PartialDate {
+            year: 1985,
+            month: None,
+            day: Some(14),
+        });
+        assert_eq!(dob_level(day_only, d(1985, 7, 14)), 3);
+        assert_eq!(dob_level(day_only, d(1985, 7, 15)), 4);
         assert_eq!(dob_level(None, d(1990, 7, 14)), 0);
     }
 

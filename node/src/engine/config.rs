@@ -13,8 +13,11 @@ pub struct StandardizeSettings {
     pub default_region: String,
     /// Apply provider rules to emails (gmail dots, +tags).
     pub email_provider_rules: bool,
-    /// How to read ambiguous dates such as 03/04/1985.
-    pub day_first: bool,
+    /// How to read ambiguous dates such as 03/04/1985: `true` day first,
+    /// `false` month first; unset, as the record's country writes them
+    /// (month first for the US, day first for most of the world), the
+    /// country being its address's, else `default_region`.
+    pub day_first: Option<bool>,
 }
 
 impl Default for StandardizeSettings {
@@ -22,7 +25,7 @@ impl Default for StandardizeSettings {
         StandardizeSettings {
             default_region: "AU".into(),
             email_provider_rules: false,
-            day_first: true,
+            day_first: None,
         }
     }
 }
@@ -33,11 +36,14 @@ impl StandardizeSettings {
         StandardizeConfig {
             default_region: self.default_region.clone(),
             email_provider_rules: self.email_provider_rules,
-            date_order: if self.day_first {
-                DateOrder::DayFirst
-            } else {
-                DateOrder::MonthFirst
-            },
+            date_order: self.day_first.map(|d| {
+                if d {
+                    DateOrder::DayFirst
+                } else {
+                    DateOrder::MonthFirst
+                }
+            }),
+            ..StandardizeConfig::default()
         }
     }
 }

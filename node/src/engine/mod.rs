@@ -6,7 +6,8 @@
 //! [`compare`] and [`model`] score each pair (Fellegi-Sunter), and
 //! [`resolver`] links the record and re-clusters the component around it
 //! with [`cluster`] (over a [`union_find`]). [`train`] estimates the model
-//! without labels; [`explain`] says why records matched. [`hash`] is the
+//! without labels and [`review`] checks it; [`explain`] says why records matched; [`coverage`]
+//! measures blocking against labelled data (evaluation only). [`hash`] is the
 //! one stable 64-bit hash (FNV-1a) behind record indexes, blocking keys and
 //! content hashes.
 
@@ -14,6 +15,7 @@ pub mod blocking;
 pub mod cluster;
 pub mod compare;
 pub mod config;
+pub mod coverage;
 pub mod explain;
 pub mod features;
 pub mod hash;
@@ -21,6 +23,7 @@ pub mod model;
 pub mod postings;
 pub mod profile;
 pub mod resolver;
+pub mod review;
 pub mod standardize;
 pub mod store;
 pub mod train;

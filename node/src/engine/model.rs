@@ -125,9 +125,16 @@ fn default_levels(a: &Attribute) -> &'static [(f64, f64)] {
             (0.06, 0.003),
             (0.04, 0.03),
             (0.01, 0.01),
-            (0.04, 0.95),
+            (0.03, 0.30),
+            (0.01, 0.65),
         ],
-        Attribute::FamilyName => &[(0.85, 0.002), (0.06, 0.001), (0.04, 0.01), (0.05, 0.987)],
+        Attribute::FamilyName => &[
+            (0.85, 0.002),
+            (0.06, 0.001),
+            (0.04, 0.01),
+            (0.035, 0.25),
+            (0.015, 0.737),
+        ],
         Attribute::DateOfBirth => &[
             (0.88, 0.00005),
             (0.06, 0.0008),
@@ -189,11 +196,36 @@ impl Default for Model {
 }
 
 impl Model {
-    /// Parses and validates a model file.
+    /// Parses and validates a model file (upgrading one written before
+    /// the given name's "clearly_different" level, see [`Model::upgrade`]).
     pub fn from_json(s: &str) -> Result<Self, ModelError> {
-        let m: Model = serde_json::from_str(s)?;
+        let mut m: Model = serde_json::from_str(s)?;
+        m.upgrade();
         m.validate()?;
         Ok(m)
+    }
+
+    /// Brings a model of an earlier level layout to the current one without
+    /// changing any pair's score: a name comparison whose last level is
+    /// "different" (no "clearly_different" yet) has that level split in two
+    /// halves of its m and u, which keep its weight log2(m/u).
+    pub fn upgrade(&mut self) {
+        for c in &mut self.comparisons {
+            let expected = c.attribute.levels();
+            let n = c.levels.len();
+            let old_layout = n + 1 == expected.len()
+                && c.levels.iter().zip(expected).all(|(l, e)| l.label == *e);
+            let name = matches!(c.attribute, Attribute::GivenName | Attribute::FamilyName);
+            if name && old_layout {
+                if let Some(last) = c.levels.last_mut() {
+                    last.m /= 2.0;
+                    last.u /= 2.0;
+                    let mut split = last.clone();
+                    split.label = expected[n].to_string();
+                    c.levels.push(split);
+                }
+            }
+        }
     }
 
     /// Pretty JSON for the model file.
@@ -432,6 +464,27 @@ mod tests {
         };
         assert!(matches!(m.validate(), Err(ModelError::Prior(_))));
         assert!(matches!(Model::from_json("{"), Err(ModelError::Json(_))));
+    }
+
+    #[test]
+    fn a_model_without_the_clearly_different_level_is_upgraded_keeping_its_weights() {
+        let mut old = Model::default();
+        old.comparisons[0].levels.pop();
+        old.comparisons[0].levels[5].m = 0.04;
+        old.comparisons[0].levels[5].u = 0.95;
+        old.comparisons[1].levels.pop();
+        let m = Model::from_json(&old.to_json()).unwrap();
+        let given = &m.comparisons[0].levels;
+        assert_eq!(given.len(), 7);
+        assert_eq!(given[6].label, "clearly_different");
+        let w = |l: &LevelParams| (l.m / l.u).log2();
+        let old_w = (0.04f64 / 0.95).log2();
+        assert!((w(&given[5]) - old_w).abs() < 1e-12 && (w(&given[6]) - old_w).abs() < 1e-12);
+        assert_eq!(m.comparisons[1].levels[4].label, "clearly_different");
+        m.validate().unwrap();
+        let total: f64 = given.iter().map(|l| l.m).sum();
+        let old_total: f64 = old.comparisons[0].levels.iter().map(|l| l.m).sum();
+        assert!((total - old_total).abs() < 1e-12);
     }
 
     #[test]

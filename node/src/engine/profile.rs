@@ -706,8 +706,10 @@ mod tests {
     #[test]
     fn possible_matches_name_both_records_and_the_other_entity() {
         let (mut e, id) = engine();
-        // Same family and date of birth, nothing else in common.
-        let mut zed = harley("crm", "9", "Zed", 50);
+        // Same family and date of birth, nothing else in common; a given
+        // name that differs but not clearly ("Zed" against "Harley" would
+        // be clear evidence of another person, as for twins).
+        let mut zed = harley("crm", "9", "Lee", 50);
         zed.emails = vec!["z@y.com".into()];
         zed.phones = vec!["0498765432".into()];
         let other = e.upsert(zed).unwrap();

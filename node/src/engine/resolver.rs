@@ -24,7 +24,7 @@ use super::features::{FeatView, Packed};
 use super::hash::{content_hash, hash64};
 use super::model::{probability_to_weight, Model, Scorer};
 use super::postings::Postings;
-use super::standardize::{standardize_record, Issue, StandardizeConfig};
+use super::standardize::{standardize_record_at, Issue, StandardizeConfig};
 use super::store::{
     Assignment, EdgeChange, EntityId, Event, EventKind, MemoryStore, PutRecord, Step, Store,
     StoreError, Via,
@@ -567,8 +567,20 @@ impl<S: Store> Engine<S> {
     }
 
     /// Standardises a record without storing it.
+    /// Two-digit years are read against the engine clock's year, so a
+    /// partition (whose clock is each command's time) reads them the same
+    /// way on every replica and every replay.
     pub fn standardize(&self, r: &Record) -> super::standardize::StdRecord {
-        standardize_record(r, &self.std_cfg)
+        standardize_record_at(r, &self.std_cfg, self.reference_year())
+    }
+
+    /// The year of the engine clock's time (the default reference year if
+    /// the time is out of range).
+    fn reference_year(&self) -> u16 {
+        use chrono::Datelike;
+        chrono::DateTime::from_timestamp_millis(self.clock.now_ms())
+            .and_then(|t| u16::try_from(t.year()).ok())
+            .unwrap_or(super::standardize::DEFAULT_REFERENCE_YEAR)
     }
 
     /// Scores two feature views: total match weight.

@@ -6,7 +6,13 @@
 //!   over blocked pairs, one EM session per blocking rule. A session leaves
 //!   out the attributes its rule constrains (they agree by construction in
 //!   its pairs, which would bias their m), as Splink does; each attribute's
-//!   m is the mean over the sessions that estimated it.
+//!   m is the mean over the sessions that estimated it, each session
+//!   weighted by its expected matched pairs with a value for the attribute
+//!   (a session that saw few matches cannot outvote one that saw many).
+//! - **review**: [`super::review`] orders every comparison's weights by
+//!   level, keeps the starting m where EM gave an estimate of the wrong
+//!   sign or none, and judges whether the model is plausible
+//!   ([`train_report`] returns its findings).
 //! - **λ**, the prior that two random records match: each session gives the
 //!   number of matches among its rule's pairs; dividing by the rule's recall
 //!   (the share of the other sessions' matches that the rule also finds)
@@ -27,6 +33,8 @@ use super::blocking::{rule_keys, BlockingConfig, BlockingRule, Keys};
 use super::compare::{Attribute, Comparator, MAX_COMPARISONS};
 use super::features::{FeatView, Packed};
 use super::model::{ComparisonParams, Model, SessionInfo, TermFrequencies, TrainingInfo};
+use super::review::review;
+pub use super::review::{ImplausibleModel, TrainReport, TrainWarning};
 
 /// Training options.
 #[derive(Debug, Clone)]
@@ -43,6 +51,9 @@ pub struct TrainOptions {
     pub tf_max_values: usize,
     /// Identifier kinds held by fewer records than this share no comparison of their own.
     pub min_identifier_records: usize,
+    /// The link threshold the model will be used with (for the review of
+    /// whether it can link at all).
+    pub match_probability: f64,
 }
 
 impl Default for TrainOptions {
@@ -55,6 +66,7 @@ impl Default for TrainOptions {
             tolerance: 1e-6,
             tf_max_values: 20_000,
             min_identifier_records: 20,
+            match_probability: 0.95,
         }
     }
 }
@@ -73,12 +85,26 @@ type PatternCounts = FxHashMap<(Levels, u64), f64>;
 
 /// Trains a model on the records' features. `base` supplies the starting
 /// point (and the values kept for attributes the data says nothing about).
+/// See [`train_report`] for what training found; this returns its model
+/// even when it is implausible.
 pub fn train(
     records: &[&Packed],
     blocking: &BlockingConfig,
     base: &Model,
     opts: &TrainOptions,
 ) -> Result<Model, TrainError> {
+    train_report(records, blocking, base, opts).map(|r| r.model)
+}
+
+/// Trains a model and reviews it ([`super::review`]): the report's
+/// warnings say what was fixed and why, and [`TrainReport::plausible`]
+/// whether the model is fit to install.
+pub fn train_report(
+    records: &[&Packed],
+    blocking: &BlockingConfig,
+    base: &Model,
+    opts: &TrainOptions,
+) -> Result<TrainReport, TrainError> {
     if records.len() < 10 {
         return Err(TrainError::TooFewRecords {
             need: 10,
@@ -98,18 +124,26 @@ pub fn train(
 
     let blocked = Blocked::new(&views, blocking).compare(&comparator);
     let mut em = em_per_rule(&blocked, &attrs, &blocking.rules, &model, opts);
-    set_m(&mut model, &em);
-
-    if let Some(prior) = estimate_prior(&mut em, &blocking.rules, pair_count(views.len())) {
+    let (prior, mut warnings) = prior_without_excess(&mut em, &blocking.rules, views.len());
+    if let Some(prior) = prior {
         model.prior = prior;
     }
+    let estimated = set_m(&mut model, &em);
+    let start = starting_model(base, &attrs, &[], opts);
+    warnings.extend(review(
+        &mut model,
+        &start,
+        &estimated,
+        prior.is_some(),
+        opts.match_probability,
+    ));
     model.training = Some(TrainingInfo {
         records: views.len(),
         random_pairs: random.draws,
         blocked_pairs: blocked.iter().map(|r| r.pairs).sum(),
         sessions: em.sessions,
     });
-    Ok(model)
+    Ok(TrainReport { model, warnings })
 }
 
 /// Number of distinct pairs among `n` records.
@@ -334,13 +368,21 @@ impl<'v, 'a> Blocked<'v, 'a> {
     }
 }
 
+/// The m one EM session estimated.
+struct SessionM {
+    /// Per attribute and level.
+    m: Vec<Vec<f64>>,
+    /// Per attribute: expected matched pairs with a value (0 when the
+    /// session left the attribute out or saw too few).
+    weight: Vec<f64>,
+    /// Set when the session's estimates are not to be used.
+    discarded: bool,
+}
+
 /// What the EM sessions (one per rule with enough pairs) estimated.
 struct EmEstimates {
-    /// Per attribute and level: the sum of m over the sessions that
-    /// estimated the attribute.
-    m_sum: Vec<Vec<f64>>,
-    /// Per attribute: how many sessions estimated its m.
-    m_n: Vec<usize>,
+    /// One per session, in `sessions` order.
+    per_session: Vec<SessionM>,
     /// `hits[r][s]`: expected matches among rule r's pairs that rule s
     /// also finds.
     hits: Vec<Vec<f64>>,
@@ -359,8 +401,7 @@ fn em_per_rule(
     opts: &TrainOptions,
 ) -> EmEstimates {
     let mut est = EmEstimates {
-        m_sum: vec![vec![0f64; 8]; attrs.len()],
-        m_n: vec![0usize; attrs.len()],
+        per_session: Vec::new(),
         hits: vec![vec![0f64; rules.len()]; rules.len()],
         matched: vec![0f64; rules.len()],
         sessions: Vec::new(),
@@ -380,15 +421,16 @@ impl EmEstimates {
     /// Adds one session's m (for the attributes it estimated with evidence)
     /// and its expected matches, per rule sharing a key.
     fn add_session(&mut self, rp: &RulePairs, active: &[bool], em: &EmResult, rule: &str) {
-        for (c, act) in active.iter().enumerate() {
-            if !act || em.evidence[c] < 1.0 {
-                continue;
-            }
-            for (l, m) in em.m[c].iter().enumerate() {
-                self.m_sum[c][l] += m;
-            }
-            self.m_n[c] += 1;
-        }
+        let weight = active
+            .iter()
+            .zip(&em.evidence)
+            .map(|(act, e)| if *act && *e >= 1.0 { *e } else { 0.0 })
+            .collect();
+        self.per_session.push(SessionM {
+            m: em.m.clone(),
+            weight,
+            discarded: false,
+        });
         let ri = rp.rule;
         for ((_, mask), p_n) in rp.counts.keys().zip(em.posterior_mass.iter()) {
             self.matched[ri] += p_n;
@@ -408,19 +450,63 @@ impl EmEstimates {
     }
 }
 
-/// Sets each attribute's m to its mean over the sessions that estimated it
-/// (at least 1e-6 per level, renormalised); others keep their m.
-fn set_m(model: &mut Model, est: &EmEstimates) {
+/// Sets each attribute's m to its evidence-weighted mean over the sessions
+/// (not discarded) that estimated it (at least 1e-6 per level,
+/// renormalised); others keep their m. Returns which were estimated.
+fn set_m(model: &mut Model, est: &EmEstimates) -> Vec<bool> {
+    let mut estimated = vec![false; model.comparisons.len()];
     for (c, comparison) in model.comparisons.iter_mut().enumerate() {
-        if est.m_n[c] == 0 {
+        let used = || est.per_session.iter().filter(|s| !s.discarded);
+        let total: f64 = used().map(|s| s.weight[c]).sum();
+        if total <= 0.0 {
             continue;
         }
+        estimated[c] = true;
         for (l, level) in comparison.levels.iter_mut().enumerate() {
-            level.m = (est.m_sum[c][l] / est.m_n[c] as f64).max(1e-6);
+            let sum: f64 = used().map(|s| s.m[c][l] * s.weight[c]).sum();
+            level.m = (sum / total).max(1e-6);
         }
         let s: f64 = comparison.levels.iter().map(|l| l.m).sum();
         comparison.levels.iter_mut().for_each(|l| l.m /= s);
     }
+    estimated
+}
+
+/// Estimates λ over the `n` records' pairs, then discards the sessions
+/// that claim more matches than that estimate allows in all (with a 25%
+/// margin): such a session's "match" class is something else (people who
+/// merely share a common name, say), and its m would distort the model.
+/// λ is then estimated again without them.
+fn prior_without_excess(
+    est: &mut EmEstimates,
+    rules: &[BlockingRule],
+    n: usize,
+) -> (Option<f64>, Vec<TrainWarning>) {
+    let pairs = pair_count(n);
+    let Some(first) = estimate_prior(est, rules, pairs) else {
+        return (None, Vec::new());
+    };
+    let total = first * pairs as f64;
+    let mut warnings = Vec::new();
+    for (k, info) in est.sessions.iter().enumerate() {
+        let Some(ri) = rules.iter().position(|r| r.name == info.rule) else {
+            continue;
+        };
+        if est.matched[ri] > 1.25 * total {
+            warnings.push(TrainWarning::SessionDiscarded {
+                rule: info.rule.clone(),
+                matches: est.matched[ri],
+                total,
+            });
+            est.per_session[k].discarded = true;
+            est.matched[ri] = 0.0;
+            est.hits[ri].iter_mut().for_each(|h| *h = 0.0);
+        }
+    }
+    if warnings.is_empty() {
+        return (Some(first), warnings);
+    }
+    (estimate_prior(est, rules, pairs).or(Some(first)), warnings)
 }
 
 /// Sets each session's estimated recall (the share of the other rules'
@@ -736,6 +822,50 @@ mod tests {
     fn trained(records: &[Packed], opts: &TrainOptions) -> Model {
         let refs: Vec<&Packed> = records.iter().collect();
         train(&refs, &BlockingConfig::default(), &Model::default(), opts).unwrap()
+    }
+
+    #[test]
+    fn comparisons_no_session_can_estimate_keep_the_starting_m_and_are_reported() {
+        let records = population();
+        let refs: Vec<&Packed> = records.iter().collect();
+        // The only rule constrains both names: no session estimates them.
+        let mut blocking = BlockingConfig::default();
+        blocking.rules.retain(|r| r.name == "names");
+        let base = Model::default();
+        let r = train_report(&refs, &blocking, &base, &quick()).unwrap();
+        for name in ["given_name", "family_name"] {
+            let w = TrainWarning::NotEstimated {
+                attribute: name.into(),
+            };
+            assert!(r.warnings.contains(&w), "{name}: {:?}", r.warnings);
+        }
+        let m = |model: &Model| -> Vec<f64> {
+            model.comparisons[0].levels.iter().map(|l| l.m).collect()
+        };
+        assert_eq!(m(&r.model), m(&base));
+        assert!(r.plausible(), "{:?}", r.reasons());
+    }
+
+    #[test]
+    fn trained_weights_never_rise_from_a_better_level_to_a_worse_one() {
+        let refs: Vec<Packed> = population();
+        let refs: Vec<&Packed> = refs.iter().collect();
+        let r = train_report(
+            &refs,
+            &BlockingConfig::default(),
+            &Model::default(),
+            &quick(),
+        )
+        .unwrap();
+        for c in &r.model.comparisons {
+            let w: Vec<f64> = c.levels.iter().map(|l| (l.m / l.u).log2()).collect();
+            assert!(
+                w.windows(2).all(|p| p[0] >= p[1] - 1e-9),
+                "{}: {w:?}",
+                c.attribute
+            );
+        }
+        assert!(r.plausible(), "{:?}", r.reasons());
     }
 
     #[test]

@@ -122,10 +122,42 @@ fn is_yahoo(domain: &str) -> bool {
         .is_some_and(|first| matches!(first, "yahoo" | "ymail" | "rocketmail"))
 }
 
+/// The address of a mailbox written with a display name, as mail headers
+/// do: `Maria Sentosa <msentosa@example.com>`, `"Jones, Jay" <jj@example.com>`,
+/// `<bob@example.org>`, or with a trailing comment,
+/// `msentosa@example.com (Maria Sentosa)`. Text without either form is
+/// returned unchanged.
+fn strip_display_name(t: &str) -> Result<&str, EmailError> {
+    if let Some(head) = t.strip_suffix('>') {
+        let open = head.rfind('<').ok_or_else(|| invalid("'>' without '<'"))?;
+        let name = head[..open].trim();
+        if name.contains(['<', '>']) || (name.contains('@') && !is_quoted(name)) {
+            return Err(invalid("more than one address"));
+        }
+        return Ok(head[open + 1..].trim());
+    }
+    if let Some(head) = t.strip_suffix(')') {
+        if let Some(open) = head.rfind('(') {
+            let comment = &head[open + 1..];
+            if !comment.contains('@') && !head[..open].trim().is_empty() {
+                return Ok(head[..open].trim());
+            }
+        }
+    }
+    Ok(t)
+}
+
+/// A display name in double quotes (which may hold any character).
+fn is_quoted(name: &str) -> bool {
+    name.len() >= 2 && name.starts_with('"') && name.ends_with('"')
+}
+
 /// Trim, lowercase and validate the shape `local@domain.tld`
 /// (one `@`, non-empty local part of allowed characters without stray dots,
-/// a domain of at least two labels with an alphabetic TLD). A surrounding
-/// `<...>` or a `mailto:` prefix is removed.
+/// a domain of at least two labels with an alphabetic TLD). A display name
+/// (`Maria Sentosa <msentosa@example.com>`, `"Jay Jones" <jj@example.com>`),
+/// a trailing `(comment)`, a surrounding `<...>` or a `mailto:` prefix is
+/// removed.
 ///
 /// With `provider_rules`, addresses are mapped to the mailbox they deliver
 /// to: for gmail.com/googlemail.com dots in the local part are dropped and
@@ -137,9 +169,7 @@ pub fn normalize_email(s: &str, provider_rules: bool) -> Result<String, EmailErr
     if t.is_empty() {
         return Err(EmailError::Empty);
     }
-    if let Some(inner) = t.strip_prefix('<').and_then(|x| x.strip_suffix('>')) {
-        t = inner.trim();
-    }
+    t = strip_display_name(t)?;
     if t.len() >= 7 && t.is_char_boundary(7) && t[..7].eq_ignore_ascii_case("mailto:") {
         t = t[7..].trim();
     }
@@ -218,6 +248,41 @@ mod tests {
             ok("o'brien+news@mail.example.co.uk", false),
             "o'brien+news@mail.example.co.uk"
         );
+    }
+
+    #[test]
+    fn display_names_are_read() {
+        assert_eq!(
+            ok("Maria Sentosa <MSentosa@example.com>", false),
+            "msentosa@example.com"
+        );
+        assert_eq!(
+            ok("\"Jay Jones\" <jj@example.com>", false),
+            "jj@example.com"
+        );
+        assert_eq!(
+            ok("\"Jones, Jay (work)\" <jj@example.com>", false),
+            "jj@example.com"
+        );
+        assert_eq!(
+            ok("\"jj@old.com\" <jj@example.com>", false),
+            "jj@example.com"
+        );
+        assert_eq!(
+            ok("msentosa@example.com (Maria Sentosa)", false),
+            "msentosa@example.com"
+        );
+        assert_eq!(ok("Jay <mailto:JJ@example.com>", false), "jj@example.com");
+        for bad in [
+            "Jay <jj@example.com",
+            "Jay jj@example.com>",
+            "a@b.com <jj@example.com>",
+            "Jay <jj>",
+        ] {
+            assert!(is_invalid(bad), "{bad:?} should be invalid");
+        }
+        assert_eq!(normalize_email("Jay <  >", false), Err(EmailError::Empty));
+        assert_eq!(normalize_email("Jay <>", false), Err(EmailError::Empty));
     }
 
     #[test]

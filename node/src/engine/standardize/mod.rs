@@ -18,12 +18,12 @@ pub mod text;
 pub use address::{
     normalize_country, normalize_postcode, normalize_region, normalize_street, split_street,
 };
-pub use date::{parse_date, DateError, DateOrder, ParsedDate, PartialDate};
+pub use date::{parse_date, DateContext, DateError, DateOrder, DatePart, ParsedDate, PartialDate};
 pub use email::{normalize_email, EmailError};
 pub use name::{normalize_name_part, parse_full_name, ParsedName};
 pub use nicknames::{canonical_given, nickname_equivalent, nickname_groups};
 pub use phone::{normalize_phone, PhoneError};
-pub use record::{standardize_record, Issue, StdAddress, StdRecord};
+pub use record::{standardize_record, standardize_record_at, Issue, StdAddress, StdRecord};
 pub use text::{fold, tokens};
 
 /// A person's gender as recorded.
@@ -135,17 +135,38 @@ pub struct StandardizeConfig {
     pub default_region: String,
     /// Apply mail providers' aliasing rules (Gmail dots, "+tag").
     pub email_provider_rules: bool,
-    /// How to read ambiguous all-numeric dates such as 03/04/1985.
-    pub date_order: DateOrder,
+    /// How to read ambiguous all-numeric dates such as 03/04/1985; `None`:
+    /// as the record's country writes them ([`date_order_for`] of its first
+    /// address's country, else of `default_region`).
+    pub date_order: Option<DateOrder>,
+    /// Two-digit years are read as the latest such year not after this one
+    /// ([`standardize_record_at`] takes it from the caller's clock instead).
+    pub reference_year: u16,
 }
+
+/// The year [`StandardizeConfig::default`] reads two-digit years against.
+pub const DEFAULT_REFERENCE_YEAR: u16 = 2025;
 
 impl Default for StandardizeConfig {
     fn default() -> Self {
         StandardizeConfig {
             default_region: "AU".to_owned(),
             email_provider_rules: false,
-            date_order: DateOrder::DayFirst,
+            date_order: None,
+            reference_year: DEFAULT_REFERENCE_YEAR,
         }
+    }
+}
+
+/// How dates are written in a country (ISO alpha-2): month first in the
+/// United States and its territories, the Philippines, Micronesia, the
+/// Marshall Islands and Palau; day first elsewhere.
+pub fn date_order_for(country: &str) -> DateOrder {
+    match country.to_ascii_uppercase().as_str() {
+        "US" | "USA" | "AS" | "GU" | "MP" | "PR" | "UM" | "VI" | "PH" | "FM" | "MH" | "PW" => {
+            DateOrder::MonthFirst
+        }
+        _ => DateOrder::DayFirst,
     }
 }
 
@@ -203,7 +224,17 @@ mod tests {
         let c = StandardizeConfig::default();
         assert_eq!(c.default_region, "AU");
         assert!(!c.email_provider_rules);
-        assert_eq!(c.date_order, DateOrder::DayFirst);
+        assert_eq!(c.date_order, None);
+        assert_eq!(date_order_for(&c.default_region), DateOrder::DayFirst);
+    }
+
+    #[test]
+    fn month_first_countries() {
+        assert_eq!(date_order_for("US"), DateOrder::MonthFirst);
+        assert_eq!(date_order_for("us"), DateOrder::MonthFirst);
+        assert_eq!(date_order_for("PH"), DateOrder::MonthFirst);
+        assert_eq!(date_order_for("GB"), DateOrder::DayFirst);
+        assert_eq!(date_order_for(""), DateOrder::DayFirst);
     }
 
     proptest! {

@@ -6,12 +6,15 @@
 use kindred_proto::v1::{PostalAddress, Record};
 
 use super::address::{normalize_country, normalize_postcode, normalize_region, split_street};
-use super::date::{parse_date, DateError, PartialDate};
+use super::date::{parse_date, DateContext, DateError, PartialDate};
 use super::email::{normalize_email, EmailError};
 use super::name::{normalize_name_part, parse_full_name};
 use super::phone::{normalize_phone, PhoneError};
 use super::text::fold;
-use super::{is_unknown_gender, normalize_gender, normalize_identifier, Gender, StandardizeConfig};
+use super::{
+    date_order_for, is_unknown_gender, normalize_gender, normalize_identifier, Gender,
+    StandardizeConfig,
+};
 
 /// A standardised postal address.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -50,7 +53,7 @@ pub struct Issue {
     pub field: String,
     /// The raw value as received.
     pub value: String,
-    /// Why it was rejected.
+    /// Why it was rejected (for a date kept in part: what was dropped).
     pub reason: String,
 }
 
@@ -221,25 +224,62 @@ fn date_reason(e: &DateError) -> String {
     e.to_string()
 }
 
-/// Standardise a whole wire record. Never panics; every raw value that
-/// could not be standardised is listed in [`StdRecord::issues`].
-///
-/// Phones are read in the country of the record's first address that has a
-/// recognised country, else in `cfg.default_region`.
+/// The date of birth, read in the record's date order with two-digit
+/// years against `reference_year`. A date of which an impossible part was
+/// dropped is kept and also listed as an issue.
+fn standardize_dob(r: &Record, cfg: &StandardizeConfig, reference_year: u16, out: &mut StdRecord) {
+    if is_blank(&r.date_of_birth) {
+        return;
+    }
+    let cx = DateContext {
+        order: cfg
+            .date_order
+            .unwrap_or_else(|| date_order_for(record_country(out, cfg))),
+        reference_year,
+    };
+    match parse_date(&r.date_of_birth, &r.date_formats, &cx) {
+        Ok(p) => {
+            out.dob = Some(p.date);
+            out.dob_ambiguous = p.ambiguous;
+            if let Some(part) = p.dropped {
+                out.issue("date_of_birth", &r.date_of_birth, part.to_string());
+            }
+        }
+        Err(e) => out.issue("date_of_birth", &r.date_of_birth, date_reason(&e)),
+    }
+}
+
+/// The country of the record's first address that has one, else the
+/// configured default region.
+fn record_country<'a>(out: &'a StdRecord, cfg: &'a StandardizeConfig) -> &'a str {
+    out.addresses
+        .iter()
+        .find_map(|a| a.country.as_deref())
+        .unwrap_or(&cfg.default_region)
+}
+
+/// Standardise a whole wire record, reading two-digit years against
+/// `cfg.reference_year` (see [`standardize_record_at`]).
 pub fn standardize_record(r: &Record, cfg: &StandardizeConfig) -> StdRecord {
+    standardize_record_at(r, cfg, cfg.reference_year)
+}
+
+/// Standardise a whole wire record. Never panics; every raw value that
+/// could not be standardised is listed in [`StdRecord::issues`]. The result
+/// depends only on the record, `cfg` and `reference_year` (the year
+/// two-digit years are read against), never on the wall clock.
+///
+/// Phones, and dates of birth unless `cfg.date_order` fixes their order,
+/// are read as written in the country of the record's first address that
+/// has a recognised country, else in `cfg.default_region`.
+pub fn standardize_record_at(
+    r: &Record,
+    cfg: &StandardizeConfig,
+    reference_year: u16,
+) -> StdRecord {
     let mut out = StdRecord::default();
 
     standardize_name(r, &mut out);
-
-    if !is_blank(&r.date_of_birth) {
-        match parse_date(&r.date_of_birth, &r.date_formats, cfg.date_order) {
-            Ok(p) => {
-                out.dob = Some(p.date);
-                out.dob_ambiguous = p.ambiguous;
-            }
-            Err(e) => out.issue("date_of_birth", &r.date_of_birth, date_reason(&e)),
-        }
-    }
 
     if !is_blank(&r.gender) {
         out.gender = normalize_gender(&r.gender);
@@ -263,12 +303,9 @@ pub fn standardize_record(r: &Record, cfg: &StandardizeConfig) -> StdRecord {
         }
     }
 
-    let region = out
-        .addresses
-        .iter()
-        .find_map(|a| a.country.as_deref())
-        .unwrap_or(&cfg.default_region)
-        .to_owned();
+    standardize_dob(r, cfg, reference_year, &mut out);
+
+    let region = record_country(&out, cfg).to_owned();
     for (i, p) in r.phones.iter().enumerate() {
         match normalize_phone(p, &region) {
             Ok(v) => push_unique(&mut out.phones, v),
@@ -432,7 +469,8 @@ mod tests {
                 given: "Mr".into(),
                 ..PersonName::default()
             }),
-            date_of_birth: "31/02/1985".into(),
+            // (31/02/1985 would now keep 1985-02)
+            date_of_birth: "00/00/0000".into(),
             date_formats: vec!["%Y".into()],
             gender: "U".into(),
             addresses: vec![PostalAddress {
@@ -458,9 +496,10 @@ mod tests {
             fields,
             [
                 "name.given",
-                "date_of_birth",
+                // after the address: its country decides the date order
                 "addresses[0].country",
                 "addresses[0].postcode",
+                "date_of_birth",
                 "identifiers[0]",
                 "identifiers[1]"
             ]
@@ -481,12 +520,60 @@ mod tests {
             ..Record::default()
         };
         let cfg = StandardizeConfig {
-            date_order: super::super::DateOrder::MonthFirst,
+            date_order: Some(super::super::DateOrder::MonthFirst),
             ..StandardizeConfig::default()
         };
         let s = standardize_record(&r, &cfg);
         assert_eq!(s.dob.map(|d| d.to_iso()).as_deref(), Some("1985-03-04"));
         assert!(s.dob_ambiguous);
+    }
+
+    #[test]
+    fn a_us_record_or_region_reads_dates_month_first() {
+        let dob = |country: &str, region: &str| {
+            let r = Record {
+                date_of_birth: "03/04/1985".into(),
+                addresses: vec![PostalAddress {
+                    locality: "Springfield".into(),
+                    country: country.into(),
+                    ..PostalAddress::default()
+                }],
+                ..Record::default()
+            };
+            let cfg = StandardizeConfig {
+                default_region: region.into(),
+                ..StandardizeConfig::default()
+            };
+            standardize_record(&r, &cfg).dob.map(|d| d.to_iso())
+        };
+        assert_eq!(dob("US", "AU").as_deref(), Some("1985-03-04"));
+        assert_eq!(dob("", "US").as_deref(), Some("1985-03-04"));
+        assert_eq!(dob("GB", "US").as_deref(), Some("1985-04-03"));
+        assert_eq!(dob("", "AU").as_deref(), Some("1985-04-03"));
+    }
+
+    #[test]
+    fn a_date_with_an_impossible_month_keeps_year_and_day() {
+        let r = Record {
+            date_of_birth: "1985-19-25".into(),
+            ..Record::default()
+        };
+        let s = standardize_record(&r, &StandardizeConfig::default());
+        assert_eq!(s.dob.map(|d| d.to_iso()).as_deref(), Some("1985-XX-25"));
+        assert_eq!(s.issues.len(), 1);
+        assert!(s.issues[0].reason.contains("month"), "{:?}", s.issues);
+    }
+
+    #[test]
+    fn two_digit_years_follow_the_reference_year() {
+        let r = Record {
+            date_of_birth: "14/07/30".into(),
+            ..Record::default()
+        };
+        let cfg = StandardizeConfig::default();
+        let at = |y| standardize_record_at(&r, &cfg, y).dob.map(|d| d.year);
+        assert_eq!(at(2026), Some(1930));
+        assert_eq!(at(2031), Some(2030));
     }
 
     /// Rough throughput check; run with
@@ -535,7 +622,10 @@ mod tests {
             std::hint::black_box(parse_date(
                 std::hint::black_box("14/07/1985"),
                 &[],
-                DateOrder::DayFirst,
+                &DateContext {
+                    order: DateOrder::DayFirst,
+                    reference_year: 2025,
+                },
             ))
             .ok();
         });
