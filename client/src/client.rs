@@ -434,17 +434,20 @@ impl Client {
     }
 
     /// Re-estimates the match model (and, unless `dry_run`, re-resolves
-    /// everything). Not bounded by the call timeout: training can be long.
+    /// everything). An implausible model is installed only with `force`.
+    /// Not bounded by the call timeout: training can be long.
     pub async fn train(
         &self,
         max_records: u32,
         dry_run: bool,
+        force: bool,
     ) -> Result<TrainResponse, ClientError> {
         self.failover(None, |ch| async move {
             self.admin(ch)
                 .train(TrainRequest {
                     max_records,
                     dry_run,
+                    force,
                 })
                 .await
         })

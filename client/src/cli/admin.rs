@@ -15,6 +15,9 @@ pub struct TrainArgs {
     /// Estimate the model but do not apply it.
     #[arg(long)]
     pub dry_run: bool,
+    /// Install the model even if it fails the sanity checks.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `kindred audit ...`.
@@ -81,8 +84,17 @@ pub async fn stats(g: &GlobalArgs, out: &Output) -> Result<u8, CliError> {
 /// `kindred train`: prints the model version, records used and seconds
 /// (the JSON output is the whole TrainResponse, model included).
 pub async fn train(g: &GlobalArgs, out: &Output, a: TrainArgs) -> Result<u8, CliError> {
-    let t = connect(g).await?.train(a.max_records, a.dry_run).await?;
-    out.emit(&t, || render::train(&t, a.dry_run))?;
+    let t = connect(g)
+        .await?
+        .train(a.max_records, a.dry_run, a.force)
+        .await?;
+    out.emit(&t, || render::train(&t))?;
+    if t.implausible && !t.installed && !a.dry_run {
+        return Err(CliError::failure(
+            "the trained model is implausible and was not installed (see the warnings; \
+             --force installs it anyway)",
+        ));
+    }
     Ok(exit::OK)
 }
 

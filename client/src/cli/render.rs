@@ -503,14 +503,19 @@ pub fn audit(r: &ListAuditResponse) -> String {
     text
 }
 
-pub fn train(t: &TrainResponse, dry_run: bool) -> String {
-    kv_table(&[
+pub fn train(t: &TrainResponse) -> String {
+    let mut text = kv_table(&[
         ("model version", t.model_version.to_string()),
         ("records used", t.records_used.to_string()),
         ("seconds", format!("{:.2}", t.seconds)),
-        ("dry run", yes_no(dry_run)),
+        ("implausible", yes_no(t.implausible)),
+        ("installed", yes_no(t.installed)),
     ])
-    .to_string()
+    .to_string();
+    for w in &t.warnings {
+        text.push_str(&format!("\nwarning: {w}"));
+    }
+    text
 }
 
 /// Right-aligns the cells (header included) of columns `columns`.

@@ -24,7 +24,7 @@ use super::router::Router;
 use crate::clock::SharedClock;
 use crate::engine::features::Packed;
 use crate::engine::resolver::{display_key, record_key};
-use crate::engine::standardize::{standardize_record, Issue, StandardizeConfig};
+use crate::engine::standardize::{standardize_record_at, Issue, StandardizeConfig};
 use crate::engine::{Engine, EngineError, EntityId, MemoryStore, Outcome};
 use crate::error::NodeError;
 use crate::partition::request::{
@@ -98,7 +98,10 @@ impl Writer {
             results: (0..n).map(|_| None).collect(),
             applied: Vec::new(),
         };
-        let prepared = match self.prepare(records).await {
+        // One time for the whole batch: it stamps the commands, and its year
+        // reads two-digit years, so standardising is a function of it.
+        let at_ms = self.clock.now_ms();
+        let prepared = match self.prepare(records, at_ms).await {
             Ok(p) => p,
             Err(e) => {
                 pending.fail_all(&e);
@@ -112,7 +115,6 @@ impl Writer {
                 Err(e) => pending.results[index] = Some(Err(e)),
             }
         }
-        let at_ms = self.clock.now_ms();
         let applies = by_home
             .into_values()
             .map(|batch| self.apply_at_home(at_ms, batch));
@@ -126,14 +128,16 @@ impl Writer {
     async fn prepare(
         &self,
         records: Vec<pb::Record>,
+        at_ms: i64,
     ) -> Result<Vec<Result<Prepared, NodeError>>, NodeError> {
         let std_cfg = self.std_cfg.clone();
+        let year = reference_year(at_ms);
         let parts = self.router().map().partitions;
         tokio::task::spawn_blocking(move || {
             records
                 .into_iter()
                 .enumerate()
-                .map(|(index, r)| prepare_one(index, r, &std_cfg, parts))
+                .map(|(index, r)| prepare_one(index, r, &std_cfg, year, parts))
                 .collect()
         })
         .await
@@ -328,15 +332,25 @@ impl Writer {
     }
 }
 
+/// The calendar year of a command time (UTC): two-digit years are read
+/// against it.
+fn reference_year(at_ms: i64) -> u16 {
+    use chrono::Datelike;
+    chrono::DateTime::from_timestamp_millis(at_ms)
+        .and_then(|t| u16::try_from(t.year()).ok())
+        .unwrap_or(2025)
+}
+
 /// Validates, standardises and packs one record, and finds its home.
 fn prepare_one(
     index: usize,
     record: pb::Record,
     std_cfg: &StandardizeConfig,
+    year: u16,
     partitions: u32,
 ) -> Result<Prepared, NodeError> {
     Engine::<MemoryStore>::validate(&record)?;
-    let std = standardize_record(&record, std_cfg);
+    let std = standardize_record_at(&record, std_cfg, year);
     let feats = Packed::from_std(&std);
     let key = record_key(&record.source, &record.record_id);
     let home = home_partition(&key, &feats.view(), partitions);

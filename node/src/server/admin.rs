@@ -11,7 +11,7 @@ use kindred_proto::v1::{
 use super::convert;
 use super::NodeState;
 use crate::engine::features::Packed;
-use crate::engine::train::{train, TrainOptions};
+use crate::engine::train::{train_report, TrainOptions};
 use crate::engine::Model;
 use crate::error::NodeError;
 use crate::meta::MetaCommand;
@@ -24,6 +24,23 @@ pub struct AdminService {
 impl AdminService {
     pub fn new(state: NodeState) -> Self {
         AdminService { state }
+    }
+}
+
+impl AdminService {
+    /// Makes `model` the model of every partition and of the cluster.
+    async fn install(&self, model: &Model) -> Result<(), Status> {
+        let admin = &self.state.coordinator()?.maintenance;
+        admin.set_model(model.to_json()).await?;
+        // The cluster's record of the active model (cluster status).
+        self.state
+            .cluster
+            .propose(MetaCommand::SetModel {
+                version: model.version,
+                json: model.to_json(),
+            })
+            .await?;
+        Ok(())
     }
 }
 
@@ -75,6 +92,7 @@ impl Admin for AdminService {
             } else {
                 r.max_records as usize
             },
+            match_probability: self.state.engine.match_probability,
             ..TrainOptions::default()
         };
         let current = Model::from_json(&admin.model_json().await?)
@@ -82,29 +100,30 @@ impl Admin for AdminService {
         let records = admin.sample().await?;
         let records_used = records.len().min(opts.max_records);
         let blocking = self.state.engine.blocking.clone();
-        let model = tokio::task::spawn_blocking(move || {
+        let report = tokio::task::spawn_blocking(move || {
             let refs: Vec<&Packed> = records.iter().collect();
-            train(&refs, &blocking, &current, &opts)
+            train_report(&refs, &blocking, &current, &opts)
         })
         .await
         .map_err(|e| NodeError::Training(e.to_string()))?
         .map_err(|e| NodeError::Training(e.to_string()))?;
-        if !r.dry_run {
-            admin.set_model(model.to_json()).await?;
-            // The cluster's record of the active model (cluster status).
-            self.state
-                .cluster
-                .propose(MetaCommand::SetModel {
-                    version: model.version,
-                    json: model.to_json(),
-                })
-                .await?;
+        let implausible = !report.plausible();
+        let install = !r.dry_run && (!implausible || r.force);
+        if implausible {
+            tracing::warn!(reasons = ?report.reasons(), installed = install, "trained model is implausible");
+        }
+        let model = &report.model;
+        if install {
+            self.install(model).await?;
         }
         Ok(Response::new(TrainResponse {
             model_version: model.version,
             model_json: model.to_json(),
             records_used: records_used as u64,
             seconds: started.elapsed().as_secs_f64(),
+            warnings: report.warnings.iter().map(ToString::to_string).collect(),
+            implausible,
+            installed: install,
         }))
     }
 
