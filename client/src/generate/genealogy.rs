@@ -17,7 +17,7 @@ use super::noise::{phonetic_misspell, typo, NoiseProfile};
 use super::output::{self, col, Entry, Row, Shuffle, COLUMNS, TRUTH_COLUMNS};
 use super::person::{chance, pick, Date, Weighted};
 use super::places::GB_LOCALITIES;
-use super::{names, poisson, push_u64, GenConfig, GenStats, MAX_RECORDS_PER_PERSON};
+use super::{names, poisson, push_truth, GenConfig, GenStats, MAX_RECORDS_PER_PERSON};
 
 /// Birth years covered.
 pub const FIRST_YEAR: u16 = 1600;
@@ -204,12 +204,7 @@ pub fn generate_genealogy(
                 let source = pick(&mut rng, &SOURCES);
                 render(&a, source, written, &mut rng, &noise, &mut row);
                 row.write_csv(&mut entry.line);
-                entry.truth.push_str(source);
-                entry.truth.push(',');
-                entry.truth.push_str(&row.f[col::RECORD_ID]);
-                entry.truth.push(',');
-                push_u64(&mut entry.truth, a.id);
-                entry.truth.push('\n');
+                push_truth(&mut entry.truth, source, &row.f[col::RECORD_ID], a.id);
                 entry = shuffle.push(entry, &mut rng, &mut records, &mut truth)?;
                 written += 1;
             }

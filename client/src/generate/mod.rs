@@ -183,12 +183,12 @@ pub fn generate(
                 };
                 sources.render(src, &shown, &noise, scale, &mut rng, &mut row);
                 row.write_csv(&mut entry.line);
-                entry.truth.push_str(&row.f[output::col::SOURCE]);
-                entry.truth.push(',');
-                entry.truth.push_str(&row.f[output::col::RECORD_ID]);
-                entry.truth.push(',');
-                push_u64(&mut entry.truth, person.id);
-                entry.truth.push('\n');
+                push_truth(
+                    &mut entry.truth,
+                    &row.f[output::col::SOURCE],
+                    &row.f[output::col::RECORD_ID],
+                    person.id,
+                );
                 entry = shuffle.push(entry, &mut rng, &mut records, &mut truth)?;
                 written += 1;
             }
@@ -201,6 +201,16 @@ pub fn generate(
         people,
         records: written,
     })
+}
+
+/// Appends one ground-truth line: `source,record_id,person_id`.
+fn push_truth(out: &mut String, source: &str, record_id: &str, person: u64) {
+    out.push_str(source);
+    out.push(',');
+    out.push_str(record_id);
+    out.push(',');
+    push_u64(out, person);
+    out.push('\n');
 }
 
 /// Appends a number in decimal.

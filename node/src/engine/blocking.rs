@@ -282,6 +282,15 @@ pub fn record_keys(cfg: &BlockingConfig, f: &FeatView<'_>) -> Keys {
 }
 
 /// The keys of one rule, its fallback keys included (appended to `out`).
+/// The distinct keys rule `ri` gives a record, sorted.
+pub fn distinct_rule_keys(ri: usize, rule: &BlockingRule, f: &FeatView<'_>) -> Keys {
+    let mut k = Keys::new();
+    rule_keys(ri, rule, f, &mut k);
+    k.sort_unstable();
+    k.dedup();
+    k
+}
+
 pub fn rule_keys(ri: usize, rule: &BlockingRule, f: &FeatView<'_>, out: &mut Keys) {
     rule_keys_of(rule_seed(ri), &rule.parts, f, out);
     for (k, &part) in rule.fallback.iter().enumerate() {

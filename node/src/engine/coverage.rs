@@ -11,7 +11,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::blocking::{rule_keys, BlockingConfig, Keys};
+use super::blocking::{distinct_rule_keys, BlockingConfig, Keys};
 use super::features::FeatView;
 
 /// Coverage of one rule, or of all rules together.
@@ -64,10 +64,7 @@ impl Index {
                 .iter()
                 .enumerate()
                 .map(|(ri, r)| {
-                    let mut k = Keys::new();
-                    rule_keys(ri, r, v, &mut k);
-                    k.sort_unstable();
-                    k.dedup();
+                    let k = distinct_rule_keys(ri, r, v);
                     for &key in &k {
                         blocks[ri].entry(key).or_default().push(i as u32);
                     }

@@ -29,7 +29,7 @@ use rand_chacha::ChaCha8Rng;
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
-use super::blocking::{rule_keys, BlockingConfig, BlockingRule, Keys};
+use super::blocking::{distinct_rule_keys, BlockingConfig, BlockingRule, Keys};
 use super::compare::{Attribute, Comparator, MAX_COMPARISONS};
 use super::features::{FeatView, Packed};
 use super::model::{ComparisonParams, Model, SessionInfo, TermFrequencies, TrainingInfo};
@@ -278,13 +278,7 @@ impl<'v, 'a> Blocked<'v, 'a> {
                 rules
                     .iter()
                     .enumerate()
-                    .map(|(ri, r)| {
-                        let mut k = Keys::new();
-                        rule_keys(ri, r, v, &mut k);
-                        k.sort_unstable();
-                        k.dedup();
-                        k
-                    })
+                    .map(|(ri, r)| distinct_rule_keys(ri, r, v))
                     .collect()
             })
             .collect();

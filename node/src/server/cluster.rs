@@ -18,6 +18,8 @@ use crate::cluster::Cluster;
 
 /// How long `AddNode` waits for the new node to answer before refusing.
 const JOIN_PROBE: Duration = Duration::from_secs(15);
+/// How long a node's report may take before it counts as unreachable.
+const REPORT_WAIT: Duration = Duration::from_secs(3);
 use crate::error::NodeError;
 use crate::meta::{MetaCommand, MetaState, NodeInfo, NodeState, RaftStatus};
 
@@ -153,12 +155,7 @@ impl ClusterService {
             let r = if id == c.node_id {
                 Ok(c.report().await)
             } else {
-                let req = Report.into_op();
-                let ask = c.router().peers().node(id, &info.address, &req);
-                match tokio::time::timeout(Duration::from_secs(3), ask).await {
-                    Ok(r) => r.and_then(node_reply_of::<Report>),
-                    Err(_) => Err(NodeError::Unavailable("timed out".into())),
-                }
+                self.report_of(id, &info.address).await
             };
             (id, r)
         });
@@ -174,17 +171,25 @@ impl ClusterService {
         reports
     }
 
+    /// The report of another node, asked over the internal service (and
+    /// so over mutual TLS), within `REPORT_WAIT`.
+    async fn report_of(&self, id: u64, address: &str) -> Result<NodeReport, NodeError> {
+        let req = Report.into_op();
+        let ask = self.cluster.router().peers().node(id, address, &req);
+        match tokio::time::timeout(REPORT_WAIT, ask).await {
+            Ok(r) => r.and_then(node_reply_of::<Report>),
+            Err(_) => Err(NodeError::Unavailable("timed out".into())),
+        }
+    }
+
     /// Waits until the node at `address` answers over the internal service
     /// (mutual TLS proves it is one of ours), for up to `JOIN_PROBE`.
     async fn probe_new_node(&self, id: u64, address: &str) -> Result<(), Status> {
         let deadline = tokio::time::Instant::now() + JOIN_PROBE;
-        let report = Report.into_op();
         loop {
-            let ask = self.cluster.router().peers().node(id, address, &report);
-            let err = match tokio::time::timeout(Duration::from_secs(3), ask).await {
-                Ok(Ok(_)) => return Ok(()),
-                Ok(Err(e)) => e.to_string(),
-                Err(_) => "timed out".to_string(),
+            let err = match self.report_of(id, address).await {
+                Ok(_) => return Ok(()),
+                Err(e) => e.to_string(),
             };
             if tokio::time::Instant::now() >= deadline {
                 return Err(Status::failed_precondition(format!(
@@ -206,16 +211,8 @@ impl ClusterService {
             .filter(|(n, _)| **n != id)
             .map(|(n, info)| (*n, info.address.clone()))
             .collect();
-        let report = Report.into_op();
-        let asks = remaining.iter().map(|(n, addr)| async {
-            if *n == self.cluster.node_id {
-                return true;
-            }
-            let ask = self.cluster.router().peers().node(*n, addr, &report);
-            matches!(
-                tokio::time::timeout(Duration::from_secs(3), ask).await,
-                Ok(Ok(_))
-            )
+        let asks = remaining.iter().map(|(n, addr)| async move {
+            *n == self.cluster.node_id || self.report_of(*n, addr).await.is_ok()
         });
         let live = join_all(asks).await.into_iter().filter(|l| *l).count();
         if live * 2 <= remaining.len() {
