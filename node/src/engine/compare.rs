@@ -555,16 +555,20 @@ fn street_similar(a: &str, b: &str) -> bool {
         return true;
     }
     let (na, nb) = (ca.split(' ').count(), cb.split(' ').count());
-    let shared = ca
-        .split(' ')
+    let shared = shared_tokens(&ca, &cb).min(shared_tokens(&cb, &ca));
+    2 * shared >= na.max(nb).max(1) && shared > 0
+}
+
+/// Tokens of `a` that some token of `b` equals or nearly equals (when one
+/// of the two is long enough for a typo to be told from another word).
+fn shared_tokens(a: &str, b: &str) -> usize {
+    a.split(' ')
         .filter(|t| {
             t.len() > 1
-                && cb
-                    .split(' ')
-                    .any(|u| u == *t || (t.len() > 4 && jaro_winkler(t, u) >= 0.9))
+                && b.split(' ')
+                    .any(|u| u == *t || (t.len().max(u.len()) > 4 && jaro_winkler(t, u) >= 0.9))
         })
-        .count();
-    2 * shared >= na.max(nb).max(1) && shared > 0
+        .count()
 }
 
 fn dob_digits(d: &PartialDate) -> [u8; 8] {

@@ -101,7 +101,7 @@ impl<S: Store> Engine<S> {
         fb: &FeatView<'_>,
     ) -> PairExplanation {
         let p = self.comparator().compare(fa, fb);
-        let total = self.scorer().score(&p, fa);
+        let total = self.scorer().score(&p, fa, fb);
         let decision = if total >= self.match_weight() {
             Decision::Match
         } else if total >= self.possible_weight() {
@@ -112,7 +112,7 @@ impl<S: Store> Engine<S> {
         PairExplanation {
             a: display_key(ka),
             b: display_key(kb),
-            contributions: self.scorer().contributions(&p, fa),
+            contributions: self.scorer().contributions(&p, fa, fb),
             prior_weight: self.scorer().prior_weight(),
             total_weight: total,
             probability: weight_to_probability(total),

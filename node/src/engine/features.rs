@@ -41,13 +41,12 @@ pub struct NameView<'a> {
 }
 
 impl NameView<'_> {
-    /// True when the two names share a Double Metaphone code.
+    /// True when the two names share a Double Metaphone code (0 is no
+    /// code and matches nothing, so the relation is symmetric).
     pub fn phonetic_match(&self, other: &NameView<'_>) -> bool {
-        self.phon != 0
-            && (self.phon == other.phon
-                || self.phon == other.phon_alt
-                || self.phon_alt == other.phon
-                || (self.phon_alt != 0 && self.phon_alt == other.phon_alt))
+        let mine = [self.phon, self.phon_alt];
+        let theirs = [other.phon, other.phon_alt];
+        mine.iter().any(|&c| c != 0 && theirs.contains(&c))
     }
 }
 

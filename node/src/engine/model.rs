@@ -280,6 +280,16 @@ impl Model {
     }
 }
 
+/// The smallest postcode that both records hold (on any of their
+/// addresses): the value an exact area agreement is on.
+fn shared_postcode<'r>(a: &'r FeatView<'_>, b: &'r FeatView<'_>) -> Option<&'r str> {
+    a.addresses
+        .iter()
+        .filter_map(|x| x.postcode)
+        .filter(|pc| b.addresses.iter().any(|y| y.postcode == Some(*pc)))
+        .min()
+}
+
 /// Converts a probability into a match weight threshold: log2(p / (1 - p)).
 pub fn probability_to_weight(p: f64) -> f64 {
     let p = p.clamp(1e-12, 1.0 - 1e-12);
@@ -377,33 +387,46 @@ impl Scorer {
     }
 
     /// The value an exact agreement was on, for term-frequency adjustment.
-    fn exact_value<'a>(attr: &Attribute, p: &Pattern, a: &FeatView<'a>) -> Option<&'a str> {
+    /// A function of the unordered pair, so that a pair scores the same
+    /// whichever record is compared with which.
+    fn exact_value<'r>(
+        attr: &Attribute,
+        p: &Pattern,
+        a: &'r FeatView<'_>,
+        b: &'r FeatView<'_>,
+    ) -> Option<&'r str> {
         match attr {
             Attribute::GivenName if p.names_swapped => None,
             Attribute::GivenName => a.given.map(|n| n.text),
             Attribute::FamilyName if p.names_swapped => None,
             Attribute::FamilyName => a.family.map(|n| n.text),
-            // Multi-valued: the first value of `a`; exact agreements on
-            // localities and postcodes are nearly always on the first address.
-            Attribute::Area => a.addresses.first().and_then(|x| x.postcode),
+            // Multi-valued: the smallest postcode both records hold.
+            Attribute::Area => shared_postcode(a, b),
             _ => None,
         }
     }
 
     /// Total match weight of a compared pair: prior + Σ level weights.
-    pub fn score(&self, p: &Pattern, a: &FeatView<'_>) -> f64 {
+    pub fn score(&self, p: &Pattern, a: &FeatView<'_>, b: &FeatView<'_>) -> f64 {
         let mut w = self.prior_weight;
         for (i, lw) in self.weights.iter().enumerate() {
             let l = p.levels[i] as usize;
-            w += self.level_weight(i, l, p, a, lw);
+            w += self.level_weight(i, l, p, (a, b), lw);
         }
         w
     }
 
-    fn level_weight(&self, i: usize, l: usize, p: &Pattern, a: &FeatView<'_>, lw: &[f64]) -> f64 {
+    fn level_weight(
+        &self,
+        i: usize,
+        l: usize,
+        p: &Pattern,
+        (a, b): (&FeatView<'_>, &FeatView<'_>),
+        lw: &[f64],
+    ) -> f64 {
         if l == 1 && self.tf[i].is_some() {
             let attr = &self.model.comparisons[i].attribute;
-            if let Some(tw) = Self::exact_value(attr, p, a).and_then(|v| self.tf_weight(i, v)) {
+            if let Some(tw) = Self::exact_value(attr, p, a, b).and_then(|v| self.tf_weight(i, v)) {
                 return tw;
             }
         }
@@ -411,14 +434,19 @@ impl Scorer {
     }
 
     /// Every attribute's contribution, for explanations.
-    pub fn contributions(&self, p: &Pattern, a: &FeatView<'_>) -> Vec<Contribution> {
+    pub fn contributions(
+        &self,
+        p: &Pattern,
+        a: &FeatView<'_>,
+        b: &FeatView<'_>,
+    ) -> Vec<Contribution> {
         self.weights
             .iter()
             .enumerate()
             .map(|(i, lw)| {
                 let l = p.levels[i] as usize;
                 let c = &self.model.comparisons[i];
-                let weight = self.level_weight(i, l, p, a, lw);
+                let weight = self.level_weight(i, l, p, (a, b), lw);
                 Contribution {
                     attribute: c.attribute.name(),
                     level: l as u8,

@@ -586,7 +586,7 @@ impl<S: Store> Engine<S> {
     /// Scores two feature views: total match weight.
     pub fn score(&self, a: &FeatView<'_>, b: &FeatView<'_>) -> f64 {
         let p = self.comparator.compare(a, b);
-        self.scorer.score(&p, a)
+        self.scorer.score(&p, a, b)
     }
 
     pub fn validate(r: &Record) -> Result<(), EngineError> {
