@@ -17,14 +17,15 @@ use crate::engine::EntityId;
 use crate::error::NodeError;
 use crate::partition::partition_of_entity;
 use crate::partition::request::{
-    CheckLinks, Entities, EntityById, EntityView, Found, LinkCheck, Links,
+    Bridges, CheckLinks, Entities, EntityById, EntityView, Found, LinkCheck, Links,
 };
 
 /// Most local entities a read explores around one entity.
 const MAX_GROUP_PARTS: usize = 4096;
 
-/// A valid link between two records of different partitions:
-/// (record key, partner key, weight).
+/// A pair of records a cluster-wide clustering weighs: a valid link
+/// between two partitions, or a local match edge (`EntityView::edges`):
+/// (record key, other key, weight).
 pub type LinkPair = (String, String, f32);
 
 /// Finds the cluster-wide entities that local entities belong to.
@@ -48,7 +49,7 @@ impl Assembler {
     pub async fn group(&self, id: EntityId) -> Result<(EntityId, Vec<EntityView>), NodeError> {
         let first = self.view(id).await?;
         let start = first.entity;
-        if first.links.is_empty() {
+        if first.links.is_empty() && first.bridged.is_empty() {
             return Ok((start, vec![first]));
         }
         let n = self.neighbourhood(vec![first]).await?;
@@ -112,7 +113,8 @@ impl Assembler {
         let mut frontier = starts.clone();
         let mut all = starts;
         while !frontier.is_empty() && all.len() < MAX_GROUP_PARTS {
-            let reached = self.check_new_links(&frontier, &mut checked).await?;
+            let mut reached = self.check_new_links(&frontier, &mut checked).await?;
+            reached.extend(frontier.iter().flat_map(|v| v.bridged.iter().copied()));
             let new: Vec<EntityId> = reached.into_iter().filter(|e| seen.insert(*e)).collect();
             frontier = self.views(&new).await?;
             all.extend(frontier.iter().cloned());
@@ -120,7 +122,7 @@ impl Assembler {
         if all.len() >= MAX_GROUP_PARTS {
             tracing::warn!(parts = all.len(), "cross-partition component truncated");
         }
-        let pairs = all
+        let mut pairs: Vec<LinkPair> = all
             .iter()
             .flat_map(|v| v.links.iter())
             .filter(|f| {
@@ -130,6 +132,7 @@ impl Assembler {
             })
             .map(|f| (f.key.clone(), f.link.partner.clone(), f.link.weight))
             .collect();
+        pairs.extend(all.iter().flat_map(|v| v.edges.iter().cloned()));
         Ok(Neighbourhood { views: all, pairs })
     }
 
@@ -188,9 +191,11 @@ impl Assembler {
             .await
     }
 
-    /// Every local entity that has cross-partition links → its cluster-wide
-    /// id: the components of local entities over valid links, each
-    /// clustered with merge protection and the size cap.
+    /// Every local entity joined to another by a valid link or a local
+    /// bridge → its cluster-wide id: the components of local entities over
+    /// links and bridges, each clustered (the second phase of
+    /// `engine::cluster::cluster_by_home`) with merge protection and the
+    /// size cap.
     pub async fn cross_groups(&self) -> Result<HashMap<EntityId, EntityId>, NodeError> {
         let links: Vec<(EntityId, Found)> = self
             .router
@@ -200,7 +205,16 @@ impl Assembler {
             .flatten()
             .collect();
         let valid = self.valid_links(&links).await?;
-        let joined: Vec<(EntityId, EntityId)> = valid.iter().map(|(m, p, _)| (*m, *p)).collect();
+        let bridges: Vec<(EntityId, EntityId)> = self
+            .router
+            .gather(Bridges)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        let mut joined: Vec<(EntityId, EntityId)> =
+            valid.iter().map(|(m, p, _)| (*m, *p)).collect();
+        joined.extend(bridges);
         let components = join_ids([], &joined);
         let component_of: HashMap<EntityId, usize> = components
             .iter()
@@ -217,6 +231,7 @@ impl Assembler {
         let mut out = HashMap::new();
         for (c, ids) in components.iter().enumerate() {
             let vs: Vec<EntityView> = ids.iter().filter_map(|id| views.remove(id)).collect();
+            pairs[c].extend(vs.iter().flat_map(|v| v.edges.iter().cloned()));
             out.extend(resolve_component(&vs, &pairs[c], self.max_entity_size));
         }
         Ok(out)

@@ -38,11 +38,12 @@ pub fn join_ids(
 }
 
 /// Splits a connected component of local entities (joined by valid
-/// cross-partition links `(key, key, weight)`) into cluster-wide entities
+/// cross-partition links and local match edges `(key, key, weight)`)
+/// into cluster-wide entities
 /// the way one engine clusters a component: links strongest first (ties by
 /// record keys), each uniting two groups unless the size cap or merge
 /// protection (conflicting dates of birth or strong identifiers that no
-/// direct link vouches for) forbids it. Local entities are taken whole.
+/// direct link or local edge vouches for) forbids it. Local entities are taken whole.
 /// Returns every local entity id → its cluster-wide id (the smallest local
 /// id of its group).
 pub fn resolve_component(
@@ -63,7 +64,7 @@ pub fn resolve_component(
         first.entry(*e).or_insert(i);
     }
     let seed: Vec<usize> = keys.iter().map(|(_, e)| first[e]).collect();
-    let edges = strongest_links(&keys, &seed, links);
+    let edges = strongest_links(&keys, links);
     let c = cluster_seeded(&nodes, &seed, &edges, max_size);
     let mut label_min: HashMap<usize, EntityId> = HashMap::new();
     for (i, (_, e)) in keys.iter().enumerate() {
@@ -106,18 +107,15 @@ fn evidence_nodes<'a>(views: &'a [EntityView], keys: &[(&'a str, EntityId)]) -> 
         .collect()
 }
 
-/// One edge per pair of records in different local entities: the
-/// strongest link between them.
-fn strongest_links(
-    keys: &[(&str, EntityId)],
-    seed: &[usize],
-    links: &[(String, String, f32)],
-) -> Vec<EdgeIn> {
+/// One edge per pair of records: the strongest pair between them. Pairs
+/// inside one local entity unite nothing, but vouch for the conflict
+/// between their ends, as they do inside the partition.
+fn strongest_links(keys: &[(&str, EntityId)], links: &[(String, String, f32)]) -> Vec<EdgeIn> {
     let pos: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (k.0, i)).collect();
     let mut best: BTreeMap<(usize, usize), f32> = BTreeMap::new();
     for (a, b, w) in links {
         if let (Some(&x), Some(&y)) = (pos.get(a.as_str()), pos.get(b.as_str())) {
-            if seed[x] != seed[y] {
+            if x != y {
                 let k = (x.min(y), x.max(y));
                 let e = best.entry(k).or_insert(*w);
                 *e = e.max(*w);

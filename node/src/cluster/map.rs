@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::engine::features::home_key;
 use crate::engine::features::FeatView;
-use crate::engine::hash::hash64;
 
 /// Owner of every partition, with the epoch of each assignment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,27 +68,6 @@ fn mix(x: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
-}
-
-/// The home key of a record: the phonetic code of its family name, else of
-/// its given name, else its first email, phone or identifier, else its key.
-pub fn home_key(key: &str, f: &FeatView<'_>) -> u64 {
-    if let Some(n) = f.family.as_ref().filter(|n| n.phon != 0) {
-        return u64::from(n.phon);
-    }
-    if let Some(n) = f.given.as_ref().filter(|n| n.phon != 0) {
-        return u64::from(n.phon) | 1 << 32;
-    }
-    if let Some(e) = f.emails.first() {
-        return hash64(e) ^ 2 << 60;
-    }
-    if let Some(p) = f.phones.first() {
-        return hash64(p) ^ 3 << 60;
-    }
-    if let Some((k, v)) = f.ids.first() {
-        return hash64(k) ^ hash64(v).rotate_left(17);
-    }
-    hash64(key)
 }
 
 /// The home partition of a record.

@@ -20,6 +20,10 @@ use super::compare::{dob_level, within_one_edit};
 use super::standardize::PartialDate;
 use super::union_find::UnionFind;
 
+/// The version of the clustering algorithm. Stored entities computed by
+/// another version are re-resolved when a partition opens.
+pub const CLUSTERING_VERSION: &str = "2-by-home";
+
 /// What clustering needs to know about one record.
 #[derive(Debug, Clone)]
 pub struct Node<'a> {
@@ -137,6 +141,37 @@ pub fn cluster_seeded(
     }
     out.labels = smallest_member_labels(&mut sets);
     out
+}
+
+/// The canonical clustering in two phases, so that it can be computed
+/// piecewise by partitions and a cluster-wide pass with the same result:
+/// first over the edges between records of the same *home key* (records
+/// with equal home keys always share a partition, whatever the partition
+/// count), then, when `across` is set, over every edge with the first
+/// phase's clusters as seeds. With `across` unset the second phase is left
+/// to the caller (a cluster assembles it over partitions); edges between
+/// home keys then unite nothing here.
+pub fn cluster_by_home(
+    nodes: &[Node<'_>],
+    homes: &[u64],
+    edges: &[EdgeIn],
+    max_size: usize,
+    across: bool,
+) -> Clustering {
+    let within: Vec<usize> = (0..edges.len())
+        .filter(|&i| homes[edges[i].a] == homes[edges[i].b])
+        .collect();
+    let first_edges: Vec<EdgeIn> = within.iter().map(|&i| edges[i]).collect();
+    let mut first = cluster(nodes, &first_edges, max_size);
+    first.accepted.iter_mut().for_each(|k| *k = within[*k]);
+    first.blocked.iter_mut().for_each(|(k, _)| *k = within[*k]);
+    if !across {
+        return first;
+    }
+    let mut second = cluster_seeded(nodes, &first.labels, edges, max_size);
+    first.accepted.append(&mut second.accepted);
+    second.accepted = first.accepted;
+    second
 }
 
 /// Edge indices strongest first, ties broken by the (ordered) record keys
@@ -299,6 +334,37 @@ mod tests {
         let c = cluster(&nodes, &[e(9.0, 0, 1), e(9.0, 2, 3), e(5.0, 1, 2)], 3);
         assert_eq!(c.labels, vec![0, 0, 2, 2]);
         assert_eq!(c.blocked, vec![(2, Blocked::Size)]);
+    }
+
+    #[test]
+    fn same_home_edges_come_first_then_the_rest() {
+        // a and b share a home key; c does not. The a–c edge is strongest,
+        // but a–b is taken first; c's conflicting id then keeps it out.
+        let nodes = [
+            node("a", None, Some("111111")),
+            node("b", None, Some("111111")),
+            node("c", None, Some("999999")),
+            node("d", None, None),
+        ];
+        let edges = [e(20.0, 0, 2), e(10.0, 0, 1), e(9.0, 1, 3)];
+        let homes = [1, 1, 2, 2];
+        let c = cluster_by_home(&nodes, &homes, &edges, 100, true);
+        // a–c is a direct edge between the two ids: it vouches for them.
+        assert_eq!(c.labels, vec![0, 0, 0, 0]);
+        let c = cluster_by_home(&nodes, &homes, &edges, 100, false);
+        assert_eq!(c.labels, vec![0, 0, 2, 3], "only same-home edges unite");
+        assert_eq!(c.accepted, vec![1]);
+        // Seeds from the first phase: b–d joins d to {a, b} in the second.
+        let nodes = [
+            node("a", Some((1980, 1, 1)), None),
+            node("b", None, None),
+            node("c", Some((1955, 9, 30)), None),
+        ];
+        let edges = [e(20.0, 1, 2), e(10.0, 0, 1)];
+        let one_phase = cluster(&nodes, &edges, 100).labels;
+        let two_phase = cluster_by_home(&nodes, &[7, 7, 8], &edges, 100, true).labels;
+        assert_eq!(one_phase, vec![0, 1, 1], "strongest first: b joins c");
+        assert_eq!(two_phase, vec![0, 0, 2], "same home first: b joins a");
     }
 
     proptest! {

@@ -67,6 +67,16 @@ pub struct EngineConfig {
     pub strong_identifiers: Vec<String>,
     /// Re-clustering never looks at more records than this at once.
     pub max_component: usize,
+    /// Run the second phase of the canonical clustering (edges between
+    /// records of different home keys, `cluster::cluster_by_home`) here.
+    /// A node's partitions leave it to the cluster layer, which runs it
+    /// over every partition at once; an engine used alone runs it itself.
+    #[serde(skip, default = "yes")]
+    pub cluster_across_home_keys: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for EngineConfig {
@@ -90,6 +100,7 @@ impl Default for EngineConfig {
             .map(String::from)
             .to_vec(),
             max_component: 5000,
+            cluster_across_home_keys: true,
         }
     }
 }

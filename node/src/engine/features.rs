@@ -12,6 +12,7 @@ use std::sync::LazyLock;
 use rphonetic::DoubleMetaphone;
 use smallvec::SmallVec;
 
+use super::hash::hash64;
 use super::standardize::{canonical_given, Gender, PartialDate, StdRecord};
 
 static METAPHONE: LazyLock<DoubleMetaphone> = LazyLock::new(DoubleMetaphone::default);
@@ -350,6 +351,29 @@ pub fn hash32(s: &str) -> u32 {
         h = h.wrapping_mul(0x0100_0193);
     }
     h.max(1)
+}
+
+/// The home key of a record: the phonetic code of its family name, else of
+/// its given name, else its first email, phone or identifier, else its key.
+/// A cluster places records by it (equal home keys share a partition), and
+/// the canonical clustering takes edges between equal home keys first.
+pub fn home_key(key: &str, f: &FeatView<'_>) -> u64 {
+    if let Some(n) = f.family.as_ref().filter(|n| n.phon != 0) {
+        return u64::from(n.phon);
+    }
+    if let Some(n) = f.given.as_ref().filter(|n| n.phon != 0) {
+        return u64::from(n.phon) | 1 << 32;
+    }
+    if let Some(e) = f.emails.first() {
+        return hash64(e) ^ 2 << 60;
+    }
+    if let Some(p) = f.phones.first() {
+        return hash64(p) ^ 3 << 60;
+    }
+    if let Some((k, v)) = f.ids.first() {
+        return hash64(k) ^ hash64(v).rotate_left(17);
+    }
+    hash64(key)
 }
 
 #[cfg(test)]

@@ -17,10 +17,10 @@ use smallvec::SmallVec;
 use kindred_proto::v1::Record;
 
 use super::blocking::{record_keys, Keys};
-use super::cluster::{cluster, Clustering, EdgeIn, Node};
+use super::cluster::{cluster_by_home, conflicts, Clustering, EdgeIn, Node};
 use super::compare::Comparator;
 use super::config::EngineConfig;
-use super::features::{FeatView, Packed};
+use super::features::{home_key, FeatView, Packed};
 use super::hash::{content_hash, hash64};
 use super::model::{probability_to_weight, Model, Scorer};
 use super::postings::Postings;
@@ -1104,31 +1104,97 @@ impl<S: Store> Engine<S> {
         Component { ords, pos }
     }
 
+    /// What clustering needs to know about a record: its key and strong
+    /// evidence (full date of birth, strong identifiers).
+    fn cluster_node(&self, o: u32) -> Node<'_> {
+        let strong = &self.cfg.strong_identifiers;
+        let s = self.slot(o);
+        let v = s.feats.view();
+        Node {
+            key: &s.key,
+            dob: v.dob.filter(|d| d.is_full()),
+            strong: v
+                .ids
+                .iter()
+                .filter(|(k, _)| strong.iter().any(|s| s == k))
+                .copied()
+                .collect(),
+        }
+    }
+
+    /// The match edges of an entity's members that a cluster-wide
+    /// clustering needs besides cross-partition links: those to records
+    /// of other local entities (the pair was kept apart here by the size
+    /// cap or merge protection), and those inside the entity whose ends
+    /// carry conflicting evidence (they vouch for that conflict). Each as
+    /// (member key, other key, weight).
+    pub fn clustering_edges(&self, members: &[String]) -> Vec<(String, String, f32)> {
+        let mut out = Vec::new();
+        for m in members {
+            let Some(o) = self.lookup(m) else { continue };
+            let s = self.slot(o);
+            for e in s
+                .edges
+                .iter()
+                .filter(|e| f64::from(e.weight) >= self.match_w)
+            {
+                let other = self.slot(e.other);
+                let keep = if other.entity == s.entity {
+                    s.key < other.key
+                        && conflicts(&self.cluster_node(o), &self.cluster_node(e.other))
+                } else {
+                    true
+                };
+                if keep {
+                    out.push((s.key.to_string(), other.key.to_string(), e.weight));
+                }
+            }
+        }
+        out
+    }
+
+    /// Pairs of local entities that a match edge joins although the
+    /// clustering kept them apart (each pair once, smaller id first).
+    pub fn bridges(&self) -> Vec<(EntityId, EntityId)> {
+        let mut out: Vec<(EntityId, EntityId)> = self
+            .slots
+            .iter()
+            .flatten()
+            .flat_map(|s| {
+                s.edges
+                    .iter()
+                    .filter(|e| f64::from(e.weight) >= self.match_w)
+                    .map(|e| self.slot(e.other).entity)
+                    .filter(|&x| x != s.entity)
+                    .map(|x| (s.entity.min(x), s.entity.max(x)))
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Clusters a component with the canonical algorithm. Returns the match
     /// edges inside it (node indices are indices into `comp.ords`) and the
     /// clustering over them.
     fn canonical_clustering(&self, comp: &Component) -> (Vec<EdgeIn>, Clustering) {
-        let strong = &self.cfg.strong_identifiers;
-        let nodes: Vec<Node<'_>> = comp
+        let nodes: Vec<Node<'_>> = comp.ords.iter().map(|&o| self.cluster_node(o)).collect();
+        let homes: Vec<u64> = comp
             .ords
             .iter()
             .map(|&o| {
                 let s = self.slot(o);
-                let v = s.feats.view();
-                Node {
-                    key: &s.key,
-                    dob: v.dob.filter(|d| d.is_full()),
-                    strong: v
-                        .ids
-                        .iter()
-                        .filter(|(k, _)| strong.iter().any(|s| s == k))
-                        .copied()
-                        .collect(),
-                }
+                home_key(&s.key, &s.feats.view())
             })
             .collect();
         let edges = self.match_edges_within(comp);
-        let clustering = cluster(&nodes, &edges, self.cfg.max_entity_size);
+        let clustering = cluster_by_home(
+            &nodes,
+            &homes,
+            &edges,
+            self.cfg.max_entity_size,
+            self.cfg.cluster_across_home_keys,
+        );
         (edges, clustering)
     }
 

@@ -7,9 +7,10 @@ use tokio::sync::mpsc;
 
 use super::request::{Op, OpReply, PartitionRequest};
 use super::{Command, PartitionConfig, Reply};
+use crate::engine::cluster::CLUSTERING_VERSION;
 use crate::engine::features::Packed;
 use crate::engine::profile::Survivorship;
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineConfig, EngineError};
 use crate::error::NodeError;
 use crate::storage::RocksStore;
 
@@ -106,6 +107,7 @@ impl Actor {
             Op::Search(r) => self.read(r, reply, Actor::on_search),
             Op::Assignments(r) => self.read(r, reply, Actor::on_assignments),
             Op::Links(r) => self.read(r, reply, Actor::on_links),
+            Op::Bridges(r) => self.read(r, reply, Actor::on_bridges),
             Op::WhyRecords(r) => self.read(r, reply, Actor::on_why_records),
             Op::WhyForeign(r) => self.read(r, reply, Actor::on_why_foreign),
             Op::WhyEntity(r) => self.read(r, reply, Actor::on_why_entity),
@@ -186,12 +188,13 @@ fn restore_engine(cfg: &PartitionConfig) -> Result<Engine<RocksStore>, NodeError
         .clone()
         .or(stored_model.clone())
         .unwrap_or_default();
-    let mut engine = Engine::restore(
-        cfg.engine.clone(),
-        model.clone(),
-        opened.store,
-        opened.state,
-    )?;
+    // Partitions cluster within home keys; the cluster layer runs the
+    // second phase over every partition at once.
+    let engine_cfg = EngineConfig {
+        cluster_across_home_keys: false,
+        ..cfg.engine.clone()
+    };
+    let mut engine = Engine::restore(engine_cfg, model.clone(), opened.store, opened.state)?;
     engine.set_id_space(u64::from(cfg.partition), u64::from(cfg.partitions.max(1)));
     if cfg.model.is_some() && stored_model.as_ref() != Some(&model) {
         tracing::info!(
@@ -206,7 +209,34 @@ fn restore_engine(cfg: &PartitionConfig) -> Result<Engine<RocksStore>, NodeError
         engine.rebuild()?;
         engine.flush()?;
     }
+    recluster_if_stale(&mut engine, cfg.partition)?;
     Ok(engine)
+}
+
+/// Re-resolves a partition whose entities were computed by another
+/// version of the clustering algorithm.
+fn recluster_if_stale(engine: &mut Engine<RocksStore>, partition: u32) -> Result<(), NodeError> {
+    let stored = engine
+        .store()
+        .clustering_version()
+        .map_err(EngineError::from)?;
+    if stored.as_deref() == Some(CLUSTERING_VERSION) {
+        return Ok(());
+    }
+    if !engine.is_empty() {
+        tracing::info!(
+            partition,
+            ?stored,
+            "clustering algorithm changed; re-resolving"
+        );
+        engine.rebuild()?;
+        engine.flush()?;
+    }
+    engine
+        .store()
+        .save_clustering_version(CLUSTERING_VERSION)
+        .map_err(EngineError::from)?;
+    Ok(())
 }
 
 /// Packed features received from a coordinator.

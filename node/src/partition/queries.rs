@@ -4,8 +4,8 @@ use kindred_proto::v1 as pb;
 
 use super::actor::{packed, Actor};
 use super::request::{
-    Assignments, CheckLinks, Entities, EntityById, EntityIds, EntityOfRecord, EntityView, Evidence,
-    Features, Found, GetModel, GetRecord, GetStats, How, Identity, Links, PartitionStats,
+    Assignments, Bridges, CheckLinks, Entities, EntityById, EntityIds, EntityOfRecord, EntityView,
+    Evidence, Features, Found, GetModel, GetRecord, GetStats, How, Identity, Links, PartitionStats,
     ProbeItem, Profiles, RecordFeatures, Records, Row, Sample, Search, StoredRecord, WhyEntity,
     WhyForeign, WhyRecords,
 };
@@ -139,6 +139,10 @@ impl Actor {
             .collect())
     }
 
+    pub(super) fn on_bridges(&self, _: Bridges) -> Result<Vec<(EntityId, EntityId)>, NodeError> {
+        Ok(self.engine.bridges())
+    }
+
     pub(super) fn on_why_records(&self, req: WhyRecords) -> Result<PairExplanation, NodeError> {
         Ok(self.engine.why(split_key(&req.a), split_key(&req.b))?)
     }
@@ -219,11 +223,21 @@ impl Actor {
                 });
             }
         }
+        let edges = self.engine.clustering_edges(&members);
+        let mut bridged: Vec<EntityId> = edges
+            .iter()
+            .filter_map(|(_, other, _)| self.engine.entity_of(other))
+            .filter(|&e| e != id)
+            .collect();
+        bridged.sort_unstable();
+        bridged.dedup();
         Ok(EntityView {
             entity: id,
             members,
             links,
             evidence,
+            edges,
+            bridged,
         })
     }
 

@@ -137,6 +137,8 @@ typed_requests! {
     Assignments => Vec<Row>,
     /// Every link whose own side is still valid, with its record's entity.
     Links => Vec<(EntityId, Found)>,
+    /// Local entities a match edge joins although they were kept apart.
+    Bridges => Vec<(EntityId, EntityId)>,
     /// Why two records of this partition match or not.
     WhyRecords => PairExplanation,
     /// Why a record of this partition matches one of another partition.
@@ -285,6 +287,12 @@ pub struct Assignments;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Links;
 
+/// Pairs of this partition's local entities that a match edge joins
+/// although its clustering kept them apart: a cluster-wide clustering
+/// must see them together when links reach either.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Bridges;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WhyRecords {
     pub a: String,
@@ -402,6 +410,11 @@ pub struct EntityView {
     /// Members carrying strong evidence, for merge protection across
     /// partitions.
     pub evidence: Vec<Evidence>,
+    /// Local match edges a cluster-wide clustering needs besides the
+    /// links (`Engine::clustering_edges`): (member, other record, weight).
+    pub edges: Vec<(String, String, f32)>,
+    /// Other local entities those edges reach.
+    pub bridged: Vec<EntityId>,
 }
 
 /// Strong evidence of one record.

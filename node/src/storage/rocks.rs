@@ -452,6 +452,22 @@ impl RocksStore {
     }
 
     /// Stores the active model (written at once, durably).
+    /// The version of the clustering algorithm the stored entities were
+    /// computed with (`engine::cluster::CLUSTERING_VERSION`).
+    pub fn clustering_version(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .meta("clustering_version")?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    pub fn save_clustering_version(&self, version: &str) -> Result<(), StoreError> {
+        let mut wo = WriteOptions::default();
+        wo.set_sync(true);
+        self.db
+            .put_cf_opt(self.cf("meta"), "clustering_version", version, &wo)
+            .map_err(io)
+    }
+
     pub fn save_model(&self, model: &Model) -> Result<(), StoreError> {
         let mut wo = WriteOptions::default();
         wo.set_sync(true);
