@@ -34,6 +34,8 @@ pub struct Assembler {
     pub router: Router,
     /// The engine's entity size cap, applied across partitions too.
     pub max_entity_size: usize,
+    /// The engine's demotion threshold, applied to cluster-wide key counts.
+    pub max_key_size: usize,
 }
 
 /// What an exploration reached: every local entity and the valid links

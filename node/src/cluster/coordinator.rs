@@ -13,7 +13,7 @@ use super::read::Reader;
 use super::router::Router;
 use super::write::Writer;
 use crate::clock::SharedClock;
-use crate::engine::standardize::StandardizeConfig;
+use crate::engine::EngineConfig;
 
 /// The parts of a node's coordinator.
 #[derive(Clone)]
@@ -26,16 +26,13 @@ pub struct Coordinator {
 }
 
 impl Coordinator {
-    pub fn new(
-        router: Router,
-        std_cfg: StandardizeConfig,
-        max_entity_size: usize,
-        clock: SharedClock,
-    ) -> Coordinator {
+    pub fn new(router: Router, engine: &EngineConfig, clock: SharedClock) -> Coordinator {
         let assembler = Assembler {
             router: router.clone(),
-            max_entity_size,
+            max_entity_size: engine.max_entity_size,
+            max_key_size: engine.blocking.max_key_size,
         };
+        let std_cfg = engine.standardize.to_config();
         let writer = Writer::new(assembler.clone(), std_cfg, clock.clone());
         Coordinator {
             reader: Reader {

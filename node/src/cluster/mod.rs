@@ -21,6 +21,7 @@ pub mod assemble;
 pub mod coordinator;
 pub mod explain;
 pub mod groups;
+pub mod hot_keys;
 pub mod internal;
 pub mod maintenance;
 pub mod map;
@@ -147,12 +148,7 @@ impl Cluster {
         .map_err(|e| NodeError::Unavailable(e.to_string()))?;
         let router = Router::new(c.node_id, rx, Arc::default(), peers);
         let clock: SharedClock = Arc::new(SystemClock);
-        let coordinator = Coordinator::new(
-            router,
-            cfg.engine.standardize.to_config(),
-            cfg.engine.max_entity_size,
-            clock,
-        );
+        let coordinator = Coordinator::new(router, &cfg.engine, clock);
         Ok(Cluster {
             node_id: c.node_id,
             coordinator,

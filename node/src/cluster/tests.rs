@@ -63,12 +63,8 @@ impl Node {
             Peers::new(1 << 20, None),
         );
         let clock = ManualClock::new(1_700_000_000_000);
-        let coordinator = Coordinator::new(
-            router,
-            StandardizeConfig::default(),
-            1000,
-            Arc::new(clock.clone()),
-        );
+        let coordinator =
+            Coordinator::new(router, &EngineConfig::default(), Arc::new(clock.clone()));
         Node {
             coordinator,
             clock,

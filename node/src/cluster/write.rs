@@ -5,7 +5,10 @@
 //!    once, then stored and resolved at its home partition;
 //! 2. *probe*: every other partition looks the applied records up under
 //!    their blocking keys and keeps the reverse side of each link found;
-//! 3. *link*: the homes keep the forward side of the links of their records.
+//! 3. *link*: the homes keep the forward side of the links of their records;
+//!
+//! then the partitions' counts of the batch's blocking keys settle which
+//! keys are demoted cluster-wide (`hot_keys.rs`).
 //!
 //! Each command carries the time read once from the coordinator's clock.
 
@@ -23,7 +26,7 @@ use super::node_request::ProbeOwned;
 use super::router::Router;
 use crate::clock::SharedClock;
 use crate::engine::features::Packed;
-use crate::engine::resolver::{display_key, record_key};
+use crate::engine::resolver::{display_key, record_key, KeyCount};
 use crate::engine::standardize::{standardize_record_at, Issue, StandardizeConfig};
 use crate::engine::{Engine, EngineError, EntityId, MemoryStore, Outcome};
 use crate::error::NodeError;
@@ -67,6 +70,20 @@ struct AppliedRecord {
 pub struct Pending {
     results: Vec<Option<Result<Outcome, NodeError>>>,
     applied: Vec<AppliedRecord>,
+    /// The batch's time.
+    at_ms: i64,
+    /// The applied records' blocking keys as counted at their homes.
+    counts: Vec<(u32, KeyCount)>,
+    /// Demoted keys that previous versions held and the new ones do not.
+    released: Vec<u64>,
+}
+
+/// What probing a batch everywhere found: the keys that got links, and
+/// the partitions' key counts and released keys.
+pub(super) struct ProbeOutcome {
+    linked: Vec<String>,
+    counts: Vec<(u32, KeyCount)>,
+    released: Vec<u64>,
 }
 
 impl Writer {
@@ -94,13 +111,16 @@ impl Writer {
     /// ([`Writer::complete`]) may then be found concurrently.
     pub async fn apply(&self, records: Vec<pb::Record>) -> Pending {
         let n = records.len();
-        let mut pending = Pending {
-            results: (0..n).map(|_| None).collect(),
-            applied: Vec::new(),
-        };
         // One time for the whole batch: it stamps the commands, and its year
         // reads two-digit years, so standardising is a function of it.
         let at_ms = self.clock.now_ms();
+        let mut pending = Pending {
+            results: (0..n).map(|_| None).collect(),
+            applied: Vec::new(),
+            at_ms,
+            counts: Vec::new(),
+            released: Vec::new(),
+        };
         let prepared = match self.prepare(records, at_ms).await {
             Ok(p) => p,
             Err(e) => {
@@ -168,8 +188,7 @@ impl Writer {
     /// Rounds 2 and 3 of an upsert, and the cluster-wide entity ids.
     pub async fn complete(&self, mut pending: Pending) -> Vec<Result<Outcome, NodeError>> {
         if self.router().map().partitions > 1 && !pending.applied.is_empty() {
-            let probes = pending.applied.iter().map(|a| a.probe.clone()).collect();
-            match self.probe_and_link(probes).await {
+            match self.link_and_settle(&mut pending).await {
                 Ok(with_links) => pending.mark_linked(&with_links),
                 // The records are stored, but their links are not all
                 // known: fail them so the client retries (upserts are
@@ -179,6 +198,19 @@ impl Writer {
         }
         self.name_global_entities(&mut pending).await;
         pending.into_results()
+    }
+
+    /// Rounds 2 and 3, then the cluster-wide key counts: demotions the
+    /// batch caused, and releases it made. Returns the keys that got links.
+    async fn link_and_settle(&self, pending: &mut Pending) -> Result<Vec<String>, NodeError> {
+        let probes = pending.applied.iter().map(|a| a.probe.clone()).collect();
+        let mut probed = self.probe_and_link(probes).await?;
+        probed.counts.append(&mut pending.counts);
+        self.settle_hot_keys(pending.at_ms, &probed.counts).await?;
+        probed.released.append(&mut pending.released);
+        self.release_hot_keys(pending.at_ms, probed.released)
+            .await?;
+        Ok(probed.linked)
     }
 
     /// Replaces the local entity ids of records whose entity has links by
@@ -203,11 +235,15 @@ impl Writer {
     }
 
     /// Probes every partition with the applied records and stores the links
-    /// found at the records' homes. Returns the keys that got links.
-    async fn probe_and_link(&self, probes: Vec<ProbeItem>) -> Result<Vec<String>, NodeError> {
+    /// found at the records' homes.
+    pub(super) async fn probe_and_link(
+        &self,
+        probes: Vec<ProbeItem>,
+    ) -> Result<ProbeOutcome, NodeError> {
         let probes = Arc::new(probes);
         let at_ms = self.clock.now_ms();
-        let found = self.probe_everywhere(at_ms, probes.clone()).await?;
+        let probed = self.probe_everywhere(at_ms, probes.clone()).await?;
+        let found = probed.found;
         // Round 3: the homes keep the links of their records.
         let home_of: HashMap<&str, u32> = probes.iter().map(|p| (p.key.as_str(), p.home)).collect();
         let mut by_home: BTreeMap<u32, Vec<Found>> = BTreeMap::new();
@@ -224,7 +260,11 @@ impl Writer {
         for r in join_all(puts).await {
             r?;
         }
-        Ok(keys)
+        Ok(ProbeOutcome {
+            linked: keys,
+            counts: probed.counts,
+            released: probed.released,
+        })
     }
 
     /// Round 2: one request per node that owns partitions, then each
@@ -234,11 +274,11 @@ impl Writer {
         &self,
         at_ms: i64,
         probes: Arc<Vec<ProbeItem>>,
-    ) -> Result<Vec<Found>, NodeError> {
+    ) -> Result<Probed, NodeError> {
         let deadline = Instant::now() + self.router().retry_for;
         let map = self.router().map();
         let mut missing: HashSet<u32> = (0..map.partitions).collect();
-        let mut found: Vec<Found> = Vec::new();
+        let mut found = Probed::default();
         let asks = map.owning_nodes().into_iter().map(|node| {
             let req = ProbeOwned {
                 at_ms,
@@ -253,16 +293,16 @@ impl Writer {
             }
         });
         for probed in join_all(asks).await.into_iter().flatten() {
-            found.extend(probed.found);
-            for p in probed.probed {
-                missing.remove(&p);
+            for p in &probed.probed {
+                missing.remove(p);
             }
+            found.absorb(probed);
         }
         let mut missing: Vec<u32> = missing.into_iter().collect();
         missing.sort_unstable();
         for p in missing {
             let items = probes.clone();
-            found.extend(self.router().call(p, Probe { at_ms, items }).await?.found);
+            found.absorb(self.router().call(p, Probe { at_ms, items }).await?);
             if Instant::now() > deadline {
                 return Err(NodeError::Unavailable("probing timed out".into()));
             }
@@ -293,19 +333,27 @@ impl Writer {
     /// Deletes a record wherever it lives.
     pub async fn delete(&self, source: &str, record_id: &str) -> Result<Vec<EntityId>, NodeError> {
         let key = record_key(source, record_id);
+        let at_ms = self.clock.now_ms();
         let req = Delete {
-            at_ms: self.clock.now_ms(),
+            at_ms,
             key: key.clone(),
         };
         let mut affected = None;
+        let mut released = Vec::new();
         for (_, r) in self.router().all(req).await {
             match r {
-                Ok(v) => affected.get_or_insert_with(Vec::new).extend(v),
+                Ok(d) => {
+                    affected.get_or_insert_with(Vec::new).extend(d.affected);
+                    released.extend(d.released);
+                }
                 Err(e) if e.code() == tonic::Code::NotFound => {}
                 Err(e) => return Err(e),
             }
         }
-        affected.ok_or_else(|| EngineError::RecordNotFound(display_key(&key)).into())
+        let affected = affected
+            .ok_or_else(|| NodeError::from(EngineError::RecordNotFound(display_key(&key))))?;
+        self.release_hot_keys(at_ms, released).await?;
+        Ok(affected)
     }
 
     /// Probes every record of every partition again (links found under
@@ -325,7 +373,9 @@ impl Writer {
                 let items = self.router().call(p, req).await?;
                 let Some(last) = items.last() else { break };
                 after = last.key.clone();
-                self.probe_and_link(items).await?;
+                let probed = self.probe_and_link(items).await?;
+                let at_ms = self.clock.now_ms();
+                self.settle_hot_keys(at_ms, &probed.counts).await?;
             }
         }
         Ok(())
@@ -403,6 +453,9 @@ impl Pending {
             },
             linked: a.linked,
         });
+        self.counts
+            .extend(a.counts.into_iter().map(|c| (p.home, c)));
+        self.released.extend(a.released);
         let mut o = a.outcome;
         o.issues = p.issues;
         o

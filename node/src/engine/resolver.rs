@@ -135,6 +135,16 @@ pub struct Stats {
 }
 
 /// A resolved neighbour of a record.
+/// A blocking key's count on one engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct KeyCount {
+    pub key: u64,
+    /// Records holding it here.
+    pub count: u32,
+    /// Demoted cluster-wide.
+    pub hot: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Neighbour {
     pub key: String,
@@ -161,6 +171,8 @@ pub struct RestoredState {
     pub redirects: Vec<(EntityId, EntityId)>,
     pub next_entity: EntityId,
     pub step_seq: u64,
+    /// Keys demoted cluster-wide.
+    pub hot_keys: Vec<u64>,
 }
 
 /// Where the time stamped on history events comes from.
@@ -201,6 +213,11 @@ pub struct Engine<S: Store = MemoryStore> {
     index: FxHashMap<u64, u32>,
     index_overflow: FxHashMap<Box<str>, u32>,
     postings: Postings,
+    /// Keys demoted cluster-wide: held by more than `max_key_size` records
+    /// over every partition, however few hold them here (a cluster's
+    /// coordinators decide it from the counts every partition reports;
+    /// an engine used alone never has any).
+    hot: FxHashSet<u64>,
     entities: FxHashMap<EntityId, Vec<u32>>,
     redirects: FxHashMap<EntityId, EntityId>,
     /// Reverse of `redirects`: survivor → ids merged directly into it.
@@ -241,6 +258,7 @@ impl<S: Store> Engine<S> {
             index: FxHashMap::default(),
             index_overflow: FxHashMap::default(),
             postings: Postings::default(),
+            hot: FxHashSet::default(),
             entities: FxHashMap::default(),
             redirects: FxHashMap::default(),
             absorbed: FxHashMap::default(),
@@ -298,6 +316,7 @@ impl<S: Store> Engine<S> {
         for m in e.entities.values_mut() {
             m.sort_unstable();
         }
+        e.hot.extend(state.hot_keys);
         for (old, new) in state.redirects {
             e.redirects.insert(old, new);
             e.absorbed.entry(new).or_default().push(old);
@@ -563,7 +582,7 @@ impl<S: Store> Engine<S> {
     }
 
     fn live(&self, key: u64) -> bool {
-        self.postings.len(key) <= self.cfg.blocking.max_key_size
+        self.postings.len(key) <= self.cfg.blocking.max_key_size && !self.hot.contains(&key)
     }
 
     /// Standardises a record without storing it.
@@ -871,7 +890,9 @@ impl<S: Store> Engine<S> {
         }
         let keys = self.keys_of(&self.slot(ord).feats.view());
         for k in keys {
-            if self.postings.remove(k, ord) == self.cfg.blocking.max_key_size {
+            if self.postings.remove(k, ord) == self.cfg.blocking.max_key_size
+                && !self.hot.contains(&k)
+            {
                 self.on_undemote(k, seeds, step);
             }
         }
@@ -948,6 +969,82 @@ impl<S: Store> Engine<S> {
             self.add_edge(ord, c, w, seeds, step);
         }
         possible
+    }
+
+    /// The blocking keys of packed features.
+    pub fn keys_of_view(&self, f: &FeatView<'_>) -> Keys {
+        self.keys_of(f)
+    }
+
+    /// The blocking keys of a stored record.
+    pub fn record_keys_of(&self, key: &str) -> Option<Keys> {
+        self.features(key).map(|v| self.keys_of(&v))
+    }
+
+    /// How many records here hold each key, and whether it is demoted
+    /// cluster-wide.
+    pub fn key_counts(&self, keys: &[u64]) -> Vec<KeyCount> {
+        keys.iter()
+            .map(|&key| KeyCount {
+                key,
+                count: self.postings.len(key) as u32,
+                hot: self.hot.contains(&key),
+            })
+            .collect()
+    }
+
+    /// Internal keys of the records holding a blocking key.
+    pub fn holders(&self, key: u64) -> Vec<String> {
+        self.postings
+            .get(key)
+            .iter()
+            .map(|&o| self.slot(o).key.to_string())
+            .collect()
+    }
+
+    /// Demotes keys cluster-wide: they stop producing candidates here even
+    /// if few records hold them here, and the edges only they supported go.
+    pub fn demote_keys(&mut self, keys: &[u64]) -> Result<(), EngineError> {
+        self.change_hot_keys(keys, true)
+    }
+
+    /// Lifts a cluster-wide demotion: keys held by few enough records
+    /// here produce candidates again, and the pairs they support are
+    /// compared.
+    pub fn undemote_keys(&mut self, keys: &[u64]) -> Result<(), EngineError> {
+        self.change_hot_keys(keys, false)
+    }
+
+    fn change_hot_keys(&mut self, keys: &[u64], hot: bool) -> Result<(), EngineError> {
+        let mut step = Step {
+            seq: self.next_seq(),
+            ..Step::default()
+        };
+        let mut seeds = Vec::new();
+        let max = self.cfg.blocking.max_key_size;
+        for &k in keys {
+            let changed = if hot {
+                self.hot.insert(k)
+            } else {
+                self.hot.remove(&k)
+            };
+            if !changed {
+                continue;
+            }
+            step.hot_keys.push((k, hot));
+            if self.postings.len(k) <= max {
+                if hot {
+                    self.on_demote(k, &mut seeds, &mut step);
+                } else {
+                    self.on_undemote(k, &mut seeds, &mut step);
+                }
+            }
+        }
+        if step.hot_keys.is_empty() {
+            return Ok(());
+        }
+        self.recluster(&seeds, None, &mut step);
+        self.commit(step)
     }
 
     /// A key just became too common: drop the edges that only it supported.
@@ -1151,6 +1248,19 @@ impl<S: Store> Engine<S> {
             }
         }
         out
+    }
+
+    /// True when a match edge joins a member of the entity to a record of
+    /// another local entity: its cluster-wide entity may differ.
+    pub fn is_bridged(&self, id: EntityId) -> bool {
+        self.entities.get(&id).is_some_and(|members| {
+            members.iter().any(|&o| {
+                self.slot(o)
+                    .edges
+                    .iter()
+                    .any(|e| f64::from(e.weight) >= self.match_w && self.slot(e.other).entity != id)
+            })
+        })
     }
 
     /// Pairs of local entities that a match edge joins although the

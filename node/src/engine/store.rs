@@ -118,6 +118,8 @@ pub struct Step {
     pub events: Vec<Event>,
     /// The next entity id to allocate after this step.
     pub next_entity: EntityId,
+    /// Keys demoted (true) or no longer demoted (false) cluster-wide.
+    pub hot_keys: Vec<(u64, bool)>,
 }
 
 impl Step {
@@ -127,6 +129,7 @@ impl Step {
             && self.records_deleted.is_empty()
             && self.assignments.is_empty()
             && self.edges.is_empty()
+            && self.hot_keys.is_empty()
     }
 }
 

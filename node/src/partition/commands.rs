@@ -9,10 +9,12 @@ use kindred_proto::v1 as pb;
 
 use super::actor::{packed, Actor};
 use super::request::{
-    Applied, Apply, Delete, Found, Probe, ProbeItem, Probed, PutLinks, SetModel, WireError,
+    Applied, Apply, Delete, Deleted, DemoteKeys, Found, Probe, ProbeItem, Probed, PutLinks,
+    SetModel, UndemoteKeys, WireError,
 };
+use crate::engine::features::Packed;
 use crate::engine::resolver::{record_key, split_key};
-use crate::engine::{EngineError, EntityId, Model};
+use crate::engine::{EngineError, Model};
 use crate::error::NodeError;
 use crate::storage::Link;
 
@@ -35,23 +37,41 @@ impl Actor {
     fn apply_one(&mut self, record: pb::Record, feats: &[u8]) -> Result<Applied, NodeError> {
         let key = record_key(&record.source, &record.record_id);
         let feats = packed(feats, &key)?;
+        let before = self.hot_keys_of(&key);
         let outcome = self.engine.upsert_packed(record, feats)?;
+        let keys = self.engine.record_keys_of(&key).unwrap_or_default();
+        let counts = self.engine.key_counts(&keys);
+        let released = before.into_iter().filter(|k| !keys.contains(k)).collect();
         if outcome.replaced {
             // Every link of the old version named its old content hash.
             self.forget_links(&key);
         }
         let hash = self.engine.content_hash(&key).unwrap_or_default();
-        let linked = self
-            .engine
-            .members(outcome.entity)
-            .unwrap_or_default()
-            .iter()
-            .any(|m| self.linked_keys.contains(m.as_str()));
+        let linked = self.engine.is_bridged(outcome.entity)
+            || self
+                .engine
+                .members(outcome.entity)
+                .unwrap_or_default()
+                .iter()
+                .any(|m| self.linked_keys.contains(m.as_str()));
         Ok(Applied {
             outcome,
             hash,
             linked,
+            counts,
+            released,
         })
+    }
+
+    /// The cluster-wide demoted keys a stored record holds.
+    fn hot_keys_of(&self, key: &str) -> Vec<u64> {
+        let keys = self.engine.record_keys_of(key).unwrap_or_default();
+        self.engine
+            .key_counts(&keys)
+            .into_iter()
+            .filter(|c| c.hot)
+            .map(|c| c.key)
+            .collect()
     }
 
     pub(super) fn on_probe(&mut self, req: Probe) -> Result<Probed, NodeError> {
@@ -61,21 +81,43 @@ impl Actor {
             ..Probed::default()
         };
         let here = self.partition;
+        let mut keys = Vec::new();
         for item in req.items.iter().filter(|i| i.home != here) {
             if self.engine.content_hash(&item.key).is_some() {
                 // Its content changed so that another partition is now its home.
+                out.released.extend(self.hot_keys_of(&item.key));
                 self.evict(&item.key)?;
                 out.evicted.push(item.key.clone());
             }
-            out.found.extend(self.links_to(item)?);
+            let feats = packed(&item.feats, &item.key)?;
+            keys.extend(self.engine.keys_of_view(&feats.view()));
+            out.found.extend(self.links_to(item, &feats)?);
         }
+        keys.sort_unstable();
+        keys.dedup();
+        out.counts = self
+            .engine
+            .key_counts(&keys)
+            .into_iter()
+            .filter(|c| c.count > 0 || c.hot)
+            .map(|c| (here, c))
+            .collect();
         Ok(out)
+    }
+
+    pub(super) fn on_demote_keys(&mut self, req: DemoteKeys) -> Result<(), NodeError> {
+        self.engine.set_time(req.at_ms);
+        Ok(self.engine.demote_keys(&req.keys)?)
+    }
+
+    pub(super) fn on_undemote_keys(&mut self, req: UndemoteKeys) -> Result<(), NodeError> {
+        self.engine.set_time(req.at_ms);
+        Ok(self.engine.undemote_keys(&req.keys)?)
     }
 
     /// Links from a record homed elsewhere to this partition's records:
     /// the reverse side is stored here, the forward side returned.
-    fn links_to(&mut self, item: &ProbeItem) -> Result<Vec<Found>, NodeError> {
-        let feats = packed(&item.feats, &item.key)?;
+    fn links_to(&mut self, item: &ProbeItem, feats: &Packed) -> Result<Vec<Found>, NodeError> {
         let mut found = Vec::new();
         for (partner, hash, weight, keys) in self.engine.probe(&item.key, &feats.view()) {
             let weight = weight as f32;
@@ -118,12 +160,13 @@ impl Actor {
         Ok(())
     }
 
-    pub(super) fn on_delete(&mut self, req: Delete) -> Result<Vec<EntityId>, NodeError> {
+    pub(super) fn on_delete(&mut self, req: Delete) -> Result<Deleted, NodeError> {
         self.engine.set_time(req.at_ms);
         let (s, r) = split_key(&req.key);
+        let released = self.hot_keys_of(&req.key);
         let affected = self.engine.delete(s, r)?;
         self.forget_links(&req.key);
-        Ok(affected)
+        Ok(Deleted { affected, released })
     }
 
     pub(super) fn on_set_model(&mut self, req: SetModel) -> Result<(), NodeError> {

@@ -5,12 +5,12 @@ use kindred_proto::v1 as pb;
 use super::actor::{packed, Actor};
 use super::request::{
     Assignments, Bridges, CheckLinks, Entities, EntityById, EntityIds, EntityOfRecord, EntityView,
-    Evidence, Features, Found, GetModel, GetRecord, GetStats, How, Identity, Links, PartitionStats,
-    ProbeItem, Profiles, RecordFeatures, Records, Row, Sample, Search, StoredRecord, WhyEntity,
-    WhyForeign, WhyRecords,
+    Evidence, Features, Found, GetModel, GetRecord, GetStats, Holders, How, Identity, KeyCounts,
+    Links, PartitionStats, ProbeItem, Profiles, RecordFeatures, Records, Row, Sample, Search,
+    StoredRecord, WhyEntity, WhyForeign, WhyRecords,
 };
 use crate::engine::explain::{EntityExplanation, EntityHistory, PairExplanation};
-use crate::engine::resolver::{display_key, split_key};
+use crate::engine::resolver::{display_key, split_key, KeyCount};
 use crate::engine::{EngineError, EntityId};
 use crate::error::NodeError;
 
@@ -136,6 +136,28 @@ impl Actor {
             .into_iter()
             .filter(|(k, l)| e.content_hash(k) == Some(l.my_hash))
             .filter_map(|(key, link)| e.entity_of(&key).map(|id| (id, Found { key, link })))
+            .collect())
+    }
+
+    pub(super) fn on_key_counts(&self, req: KeyCounts) -> Result<Vec<KeyCount>, NodeError> {
+        Ok(self.engine.key_counts(&req.keys))
+    }
+
+    pub(super) fn on_holders(&self, req: Holders) -> Result<Vec<ProbeItem>, NodeError> {
+        let e = &self.engine;
+        let mut keys: Vec<String> = req.keys.iter().flat_map(|&k| e.holders(k)).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        Ok(keys
+            .into_iter()
+            .filter_map(|k| {
+                e.packed_of(&k).map(|p| ProbeItem {
+                    hash: e.hash_packed(p),
+                    feats: p.as_bytes().to_vec(),
+                    key: k,
+                    home: self.partition,
+                })
+            })
             .collect())
     }
 

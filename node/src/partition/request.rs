@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use kindred_proto::v1 as pb;
 
 use crate::engine::explain::{EntityExplanation, EntityHistory, PairExplanation};
-use crate::engine::resolver::Stats;
+use crate::engine::resolver::{KeyCount, Stats};
 use crate::engine::standardize::Issue;
 use crate::engine::{EntityId, Outcome};
 use crate::error::NodeError;
@@ -109,9 +109,13 @@ typed_requests! {
     /// Adds links found for records of this partition.
     PutLinks => (),
     /// Deletes a record; the entities it affected.
-    Delete => Vec<EntityId>,
+    Delete => Deleted,
     /// Switches to a model and re-resolves.
     SetModel => (),
+    /// Demotes blocking keys cluster-wide.
+    DemoteKeys => (),
+    /// Lifts cluster-wide demotions.
+    UndemoteKeys => (),
     // ---- queries
     /// A stored record with its entity.
     GetRecord => StoredRecord,
@@ -155,6 +159,10 @@ typed_requests! {
     Records => Vec<ProbeItem>,
     /// The model, as JSON.
     GetModel => String,
+    /// How many records hold each key here, and whether it is demoted.
+    KeyCounts => Vec<KeyCount>,
+    /// The records holding any of some keys, as probe items.
+    Holders => Vec<ProbeItem>,
 }
 
 impl Op {
@@ -162,7 +170,13 @@ impl Op {
     pub fn is_write(&self) -> bool {
         matches!(
             self,
-            Op::Apply(_) | Op::Probe(_) | Op::PutLinks(_) | Op::Delete(_) | Op::SetModel(_)
+            Op::Apply(_)
+                | Op::Probe(_)
+                | Op::PutLinks(_)
+                | Op::Delete(_)
+                | Op::SetModel(_)
+                | Op::DemoteKeys(_)
+                | Op::UndemoteKeys(_)
         )
     }
 }
@@ -202,6 +216,30 @@ pub struct PutLinks {
 pub struct Delete {
     pub at_ms: i64,
     pub key: String,
+}
+
+/// What a delete did: the entities it affected, and the cluster-wide
+/// demoted keys the record held (fewer records hold them now: the
+/// coordinator checks whether they become live again).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Deleted {
+    pub affected: Vec<EntityId>,
+    pub released: Vec<u64>,
+}
+
+/// Blocking keys held by more than `max_key_size` records over the whole
+/// cluster (see ARCHITECTURE.md, "Why the clustering is canonical").
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoteKeys {
+    pub at_ms: i64,
+    pub keys: Vec<u64>,
+}
+
+/// Keys no longer held by more than `max_key_size` records cluster-wide.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UndemoteKeys {
+    pub at_ms: i64,
+    pub keys: Vec<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -335,6 +373,16 @@ pub struct Records {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GetModel;
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyCounts {
+    pub keys: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Holders {
+    pub keys: Vec<u64>,
+}
+
 // -------------------------------------------------------------- replies
 
 /// What an applied record became at its home partition.
@@ -342,8 +390,12 @@ pub struct GetModel;
 pub struct Applied {
     pub outcome: Outcome,
     pub hash: u64,
-    /// The record's entity has cross-partition links: its cluster-wide id
-    /// may differ from its local one.
+    /// The record's blocking keys as counted here after it was applied.
+    pub counts: Vec<KeyCount>,
+    /// Demoted keys its previous version held and this one does not.
+    pub released: Vec<u64>,
+    /// The record's entity has cross-partition links or local bridges: its
+    /// cluster-wide id may differ from its local one.
     pub linked: bool,
 }
 
@@ -374,6 +426,11 @@ pub struct Probed {
     pub evicted: Vec<String>,
     /// Partitions that ran the probe.
     pub probed: Vec<u32>,
+    /// The probed records' blocking keys as counted by each partition
+    /// (those held here or demoted here only).
+    pub counts: Vec<(u32, KeyCount)>,
+    /// Demoted keys that evicted records held.
+    pub released: Vec<u64>,
 }
 
 impl Probed {
@@ -382,6 +439,8 @@ impl Probed {
         self.found.extend(other.found);
         self.evicted.extend(other.evicted);
         self.probed.extend(other.probed);
+        self.counts.extend(other.counts);
+        self.released.extend(other.released);
     }
 }
 
@@ -484,13 +543,13 @@ mod tests {
 
     #[test]
     fn a_reply_comes_back_out_of_its_envelope_only_for_its_own_request() {
-        let reply = Delete::wrap(vec![3, 5]);
-        assert_eq!(reply.kind(), "Delete");
-        assert_eq!(reply_of::<Delete>(reply.clone()).unwrap(), vec![3, 5]);
-        let err = reply_of::<Identity>(reply).unwrap_err();
+        let reply = Identity::wrap(vec![3, 5]);
+        assert_eq!(reply.kind(), "Identity");
+        assert_eq!(reply_of::<Identity>(reply.clone()).unwrap(), vec![3, 5]);
+        let err = reply_of::<Delete>(reply).unwrap_err();
         assert!(
             err.to_string()
-                .contains("a Delete reply to a Identity request"),
+                .contains("a Identity reply to a Delete request"),
             "{err}"
         );
     }

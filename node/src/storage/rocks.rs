@@ -44,6 +44,15 @@ use crate::engine::Model;
 /// On-disk layout version; a data directory of another version is refused.
 pub const SCHEMA_VERSION: &str = "2";
 
+/// Prefix of the `meta` rows naming keys demoted cluster-wide.
+const HOT_PREFIX: &[u8] = b"hot/";
+
+fn hot_key_row(key: u64) -> Vec<u8> {
+    let mut k = HOT_PREFIX.to_vec();
+    k.extend_from_slice(&key.to_be_bytes());
+    k
+}
+
 const CFS: [&str; 7] = [
     "records", "blocking", "edges", "entities", "history", "meta", "links",
 ];
@@ -322,6 +331,7 @@ impl RocksStore {
             }
         }
         state.redirects = redirects;
+        state.hot_keys = self.hot_keys()?;
         for item in self.db.iterator_cf(self.cf("records"), IteratorMode::Start) {
             let (k, v) = item.map_err(io)?;
             let features = split_record_value(&v)
@@ -452,6 +462,20 @@ impl RocksStore {
     }
 
     /// Stores the active model (written at once, durably).
+    /// Keys demoted cluster-wide (`meta` rows `hot/` + key).
+    fn hot_keys(&self) -> Result<Vec<u64>, StoreError> {
+        let mut out = Vec::new();
+        let mode = IteratorMode::From(HOT_PREFIX, rocksdb::Direction::Forward);
+        for item in self.db.iterator_cf(self.cf("meta"), mode) {
+            let (k, _) = item.map_err(io)?;
+            let Some(rest) = k.strip_prefix(HOT_PREFIX) else {
+                break;
+            };
+            out.push(u64_of(rest).ok_or_else(|| corrupt("hot key", &k))?);
+        }
+        Ok(out)
+    }
+
     /// The version of the clustering algorithm the stored entities were
     /// computed with (`engine::cluster::CLUSTERING_VERSION`).
     pub fn clustering_version(&self) -> Result<Option<String>, StoreError> {
@@ -537,6 +561,14 @@ impl Store for RocksStore {
             k.extend_from_slice(&e.step.to_be_bytes());
             k.extend_from_slice(&(i as u16).to_be_bytes());
             b.put_cf(history, k, serde_json::to_vec(e).map_err(io)?);
+        }
+        for &(key, hot) in &step.hot_keys {
+            let k = hot_key_row(key);
+            if hot {
+                b.put_cf(self.cf("meta"), k, []);
+            } else {
+                b.delete_cf(self.cf("meta"), k);
+            }
         }
         self.pending = b;
         self.counters = Some((step.next_entity, step.seq));

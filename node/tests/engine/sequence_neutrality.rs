@@ -163,6 +163,32 @@ proptest! {
         prop_assert_eq!(partition(&e), partition(&load(&rs)));
     }
 
+    /// Demoting keys cluster-wide (as a cluster's coordinator does when a
+    /// key is too common over all partitions) gives the same entities
+    /// whether it happens before or after the records arrive, and lifting
+    /// it restores the entities exactly.
+    #[test]
+    fn cluster_wide_demotion_is_order_free_and_reversible(spec in spec(), seed in any::<u64>(), pick in any::<usize>()) {
+        let rs = records(&spec);
+        let mut e = load(&rs);
+        let before = partition(&e);
+        let r = &rs[pick % rs.len()];
+        let keys = e
+            .record_keys_of(&format!("{}\u{1f}{}", r.source, r.record_id))
+            .unwrap()
+            .to_vec();
+        e.demote_keys(&keys).unwrap();
+        let demoted = partition(&e);
+        let mut early = engine();
+        early.demote_keys(&keys).unwrap();
+        for r in shuffled(&rs, seed) {
+            early.upsert(r).unwrap();
+        }
+        prop_assert_eq!(&demoted, &partition(&early));
+        e.undemote_keys(&keys).unwrap();
+        prop_assert_eq!(before, partition(&e));
+    }
+
     #[test]
     fn entities_respect_the_size_cap_and_every_record_has_one(spec in spec()) {
         let rs = records(&spec);

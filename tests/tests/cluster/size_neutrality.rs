@@ -1,7 +1,9 @@
 //! The same records give the same clustering on 1 and 3 nodes (same
 //! partition count), whichever node they are written through, and when
 //! two importers load different halves concurrently through different
-//! nodes; and on 1, 4 or 16 partitions, equal to the engine alone.
+//! nodes; and on 1, 4 or 16 partitions, equal to the engine alone, with
+//! blocking keys demoted by their count over the whole cluster, before and
+//! after deletes.
 
 use std::path::Path;
 use std::process::Command;
@@ -150,4 +152,70 @@ fn import_with(
     ];
     args.extend_from_slice(extra);
     kindred_at(endpoints, &args)
+}
+
+/// A tiny demotion threshold makes many keys too common: whether a key is
+/// live must depend on how many records hold it in the whole cluster, not
+/// on how they happen to be spread over 16 partitions. Deleting records
+/// brings keys back within the threshold everywhere, and the pairs they
+/// support are found again across partitions: the result equals never
+/// having loaded the deleted records.
+#[test]
+fn keys_are_demoted_by_their_count_over_the_whole_cluster() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (csv, mapping) = (
+        repo().join("client/data/sample/records.csv"),
+        repo().join("client/data/sample/mapping.toml"),
+    );
+    let node_cfg = tmp.path().join("node.toml");
+    std::fs::write(&node_cfg, "[engine.blocking]\nmax_key_size = 5\n").unwrap();
+    let engine_cfg = tmp.path().join("engine.toml");
+    std::fs::write(&engine_cfg, "[blocking]\nmax_key_size = 5\n").unwrap();
+    let engine = |csv: &Path, out: &str| {
+        let out = tmp.path().join(out);
+        let st = Command::new(bin("kindred-eval"))
+            .args(["--input", csv.to_str().unwrap()])
+            .args(["--mapping", mapping.to_str().unwrap()])
+            .args(["--config", engine_cfg.to_str().unwrap()])
+            .args(["--untrained", "--out", out.to_str().unwrap()])
+            .output()
+            .expect("run kindred-eval");
+        stdout_ok(&st);
+        partition_of_csv(&std::fs::read_to_string(out).unwrap())
+    };
+    let node = TestCluster::start_with(&tmp.path().join("n"), 1, 16, |_| {
+        vec!["--config".into(), node_cfg.to_str().unwrap().into()]
+    });
+    stdout_ok(&import_csv(&node.endpoints(), &csv, &mapping));
+    let got = stdout_ok(&kindred_at(&node.endpoints(), &["export"]));
+    assert_eq!(
+        partition_of_csv(&got),
+        engine(&csv, "all.csv"),
+        "all records"
+    );
+
+    // Delete every fourth record; the rest must resolve as if alone.
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    let mut kept = vec![lines.next().unwrap().to_string()];
+    for (i, line) in lines.enumerate() {
+        if i % 4 == 0 {
+            let mut cols = line.split(',');
+            let (source, id) = (cols.next().unwrap(), cols.next().unwrap());
+            stdout_ok(&kindred_at(
+                &node.endpoints(),
+                &["delete", &format!("{source}:{id}")],
+            ));
+        } else {
+            kept.push(line.to_string());
+        }
+    }
+    let kept_csv = tmp.path().join("kept.csv");
+    std::fs::write(&kept_csv, kept.join("\n") + "\n").unwrap();
+    let got = stdout_ok(&kindred_at(&node.endpoints(), &["export"]));
+    assert_eq!(
+        partition_of_csv(&got),
+        engine(&kept_csv, "kept.csv"),
+        "after deletes"
+    );
 }

@@ -206,7 +206,15 @@ pub fn normalize_phone(s: &str, default_region: &str) -> Result<String, PhoneErr
     if let Some((e164, cc_len)) = fast_e164(sc.plus, digits, region) {
         return check_e164(e164, cc_len);
     }
-    slow_path(sc.plus, digits, region)
+    let out = slow_path(sc.plus, digits, region)?;
+    // The library can read a national number ("0000001" in AU) into an
+    // E.164 form that it then reads back differently: keep only forms that
+    // are their own normalisation, so a value standardises the same way
+    // however often it passes through.
+    if slow_path(true, &out.as_bytes()[1..], region).as_deref() != Ok(out.as_str()) {
+        return Err(invalid("no stable international form"));
+    }
+    Ok(out)
 }
 
 /// Everything the fast path does not handle, through the library parser.
@@ -288,6 +296,8 @@ mod tests {
         assert!(is_invalid("0000000000", "AU"));
         assert!(is_invalid("+61 0000 0000", "AU"));
         assert!(is_invalid("12345", "AU"));
+        // Read as +6100001, which reads back as something else.
+        assert!(is_invalid("0000001", "AU"));
         assert!(is_invalid("n/a", "AU"));
         assert!(is_invalid("call me", "AU"));
         assert!(is_invalid("0412 345 678 0412 345 678", "AU"));

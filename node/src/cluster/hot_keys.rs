@@ -1,0 +1,140 @@
+//! Cluster-wide demotion of blocking keys.
+//!
+//! A blocking key held by more than `max_key_size` records stops producing
+//! candidates. On one engine that is a local count; in a cluster the count
+//! must be the cluster's, or the partition count would decide which pairs
+//! are compared. Every write already reaches every partition (the apply at
+//! the record's home, the probe everywhere else), and each reports how many
+//! of its records hold the record's keys. The coordinator sums them: a key
+//! above the threshold is demoted at every partition that holds it and has
+//! not demoted it yet (`DemoteKeys`, a command in each partition's log).
+//! Of the writes of one key, the last applied sees every other one in its
+//! counts, so a key held by too many records ends up demoted wherever it is
+//! held, whatever the order. When an update or delete releases a demoted
+//! key, the coordinator counts it everywhere again; back within the
+//! threshold, it is lifted everywhere (`UndemoteKeys`) and the records
+//! holding it are probed again, so that the pairs it supports are found as
+//! if the removed records had never been there.
+
+use std::collections::BTreeMap;
+
+use futures::future::join_all;
+
+use super::write::Writer;
+use crate::engine::resolver::KeyCount;
+use crate::error::NodeError;
+use crate::partition::request::{DemoteKeys, Holders, KeyCounts, UndemoteKeys};
+
+/// Per key, per partition: the largest count reported and whether the
+/// partition has demoted it.
+type Tally = BTreeMap<u64, BTreeMap<u32, (u32, bool)>>;
+
+fn tally(counts: &[(u32, KeyCount)]) -> Tally {
+    let mut t = Tally::new();
+    for &(p, c) in counts {
+        let e = t.entry(c.key).or_default().entry(p).or_insert((0, false));
+        e.0 = e.0.max(c.count);
+        e.1 |= c.hot;
+    }
+    t
+}
+
+fn total(parts: &BTreeMap<u32, (u32, bool)>) -> usize {
+    parts.values().map(|&(n, _)| n as usize).sum()
+}
+
+impl Writer {
+    /// Demotes, where they are held and not yet demoted, the keys that the
+    /// partitions' counts put above the threshold.
+    pub(super) async fn settle_hot_keys(
+        &self,
+        at_ms: i64,
+        counts: &[(u32, KeyCount)],
+    ) -> Result<(), NodeError> {
+        let max = self.assembler.max_key_size;
+        let mut demote: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
+        for (key, parts) in tally(counts) {
+            if total(&parts) <= max {
+                continue;
+            }
+            for (p, (n, hot)) in parts {
+                if n > 0 && !hot {
+                    demote.entry(p).or_default().push(key);
+                }
+            }
+        }
+        let calls = demote
+            .into_iter()
+            .map(|(p, keys)| self.assembler.router.call(p, DemoteKeys { at_ms, keys }));
+        for r in join_all(calls).await {
+            r?;
+        }
+        Ok(())
+    }
+
+    /// Re-counts demoted keys that fewer records hold now; those back
+    /// within the threshold are lifted everywhere and their holders probed
+    /// again.
+    pub(super) async fn release_hot_keys(
+        &self,
+        at_ms: i64,
+        mut keys: Vec<u64>,
+    ) -> Result<(), NodeError> {
+        keys.sort_unstable();
+        keys.dedup();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let router = &self.assembler.router;
+        let mut counts = Vec::new();
+        for (p, r) in router.all(KeyCounts { keys }).await {
+            counts.extend(r?.into_iter().map(|c| (p, c)));
+        }
+        let mut lift: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
+        let mut holders: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
+        for (key, parts) in tally(&counts) {
+            if total(&parts) > self.assembler.max_key_size {
+                continue;
+            }
+            for (p, (n, hot)) in parts {
+                if hot {
+                    lift.entry(p).or_default().push(key);
+                }
+                if n > 0 {
+                    holders.entry(p).or_default().push(key);
+                }
+            }
+        }
+        let calls = lift
+            .into_iter()
+            .map(|(p, keys)| router.call(p, UndemoteKeys { at_ms, keys }));
+        for r in join_all(calls).await {
+            r?;
+        }
+        let mut items = Vec::new();
+        for (p, keys) in holders {
+            items.extend(router.call(p, Holders { keys }).await?);
+        }
+        if !items.is_empty() {
+            self.probe_and_link(items).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(key: u64, count: u32, hot: bool) -> KeyCount {
+        KeyCount { key, count, hot }
+    }
+
+    #[test]
+    fn a_partition_counts_once_with_its_largest_report() {
+        // Partition 1 reported key 7 twice in one batch (3, then 4).
+        let t = tally(&[(1, c(7, 3, false)), (1, c(7, 4, false)), (2, c(7, 5, true))]);
+        assert_eq!(total(&t[&7]), 9);
+        assert_eq!(t[&7][&2], (5, true));
+    }
+}
