@@ -72,6 +72,11 @@ struct Args {
     /// Reverse the arrival order.
     #[arg(long)]
     reverse: bool,
+    /// Once every record is in, resolve them all again from scratch (every
+    /// pair compared again, every component clustered once): the batch
+    /// reference that incremental resolution in any order must equal.
+    #[arg(long)]
+    batch: bool,
     /// Train on at most this many records.
     #[arg(long, default_value_t = 300_000)]
     train_records: usize,
@@ -228,6 +233,9 @@ fn main() -> Result<()> {
     m.rss_loaded = rss_bytes();
     let t_resolve = Instant::now();
     resolve(&args, &mapping, &mut engine, records, &mut counts)?;
+    if args.batch {
+        engine.rebuild()?;
+    }
     m.resolve_secs = t_resolve.elapsed().as_secs_f64();
     m.rss_after = rss_bytes();
 
