@@ -25,22 +25,36 @@ use crate::engine::resolver::KeyCount;
 use crate::error::NodeError;
 use crate::partition::request::{DemoteKeys, Holders, KeyCounts, UndemoteKeys};
 
-/// Per key, per partition: the largest count reported and whether the
-/// partition has demoted it.
-type Tally = BTreeMap<u64, BTreeMap<u32, (u32, bool)>>;
+/// One key's reports: per partition, the largest count reported and
+/// whether the partition has demoted it.
+type Reports = Vec<(u32, u32, bool)>;
 
-fn tally(counts: &[(u32, KeyCount)]) -> Tally {
-    let mut t = Tally::new();
-    for &(p, c) in counts {
-        let e = t.entry(c.key).or_default().entry(p).or_insert((0, false));
-        e.0 = e.0.max(c.count);
-        e.1 |= c.hot;
+/// The reports grouped by key, in key order.
+fn tally(counts: &[(u32, KeyCount)]) -> Vec<(u64, Reports)> {
+    let mut v: Vec<(u64, u32, u32, bool)> = counts
+        .iter()
+        .map(|&(p, c)| (c.key, p, c.count, c.hot))
+        .collect();
+    v.sort_unstable();
+    let mut out: Vec<(u64, Reports)> = Vec::new();
+    for (key, p, n, hot) in v {
+        if out.last().is_none_or(|(k, _)| *k != key) {
+            out.push((key, Vec::new()));
+        }
+        let reports = &mut out.last_mut().expect("pushed above").1;
+        match reports.last_mut() {
+            Some(last) if last.0 == p => {
+                last.1 = last.1.max(n);
+                last.2 |= hot;
+            }
+            _ => reports.push((p, n, hot)),
+        }
     }
-    t
+    out
 }
 
-fn total(parts: &BTreeMap<u32, (u32, bool)>) -> usize {
-    parts.values().map(|&(n, _)| n as usize).sum()
+fn total(reports: &Reports) -> usize {
+    reports.iter().map(|&(_, n, _)| n as usize).sum()
 }
 
 impl Writer {
@@ -57,7 +71,7 @@ impl Writer {
             if total(&parts) <= max {
                 continue;
             }
-            for (p, (n, hot)) in parts {
+            for (p, n, hot) in parts {
                 if n > 0 && !hot {
                     demote.entry(p).or_default().push(key);
                 }
@@ -96,7 +110,7 @@ impl Writer {
             if total(&parts) > self.assembler.max_key_size {
                 continue;
             }
-            for (p, (n, hot)) in parts {
+            for (p, n, hot) in parts {
                 if hot {
                     lift.entry(p).or_default().push(key);
                 }
@@ -133,8 +147,14 @@ mod tests {
     #[test]
     fn a_partition_counts_once_with_its_largest_report() {
         // Partition 1 reported key 7 twice in one batch (3, then 4).
-        let t = tally(&[(1, c(7, 3, false)), (1, c(7, 4, false)), (2, c(7, 5, true))]);
-        assert_eq!(total(&t[&7]), 9);
-        assert_eq!(t[&7][&2], (5, true));
+        let t = tally(&[
+            (2, c(7, 5, true)),
+            (1, c(7, 3, false)),
+            (1, c(9, 1, false)),
+            (1, c(7, 4, false)),
+        ]);
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[0], (7, vec![(1, 4, false), (2, 5, true)]));
+        assert_eq!(total(&t[0].1), 9);
     }
 }

@@ -161,6 +161,10 @@ pub fn cluster_by_home(
     let within: Vec<usize> = (0..edges.len())
         .filter(|&i| homes[edges[i].a] == homes[edges[i].b])
         .collect();
+    if within.len() == edges.len() {
+        // Every edge joins one home key: the first phase is all there is.
+        return cluster(nodes, edges, max_size);
+    }
     let first_edges: Vec<EdgeIn> = within.iter().map(|&i| edges[i]).collect();
     let mut first = cluster(nodes, &first_edges, max_size);
     first.accepted.iter_mut().for_each(|k| *k = within[*k]);

@@ -716,8 +716,19 @@ impl<S: Store> Engine<S> {
     /// weight, the shared live keys), best first. Read-only: a cluster uses
     /// it to find links to records that live in other partitions.
     pub fn probe(&self, key: &str, feats: &FeatView<'_>) -> Vec<(String, u64, f64, Vec<u64>)> {
+        self.probe_keys(key, feats, &self.keys_of(feats))
+    }
+
+    /// Like [`Engine::probe`], with the record's blocking keys computed by
+    /// the caller.
+    pub fn probe_keys(
+        &self,
+        key: &str,
+        feats: &FeatView<'_>,
+        keys: &[u64],
+    ) -> Vec<(String, u64, f64, Vec<u64>)> {
         let mut cands: SmallVec<[(u32, u64); 64]> = SmallVec::new();
-        for k in self.keys_of(feats) {
+        for &k in keys {
             if self.live(k) {
                 cands.extend(self.postings.get(k).iter().map(|&o| (o, k)));
             }

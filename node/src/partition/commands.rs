@@ -90,8 +90,9 @@ impl Actor {
                 out.evicted.push(item.key.clone());
             }
             let feats = packed(&item.feats, &item.key)?;
-            keys.extend(self.engine.keys_of_view(&feats.view()));
-            out.found.extend(self.links_to(item, &feats)?);
+            let item_keys = self.engine.keys_of_view(&feats.view());
+            out.found.extend(self.links_to(item, &feats, &item_keys)?);
+            keys.extend(item_keys);
         }
         keys.sort_unstable();
         keys.dedup();
@@ -117,9 +118,15 @@ impl Actor {
 
     /// Links from a record homed elsewhere to this partition's records:
     /// the reverse side is stored here, the forward side returned.
-    fn links_to(&mut self, item: &ProbeItem, feats: &Packed) -> Result<Vec<Found>, NodeError> {
+    fn links_to(
+        &mut self,
+        item: &ProbeItem,
+        feats: &Packed,
+        item_keys: &[u64],
+    ) -> Result<Vec<Found>, NodeError> {
         let mut found = Vec::new();
-        for (partner, hash, weight, keys) in self.engine.probe(&item.key, &feats.view()) {
+        let view = feats.view();
+        for (partner, hash, weight, keys) in self.engine.probe_keys(&item.key, &view, item_keys) {
             let weight = weight as f32;
             let reverse = Link {
                 partner: item.key.clone(),
