@@ -56,29 +56,42 @@ fn bearer(req: &http::HeaderMap) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
+/// A refused call: the status, and who the caller was when they
+/// authenticated but their role does not allow the method.
+struct Refusal {
+    status: Status,
+    caller: Option<Caller>,
+}
+
 impl Gate {
-    /// The caller, or the status that refuses them.
+    /// The caller, or why they are refused.
     fn admit(
         &self,
         need: Permission,
         token: Option<&str>,
         peer: &PeerInfo,
-    ) -> Result<Option<Caller>, Status> {
+    ) -> Result<Option<Caller>, Refusal> {
         if need == Permission::Open {
             return Ok(None);
         }
         let caller = self
             .credentials
             .authenticate(token, &peer.cert_names)
-            .map_err(|e| match e {
-                AuthError::Missing => Status::unauthenticated("credentials required"),
-                AuthError::Invalid => Status::unauthenticated("invalid credentials"),
+            .map_err(|e| Refusal {
+                status: match e {
+                    AuthError::Missing => Status::unauthenticated("credentials required"),
+                    AuthError::Invalid => Status::unauthenticated("invalid credentials"),
+                },
+                caller: None,
             })?;
         if !caller.role.grants(need) {
-            return Err(Status::permission_denied(format!(
-                "role {} may not call this method",
-                caller.role.as_str()
-            )));
+            return Err(Refusal {
+                status: Status::permission_denied(format!(
+                    "role {} may not call this method",
+                    caller.role.as_str()
+                )),
+                caller: Some(caller),
+            });
         }
         Ok(Some(caller))
     }
@@ -145,10 +158,10 @@ where
         let token = bearer(req.headers());
         let gate = self.gate.clone();
         match gate.admit(need, token.as_deref(), &peer) {
-            Err(status) => {
+            Err(Refusal { status, caller }) => {
                 gate.audit(
                     &path,
-                    None,
+                    caller.as_ref(),
                     &peer,
                     format!("denied: {status:?}", status = status.code()),
                 );

@@ -370,6 +370,17 @@ fn every_public_rpc_admits_exactly_the_roles_allowed_to_call_it() {
         .filter(|e| e["outcome"].as_str().unwrap().starts_with("denied"))
         .count();
     assert!(denied >= 40, "{denied} denials audited of at least 40");
+    // A caller refused for their role is named, with the role; only
+    // callers that did not authenticate are anonymous.
+    let by_role: Vec<&serde_json::Value> = entries
+        .iter()
+        .filter(|e| e["outcome"].as_str().unwrap().contains("PermissionDenied"))
+        .collect();
+    assert!(!by_role.is_empty(), "no denial for a role audited");
+    for e in by_role {
+        assert_ne!(e["caller"], "-", "{e}");
+        assert_ne!(e["role"], "", "{e}");
+    }
     assert!(entries
         .iter()
         .any(|e| e["action"] == "/kindred.v1.Admin/Train" && e["caller"] == "admin-bot"));
