@@ -15,7 +15,7 @@ use crate::clock::ManualClock;
 use crate::engine::features::Packed;
 use crate::engine::resolver::record_key;
 use crate::engine::standardize::{standardize_record, StandardizeConfig};
-use crate::engine::EngineConfig;
+use crate::engine::{EngineConfig, EntityId};
 use crate::error::NodeError;
 use crate::partition::request::{EntityIds, GetStats};
 use crate::partition::{PartitionConfig, PartitionHandle};
@@ -32,12 +32,16 @@ struct Node {
 
 impl Node {
     fn open(dir: &std::path::Path) -> Node {
+        Self::open_with(dir, EngineConfig::default())
+    }
+
+    fn open_with(dir: &std::path::Path, engine: EngineConfig) -> Node {
         let mut local = HashMap::new();
         let mut threads = Vec::new();
         for p in 0..PARTITIONS {
             let (h, j) = PartitionHandle::open(PartitionConfig {
                 data_dir: dir.join(format!("{p}")),
-                engine: EngineConfig::default(),
+                engine: engine.clone(),
                 survivorship: Default::default(),
                 store: Default::default(),
                 model: None,
@@ -63,8 +67,7 @@ impl Node {
             Peers::new(1 << 20, None),
         );
         let clock = ManualClock::new(1_700_000_000_000);
-        let coordinator =
-            Coordinator::new(router, &EngineConfig::default(), Arc::new(clock.clone()));
+        let coordinator = Coordinator::new(router, &engine, Arc::new(clock.clone()));
         Node {
             coordinator,
             clock,
@@ -256,4 +259,124 @@ fn a_batch_keeps_its_order_and_a_bad_record_fails_alone() {
         );
         node.close();
     });
+}
+
+/// Keys demoted at 4 records and entities capped at 6: small generated sets
+/// then hit demotion, the size cap and merge protection all at once.
+fn tight() -> EngineConfig {
+    EngineConfig {
+        blocking: crate::engine::blocking::BlockingConfig {
+            max_key_size: 4,
+            ..Default::default()
+        },
+        max_entity_size: 6,
+        ..EngineConfig::default()
+    }
+}
+
+/// Hard cases from a few people: families sharing a surname and address,
+/// nicknames and swapped names (other home keys, so other partitions),
+/// dates of birth written day-first and month-first, a household member's
+/// record carrying another member's national id, conflicting ids.
+fn hard_record(k: usize, i: usize, v: u8) -> Record {
+    let given = ["robert", "bob", "elizabeth", "liz", "john", "jon"];
+    let family = ["smith", "smyth", "nguyen", "green"];
+    let g = given[(i * 2 + usize::from(v & 1)) % given.len()];
+    let f = family[(i + usize::from(v >> 1 & 1)) % family.len()];
+    let (g, f) = if v & 4 != 0 { (f, g) } else { (g, f) };
+    let (day, month) = (1 + i % 3, 10 + i % 2);
+    let dob = if v & 8 != 0 {
+        format!("19{:02}-{day:02}-{month:02}", 60 + i % 2)
+    } else {
+        format!("19{:02}-{month:02}-{day:02}", 60 + i % 2)
+    };
+    let id_of = if v & 16 != 0 { (i + 1) % 6 } else { i };
+    Record {
+        source: "s".into(),
+        record_id: format!("r{k}"),
+        name: Some(PersonName {
+            given: g.into(),
+            family: f.into(),
+            ..Default::default()
+        }),
+        date_of_birth: dob,
+        identifiers: if v & 32 != 0 {
+            vec![kindred_proto::v1::Identifier {
+                kind: "national_id".into(),
+                value: format!("{id_of}0000{}", v >> 6),
+            }]
+        } else {
+            vec![]
+        },
+        addresses: vec![kindred_proto::v1::PostalAddress {
+            street: format!("{} wallaby place", 1 + i % 2),
+            postcode: "2119".into(),
+            country: "AU".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+/// Records → entities as sets of record keys.
+fn grouping(pairs: impl IntoIterator<Item = (String, EntityId)>) -> Vec<Vec<String>> {
+    let mut by: BTreeMap<EntityId, Vec<String>> = BTreeMap::new();
+    for (k, e) in pairs {
+        by.entry(e).or_default().push(k);
+    }
+    let mut v: Vec<Vec<String>> = by
+        .into_values()
+        .map(|mut g| {
+            g.sort();
+            g
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(16))]
+
+    /// Four partitions, written in batches in any order with deletes along
+    /// the way, give exactly the entities of one engine holding the records
+    /// that remain.
+    #[test]
+    fn partitions_resolve_as_one_engine(
+        spec in proptest::collection::vec((0usize..6, proptest::prelude::any::<u8>()), 1..28),
+        batch in 1usize..6,
+        gone in proptest::prelude::any::<u32>(),
+    ) {
+        let records: Vec<Record> = spec
+            .iter()
+            .enumerate()
+            .map(|(k, &(i, v))| hard_record(k, i, v))
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let got = runtime().block_on(async {
+            let node = Node::open_with(dir.path(), tight());
+            let c = &node.coordinator;
+            for chunk in records.rchunks(batch) {
+                for r in c.writer.upsert(chunk.to_vec()).await {
+                    r.unwrap();
+                }
+            }
+            for (k, r) in records.iter().enumerate() {
+                if gone >> (k % 32) & 1 == 1 {
+                    c.writer.delete(&r.source, &r.record_id).await.unwrap();
+                }
+            }
+            let got = c.reader.assignments().await.unwrap();
+            node.close();
+            got
+        });
+        let mut engine = crate::engine::Engine::in_memory(tight(), crate::engine::Model::default());
+        for (k, r) in records.iter().enumerate() {
+            if gone >> (k % 32) & 1 == 0 {
+                engine.upsert(r.clone()).unwrap();
+            }
+        }
+        let want = grouping(engine.assignments().map(|(k, e)| (k.to_string(), e)));
+        proptest::prop_assert_eq!(grouping(got), want);
+    }
 }
