@@ -12,7 +12,8 @@ use kindred_proto::v1::{Identifier, PersonName, PostalAddress, Record};
 
 /// A small universe of people whose records collide in interesting ways:
 /// shared surnames and addresses (families), nicknames, typos, swapped
-/// names, conflicting national ids, and a generic email.
+/// names, conflicting national ids, ids carried by another household
+/// member, dates written day-first and month-first, and a generic email.
 fn person(i: usize, variant: u8) -> Record {
     let given = [
         "robert",
@@ -36,7 +37,12 @@ fn person(i: usize, variant: u8) -> Record {
             family: family.into(),
             ..Default::default()
         }),
-        date_of_birth: format!("19{:02}-0{}-1{}", 50 + i % 3, 1 + i % 2, variant % 3),
+        // Bit 64: the same date written day-first (day and month swapped).
+        date_of_birth: if variant & 64 != 0 {
+            format!("19{:02}-1{}-0{}", 50 + i % 3, variant % 3, 1 + i % 2)
+        } else {
+            format!("19{:02}-0{}-1{}", 50 + i % 3, 1 + i % 2, variant % 3)
+        },
         emails: if variant & 8 != 0 {
             vec!["test@test.com".into()]
         } else {
@@ -51,7 +57,13 @@ fn person(i: usize, variant: u8) -> Record {
         identifiers: if variant & 16 != 0 {
             vec![Identifier {
                 kind: "national_id".into(),
-                value: format!("{}00000{}", i % 3, variant & 32),
+                // Bit 128: a household member's record carrying the
+                // next member's national id.
+                value: format!(
+                    "{}00000{}",
+                    (i + usize::from(variant >> 7)) % 3,
+                    variant & 32
+                ),
             }]
         } else {
             vec![]
