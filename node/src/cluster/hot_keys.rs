@@ -14,7 +14,10 @@
 //! key, the coordinator counts it everywhere again; back within the
 //! threshold, it is lifted everywhere (`UndemoteKeys`) and the records
 //! holding it are probed again, so that the pairs it supports are found as
-//! if the removed records had never been there.
+//! if the removed records had never been there. Writes are not serialised
+//! across coordinators, so each demotion is followed by a recount (a
+//! delete may have raced with the counts) and each lifting too (an insert
+//! may have seen the key still demoted and left it to us).
 
 use std::collections::BTreeMap;
 
@@ -59,14 +62,64 @@ fn total(reports: &Reports) -> usize {
 
 impl Writer {
     /// Demotes, where they are held and not yet demoted, the keys that the
-    /// partitions' counts put above the threshold.
+    /// partitions' counts put above the threshold; then counts those keys
+    /// again, in case a delete raced with the counts.
     pub(super) async fn settle_hot_keys(
         &self,
         at_ms: i64,
         counts: &[(u32, KeyCount)],
     ) -> Result<(), NodeError> {
+        let demoted = self.demote_where_held(at_ms, counts).await?;
+        if !demoted.is_empty() {
+            self.lift_if_within(at_ms, demoted).await?;
+        }
+        Ok(())
+    }
+
+    /// Counts demoted keys that fewer records hold now; those back within
+    /// the threshold are lifted everywhere and their holders probed again.
+    /// The lifted keys are then counted again, in case an insert raced with
+    /// the counts (its own probe saw them still demoted).
+    pub(super) async fn release_hot_keys(
+        &self,
+        at_ms: i64,
+        keys: Vec<u64>,
+    ) -> Result<(), NodeError> {
+        let lifted = self.lift_if_within(at_ms, keys).await?;
+        if !lifted.is_empty() {
+            let counts = self.count_everywhere(lifted).await?;
+            self.demote_where_held(at_ms, &counts).await?;
+        }
+        Ok(())
+    }
+
+    /// Every partition's count of some keys.
+    async fn count_everywhere(
+        &self,
+        mut keys: Vec<u64>,
+    ) -> Result<Vec<(u32, KeyCount)>, NodeError> {
+        keys.sort_unstable();
+        keys.dedup();
+        let mut counts = Vec::new();
+        if keys.is_empty() {
+            return Ok(counts);
+        }
+        for (p, r) in self.assembler.router.all(KeyCounts { keys }).await {
+            counts.extend(r?.into_iter().map(|c| (p, c)));
+        }
+        Ok(counts)
+    }
+
+    /// Demotes the keys above the threshold where they are held and not
+    /// demoted yet. Returns the keys demoted anywhere.
+    async fn demote_where_held(
+        &self,
+        at_ms: i64,
+        counts: &[(u32, KeyCount)],
+    ) -> Result<Vec<u64>, NodeError> {
         let max = self.assembler.max_key_size;
         let mut demote: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
+        let mut keys = Vec::new();
         for (key, parts) in tally(counts) {
             if total(&parts) <= max {
                 continue;
@@ -74,6 +127,7 @@ impl Writer {
             for (p, n, hot) in parts {
                 if n > 0 && !hot {
                     demote.entry(p).or_default().push(key);
+                    keys.push(key);
                 }
             }
         }
@@ -83,29 +137,20 @@ impl Writer {
         for r in join_all(calls).await {
             r?;
         }
-        Ok(())
-    }
-
-    /// Re-counts demoted keys that fewer records hold now; those back
-    /// within the threshold are lifted everywhere and their holders probed
-    /// again.
-    pub(super) async fn release_hot_keys(
-        &self,
-        at_ms: i64,
-        mut keys: Vec<u64>,
-    ) -> Result<(), NodeError> {
         keys.sort_unstable();
         keys.dedup();
-        if keys.is_empty() {
-            return Ok(());
-        }
+        Ok(keys)
+    }
+
+    /// Lifts, where they are demoted, the keys whose count over the whole
+    /// cluster is within the threshold, and probes their holders again.
+    /// Returns the keys lifted anywhere.
+    async fn lift_if_within(&self, at_ms: i64, keys: Vec<u64>) -> Result<Vec<u64>, NodeError> {
+        let counts = self.count_everywhere(keys).await?;
         let router = &self.assembler.router;
-        let mut counts = Vec::new();
-        for (p, r) in router.all(KeyCounts { keys }).await {
-            counts.extend(r?.into_iter().map(|c| (p, c)));
-        }
         let mut lift: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
         let mut holders: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
+        let mut lifted = Vec::new();
         for (key, parts) in tally(&counts) {
             if total(&parts) > self.assembler.max_key_size {
                 continue;
@@ -113,11 +158,15 @@ impl Writer {
             for (p, n, hot) in parts {
                 if hot {
                     lift.entry(p).or_default().push(key);
+                    lifted.push(key);
                 }
                 if n > 0 {
                     holders.entry(p).or_default().push(key);
                 }
             }
+        }
+        if lifted.is_empty() {
+            return Ok(lifted);
         }
         let calls = lift
             .into_iter()
@@ -132,7 +181,9 @@ impl Writer {
         if !items.is_empty() {
             self.probe_and_link(items).await?;
         }
-        Ok(())
+        lifted.sort_unstable();
+        lifted.dedup();
+        Ok(lifted)
     }
 }
 

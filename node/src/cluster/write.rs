@@ -376,6 +376,7 @@ impl Writer {
                 let probed = self.probe_and_link(items).await?;
                 let at_ms = self.clock.now_ms();
                 self.settle_hot_keys(at_ms, &probed.counts).await?;
+                self.release_hot_keys(at_ms, probed.released).await?;
             }
         }
         Ok(())

@@ -161,21 +161,49 @@ pub fn cluster_by_home(
     let within: Vec<usize> = (0..edges.len())
         .filter(|&i| homes[edges[i].a] == homes[edges[i].b])
         .collect();
-    if within.len() == edges.len() {
-        // Every edge joins one home key: the first phase is all there is.
-        return cluster(nodes, edges, max_size);
-    }
-    let first_edges: Vec<EdgeIn> = within.iter().map(|&i| edges[i]).collect();
-    let mut first = cluster(nodes, &first_edges, max_size);
-    first.accepted.iter_mut().for_each(|k| *k = within[*k]);
-    first.blocked.iter_mut().for_each(|(k, _)| *k = within[*k]);
-    if !across {
+    let first = first_phase(nodes, homes, edges, &within, max_size);
+    if !across || within.len() == edges.len() {
         return first;
     }
+    let mut first = first;
     let mut second = cluster_seeded(nodes, &first.labels, edges, max_size);
     first.accepted.append(&mut second.accepted);
     second.accepted = first.accepted;
     second
+}
+
+/// The first phase: each home key clustered on its own, over its own edges
+/// (so that only its own edges vouch for its conflicts: a partition sees
+/// no other home key's edges). `within` are the indices of the edges
+/// between records of one home key.
+fn first_phase(
+    nodes: &[Node<'_>],
+    homes: &[u64],
+    edges: &[EdgeIn],
+    within: &[usize],
+    max_size: usize,
+) -> Clustering {
+    let mut by_home: Vec<(u64, usize)> = within.iter().map(|&i| (homes[edges[i].a], i)).collect();
+    by_home.sort_unstable();
+    let mut out = Clustering {
+        labels: (0..nodes.len()).collect(),
+        ..Clustering::default()
+    };
+    for group in by_home.chunk_by(|x, y| x.0 == y.0) {
+        let idx: Vec<usize> = group.iter().map(|&(_, i)| i).collect();
+        let sub: Vec<EdgeIn> = idx.iter().map(|&i| edges[i]).collect();
+        let c = cluster(nodes, &sub, max_size);
+        let home = group[0].0;
+        for (i, &l) in c.labels.iter().enumerate() {
+            if homes[i] == home {
+                out.labels[i] = l;
+            }
+        }
+        out.accepted.extend(c.accepted.iter().map(|&k| idx[k]));
+        out.blocked
+            .extend(c.blocked.iter().map(|&(k, b)| (idx[k], b)));
+    }
+    out
 }
 
 /// Edge indices strongest first, ties broken by the (ordered) record keys
@@ -369,6 +397,27 @@ mod tests {
         let two_phase = cluster_by_home(&nodes, &[7, 7, 8], &edges, 100, true).labels;
         assert_eq!(one_phase, vec![0, 1, 1], "strongest first: b joins c");
         assert_eq!(two_phase, vec![0, 0, 2], "same home first: b joins a");
+    }
+
+    #[test]
+    fn a_home_keys_conflicts_are_vouched_for_by_its_own_edges_only() {
+        // c–d (home 2) is a direct edge between ids 111111 and 999999; it
+        // must not let the weak bridge m join a and b in home 1, which a
+        // partition holding only home 1 could not know about.
+        let nodes = [
+            node("a", None, Some("111111")),
+            node("m", None, None),
+            node("b", None, Some("999999")),
+            node("c", None, Some("111111")),
+            node("d", None, Some("999999")),
+        ];
+        let edges = [e(10.0, 0, 1), e(9.0, 1, 2), e(8.0, 3, 4)];
+        let homes = [1, 1, 1, 2, 2];
+        let c = cluster_by_home(&nodes, &homes, &edges, 100, false);
+        assert_eq!(c.labels, vec![0, 0, 2, 3, 3]);
+        // One home key alone gives the same answer for it.
+        let alone = cluster_by_home(&nodes[..3], &homes[..3], &edges[..2], 100, false);
+        assert_eq!(alone.labels, vec![0, 0, 2]);
     }
 
     proptest! {

@@ -82,6 +82,13 @@ impl Actor {
         };
         let here = self.partition;
         let mut keys = Vec::new();
+        // Records homed here are counted too (a relink probes one
+        // partition's records at a time), but not linked to themselves.
+        for item in req.items.iter().filter(|i| i.home == here) {
+            if let Some(k) = self.engine.record_keys_of(&item.key) {
+                keys.extend(k);
+            }
+        }
         for item in req.items.iter().filter(|i| i.home != here) {
             if self.engine.content_hash(&item.key).is_some() {
                 // Its content changed so that another partition is now its home.
