@@ -416,10 +416,20 @@ impl<S: Store> Engine<S> {
             match_edges: m / 2,
             possible_edges: p / 2,
             blocking_keys: self.postings.keys(),
-            demoted_keys: self
-                .postings
-                .count_longer_than(self.cfg.blocking.max_key_size),
+            demoted_keys: self.demoted_keys(),
         }
+    }
+
+    /// Keys that make no candidates here: held by too many records here,
+    /// or demoted cluster-wide (and held here).
+    fn demoted_keys(&self) -> usize {
+        let max = self.cfg.blocking.max_key_size;
+        let hot_only = self
+            .hot
+            .iter()
+            .filter(|&&k| (1..=max).contains(&self.postings.len(k)))
+            .count();
+        self.postings.count_longer_than(max) + hot_only
     }
 
     /// Number of records.

@@ -189,8 +189,12 @@ proptest! {
             .record_keys_of(&format!("{}\u{1f}{}", r.source, r.record_id))
             .unwrap()
             .to_vec();
+        let demoted_before = e.stats().demoted_keys;
         e.demote_keys(&keys).unwrap();
         let demoted = partition(&e);
+        // Every key the record holds now counts as demoted.
+        let distinct: std::collections::BTreeSet<u64> = keys.iter().copied().collect();
+        prop_assert!(e.stats().demoted_keys >= distinct.len());
         let mut early = engine();
         early.demote_keys(&keys).unwrap();
         for r in shuffled(&rs, seed) {
@@ -199,6 +203,7 @@ proptest! {
         prop_assert_eq!(&demoted, &partition(&early));
         e.undemote_keys(&keys).unwrap();
         prop_assert_eq!(before, partition(&e));
+        prop_assert_eq!(demoted_before, e.stats().demoted_keys);
     }
 
     #[test]
