@@ -3,9 +3,9 @@
 //! A blocking key held by more than `max_key_size` records stops producing
 //! candidates. On one engine that is a local count; in a cluster the count
 //! must be the cluster's, or the partition count would decide which pairs
-//! are compared. Every write already reaches every partition (the apply at
-//! the record's home, the probe everywhere else), and each reports how many
-//! of its records hold the record's keys. The coordinator sums them: a key
+//! are compared. Every write already reaches every partition (the probe
+//! runs on all of them after the apply at the record's home), and each
+//! reports how many of its records hold the record's keys. The coordinator sums them: a key
 //! above the threshold is demoted at every partition that holds it and has
 //! not demoted it yet (`DemoteKeys`, a command in each partition's log).
 //! Of the writes of one key, the last applied sees every other one in its

@@ -72,8 +72,6 @@ pub struct Pending {
     applied: Vec<AppliedRecord>,
     /// The batch's time.
     at_ms: i64,
-    /// The applied records' blocking keys as counted at their homes.
-    counts: Vec<(u32, KeyCount)>,
     /// Demoted keys that previous versions held and the new ones do not.
     released: Vec<u64>,
 }
@@ -118,7 +116,6 @@ impl Writer {
             results: (0..n).map(|_| None).collect(),
             applied: Vec::new(),
             at_ms,
-            counts: Vec::new(),
             released: Vec::new(),
         };
         let prepared = match self.prepare(records, at_ms).await {
@@ -205,7 +202,6 @@ impl Writer {
     async fn link_and_settle(&self, pending: &mut Pending) -> Result<Vec<String>, NodeError> {
         let probes = pending.applied.iter().map(|a| a.probe.clone()).collect();
         let mut probed = self.probe_and_link(probes).await?;
-        probed.counts.append(&mut pending.counts);
         self.settle_hot_keys(pending.at_ms, &probed.counts).await?;
         probed.released.append(&mut pending.released);
         self.release_hot_keys(pending.at_ms, probed.released)
@@ -454,8 +450,6 @@ impl Pending {
             },
             linked: a.linked,
         });
-        self.counts
-            .extend(a.counts.into_iter().map(|c| (p.home, c)));
         self.released.extend(a.released);
         let mut o = a.outcome;
         o.issues = p.issues;

@@ -39,9 +39,14 @@ impl Actor {
         let feats = packed(feats, &key)?;
         let before = self.hot_keys_of(&key);
         let outcome = self.engine.upsert_packed(record, feats)?;
-        let keys = self.engine.record_keys_of(&key).unwrap_or_default();
-        let counts = self.engine.key_counts(&keys);
-        let released = before.into_iter().filter(|k| !keys.contains(k)).collect();
+        // The record's own key counts reach the coordinator with the probe,
+        // which every partition runs (its home included).
+        let released = if before.is_empty() {
+            Vec::new()
+        } else {
+            let keys = self.engine.record_keys_of(&key).unwrap_or_default();
+            before.into_iter().filter(|k| !keys.contains(k)).collect()
+        };
         if outcome.replaced {
             // Every link of the old version named its old content hash.
             self.forget_links(&key);
@@ -58,7 +63,6 @@ impl Actor {
             outcome,
             hash,
             linked,
-            counts,
             released,
         })
     }

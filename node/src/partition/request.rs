@@ -390,8 +390,6 @@ pub struct Holders {
 pub struct Applied {
     pub outcome: Outcome,
     pub hash: u64,
-    /// The record's blocking keys as counted here after it was applied.
-    pub counts: Vec<KeyCount>,
     /// Demoted keys its previous version held and this one does not.
     pub released: Vec<u64>,
     /// The record's entity has cross-partition links or local bridges: its
