@@ -95,6 +95,12 @@ struct Args {
     /// true pairs that share a live key and the comparisons per record.
     #[arg(long, requires = "truth")]
     blocking_report: bool,
+    /// With --truth: write every wrongly decided pair as JSON Lines here:
+    /// linked pairs of different true persons (`false_link`) and pairs of
+    /// one person left in different entities (`missed`), each with the
+    /// engine's explanation of the pair (levels, weights, candidates).
+    #[arg(long, requires = "truth")]
+    errors: Option<PathBuf>,
 }
 
 fn rss_bytes() -> u64 {
@@ -247,6 +253,9 @@ fn main() -> Result<()> {
         Some(t) => Some(score_assignments(&assignments, t)?),
         None => None,
     };
+    if let (Some(out), Some(t)) = (&args.errors, &args.truth) {
+        write_errors(&engine, &assignments, t, out)?;
+    }
     report(&args, &engine, &counts, &m, scores.as_ref())
 }
 
@@ -479,6 +488,55 @@ fn score_assignments(assignments: &[(String, String, u64)], truth: &Path) -> Res
         .map(|(s, r, e)| (truth.key(s, r), e.to_string()))
         .collect();
     Ok(score_against(&truth, &pred))
+}
+
+/// `--errors`: every pair of records whose link decision disagrees with
+/// the truth, explained. Pairs are enumerated within each predicted entity
+/// (false links) and each true cluster (missed), so the cost is the sum of
+/// their squared sizes.
+fn write_errors(
+    engine: &Engine,
+    assignments: &[(String, String, u64)],
+    truth: &Path,
+    out: &Path,
+) -> Result<()> {
+    let truth = Truth::load(truth)?;
+    let cluster_of = |s: &str, r: &str| truth.by_key.get(&truth.key(s, r)).cloned();
+    let mut by_entity: HashMap<u64, Vec<(&str, &str)>> = HashMap::new();
+    let mut by_cluster: HashMap<String, Vec<(&str, &str, u64)>> = HashMap::new();
+    for (s, r, e) in assignments {
+        by_entity.entry(*e).or_default().push((s, r));
+        if let Some(c) = cluster_of(s, r) {
+            by_cluster.entry(c).or_default().push((s, r, *e));
+        }
+    }
+    let mut w = std::io::BufWriter::new(std::fs::File::create(out)?);
+    let mut write = |kind: &str, a: (&str, &str), b: (&str, &str)| -> Result<()> {
+        let why = engine.why(a, b)?;
+        let line = json!({"error": kind, "a_cluster": cluster_of(a.0, a.1),
+            "b_cluster": cluster_of(b.0, b.1), "why": why});
+        writeln!(w, "{line}")?;
+        Ok(())
+    };
+    for members in by_entity.values() {
+        for (i, a) in members.iter().enumerate() {
+            for b in &members[i + 1..] {
+                if cluster_of(a.0, a.1) != cluster_of(b.0, b.1) {
+                    write("false_link", *a, *b)?;
+                }
+            }
+        }
+    }
+    for members in by_cluster.values() {
+        for (i, a) in members.iter().enumerate() {
+            for b in &members[i + 1..] {
+                if a.2 != b.2 {
+                    write("missed", (a.0, a.1), (b.0, b.1))?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Prints the run's summary: as JSON with `--json`, else as text.

@@ -470,7 +470,10 @@ fn area_level(a: AddrView<'_>, b: AddrView<'_>) -> u8 {
     }
     let pc_eq = pc.is_some_and(|(x, y)| x == y);
     let loc_eq = loc.is_some_and(|(x, y)| x == y);
-    if pc_eq && (loc_eq || loc.is_none()) || (loc_eq && pc.is_none()) {
+    // With the postcode agreeing, a locality with a typo or two is the
+    // same place: the two facts together are what level 1 means.
+    let loc_close = loc.is_some_and(|(x, y)| x == y || locality_close(x, y));
+    if pc_eq && (loc_close || loc.is_none()) || (loc_eq && pc.is_none()) {
         return 1;
     }
     if pc_eq || loc_eq {
@@ -500,9 +503,68 @@ fn street_level(a: AddrView<'_>, b: AddrView<'_>) -> u8 {
         return if same_number { 1 } else { 3 };
     }
     if street_similar(sa, sb) {
-        return if same_number { 2 } else { 3 };
+        return if same_number || numbers_close(a.number, b.number) {
+            2
+        } else {
+            3
+        };
     }
-    4
+    // A garbled line ("2i80 sonty dr" for "2801 county dr") may no longer
+    // split into number and street: compare it as one string.
+    let share = in_order_share(&street_line(a), &street_line(b));
+    if share >= 0.8 {
+        2
+    } else if share >= 0.65 {
+        3
+    } else {
+        4
+    }
+}
+
+/// Two house numbers of at least three characters that one inserted,
+/// dropped or swapped character turns into each other ("3638" / "338").
+/// A substituted digit is left out: "102" and "103" are neighbours.
+fn numbers_close(a: Option<&str>, b: Option<&str>) -> bool {
+    let (Some(a), Some(b)) = (a, b) else {
+        return false;
+    };
+    let substitution =
+        a.len() == b.len() && a.bytes().zip(b.bytes()).filter(|(x, y)| x != y).count() == 1;
+    a.len().min(b.len()) >= 3 && !substitution && within_one_edit(a.as_bytes(), b.as_bytes())
+}
+
+/// Two spellings of one locality under one postcode (which has few
+/// localities): most letters kept in order, or a high Jaro-Winkler
+/// similarity.
+fn locality_close(a: &str, b: &str) -> bool {
+    a.len().min(b.len()) >= 4 && (in_order_share(a, b) >= 0.7 || jaro_winkler(a, b) >= 0.88)
+}
+
+/// The house number and the distinctive words of the street, as one string
+/// without spaces or street-type words.
+fn street_line(a: AddrView<'_>) -> String {
+    let mut out = String::new();
+    if let Some(n) = a.number {
+        out.extend(n.chars().filter(|c| *c != ' '));
+    }
+    for t in a.street.unwrap_or("").split(' ') {
+        if !STREET_WORDS.contains(&t) {
+            out.push_str(t);
+        }
+    }
+    out
+}
+
+/// The share of the longer string's characters that the other keeps in
+/// order (longest common subsequence over the longer length); 0 when
+/// either has fewer than four characters.
+fn in_order_share(a: &str, b: &str) -> f64 {
+    let (a, b): (SmallChars, SmallChars) = (a.chars().collect(), b.chars().collect());
+    let longer = a.len().max(b.len());
+    if a.len().min(b.len()) < 4 {
+        return 0.0;
+    }
+    lcs_len(&a, &b) as f64 / longer as f64
 }
 
 /// Street-type and unit words: sharing one says nothing about the street.
@@ -710,6 +772,54 @@ mod tests {
         // One name alone never justifies crossing.
         let (_, _, swapped) = names(&rec("smith", "alice"), &rec("bob", "smith"));
         assert!(!swapped);
+    }
+
+    fn addr<'a>(
+        number: Option<&'a str>,
+        street: &'a str,
+        locality: &'a str,
+        pc: &'a str,
+    ) -> AddrView<'a> {
+        AddrView {
+            number,
+            street: Some(street),
+            locality: Some(locality),
+            region: None,
+            postcode: Some(pc),
+        }
+    }
+
+    #[test]
+    fn garbled_street_lines_are_similar_not_different() {
+        let clean = addr(Some("2801"), "county drive", "brockton", "90001");
+        // The garbled line no longer splits into number and street.
+        let garbled = addr(None, "2i80 sonty drive", "brockton", "90001");
+        assert_eq!(street_level(clean, garbled), 3);
+        let dropped = addr(Some("3638"), "pine circle", "airdrie", "10033");
+        let typo = addr(Some("338"), "pine circle", "airdrie", "10033");
+        assert_eq!(
+            street_level(dropped, typo),
+            3,
+            "same street, number with a digit dropped"
+        );
+        let typo_street = addr(Some("338"), "pines circle", "airdrie", "10033");
+        assert_eq!(street_level(dropped, typo_street), 2);
+        // A substituted digit is a neighbour, not a typo of the same house.
+        let neighbour = addr(Some("3639"), "pines circle", "airdrie", "10033");
+        assert_eq!(street_level(dropped, neighbour), 3);
+        let elsewhere = addr(Some("9215"), "academy road", "airdrie", "10033");
+        assert_eq!(street_level(dropped, elsewhere), 4);
+    }
+
+    #[test]
+    fn a_locality_typo_under_the_same_postcode_is_the_same_area() {
+        let a = addr(Some("1"), "x", "brockton", "90001");
+        let b = addr(Some("1"), "x", "brovton", "90001");
+        assert_eq!(area_level(a, b), 1);
+        let other_town = addr(Some("1"), "x", "arlington", "90001");
+        assert_eq!(area_level(a, other_town), 2);
+        let other_postcode = addr(Some("1"), "x", "brovton", "90002");
+        assert_eq!(area_level(a, other_postcode), 3);
     }
 
     #[test]
