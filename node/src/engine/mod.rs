@@ -19,6 +19,7 @@ pub mod coverage;
 pub mod explain;
 pub mod features;
 pub mod hash;
+pub mod household;
 pub mod model;
 pub mod postings;
 pub mod profile;

@@ -2,6 +2,12 @@
 //! level, the prior probability that two random records match, and
 //! term-frequency tables for common values.
 //!
+//! Besides "same person" and "unrelated", a pair can be two people of one
+//! household, who share an address by definition and often a surname or a
+//! phone: [`HouseholdParams`] is that third class. Its evidence is derived
+//! from each attribute's m and u and a documented sharing probability, so
+//! that an address agreement never stands in for evidence about the person.
+//!
 //! A model is a versioned, human-readable JSON file. [`Model::default`] holds
 //! sound defaults so the engine works before training;
 //! [`super::train`] estimates a model from the data without labels.
@@ -84,6 +90,84 @@ pub struct Model {
     pub term_frequencies: BTreeMap<String, TermFrequencies>,
     #[serde(default)]
     pub training: Option<TrainingInfo>,
+    /// The household class; `null` in a model file turns it off.
+    #[serde(default = "HouseholdParams::default_some")]
+    pub household: Option<HouseholdParams>,
+}
+
+/// The third class of pairs: two different people of one household.
+///
+/// Fellegi-Sunter weighs "same person" against "unrelated". Two people who
+/// live together agree on the address exactly as one person's two records
+/// do, so for them every address agreement counts as identity evidence and
+/// a clear difference of first name and date of birth cannot outweigh it
+/// (twins, a father and his son of the same name, or a household member's
+/// record that carries the other's details). With this class the odds of a
+/// match are `λ_M·m / (λ_U·u + λ_H·h)`, where for every attribute
+/// `h = s·m + (1 − s)·u`: two people of one household hold the same value as
+/// one person's records would with the sharing probability `s`, and values
+/// as unrelated as strangers' otherwise. The address is shared (`s = 1`),
+/// so it cancels out of `h/m`, and only evidence about the person decides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HouseholdParams {
+    /// λ_H / λ_M: pairs of two people of one household per pair of one
+    /// person's records. Training estimates it ([`super::household`]);
+    /// before training, or when too few pairs share an address to tell,
+    /// it is 0.25: households are common, but a cautious prior costs
+    /// little recall on data without them.
+    pub ratio: f64,
+    /// Attribute name → the sharing probability `s`. Attributes not listed
+    /// (gender) have `s = 0`; `identifier:*` applies to every identifier
+    /// kind without an entry of its own.
+    pub sharing: BTreeMap<String, f64>,
+}
+
+impl Default for HouseholdParams {
+    fn default() -> Self {
+        let sharing = [
+            // Living together is what the class means.
+            ("street", 1.0),
+            ("area", 1.0),
+            // Spouses and children mostly share the surname.
+            ("family_name", 0.6),
+            // A landline or a family mobile.
+            ("phone", 0.3),
+            // A family mailbox.
+            ("email", 0.02),
+            // Twins and other multiple births.
+            ("date_of_birth", 0.01),
+            // A son named after his father ("junior").
+            ("given_name", 0.01),
+            // One member's record carrying another's identifier (a data
+            // error: identifiers are personal).
+            ("identifier:*", 0.001),
+        ];
+        HouseholdParams {
+            ratio: 0.25,
+            sharing: sharing
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        }
+    }
+}
+
+impl HouseholdParams {
+    fn default_some() -> Option<Self> {
+        Some(Self::default())
+    }
+
+    /// The sharing probability of an attribute (0 for personal ones).
+    pub fn sharing_of(&self, a: &Attribute) -> f64 {
+        self.sharing
+            .get(&a.name())
+            .or_else(|| match a {
+                Attribute::Identifier(_) => self.sharing.get("identifier:*"),
+                _ => None,
+            })
+            .copied()
+            .unwrap_or(0.0)
+    }
 }
 
 /// Errors loading or validating a model.
@@ -112,6 +196,12 @@ pub enum ModelError {
     Prior(f64),
     #[error("too many comparisons: {0} (at most {max})", max = super::compare::MAX_COMPARISONS)]
     TooMany(usize),
+    #[error("household.{what} = {value} is out of range ({range})")]
+    Household {
+        what: String,
+        value: f64,
+        range: &'static str,
+    },
 }
 
 /// Default (m, u) per level, before any training. They encode ordinary
@@ -191,6 +281,7 @@ impl Default for Model {
                 .collect(),
             term_frequencies: BTreeMap::new(),
             training: None,
+            household: Some(HouseholdParams::default()),
         }
     }
 }
@@ -244,6 +335,9 @@ impl Model {
         if self.comparisons.len() > super::compare::MAX_COMPARISONS {
             return Err(ModelError::TooMany(self.comparisons.len()));
         }
+        if let Some(h) = &self.household {
+            h.validate()?;
+        }
         for c in &self.comparisons {
             let expected: Vec<String> =
                 c.attribute.levels().iter().map(|s| s.to_string()).collect();
@@ -277,6 +371,28 @@ impl Model {
             .iter()
             .map(|c| c.attribute.clone())
             .collect()
+    }
+}
+
+impl HouseholdParams {
+    fn validate(&self) -> Result<(), ModelError> {
+        if !(self.ratio.is_finite() && self.ratio >= 0.0) {
+            return Err(ModelError::Household {
+                what: "ratio".into(),
+                value: self.ratio,
+                range: "a finite number >= 0",
+            });
+        }
+        for (k, &v) in &self.sharing {
+            if !(0.0..=1.0).contains(&v) || Attribute::parse(k).is_none() {
+                return Err(ModelError::Household {
+                    what: format!("sharing.{k}"),
+                    value: v,
+                    range: "a probability, for a known attribute",
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -325,6 +441,9 @@ pub struct Scorer {
     /// Per comparison: the term-frequency table and the m of the exact level.
     tf: Vec<Option<TfTable>>,
     prior_weight: f64,
+    /// The household class compiled: λ_H / λ_M and, per comparison, per
+    /// level (0 = null), log2(h/m).
+    household: Option<(f64, Vec<Vec<f64>>)>,
     model: Model,
 }
 
@@ -360,11 +479,54 @@ impl Scorer {
                 Some((map, t.default, c.levels[0].m))
             })
             .collect();
+        let household = model.household.as_ref().map(|h| {
+            let per_level = model
+                .comparisons
+                .iter()
+                .map(|c| {
+                    let s = h.sharing_of(&c.attribute);
+                    std::iter::once(0.0)
+                        .chain(c.levels.iter().map(|l| {
+                            let (m, u) = (l.m.max(MIN_PROB), l.u.max(MIN_PROB));
+                            ((s * m + (1.0 - s) * u) / m).log2()
+                        }))
+                        .collect()
+                })
+                .collect();
+            (h.ratio, per_level)
+        });
         Scorer {
             weights,
             tf,
             prior_weight: probability_to_weight(model.prior),
+            household,
             model,
+        }
+    }
+
+    /// Σ log2(h/m) over the pattern's levels: how much better the pair fits
+    /// two people of one household than one person.
+    fn household_weight(&self, p: &Pattern) -> f64 {
+        let Some((_, per_level)) = &self.household else {
+            return 0.0;
+        };
+        per_level
+            .iter()
+            .enumerate()
+            .map(|(i, lw)| lw.get(p.levels[i] as usize).copied().unwrap_or(0.0))
+            .sum()
+    }
+
+    /// The match weight once the household class is weighed in: from
+    /// odds O = λ_M·m / λ_U·u, the odds λ_M·m / (λ_U·u + λ_H·h), i.e.
+    /// `-log2(2^-w + ratio · 2^household)`.
+    fn with_household(&self, w: f64, p: &Pattern) -> f64 {
+        match &self.household {
+            Some((ratio, _)) if *ratio > 0.0 => {
+                let hh = self.household_weight(p);
+                -((-w).exp2() + ratio * hh.exp2()).log2()
+            }
+            _ => w,
         }
     }
 
@@ -406,14 +568,15 @@ impl Scorer {
         }
     }
 
-    /// Total match weight of a compared pair: prior + Σ level weights.
+    /// Total match weight of a compared pair: prior + Σ level weights,
+    /// then the household class weighed in.
     pub fn score(&self, p: &Pattern, a: &FeatView<'_>, b: &FeatView<'_>) -> f64 {
         let mut w = self.prior_weight;
         for (i, lw) in self.weights.iter().enumerate() {
             let l = p.levels[i] as usize;
             w += self.level_weight(i, l, p, (a, b), lw);
         }
-        w
+        self.with_household(w, p)
     }
 
     fn level_weight(
@@ -433,8 +596,31 @@ impl Scorer {
         lw.get(l).copied().unwrap_or(0.0)
     }
 
-    /// Every attribute's contribution, for explanations.
+    /// Every attribute's contribution, for explanations, then (with a
+    /// household class) the weight the household alternative takes off,
+    /// as a contribution named `household`: the prior weight plus every
+    /// contribution is the pair's score.
     pub fn contributions(
+        &self,
+        p: &Pattern,
+        a: &FeatView<'_>,
+        b: &FeatView<'_>,
+    ) -> Vec<Contribution> {
+        let mut out = self.attribute_contributions(p, a, b);
+        if self.household.is_some() {
+            let w = self.prior_weight + out.iter().map(|c| c.weight).sum::<f64>();
+            out.push(Contribution {
+                attribute: "household".into(),
+                level: 0,
+                label: "two_people_of_one_household".into(),
+                weight: self.with_household(w, p) - w,
+                tf_adjustment: 0.0,
+            });
+        }
+        out
+    }
+
+    fn attribute_contributions(
         &self,
         p: &Pattern,
         a: &FeatView<'_>,

@@ -728,7 +728,13 @@ mod tests {
 
     #[test]
     fn a_merged_away_id_gives_the_survivors_profile() {
-        let mut e = Engine::in_memory(EngineConfig::default(), Model::default());
+        // Plain Fellegi-Sunter: the household class would read Harley and
+        // Zed, born the same day and sharing a phone, as twins.
+        let model = Model {
+            household: None,
+            ..Model::default()
+        };
+        let mut e = Engine::in_memory(EngineConfig::default(), model);
         let mut a = harley("crm", "a", "Harley", 1);
         a.emails = vec!["h@x.com".into()];
         a.phones = vec!["0412000001".into()];

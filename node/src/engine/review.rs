@@ -47,6 +47,8 @@ pub enum TrainWarning {
     },
     #[error("no blocking rule gave an estimate of the prior; kept {prior:e}")]
     PriorNotEstimated { prior: f64 },
+    #[error("households: too few compared pairs share an address to estimate how common households are; kept the ratio {ratio}")]
+    HouseholdsNotEstimated { ratio: f64 },
     #[error(
         "implausible: two records agreeing exactly on everything score only p = {probability:.3}"
     )]

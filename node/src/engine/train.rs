@@ -18,6 +18,9 @@
 //!   (the share of the other sessions' matches that the rule also finds)
 //!   estimates the total number of matching pairs. The median over rules is
 //!   divided by the number of possible pairs.
+//! - **households**: how many pairs of two people of one household there
+//!   are per pair of one person's records, by a three-class mixture over
+//!   the blocked pairs that share an address ([`super::household`]).
 //! - **term frequencies** of names, localities and postcodes.
 //!
 //! No labels are used anywhere.
@@ -137,6 +140,9 @@ pub fn train_report(
         prior.is_some(),
         opts.match_probability,
     ));
+    if let Some(w) = estimate_households(&mut model, &blocked) {
+        warnings.push(w);
+    }
     model.training = Some(TrainingInfo {
         records: views.len(),
         random_pairs: random.draws,
@@ -144,6 +150,30 @@ pub fn train_report(
         sessions: em.sessions,
     });
     Ok(TrainReport { model, warnings })
+}
+
+/// Sets the household ratio from the blocked pairs, each counted once
+/// (under the first rule that finds it); a warning when the data has too
+/// few pairs sharing an address, and the ratio is kept.
+fn estimate_households(model: &mut Model, blocked: &[RulePairs]) -> Option<TrainWarning> {
+    let once = blocked.iter().flat_map(|rp| {
+        rp.counts
+            .iter()
+            .filter(move |((_, mask), _)| mask.trailing_zeros() as usize == rp.rule)
+            .map(|((levels, _), n)| (levels, *n))
+    });
+    match super::household::estimate_ratio(model, once) {
+        Some(est) => {
+            if let Some(h) = model.household.as_mut() {
+                h.ratio = est.ratio;
+            }
+            None
+        }
+        None => model
+            .household
+            .as_ref()
+            .map(|h| TrainWarning::HouseholdsNotEstimated { ratio: h.ratio }),
+    }
 }
 
 /// Number of distinct pairs among `n` records.
