@@ -3,42 +3,48 @@
 
 use kindred_tests::{kindred, partition_of_csv, stdout_ok, Node};
 
-fn upsert(node: &Node, id: &str, given: &str, email: &str, phone: &str) -> serde_json::Value {
-    serde_json::from_str(&stdout_ok(&kindred(
-        node,
-        &[
-            "--output",
-            "json",
-            "upsert",
-            "--source",
-            "crm",
-            "--record-id",
-            id,
-            "--given-name",
-            given,
-            "--family-name",
-            "Okafor",
-            "--dob",
-            "1971-05-06",
-            "--email",
-            email,
-            "--phone",
-            phone,
-        ],
-    )))
-    .unwrap()
+fn upsert(node: &Node, id: &str, given: &str, emails: &[&str], phone: &str) -> serde_json::Value {
+    let mut args = vec![
+        "--output",
+        "json",
+        "upsert",
+        "--source",
+        "crm",
+        "--record-id",
+        id,
+        "--given-name",
+        given,
+        "--family-name",
+        "Okafor",
+        "--dob",
+        "1971-05-06",
+        "--phone",
+        phone,
+    ];
+    for e in emails {
+        args.extend(["--email", e]);
+    }
+    serde_json::from_str(&stdout_ok(&kindred(node, &args))).unwrap()
 }
 
 #[test]
 fn deleting_the_bridge_record_splits_the_entity_and_the_larger_part_keeps_the_id() {
     let tmp = tempfile::tempdir().unwrap();
     let node = Node::start(&tmp.path().join("data"));
-    let a = upsert(&node, "a", "Chidi", "chidi@x.org", "0411111111");
-    upsert(&node, "a2", "Chidi", "chidi@x.org", "0411111111");
-    let b = upsert(&node, "b", "Zed", "zed@y.org", "0499999999");
+    let a = upsert(&node, "a", "Chidi", &["chidi@x.org"], "0411111111");
+    upsert(&node, "a2", "Chidi", &["chidi@x.org"], "0411111111");
+    let b = upsert(&node, "b", "Zed", &["zed@y.org"], "0499999999");
     assert_ne!(a["entity_id"], b["entity_id"]);
-    // c shares the email of a and the phone of b: it merges them.
-    let c = upsert(&node, "c", "Chidi", "chidi@x.org", "0499999999");
+    // c carries the emails of both a and b (a shared phone alone would not
+    // do: Chidi and Zed Okafor, born the same day, could be twins): it
+    // merges them.
+    let c = upsert(
+        &node,
+        "c",
+        "Chidi",
+        &["chidi@x.org", "zed@y.org"],
+        "0499999999",
+    );
     assert_eq!(c["action"], 3, "ACTION_MERGED: {c}");
     let merged = partition_of_csv(&stdout_ok(&kindred(&node, &["export"])));
     assert_eq!(merged.len(), 1);
