@@ -43,6 +43,9 @@ pub enum KeyPart {
     DobYear,
     /// Month and day of a date of birth (survives a wrong year).
     DobMonthDay,
+    /// Month and day as an unordered pair: survives day and month written
+    /// the other way round (05/04 for 04/05) as well as a wrong year.
+    DobDayMonthEitherWay,
     /// First letter of the given name (and of its nickname canonical form).
     GivenInitial,
     /// First letter of the family name.
@@ -66,7 +69,10 @@ impl KeyPart {
             KeyPart::GivenPhonetic | KeyPart::GivenInitial => &[GivenName],
             KeyPart::FamilyPhonetic | KeyPart::FamilyInitial => &[FamilyName],
             KeyPart::NamesPhoneticSorted | KeyPart::AnyNamePhonetic => &[GivenName, FamilyName],
-            KeyPart::Dob | KeyPart::DobYear | KeyPart::DobMonthDay => &[DateOfBirth],
+            KeyPart::Dob
+            | KeyPart::DobYear
+            | KeyPart::DobMonthDay
+            | KeyPart::DobDayMonthEitherWay => &[DateOfBirth],
             KeyPart::Postcode | KeyPart::Locality => &[Area],
             KeyPart::StreetNumber | KeyPart::StreetToken => &[Street],
         }
@@ -146,6 +152,12 @@ impl Default for BlockingConfig {
                 // Records with a town or parish but no postcode.
                 BlockingRule::new("family_locality", &[FamilyPhonetic, Locality])
                     .with_fallback(&[GivenInitial]),
+                // Day and month swapped, with names and street garbled.
+                BlockingRule::new(
+                    "birthday_either_way_postcode",
+                    &[DobDayMonthEitherWay, Postcode],
+                )
+                .with_fallback(&[GivenInitial]),
             ],
             max_key_size: 30,
         }
@@ -238,6 +250,12 @@ fn part_values(part: KeyPart, f: &FeatView<'_>, out: &mut SmallVec<[u64; 4]>) {
         KeyPart::DobMonthDay => {
             if let Some((m, d)) = f.dob.and_then(|d| d.month.zip(d.day)) {
                 out.push(u64::from(m) << 8 | u64::from(d));
+            }
+        }
+        KeyPart::DobDayMonthEitherWay => {
+            if let Some((m, d)) = f.dob.and_then(|d| d.month.zip(d.day)) {
+                let (lo, hi) = (m.min(d), m.max(d));
+                out.push(u64::from(lo) << 8 | u64::from(hi));
             }
         }
         KeyPart::GivenInitial => {
@@ -394,6 +412,17 @@ mod tests {
     }
 
     #[test]
+    fn day_and_month_written_the_other_way_round_share_a_key() {
+        // Names garbled beyond their phonetic codes, street missing: only
+        // the birthday (either way round) and the postcode are left.
+        let a = rec("eileen", "patil", Some((1952, 4, 10)), "90001");
+        let b = rec("xq", "zzy", Some((1952, 10, 4)), "90001");
+        assert!(shared(&a, &b) > 0);
+        let elsewhere = rec("xq", "zzy", Some((1952, 10, 4)), "90002");
+        assert_eq!(shared(&a, &elsewhere), 0);
+    }
+
+    #[test]
     fn swapped_names_share_the_sorted_names_key() {
         let a = rec("madeline", "mason", Some((1908, 11, 28)), "4818");
         let b = rec("mason", "madeline", Some((1999, 1, 1)), "4818");
@@ -415,9 +444,9 @@ mod tests {
         "0775b0229d25b776 1bdd7dc684106169 1cfe38cbefd6d619 44452ce3f2666e18 ",
         "545141cbf321773a 6cbeb391aa885b0c 7656334ef58a212b 8610364ba0901b44 ",
         "87b4fd255035c4d0 8b740029c7aa7069 8d5c266f87b0d2b4 8dd81a2d860297b0 ",
-        "94026c19763db6d4 980f746f1fd088c2 ab0687e1e4f84146 b7bfe8cdb1e11f33 ",
-        "bea6a7208e0a5e38 d207edff814583d4 f4f8f50b99f16618 f9c8e7b624915099 ",
-        "fba4cf496ddcc76e",
+        "94026c19763db6d4 980f746f1fd088c2 ab0687e1e4f84146 ab3631b2b23d268e ",
+        "b0f6cd33a6aa926e b7bfe8cdb1e11f33 bea6a7208e0a5e38 d207edff814583d4 ",
+        "f4f8f50b99f16618 f9c8e7b624915099 fba4cf496ddcc76e",
     );
 
     #[test]
