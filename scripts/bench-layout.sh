@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${BASE_BIN:?set BASE_BIN to the directory of the baseline binaries}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-export ROCKSDB_LIB_DIR=/usr/lib/x86_64-linux-gnu
+export ROCKSDB_LIB_DIR="${ROCKSDB_LIB_DIR:-/usr/lib/$(gcc -dumpmachine)}"
 cargo build --release -q -p kindred-node --bin kindred-node --bin kindred-eval \
   -p kindred-client --bin kindred --bin kindred-gen
 BIN="$CARGO_TARGET_DIR/release"

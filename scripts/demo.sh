@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh >/dev/null
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-export ROCKSDB_LIB_DIR=/usr/lib/x86_64-linux-gnu
+export ROCKSDB_LIB_DIR="${ROCKSDB_LIB_DIR:-/usr/lib/$(gcc -dumpmachine)}"
 cargo build --release --workspace --bins -q
 BIN="$CARGO_TARGET_DIR/release"
 
