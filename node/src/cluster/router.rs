@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use super::map::PartitionMap;
 use super::node_request::{node_reply_of, NodeRequest};
 use super::peers::Peers;
-use crate::engine::resolver::display_key;
+use crate::engine::resolver::ref_key;
 use crate::engine::{EngineError, EntityId};
 use crate::error::NodeError;
 use crate::partition::request::{reply_of, Op, OpReply, PartitionRequest};
@@ -160,7 +160,7 @@ impl Router {
                 Err(e) => err = Some(e),
             }
         }
-        Err(err.unwrap_or_else(|| EngineError::RecordNotFound(display_key(key)).into()))
+        Err(err.unwrap_or_else(|| EngineError::RecordNotFound(ref_key(key)).into()))
     }
 
     /// One request per partition holding some of `ids` (an entity id names

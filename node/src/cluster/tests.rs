@@ -203,7 +203,7 @@ fn a_delete_finds_the_record_in_whichever_partition_holds_it() {
         c.writer.delete("crm", "2").await.unwrap();
         let missing = c.writer.delete("crm", "2").await.unwrap_err();
         assert_eq!(missing.code(), tonic::Code::NotFound);
-        assert!(missing.to_string().contains("crm/2"), "{missing}");
+        assert!(missing.to_string().contains("crm:2"), "{missing}");
         let left = c.reader.assignments().await.unwrap();
         assert_eq!(left.len(), 1);
         node.close();

@@ -26,7 +26,7 @@ use super::node_request::ProbeOwned;
 use super::router::Router;
 use crate::clock::SharedClock;
 use crate::engine::features::Packed;
-use crate::engine::resolver::{display_key, record_key, KeyCount};
+use crate::engine::resolver::{record_key, ref_key, KeyCount};
 use crate::engine::standardize::{standardize_record_at, Issue, StandardizeConfig};
 use crate::engine::{Engine, EngineError, EntityId, MemoryStore, Outcome};
 use crate::error::NodeError;
@@ -346,8 +346,8 @@ impl Writer {
                 Err(e) => return Err(e),
             }
         }
-        let affected = affected
-            .ok_or_else(|| NodeError::from(EngineError::RecordNotFound(display_key(&key))))?;
+        let affected =
+            affected.ok_or_else(|| NodeError::from(EngineError::RecordNotFound(ref_key(&key))))?;
         self.release_hot_keys(at_ms, released).await?;
         Ok(affected)
     }

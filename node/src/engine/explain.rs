@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::features::{FeatView, Packed};
 use super::model::{weight_to_probability, Contribution};
-use super::resolver::{display_key, record_key, Engine, EngineError};
+use super::resolver::{display_key, record_key, ref_key, Engine, EngineError};
 use super::store::{EntityId, Event, Store};
 
 /// The decision for a pair.
@@ -67,10 +67,10 @@ impl<S: Store> Engine<S> {
     fn why_keys(&self, ka: &str, kb: &str) -> Result<PairExplanation, EngineError> {
         let fa = self
             .features(ka)
-            .ok_or_else(|| EngineError::RecordNotFound(display_key(ka)))?;
+            .ok_or_else(|| EngineError::RecordNotFound(ref_key(ka)))?;
         let fb = self
             .features(kb)
-            .ok_or_else(|| EngineError::RecordNotFound(display_key(kb)))?;
+            .ok_or_else(|| EngineError::RecordNotFound(ref_key(kb)))?;
         let mut p = self.explain_views(ka, &fa, kb, &fb);
         p.same_entity = self.entity_of(ka) == self.entity_of(kb);
         Ok(p)
@@ -89,7 +89,7 @@ impl<S: Store> Engine<S> {
         let kb = record_key(foreign.0, foreign.1);
         let fa = self
             .features(&ka)
-            .ok_or_else(|| EngineError::RecordNotFound(display_key(&ka)))?;
+            .ok_or_else(|| EngineError::RecordNotFound(ref_key(&ka)))?;
         Ok(self.explain_views(&ka, &fa, &kb, &foreign_feats.view()))
     }
 

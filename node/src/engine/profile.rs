@@ -502,10 +502,10 @@ impl<S: Store> Engine<S> {
         let key = record_key(source, record_id);
         let entity = self
             .entity_of(&key)
-            .ok_or_else(|| EngineError::RecordNotFound(format!("{source}/{record_id}")))?;
+            .ok_or_else(|| EngineError::RecordNotFound(format!("{source}:{record_id}")))?;
         let (r, s) = self
             .stored(&key)?
-            .ok_or_else(|| EngineError::RecordNotFound(format!("{source}/{record_id}")))?;
+            .ok_or_else(|| EngineError::RecordNotFound(format!("{source}:{record_id}")))?;
         Ok((r, entity, s))
     }
 }

@@ -74,6 +74,13 @@ pub fn display_key(key: &str) -> String {
     format!("{s}/{r}")
 }
 
+/// `source:record_id`: a record as the CLI and the API take it, for error
+/// messages, so that the value named is the value the caller gave.
+pub fn ref_key(key: &str) -> String {
+    let (s, r) = split_key(key);
+    format!("{s}:{r}")
+}
+
 /// A record's full date of birth (year, month, day) and strong identifiers
 /// (kind, value).
 pub type Evidence = (Option<(u16, u8, u8)>, Vec<(String, String)>);
@@ -792,7 +799,7 @@ impl<S: Store> Engine<S> {
         let key = record_key(source, record_id);
         let ord = self
             .lookup(&key)
-            .ok_or_else(|| EngineError::RecordNotFound(display_key(&key)))?;
+            .ok_or_else(|| EngineError::RecordNotFound(ref_key(&key)))?;
         let mut step = Step {
             seq: self.next_seq(),
             ..Step::default()
@@ -2035,7 +2042,7 @@ mod tests {
         assert_eq!(events(&e).last().unwrap().kind, EventKind::Retired);
         assert!(matches!(
             e.delete("crm", "a"),
-            Err(EngineError::RecordNotFound(k)) if k == "crm/a"
+            Err(EngineError::RecordNotFound(k)) if k == "crm:a"
         ));
     }
 

@@ -10,7 +10,7 @@ use super::request::{
     StoredRecord, WhyEntity, WhyForeign, WhyRecords,
 };
 use crate::engine::explain::{EntityExplanation, EntityHistory, PairExplanation};
-use crate::engine::resolver::{display_key, split_key, KeyCount};
+use crate::engine::resolver::{ref_key, split_key, KeyCount};
 use crate::engine::{EngineError, EntityId};
 use crate::error::NodeError;
 
@@ -29,7 +29,7 @@ impl Actor {
         let p = self
             .engine
             .packed_of(&req.key)
-            .ok_or_else(|| EngineError::RecordNotFound(display_key(&req.key)))?;
+            .ok_or_else(|| EngineError::RecordNotFound(ref_key(&req.key)))?;
         Ok(RecordFeatures {
             feats: p.as_bytes().to_vec(),
             hash: self.engine.hash_packed(p),
@@ -40,7 +40,7 @@ impl Actor {
         let id = self
             .engine
             .entity_of(&req.key)
-            .ok_or_else(|| EngineError::RecordNotFound(display_key(&req.key)))?;
+            .ok_or_else(|| EngineError::RecordNotFound(ref_key(&req.key)))?;
         self.view(id)
     }
 

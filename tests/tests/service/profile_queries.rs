@@ -136,6 +136,12 @@ fn one_person_from_two_sources_is_one_profile_found_every_way() {
         String::from_utf8_lossy(&missing.stderr)
     );
 
+    // A missing record is named as the caller wrote it.
+    let missing = kindred(&node, &["profile", "get", "--record", "crm:nope"]);
+    assert_eq!(missing.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(err.contains("crm:nope"), "{err}");
+
     // Search by a partial description ranks the entity first.
     let s = json(&kindred(
         &node,
