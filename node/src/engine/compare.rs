@@ -511,7 +511,13 @@ fn street_level(a: AddrView<'_>, b: AddrView<'_>) -> u8 {
     }
     // A garbled line ("2i80 sonty dr" for "2801 county dr") may no longer
     // split into number and street: compare it as one string.
-    let share = in_order_share(&street_line(a), &street_line(b));
+    let (la, lb) = (street_line(a), street_line(b));
+    // The common subsequence is at most the shorter run: skip the work
+    // when even that could not reach the lowest level.
+    if 100 * la.len().min(lb.len()) < 65 * la.len().max(lb.len()) {
+        return 4;
+    }
+    let share = in_order_share_chars(&la, &lb);
     if share >= 0.8 {
         2
     } else if share >= 0.65 {
@@ -540,31 +546,35 @@ fn locality_close(a: &str, b: &str) -> bool {
     a.len().min(b.len()) >= 4 && (in_order_share(a, b) >= 0.7 || jaro_winkler(a, b) >= 0.88)
 }
 
-/// The house number and the distinctive words of the street, as one string
-/// without spaces or street-type words.
-fn street_line(a: AddrView<'_>) -> String {
-    let mut out = String::new();
-    if let Some(n) = a.number {
-        out.extend(n.chars().filter(|c| *c != ' '));
-    }
-    for t in a.street.unwrap_or("").split(' ') {
-        if !STREET_WORDS.contains(&t) {
-            out.push_str(t);
-        }
-    }
-    out
+/// The house number and the distinctive words of the street, as one run of
+/// characters without spaces or street-type words (on the stack for any
+/// ordinary address).
+fn street_line(a: AddrView<'_>) -> SmallChars {
+    let number = a.number.unwrap_or("").chars().filter(|c| *c != ' ');
+    let words = a
+        .street
+        .unwrap_or("")
+        .split(' ')
+        .filter(|t| !STREET_WORDS.contains(t))
+        .flat_map(str::chars);
+    number.chain(words).collect()
 }
 
-/// The share of the longer string's characters that the other keeps in
-/// order (longest common subsequence over the longer length); 0 when
-/// either has fewer than four characters.
-fn in_order_share(a: &str, b: &str) -> f64 {
-    let (a, b): (SmallChars, SmallChars) = (a.chars().collect(), b.chars().collect());
-    let longer = a.len().max(b.len());
-    if a.len().min(b.len()) < 4 {
+/// The share of the longer run's characters that the other keeps in order
+/// (longest common subsequence over the longer length); 0 when either has
+/// fewer than four characters.
+fn in_order_share_chars(a: &[char], b: &[char]) -> f64 {
+    let (shorter, longer) = (a.len().min(b.len()), a.len().max(b.len()));
+    if shorter < 4 {
         return 0.0;
     }
-    lcs_len(&a, &b) as f64 / longer as f64
+    lcs_len(a, b) as f64 / longer as f64
+}
+
+/// [`in_order_share_chars`] of two strings.
+fn in_order_share(a: &str, b: &str) -> f64 {
+    let (a, b): (SmallChars, SmallChars) = (a.chars().collect(), b.chars().collect());
+    in_order_share_chars(&a, &b)
 }
 
 /// Street-type and unit words: sharing one says nothing about the street.
