@@ -30,6 +30,10 @@ else
   echo "error: no RustSec advisory database: GitHub is unreachable and KINDRED_ADVISORY_DB is unset" >&2
   exit 1
 fi
+# cargo deny runs offline (GitHub may be unreachable) and reads every
+# crate of the lock file, those of other platforms too: download them first
+# (crates.io is reachable), or a fresh machine fails on a missing crate.
+cargo fetch --locked >/dev/null 2>&1 || cargo fetch --locked
 # Duplicate versions are warnings: count them rather than print every tree.
 dups=$(cargo deny --offline check bans 2>&1 | grep -c 'warning\[duplicate\]' || true)
 echo "duplicate crate versions (warnings, see deny.toml): $dups"
