@@ -186,10 +186,12 @@ fn golden_record(recs: &Loaded, surv: &Survivorship) -> GoldenRecord {
         date_of_birth: pick("date_of_birth", &|_, s| {
             s.dob.iter().map(|d| (d.to_iso(), d.to_iso())).collect()
         }),
-        gender: pick("gender", &|r, s| {
+        // Standardised values survive ("female", not "F" beside "Female");
+        // the source records keep what each system sent.
+        gender: pick("gender", &|_, s| {
             s.gender
                 .iter()
-                .map(|g| (format!("{g:?}"), r.gender.clone()))
+                .map(|g| (g.as_str().to_string(), g.as_str().to_string()))
                 .collect()
         }),
         email: pick("email", &|_, s| {
@@ -213,24 +215,27 @@ fn name_part(raw: &str, std: &Option<String>) -> Vec<(String, String)> {
     std.iter().map(|v| (v.clone(), shown.clone())).collect()
 }
 
-/// Each address's (standardised, shown) value; shown is the source's
-/// fields joined by commas.
+/// Each address's (standardised, shown) value; shown is the source's street,
+/// locality and region with the standardised postcode and ISO country code
+/// (the source's own where they could not be read), joined by commas.
 fn address_values(r: &Record, s: &StdRecord) -> Vec<(String, String)> {
     s.addresses
         .iter()
         .zip(&r.addresses)
         .map(|(a, raw)| {
             let std = join_present(&[&a.number, &a.street, &a.locality, &a.postcode]);
+            let postcode = a.postcode.as_deref().unwrap_or(&raw.postcode);
+            let country = a.country.as_deref().unwrap_or(&raw.country);
             let shown = [
-                &raw.street,
+                raw.street.as_str(),
                 &raw.locality,
                 &raw.region,
-                &raw.postcode,
-                &raw.country,
+                postcode,
+                country,
             ]
             .iter()
             .filter(|x| !x.is_empty())
-            .map(|x| x.as_str())
+            .copied()
             .collect::<Vec<_>>()
             .join(", ");
             (std, shown)
@@ -652,6 +657,37 @@ mod tests {
         let loyalty = &g.identifiers["loyalty"];
         assert_eq!(loyalty.source_record, rref("crm", "1"));
         assert!(g.middle_name.is_none() && g.gender.is_none());
+    }
+
+    #[test]
+    fn the_golden_record_shows_standardised_values_and_the_records_keep_theirs() {
+        let mut e = Engine::in_memory(EngineConfig::default(), Model::default());
+        let mut a = harley("crm", "a", "Harley", 1);
+        a.gender = "F".into();
+        a.addresses = vec![PostalAddress {
+            street: "1 Wallaby Place".into(),
+            postcode: "2119".into(),
+            country: "Australia".into(),
+            ..Default::default()
+        }];
+        let mut b = harley("web", "b", "Harley", 2);
+        b.gender = "Female".into();
+        let entity = e.upsert(a).unwrap().entity;
+        assert_eq!(e.upsert(b).unwrap().entity, entity);
+        let p = e.profile(entity, &Survivorship::default()).unwrap();
+        let g = golden(&p);
+        assert_eq!(g.gender.as_ref().unwrap().value, "female");
+        assert_eq!(
+            g.address.as_ref().unwrap().value,
+            "1 Wallaby Place, 2119, AU"
+        );
+        let mut sent: Vec<&str> = p.records.iter().map(|r| r.gender.as_str()).collect();
+        sent.sort();
+        assert_eq!(
+            sent,
+            ["F", "Female"],
+            "the source records keep what was sent"
+        );
     }
 
     #[test]

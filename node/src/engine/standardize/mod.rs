@@ -34,6 +34,18 @@ pub enum Gender {
     Other,
 }
 
+impl Gender {
+    /// The standard spelling shown in golden records: `female`, `male`,
+    /// `other`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Gender::Male => "male",
+            Gender::Female => "female",
+            Gender::Other => "other",
+        }
+    }
+}
+
 /// Map a recorded gender to [`Gender`]: m/male/man/boy/mr/he -> Male,
 /// f/female/woman/girl/mrs/ms/miss/she -> Female,
 /// x/other/nonbinary/non-binary -> Other; unknown or empty -> `None`.
