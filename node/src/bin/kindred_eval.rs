@@ -60,6 +60,10 @@ struct Args {
     /// Use the untrained default model.
     #[arg(long, conflicts_with = "model")]
     untrained: bool,
+    /// Turn the model's household class on (off by default), before
+    /// training or with --untrained.
+    #[arg(long, conflicts_with = "model")]
+    households: bool,
     /// Write the trained model here.
     #[arg(long)]
     model_out: Option<PathBuf>,
@@ -369,8 +373,14 @@ fn model_for(args: &Args, cfg: &EngineConfig, records: &[Record]) -> Result<Mode
     if let Some(p) = &args.model {
         return Ok(Model::from_json(&std::fs::read_to_string(p)?)?);
     }
+    let base = Model {
+        household: args
+            .households
+            .then(kindred_node::engine::model::HouseholdParams::default),
+        ..Model::default()
+    };
     if args.untrained {
-        return Ok(Model::default());
+        return Ok(base);
     }
     let probe = Engine::in_memory(cfg.clone(), Model::default());
     let packed: Vec<Packed> = records
@@ -383,7 +393,7 @@ fn model_for(args: &Args, cfg: &EngineConfig, records: &[Record]) -> Result<Mode
         match_probability: cfg.match_probability,
         ..TrainOptions::default()
     };
-    let report = train_report(&refs, &cfg.blocking, &Model::default(), &opts)?;
+    let report = train_report(&refs, &cfg.blocking, &base, &opts)?;
     for w in &report.warnings {
         eprintln!("train: {w}");
     }
@@ -391,7 +401,7 @@ fn model_for(args: &Args, cfg: &EngineConfig, records: &[Record]) -> Result<Mode
         Ok(model) => Ok(model),
         Err(e) => {
             eprintln!("train: {e}; using the default model");
-            Ok(Model::default())
+            Ok(base)
         }
     }
 }

@@ -100,9 +100,9 @@ fn fit_shares(lik: &[([f64; 3], f64)]) -> [f64; 3] {
         let mut acc = [0.0; 3];
         let mut total = 0.0;
         for (l, n) in lik {
-            let logs: Vec<f64> = (0..3).map(|k| shares[k].max(1e-300).ln() + l[k]).collect();
+            let logs: [f64; 3] = std::array::from_fn(|k| shares[k].max(1e-300).ln() + l[k]);
             let top = logs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            let w: Vec<f64> = logs.iter().map(|x| (x - top).exp()).collect();
+            let w = logs.map(|x| (x - top).exp());
             let z: f64 = w.iter().sum();
             for k in 0..3 {
                 acc[k] += n * w[k] / z;
@@ -124,7 +124,14 @@ fn fit_shares(lik: &[([f64; 3], f64)]) -> [f64; 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::model::Model;
+    use crate::engine::model::{HouseholdParams, Model};
+
+    fn model() -> Model {
+        Model {
+            household: Some(HouseholdParams::default()),
+            ..Model::default()
+        }
+    }
 
     /// A pattern over the default attributes: given, family, dob, gender,
     /// email, phone, street, area, identifiers.
@@ -136,7 +143,7 @@ mod tests {
 
     #[test]
     fn the_ratio_follows_the_share_of_households_among_shared_addresses() {
-        let model = Model::default();
+        let model = model();
         let same_person = pattern(1, 1, 1);
         // Two people of one household: surname shared, first name and date
         // of birth clearly different.
@@ -151,7 +158,7 @@ mod tests {
 
     #[test]
     fn pairs_that_share_no_address_are_not_evidence() {
-        let model = Model::default();
+        let model = model();
         let mut elsewhere = pattern(7, 1, 4);
         elsewhere[6] = 4;
         assert_eq!(estimate_ratio(&model, [(&elsewhere, 1000.0)]), None);

@@ -90,8 +90,9 @@ pub struct Model {
     pub term_frequencies: BTreeMap<String, TermFrequencies>,
     #[serde(default)]
     pub training: Option<TrainingInfo>,
-    /// The household class; `null` in a model file turns it off.
-    #[serde(default = "HouseholdParams::default_some")]
+    /// The household class, off unless a model file sets it (see
+    /// [`HouseholdParams`] for why it is not on by default yet).
+    #[serde(default)]
     pub household: Option<HouseholdParams>,
 }
 
@@ -108,6 +109,13 @@ pub struct Model {
 /// one person's records would with the sharing probability `s`, and values
 /// as unrelated as strangers' otherwise. The address is shared (`s = 1`),
 /// so it cancels out of `h/m`, and only evidence about the person decides.
+///
+/// Off by default: with it on, a generated case (in
+/// `node/tests/proptest-regressions/sequence_neutrality.txt`) gives the
+/// same match edges but different entities in two arrival orders, an
+/// order dependence of the incremental clustering that the class's
+/// weights expose. It is turned on by a model file's `household` entry
+/// (`HouseholdParams::default()` written out) until that is fixed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HouseholdParams {
     /// λ_H / λ_M: pairs of two people of one household per pair of one
@@ -153,10 +161,6 @@ impl Default for HouseholdParams {
 }
 
 impl HouseholdParams {
-    fn default_some() -> Option<Self> {
-        Some(Self::default())
-    }
-
     /// The sharing probability of an attribute (0 for personal ones).
     pub fn sharing_of(&self, a: &Attribute) -> f64 {
         self.sharing
@@ -281,7 +285,7 @@ impl Default for Model {
                 .collect(),
             term_frequencies: BTreeMap::new(),
             training: None,
-            household: Some(HouseholdParams::default()),
+            household: None,
         }
     }
 }

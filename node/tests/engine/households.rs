@@ -2,11 +2,12 @@
 //! the model weighs "two people who live together" against "one person's
 //! two records", so an address agreement never stands in for evidence about
 //! the person. Twins, a father and his son of the same name, and the same
-//! person with a typo are told apart with the default model; with the
-//! class turned off, plain Fellegi-Sunter links the twins (the class, not
-//! some other change, is what separates them).
+//! person with a typo are told apart with the class on (it is off by
+//! default, see `HouseholdParams`); with it off, plain Fellegi-Sunter links
+//! the twins (the class, not some other change, is what separates them).
 
 use kindred_node::engine::explain::Decision;
+use kindred_node::engine::model::HouseholdParams;
 use kindred_node::engine::{Engine, EngineConfig, Model};
 use kindred_proto::v1::{PersonName, PostalAddress, Record};
 
@@ -37,6 +38,14 @@ fn decision(model: Model, a: Record, b: Record) -> Decision {
     e.why(("crm", "a"), ("crm", "b")).unwrap().decision
 }
 
+/// The default model with the household class on (it is off by default).
+fn households() -> Model {
+    Model {
+        household: Some(HouseholdParams::default()),
+        ..Model::default()
+    }
+}
+
 fn plain() -> Model {
     Model {
         household: None,
@@ -51,7 +60,7 @@ fn twins_at_one_address_are_two_people() {
         person("b", "Ngozi", "1990-03-14"),
     );
     assert_ne!(
-        decision(Model::default(), a.clone(), b.clone()),
+        decision(households(), a.clone(), b.clone()),
         Decision::Match
     );
     assert_eq!(
@@ -67,7 +76,7 @@ fn a_father_and_his_son_of_the_same_name_are_two_people() {
         person("a", "Emeka", "1961-07-02"),
         person("b", "Emeka", "1993-11-20"),
     );
-    assert_ne!(decision(Model::default(), a, b), Decision::Match);
+    assert_ne!(decision(households(), a, b), Decision::Match);
 }
 
 #[test]
@@ -76,7 +85,7 @@ fn the_same_person_with_a_typo_is_still_one_person() {
         person("a", "Chidi", "1990-03-14"),
         person("b", "Chidl", "1990-03-14"),
     );
-    assert_eq!(decision(Model::default(), a, b), Decision::Match);
+    assert_eq!(decision(households(), a, b), Decision::Match);
 }
 
 #[test]
@@ -88,12 +97,12 @@ fn evidence_about_the_person_outweighs_the_household() {
     // Known by a second first name, with the same personal email.
     a.emails = vec!["c.okafor@example.com".into()];
     b.emails = vec!["c.okafor@example.com".into()];
-    assert_eq!(decision(Model::default(), a, b), Decision::Match);
+    assert_eq!(decision(households(), a, b), Decision::Match);
 }
 
 #[test]
 fn the_explanation_shows_what_the_household_takes_off() {
-    let mut e = Engine::in_memory(EngineConfig::default(), Model::default());
+    let mut e = Engine::in_memory(EngineConfig::default(), households());
     e.upsert(person("a", "Chidi", "1990-03-14")).unwrap();
     e.upsert(person("b", "Ngozi", "1990-03-14")).unwrap();
     let why = e.why(("crm", "a"), ("crm", "b")).unwrap();
