@@ -35,9 +35,9 @@ fn deleting_the_bridge_record_splits_the_entity_and_the_larger_part_keeps_the_id
     upsert(&node, "a2", "Chidi", &["chidi@x.org"], "0411111111");
     let b = upsert(&node, "b", "Zed", &["zed@y.org"], "0499999999");
     assert_ne!(a["entity_id"], b["entity_id"]);
-    // c carries the emails of both a and b (a shared phone alone would not
-    // do: Chidi and Zed Okafor, born the same day, could be twins): it
-    // merges them.
+    // c carries the emails of both a and b: it merges them. (Not a shared
+    // phone: with the model's household class on, Chidi and Zed Okafor,
+    // born the same day and sharing a phone, read as twins.)
     let c = upsert(
         &node,
         "c",
