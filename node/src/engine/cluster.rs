@@ -7,8 +7,8 @@
 //! - exceed the maximum entity size, or
 //! - put two conflicting values of strong evidence (different strong
 //!   identifiers, clearly different dates of birth) into one entity unless
-//!   some direct match edge joins a record holding one value to a record
-//!   holding the other. A weak bridge (a record that matches both sides
+//!   some direct match edge of the same connected component joins a record
+//!   holding one value to a record holding the other. A weak bridge (a record that matches both sides
 //!   but carries neither value) never overrides a conflict; only direct
 //!   evidence across the two values can, which is what lets a duplicate
 //!   with a mistyped date of birth join its person.
@@ -22,7 +22,7 @@ use super::union_find::UnionFind;
 
 /// The version of the clustering algorithm. Stored entities computed by
 /// another version are re-resolved when a partition opens.
-pub const CLUSTERING_VERSION: &str = "2-by-home";
+pub const CLUSTERING_VERSION: &str = "3-component-vouching";
 
 /// What clustering needs to know about one record.
 #[derive(Debug, Clone)]
@@ -109,7 +109,7 @@ pub fn cluster_seeded(
     edges: &[EdgeIn],
     max_size: usize,
 ) -> Clustering {
-    let vouched = vouched_pairs(nodes, edges);
+    let vouched = vouched_pairs(nodes, seed, edges);
     let mut sets = UnionFind::seeded(seed, nodes.len());
     // Per root: the nodes that carry strong evidence (only they can conflict).
     let mut evidence: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
@@ -129,7 +129,10 @@ pub fn cluster_seeded(
             out.blocked.push((i, Blocked::Size));
             continue;
         }
-        if let Some((a, b)) = unvouched_conflict(nodes, &vouched, &evidence[ra], &evidence[rb]) {
+        let scope = vouched.component[e.a];
+        if let Some((a, b)) =
+            unvouched_conflict(nodes, &vouched, scope, &evidence[ra], &evidence[rb])
+        {
             out.blocked.push((i, Blocked::Conflict { a, b }));
             continue;
         }
@@ -227,23 +230,43 @@ fn canonical_order(nodes: &[Node<'_>], edges: &[EdgeIn]) -> Vec<usize> {
     order
 }
 
-/// Conflicting value pairs that some direct match edge vouches for.
-fn vouched_pairs<'a>(nodes: &[Node<'a>], edges: &[EdgeIn]) -> FxHashSet<(Val<'a>, Val<'a>)> {
-    let mut vouched = FxHashSet::default();
+/// Conflicting value pairs that some direct match edge vouches for, each
+/// valid only inside the connected component (over the seeds and the
+/// edges) of that edge. Scoping the vouching to a component keeps a
+/// component's clustering a function of its own records and edges: an
+/// incremental re-clustering sees a component together with whatever
+/// else an old entity drags in, a rebuild sees other companions, and an
+/// edge in one of those must not vouch for a conflict in another.
+struct Vouched<'a> {
+    /// The component of each node (its root in a union-find).
+    component: Vec<usize>,
+    pairs: FxHashSet<(usize, Val<'a>, Val<'a>)>,
+}
+
+fn vouched_pairs<'a>(nodes: &[Node<'a>], seed: &[usize], edges: &[EdgeIn]) -> Vouched<'a> {
+    let mut comps = UnionFind::seeded(seed, nodes.len());
+    for e in edges {
+        comps.union(e.a, e.b);
+    }
+    let component: Vec<usize> = (0..nodes.len()).map(|i| comps.find(i)).collect();
+    let mut pairs = FxHashSet::default();
     let mut buf = Vec::new();
     for e in edges {
         buf.clear();
         conflicting_values(&nodes[e.a], &nodes[e.b], &mut buf);
-        vouched.extend(buf.iter().copied());
+        let c = component[e.a];
+        pairs.extend(buf.iter().map(|&(x, y)| (c, x, y)));
     }
-    vouched
+    Vouched { component, pairs }
 }
 
 /// The first pair of evidence holders, one from each cluster, whose values
-/// conflict without a direct edge vouching for the conflict.
+/// conflict without a direct edge of the same component vouching for the
+/// conflict.
 fn unvouched_conflict(
     nodes: &[Node<'_>],
-    vouched: &FxHashSet<(Val<'_>, Val<'_>)>,
+    vouched: &Vouched<'_>,
+    scope: usize,
     left: &[usize],
     right: &[usize],
 ) -> Option<(usize, usize)> {
@@ -252,7 +275,9 @@ fn unvouched_conflict(
         right.iter().find_map(|&y| {
             buf.clear();
             conflicting_values(&nodes[x], &nodes[y], &mut buf);
-            buf.iter().any(|p| !vouched.contains(p)).then_some((x, y))
+            buf.iter()
+                .any(|&(a, b)| !vouched.pairs.contains(&(scope, a, b)))
+                .then_some((x, y))
         })
     })
 }
@@ -417,6 +442,25 @@ mod tests {
         assert_eq!(c.labels, vec![0, 0, 2, 3, 3]);
         // One home key alone gives the same answer for it.
         let alone = cluster_by_home(&nodes[..3], &homes[..3], &edges[..2], 100, false);
+        assert_eq!(alone.labels, vec![0, 0, 2]);
+    }
+
+    #[test]
+    fn an_edge_vouches_for_a_conflict_only_in_its_own_component() {
+        // a–m–b bridges ids 111111 and 999999 with no direct edge; c–d, in
+        // another component, joins the same two ids directly. Clustering
+        // the two components together must not let c–d vouch for a–b.
+        let nodes = [
+            node("a", None, Some("111111")),
+            node("m", None, None),
+            node("b", None, Some("999999")),
+            node("c", None, Some("111111")),
+            node("d", None, Some("999999")),
+        ];
+        let edges = [e(10.0, 0, 1), e(9.0, 1, 2), e(8.0, 3, 4)];
+        let together = cluster(&nodes, &edges, 100);
+        assert_eq!(together.labels, vec![0, 0, 2, 3, 3]);
+        let alone = cluster(&nodes[..3], &edges[..2], 100);
         assert_eq!(alone.labels, vec![0, 0, 2]);
     }
 
