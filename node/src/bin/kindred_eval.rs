@@ -60,9 +60,10 @@ struct Args {
     /// Use the untrained default model.
     #[arg(long, conflicts_with = "model")]
     untrained: bool,
-    /// Turn the model's household class on (off by default), before
-    /// training or with --untrained.
-    #[arg(long, conflicts_with = "model")]
+    /// With --untrained: turn the default model's household class on (it
+    /// is off until training, which turns it on with a ratio estimated
+    /// from the data).
+    #[arg(long, requires = "untrained")]
     households: bool,
     /// Write the trained model here.
     #[arg(long)]

@@ -110,19 +110,16 @@ pub struct Model {
 /// as unrelated as strangers' otherwise. The address is shared (`s = 1`),
 /// so it cancels out of `h/m`, and only evidence about the person decides.
 ///
-/// Off by default: with it on, a generated case (in
-/// `node/tests/proptest-regressions/sequence_neutrality.txt`) gives the
-/// same match edges but different entities in two arrival orders, an
-/// order dependence of the incremental clustering that the class's
-/// weights expose. It is turned on by a model file's `household` entry
-/// (`HouseholdParams::default()` written out) until that is fixed.
+/// Off in the untrained default model, which cannot know whether the data
+/// holds households: on data without them (Febrl) a prior ratio costs
+/// recall, up to 1.5 points on Febrl 3 even at 0.05. Training turns it on
+/// with the ratio it estimates from the data ([`super::train`]); a model
+/// file's `household` entry turns it on by hand.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HouseholdParams {
     /// λ_H / λ_M: pairs of two people of one household per pair of one
     /// person's records. Training estimates it ([`super::household`]);
-    /// before training, or when too few pairs share an address to tell,
-    /// it is 0.25: households are common, but a cautious prior costs
-    /// little recall on data without them.
+    /// the default, for a class turned on by hand, is 0.25.
     pub ratio: f64,
     /// Attribute name → the sharing probability `s`. Attributes not listed
     /// (gender) have `s = 0`; `identifier:*` applies to every identifier

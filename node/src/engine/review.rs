@@ -47,14 +47,25 @@ pub enum TrainWarning {
     },
     #[error("no blocking rule gave an estimate of the prior; kept {prior:e}")]
     PriorNotEstimated { prior: f64 },
-    #[error("households: too few compared pairs share an address to estimate how common households are; kept the ratio {ratio}")]
-    HouseholdsNotEstimated { ratio: f64 },
+    #[error("households: too few compared pairs share an address to estimate how common households are; {}", kept_household(*.kept))]
+    HouseholdsNotEstimated {
+        /// The household ratio kept from the base model (None: the class stays off).
+        kept: Option<f64>,
+    },
     #[error(
         "implausible: two records agreeing exactly on everything score only p = {probability:.3}"
     )]
     AgreementCannotLink { probability: f64 },
     #[error("implausible: two records disagreeing on everything still score p = {probability:.3}")]
     DisagreementLinks { probability: f64 },
+}
+
+/// What an unestimated household class was left as, in words.
+fn kept_household(kept: Option<f64>) -> String {
+    match kept {
+        Some(r) => format!("kept the base model's ratio {r}"),
+        None => "the household class stays off".to_string(),
+    }
 }
 
 impl TrainWarning {

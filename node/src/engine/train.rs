@@ -20,7 +20,8 @@
 //!   divided by the number of possible pairs.
 //! - **households**: how many pairs of two people of one household there
 //!   are per pair of one person's records, by a three-class mixture over
-//!   the blocked pairs that share an address ([`super::household`]).
+//!   the blocked pairs that share an address ([`super::household`]); the
+//!   trained model has the household class on with that ratio.
 //! - **term frequencies** of names, localities and postcodes.
 //!
 //! No labels are used anywhere.
@@ -152,9 +153,13 @@ pub fn train_report(
     Ok(TrainReport { model, warnings })
 }
 
-/// Sets the household ratio from the blocked pairs, each counted once
-/// (under the first rule that finds it); a warning when the data has too
-/// few pairs sharing an address, and the ratio is kept.
+/// Sets the household class from the blocked pairs, each counted once
+/// (under the first rule that finds it). Training turns the class on (with
+/// the default sharing probabilities of
+/// [`super::model::HouseholdParams`] unless the base model has its own)
+/// and sets its ratio to the estimate. The class is only as good as that
+/// estimate: when too few pairs share an address to make one, the base
+/// model's choice stands (off by default) and a warning says so.
 fn estimate_households(model: &mut Model, blocked: &[RulePairs]) -> Option<TrainWarning> {
     let once = blocked.iter().flat_map(|rp| {
         rp.counts
@@ -162,17 +167,22 @@ fn estimate_households(model: &mut Model, blocked: &[RulePairs]) -> Option<Train
             .filter(move |((_, mask), _)| mask.trailing_zeros() as usize == rp.rule)
             .map(|((levels, _), n)| (levels, *n))
     });
-    match super::household::estimate_ratio(model, once) {
+    let base = model.household.take();
+    let mut trial = model.clone();
+    trial.household = Some(base.clone().unwrap_or_default());
+    match super::household::estimate_ratio(&trial, once) {
         Some(est) => {
-            if let Some(h) = model.household.as_mut() {
-                h.ratio = est.ratio;
-            }
+            let mut h = trial.household.take().expect("set above");
+            h.ratio = est.ratio;
+            model.household = Some(h);
             None
         }
-        None => model
-            .household
-            .as_ref()
-            .map(|h| TrainWarning::HouseholdsNotEstimated { ratio: h.ratio }),
+        None => {
+            model.household = base;
+            Some(TrainWarning::HouseholdsNotEstimated {
+                kept: model.household.as_ref().map(|h| h.ratio),
+            })
+        }
     }
 }
 
@@ -789,11 +799,15 @@ mod tests {
     /// Person `i` of a synthetic population; `copy` > 0 makes a duplicate
     /// with a typo in the family name and without the phone.
     fn person(i: usize, copy: usize) -> Packed {
+        Packed::from_std(&std_person(i, copy))
+    }
+
+    fn std_person(i: usize, copy: usize) -> StdRecord {
         let mut family = FAMILY[(i * 7 + i / 10) % FAMILY.len()].to_string();
         if copy > 0 {
             family.insert(1, 'x');
         }
-        Packed::from_std(&StdRecord {
+        StdRecord {
             given: Some(GIVEN[i % GIVEN.len()].into()),
             family: Some(family),
             dob: Some(PartialDate {
@@ -821,7 +835,7 @@ mod tests {
                 vec![]
             },
             ..Default::default()
-        })
+        }
     }
 
     /// 150 people, every third one with a duplicate.
@@ -961,6 +975,62 @@ mod tests {
         let (a, dup, other) = (person(3, 0), person(3, 1), person(4, 0));
         assert!(e.score(&a.view(), &dup.view()) >= e.match_weight());
         assert!(e.score(&a.view(), &other.view()) < e.possible_weight());
+    }
+
+    /// Person `i`'s partner: same address and family name, another given
+    /// name, date of birth, email and phone.
+    fn partner(i: usize) -> Packed {
+        let mut std = std_person(i, 0);
+        std.given = Some(GIVEN[(i + 3) % GIVEN.len()].into());
+        std.dob = Some(PartialDate {
+            year: 1948 + (i % 37) as u16,
+            month: Some(1 + ((i + 5) % 12) as u8),
+            day: Some(1 + ((i * 5 + 2) % 28) as u8),
+        });
+        std.emails = vec![format!("partner{i}@mail.test")];
+        std.phones = vec![format!("+614{:08}", i * 7919 + 3)];
+        std.identifiers.clear();
+        Packed::from_std(&std)
+    }
+
+    #[test]
+    fn training_turns_the_household_class_on_with_the_share_it_estimates() {
+        let records = population();
+        let alone = trained(&records, &quick());
+        let without = alone.household.expect("estimated from shared addresses");
+        let mut with_partners = records.clone();
+        with_partners.extend((0..150).step_by(2).map(partner));
+        let with = trained(&with_partners, &quick())
+            .household
+            .expect("estimated");
+        assert!(without.ratio < 0.05, "no households: {}", without.ratio);
+        assert!(with.ratio > 0.3, "75 partners: {}", with.ratio);
+    }
+
+    #[test]
+    fn without_shared_addresses_the_household_class_stays_off_and_is_reported() {
+        let records: Vec<Packed> = (0..150)
+            .flat_map(|i| {
+                let copies = if i % 3 == 0 { 2 } else { 1 };
+                (0..copies).map(move |c| {
+                    let mut std = std_person(i, c);
+                    std.addresses.clear();
+                    Packed::from_std(&std)
+                })
+            })
+            .collect();
+        let refs: Vec<&Packed> = records.iter().collect();
+        let r = train_report(
+            &refs,
+            &BlockingConfig::default(),
+            &Model::default(),
+            &quick(),
+        )
+        .unwrap();
+        assert_eq!(r.model.household, None);
+        assert!(r
+            .warnings
+            .contains(&TrainWarning::HouseholdsNotEstimated { kept: None }));
     }
 
     #[test]
