@@ -18,6 +18,11 @@ pub struct TrainArgs {
     /// Install the model even if it fails the sanity checks.
     #[arg(long)]
     pub force: bool,
+    /// Return once the model is installed, without waiting for the
+    /// records to be re-resolved under it (the node keeps serving
+    /// meanwhile; `kindred stats` shows how many are left).
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 /// `kindred audit ...`.
@@ -95,7 +100,28 @@ pub async fn train(g: &GlobalArgs, out: &Output, a: TrainArgs) -> Result<u8, Cli
              --force installs it anyway)",
         ));
     }
+    if t.installed && !a.no_wait {
+        wait_for_reresolution(g).await?;
+    }
     Ok(exit::OK)
+}
+
+/// Waits until no record is left to re-resolve under the installed model,
+/// saying on stderr how many are left now and then.
+async fn wait_for_reresolution(g: &GlobalArgs) -> Result<(), CliError> {
+    let client = connect(g).await?;
+    let mut said = std::time::Instant::now();
+    loop {
+        let left = client.stats().await?.reresolving_records;
+        if left == 0 {
+            return Ok(());
+        }
+        if said.elapsed() >= std::time::Duration::from_secs(5) {
+            eprintln!("re-resolving under the new model: {left} records left");
+            said = std::time::Instant::now();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
 
 /// `kindred model`: prints the model JSON (pretty-printed when it parses)

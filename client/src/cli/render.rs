@@ -475,11 +475,11 @@ pub fn stats(s: &StatsResponse) -> String {
         ("blocking keys", s.blocking_keys.to_string()),
         ("demoted keys", s.demoted_keys.to_string()),
         ("model version", s.model_version.to_string()),
+        ("re-resolving", s.reresolving_records.to_string()),
     ])
     .to_string()
 }
 
-/// `kindred train`.
 /// `kindred audit list`: one row per entry, oldest first.
 pub fn audit(r: &ListAuditResponse) -> String {
     let mut t = table(&[
@@ -503,6 +503,7 @@ pub fn audit(r: &ListAuditResponse) -> String {
     text
 }
 
+/// `kindred train`.
 pub fn train(t: &TrainResponse) -> String {
     let mut text = kv_table(&[
         ("model version", t.model_version.to_string()),

@@ -83,4 +83,5 @@ fn add_stats(total: &mut Stats, s: &Stats) {
     total.possible_edges += s.possible_edges;
     total.blocking_keys += s.blocking_keys;
     total.demoted_keys += s.demoted_keys;
+    total.reresolving += s.reresolving;
 }

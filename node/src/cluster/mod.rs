@@ -139,6 +139,7 @@ impl Cluster {
             mailbox: cfg.mailbox,
             partition: 0,
             partitions,
+            reresolve_budget: crate::partition::RERESOLVE_BUDGET,
         };
         let audit = AuditLog::open(
             &cfg.data_dir.join("audit"),

@@ -48,6 +48,7 @@ impl Node {
                 mailbox: 8,
                 partition: p,
                 partitions: PARTITIONS,
+                reresolve_budget: 3,
             })
             .unwrap();
             local.insert(p, h);

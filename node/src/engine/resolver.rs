@@ -8,6 +8,10 @@
 //! does not depend on arrival order or batching. Entity ids are stable: on a
 //! merge the oldest id survives, on a split the largest part keeps it.
 
+mod reresolve;
+
+pub use reresolve::ReresolveProgress;
+
 use std::collections::VecDeque;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -139,6 +143,8 @@ pub struct Stats {
     pub possible_edges: usize,
     pub blocking_keys: usize,
     pub demoted_keys: usize,
+    /// Records still to re-score under a new model.
+    pub reresolving: usize,
 }
 
 /// A resolved neighbour of a record.
@@ -238,6 +244,9 @@ pub struct Engine<S: Store = MemoryStore> {
     merges: u64,
     splits: u64,
     comparisons: u64,
+    /// The next slot to re-score while re-resolving under a new model
+    /// (`reresolve`); None when no re-resolution is under way.
+    reresolving: Option<u32>,
     clock: Clock,
     store: S,
 }
@@ -276,6 +285,7 @@ impl<S: Store> Engine<S> {
             merges: 0,
             splits: 0,
             comparisons: 0,
+            reresolving: None,
             clock: Clock::System,
             store,
         }
@@ -424,6 +434,7 @@ impl<S: Store> Engine<S> {
             possible_edges: p / 2,
             blocking_keys: self.postings.keys(),
             demoted_keys: self.demoted_keys(),
+            reresolving: self.reresolve_remaining(),
         }
     }
 
@@ -1592,15 +1603,16 @@ impl<S: Store> Engine<S> {
                 self.commit(step)?;
             }
         }
+        // Every edge is new: nothing is left to re-resolve.
+        self.reresolving = None;
         Ok(())
     }
 
-    /// Replaces the model and re-resolves everything with it.
+    /// Replaces the model and re-resolves everything with it, at once
+    /// (a partition does it in steps: [`Engine::begin_model`]).
     pub fn set_model(&mut self, model: Model) -> Result<(), EngineError> {
-        model.validate()?;
-        self.scorer = Scorer::new(model);
-        self.comparator = Comparator::new(&self.scorer.model().attributes());
-        self.rebuild()
+        self.begin_model(model)?;
+        self.finish_reresolve()
     }
 }
 

@@ -23,7 +23,13 @@ pub(super) struct Actor {
     /// Records that have stored cross-partition links (valid or not): a
     /// cheap hint that an entity may span partitions.
     pub(super) linked_keys: FxHashSet<Box<str>>,
+    /// Records re-scored per step of a re-resolution.
+    reresolve_budget: usize,
 }
+
+/// Commands taken, while re-resolving, before a step runs even though more
+/// are waiting.
+const STEP_EVERY: usize = 8;
 
 impl Actor {
     /// Opens the store and restores the engine from it (blocking).
@@ -54,18 +60,71 @@ impl Actor {
             partition: cfg.partition,
             fenced: false,
             linked_keys,
+            reresolve_budget: cfg.reresolve_budget.max(1),
         })
     }
 
-    /// Takes commands until every handle is dropped, then flushes.
+    /// Takes commands until every handle is dropped, then flushes. While
+    /// a re-resolution is under way, a step of it runs whenever the
+    /// mailbox is empty and after every `STEP_EVERY` commands otherwise,
+    /// so a request waits for at most one step (a bounded amount of work)
+    /// and the re-resolution progresses under any load.
     pub(super) fn run(mut self, mut rx: mpsc::Receiver<Command>) {
-        while let Some(cmd) = rx.blocking_recv() {
+        let mut since_step = 0usize;
+        loop {
+            let cmd = if self.reresolving() {
+                if since_step >= STEP_EVERY {
+                    since_step = 0;
+                    self.reresolve_step();
+                    continue;
+                }
+                match rx.try_recv() {
+                    Ok(cmd) => cmd,
+                    Err(mpsc::error::TryRecvError::Empty) => {
+                        since_step = 0;
+                        self.reresolve_step();
+                        continue;
+                    }
+                    Err(mpsc::error::TryRecvError::Disconnected) => break,
+                }
+            } else {
+                match rx.blocking_recv() {
+                    Some(cmd) => cmd,
+                    None => break,
+                }
+            };
             self.handle(cmd);
+            since_step += 1;
         }
         if let Err(e) = self.engine.flush() {
             tracing::error!(partition = self.partition, error = %e, "final flush failed");
         }
         tracing::info!(partition = self.partition, "partition stopped");
+    }
+
+    /// True while a re-resolution has steps left and the store can take them.
+    fn reresolving(&self) -> bool {
+        self.engine.reresolve_remaining() > 0 && self.engine.store().failure().is_none()
+    }
+
+    /// One step of the re-resolution under a new model; once the last is
+    /// durable, the store's marker is cleared (an interrupted one resumes
+    /// when the partition opens again).
+    fn reresolve_step(&mut self) {
+        let done = self
+            .engine
+            .reresolve_step(self.reresolve_budget)
+            .and_then(|p| {
+                if p.done() {
+                    self.engine.flush()?;
+                    self.engine.store().save_reresolving(false)?;
+                    tracing::info!(partition = self.partition, "re-resolution finished");
+                }
+                Ok(())
+            });
+        if let Err(e) = done {
+            tracing::error!(partition = self.partition, error = %e, "re-resolution step failed");
+        }
     }
 
     fn handle(&mut self, cmd: Command) {
@@ -200,18 +259,22 @@ fn restore_engine(cfg: &PartitionConfig) -> Result<Engine<RocksStore>, NodeError
     };
     let mut engine = Engine::restore(engine_cfg, model.clone(), opened.store, opened.state)?;
     engine.set_id_space(u64::from(cfg.partition), u64::from(cfg.partitions.max(1)));
+    let store = engine.store();
     if cfg.model.is_some() && stored_model.as_ref() != Some(&model) {
         tracing::info!(
             partition = cfg.partition,
             version = model.version,
             "configured model differs from the stored one; re-resolving"
         );
-        engine
-            .store()
-            .save_model(&model)
-            .map_err(EngineError::from)?;
-        engine.rebuild()?;
-        engine.flush()?;
+        store.save_reresolving(true).map_err(EngineError::from)?;
+        store.save_model(&model).map_err(EngineError::from)?;
+        engine.begin_reresolve();
+    } else if store.reresolving().map_err(EngineError::from)? {
+        tracing::info!(
+            partition = cfg.partition,
+            "resuming an interrupted re-resolution"
+        );
+        engine.begin_reresolve();
     }
     recluster_if_stale(&mut engine, cfg.partition)?;
     Ok(engine)

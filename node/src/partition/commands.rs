@@ -187,22 +187,24 @@ impl Actor {
         Ok(Deleted { affected, released })
     }
 
-    pub(super) fn on_set_model(&mut self, req: SetModel) -> Result<(), NodeError> {
+    /// Switches to a model at once and starts re-resolving under it; the
+    /// actor advances the re-resolution between other requests
+    /// (`Actor::reresolve_step`), so nothing waits for all of it.
+    pub(super) fn on_set_model(&mut self, req: SetModel) -> Result<u64, NodeError> {
         let model = Model::from_json(&req.json).map_err(|e| NodeError::InvalidArgument {
             field: "model".into(),
             value: String::new(),
             reason: e.to_string(),
         })?;
-        if self.engine.model() == &model {
-            return Ok(());
+        if self.engine.model() != &model {
+            model.validate().map_err(EngineError::from)?;
+            self.engine.set_time(req.at_ms);
+            let store = self.engine.store();
+            store.save_reresolving(true).map_err(EngineError::from)?;
+            store.save_model(&model).map_err(EngineError::from)?;
+            self.engine.begin_model(model)?;
         }
-        self.engine.set_time(req.at_ms);
-        self.engine
-            .store()
-            .save_model(&model)
-            .map_err(EngineError::from)?;
-        self.engine.set_model(model)?;
-        Ok(())
+        Ok(self.engine.reresolve_remaining() as u64)
     }
 
     /// Removes a record that is no longer homed here, with its links.

@@ -111,7 +111,9 @@ typed_requests! {
     /// Deletes a record; the entities it affected.
     Delete => Deleted,
     /// Switches to a model and re-resolves.
-    SetModel => (),
+    /// Records left to re-score under the new model (the switch does not
+    /// wait for them: the actor re-resolves between other requests).
+    SetModel => u64,
     /// Demotes blocking keys cluster-wide.
     DemoteKeys => (),
     /// Lifts cluster-wide demotions.

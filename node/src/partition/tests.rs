@@ -7,12 +7,12 @@ use kindred_proto::v1::{Identifier, PersonName, Record};
 
 use super::request::{
     Apply, ApplyItem, Assignments, Delete, EntityOfRecord, Features, GetRecord, GetStats, How,
-    Links, Probe, ProbeItem, PutLinks,
+    Links, Probe, ProbeItem, PutLinks, SetModel,
 };
 use super::{PartitionConfig, PartitionHandle};
 use crate::engine::features::Packed;
 use crate::engine::standardize::{standardize_record, StandardizeConfig};
-use crate::engine::EngineConfig;
+use crate::engine::{EngineConfig, Model};
 use crate::error::NodeError;
 
 fn record(id: &str, given: &str, family: &str, email: &str) -> Record {
@@ -43,15 +43,24 @@ fn item(r: Record) -> ApplyItem {
 }
 
 fn open(dir: &std::path::Path, partition: u32) -> (PartitionHandle, std::thread::JoinHandle<()>) {
+    open_with_model(dir, partition, None)
+}
+
+fn open_with_model(
+    dir: &std::path::Path,
+    partition: u32,
+    model: Option<Model>,
+) -> (PartitionHandle, std::thread::JoinHandle<()>) {
     PartitionHandle::open(PartitionConfig {
         data_dir: dir.join(format!("p{partition}")),
         engine: EngineConfig::default(),
         survivorship: Default::default(),
         store: Default::default(),
-        model: None,
+        model,
         mailbox: 8,
         partition,
         partitions: 4,
+        reresolve_budget: 2,
     })
     .expect("partition opens")
 }
@@ -263,5 +272,131 @@ fn links_are_kept_only_for_the_record_version_they_were_found_for() {
         assert_eq!(view.members.len(), 1);
         drop(h);
         j.join().unwrap();
+    });
+}
+
+/// Sixty records: thirty people, each twice, the copy with another email,
+/// no identifier and a typo in the given name.
+fn population() -> Vec<Record> {
+    let given = ["Jane", "Omar", "Lian", "Anna", "Tomas", "Evelyn"];
+    let family = ["Doe", "Haddad", "Wong", "Silva", "Brown"];
+    (0..30)
+        .flat_map(|i| {
+            let (g, f) = (given[i % 6], family[i / 6]);
+            let dob = format!("19{}-0{}-1{}", 50 + i, 1 + i % 9, i % 10);
+            let typo: String = g.chars().rev().collect::<String>();
+            let typo = format!("{}{}", &g[..1], &typo[..typo.len() - 1]);
+            let mut one = record(&format!("{i}a"), g, f, &format!("{i}@a.test"));
+            let mut copy = record(&format!("{i}b"), &typo, f, &format!("{i}@b.test"));
+            copy.identifiers.clear();
+            one.date_of_birth = dob.clone();
+            copy.date_of_birth = dob;
+            [one, copy]
+        })
+        .collect()
+}
+
+/// The records grouped by entity, as sets of keys (entity ids differ
+/// between histories).
+async fn groups(h: &PartitionHandle) -> Vec<Vec<String>> {
+    let mut by: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
+    for r in h.call(Assignments).await.unwrap() {
+        by.entry(r.entity).or_default().push(r.key);
+    }
+    let mut v: Vec<Vec<String>> = by.into_values().collect();
+    v.iter_mut().for_each(|g| g.sort());
+    v.sort();
+    v
+}
+
+async fn apply_all(h: &PartitionHandle, records: Vec<Record>) {
+    let items = records.into_iter().map(item).collect();
+    for r in h
+        .call(Apply {
+            at_ms: 1_000,
+            items,
+        })
+        .await
+        .unwrap()
+    {
+        r.expect("record applied");
+    }
+}
+
+/// Polls until the partition has nothing left to re-resolve.
+async fn reresolved(h: &PartitionHandle) {
+    while h.call(GetStats).await.unwrap().stats.reresolving > 0 {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// A model under which the copies no longer link (a far smaller prior).
+fn stricter() -> Model {
+    Model {
+        prior: 1e-12,
+        version: 9,
+        ..Model::default()
+    }
+}
+
+#[test]
+fn a_new_model_is_installed_at_once_and_re_resolves_between_other_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let (h, j) = open(dir.path(), 0);
+        apply_all(&h, population()).await;
+        assert_eq!(groups(&h).await.len(), 30, "the copies joined");
+        let left = h
+            .call(SetModel {
+                at_ms: 2_000,
+                json: stricter().to_json(),
+            })
+            .await
+            .unwrap();
+        assert!(left > 0, "the switch does not wait for the re-resolution");
+        // Writes and reads are served while it runs.
+        apply_all(&h, vec![record("late", "Jane", "Doe", "late@c.test")]).await;
+        let stats = h.call(GetStats).await.unwrap();
+        assert_eq!(stats.model_version, 9);
+        reresolved(&h).await;
+        let after = groups(&h).await;
+        // The reference: the same records under the new model from the start.
+        let (r, jr) = open_with_model(&dir.path().join("ref"), 0, Some(stricter()));
+        let mut all = population();
+        all.push(record("late", "Jane", "Doe", "late@c.test"));
+        apply_all(&r, all).await;
+        reresolved(&r).await;
+        assert_eq!(after, groups(&r).await);
+        assert!(after.len() > 30, "the stricter model split the copies off");
+        drop((h, r));
+        j.join().unwrap();
+        jr.join().unwrap();
+    });
+}
+
+#[test]
+fn an_interrupted_re_resolution_resumes_when_the_partition_opens_again() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let (h, j) = open(dir.path(), 0);
+        apply_all(&h, population()).await;
+        h.call(SetModel {
+            at_ms: 2_000,
+            json: stricter().to_json(),
+        })
+        .await
+        .unwrap();
+        // Shut down at once: the actor stops between two steps.
+        drop(h);
+        j.join().unwrap();
+        let (h, j) = open(dir.path(), 0);
+        reresolved(&h).await;
+        assert_eq!(h.call(GetStats).await.unwrap().model_version, 9);
+        let (r, jr) = open_with_model(&dir.path().join("ref"), 0, Some(stricter()));
+        apply_all(&r, population()).await;
+        assert_eq!(groups(&h).await, groups(&r).await);
+        drop((h, r));
+        j.join().unwrap();
+        jr.join().unwrap();
     });
 }

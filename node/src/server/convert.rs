@@ -160,6 +160,7 @@ pub fn stats(s: &Stats, model_version: u64) -> pb::StatsResponse {
         blocking_keys: s.blocking_keys as u64,
         demoted_keys: s.demoted_keys as u64,
         model_version,
+        reresolving_records: s.reresolving as u64,
     }
 }
 

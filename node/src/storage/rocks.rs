@@ -492,6 +492,27 @@ impl RocksStore {
             .map_err(io)
     }
 
+    /// True while a re-resolution under the stored model is unfinished
+    /// (`Engine::begin_model`): edges scored by the previous model may
+    /// remain, so opening the partition resumes it.
+    pub fn reresolving(&self) -> Result<bool, StoreError> {
+        Ok(self.meta("reresolving")?.is_some())
+    }
+
+    /// Marks a re-resolution as under way (before its first step) or done
+    /// (once its last step is durable).
+    pub fn save_reresolving(&self, on: bool) -> Result<(), StoreError> {
+        let mut wo = WriteOptions::default();
+        wo.set_sync(true);
+        let cf = self.cf("meta");
+        if on {
+            self.db.put_cf_opt(cf, "reresolving", b"1", &wo)
+        } else {
+            self.db.delete_cf_opt(cf, "reresolving", &wo)
+        }
+        .map_err(io)
+    }
+
     pub fn save_model(&self, model: &Model) -> Result<(), StoreError> {
         let mut wo = WriteOptions::default();
         wo.set_sync(true);

@@ -215,6 +215,50 @@ proptest! {
         prop_assert_eq!(demoted_before, e.stats().demoted_keys);
     }
 
+    /// A new model re-resolves in small steps while records keep arriving
+    /// and leaving: once the steps are done, the entities are those of
+    /// loading the final records under the new model from scratch.
+    #[test]
+    fn stepwise_reresolution_with_writes_between_steps_equals_loading_afresh(
+        spec in spec(), more in spec(), seed in any::<u64>(), h in any::<bool>(),
+        prior in prop::sample::select(vec![1e-5, 1e-3, 0.05]), budget in 1usize..6,
+        gone in any::<u64>(),
+    ) {
+        let rs = records(&spec);
+        let mut extra = records(&more);
+        for (k, r) in extra.iter_mut().enumerate() {
+            r.record_id = format!("x{k}");
+        }
+        let mut e = load(&shuffled(&rs, seed), h);
+        let next = Model { prior, version: 7, ..model(!h) };
+        e.begin_model(next.clone()).unwrap();
+        let mut pending = extra.iter();
+        let mut kept: Vec<Record> = Vec::new();
+        for (i, r) in rs.iter().enumerate() {
+            if gone >> (i % 64) & 1 == 1 {
+                e.delete(&r.source, &r.record_id).unwrap();
+            } else {
+                kept.push(r.clone());
+            }
+            e.reresolve_step(budget).unwrap();
+            if let Some(x) = pending.next() {
+                e.upsert(x.clone()).unwrap();
+            }
+        }
+        for x in pending {
+            e.upsert(x.clone()).unwrap();
+        }
+        e.finish_reresolve().unwrap();
+        prop_assert_eq!(e.reresolve_remaining(), 0);
+        kept.extend(extra);
+        let cfg_engine = engine(h);
+        let mut fresh = Engine::in_memory(cfg_engine.config().clone(), next);
+        for r in &kept {
+            fresh.upsert(r.clone()).unwrap();
+        }
+        prop_assert_eq!(partition(&e), partition(&fresh));
+    }
+
     #[test]
     fn entities_respect_the_size_cap_and_every_record_has_one(spec in spec(), h in any::<bool>()) {
         let rs = records(&spec);
