@@ -12,6 +12,9 @@ use crate::engine::EntityId;
 use crate::error::NodeError;
 use crate::partition::request::{GetModel, GetStats, Sample, SetModel};
 
+/// Records per page when sampling for training.
+const SAMPLE_PAGE: usize = 4096;
+
 /// Counters and the model, across every partition.
 #[derive(Clone)]
 pub struct Maintenance {
@@ -43,17 +46,32 @@ impl Maintenance {
         Ok((total, version))
     }
 
-    /// Packed features of every record, for training.
+    /// Packed features of every record, for training, page by page (a
+    /// partition serves other requests between pages). Training sorts
+    /// what it gets, so the order of pages does not matter.
     pub async fn sample(&self) -> Result<Vec<Packed>, NodeError> {
-        Ok(self
-            .assembler()
-            .router
-            .gather(Sample)
-            .await?
-            .into_iter()
-            .flatten()
-            .filter_map(|b| Packed::from_bytes(&b))
-            .collect())
+        let router = &self.assembler().router;
+        let mut out = Vec::new();
+        for p in 0..router.map().partitions {
+            let mut from = 0;
+            loop {
+                let page = router
+                    .call(
+                        p,
+                        Sample {
+                            from,
+                            limit: SAMPLE_PAGE,
+                        },
+                    )
+                    .await?;
+                out.extend(page.items.iter().filter_map(|b| Packed::from_bytes(b)));
+                match page.next {
+                    Some(next) => from = next,
+                    None => break,
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Switches every partition to a model, then finds the links again

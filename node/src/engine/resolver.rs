@@ -550,6 +550,20 @@ impl<S: Store> Engine<S> {
         self.slots.iter().flatten().map(|s| &s.feats).collect()
     }
 
+    /// Packed features of up to `limit` records from slot `from` on, in
+    /// slot order, and the slot the next page starts at (None: no more).
+    pub fn packed_page(&self, from: u32, limit: usize) -> (Vec<&Packed>, Option<u32>) {
+        let mut out = Vec::new();
+        let mut i = from as usize;
+        while i < self.slots.len() && out.len() < limit.max(1) {
+            if let Some(s) = &self.slots[i] {
+                out.push(&s.feats);
+            }
+            i += 1;
+        }
+        (out, (i < self.slots.len()).then_some(i as u32))
+    }
+
     /// Edges of a record: neighbours at or above the possible-match threshold.
     pub fn neighbours(&self, key: &str) -> Vec<Neighbour> {
         let Some(o) = self.lookup(key) else {

@@ -75,7 +75,7 @@ pub struct PartitionConfig {
 
 /// The default [`PartitionConfig::reresolve_budget`]: a few milliseconds
 /// of work per step.
-pub const RERESOLVE_BUDGET: usize = 256;
+pub const RERESOLVE_BUDGET: usize = 64;
 
 /// The partition an entity id belongs to.
 pub fn partition_of_entity(id: EntityId, partitions: u32) -> u32 {

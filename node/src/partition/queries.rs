@@ -6,8 +6,8 @@ use super::actor::{packed, Actor};
 use super::request::{
     Assignments, Bridges, CheckLinks, Entities, EntityById, EntityIds, EntityOfRecord, EntityView,
     Evidence, Features, Found, GetModel, GetRecord, GetStats, Holders, How, Identity, KeyCounts,
-    Links, PartitionStats, ProbeItem, Profiles, RecordFeatures, Records, Row, Sample, Search,
-    StoredRecord, WhyEntity, WhyForeign, WhyRecords,
+    Links, PartitionStats, ProbeItem, Profiles, RecordFeatures, Records, Row, Sample, SamplePage,
+    Search, StoredRecord, WhyEntity, WhyForeign, WhyRecords,
 };
 use crate::engine::explain::{EntityExplanation, EntityHistory, PairExplanation};
 use crate::engine::resolver::{ref_key, split_key, KeyCount};
@@ -191,14 +191,12 @@ impl Actor {
         })
     }
 
-    pub(super) fn on_sample(&self, _: Sample) -> Result<Vec<Vec<u8>>, NodeError> {
-        let e = &self.engine;
-        let mut keys: Vec<&str> = e.assignments().map(|(k, _)| k).collect();
-        keys.sort_unstable();
-        Ok(keys
-            .into_iter()
-            .filter_map(|k| e.packed_of(k).map(|p| p.as_bytes().to_vec()))
-            .collect())
+    pub(super) fn on_sample(&self, req: Sample) -> Result<SamplePage, NodeError> {
+        let (items, next) = self.engine.packed_page(req.from, req.limit);
+        Ok(SamplePage {
+            items: items.iter().map(|p| p.as_bytes().to_vec()).collect(),
+            next,
+        })
     }
 
     pub(super) fn on_records(&self, req: Records) -> Result<Vec<ProbeItem>, NodeError> {

@@ -156,7 +156,7 @@ typed_requests! {
     /// Counters and the model version.
     GetStats => PartitionStats,
     /// Packed features of every record (for training).
-    Sample => Vec<Vec<u8>>,
+    Sample => SamplePage,
     /// Records after a key, as probe items (to probe again).
     Records => Vec<ProbeItem>,
     /// The model, as JSON.
@@ -362,8 +362,23 @@ pub struct How {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GetStats;
 
+/// Packed features of up to `limit` records, from slot `from` on (in slot
+/// order, which is stable while the partition runs): a page of the
+/// records training samples, so that no single read holds the partition
+/// for long.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Sample;
+pub struct Sample {
+    pub from: u32,
+    pub limit: usize,
+}
+
+/// A page of [`Sample`]: the records' packed features, and where the next
+/// page starts (None: this was the last).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SamplePage {
+    pub items: Vec<Vec<u8>>,
+    pub next: Option<u32>,
+}
 
 /// Records with key > `after`, ascending, at most `limit`.
 #[derive(Debug, Clone, Serialize, Deserialize)]

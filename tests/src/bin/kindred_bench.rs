@@ -10,6 +10,10 @@
 //! - profile-lookup latency: `Profiles.Get` by record reference of records
 //!   from FILE, which must already be loaded.
 //!
+//! `kindred-bench during --records FILE --mapping M.toml -- COMMAND...`
+//! runs COMMAND (say `kindred train`) and, while it runs, alternates one
+//! single upsert with one profile lookup, timing both the same way.
+//!
 //! The records used are rows spread evenly through FILE (deterministic);
 //! only those rows are mapped. The result is one JSON object on stdout with
 //! count, p50, p90, p99, max and mean in milliseconds for each operation.
@@ -56,6 +60,33 @@ struct Cli {
 enum Command {
     /// Sequential single-upsert and profile-lookup latency.
     Latency(LatencyArgs),
+    /// Runs a command (such as `kindred train`) and, for as long as it
+    /// runs, alternates one single upsert (a new record) with one profile
+    /// lookup, timing each: what a client sees while the node is busy.
+    During(DuringArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct DuringArgs {
+    /// CSV file whose records are already loaded in the node.
+    #[arg(long, value_name = "FILE")]
+    records: PathBuf,
+    /// The TOML column mapping of FILE.
+    #[arg(long, value_name = "MAPPING.toml")]
+    mapping: PathBuf,
+    /// Records sampled from FILE (upserted under new ids, looked up by
+    /// their own).
+    #[arg(long, default_value_t = 5000)]
+    sample: usize,
+    /// Source of the records when the mapping names no source.
+    #[arg(long, value_name = "NAME", default_value = "")]
+    source: String,
+    /// Part of the new record ids (default: the current Unix time).
+    #[arg(long)]
+    tag: Option<String>,
+    /// The command to run, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    command: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -92,6 +123,7 @@ async fn main() -> ExitCode {
         Err(e) => Err(e),
         Ok(options) => match cli.command {
             Command::Latency(a) => latency(&cli.endpoint, options, a).await,
+            Command::During(a) => during(&cli.endpoint, options, a).await,
         },
     };
     match result {
@@ -156,6 +188,74 @@ async fn latency(
         "lookup": lookups,
     });
     println!("{out}");
+    Ok(())
+}
+
+async fn during(
+    endpoint: &str,
+    options: kindred_client::ClientOptions,
+    a: DuringArgs,
+) -> Result<()> {
+    let text = std::fs::read_to_string(&a.mapping)
+        .with_context(|| format!("cannot read mapping file {}", a.mapping.display()))?;
+    let mapping = Mapping::from_toml(&text)
+        .with_context(|| format!("mapping file {}", a.mapping.display()))?;
+    let sample = sample_records(&a.records, &mapping, &a.source, a.sample)?;
+    let client = Client::connect_with(&[endpoint.to_string()], options)
+        .await
+        .with_context(|| format!("cannot connect to {endpoint}"))?;
+    let tag = a.tag.clone().unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+            .to_string()
+    });
+    let started = Instant::now();
+    let mut child = std::process::Command::new(&a.command[0])
+        .args(&a.command[1..])
+        .spawn()
+        .with_context(|| format!("cannot run {:?}", a.command))?;
+    let (mut upsert_ms, mut lookup_ms) = (Vec::new(), Vec::new());
+    // (latency, seconds since the start, which call) of the slowest calls.
+    let mut slowest: Vec<(f64, f64, &str)> = Vec::new();
+    let mut i = 0usize;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        let rec = &sample[i % sample.len()];
+        let at = started.elapsed().as_secs_f64();
+        let (_, took) = upsert(&client, renamed(rec, &format!("during-{tag}-{i}"))).await?;
+        upsert_ms.push(ms(took));
+        slowest.push((ms(took), at, "upsert"));
+        let at = started.elapsed().as_secs_f64();
+        if let Some((_, took)) = lookup(&client, rec).await? {
+            lookup_ms.push(ms(took));
+            slowest.push((ms(took), at, "lookup"));
+        }
+        if slowest.len() > 64 {
+            slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+            slowest.truncate(10);
+        }
+        i += 1;
+    };
+    slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    slowest.truncate(10);
+    let out = json!({
+        "command": a.command,
+        "exit_code": status.code(),
+        "command_seconds": round3(started.elapsed().as_secs_f64()),
+        "upsert": summary(&mut upsert_ms),
+        "lookup": summary(&mut lookup_ms),
+        "slowest": slowest
+            .iter()
+            .map(|(ms, at, call)| json!({"ms": round3(*ms), "at_seconds": round3(*at), "call": call}))
+            .collect::<Vec<_>>(),
+    });
+    println!("{out}");
+    if !status.success() {
+        bail!("{:?} exited with {status}", a.command);
+    }
     Ok(())
 }
 
