@@ -120,7 +120,7 @@ async fn wait_for_reresolution(g: &GlobalArgs) -> Result<(), CliError> {
             eprintln!("re-resolving under the new model: {left} records left");
             said = std::time::Instant::now();
         }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
 }
 
