@@ -102,9 +102,10 @@ impl Actor {
         tracing::info!(partition = self.partition, "partition stopped");
     }
 
-    /// True while a re-resolution has steps left and the store can take them.
+    /// True while a re-resolution has steps left and the partition takes
+    /// writes (not fenced for a move, storage healthy): a step is a write.
     fn reresolving(&self) -> bool {
-        self.engine.reresolve_remaining() > 0 && self.engine.store().failure().is_none()
+        self.engine.reresolve_remaining() > 0 && self.writable().is_ok()
     }
 
     /// One step of the re-resolution under a new model; once the last is
@@ -298,6 +299,11 @@ fn recluster_if_stale(engine: &mut Engine<RocksStore>, partition: u32) -> Result
         );
         engine.rebuild()?;
         engine.flush()?;
+        // A rebuild re-scores every pair: no re-resolution is left over.
+        engine
+            .store()
+            .save_reresolving(false)
+            .map_err(EngineError::from)?;
     }
     engine
         .store()
