@@ -112,7 +112,7 @@ async fn wait_for_reresolution(g: &GlobalArgs) -> Result<(), CliError> {
     let client = connect(g).await?;
     let mut said = std::time::Instant::now();
     loop {
-        let left = client.stats().await?.reresolving_records;
+        let left = client.model().await?.reresolving_records;
         if left == 0 {
             return Ok(());
         }
@@ -120,7 +120,7 @@ async fn wait_for_reresolution(g: &GlobalArgs) -> Result<(), CliError> {
             eprintln!("re-resolving under the new model: {left} records left");
             said = std::time::Instant::now();
         }
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
 }
 

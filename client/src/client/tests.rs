@@ -93,6 +93,7 @@ impl Admin for Mock {
         Ok(Response::new(ModelResponse {
             model_version: self.id,
             model_json: "{}".into(),
+            reresolving_records: 0,
         }))
     }
 }

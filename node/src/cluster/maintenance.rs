@@ -10,7 +10,7 @@ use crate::engine::features::Packed;
 use crate::engine::resolver::Stats;
 use crate::engine::EntityId;
 use crate::error::NodeError;
-use crate::partition::request::{GetModel, GetStats, Sample, SetModel};
+use crate::partition::request::{GetModel, GetStats, Reresolving, Sample, SetModel};
 
 /// Records per page when sampling for training.
 const SAMPLE_PAGE: usize = 4096;
@@ -83,6 +83,18 @@ impl Maintenance {
         };
         self.assembler().router.gather(req).await?;
         self.writer.relink().await
+    }
+
+    /// Records left to re-score under the current model, over every
+    /// partition (cheap, unlike [`Maintenance::stats`]).
+    pub async fn reresolving(&self) -> Result<u64, NodeError> {
+        Ok(self
+            .assembler()
+            .router
+            .gather(Reresolving)
+            .await?
+            .into_iter()
+            .sum())
     }
 
     /// The model (every partition holds the same one).

@@ -246,7 +246,7 @@ pub struct Engine<S: Store = MemoryStore> {
     comparisons: u64,
     /// The next slot to re-score while re-resolving under a new model
     /// (`reresolve`); None when no re-resolution is under way.
-    reresolving: Option<u32>,
+    reresolving: Option<reresolve::Reresolution>,
     clock: Clock,
     store: S,
 }
@@ -1160,7 +1160,27 @@ impl<S: Store> Engine<S> {
                 return (Some(*only) == focus).then_some((id, Action::Created, Vec::new()));
             }
         }
-        let comp = self.component_around(seeds);
+        self.regroup(self.component_around(seeds), focus, step)
+    }
+
+    /// Re-clusters the component of one record (which need not be new);
+    /// returns the component's records.
+    fn recluster_component(&mut self, seed: u32, step: &mut Step) -> Vec<u32> {
+        let comp = self.component_around(&[seed]);
+        let ords = comp.ords.clone();
+        self.regroup(comp, None, step);
+        ords
+    }
+
+    /// The phases of a re-clustering after the component: its canonical
+    /// clustering, the clusters, their ids, then applying and recording
+    /// them.
+    fn regroup(
+        &mut self,
+        comp: Component,
+        focus: Option<u32>,
+        step: &mut Step,
+    ) -> Option<FocusOutcome> {
         let (edges, clustering) = self.canonical_clustering(&comp);
         let groups = groups_by_label(&clustering.labels);
         let old: Vec<EntityId> = comp.ords.iter().map(|&o| self.slot(o).entity).collect();

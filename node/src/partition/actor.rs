@@ -112,10 +112,20 @@ impl Actor {
     /// durable, the store's marker is cleared (an interrupted one resumes
     /// when the partition opens again).
     fn reresolve_step(&mut self) {
+        let started = std::time::Instant::now();
         let done = self
             .engine
             .reresolve_step(self.reresolve_budget)
             .and_then(|p| {
+                tracing::debug!(
+                    partition = self.partition,
+                    rescored = p.rescored,
+                    compared = p.compared,
+                    edges_changed = p.edges_changed,
+                    remaining = p.remaining,
+                    ms = started.elapsed().as_secs_f64() * 1e3,
+                    "re-resolution step"
+                );
                 if p.done() {
                     self.engine.flush()?;
                     self.engine.store().save_reresolving(false)?;
@@ -180,6 +190,7 @@ impl Actor {
             Op::Sample(r) => self.read(r, reply, Actor::on_sample),
             Op::Records(r) => self.read(r, reply, Actor::on_records),
             Op::GetModel(r) => self.read(r, reply, Actor::on_get_model),
+            Op::Reresolving(r) => self.read(r, reply, Actor::on_reresolving),
         }
     }
 

@@ -6,8 +6,8 @@ use super::actor::{packed, Actor};
 use super::request::{
     Assignments, Bridges, CheckLinks, Entities, EntityById, EntityIds, EntityOfRecord, EntityView,
     Evidence, Features, Found, GetModel, GetRecord, GetStats, Holders, How, Identity, KeyCounts,
-    Links, PartitionStats, ProbeItem, Profiles, RecordFeatures, Records, Row, Sample, SamplePage,
-    Search, StoredRecord, WhyEntity, WhyForeign, WhyRecords,
+    Links, PartitionStats, ProbeItem, Profiles, RecordFeatures, Records, Reresolving, Row, Sample,
+    SamplePage, Search, StoredRecord, WhyEntity, WhyForeign, WhyRecords,
 };
 use crate::engine::explain::{EntityExplanation, EntityHistory, PairExplanation};
 use crate::engine::resolver::{ref_key, split_key, KeyCount};
@@ -223,6 +223,10 @@ impl Actor {
 
     pub(super) fn on_get_model(&self, _: GetModel) -> Result<String, NodeError> {
         Ok(self.engine.model().to_json())
+    }
+
+    pub(super) fn on_reresolving(&self, _: Reresolving) -> Result<u64, NodeError> {
+        Ok(self.engine.reresolve_remaining() as u64)
     }
 
     /// A local entity with its members' valid links and strong evidence.

@@ -110,8 +110,8 @@ typed_requests! {
     PutLinks => (),
     /// Deletes a record; the entities it affected.
     Delete => Deleted,
-    /// Switches to a model and re-resolves.
-    /// Records left to re-score under the new model (the switch does not
+    /// Switches to a model and starts re-resolving under it; the reply is
+    /// the records left to re-score under the new model (the switch does not
     /// wait for them: the actor re-resolves between other requests).
     SetModel => u64,
     /// Demotes blocking keys cluster-wide.
@@ -161,6 +161,9 @@ typed_requests! {
     Records => Vec<ProbeItem>,
     /// The model, as JSON.
     GetModel => String,
+    /// Records left to re-score under the current model (cheap: no walk
+    /// over the records, unlike `GetStats`).
+    Reresolving => u64,
     /// How many records hold each key here, and whether it is demoted.
     KeyCounts => Vec<KeyCount>,
     /// The records holding any of some keys, as probe items.
@@ -361,6 +364,9 @@ pub struct How {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GetStats;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reresolving;
 
 /// Packed features of up to `limit` records, from slot `from` on (in slot
 /// order, which is stable while the partition runs): a page of the

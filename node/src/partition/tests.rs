@@ -325,7 +325,7 @@ async fn apply_all(h: &PartitionHandle, records: Vec<Record>) {
 
 /// Polls until the partition has nothing left to re-resolve.
 async fn reresolved(h: &PartitionHandle) {
-    while h.call(GetStats).await.unwrap().stats.reresolving > 0 {
+    while h.call(super::request::Reresolving).await.unwrap() > 0 {
         tokio::task::yield_now().await;
     }
 }

@@ -131,11 +131,13 @@ impl Admin for AdminService {
         &self,
         _req: Request<GetModelRequest>,
     ) -> Result<Response<ModelResponse>, Status> {
-        let m = Model::from_json(&self.state.coordinator()?.maintenance.model_json().await?)
+        let admin = &self.state.coordinator()?.maintenance;
+        let m = Model::from_json(&admin.model_json().await?)
             .map_err(|e| NodeError::Training(e.to_string()))?;
         Ok(Response::new(ModelResponse {
             model_version: m.version,
             model_json: m.to_json(),
+            reresolving_records: admin.reresolving().await?,
         }))
     }
 }

@@ -2,14 +2,21 @@
 //! taking writes and answering reads.
 //!
 //! [`Engine::begin_model`] switches the scorer at once; from then on every
-//! new comparison uses the new model. The match edges already there are
-//! brought up to date by [`Engine::reresolve_step`], a bounded amount of
-//! work per call: records in slot order, each re-scored against its
-//! candidates after it in that order (so each pair is scored once), edges
-//! updated, added or dropped, and the components around every changed
-//! edge re-clustered. A step is a deterministic function of the engine's
-//! state and its budget, so a partition can apply it as one more command
-//! of its ordered log between other commands.
+//! new comparison uses the new model. The edges and entities already there
+//! are brought up to date by [`Engine::reresolve_step`], a bounded amount of
+//! work per call, in two phases:
+//!
+//! 1. **Re-scoring.** Records in slot order, each re-scored against its
+//!    candidates after it in that order (so each pair is scored once);
+//!    edges are re-weighed, added or dropped. The ends of every match edge
+//!    that changed are remembered as *dirty*.
+//! 2. **Re-clustering.** The component of each dirty record, in slot
+//!    order, is re-clustered once (a component that many steps of phase one
+//!    touched is clustered once, not once per step).
+//!
+//! A step is a deterministic function of the engine's state and its
+//! budget, so a partition can apply it as one more command of its ordered
+//! log between other commands.
 //!
 //! Why the end state is the one a full rebuild gives: when the cursor has
 //! passed a record, every edge to a record before it has been re-scored
@@ -17,24 +24,65 @@
 //! live key then; without one, no edge joined them, since demotion drops
 //! the edges a key alone supported). Every edge made since the switch
 //! (an upsert's links, an un-demoted key's pairs) was scored by the new
-//! model. So once the cursor has passed every slot, each edge carries its
-//! new weight, every pair of records sharing a live key has been compared
-//! under the new model, and each changed edge re-clustered its component,
-//! which the canonical clustering turns into the same entities as
-//! resolving everything again from scratch.
+//! model. So after phase one each edge carries its new weight and every
+//! pair sharing a live key has been compared under the new model. Every
+//! component with a changed edge is then re-clustered after the last
+//! change to it in phase one (writes in between re-cluster what they
+//! touch themselves), which the canonical clustering turns into the same
+//! entities as resolving everything again from scratch. A re-resolution
+//! resumed after a restart cannot know which records were dirty, so it
+//! re-clusters every component.
 
 use smallvec::SmallVec;
 
 use super::{Edge, EdgeChange, Engine, EngineError, Model, Scorer, Step, Store};
 use crate::engine::compare::Comparator;
 
+/// A re-resolution under way.
+#[derive(Debug, Default)]
+pub(super) struct Reresolution {
+    /// Phase one: the next slot to re-score.
+    cursor: u32,
+    /// Records whose match edges changed in phase one (sorted and
+    /// deduplicated when phase two starts).
+    dirty: Vec<u32>,
+    /// Phase two: the next index into `dirty`; None during phase one.
+    next_dirty: Option<usize>,
+    /// Slots whose component phase two has re-clustered (a bitset).
+    clustered: Vec<u64>,
+    /// Re-cluster every record's component in phase two (after a restart).
+    all: bool,
+}
+
+impl Reresolution {
+    fn is_clustered(&self, ord: u32) -> bool {
+        self.clustered
+            .get(ord as usize / 64)
+            .is_some_and(|w| w >> (ord % 64) & 1 == 1)
+    }
+
+    fn mark_clustered(&mut self, ord: u32) {
+        let i = ord as usize / 64;
+        if self.clustered.len() <= i {
+            self.clustered.resize(i + 1, 0);
+        }
+        self.clustered[i] |= 1 << (ord % 64);
+    }
+}
+
 /// Where a re-resolution stands after a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReresolveProgress {
-    /// Slots still to re-score (0: done, or no re-resolution under way).
+    /// Work left: records to re-score plus dirty records whose component
+    /// is still to re-cluster (0: done, or no re-resolution under way).
     pub remaining: usize,
-    /// Records re-scored by this step.
+    /// Records re-scored (phase one) or re-clustered (phase two) by this
+    /// step.
     pub rescored: usize,
+    /// Pairs compared by this step.
+    pub compared: u64,
+    /// Edges this step changed (re-weighed, added or dropped).
+    pub edges_changed: usize,
 }
 
 impl ReresolveProgress {
@@ -47,76 +95,80 @@ impl ReresolveProgress {
 impl<S: Store> Engine<S> {
     /// Switches to a new model and starts re-resolving under it; the
     /// re-resolution advances with [`Engine::reresolve_step`]. A switch
-    /// during a re-resolution starts it again from the first slot.
+    /// during a re-resolution starts it again (keeping what it found
+    /// dirty).
     pub fn begin_model(&mut self, model: Model) -> Result<(), EngineError> {
         model.validate()?;
         self.scorer = Scorer::new(model);
         self.comparator = Comparator::new(&self.scorer.model().attributes());
-        self.reresolving = Some(0);
+        let all = self.reresolving.as_ref().is_some_and(|r| r.all);
+        let mut dirty = self.reresolving.take().map(|r| r.dirty).unwrap_or_default();
+        dirty.retain(|&o| self.slots.get(o as usize).is_some_and(Option::is_some));
+        self.reresolving = Some(Reresolution {
+            dirty,
+            all,
+            ..Reresolution::default()
+        });
         Ok(())
     }
 
-    /// Starts re-resolving under the current model (after a restart that
-    /// interrupted one: steps already done are found unchanged, cheaply).
+    /// Starts re-resolving under the current model after a restart that
+    /// interrupted one: re-scoring finds the steps already done unchanged,
+    /// cheaply, and every component is re-clustered.
     pub fn begin_reresolve(&mut self) {
-        self.reresolving = Some(0);
+        self.reresolving = Some(Reresolution {
+            all: true,
+            ..Reresolution::default()
+        });
     }
 
-    /// Slots still to re-score (0 when no re-resolution is under way).
+    /// Work left in the re-resolution (0 when none is under way).
     pub fn reresolve_remaining(&self) -> usize {
-        self.reresolving
-            .map_or(0, |c| self.slots.len().saturating_sub(c as usize).max(1))
+        let Some(r) = &self.reresolving else { return 0 };
+        let dirty_left = match r.next_dirty {
+            Some(i) => r.dirty.len().saturating_sub(i),
+            None if r.all => self.len(),
+            None => r.dirty.len(),
+        };
+        (self.slots.len().saturating_sub(r.cursor as usize) + dirty_left).max(1)
     }
 
-    /// Re-scores up to `budget` records (at least one) and re-clusters
-    /// what changed, as one step.
+    /// Advances the re-resolution by up to `budget` records (at least one),
+    /// as one step.
     pub fn reresolve_step(&mut self, budget: usize) -> Result<ReresolveProgress, EngineError> {
-        let Some(mut cursor) = self.reresolving else {
+        let Some(mut r) = self.reresolving.take() else {
             return Ok(ReresolveProgress {
                 remaining: 0,
                 rescored: 0,
+                compared: 0,
+                edges_changed: 0,
             });
         };
         let mut step = Step {
             seq: self.next_seq(),
             ..Step::default()
         };
-        let mut seeds = Vec::new();
-        let mut rescored = 0;
-        while rescored < budget.max(1) && (cursor as usize) < self.slots.len() {
-            if self.slots[cursor as usize].is_some() {
-                self.rescore_after(cursor, &mut seeds, &mut step);
-                rescored += 1;
-            }
-            cursor += 1;
-        }
-        self.recluster_each(seeds, &mut step);
+        let compared_before = self.comparisons;
+        let rescored = if (r.cursor as usize) < self.slots.len() {
+            self.rescore_some(&mut r, budget.max(1), &mut step)
+        } else {
+            self.recluster_some(&mut r, budget.max(1), &mut step)
+        };
+        let edges_changed = step.edges.len();
         if !step.is_empty() {
             self.commit(step)?;
         }
-        self.reresolving = ((cursor as usize) < self.slots.len()).then_some(cursor);
+        let finished = r.cursor as usize >= self.slots.len()
+            && r.next_dirty.is_some_and(|i| i >= r.dirty.len());
+        if !finished {
+            self.reresolving = Some(r);
+        }
         Ok(ReresolveProgress {
             remaining: self.reresolve_remaining(),
             rescored,
+            compared: self.comparisons - compared_before,
+            edges_changed,
         })
-    }
-
-    /// Re-clusters the component of every seed, one component at a time
-    /// (all at once could exceed `max_component`), skipping seeds that an
-    /// earlier re-clustering of this step already placed.
-    fn recluster_each(&mut self, mut seeds: Vec<u32>, step: &mut Step) {
-        seeds.sort_unstable();
-        seeds.dedup();
-        let mut placed = rustc_hash::FxHashSet::default();
-        for s in seeds {
-            if placed.contains(&s) || self.slots[s as usize].is_none() {
-                continue;
-            }
-            self.recluster(&[s], None, step);
-            if let Some(m) = self.entities.get(&self.slot(s).entity) {
-                placed.extend(m.iter().copied());
-            }
-        }
     }
 
     /// Runs a re-resolution to its end.
@@ -125,10 +177,53 @@ impl<S: Store> Engine<S> {
         Ok(())
     }
 
+    /// Phase one: re-scores up to `budget` records from the cursor on.
+    fn rescore_some(&mut self, r: &mut Reresolution, budget: usize, step: &mut Step) -> usize {
+        let mut rescored = 0;
+        while rescored < budget && (r.cursor as usize) < self.slots.len() {
+            if self.slots[r.cursor as usize].is_some() {
+                self.rescore_after(r.cursor, &mut r.dirty, step);
+                rescored += 1;
+            }
+            r.cursor += 1;
+        }
+        rescored
+    }
+
+    /// Phase two: re-clusters the components of dirty records until about
+    /// `budget` records have been clustered (a component is never split).
+    fn recluster_some(&mut self, r: &mut Reresolution, budget: usize, step: &mut Step) -> usize {
+        if r.next_dirty.is_none() {
+            if r.all {
+                r.dirty = (0..self.slots.len() as u32).collect();
+            }
+            r.dirty.sort_unstable();
+            r.dirty.dedup();
+            r.next_dirty = Some(0);
+        }
+        let mut clustered = 0;
+        let mut i = r.next_dirty.unwrap_or(0);
+        while clustered < budget && i < r.dirty.len() {
+            let s = r.dirty[i];
+            i += 1;
+            if r.is_clustered(s) || self.slots[s as usize].is_none() {
+                continue;
+            }
+            let ords = self.recluster_component(s, step);
+            clustered += ords.len();
+            for o in ords {
+                r.mark_clustered(o);
+            }
+        }
+        r.next_dirty = Some(i);
+        clustered
+    }
+
     /// Re-scores the pairs of `ord` with the records after it in slot
     /// order that share a live key with it: each edge gets its new weight,
-    /// is dropped below the possible threshold, or is added above it.
-    fn rescore_after(&mut self, ord: u32, seeds: &mut Vec<u32>, step: &mut Step) {
+    /// is dropped below the possible threshold, or is added above it. The
+    /// ends of changed match edges go to `dirty`.
+    fn rescore_after(&mut self, ord: u32, dirty: &mut Vec<u32>, step: &mut Step) {
         let keys = self.keys_of(&self.slot(ord).feats.view());
         let mut cands: SmallVec<[u32; 64]> = SmallVec::new();
         for &k in &keys {
@@ -151,23 +246,23 @@ impl<S: Store> Engine<S> {
                 .find(|e| e.other == c)
                 .map(|e| e.weight);
             match old {
-                None if w >= self.possible_w => self.add_edge(ord, c, w, seeds, step),
+                None if w >= self.possible_w => self.add_edge(ord, c, w, dirty, step),
                 None => {}
-                Some(_) if w < self.possible_w => self.remove_edge(ord, c, seeds, step),
-                Some(was) => self.reweigh_edge(ord, c, was, w as f32, seeds, step),
+                Some(_) if w < self.possible_w => self.remove_edge(ord, c, dirty, step),
+                Some(was) => self.reweigh_edge(ord, c, was, w as f32, dirty, step),
             }
         }
     }
 
-    /// Gives an existing edge a new weight; its ends seed a re-clustering
-    /// when the edge is or was a match edge.
+    /// Gives an existing edge a new weight; its ends are dirty when the
+    /// edge is or was a match edge.
     fn reweigh_edge(
         &mut self,
         a: u32,
         b: u32,
         was: f32,
         weight: f32,
-        seeds: &mut Vec<u32>,
+        dirty: &mut Vec<u32>,
         step: &mut Step,
     ) {
         if was.to_bits() == weight.to_bits() {
@@ -179,8 +274,8 @@ impl<S: Store> Engine<S> {
             }
         }
         if f64::from(was) >= self.match_w || f64::from(weight) >= self.match_w {
-            seeds.push(a);
-            seeds.push(b);
+            dirty.push(a);
+            dirty.push(b);
         }
         step.edges.push(EdgeChange {
             a: self.slot(a).key.to_string(),
