@@ -23,7 +23,7 @@ pub(super) struct Actor {
     /// Records that have stored cross-partition links (valid or not): a
     /// cheap hint that an entity may span partitions.
     pub(super) linked_keys: FxHashSet<Box<str>>,
-    /// Records re-scored per step of a re-resolution.
+    /// Work per step of a re-resolution (records plus comparisons).
     reresolve_budget: usize,
 }
 

@@ -68,14 +68,15 @@ pub struct PartitionConfig {
     /// are allocated from the partition's own id space.
     pub partition: u32,
     pub partitions: u32,
-    /// Records re-scored per step when re-resolving under a new model
-    /// (each step is one bounded piece of work between two requests).
+    /// Work per step when re-resolving under a new model (records plus
+    /// comparisons, `Engine::reresolve_step`): each step is one bounded
+    /// piece of work between two requests.
     pub reresolve_budget: usize,
 }
 
 /// The default [`PartitionConfig::reresolve_budget`]: a few milliseconds
 /// of work per step.
-pub const RERESOLVE_BUDGET: usize = 64;
+pub const RERESOLVE_BUDGET: usize = 768;
 
 /// The partition an entity id belongs to.
 pub fn partition_of_entity(id: EntityId, partitions: u32) -> u32 {

@@ -133,8 +133,10 @@ impl<S: Store> Engine<S> {
         (self.slots.len().saturating_sub(r.cursor as usize) + dirty_left).max(1)
     }
 
-    /// Advances the re-resolution by up to `budget` records (at least one),
-    /// as one step.
+    /// Advances the re-resolution by about `budget` units of work, as one
+    /// step: in phase one a record re-scored counts one plus the pairs it
+    /// compared, in phase two a record re-clustered counts one. At least
+    /// one record is done (a component is never split).
     pub fn reresolve_step(&mut self, budget: usize) -> Result<ReresolveProgress, EngineError> {
         let Some(mut r) = self.reresolving.take() else {
             return Ok(ReresolveProgress {
@@ -177,13 +179,17 @@ impl<S: Store> Engine<S> {
         Ok(())
     }
 
-    /// Phase one: re-scores up to `budget` records from the cursor on.
+    /// Phase one: re-scores records from the cursor on until `budget`
+    /// units of work (a record and its comparisons) are done. Returns the
+    /// records re-scored.
     fn rescore_some(&mut self, r: &mut Reresolution, budget: usize, step: &mut Step) -> usize {
-        let mut rescored = 0;
-        while rescored < budget && (r.cursor as usize) < self.slots.len() {
+        let (mut rescored, mut work) = (0, 0);
+        let start = self.comparisons;
+        while work < budget && (r.cursor as usize) < self.slots.len() {
             if self.slots[r.cursor as usize].is_some() {
                 self.rescore_after(r.cursor, &mut r.dirty, step);
                 rescored += 1;
+                work = rescored + (self.comparisons - start) as usize;
             }
             r.cursor += 1;
         }
