@@ -107,14 +107,26 @@ pub async fn train(g: &GlobalArgs, out: &Output, a: TrainArgs) -> Result<u8, Cli
 }
 
 /// Waits until no record is left to re-resolve under the installed model,
-/// saying on stderr how many are left now and then.
+/// saying on stderr how many are left now and then. Gives up when nothing
+/// moves for a minute (a partition fenced for a move, or whose storage
+/// failed, does not re-resolve).
 async fn wait_for_reresolution(g: &GlobalArgs) -> Result<(), CliError> {
     let client = connect(g).await?;
     let mut said = std::time::Instant::now();
+    let (mut last, mut moved) = (u64::MAX, std::time::Instant::now());
     loop {
         let left = client.model().await?.reresolving_records;
         if left == 0 {
             return Ok(());
+        }
+        if left != last {
+            (last, moved) = (left, std::time::Instant::now());
+        } else if moved.elapsed() >= std::time::Duration::from_secs(60) {
+            return Err(CliError::failure(format!(
+                "the model is installed, but re-resolving under it has not moved for a minute \
+                 ({left} left): see the nodes' logs (a partition being moved or a storage \
+                 failure holds it; it resumes on its own)"
+            )));
         }
         if said.elapsed() >= std::time::Duration::from_secs(5) {
             eprintln!("re-resolving under the new model: {left} records left");

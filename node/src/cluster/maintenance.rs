@@ -48,7 +48,10 @@ impl Maintenance {
 
     /// Packed features of every record, for training, page by page (a
     /// partition serves other requests between pages). Training sorts
-    /// what it gets, so the order of pages does not matter.
+    /// what it gets, so the order of pages does not matter. Pages are
+    /// not one snapshot: a record written between two pages may be missed
+    /// or seen twice, which moves a statistical estimate by nothing that
+    /// matters.
     pub async fn sample(&self) -> Result<Vec<Packed>, NodeError> {
         let router = &self.assembler().router;
         let mut out = Vec::new();

@@ -136,6 +136,11 @@ impl Actor {
         if let Err(e) = done {
             tracing::error!(partition = self.partition, error = %e, "re-resolution step failed");
         }
+        // Hand the step's writes to the writer thread now rather than
+        // with the next request's reply: an idle partition would otherwise
+        // gather the whole re-resolution in one batch in memory. A failed
+        // write is recorded by the store, which then refuses writes.
+        self.engine.store_mut().flush_then(Box::new(|_| {}));
     }
 
     fn handle(&mut self, cmd: Command) {

@@ -113,8 +113,8 @@ impl<S: Store> Engine<S> {
     }
 
     /// Starts re-resolving under the current model after a restart that
-    /// interrupted one: re-scoring finds the steps already done unchanged,
-    /// cheaply, and every component is re-clustered.
+    /// interrupted one: re-scoring compares every pair again but finds the
+    /// edges already done unchanged, and every component is re-clustered.
     pub fn begin_reresolve(&mut self) {
         self.reresolving = Some(Reresolution {
             all: true,
@@ -157,14 +157,20 @@ impl<S: Store> Engine<S> {
             self.recluster_some(&mut r, budget.max(1), &mut step)
         };
         let edges_changed = step.edges.len();
-        if !step.is_empty() {
-            self.commit(step)?;
-        }
+        let committed = if step.is_empty() {
+            Ok(())
+        } else {
+            self.commit(step)
+        };
         let finished = r.cursor as usize >= self.slots.len()
             && r.next_dirty.is_some_and(|i| i >= r.dirty.len());
-        if !finished {
+        // Kept on failure too: the re-resolution is not over because a
+        // write failed (the store then refuses writes until a restart,
+        // which resumes it).
+        if !finished || committed.is_err() {
             self.reresolving = Some(r);
         }
+        committed?;
         Ok(ReresolveProgress {
             remaining: self.reresolve_remaining(),
             rescored,
