@@ -424,11 +424,9 @@ mod tests {
         assert_eq!(two_phase, vec![0, 0, 2], "same home first: b joins a");
     }
 
-    #[test]
-    fn a_home_keys_conflicts_are_vouched_for_by_its_own_edges_only() {
-        // c–d (home 2) is a direct edge between ids 111111 and 999999; it
-        // must not let the weak bridge m join a and b in home 1, which a
-        // partition holding only home 1 could not know about.
+    /// a–m–b: a weak bridge m between ids 111111 and 999999; c–d: a
+    /// direct edge between the same two ids, in a component of its own.
+    fn two_components_with_the_same_ids() -> ([Node<'static>; 5], [EdgeIn; 3]) {
         let nodes = [
             node("a", None, Some("111111")),
             node("m", None, None),
@@ -436,7 +434,15 @@ mod tests {
             node("c", None, Some("111111")),
             node("d", None, Some("999999")),
         ];
-        let edges = [e(10.0, 0, 1), e(9.0, 1, 2), e(8.0, 3, 4)];
+        (nodes, [e(10.0, 0, 1), e(9.0, 1, 2), e(8.0, 3, 4)])
+    }
+
+    #[test]
+    fn a_home_keys_conflicts_are_vouched_for_by_its_own_edges_only() {
+        // c–d (home 2) is a direct edge between ids 111111 and 999999; it
+        // must not let the weak bridge m join a and b in home 1, which a
+        // partition holding only home 1 could not know about.
+        let (nodes, edges) = two_components_with_the_same_ids();
         let homes = [1, 1, 1, 2, 2];
         let c = cluster_by_home(&nodes, &homes, &edges, 100, false);
         assert_eq!(c.labels, vec![0, 0, 2, 3, 3]);
@@ -450,14 +456,7 @@ mod tests {
         // a–m–b bridges ids 111111 and 999999 with no direct edge; c–d, in
         // another component, joins the same two ids directly. Clustering
         // the two components together must not let c–d vouch for a–b.
-        let nodes = [
-            node("a", None, Some("111111")),
-            node("m", None, None),
-            node("b", None, Some("999999")),
-            node("c", None, Some("111111")),
-            node("d", None, Some("999999")),
-        ];
-        let edges = [e(10.0, 0, 1), e(9.0, 1, 2), e(8.0, 3, 4)];
+        let (nodes, edges) = two_components_with_the_same_ids();
         let together = cluster(&nodes, &edges, 100);
         assert_eq!(together.labels, vec![0, 0, 2, 3, 3]);
         let alone = cluster(&nodes[..3], &edges[..2], 100);

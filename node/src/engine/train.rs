@@ -168,13 +168,12 @@ fn estimate_households(model: &mut Model, blocked: &[RulePairs]) -> Option<Train
             .map(|((levels, _), n)| (levels, *n))
     });
     let base = model.household.take();
-    let mut trial = model.clone();
-    trial.household = Some(base.clone().unwrap_or_default());
-    match super::household::estimate_ratio(&trial, once) {
+    model.household = Some(base.clone().unwrap_or_default());
+    match super::household::estimate_ratio(model, once) {
         Some(est) => {
-            let mut h = trial.household.take().expect("set above");
-            h.ratio = est.ratio;
-            model.household = Some(h);
+            if let Some(h) = model.household.as_mut() {
+                h.ratio = est.ratio;
+            }
             None
         }
         None => {
@@ -840,14 +839,32 @@ mod tests {
 
     /// 150 people, every third one with a duplicate.
     fn population() -> Vec<Packed> {
-        let mut v = Vec::new();
-        for i in 0..150 {
-            v.push(person(i, 0));
-            if i.is_multiple_of(3) {
-                v.push(person(i, 1));
-            }
-        }
-        v
+        population_shaped(|_| {})
+    }
+
+    /// [`population`] with every record changed by `shape` first.
+    fn population_shaped(shape: impl Fn(&mut StdRecord)) -> Vec<Packed> {
+        let copies = |i: usize| if i.is_multiple_of(3) { 2 } else { 1 };
+        (0..150)
+            .flat_map(|i| (0..copies(i)).map(move |c| (i, c)))
+            .map(|(i, c)| {
+                let mut std = std_person(i, c);
+                shape(&mut std);
+                Packed::from_std(&std)
+            })
+            .collect()
+    }
+
+    /// Trains with the default blocking and base model, quickly.
+    fn report(records: &[Packed]) -> TrainReport {
+        let refs: Vec<&Packed> = records.iter().collect();
+        train_report(
+            &refs,
+            &BlockingConfig::default(),
+            &Model::default(),
+            &quick(),
+        )
+        .unwrap()
     }
 
     fn quick() -> TrainOptions {
@@ -886,15 +903,7 @@ mod tests {
 
     #[test]
     fn trained_weights_never_rise_from_a_better_level_to_a_worse_one() {
-        let refs: Vec<Packed> = population();
-        let refs: Vec<&Packed> = refs.iter().collect();
-        let r = train_report(
-            &refs,
-            &BlockingConfig::default(),
-            &Model::default(),
-            &quick(),
-        )
-        .unwrap();
+        let r = report(&population());
         for c in &r.model.comparisons {
             let w: Vec<f64> = c.levels.iter().map(|l| (l.m / l.u).log2()).collect();
             assert!(
@@ -1009,24 +1018,7 @@ mod tests {
 
     #[test]
     fn without_shared_addresses_the_household_class_stays_off_and_is_reported() {
-        let records: Vec<Packed> = (0..150)
-            .flat_map(|i| {
-                let copies = if i % 3 == 0 { 2 } else { 1 };
-                (0..copies).map(move |c| {
-                    let mut std = std_person(i, c);
-                    std.addresses.clear();
-                    Packed::from_std(&std)
-                })
-            })
-            .collect();
-        let refs: Vec<&Packed> = records.iter().collect();
-        let r = train_report(
-            &refs,
-            &BlockingConfig::default(),
-            &Model::default(),
-            &quick(),
-        )
-        .unwrap();
+        let r = report(&population_shaped(|std| std.addresses.clear()));
         assert_eq!(r.model.household, None);
         assert!(r
             .warnings

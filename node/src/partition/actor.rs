@@ -140,7 +140,9 @@ impl Actor {
         // with the next request's reply: an idle partition would otherwise
         // gather the whole re-resolution in one batch in memory. A failed
         // write is recorded by the store, which then refuses writes.
-        self.engine.store_mut().flush_then(Box::new(|_| {}));
+        if self.engine.store().has_pending() {
+            self.engine.store_mut().flush_then(Box::new(|_| {}));
+        }
     }
 
     fn handle(&mut self, cmd: Command) {

@@ -362,6 +362,11 @@ impl RocksStore {
 
     /// Group commit without waiting: everything committed so far is written
     /// after every earlier batch, then `ack` runs with the outcome.
+    /// True when committed writes wait for the next group commit.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty() || self.counters.is_some()
+    }
+
     pub fn flush_then(&mut self, ack: Ack) {
         let mut b = std::mem::take(&mut self.pending);
         // Counters only need their latest values: once per group commit.

@@ -66,24 +66,56 @@ enum Command {
     During(DuringArgs),
 }
 
+/// The loaded records both measurements sample, and the tag of the new
+/// record ids they write.
 #[derive(Debug, clap::Args)]
-struct DuringArgs {
+struct Input {
     /// CSV file whose records are already loaded in the node.
     #[arg(long, value_name = "FILE")]
     records: PathBuf,
     /// The TOML column mapping of FILE.
     #[arg(long, value_name = "MAPPING.toml")]
     mapping: PathBuf,
+    /// Source of the records when the mapping names no source.
+    #[arg(long, value_name = "NAME", default_value = "")]
+    source: String,
+    /// Part of the new record ids (`<id>-bench-<TAG>-<i>`, or
+    /// `<id>-during-<TAG>-<i>`), so that runs against the same node never
+    /// replace each other's records (default: the current Unix time in
+    /// seconds).
+    #[arg(long)]
+    tag: Option<String>,
+}
+
+impl Input {
+    /// `wanted` records spread evenly through the file, mapped.
+    fn sample(&self, wanted: usize) -> Result<Vec<Record>> {
+        let text = std::fs::read_to_string(&self.mapping)
+            .with_context(|| format!("cannot read mapping file {}", self.mapping.display()))?;
+        let mapping = Mapping::from_toml(&text)
+            .with_context(|| format!("mapping file {}", self.mapping.display()))?;
+        sample_records(&self.records, &mapping, &self.source, wanted)
+    }
+
+    /// The tag of new record ids.
+    fn tag(&self) -> String {
+        self.tag.clone().unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+                .to_string()
+        })
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct DuringArgs {
+    #[command(flatten)]
+    input: Input,
     /// Records sampled from FILE (upserted under new ids, looked up by
     /// their own).
     #[arg(long, default_value_t = 5000)]
     sample: usize,
-    /// Source of the records when the mapping names no source.
-    #[arg(long, value_name = "NAME", default_value = "")]
-    source: String,
-    /// Part of the new record ids (default: the current Unix time).
-    #[arg(long)]
-    tag: Option<String>,
     /// The command to run, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -91,12 +123,8 @@ struct DuringArgs {
 
 #[derive(Debug, clap::Args)]
 struct LatencyArgs {
-    /// CSV file whose records are already loaded in the node.
-    #[arg(long, value_name = "FILE")]
-    records: PathBuf,
-    /// The TOML column mapping of FILE.
-    #[arg(long, value_name = "MAPPING.toml")]
-    mapping: PathBuf,
+    #[command(flatten)]
+    input: Input,
     /// Measured single upserts (each a new record).
     #[arg(long, default_value_t = 1000)]
     upserts: usize,
@@ -106,14 +134,6 @@ struct LatencyArgs {
     /// Unmeasured calls of each kind made first.
     #[arg(long, default_value_t = 200)]
     warmup: usize,
-    /// Source of the records when the mapping names no source.
-    #[arg(long, value_name = "NAME", default_value = "")]
-    source: String,
-    /// Part of the new record ids (`<id>-bench-<TAG>-<i>`), so that runs
-    /// against the same node never replace each other's records
-    /// (default: the current Unix time in seconds).
-    #[arg(long)]
-    tag: Option<String>,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -159,16 +179,11 @@ async fn latency(
     if a.upserts == 0 && a.lookups == 0 {
         bail!("nothing to measure: --upserts and --lookups are both 0");
     }
-    let text = std::fs::read_to_string(&a.mapping)
-        .with_context(|| format!("cannot read mapping file {}", a.mapping.display()))?;
-    let mapping = Mapping::from_toml(&text)
-        .with_context(|| format!("mapping file {}", a.mapping.display()))?;
-    let wanted = a.upserts.max(a.lookups) + a.warmup;
-    let sample = sample_records(&a.records, &mapping, &a.source, wanted)?;
+    let sample = a.input.sample(a.upserts.max(a.lookups) + a.warmup)?;
     eprintln!(
         "kindred-bench: {} records sampled from {}",
         sample.len(),
-        a.records.display()
+        a.input.records.display()
     );
     let client = Client::connect_with(&[endpoint.to_string()], options)
         .await
@@ -179,7 +194,7 @@ async fn latency(
     let after = client.stats().await.context("stats after the run")?;
     let out = json!({
         "endpoint": endpoint,
-        "records_file": a.records.display().to_string(),
+        "records_file": a.input.records.display().to_string(),
         "sampled_records": sample.len(),
         "warmup": a.warmup,
         "records_before": before.records,
@@ -196,20 +211,11 @@ async fn during(
     options: kindred_client::ClientOptions,
     a: DuringArgs,
 ) -> Result<()> {
-    let text = std::fs::read_to_string(&a.mapping)
-        .with_context(|| format!("cannot read mapping file {}", a.mapping.display()))?;
-    let mapping = Mapping::from_toml(&text)
-        .with_context(|| format!("mapping file {}", a.mapping.display()))?;
-    let sample = sample_records(&a.records, &mapping, &a.source, a.sample)?;
+    let sample = a.input.sample(a.sample)?;
     let client = Client::connect_with(&[endpoint.to_string()], options)
         .await
         .with_context(|| format!("cannot connect to {endpoint}"))?;
-    let tag = a.tag.clone().unwrap_or_else(|| {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-            .to_string()
-    });
+    let tag = a.input.tag();
     let started = Instant::now();
     let mut child = std::process::Command::new(&a.command[0])
         .args(&a.command[1..])
@@ -262,12 +268,7 @@ async fn during(
 /// Single upserts, each a new record id, after a warm-up; their latency
 /// summary.
 async fn time_upserts(client: &Client, a: &LatencyArgs, sample: &[Record]) -> Result<Value> {
-    let tag = a.tag.clone().unwrap_or_else(|| {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-            .to_string()
-    });
+    let tag = a.input.tag();
     let warm_upserts = if a.upserts > 0 { a.warmup } else { 0 };
     let mut warm_counts = Counts::default();
     for w in 0..warm_upserts {
@@ -326,7 +327,7 @@ async fn time_lookups(client: &Client, a: &LatencyArgs, sample: &[Record]) -> Re
         bail!(
             "{not_found} of {lookups_tried} profile lookups found no record: \
              load {} into the node before measuring",
-            a.records.display()
+            a.input.records.display()
         );
     }
     let mut lookup_json = summary(&mut lookup_ms);
