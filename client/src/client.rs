@@ -798,5 +798,7 @@ fn record_ref(source: &str, record_id: &str) -> RecordRef {
     }
 }
 
+mod events;
+
 #[cfg(test)]
 mod tests;

@@ -183,6 +183,8 @@ pub struct NodeConfig {
     pub engine: EngineConfig,
     pub survivorship: Survivorship,
     pub limits: Limits,
+    /// Events, traits, lifecycle and RFM.
+    pub activity: crate::activity::ActivityConfig,
     pub cluster: ClusterConfig,
     /// Node-to-node listener (empty: the listen host, port + 1).
     pub internal_listen: String,
@@ -278,6 +280,7 @@ impl Default for NodeConfig {
             engine: EngineConfig::default(),
             survivorship: Survivorship::default(),
             limits: Limits::default(),
+            activity: crate::activity::ActivityConfig::default(),
             cluster: ClusterConfig::default(),
             internal_listen: String::new(),
             health_listen: String::new(),
@@ -439,6 +442,14 @@ impl NodeConfig {
                 setting: "partitions",
                 value: c.partitions.to_string(),
                 reason: "must be at most 4096".into(),
+            });
+        }
+        if let Err(e) = self.activity.validate() {
+            let (field, value) = e.field_value();
+            return Err(ConfigError::Invalid {
+                setting: "activity.traits",
+                value: format!("{field} = {value}"),
+                reason: e.to_string(),
             });
         }
         if self.listen_addr().is_err() {

@@ -16,6 +16,13 @@ pub enum NodeError {
         value: String,
         reason: String,
     },
+    /// Something with this key exists already, with other content.
+    #[error("already exists: {field} = {value:?}: {reason}")]
+    AlreadyExists {
+        field: String,
+        value: String,
+        reason: String,
+    },
     #[error("{what} is {size} bytes, over the limit of {limit} bytes")]
     TooLarge {
         what: String,
@@ -76,6 +83,7 @@ impl NodeError {
             NodeError::Engine(EngineError::Store(StoreError::Corrupt(_))) => Code::DataLoss,
             NodeError::Engine(EngineError::Store(StoreError::Io(_))) => Code::Internal,
             NodeError::TooLarge { .. } => Code::ResourceExhausted,
+            NodeError::AlreadyExists { .. } => Code::AlreadyExists,
             NodeError::Unavailable(_) => Code::Unavailable,
             NodeError::Training(_) => Code::FailedPrecondition,
             NodeError::NotOwner { .. } => Code::Aborted,
@@ -88,6 +96,7 @@ impl NodeError {
         match self {
             NodeError::Engine(EngineError::InvalidRecord { field, value, .. })
             | NodeError::InvalidArgument { field, value, .. }
+            | NodeError::AlreadyExists { field, value, .. }
             | NodeError::Remote { field, value, .. } => (field.clone(), value.clone()),
             NodeError::TooLarge { what, size, .. } => {
                 ("record".into(), format!("{what} ({size} bytes)"))

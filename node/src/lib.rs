@@ -1,5 +1,6 @@
 //! Kindred node.
 //!
+//! - [`activity`]: events, traits, lifecycle and RFM on every profile.
 //! - [`engine`]: the resolution engine, a library usable without any server.
 //! - [`storage`]: the engine's durable store on RocksDB.
 //! - [`partition`]: the matching actor that owns an engine and its store.
@@ -11,6 +12,7 @@
 //! - [`security`]: TLS, callers and roles, the audit log.
 //! - [`meta`]: the Raft-replicated cluster metadata group (members, partition map, model).
 
+pub mod activity;
 pub mod clock;
 pub mod cluster;
 pub mod config;

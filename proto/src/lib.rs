@@ -1,7 +1,9 @@
 //! Kindred's wire types: the `kindred.v1` protobuf package compiled with
 //! prost/tonic, plus [`mapping`], which turns CSV or JSON Lines rows into
-//! [`v1::Record`]s according to a TOML column mapping.
+//! [`v1::Record`]s according to a TOML column mapping, and
+//! [`event_mapping`], which does the same for [`v1::Event`]s.
 
+pub mod event_mapping;
 pub mod mapping;
 
 /// Generated types and services of package `kindred.v1`.

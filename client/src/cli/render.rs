@@ -795,6 +795,7 @@ mod tests {
                 ..Relationship::default()
             }],
             merged_ids: vec![11],
+            ..Profile::default()
         };
         let text = profile(&p);
         for want in [

@@ -446,9 +446,9 @@ async fn bulk_import_over_grpc_fails_over_at_connect() {
     let client = Client::lazy(&urls, quick()).unwrap();
     let rows: Vec<Result<Row, ClientError>> = (0..1234u64)
         .map(|i| {
-            Ok(Row::Record {
+            Ok(Row::Item {
                 line: i + 2,
-                record: Record {
+                item: Record {
                     source: "s".into(),
                     record_id: i.to_string(),
                     emails: vec![if i % 100 == 7 {

@@ -12,6 +12,7 @@
 //! The sink is injected: [`crate::Client::bulk_upsert`] in the CLI, a fake
 //! in tests.
 
+pub mod events;
 pub mod framing;
 pub mod reader;
 mod rejects;
@@ -31,7 +32,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Status};
 
-pub use reader::{open_rows, InputFormat, Row, Rows};
+pub use reader::{open_rows, InputFormat, Row, RowMapper, Rows};
 pub use rejects::{default_rejects_path, write_rejects, Reject};
 
 use crate::error::code_number_name;
@@ -95,7 +96,7 @@ pub struct ImportReport {
 
 /// What the reader thread did.
 #[derive(Debug, Default)]
-struct ReaderOutcome {
+pub(crate) struct ReaderOutcome {
     rows_read: u64,
     sent: u64,
     rejects: Vec<Reject>,
@@ -120,23 +121,11 @@ where
     R: Stream<Item = Result<BulkUpsertResponse, Status>> + Unpin,
 {
     let started = Instant::now();
-    let (batch_tx, batch_rx) = mpsc::channel(options.queue_batches.max(1));
-    let (done_tx, done_rx) = oneshot::channel();
-    let lines: Arc<Mutex<HashMap<u64, u64>>> = Arc::default();
-    let (cancel_tx, cancel_rx) = watch::channel(false);
-    {
-        let reader = BatchReader {
-            batch_size: options.batch_size.max(1),
-            tx: batch_tx,
-            lines: Arc::clone(&lines),
-            cancel: cancel_rx,
-            progress: progress.clone(),
-            runtime: Handle::current(),
-        };
-        std::thread::spawn(move || {
-            let _ = done_tx.send(reader.run(rows));
-        });
-    }
+    let reading = Reading::start(rows, options, progress.clone(), |records| {
+        BulkUpsertRequest { records }
+    });
+    let (batch_rx, lines) = (reading.batches, reading.lines.clone());
+    let (cancel_tx, done_rx) = (reading.cancel, reading.done);
 
     let mut report = ImportReport::default();
     let mut received = 0u64;
@@ -162,30 +151,7 @@ where
         }
     }
 
-    // Stop the reader if the stream ended early, then collect what it did.
-    cancel_tx.send_replace(true);
-    let outcome = match tokio::time::timeout(Duration::from_secs(30), done_rx).await {
-        Ok(Ok(outcome)) => outcome,
-        _ => ReaderOutcome {
-            error: Some(ClientError::InvalidInput(
-                "the input reader did not finish".into(),
-            )),
-            ..ReaderOutcome::default()
-        },
-    };
-    if report.failure.is_none() {
-        if let Some(e) = outcome.error {
-            report.failure = Some(e);
-        } else if received < outcome.sent || !outcome.finished {
-            report.failure = Some(ClientError::Status {
-                code: Code::Internal,
-                message: format!(
-                    "the server ended the stream after answering {received} of {} records read",
-                    outcome.rows_read - outcome.rejects.len() as u64
-                ),
-            });
-        }
-    }
+    let outcome = conclude(cancel_tx, done_rx, received, &mut report.failure).await;
     let s = &mut report.summary;
     s.records_read = outcome.rows_read;
     s.rejected += outcome.rejects.len() as u64;
@@ -200,21 +166,100 @@ where
     report
 }
 
+/// Stops the reader (if the stream ended early) and collects what it did;
+/// a failure is recorded when items it sent went unanswered.
+pub(crate) async fn conclude(
+    cancel: watch::Sender<bool>,
+    done: oneshot::Receiver<ReaderOutcome>,
+    received: u64,
+    failure: &mut Option<ClientError>,
+) -> ReaderOutcome {
+    cancel.send_replace(true);
+    let mut outcome = match tokio::time::timeout(Duration::from_secs(30), done).await {
+        Ok(Ok(outcome)) => outcome,
+        _ => ReaderOutcome {
+            error: Some(ClientError::InvalidInput(
+                "the input reader did not finish".into(),
+            )),
+            ..ReaderOutcome::default()
+        },
+    };
+    if failure.is_none() {
+        if let Some(e) = outcome.error.take() {
+            *failure = Some(e);
+        } else if received < outcome.sent || !outcome.finished {
+            *failure = Some(ClientError::Status {
+                code: Code::Internal,
+                message: format!(
+                    "the server ended the stream after answering {received} of {} rows read",
+                    outcome.rows_read - outcome.rejects.len() as u64
+                ),
+            });
+        }
+    }
+    outcome
+}
+
+/// A reader thread started on an input: the batches it sends, its map
+/// of stream index to input line, its cancel switch and its outcome.
+pub(crate) struct Reading<Q> {
+    pub batches: mpsc::Receiver<Q>,
+    pub lines: Arc<Mutex<HashMap<u64, u64>>>,
+    pub cancel: watch::Sender<bool>,
+    pub done: oneshot::Receiver<ReaderOutcome>,
+}
+
+impl<Q: Send + 'static> Reading<Q> {
+    /// Starts a thread that reads and maps `rows` and sends one request
+    /// (built by `make`) per batch. Must run inside a Tokio runtime.
+    pub fn start<T: Send + 'static>(
+        rows: Rows<T>,
+        options: &ImportOptions,
+        progress: ProgressBar,
+        make: fn(Vec<T>) -> Q,
+    ) -> Reading<Q> {
+        let (batch_tx, batches) = mpsc::channel(options.queue_batches.max(1));
+        let (done_tx, done) = oneshot::channel();
+        let lines: Arc<Mutex<HashMap<u64, u64>>> = Arc::default();
+        let (cancel, cancel_rx) = watch::channel(false);
+        let reader = BatchReader {
+            batch_size: options.batch_size.max(1),
+            tx: batch_tx,
+            lines: Arc::clone(&lines),
+            cancel: cancel_rx,
+            progress,
+            runtime: Handle::current(),
+            make,
+        };
+        std::thread::spawn(move || {
+            let _ = done_tx.send(reader.run(rows));
+        });
+        Reading {
+            batches,
+            lines,
+            cancel,
+            done,
+        }
+    }
+}
+
 /// The reader thread's state.
-struct BatchReader {
+struct BatchReader<T, Q> {
     batch_size: usize,
-    tx: mpsc::Sender<BulkUpsertRequest>,
-    /// Stream index → input line, for records not answered yet.
+    tx: mpsc::Sender<Q>,
+    /// Stream index → input line, for items not answered yet.
     lines: Arc<Mutex<HashMap<u64, u64>>>,
     cancel: watch::Receiver<bool>,
     progress: ProgressBar,
     runtime: Handle,
+    /// Builds the request of a batch.
+    make: fn(Vec<T>) -> Q,
 }
 
-impl BatchReader {
+impl<T, Q> BatchReader<T, Q> {
     /// Maps rows, records index → line, sends full batches; stops when
     /// cancelled or when the stream is gone.
-    fn run(mut self, rows: Rows) -> ReaderOutcome {
+    fn run(mut self, rows: Rows<T>) -> ReaderOutcome {
         let mut out = ReaderOutcome::default();
         let mut batch = Vec::with_capacity(self.batch_size);
         let mut batch_lines = Vec::with_capacity(self.batch_size);
@@ -232,9 +277,9 @@ impl BatchReader {
                     out.rejects.push(r);
                     self.progress.inc(1);
                 }
-                Ok(Row::Record { line, record }) => {
+                Ok(Row::Item { line, item }) => {
                     out.rows_read += 1;
-                    batch.push(record);
+                    batch.push(item);
                     batch_lines.push(line);
                     if batch.len() >= self.batch_size
                         && !self.send(&mut batch, &mut batch_lines, &mut out.sent)
@@ -249,12 +294,7 @@ impl BatchReader {
     }
 
     /// Sends one batch; false if the stream is gone or the import cancelled.
-    fn send(
-        &mut self,
-        batch: &mut Vec<kindred_proto::v1::Record>,
-        batch_lines: &mut Vec<u64>,
-        sent: &mut u64,
-    ) -> bool {
+    fn send(&mut self, batch: &mut Vec<T>, batch_lines: &mut Vec<u64>, sent: &mut u64) -> bool {
         {
             let mut map = lock(&self.lines);
             for line in batch_lines.drain(..) {
@@ -262,9 +302,7 @@ impl BatchReader {
                 *sent += 1;
             }
         }
-        let req = BulkUpsertRequest {
-            records: std::mem::take(batch),
-        };
+        let req = (self.make)(std::mem::take(batch));
         let (tx, cancel) = (&self.tx, &mut self.cancel);
         self.runtime.block_on(async move {
             tokio::select! {
@@ -323,7 +361,7 @@ fn server_reject(line: u64, e: &RecordError) -> Reject {
 }
 
 /// The failure for a stream that ended with an error status.
-fn stream_failure(status: Status, received: u64) -> ClientError {
+pub(crate) fn stream_failure(status: Status, received: u64) -> ClientError {
     match ClientError::from(status) {
         ClientError::Status { code, message } => ClientError::Status {
             code,
@@ -333,7 +371,7 @@ fn stream_failure(status: Status, received: u64) -> ClientError {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 

@@ -1,5 +1,6 @@
 //! Reading input files into [`Row`]s: CSV (with a header) and JSON Lines,
-//! turned into records by a column [`Mapping`].
+//! turned into records by a column [`Mapping`] (or into events by an
+//! [`EventMapping`]: any [`RowMapper`]).
 //!
 //! Readers never stop at a bad row: a row that cannot be parsed or mapped
 //! becomes a [`Row::Reject`] carrying its line number. Only a failure to
@@ -9,25 +10,79 @@ use std::collections::HashMap;
 use std::io::{BufRead, Read};
 use std::path::Path;
 
-use kindred_proto::mapping::{header_index, Mapping};
-use kindred_proto::v1::Record;
+use kindred_proto::event_mapping::EventMapping;
+use kindred_proto::mapping::{header_index, Mapping, MappingError, RowError};
+use kindred_proto::v1::{Event, Record};
 
 use super::framing::{read_line_bounded, CsvFramer, Frame, MAX_ROW_BYTES};
 use super::Reject;
 use crate::ClientError;
 
-/// One input row: a record for the server, or a row rejected locally.
-// Most rows are records, moved once into a batch: boxing them would only
+/// Turns input rows into the items an import sends.
+pub trait RowMapper: Send + 'static {
+    type Item: Send + 'static;
+    /// Checks that every mapped column exists among a CSV header's names.
+    fn check_columns(&self, headers: &[String]) -> Result<(), MappingError>;
+    /// The item of a CSV row.
+    fn csv_item(
+        &self,
+        header: &HashMap<String, usize>,
+        row: &csv::StringRecord,
+        source: &str,
+    ) -> Result<Self::Item, RowError>;
+    /// The item of a JSON Lines object.
+    fn json_item(&self, obj: &serde_json::Value, source: &str) -> Result<Self::Item, RowError>;
+}
+
+impl RowMapper for Mapping {
+    type Item = Record;
+    fn check_columns(&self, headers: &[String]) -> Result<(), MappingError> {
+        Mapping::check_columns(self, headers)
+    }
+    fn csv_item(
+        &self,
+        header: &HashMap<String, usize>,
+        row: &csv::StringRecord,
+        source: &str,
+    ) -> Result<Record, RowError> {
+        self.csv_record(header, row, source)
+    }
+    fn json_item(&self, obj: &serde_json::Value, source: &str) -> Result<Record, RowError> {
+        self.json_record(obj, source)
+    }
+}
+
+impl RowMapper for EventMapping {
+    type Item = Event;
+    fn check_columns(&self, headers: &[String]) -> Result<(), MappingError> {
+        EventMapping::check_columns(self, headers)
+    }
+    fn csv_item(
+        &self,
+        header: &HashMap<String, usize>,
+        row: &csv::StringRecord,
+        source: &str,
+    ) -> Result<Event, RowError> {
+        self.csv_event(header, row, source)
+    }
+    fn json_item(&self, obj: &serde_json::Value, source: &str) -> Result<Event, RowError> {
+        self.json_event(obj, source)
+    }
+}
+
+/// One input row: an item (a record, or an event) for the server, or a
+/// row rejected locally.
+// Most rows are items, moved once into a batch: boxing them would only
 // add an allocation per row.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
-pub enum Row {
-    /// A mapped record and the input line it starts on (1-based).
-    Record {
+pub enum Row<T = Record> {
+    /// A mapped item and the input line it starts on (1-based).
+    Item {
         /// Input line number.
         line: u64,
-        /// The mapped record.
-        record: Record,
+        /// The mapped item.
+        item: T,
     },
     /// A row that cannot be sent.
     Reject(Reject),
@@ -62,16 +117,16 @@ impl InputFormat {
 }
 
 /// A boxed row iterator, as the import pipeline takes it.
-pub type Rows = Box<dyn Iterator<Item = Result<Row, ClientError>> + Send>;
+pub type Rows<T = Record> = Box<dyn Iterator<Item = Result<Row<T>, ClientError>> + Send>;
 
 /// Opens rows of `input` in `format`. For CSV the header is read and
 /// checked against the mapping here (an error is invalid input).
-pub fn open_rows<R: Read + Send + 'static>(
+pub fn open_rows<R: Read + Send + 'static, M: RowMapper>(
     input: R,
     format: InputFormat,
-    mapping: Mapping,
+    mapping: M,
     default_source: &str,
-) -> Result<Rows, ClientError> {
+) -> Result<Rows<M::Item>, ClientError> {
     Ok(match format {
         InputFormat::Csv => Box::new(CsvRows::new(input, mapping, default_source)?),
         InputFormat::Jsonl => Box::new(JsonlRows::new(
@@ -86,17 +141,17 @@ pub fn open_rows<R: Read + Send + 'static>(
 /// (Febrl files put a space after each comma). Rows are cut by
 /// [`CsvFramer`], so an oversized row or an unbalanced quote is one
 /// rejected row.
-pub struct CsvRows<R: Read> {
+pub struct CsvRows<R: Read, M = Mapping> {
     framer: CsvFramer<std::io::BufReader<R>>,
     header: HashMap<String, usize>,
-    mapping: Mapping,
+    mapping: M,
     source: String,
     done: bool,
 }
 
-impl<R: Read> CsvRows<R> {
+impl<R: Read, M: RowMapper> CsvRows<R, M> {
     /// Reads the header and checks that every mapped column exists.
-    pub fn new(input: R, mapping: Mapping, default_source: &str) -> Result<Self, ClientError> {
+    pub fn new(input: R, mapping: M, default_source: &str) -> Result<Self, ClientError> {
         let mut framer = CsvFramer::new(std::io::BufReader::new(input));
         let unreadable = |reason: String| {
             ClientError::InvalidInput(format!("cannot read the CSV header: {reason}"))
@@ -126,8 +181,8 @@ impl<R: Read> CsvRows<R> {
     }
 }
 
-impl<R: Read> Iterator for CsvRows<R> {
-    type Item = Result<Row, ClientError>;
+impl<R: Read, M: RowMapper> Iterator for CsvRows<R, M> {
+    type Item = Result<Row<M::Item>, ClientError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
@@ -139,8 +194,8 @@ impl<R: Read> Iterator for CsvRows<R> {
                 None
             }
             Ok(Some(Frame::Row { line, record })) => Some(Ok(
-                match self.mapping.csv_record(&self.header, &record, &self.source) {
-                    Ok(record) => Row::Record { line, record },
+                match self.mapping.csv_item(&self.header, &record, &self.source) {
+                    Ok(item) => Row::Item { line, item },
                     Err(e) => Row::Reject(Reject::new(line, &e.field, "", &e.reason)),
                 },
             )),
@@ -158,17 +213,17 @@ impl<R: Read> Iterator for CsvRows<R> {
 }
 
 /// Rows of a JSON Lines file: one object per line; blank lines are skipped.
-pub struct JsonlRows<R: BufRead> {
+pub struct JsonlRows<R: BufRead, M = Mapping> {
     input: R,
-    mapping: Mapping,
+    mapping: M,
     source: String,
     line: u64,
     done: bool,
 }
 
-impl<R: BufRead> JsonlRows<R> {
+impl<R: BufRead, M: RowMapper> JsonlRows<R, M> {
     /// Reads JSON Lines from `input`.
-    pub fn new(input: R, mapping: Mapping, default_source: &str) -> Self {
+    pub fn new(input: R, mapping: M, default_source: &str) -> Self {
         JsonlRows {
             input,
             mapping,
@@ -178,7 +233,7 @@ impl<R: BufRead> JsonlRows<R> {
         }
     }
 
-    fn parse(&self, bytes: &[u8]) -> Option<Row> {
+    fn parse(&self, bytes: &[u8]) -> Option<Row<M::Item>> {
         let line = self.line;
         let reject = |reason: String| Some(Row::Reject(Reject::new(line, "(row)", "", &reason)));
         let Ok(text) = std::str::from_utf8(bytes) else {
@@ -192,15 +247,15 @@ impl<R: BufRead> JsonlRows<R> {
             Ok(v) => v,
             Err(e) => return reject(format!("invalid JSON: {e}")),
         };
-        Some(match self.mapping.json_record(&value, &self.source) {
-            Ok(record) => Row::Record { line, record },
+        Some(match self.mapping.json_item(&value, &self.source) {
+            Ok(item) => Row::Item { line, item },
             Err(e) => Row::Reject(Reject::new(line, &e.field, "", &e.reason)),
         })
     }
 }
 
-impl<R: BufRead> Iterator for JsonlRows<R> {
-    type Item = Result<Row, ClientError>;
+impl<R: BufRead, M: RowMapper> Iterator for JsonlRows<R, M> {
+    type Item = Result<Row<M::Item>, ClientError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
@@ -258,14 +313,14 @@ date_of_birth = { column = "dob", formats = ["%Y%m%d"] }
                     a-2, sarah, white, 19700101\n";
         let rows = collect(CsvRows::new(data.as_bytes(), mapping(), "febrl").unwrap());
         assert_eq!(rows.len(), 2);
-        let Row::Record { line, record } = &rows[0] else {
+        let Row::Item { line, item: record } = &rows[0] else {
             panic!("{rows:?}")
         };
         assert_eq!(*line, 2);
         assert_eq!(record.source, "febrl");
         assert_eq!(record.record_id, "a-1");
         assert_eq!(record.name.as_ref().unwrap().given, "mitchell");
-        assert!(matches!(rows[1], Row::Record { line: 3, .. }));
+        assert!(matches!(rows[1], Row::Item { line: 3, .. }));
     }
 
     #[test]
@@ -285,7 +340,7 @@ date_of_birth = { column = "dob", formats = ["%Y%m%d"] }
                     4,bo,kim,19810101\n";
         let rows = collect(CsvRows::new(data.as_bytes(), mapping(), "s").unwrap());
         assert_eq!(rows.len(), 4);
-        assert!(matches!(rows[0], Row::Record { line: 2, .. }));
+        assert!(matches!(rows[0], Row::Item { line: 2, .. }));
         match &rows[1] {
             Row::Reject(r) => {
                 assert_eq!((r.line, r.field.as_str()), (3, "(row)"));
@@ -297,7 +352,7 @@ date_of_birth = { column = "dob", formats = ["%Y%m%d"] }
             Row::Reject(r) => assert_eq!((r.line, r.field.as_str()), (4, "record_id")),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(rows[3], Row::Record { line: 5, .. }));
+        assert!(matches!(rows[3], Row::Item { line: 5, .. }));
     }
 
     #[test]
@@ -306,22 +361,22 @@ date_of_birth = { column = "dob", formats = ["%Y%m%d"] }
         data.extend_from_slice(b"");
         let rows = collect(CsvRows::new(&data[..], mapping(), "s").unwrap());
         assert!(matches!(&rows[0], Row::Reject(r) if r.line == 2 && r.reason.contains("UTF-8")));
-        assert!(matches!(rows[1], Row::Record { line: 3, .. }));
+        assert!(matches!(rows[1], Row::Item { line: 3, .. }));
     }
 
     #[test]
     fn a_byte_order_mark_does_not_hide_the_first_column() {
         let data = "\u{feff}rec_id,given_name,surname,dob\n1,a,b,c\n";
         let rows = collect(CsvRows::new(data.as_bytes(), mapping(), "s").unwrap());
-        assert!(matches!(&rows[0], Row::Record { record, .. } if record.record_id == "1"));
+        assert!(matches!(&rows[0], Row::Item { item: record, .. } if record.record_id == "1"));
     }
 
     #[test]
     fn quoted_multiline_rows_keep_their_starting_line() {
         let data = "rec_id,given_name,surname,dob\n\"1\",\"two\nlines\",x,y\n2,a,b,c\n";
         let rows = collect(CsvRows::new(data.as_bytes(), mapping(), "s").unwrap());
-        assert!(matches!(rows[0], Row::Record { line: 2, .. }));
-        assert!(matches!(rows[1], Row::Record { line: 4, .. }));
+        assert!(matches!(rows[0], Row::Item { line: 2, .. }));
+        assert!(matches!(rows[1], Row::Item { line: 4, .. }));
     }
 
     #[test]
@@ -334,13 +389,13 @@ date_of_birth = { column = "dob", formats = ["%Y%m%d"] }
                     {\"rec_id\": 6, \"surname\": \"lee\"}";
         let rows = collect(JsonlRows::new(data.as_bytes(), mapping(), "web"));
         assert_eq!(rows.len(), 5);
-        assert!(matches!(&rows[0], Row::Record { line: 1, record } if record.source == "web"));
+        assert!(matches!(&rows[0], Row::Item { line: 1, item: record } if record.source == "web"));
         assert!(
             matches!(&rows[1], Row::Reject(r) if r.line == 3 && r.reason.starts_with("invalid JSON"))
         );
         assert!(matches!(&rows[2], Row::Reject(r) if r.line == 4));
         assert!(matches!(&rows[3], Row::Reject(r) if r.line == 5 && r.field == "record_id"));
-        assert!(matches!(&rows[4], Row::Record { line: 6, record } if record.record_id == "6"));
+        assert!(matches!(&rows[4], Row::Item { line: 6, item: record } if record.record_id == "6"));
     }
 
     #[test]

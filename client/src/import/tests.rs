@@ -24,9 +24,9 @@ fn record(id: &str) -> Record {
 }
 
 fn rec_row(line: u64, id: &str) -> Result<Row, ClientError> {
-    Ok(Row::Record {
+    Ok(Row::Item {
         line,
-        record: record(id),
+        item: record(id),
     })
 }
 

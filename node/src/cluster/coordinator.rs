@@ -4,14 +4,17 @@
 //! - [`Writer`]: the apply → probe → link rounds of a write, deletes;
 //! - [`Reader`]: records, profiles, search, exports;
 //! - [`Explainer`]: why records match, how entities were built;
-//! - [`Maintenance`]: counters and the model.
+//! - [`Maintenance`]: counters and the model;
+//! - [`Activities`]: events, profiles with their activity, RFM cut points.
 
+use super::activity::Activities;
 use super::assemble::Assembler;
 use super::explain::Explainer;
 use super::maintenance::Maintenance;
 use super::read::Reader;
 use super::router::Router;
 use super::write::Writer;
+use crate::activity::ActivityConfig;
 use crate::clock::SharedClock;
 use crate::engine::EngineConfig;
 
@@ -23,10 +26,16 @@ pub struct Coordinator {
     pub reader: Reader,
     pub explainer: Explainer,
     pub maintenance: Maintenance,
+    pub activities: Activities,
 }
 
 impl Coordinator {
-    pub fn new(router: Router, engine: &EngineConfig, clock: SharedClock) -> Coordinator {
+    pub fn new(
+        router: Router,
+        engine: &EngineConfig,
+        activity: &ActivityConfig,
+        clock: SharedClock,
+    ) -> Coordinator {
         let assembler = Assembler {
             router: router.clone(),
             max_entity_size: engine.max_entity_size,
@@ -34,10 +43,17 @@ impl Coordinator {
         };
         let std_cfg = engine.standardize.to_config();
         let writer = Writer::new(assembler.clone(), std_cfg, clock.clone());
+        let reader = Reader {
+            assembler: assembler.clone(),
+        };
         Coordinator {
-            reader: Reader {
-                assembler: assembler.clone(),
-            },
+            activities: Activities::new(
+                reader.clone(),
+                writer.clone(),
+                clock.clone(),
+                activity.clone(),
+            ),
+            reader,
             explainer: Explainer { assembler },
             maintenance: Maintenance::new(writer.clone(), clock),
             writer,

@@ -6,7 +6,7 @@
 //! - [`coordinator`]: serves public requests on any node, split by concern:
 //!   [`write`] (the apply → probe → link rounds), [`read`] (records,
 //!   profiles, search, exports), [`explain`], [`maintenance`] (counters,
-//!   the model); [`assemble`] finds cluster-wide entities and [`groups`]
+//!   the model), [`activity`] (events, traits, RFM); [`assemble`] finds cluster-wide entities and [`groups`]
 //!   clusters and merges their parts.
 //! - [`node_request`]: requests to a whole node.
 //! - [`peers`]: clients of the other nodes' internal service;
@@ -17,6 +17,7 @@
 //! [`Cluster`] owns this node's partitions: it opens the ones the map
 //! gives it and closes the ones the map takes away.
 
+pub mod activity;
 pub mod assemble;
 pub mod coordinator;
 pub mod explain;
@@ -149,7 +150,7 @@ impl Cluster {
         .map_err(|e| NodeError::Unavailable(e.to_string()))?;
         let router = Router::new(c.node_id, rx, Arc::default(), peers);
         let clock: SharedClock = Arc::new(SystemClock);
-        let coordinator = Coordinator::new(router, &cfg.engine, clock);
+        let coordinator = Coordinator::new(router, &cfg.engine, &cfg.activity, clock);
         Ok(Cluster {
             node_id: c.node_id,
             coordinator,

@@ -55,9 +55,28 @@ impl Reader {
 
     /// The profile of a cluster-wide entity, from any of its ids.
     pub async fn profile(&self, id: EntityId) -> Result<pb::Profile, NodeError> {
+        Ok(self.profile_and_parts(id).await?.0)
+    }
+
+    /// The profile of a cluster-wide entity, with the local entities it is
+    /// made of.
+    pub async fn profile_and_parts(
+        &self,
+        id: EntityId,
+    ) -> Result<(pb::Profile, Vec<EntityId>), NodeError> {
         let (global, parts) = self.assembler.group(id).await?;
         let ids: Vec<EntityId> = parts.iter().map(|v| v.entity).collect();
-        Ok(merge_profiles(global, self.local_profiles(&ids).await?))
+        let profile = merge_profiles(global, self.local_profiles(&ids).await?);
+        Ok((profile, ids))
+    }
+
+    /// The cluster-wide entity holding a record.
+    pub async fn entity_of_record(
+        &self,
+        source: &str,
+        record_id: &str,
+    ) -> Result<EntityId, NodeError> {
+        Ok(self.get_record(source, record_id).await?.entity)
     }
 
     /// The profile of the entity holding a record.
@@ -66,17 +85,13 @@ impl Reader {
         source: &str,
         record_id: &str,
     ) -> Result<pb::Profile, NodeError> {
-        let r = self.get_record(source, record_id).await?;
-        self.profile(r.entity).await
+        let id = self.entity_of_record(source, record_id).await?;
+        self.profile(id).await
     }
 
-    /// The profile of the entity holding an identity value (the smallest
-    /// cluster-wide id when several do).
-    pub async fn profile_of_identity(
-        &self,
-        kind: &str,
-        value: &str,
-    ) -> Result<pb::Profile, NodeError> {
+    /// The cluster-wide entity holding an identity value (the smallest id
+    /// when several do).
+    pub async fn entity_of_identity(&self, kind: &str, value: &str) -> Result<EntityId, NodeError> {
         let req = Identity {
             kind: kind.into(),
             value: value.into(),
@@ -86,10 +101,22 @@ impl Reader {
             let g = self.assembler.global_id(id).await?;
             best = Some(best.map_or(g, |b: EntityId| b.min(g)));
         }
-        let id = best.ok_or_else(|| EngineError::IdentityNotFound {
-            kind: kind.into(),
-            value: value.into(),
-        })?;
+        best.ok_or_else(|| {
+            EngineError::IdentityNotFound {
+                kind: kind.into(),
+                value: value.into(),
+            }
+            .into()
+        })
+    }
+
+    /// The profile of the entity holding an identity value.
+    pub async fn profile_of_identity(
+        &self,
+        kind: &str,
+        value: &str,
+    ) -> Result<pb::Profile, NodeError> {
+        let id = self.entity_of_identity(kind, value).await?;
         self.profile(id).await
     }
 

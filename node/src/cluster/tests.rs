@@ -36,9 +36,14 @@ impl Node {
     }
 
     fn open_with(dir: &std::path::Path, engine: EngineConfig) -> Node {
+        Self::open_layout(dir, engine, PARTITIONS)
+    }
+
+    /// A node whose cluster has `partitions` partitions.
+    fn open_layout(dir: &std::path::Path, engine: EngineConfig, partitions: u32) -> Node {
         let mut local = HashMap::new();
         let mut threads = Vec::new();
-        for p in 0..PARTITIONS {
+        for p in 0..partitions {
             let (h, j) = PartitionHandle::open(PartitionConfig {
                 data_dir: dir.join(format!("{p}")),
                 engine: engine.clone(),
@@ -47,7 +52,7 @@ impl Node {
                 model: None,
                 mailbox: 8,
                 partition: p,
-                partitions: PARTITIONS,
+                partitions,
                 reresolve_budget: 3,
             })
             .unwrap();
@@ -55,8 +60,8 @@ impl Node {
             threads.push(j);
         }
         let map = PartitionMap {
-            partitions: PARTITIONS,
-            owners: vec![(1, 1); PARTITIONS as usize],
+            partitions,
+            owners: vec![(1, 1); partitions as usize],
             nodes: BTreeMap::from([(1, "127.0.0.1:1".to_string())]),
             epoch: 1,
         };
@@ -68,7 +73,12 @@ impl Node {
             Peers::new(1 << 20, None),
         );
         let clock = ManualClock::new(1_700_000_000_000);
-        let coordinator = Coordinator::new(router, &engine, Arc::new(clock.clone()));
+        let coordinator = Coordinator::new(
+            router,
+            &engine,
+            &crate::activity::ActivityConfig::default(),
+            Arc::new(clock.clone()),
+        );
         Node {
             coordinator,
             clock,
@@ -125,6 +135,8 @@ fn split_pair() -> (Record, Record) {
     }
     panic!("no spelling of the family name lands in another partition");
 }
+
+mod activity;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()

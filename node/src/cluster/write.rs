@@ -31,8 +31,8 @@ use crate::engine::standardize::{standardize_record_at, Issue, StandardizeConfig
 use crate::engine::{Engine, EngineError, EntityId, MemoryStore, Outcome};
 use crate::error::NodeError;
 use crate::partition::request::{
-    Applied, Apply, ApplyItem, Delete, Found, Probe, ProbeItem, Probed, PutLinks, Records,
-    WireError,
+    AdoptEvents, Applied, Apply, ApplyItem, Delete, DropActivity, Found, MovedActivity, Probe,
+    ProbeItem, Probed, PutLinks, Records, WireError,
 };
 
 /// Records probed again per request when relinking a partition.
@@ -256,11 +256,44 @@ impl Writer {
         for r in join_all(puts).await {
             r?;
         }
+        self.hand_over(probed.moved, &home_of).await?;
         Ok(ProbeOutcome {
             linked: keys,
             counts: probed.counts,
             released: probed.released,
         })
+    }
+
+    /// Events kept elsewhere for the probed records go to the records'
+    /// homes, which adopt them; only then do the keepers drop them (a
+    /// failure in between leaves a copy that the next probe hands over
+    /// again, and adopting is idempotent).
+    async fn hand_over(
+        &self,
+        moved: Vec<MovedActivity>,
+        home_of: &HashMap<&str, u32>,
+    ) -> Result<(), NodeError> {
+        let mut adopt: BTreeMap<u32, Vec<MovedActivity>> = BTreeMap::new();
+        let mut drop: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+        for m in moved {
+            if let Some(&home) = home_of.get(m.key.as_str()) {
+                drop.entry(m.from).or_default().push(m.key.clone());
+                adopt.entry(home).or_default().push(m);
+            }
+        }
+        let adopts = adopt
+            .into_iter()
+            .map(|(p, items)| self.router().call(p, AdoptEvents { items }));
+        for r in join_all(adopts).await {
+            r?;
+        }
+        let drops = drop
+            .into_iter()
+            .map(|(p, keys)| self.router().call(p, DropActivity { keys }));
+        for r in join_all(drops).await {
+            r?;
+        }
+        Ok(())
     }
 
     /// Round 2: one request per node that owns partitions, then each

@@ -351,6 +351,8 @@ impl<S: Store> Engine<S> {
             attributes: free_attributes(&by_recency),
             possible_matches: self.relationships(id, &keys),
             merged_ids: self.merged_into(id),
+            // Activity is added by whoever reads the records' events.
+            ..Profile::default()
         })
     }
 

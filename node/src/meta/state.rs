@@ -148,6 +148,27 @@ impl MetaState {
                 self.config_version += 1;
                 MetaReply::Ok
             }
+            MetaCommand::DefineTrait { def } => {
+                self.traits.insert(def.name.clone(), def.clone());
+                MetaReply::Ok
+            }
+            MetaCommand::DeleteTrait { name } => match self.traits.remove(name) {
+                Some(_) => MetaReply::Ok,
+                None => {
+                    MetaReply::Rejected(format!("no trait {name:?} was defined through the API"))
+                }
+            },
+            MetaCommand::SetRfm { cuts } => {
+                let current = self.rfm.as_ref().map_or(0, |c| c.version);
+                if cuts.version <= current {
+                    return MetaReply::Rejected(format!(
+                        "RFM cut points version {} is not newer than {current}",
+                        cuts.version
+                    ));
+                }
+                self.rfm = Some(cuts.clone());
+                MetaReply::Ok
+            }
         }
     }
 }
@@ -202,6 +223,32 @@ mod tests {
             expected_epoch: 1,
         };
         assert!(matches!(s.apply(&unknown), MetaReply::Rejected(_)));
+    }
+
+    #[test]
+    fn rfm_cut_points_only_move_forward() {
+        let mut s = init(1, 1);
+        let cuts = |version| crate::activity::Cuts {
+            version,
+            computed_at_ms: 5,
+            recency_days: vec![1.0; 4],
+            frequency: vec![1.0; 4],
+            monetary: vec![1.0; 4],
+            customers: 9,
+        };
+        assert_eq!(
+            s.apply(&MetaCommand::SetRfm { cuts: cuts(1) }),
+            MetaReply::Ok
+        );
+        assert!(matches!(
+            s.apply(&MetaCommand::SetRfm { cuts: cuts(1) }),
+            MetaReply::Rejected(_)
+        ));
+        assert_eq!(
+            s.apply(&MetaCommand::SetRfm { cuts: cuts(2) }),
+            MetaReply::Ok
+        );
+        assert_eq!(s.rfm.as_ref().map(|c| c.version), Some(2));
     }
 
     #[test]

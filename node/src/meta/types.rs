@@ -101,6 +101,12 @@ pub struct MetaState {
     pub model: Option<ModelEntry>,
     pub config_version: u64,
     pub applied_index: u64,
+    /// Traits defined through the API, by name.
+    #[serde(default)]
+    pub traits: BTreeMap<String, crate::activity::TraitDef>,
+    /// The published RFM cut points.
+    #[serde(default)]
+    pub rfm: Option<crate::activity::Cuts>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -163,6 +169,19 @@ pub enum MetaCommand {
     SetModel {
         version: u64,
         json: String,
+    },
+    /// Defines or replaces a trait (validated by the proposer).
+    DefineTrait {
+        def: crate::activity::TraitDef,
+    },
+    /// Deletes a trait defined through the API; rejected if unknown.
+    DeleteTrait {
+        name: String,
+    },
+    /// Publishes RFM cut points; rejected unless their version is newer
+    /// than the published one.
+    SetRfm {
+        cuts: crate::activity::Cuts,
     },
 }
 

@@ -23,6 +23,9 @@ pub(super) struct Actor {
     /// Records that have stored cross-partition links (valid or not): a
     /// cheap hint that an entity may span partitions.
     pub(super) linked_keys: FxHashSet<Box<str>>,
+    /// Record keys whose events are kept here although the record is not
+    /// (see `activity.rs`).
+    pub(super) orphans: FxHashSet<Box<str>>,
     /// Work per step of a re-resolution (records plus comparisons).
     reresolve_budget: usize,
 }
@@ -54,12 +57,20 @@ impl Actor {
             .into_iter()
             .map(|(k, _)| k.into_boxed_str())
             .collect();
+        let orphans = engine
+            .store()
+            .orphans()
+            .map_err(EngineError::from)?
+            .into_iter()
+            .map(String::into_boxed_str)
+            .collect();
         Ok(Actor {
             engine,
             survivorship: cfg.survivorship.clone(),
             partition: cfg.partition,
             fenced: false,
             linked_keys,
+            orphans,
             reresolve_budget: cfg.reresolve_budget.max(1),
         })
     }
@@ -174,6 +185,9 @@ impl Actor {
             Op::SetModel(r) => self.write(r, reply, Actor::on_set_model),
             Op::DemoteKeys(r) => self.write(r, reply, Actor::on_demote_keys),
             Op::UndemoteKeys(r) => self.write(r, reply, Actor::on_undemote_keys),
+            Op::PutEvents(r) => self.write(r, reply, Actor::on_put_events),
+            Op::AdoptEvents(r) => self.write(r, reply, Actor::on_adopt_events),
+            Op::DropActivity(r) => self.write(r, reply, Actor::on_drop_activity),
             Op::GetRecord(r) => self.read(r, reply, Actor::on_get_record),
             Op::Features(r) => self.read(r, reply, Actor::on_features),
             Op::EntityOfRecord(r) => self.read(r, reply, Actor::on_entity_of_record),
@@ -198,6 +212,9 @@ impl Actor {
             Op::Records(r) => self.read(r, reply, Actor::on_records),
             Op::GetModel(r) => self.read(r, reply, Actor::on_get_model),
             Op::Reresolving(r) => self.read(r, reply, Actor::on_reresolving),
+            Op::Locate(r) => self.read(r, reply, Actor::on_locate),
+            Op::ActivityOf(r) => self.read(r, reply, Actor::on_activity_of),
+            Op::TypeSummaries(r) => self.read(r, reply, Actor::on_type_summaries),
         }
     }
 

@@ -14,7 +14,7 @@ use super::request::{
 };
 use crate::engine::features::Packed;
 use crate::engine::resolver::{record_key, split_key};
-use crate::engine::{EngineError, Model};
+use crate::engine::{EngineError, EntityId, Model};
 use crate::error::NodeError;
 use crate::storage::Link;
 
@@ -52,19 +52,26 @@ impl Actor {
             self.forget_links(&key);
         }
         let hash = self.engine.content_hash(&key).unwrap_or_default();
-        let linked = self.engine.is_bridged(outcome.entity)
-            || self
-                .engine
-                .members(outcome.entity)
-                .unwrap_or_default()
-                .iter()
-                .any(|m| self.linked_keys.contains(m.as_str()));
+        let linked = self.entity_linked(outcome.entity);
+        self.adopt_orphan(&key);
         Ok(Applied {
             outcome,
             hash,
             linked,
             released,
         })
+    }
+
+    /// True when a local entity has cross-partition links or local
+    /// bridges: its cluster-wide id may differ from its local one.
+    pub(super) fn entity_linked(&self, entity: EntityId) -> bool {
+        self.engine.is_bridged(entity)
+            || self
+                .engine
+                .members(entity)
+                .unwrap_or_default()
+                .iter()
+                .any(|m| self.linked_keys.contains(m.as_str()))
     }
 
     /// The cluster-wide demoted keys a stored record holds.
@@ -100,6 +107,8 @@ impl Actor {
                 self.evict(&item.key)?;
                 out.evicted.push(item.key.clone());
             }
+            // Its events kept here go to its home.
+            out.moved.extend(self.orphaned_events(&item.key)?);
             let feats = packed(&item.feats, &item.key)?;
             let item_keys = self.engine.keys_of_view(&feats.view());
             out.found.extend(self.links_to(item, &feats, &item_keys)?);
@@ -182,7 +191,16 @@ impl Actor {
         self.engine.set_time(req.at_ms);
         let (s, r) = split_key(&req.key);
         let released = self.hot_keys_of(&req.key);
-        let affected = self.engine.delete(s, r)?;
+        // Events go with their record, and events kept for a record key
+        // this partition does not hold go too.
+        let had_orphans = self.orphans.contains(req.key.as_str());
+        if had_orphans || self.engine.entity_of(&req.key).is_some() {
+            self.forget_activity(&req.key);
+        }
+        let affected = match self.engine.delete(s, r) {
+            Err(EngineError::RecordNotFound(_)) if had_orphans => vec![],
+            other => other?,
+        };
         self.forget_links(&req.key);
         Ok(Deleted { affected, released })
     }
@@ -207,12 +225,13 @@ impl Actor {
         Ok(self.engine.reresolve_remaining() as u64)
     }
 
-    /// Removes a record that is no longer homed here, with its links.
+    /// Removes a record that is no longer homed here, with its links; its
+    /// events stay (as orphans) until its home adopts them.
     fn evict(&mut self, key: &str) -> Result<(), NodeError> {
         let (s, r) = split_key(key);
         self.engine.delete(s, r)?;
         self.forget_links(key);
-        Ok(())
+        self.orphan_if_active(key)
     }
 
     fn forget_links(&mut self, key: &str) {

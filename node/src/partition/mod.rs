@@ -10,12 +10,13 @@
 //!   with its own reply type.
 //! - `actor`: the mailbox loop and the dispatch of each request to its
 //!   handler; `commands` (state changes) and `queries` (reads) hold the
-//!   handlers.
+//!   handlers, `activity` those of events.
 //!
 //! A node runs one actor per partition it owns; the cluster layer sends the
 //! same requests to local partitions directly and to remote ones over the
 //! internal service.
 
+mod activity;
 mod actor;
 mod commands;
 mod queries;

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use kindred_proto::v1 as pb;
 
+use crate::activity::{Activity, Summary};
 use crate::engine::explain::{EntityExplanation, EntityHistory, PairExplanation};
 use crate::engine::resolver::{KeyCount, Stats};
 use crate::engine::standardize::Issue;
@@ -118,6 +119,13 @@ typed_requests! {
     DemoteKeys => (),
     /// Lifts cluster-wide demotions.
     UndemoteKeys => (),
+    /// Stores events with their records (or against a record key this
+    /// partition keeps events for until the record arrives).
+    PutEvents => Vec<Result<EventStored, WireError>>,
+    /// Stores events another partition kept for records homed here.
+    AdoptEvents => (),
+    /// Drops events handed over to the home of their record.
+    DropActivity => (),
     // ---- queries
     /// A stored record with its entity.
     GetRecord => StoredRecord,
@@ -168,6 +176,12 @@ typed_requests! {
     KeyCounts => Vec<KeyCount>,
     /// The records holding any of some keys, as probe items.
     Holders => Vec<ProbeItem>,
+    /// Which of some record keys this partition holds.
+    Locate => Vec<bool>,
+    /// The activity of local entities' records (and of record keys).
+    ActivityOf => Activity,
+    /// Each local entity's merged summary of one event type.
+    TypeSummaries => Vec<(EntityId, Summary)>,
 }
 
 impl Op {
@@ -182,6 +196,9 @@ impl Op {
                 | Op::SetModel(_)
                 | Op::DemoteKeys(_)
                 | Op::UndemoteKeys(_)
+                | Op::PutEvents(_)
+                | Op::AdoptEvents(_)
+                | Op::DropActivity(_)
         )
     }
 }
@@ -254,7 +271,80 @@ pub struct SetModel {
     pub json: String,
 }
 
+/// An event for a record key, validated by the coordinator.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EventItem {
+    pub key: String,
+    pub event_id: String,
+    /// The encoded [`crate::activity::Body`].
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PutEvents {
+    pub items: Vec<EventItem>,
+}
+
+/// What became of a stored event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EventStored {
+    /// It was stored before, with the same content.
+    pub duplicate: bool,
+    /// The local entity of its record (0: the record is not held here).
+    pub entity: EntityId,
+    /// That entity may span partitions (its cluster-wide id may differ).
+    pub linked: bool,
+}
+
+/// A record's events moving to the record's home partition.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MovedActivity {
+    pub key: String,
+    /// (event id, encoded body).
+    pub events: Vec<(String, Vec<u8>)>,
+    /// The partition that kept them.
+    pub from: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AdoptEvents {
+    pub items: Vec<MovedActivity>,
+}
+
+/// Drops the activity of record keys this partition does not hold.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DropActivity {
+    pub keys: Vec<String>,
+}
+
 // -------------------------------------------------------------- queries
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Locate {
+    pub keys: Vec<String>,
+}
+
+/// Which events an [`ActivityOf`] returns besides the summaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventsWanted {
+    /// The newest N.
+    Newest(usize),
+    All,
+}
+
+/// The activity of the records of local entities, and of record keys
+/// (whether or not this partition holds them).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ActivityOf {
+    pub ids: Vec<EntityId>,
+    pub keys: Vec<String>,
+    pub events: EventsWanted,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TypeSummaries {
+    pub etype: String,
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GetRecord {
@@ -452,6 +542,8 @@ pub struct Probed {
     pub counts: Vec<(u32, KeyCount)>,
     /// Demoted keys that evicted records held.
     pub released: Vec<u64>,
+    /// Events kept here for probed records homed elsewhere.
+    pub moved: Vec<MovedActivity>,
 }
 
 impl Probed {
@@ -462,6 +554,7 @@ impl Probed {
         self.probed.extend(other.probed);
         self.counts.extend(other.counts);
         self.released.extend(other.released);
+        self.moved.extend(other.moved);
     }
 }
 

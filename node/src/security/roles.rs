@@ -12,10 +12,11 @@ use serde::{Deserialize, Serialize};
 pub enum Role {
     /// Profiles, search, why/how, export, status.
     Reader,
-    /// A reader that may also upsert and delete records.
+    /// A reader that may also upsert and delete records, send events and
+    /// recompute the RFM cut points.
     Writer,
-    /// A writer that may also train, change the model and the cluster, and
-    /// read the audit log.
+    /// A writer that may also train, change the model, the traits and the
+    /// cluster, and read the audit log.
     Admin,
     /// A reader that may also erase and answer subject-access requests.
     Privacy,
@@ -80,6 +81,14 @@ const TABLE: &[(&str, Permission)] = &[
     ("/kindred.v1.Profiles/Search", Permission::Read),
     ("/kindred.v1.Profiles/ExportAssignments", Permission::Read),
     ("/kindred.v1.Profiles/ExportProfiles", Permission::Read),
+    ("/kindred.v1.Events/Send", Permission::Write),
+    ("/kindred.v1.Events/BulkSend", Permission::Write),
+    ("/kindred.v1.Events/List", Permission::Read),
+    ("/kindred.v1.Traits/Define", Permission::Admin),
+    ("/kindred.v1.Traits/List", Permission::Read),
+    ("/kindred.v1.Traits/Delete", Permission::Admin),
+    ("/kindred.v1.Traits/ComputeRfm", Permission::Write),
+    ("/kindred.v1.Traits/GetRfm", Permission::Read),
     ("/kindred.v1.Explain/WhyRecords", Permission::Read),
     ("/kindred.v1.Explain/WhyEntity", Permission::Read),
     ("/kindred.v1.Explain/How", Permission::Read),

@@ -9,10 +9,12 @@
 pub mod admin;
 pub mod cluster;
 pub mod convert;
+pub mod events;
 pub mod explain;
 pub mod listeners;
 pub mod profiles;
 pub mod records;
+pub mod traits;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,9 +25,11 @@ use tonic::Status;
 
 use kindred_proto::v1::admin_server::AdminServer;
 use kindred_proto::v1::cluster_server::ClusterServer;
+use kindred_proto::v1::events_server::EventsServer;
 use kindred_proto::v1::explain_server::ExplainServer;
 use kindred_proto::v1::profiles_server::ProfilesServer;
 use kindred_proto::v1::records_server::RecordsServer;
+use kindred_proto::v1::traits_server::TraitsServer;
 
 use kindred_proto::internal::internal_server::InternalServer;
 
@@ -46,6 +50,7 @@ pub struct NodeState {
     ready: Arc<AtomicBool>,
     pub limits: Limits,
     pub engine: EngineConfig,
+    pub activity: Arc<crate::activity::ActivityConfig>,
 }
 
 impl NodeState {
@@ -65,10 +70,12 @@ impl NodeState {
 }
 
 /// The services whose health turns SERVING once the node is open.
-const SERVICES: [&str; 6] = [
+const SERVICES: [&str; 8] = [
     "",
     "kindred.v1.Records",
     "kindred.v1.Profiles",
+    "kindred.v1.Events",
+    "kindred.v1.Traits",
     "kindred.v1.Explain",
     "kindred.v1.Admin",
     "kindred.v1.Cluster",
@@ -93,7 +100,9 @@ pub async fn run(
         ready: Arc::new(AtomicBool::new(false)),
         limits: cfg.limits.clone(),
         engine: cfg.engine.clone(),
+        activity: Arc::new(cfg.activity.clone()),
     };
+    tokio::spawn(traits::rfm_schedule(state.clone()));
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_service_status("", tonic_health::ServingStatus::NotServing)
@@ -193,6 +202,15 @@ fn services(state: &NodeState, max: usize) -> anyhow::Result<tonic::service::Rou
         .add_service(
             ProfilesServer::new(profiles::ProfilesService::new(state.clone()))
                 .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        )
+        .add_service(
+            EventsServer::new(events::EventsService::new(state.clone()))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        )
+        .add_service(
+            TraitsServer::new(traits::TraitsService::new(state.clone()))
                 .max_encoding_message_size(max),
         )
         .add_service(

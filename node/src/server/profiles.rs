@@ -35,16 +35,17 @@ type Boxed<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 #[tonic::async_trait]
 impl Profiles for ProfilesService {
     async fn get(&self, req: Request<GetProfileRequest>) -> Result<Response<Profile>, Status> {
-        let reader = &self.state.coordinator()?.reader;
-        let p = match req
+        let coordinator = self.state.coordinator()?;
+        let reader = &coordinator.reader;
+        let id = match req
             .into_inner()
             .key
             .ok_or_else(|| NodeError::missing("key"))?
         {
-            Key::EntityId(id) => reader.profile(id).await?,
+            Key::EntityId(id) => id,
             Key::Record(r) => {
                 let (source, record_id) = convert::ref_parts(Some(&r), "record")?;
-                reader.profile_of_record(&source, &record_id).await?
+                reader.entity_of_record(&source, &record_id).await?
             }
             Key::Identity(i) => {
                 if i.kind.is_empty() {
@@ -53,9 +54,11 @@ impl Profiles for ProfilesService {
                 if i.value.is_empty() {
                     return Err(NodeError::missing("identity.value").into());
                 }
-                reader.profile_of_identity(&i.kind, &i.value).await?
+                reader.entity_of_identity(&i.kind, &i.value).await?
             }
         };
+        let catalog = self.state.catalog();
+        let p = coordinator.activities.profile(id, &catalog).await?;
         Ok(Response::new(p))
     }
 

@@ -1,6 +1,8 @@
 //! Durable storage for a node: [`rocks::RocksStore`] implements the
 //! engine's [`crate::engine::Store`] on RocksDB.
 
+pub mod events;
 pub mod rocks;
 
+pub use events::EventStatus;
 pub use rocks::{Link, OpenedStore, RocksStore, StoreOptions};

@@ -41,6 +41,8 @@ use crate::engine::resolver::{RestoredRecord, RestoredState};
 use crate::engine::store::{EntityId, Event, Step, Store, StoreError};
 use crate::engine::Model;
 
+use super::events::{Recent, ACTIVITY_CFS};
+
 /// On-disk layout version; a data directory of another version is refused.
 pub const SCHEMA_VERSION: &str = "2";
 
@@ -53,8 +55,17 @@ fn hot_key_row(key: u64) -> Vec<u8> {
     k
 }
 
-const CFS: [&str; 7] = [
-    "records", "blocking", "edges", "entities", "history", "meta", "links",
+const CFS: [&str; 10] = [
+    "records",
+    "blocking",
+    "edges",
+    "entities",
+    "history",
+    "meta",
+    "links",
+    ACTIVITY_CFS[0],
+    ACTIVITY_CFS[1],
+    ACTIVITY_CFS[2],
 ];
 
 /// A link between a record of this partition and a record of another
@@ -130,11 +141,13 @@ impl Default for StoreOptions {
 
 /// The engine's store on RocksDB.
 pub struct RocksStore {
-    db: Arc<DB>,
+    pub(super) db: Arc<DB>,
     writer: Option<(SyncSender<WriteJob>, JoinHandle<()>)>,
     /// The first write error; once set, the store accepts no more writes.
     failure: Arc<Mutex<Option<String>>>,
-    pending: WriteBatch,
+    pub(super) pending: WriteBatch,
+    /// Event rows not yet surely readable from RocksDB.
+    pub(super) recent: Recent,
     /// (next entity id, step sequence) of the last step not yet flushed.
     counters: Option<(u64, u64)>,
 }
@@ -184,11 +197,11 @@ pub struct OpenedStore {
     pub model: Option<Model>,
 }
 
-fn io(e: impl std::fmt::Display) -> StoreError {
+pub(super) fn io(e: impl std::fmt::Display) -> StoreError {
     StoreError::Io(e.to_string())
 }
 
-fn corrupt(what: &str, key: &[u8]) -> StoreError {
+pub(super) fn corrupt(what: &str, key: &[u8]) -> StoreError {
     StoreError::Corrupt(format!(
         "{what} under key {:?}",
         String::from_utf8_lossy(key)
@@ -244,9 +257,21 @@ impl RocksStore {
             o.set_compression_type(rocksdb::DBCompressionType::Lz4);
             o
         };
-        let cfs = CFS
-            .iter()
-            .map(|n| ColumnFamilyDescriptor::new(*n, cf_opts(*n != "history")));
+        let cfs = CFS.iter().map(|n| {
+            let mut o = cf_opts(*n != "history" && *n != "summaries");
+            if *n == "summaries" {
+                o.set_merge_operator_associative(
+                    "kindred-summary-v1",
+                    crate::activity::summary::merge_operator,
+                );
+            }
+            if *n == "events" || *n == "summaries" {
+                // The bulk of an activity-heavy partition: compress the
+                // last level harder.
+                o.set_bottommost_compression_type(rocksdb::DBCompressionType::Zstd);
+            }
+            ColumnFamilyDescriptor::new(*n, o)
+        });
         let db = DB::open_cf_descriptors(&db_opts, dir, cfs).map_err(io)?;
         let mut write_opts = WriteOptions::default();
         write_opts.set_sync(opts.sync);
@@ -258,6 +283,7 @@ impl RocksStore {
             writer: Some(writer),
             failure,
             pending: WriteBatch::default(),
+            recent: Recent::default(),
             counters: None,
         };
         let (state, model) = store.load()?;
@@ -268,7 +294,7 @@ impl RocksStore {
         })
     }
 
-    fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
+    pub(super) fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
         self.db
             .cf_handle(name)
             .expect("column family created at open")
@@ -369,6 +395,7 @@ impl RocksStore {
 
     pub fn flush_then(&mut self, ack: Ack) {
         let mut b = std::mem::take(&mut self.pending);
+        self.recent.rotate();
         // Counters only need their latest values: once per group commit.
         if let Some((next_entity, seq)) = self.counters.take() {
             let meta = self.cf("meta");

@@ -41,7 +41,10 @@ fn prepare_reads_febrl_style_csv() {
     let mapping = write(dir.path(), "m.toml", MAPPING);
     let rows: Vec<_> = prepare(&args(file, mapping)).unwrap().collect();
     match &rows[..] {
-        [Ok(Row::Record { line: 2, record })] => {
+        [Ok(Row::Item {
+            line: 2,
+            item: record,
+        })] => {
             assert_eq!(record.source, "febrl");
             assert_eq!(record.name.as_ref().unwrap().given, "ann");
         }

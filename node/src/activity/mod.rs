@@ -1,0 +1,142 @@
+//! Activity: what customers do.
+//!
+//! Events from every channel belong to a source record and are stored with
+//! it, in the record's partition (`storage::events`), together with
+//! mergeable per-day summaries ([`summary`]). A customer's activity is the
+//! union of its records' activity, gathered when a profile is read; traits
+//! ([`traits`]), the lifecycle stage and RFM scores ([`lifecycle`]) are
+//! computed from it then. Merges and splits therefore move activity with
+//! the records, exactly, and nothing depends on arrival order.
+//!
+//! - [`event`]: validation and the stored form of an event;
+//! - [`summary`]: per record, type and day summaries and their merge;
+//! - [`traits`]: trait definitions and their evaluation;
+//! - [`lifecycle`]: stages, RFM cut points and scores.
+
+pub mod event;
+pub mod lifecycle;
+pub mod summary;
+pub mod traits;
+
+use serde::{Deserialize, Serialize};
+
+use kindred_proto::v1 as pb;
+
+pub use event::{Body, Event, EventRules};
+pub use lifecycle::{Cuts, LifecycleConfig, Orders};
+pub use summary::Summary;
+pub use traits::{Activity, DaySummary, StoredEvent, TraitDef, TraitValue};
+
+/// The node's `[activity]` settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ActivityConfig {
+    /// The event type of a completed order (orders, spend, stage, RFM).
+    pub order_type: String,
+    pub events: EventRules,
+    pub lifecycle: LifecycleConfig,
+    /// Traits defined in the configuration (besides the built-in ones).
+    pub traits: Vec<TraitDef>,
+    /// Carry the built-in traits (orders, total spend, ...).
+    pub builtin_traits: bool,
+    /// Events shown on a profile, newest first.
+    pub recent_events: usize,
+    /// Hours between scheduled RFM computations (0: only on demand).
+    pub rfm_interval_hours: u32,
+}
+
+impl Default for ActivityConfig {
+    fn default() -> Self {
+        ActivityConfig {
+            order_type: "order_completed".into(),
+            events: EventRules::default(),
+            lifecycle: LifecycleConfig::default(),
+            traits: vec![],
+            builtin_traits: true,
+            recent_events: 10,
+            rfm_interval_hours: 24,
+        }
+    }
+}
+
+impl ActivityConfig {
+    /// The configured traits: built-in ones first, then the configuration's
+    /// (a configured trait replaces a built-in one of the same name).
+    pub fn configured_traits(&self) -> Vec<TraitDef> {
+        let mut out: Vec<TraitDef> = if self.builtin_traits {
+            traits::builtin(&self.order_type)
+        } else {
+            vec![]
+        };
+        for t in &self.traits {
+            let mut t = t.clone();
+            t.origin = "config".into();
+            out.retain(|b| b.name != t.name);
+            out.push(t);
+        }
+        out
+    }
+
+    /// Checks the configured traits.
+    pub fn validate(&self) -> Result<(), crate::error::NodeError> {
+        self.traits.iter().try_for_each(TraitDef::validate)
+    }
+}
+
+/// What profiles are computed with: every trait definition in force and
+/// the published RFM cut points.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub traits: Vec<TraitDef>,
+    pub cuts: Option<Cuts>,
+}
+
+impl Catalog {
+    /// True when some trait needs every event rather than the summaries.
+    pub fn needs_events(&self) -> bool {
+        self.traits.iter().any(TraitDef::needs_events)
+    }
+}
+
+/// The merged summary of the customer's orders.
+pub fn orders_of(a: &Activity, order_type: &str) -> Option<Orders> {
+    let mut s = Summary::empty();
+    for r in a.summaries.iter().filter(|r| r.etype == order_type) {
+        s.merge(&r.summary);
+    }
+    Orders::of(&s)
+}
+
+/// Adds traits, lifecycle, RFM and recent events to a profile, from the
+/// activity of its records at time `now_ms`.
+pub fn decorate(
+    profile: &mut pb::Profile,
+    activity: &Activity,
+    catalog: &Catalog,
+    cfg: &ActivityConfig,
+    now_ms: i64,
+) {
+    profile.traits = catalog
+        .traits
+        .iter()
+        .map(|d| d.evaluate(activity, now_ms).to_pb(&d.name))
+        .collect();
+    let orders = orders_of(activity, &cfg.order_type);
+    profile.lifecycle = Some(cfg.lifecycle.to_pb(orders.as_ref(), now_ms));
+    profile.rfm = match (&catalog.cuts, &orders) {
+        (Some(c), Some(o)) => Some(c.rfm_pb(o, now_ms)),
+        _ => None,
+    };
+    profile.recent_events = newest(&activity.events, cfg.recent_events)
+        .into_iter()
+        .map(|e| Event::to_pb(&e.key, &e.event_id, &e.body))
+        .collect();
+}
+
+/// The `n` newest events (ties: by record and id, for a stable order).
+pub fn newest(events: &[StoredEvent], n: usize) -> Vec<&StoredEvent> {
+    let mut v: Vec<&StoredEvent> = events.iter().collect();
+    v.sort_by(|a, b| (b.body.at_ms, &b.key, &b.event_id).cmp(&(a.body.at_ms, &a.key, &a.event_id)));
+    v.truncate(n);
+    v
+}

@@ -1,0 +1,215 @@
+//! The partition's handlers for activity: events stored with their
+//! records, handed over when a record's home changes, and read back as
+//! a customer's activity.
+//!
+//! A partition keeps the events of the records it holds, and the events of
+//! record keys it does not hold ("orphans": an event sent before its
+//! record, or the events of a record that moved away). The probe round of
+//! a write offers a record's orphaned events to its home
+//! (`Probed::moved`), which adopts them; the keeper then drops them.
+
+use super::actor::Actor;
+use super::request::{
+    ActivityOf, AdoptEvents, DropActivity, EventStored, EventsWanted, Locate, MovedActivity,
+    PutEvents, TypeSummaries, WireError,
+};
+use crate::activity::{newest, Activity, Body, Summary};
+use crate::engine::{EngineError, EntityId};
+use crate::error::NodeError;
+use crate::storage::EventStatus;
+
+impl Actor {
+    pub(super) fn on_put_events(
+        &mut self,
+        req: PutEvents,
+    ) -> Result<Vec<Result<EventStored, WireError>>, NodeError> {
+        let mut out = Vec::with_capacity(req.items.len());
+        for item in req.items {
+            out.push(
+                self.put_event(&item.key, &item.event_id, &item.body)
+                    .map_err(|e| WireError::from(&e)),
+            );
+        }
+        Ok(out)
+    }
+
+    fn put_event(
+        &mut self,
+        key: &str,
+        event_id: &str,
+        body: &[u8],
+    ) -> Result<EventStored, NodeError> {
+        let decoded = Body::decode(body).ok_or_else(|| NodeError::InvalidArgument {
+            field: "event".into(),
+            value: event_id.chars().take(64).collect(),
+            reason: "not a valid encoded event".into(),
+        })?;
+        let status = self
+            .engine
+            .store()
+            .event_status(key, event_id, body)
+            .map_err(EngineError::from)?;
+        match status {
+            EventStatus::Conflict => {
+                return Err(NodeError::AlreadyExists {
+                    field: "event_id".into(),
+                    value: event_id.chars().take(64).collect(),
+                    reason: "was stored before with other content for this record".into(),
+                })
+            }
+            EventStatus::New => self.store_event(key, event_id, &decoded),
+            EventStatus::Duplicate => {}
+        }
+        let entity = self.engine.entity_of(key).unwrap_or(0);
+        Ok(EventStored {
+            duplicate: status == EventStatus::Duplicate,
+            entity,
+            linked: entity != 0 && self.entity_linked(entity),
+        })
+    }
+
+    /// Adds a new event; a record key not held here becomes an orphan.
+    fn store_event(&mut self, key: &str, event_id: &str, body: &Body) {
+        self.engine.store_mut().put_event(key, event_id, body);
+        if self.engine.entity_of(key).is_none() && !self.orphans.contains(key) {
+            self.engine.store_mut().set_orphan(key, true);
+            self.orphans.insert(key.into());
+        }
+    }
+
+    pub(super) fn on_adopt_events(&mut self, req: AdoptEvents) -> Result<(), NodeError> {
+        for moved in req.items {
+            for (event_id, body) in &moved.events {
+                let status = self
+                    .engine
+                    .store()
+                    .event_status(&moved.key, event_id, body)
+                    .map_err(EngineError::from)?;
+                // A conflicting copy keeps the one already here.
+                if status == EventStatus::New {
+                    if let Some(b) = Body::decode(body) {
+                        self.store_event(&moved.key, event_id, &b);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn on_drop_activity(&mut self, req: DropActivity) -> Result<(), NodeError> {
+        for key in req.keys {
+            if self.engine.entity_of(&key).is_none() {
+                self.forget_activity(&key);
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes the activity of a record key.
+    pub(super) fn forget_activity(&mut self, key: &str) {
+        self.engine.store_mut().delete_activity(key);
+        self.orphans.remove(key);
+    }
+
+    /// The record now lives here: its events are no longer orphans.
+    pub(super) fn adopt_orphan(&mut self, key: &str) {
+        if self.orphans.remove(key) {
+            self.engine.store_mut().set_orphan(key, false);
+        }
+    }
+
+    /// The events this partition keeps for a record homed elsewhere, to
+    /// hand over to the home (after an eviction, or sent before the record).
+    pub(super) fn orphaned_events(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<MovedActivity>, NodeError> {
+        if !self.orphans.contains(key) {
+            return Ok(None);
+        }
+        if self.engine.store().events_in_flight(key) {
+            self.engine.flush()?;
+        }
+        let events = self
+            .engine
+            .store()
+            .events_of(key)
+            .map_err(EngineError::from)?
+            .into_iter()
+            .map(|e| (e.event_id, e.body.encode()))
+            .collect();
+        Ok(Some(MovedActivity {
+            key: key.into(),
+            events,
+            from: self.partition,
+        }))
+    }
+
+    /// After evicting a record: if it has events, they become orphans.
+    pub(super) fn orphan_if_active(&mut self, key: &str) -> Result<(), NodeError> {
+        if self.orphans.contains(key) {
+            return Ok(());
+        }
+        let store = self.engine.store();
+        let has = store.events_in_flight(key)
+            || !store
+                .summaries_of(key)
+                .map_err(EngineError::from)?
+                .is_empty();
+        if has {
+            self.engine.store_mut().set_orphan(key, true);
+            self.orphans.insert(key.into());
+        }
+        Ok(())
+    }
+
+    pub(super) fn on_locate(&self, req: Locate) -> Result<Vec<bool>, NodeError> {
+        Ok(req
+            .keys
+            .iter()
+            .map(|k| self.engine.entity_of(k).is_some())
+            .collect())
+    }
+
+    pub(super) fn on_activity_of(&self, req: ActivityOf) -> Result<Activity, NodeError> {
+        let mut keys: Vec<String> = req.keys;
+        for id in req.ids {
+            if let Some(id) = self.engine.resolve_entity(id) {
+                keys.extend(self.engine.members(id).unwrap_or_default());
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        let store = self.engine.store();
+        let mut out = Activity::default();
+        for k in &keys {
+            out.summaries
+                .extend(store.summaries_of(k).map_err(EngineError::from)?);
+            out.events
+                .extend(store.events_of(k).map_err(EngineError::from)?);
+        }
+        if let EventsWanted::Newest(n) = req.events {
+            let keep: Vec<_> = newest(&out.events, n).into_iter().cloned().collect();
+            out.events = keep;
+        }
+        Ok(out)
+    }
+
+    pub(super) fn on_type_summaries(
+        &self,
+        req: TypeSummaries,
+    ) -> Result<Vec<(EntityId, Summary)>, NodeError> {
+        let rows = self
+            .engine
+            .store()
+            .summaries_of_type(&req.etype)
+            .map_err(EngineError::from)?;
+        let mut by_entity: std::collections::BTreeMap<EntityId, Summary> = Default::default();
+        for (key, s) in rows {
+            if let Some(e) = self.engine.entity_of(&key) {
+                by_entity.entry(e).or_insert_with(Summary::empty).merge(&s);
+            }
+        }
+        Ok(by_entity.into_iter().collect())
+    }
+}
