@@ -6,11 +6,14 @@ stubs generated at session start from the repository's `proto/` tree with
 
 Fixtures:
   kindred      the generated modules: pb (kindred_pb2), records
-               (record_pb2), grpc (kindred_pb2_grpc), and stub_dir
+               (record_pb2), grpc (kindred_pb2_grpc), activity
+               (activity_pb2), events (events_pb2), events_grpc
+               (events_pb2_grpc), and stub_dir
   node_bin     path of the node binary (KINDRED_NODE_BIN, else the cargo
                target directories); never built here
   node         one node shared by the whole session (fresh temp data dir),
-               SERVING, with stubs: records, profiles, explain, admin, health;
+               SERVING, with stubs: records, profiles, explain, admin, events,
+               traits, health;
                SIGTERM at session end, must exit 0
   channel      the grpc.Channel to that node
   start_node   starts extra nodes (e.g. a fresh one for exact counts, or a
@@ -37,7 +40,12 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent.parent
 PROTO_ROOT = REPO_ROOT / "proto"
-PROTO_FILES = ("kindred/v1/record.proto", "kindred/v1/kindred.proto")
+PROTO_FILES = (
+    "kindred/v1/record.proto",
+    "kindred/v1/kindred.proto",
+    "kindred/v1/activity.proto",
+    "kindred/v1/events.proto",
+)
 
 SERVING_TIMEOUT_S = 60.0
 SHUTDOWN_TIMEOUT_S = 20.0
@@ -83,11 +91,21 @@ def kindred(tmp_path_factory):
     for name in [m for m in sys.modules if m == "kindred" or m.startswith("kindred.")]:
         del sys.modules[name]
     sys.path.insert(0, str(out))
-    from kindred.v1 import kindred_pb2, kindred_pb2_grpc, record_pb2
+    from kindred.v1 import (
+        activity_pb2,
+        events_pb2,
+        events_pb2_grpc,
+        kindred_pb2,
+        kindred_pb2_grpc,
+        record_pb2,
+    )
     return types.SimpleNamespace(
         pb=kindred_pb2,
         records=record_pb2,
         grpc=kindred_pb2_grpc,
+        activity=activity_pb2,
+        events=events_pb2,
+        events_grpc=events_pb2_grpc,
         stub_dir=out,
     )
 
@@ -177,6 +195,8 @@ class Node:
         self.profiles = kindred.grpc.ProfilesStub(self.channel)
         self.explain = kindred.grpc.ExplainStub(self.channel)
         self.admin = kindred.grpc.AdminStub(self.channel)
+        self.events = kindred.events_grpc.EventsStub(self.channel)
+        self.traits = kindred.events_grpc.TraitsStub(self.channel)
         self.health = health_pb2_grpc.HealthStub(self.channel)
         self.exit_code: int | None = None
 

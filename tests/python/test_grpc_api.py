@@ -19,6 +19,8 @@ T = 10.0
 KINDRED_SERVICES = {
     "kindred.v1.Records",
     "kindred.v1.Profiles",
+    "kindred.v1.Events",
+    "kindred.v1.Traits",
     "kindred.v1.Explain",
     "kindred.v1.Admin",
 }

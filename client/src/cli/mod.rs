@@ -1,6 +1,7 @@
 //! The `kindred` command line: argument definitions, dispatch, output and
 //! error handling shared by the commands.
 
+mod activity;
 mod admin;
 mod args;
 mod cluster;
@@ -103,6 +104,15 @@ pub enum Command {
     Profile(profiles::ProfileCommand),
     /// Find the entities that best match a partial description.
     Search(profiles::SearchArgs),
+    /// Events: send one, import a file, list a customer's.
+    #[command(subcommand, visible_alias = "events")]
+    Event(activity::EventCommand),
+    /// Traits computed on every profile: define, list, delete.
+    #[command(subcommand)]
+    Trait(activity::TraitCommand),
+    /// RFM cut points: compute and publish them, or show them.
+    #[command(subcommand)]
+    Rfm(activity::RfmCommand),
     /// Explain why two records match or not, or why a record is (not) in
     /// an entity.
     Why(explain::WhyArgs),
@@ -198,6 +208,9 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Get(a) => records::get(g, &out, a).await,
         Command::Profile(c) => profiles::profile(g, &out, c).await,
         Command::Search(a) => profiles::search(g, &out, a).await,
+        Command::Event(c) => activity::event(g, &out, c).await,
+        Command::Trait(c) => activity::traits(g, &out, c).await,
+        Command::Rfm(c) => activity::rfm(g, &out, c).await,
         Command::Why(a) => explain::why(g, &out, a).await,
         Command::How(a) => explain::how(g, &out, a).await,
         Command::Stats => admin::stats(g, &out).await,

@@ -318,14 +318,16 @@ pub fn profile(p: &Profile) -> String {
         t
     });
 
-    sections(vec![
-        ("", Some(summary)),
+    let mut parts = vec![("", Some(summary))];
+    parts.extend(super::activity::profile_sections(p));
+    parts.extend([
         ("Golden record", golden),
         ("Identities", identities),
         ("Source records", records),
         ("Attributes", attributes),
         ("Possible matches", possible),
-    ])
+    ]);
+    sections(parts)
 }
 
 /// `kindred search`.

@@ -24,6 +24,7 @@
 //! assert_eq!(stats.people, 1000);
 //! ```
 
+mod events;
 mod genealogy;
 mod ids;
 mod names;
@@ -43,6 +44,11 @@ use std::str::FromStr;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+pub use events::{
+    events_mapping_toml, format_utc, generate_events, lifecycle_stage, parse_as_of, read_truth,
+    EventConfig, EventStats, RecordsByPerson, ACTIVITY_TRUTH_COLUMNS, DEFAULT_EVENTS_PER_PERSON,
+    EVENT_COLUMNS,
+};
 pub use genealogy::generate_genealogy;
 pub use output::{COLUMNS, TRUTH_COLUMNS};
 

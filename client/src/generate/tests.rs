@@ -668,3 +668,377 @@ fn genealogy_has_twins_siblings_share_surname_parish_and_birth_date() {
         "no two people with one surname, date of birth and parish"
     );
 }
+
+// ---- events: activity with a known answer ----
+
+/// The as-of time of the event tests.
+const ASOF: &str = "2026-11-30T14:03:00Z";
+const DAY_MS: i64 = 86_400_000;
+
+/// One generated dataset with its events.
+struct EventsRun {
+    truth: Vec<u8>,
+    events: Vec<u8>,
+    activity: Vec<u8>,
+    stats: EventStats,
+}
+
+fn run_events(people: usize, seed: u64, asof_ms: i64, per_person: usize) -> EventsRun {
+    let (_, truth, _) = run(&cfg(people, seed, Difficulty::Medium));
+    let by_person = read_truth(truth.as_slice()).expect("truth reads");
+    let ecfg = EventConfig {
+        seed,
+        asof_ms,
+        events_per_person: per_person,
+    };
+    let (mut events, mut activity) = (Vec::new(), Vec::new());
+    let stats = generate_events(&ecfg, &by_person, &mut events, &mut activity).expect("events");
+    EventsRun {
+        truth,
+        events,
+        activity,
+        stats,
+    }
+}
+
+fn asof() -> i64 {
+    parse_as_of(ASOF).expect("as-of parses")
+}
+
+/// Milliseconds of an `occurred_at` value.
+fn event_ms(s: &str) -> i64 {
+    assert!(s.ends_with('Z'), "{s} is not UTC");
+    chrono::DateTime::parse_from_rfc3339(s)
+        .unwrap_or_else(|e| panic!("{s}: {e}"))
+        .timestamp_millis()
+}
+
+/// Cents of an amount written with exactly two decimals.
+fn cents(s: &str) -> u64 {
+    let (units, frac) = s.split_once('.').unwrap_or_else(|| panic!("{s}"));
+    assert_eq!(frac.len(), 2, "{s} has not two decimals");
+    units.parse::<u64>().unwrap() * 100 + frac.parse::<u64>().unwrap()
+}
+
+/// What a person's events add up to, recomputed from events.csv.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Recomputed {
+    orders: u64,
+    spend_cents: u64,
+    first_ms: Option<i64>,
+    last_ms: Option<i64>,
+    checkouts: HashSet<String>,
+    ordered_carts: HashSet<String>,
+}
+
+/// The lifecycle rule, written out independently of the generator.
+fn stage_by_rule(r: &Recomputed, asof_ms: i64) -> &'static str {
+    let (Some(first), Some(last)) = (r.first_ms, r.last_ms) else {
+        return "prospect";
+    };
+    let today = asof_ms.div_euclid(DAY_MS);
+    let since_first = today - first.div_euclid(DAY_MS);
+    let since_last = today - last.div_euclid(DAY_MS);
+    match () {
+        _ if since_first <= 30 => "new",
+        _ if since_last <= 90 => "active",
+        _ if since_last <= 180 => "at_risk",
+        _ => "lapsed",
+    }
+}
+
+/// Per person id, the activity recomputed from the events file.
+fn recompute(run: &EventsRun) -> HashMap<String, Recomputed> {
+    let pid = people_of(&run.truth);
+    let (header, rows) = parse(&run.events);
+    assert_eq!(header, EVENT_COLUMNS);
+    let mut by_person: HashMap<String, Recomputed> = HashMap::new();
+    for r in &rows {
+        let person = &pid[&(r[0].clone(), r[1].clone())];
+        let p = by_person.entry(person.clone()).or_default();
+        match r[3].as_str() {
+            "order_completed" => {
+                let at = event_ms(&r[4]);
+                p.orders += 1;
+                p.spend_cents += cents(&r[5]);
+                p.first_ms = Some(p.first_ms.map_or(at, |f| f.min(at)));
+                p.last_ms = Some(p.last_ms.map_or(at, |l| l.max(at)));
+                if !r[7].is_empty() {
+                    p.ordered_carts.insert(r[7].clone());
+                }
+            }
+            "checkout_started" => {
+                p.checkouts.insert(r[7].clone());
+            }
+            _ => {}
+        }
+    }
+    by_person
+}
+
+/// activity_truth.csv rows by person id: stage, orders, spend, abandoned.
+fn activity_rows(run: &EventsRun) -> HashMap<String, Vec<String>> {
+    let (header, rows) = parse(&run.activity);
+    assert_eq!(header, ACTIVITY_TRUTH_COLUMNS);
+    rows.into_iter().map(|r| (r[0].clone(), r)).collect()
+}
+
+#[test]
+fn events_mapping_parses_and_accepts_the_events_header() {
+    use kindred_proto::event_mapping::EventMapping;
+    let m = EventMapping::from_toml(events_mapping_toml()).expect("event mapping parses");
+    let header: Vec<String> = EVENT_COLUMNS.iter().map(|c| c.to_string()).collect();
+    m.check_columns(&header)
+        .expect("every mapped column exists");
+    assert_eq!(m.properties.len(), 3);
+}
+
+#[test]
+fn every_event_row_reads_through_the_event_mapping() {
+    use kindred_proto::event_mapping::EventMapping;
+    use kindred_proto::mapping::header_index;
+    let m = EventMapping::from_toml(events_mapping_toml()).unwrap();
+    let run = run_events(200, 3, asof(), 8);
+    let mut rdr = csv::Reader::from_reader(run.events.as_slice());
+    let header = header_index(rdr.headers().unwrap());
+    let mut n = 0;
+    for row in rdr.records() {
+        let row = row.unwrap();
+        let e = m.csv_event(&header, &row, "").expect("event");
+        assert_eq!(
+            (e.source.as_str(), e.record_id.as_str()),
+            (&row[0], &row[1])
+        );
+        assert_eq!(e.occurred_at_ms, event_ms(&row[4]));
+        n += 1;
+    }
+    assert_eq!(n, run.stats.events);
+}
+
+#[test]
+fn same_seed_and_as_of_give_the_same_event_bytes() {
+    let a = run_events(300, 11, asof(), 8);
+    let b = run_events(300, 11, asof(), 8);
+    assert_eq!((&a.events, &a.activity), (&b.events, &b.activity));
+    let other_seed = run_events(300, 12, asof(), 8);
+    assert_ne!(a.events, other_seed.events);
+    let other_day = run_events(300, 11, asof() + DAY_MS, 8);
+    assert_ne!(a.events, other_day.events);
+}
+
+#[test]
+fn events_do_not_depend_on_the_order_of_the_truth_rows() {
+    let run = run_events(200, 5, asof(), 8);
+    let mut lines: Vec<&str> = std::str::from_utf8(&run.truth).unwrap().lines().collect();
+    lines[1..].reverse();
+    let reversed = lines.join("\n") + "\n";
+    let by_person = read_truth(reversed.as_bytes()).unwrap();
+    let ecfg = EventConfig {
+        seed: 5,
+        asof_ms: asof(),
+        events_per_person: 8,
+    };
+    let (mut events, mut activity) = (Vec::new(), Vec::new());
+    generate_events(&ecfg, &by_person, &mut events, &mut activity).unwrap();
+    assert_eq!((events, activity), (run.events, run.activity));
+}
+
+#[test]
+fn every_event_is_on_a_record_of_the_person_its_id_names() {
+    let run = run_events(500, 7, asof(), 8);
+    let pid = people_of(&run.truth);
+    let (_, rows) = parse(&run.events);
+    let mut ids = HashSet::new();
+    for r in &rows {
+        let person = pid
+            .get(&(r[0].clone(), r[1].clone()))
+            .unwrap_or_else(|| panic!("{}:{} is not a generated record", r[0], r[1]));
+        let named = r[2]
+            .strip_prefix('e')
+            .and_then(|s| s.split_once('-'))
+            .unwrap()
+            .0;
+        assert_eq!(named, person, "{r:?}");
+        assert!(
+            ids.insert((r[0].clone(), r[2].clone())),
+            "{r:?} repeats an id"
+        );
+    }
+    let people: HashSet<&String> = pid.values().collect();
+    assert_eq!(activity_rows(&run).len(), people.len());
+}
+
+#[test]
+fn stages_in_the_truth_follow_the_rule_recomputed_from_the_events() {
+    let run = run_events(2000, 9, asof(), 8);
+    let rec = recompute(&run);
+    let truth = activity_rows(&run);
+    let mut per_stage: HashMap<String, usize> = HashMap::new();
+    for (person, row) in &truth {
+        let r = rec.get(person).cloned().unwrap_or_default();
+        assert_eq!(row[1], stage_by_rule(&r, asof()), "person {person}");
+        *per_stage.entry(row[1].clone()).or_default() += 1;
+    }
+    for stage in ["prospect", "new", "active", "at_risk", "lapsed"] {
+        let n = per_stage.get(stage).copied().unwrap_or(0);
+        assert!((300..=500).contains(&n), "{stage}: {n} of 2000");
+    }
+}
+
+#[test]
+fn orders_and_spend_in_the_truth_add_up_from_the_events() {
+    let run = run_events(1000, 10, asof(), 8);
+    let rec = recompute(&run);
+    let mut total_orders = 0;
+    for (person, row) in activity_rows(&run) {
+        let r = rec.get(&person).cloned().unwrap_or_default();
+        assert_eq!(row[2].parse::<u64>().unwrap(), r.orders, "person {person}");
+        assert_eq!(cents(&row[3]), r.spend_cents, "person {person}");
+        total_orders += r.orders as usize;
+    }
+    assert_eq!(total_orders, run.stats.orders);
+}
+
+#[test]
+fn abandoned_carts_are_checkouts_without_an_order_of_the_same_cart() {
+    let run = run_events(2000, 4, asof(), 8);
+    let rec = recompute(&run);
+    let truth = activity_rows(&run);
+    let mut with_abandoned = 0;
+    for (person, row) in &truth {
+        let r = rec.get(person).cloned().unwrap_or_default();
+        let abandoned = r.checkouts.difference(&r.ordered_carts).count();
+        assert_eq!(
+            row[4].parse::<usize>().unwrap(),
+            abandoned,
+            "person {person}"
+        );
+        assert!(r.ordered_carts.is_subset(&r.checkouts), "person {person}");
+        with_abandoned += usize::from(abandoned > 0);
+    }
+    assert!((100..=300).contains(&with_abandoned), "{with_abandoned}");
+}
+
+#[test]
+fn completed_carts_are_ordered_within_the_hour_after_checkout() {
+    let run = run_events(500, 6, asof(), 8);
+    let (_, rows) = parse(&run.events);
+    let started: HashMap<&str, i64> = rows
+        .iter()
+        .filter(|r| r[3] == "checkout_started")
+        .map(|r| (r[7].as_str(), event_ms(&r[4])))
+        .collect();
+    let carted = rows
+        .iter()
+        .filter(|r| r[3] == "order_completed" && !r[7].is_empty());
+    let mut n = 0;
+    for r in carted {
+        let gap = event_ms(&r[4]) - started[r[7].as_str()];
+        assert!((1..3_600_000).contains(&gap), "{r:?}: {gap} ms");
+        n += 1;
+    }
+    assert!(n > 50, "{n} carted orders");
+}
+
+#[test]
+fn no_event_is_after_the_as_of_time_or_over_three_years_before() {
+    let at = asof();
+    let run = run_events(1000, 2, at, 8);
+    let (_, rows) = parse(&run.events);
+    let times: Vec<i64> = rows.iter().map(|r| event_ms(&r[4])).collect();
+    assert!(times.iter().all(|&t| t <= at && t > at - 1100 * DAY_MS));
+    let recent_carts = rows
+        .iter()
+        .zip(&times)
+        .filter(|(r, &t)| r[3] == "checkout_started" && at - t < 3_600_000)
+        .count();
+    assert!(
+        recent_carts > 0,
+        "no cart left within the hour before as-of"
+    );
+    let midnight = parse_as_of("2026-11-30").unwrap();
+    let (_, rows) = parse(&run_events(300, 2, midnight, 8).events);
+    assert!(rows.iter().all(|r| event_ms(&r[4]) <= midnight));
+}
+
+#[test]
+fn a_day_later_the_stages_are_the_same() {
+    let run = run_events(2000, 8, asof(), 8);
+    let rec = recompute(&run);
+    for (person, row) in activity_rows(&run) {
+        let r = rec.get(&person).cloned().unwrap_or_default();
+        assert_eq!(
+            stage_by_rule(&r, asof() + DAY_MS),
+            row[1],
+            "person {person}"
+        );
+    }
+}
+
+#[test]
+fn events_have_the_expected_mix_and_mean_count() {
+    let run = run_events(2000, 1, asof(), 8);
+    let (_, rows) = parse(&run.events);
+    let mean = rows.len() as f64 / 2000.0;
+    assert!((6.5..=10.5).contains(&mean), "{mean} events per person");
+    let types: HashSet<&str> = rows.iter().map(|r| r[3].as_str()).collect();
+    for t in [
+        "order_completed",
+        "checkout_started",
+        "page_view",
+        "email_opened",
+        "email_clicked",
+        "support_ticket",
+    ] {
+        assert!(types.contains(t), "no {t}");
+    }
+    for r in &rows {
+        let has_amount = matches!(r[3].as_str(), "order_completed" | "checkout_started");
+        assert_eq!(!r[5].is_empty(), has_amount, "{r:?}");
+        assert_eq!(r[6] == "EUR", has_amount, "{r:?}");
+        if r[3] == "page_view" {
+            assert_eq!(r[8], "web", "{r:?}");
+        }
+        let topic_ok = ["delivery", "billing", "returns"].contains(&r[9].as_str());
+        assert_eq!(r[3] == "support_ticket", topic_ok, "{r:?}");
+    }
+    let amounts = rows.iter().filter(|r| r[3] == "order_completed");
+    assert!(amounts
+        .map(|r| cents(&r[5]))
+        .all(|c| (500..=40_000).contains(&c)));
+    let fewer = run_events(500, 1, asof(), 3).stats.events as f64 / 500.0;
+    assert!(fewer < mean - 2.0, "{fewer} with 3 per person vs {mean}");
+}
+
+#[test]
+fn orders_prefer_shop_records_when_a_person_has_one() {
+    let run = run_events(1000, 12, asof(), 8);
+    let by_person = read_truth(run.truth.as_slice()).unwrap();
+    let shop = |s: &str| matches!(s, "pos" | "web" | "loyalty");
+    let has_shop: HashSet<String> = by_person
+        .iter()
+        .filter(|(_, recs)| recs.iter().any(|(s, _)| shop(s)))
+        .flat_map(|(_, recs)| recs.iter().map(|(s, r)| format!("{s}:{r}")))
+        .collect();
+    let (_, rows) = parse(&run.events);
+    for r in rows.iter().filter(|r| r[3] == "order_completed") {
+        if has_shop.contains(&format!("{}:{}", r[0], r[1])) {
+            assert!(shop(&r[0]), "{r:?} is not on a shop record");
+        }
+    }
+}
+
+#[test]
+fn as_of_reads_rfc3339_and_plain_dates() {
+    assert_eq!(
+        parse_as_of("2026-11-30"),
+        parse_as_of("2026-11-30T00:00:00Z")
+    );
+    assert_eq!(
+        parse_as_of("2026-11-30T16:03:00+02:00"),
+        parse_as_of("2026-11-30T14:03:00Z")
+    );
+    assert_eq!(format_utc(asof()), ASOF);
+    assert!(parse_as_of("30/11/2026").is_err());
+    assert!(parse_as_of("tomorrow").is_err());
+}

@@ -180,13 +180,13 @@ impl TraitDef {
     /// The trait's value for a customer at time `now_ms`.
     pub fn evaluate(&self, a: &Activity, now_ms: i64) -> TraitValue {
         if self.needs_events() {
-            self.from_events(a, now_ms)
+            self.by_events(a, now_ms)
         } else {
-            self.from_summaries(a, now_ms)
+            self.by_summaries(a, now_ms)
         }
     }
 
-    fn from_summaries(&self, a: &Activity, now_ms: i64) -> TraitValue {
+    fn by_summaries(&self, a: &Activity, now_ms: i64) -> TraitValue {
         let today = day_of(now_ms);
         let rows = a
             .summaries
@@ -209,7 +209,7 @@ impl TraitDef {
         summary_value(self.aggregate, &s, today)
     }
 
-    fn from_events(&self, a: &Activity, now_ms: i64) -> TraitValue {
+    fn by_events(&self, a: &Activity, now_ms: i64) -> TraitValue {
         let today = day_of(now_ms);
         let mut picked: Vec<&StoredEvent> = a
             .events
@@ -240,7 +240,7 @@ impl TraitDef {
                 let v = if self.aggregate == Aggregate::First {
                     with.next()
                 } else {
-                    with.last()
+                    with.next_back()
                 };
                 v.map_or(TraitValue::None, TraitValue::Text)
             }

@@ -292,20 +292,25 @@ impl Activities {
     /// RFM and the newest events.
     pub async fn profile(&self, id: EntityId, catalog: &Catalog) -> Result<pb::Profile, NodeError> {
         let (mut profile, parts) = self.reader.profile_and_parts(id).await?;
+        self.decorate(&mut profile, &parts, catalog).await?;
+        Ok(profile)
+    }
+
+    /// Adds the activity of a profile's parts (local entities) to it.
+    pub async fn decorate(
+        &self,
+        profile: &mut pb::Profile,
+        parts: &[EntityId],
+        catalog: &Catalog,
+    ) -> Result<(), NodeError> {
         let wanted = if catalog.needs_events() {
             EventsWanted::All
         } else {
             EventsWanted::Newest(self.cfg.recent_events)
         };
-        let activity = self.activity_of(&parts, &[], wanted).await?;
-        decorate(
-            &mut profile,
-            &activity,
-            catalog,
-            &self.cfg,
-            self.clock.now_ms(),
-        );
-        Ok(profile)
+        let activity = self.activity_of(parts, &[], wanted).await?;
+        decorate(profile, &activity, catalog, &self.cfg, self.clock.now_ms());
+        Ok(())
     }
 
     /// The cluster-wide entity a lookup names.

@@ -130,7 +130,10 @@ impl Profiles for ProfilesService {
         &self,
         _req: Request<ExportRequest>,
     ) -> Result<Response<Self::ExportProfilesStream>, Status> {
-        let reader = self.state.coordinator()?.reader.clone();
+        let coordinator = self.state.coordinator()?;
+        let reader = coordinator.reader.clone();
+        let activities = coordinator.activities.clone();
+        let catalog = self.state.catalog();
         let entities = reader.entities().await?;
         let (tx, rx) = mpsc::channel(64);
         tokio::spawn(async move {
@@ -147,8 +150,13 @@ impl Profiles for ProfilesService {
                     };
                 for (global, parts) in page {
                     let ps: Vec<Profile> = parts.iter().filter_map(|i| by_id.remove(i)).collect();
-                    let p = crate::cluster::groups::merge_profiles(*global, ps);
-                    if tx.send(Ok(p)).await.is_err() {
+                    let mut p = crate::cluster::groups::merge_profiles(*global, ps);
+                    let decorated = activities.decorate(&mut p, parts, &catalog).await;
+                    if tx
+                        .send(decorated.map(|()| p).map_err(Into::into))
+                        .await
+                        .is_err()
+                    {
                         return;
                     }
                 }

@@ -18,6 +18,10 @@
 //! only those rows are mapped. The result is one JSON object on stdout with
 //! count, p50, p90, p99, max and mean in milliseconds for each operation.
 //! Percentiles are exact, by nearest rank over the sorted samples.
+//!
+//! `kindred-bench events --records FILE --mapping M.toml --events N`
+//! streams N events over FILE's (loaded) records and then times profiles
+//! with their traits (see `events.rs`).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -32,6 +36,9 @@ use kindred_client::v1::{Action, Record};
 use kindred_client::{exit, Client, ClientError};
 use kindred_proto::mapping::{header_index, Mapping};
 use serde_json::{json, Value};
+
+#[path = "kindred_bench/events.rs"]
+mod events;
 
 /// Service-level benchmarks of a running kindred-node.
 #[derive(Debug, Parser)]
@@ -64,6 +71,8 @@ enum Command {
     /// runs, alternates one single upsert (a new record) with one profile
     /// lookup, timing each: what a client sees while the node is busy.
     During(DuringArgs),
+    /// Event ingest through BulkSend, then profile-with-traits latency.
+    Events(events::EventsArgs),
 }
 
 /// The loaded records both measurements sample, and the tag of the new
@@ -144,6 +153,12 @@ async fn main() -> ExitCode {
         Ok(options) => match cli.command {
             Command::Latency(a) => latency(&cli.endpoint, options, a).await,
             Command::During(a) => during(&cli.endpoint, options, a).await,
+            Command::Events(a) => {
+                match Client::connect_with(std::slice::from_ref(&cli.endpoint), options).await {
+                    Ok(client) => events::run(client, a).await.map(|v| println!("{v}")),
+                    Err(e) => Err(e.into()),
+                }
+            }
         },
     };
     match result {

@@ -1,8 +1,9 @@
 //! One real `kindred-node` per test, on its own loopback port and
 //! temporary data directory, driven through the `kindred` CLI and the Rust
 //! client: import and export, profile lookups, bad input, `why`/`how`,
-//! deletes, `kill -9` recovery and graceful shutdown.
+//! deletes, events and traits, `kill -9` recovery and graceful shutdown.
 
+mod activity;
 mod bad_input;
 mod crash_recovery;
 mod delete_reevaluates;

@@ -185,7 +185,7 @@ proptest! {
         let a = activity(events);
         for mut d in builtin("order_completed") {
             d.window_days = window;
-            prop_assert_eq!(d.from_summaries(&a, NOW), d.from_events(&a, NOW), "{}", d.name);
+            prop_assert_eq!(d.by_summaries(&a, NOW), d.by_events(&a, NOW), "{}", d.name);
         }
     }
 
