@@ -3,7 +3,9 @@
 # temporary data directory, load the sample customer data shipped in the
 # repository (2,500 records from five source systems), train the match model
 # on it (no labels), print a few resolved profiles and the accuracy against
-# the sample's ground truth.
+# the sample's ground truth; then load the activity (orders, carts, visits,
+# emails, tickets) of more generated people and show a customer's value,
+# stage, RFM, traits and recent activity.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh >/dev/null
@@ -37,3 +39,20 @@ done
 echo "== Accuracy against the sample's ground truth"
 "$BIN/kindred" export --out "$DATA/export.csv"
 "$BIN/kindred-eval" --score "$DATA/export.csv" --truth "$SAMPLE/truth.csv"
+
+echo
+echo "== Activity: 300 more people with orders, carts, visits, emails and tickets (kindred generate)"
+"$BIN/kindred" generate --people 300 --seed 11 --out "$DATA/act" >/dev/null
+"$BIN/kindred" import "$DATA/act/records.csv" --mapping "$DATA/act/mapping.toml" --no-progress >/dev/null
+"$BIN/kindred" events import "$DATA/act/events.csv" --mapping "$DATA/act/events.toml" --no-progress
+echo
+"$BIN/kindred" rfm compute
+echo
+# A customer the generator made active, shown with their activity; the
+# generator's answer for them follows.
+person=$(awk -F, 'NR>1 && $2=="active" {print $1; exit}' "$DATA/act/activity_truth.csv")
+rec=$(awk -F, -v p="$person" 'NR>1 && $3==p {print $1":"$2; exit}' "$DATA/act/truth.csv")
+"$BIN/kindred" profile get --record "$rec"
+echo
+echo "generator's answer (person,stage,orders,total_spend,abandoned_carts):"
+awk -F, -v p="$person" '$1==p' "$DATA/act/activity_truth.csv"

@@ -478,6 +478,8 @@ pub fn stats(s: &StatsResponse) -> String {
         ("demoted keys", s.demoted_keys.to_string()),
         ("model version", s.model_version.to_string()),
         ("re-resolving", s.reresolving_records.to_string()),
+        ("events", s.events.to_string()),
+        ("activity bytes", bytes(s.activity_bytes)),
     ])
     .to_string()
 }

@@ -271,6 +271,10 @@ fn properties(
             format!("at most {} properties", rules.max_properties),
         ));
     }
+    // By name, so that the error reported for several bad ones is always
+    // the same one.
+    let mut props: Vec<(String, pb::PropertyValue)> = props.into_iter().collect();
+    props.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out = Vec::with_capacity(props.len());
     let mut bytes = 0;
     for (name, v) in props {
@@ -296,7 +300,6 @@ fn properties(
             format!("at most {} bytes of properties", rules.max_properties_bytes),
         ));
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
 }
 

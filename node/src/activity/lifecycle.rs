@@ -41,7 +41,7 @@ impl Default for LifecycleConfig {
 pub struct Orders {
     pub count: u64,
     /// Total spend in millionths.
-    pub spend: i64,
+    pub spend: i128,
     pub first_ms: i64,
     pub last_ms: i64,
 }
@@ -211,7 +211,7 @@ mod tests {
     fn orders(count: u64, first_days_ago: i64, last_days_ago: i64) -> Orders {
         Orders {
             count,
-            spend: count as i64 * 25_000_000,
+            spend: i128::from(count) * 25_000_000,
             first_ms: NOW - first_days_ago * DAY,
             last_ms: NOW - last_days_ago * DAY,
         }

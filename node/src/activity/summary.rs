@@ -15,8 +15,9 @@ pub struct Summary {
     pub count: u64,
     /// Events that carried an amount.
     pub amounts: u64,
-    /// Sum, minimum and maximum of the amounts, in millionths.
-    pub sum: i64,
+    /// Sum (wide enough never to saturate: merging stays associative),
+    /// minimum and maximum of the amounts, in millionths.
+    pub sum: i128,
     pub min: i64,
     pub max: i64,
     /// First and last event time (ms since the Unix epoch).
@@ -31,7 +32,7 @@ impl Summary {
         Summary {
             count: 1,
             amounts: u64::from(body.amount.is_some()),
-            sum: a,
+            sum: i128::from(a),
             min: if body.amount.is_some() { a } else { i64::MAX },
             max: if body.amount.is_some() { a } else { i64::MIN },
             first: body.at_ms,
@@ -43,7 +44,7 @@ impl Summary {
     pub fn merge(&mut self, o: &Summary) {
         self.count += o.count;
         self.amounts += o.amounts;
-        self.sum = self.sum.saturating_add(o.sum);
+        self.sum += o.sum;
         self.min = self.min.min(o.min);
         self.max = self.max.max(o.max);
         self.first = self.first.min(o.first);

@@ -269,13 +269,14 @@ impl TraitDef {
     }
 }
 
-/// A property of an event as text; `source` is the record's source.
+/// A property of an event as text; `source` is always the record's
+/// source (the channel), never a property of that name, so that a trait
+/// over it answers alike from summaries and from events.
 fn prop_text(e: &StoredEvent, name: &str) -> Option<String> {
-    match e.body.prop(name) {
-        Some(p) => Some(p.text()),
-        None if name == SOURCE => Some(split_key(&e.key).0.to_string()),
-        None => None,
+    if name == SOURCE {
+        return Some(split_key(&e.key).0.to_string());
     }
+    e.body.prop(name).map(|p| p.text())
 }
 
 /// Most frequent value (ties: the smallest) or number of distinct values.
@@ -294,7 +295,7 @@ fn counted<'a>(agg: Aggregate, counts: impl Iterator<Item = (&'a str, u64)>) -> 
 }
 
 fn summary_value(agg: Aggregate, s: &Summary, today: i32) -> TraitValue {
-    let money = |m: i64| TraitValue::Number(m as f64 / MICROS);
+    let money = |m: i128| TraitValue::Number(m as f64 / MICROS);
     match agg {
         Aggregate::Count => TraitValue::Number(s.count as f64),
         Aggregate::Sum => money(s.sum),
@@ -302,8 +303,8 @@ fn summary_value(agg: Aggregate, s: &Summary, today: i32) -> TraitValue {
         Aggregate::Average if s.amounts > 0 => {
             TraitValue::Number(s.sum as f64 / s.amounts as f64 / MICROS)
         }
-        Aggregate::Min if s.amounts > 0 => money(s.min),
-        Aggregate::Max if s.amounts > 0 => money(s.max),
+        Aggregate::Min if s.amounts > 0 => money(i128::from(s.min)),
+        Aggregate::Max if s.amounts > 0 => money(i128::from(s.max)),
         Aggregate::First => TraitValue::Time(s.first),
         Aggregate::Last => TraitValue::Time(s.last),
         Aggregate::DaysSinceLast => TraitValue::Number((today - day_of(s.last)).max(0) as f64),

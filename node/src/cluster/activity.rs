@@ -26,7 +26,8 @@ use crate::engine::EntityId;
 use crate::error::NodeError;
 use crate::partition::partition_of_entity;
 use crate::partition::request::{
-    ActivityOf, EventItem, EventStored, EventsWanted, Locate, PutEvents, TypeSummaries, WireError,
+    ActivityOf, EventItem, EventStored, EventsWanted, Locate, OrphanedEvents, PutEvents,
+    TypeSummaries, WireError,
 };
 
 /// The coordinator's activity part.
@@ -64,7 +65,7 @@ pub struct EventPage {
     pub next: String,
 }
 
-type Slot = Option<Result<EventOutcome, NodeError>>;
+pub(super) type Slot = Option<Result<EventOutcome, NodeError>>;
 
 impl Activities {
     pub fn new(
@@ -91,8 +92,15 @@ impl Activities {
     }
 
     /// Stores a batch of events: one result per event, in order. A bad
-    /// event fails alone.
-    pub async fn send(&self, events: Vec<pb::Event>) -> Vec<Result<EventOutcome, NodeError>> {
+    /// event fails alone. With `canonical`, each result names its
+    /// customer by the cluster-wide id; without (bulk streams: naming costs
+    /// a walk of the links of every entity that may span partitions), by
+    /// an id of one of its parts, which `Profiles.Get` resolves alike.
+    pub async fn send(
+        &self,
+        events: Vec<pb::Event>,
+        canonical: bool,
+    ) -> Vec<Result<EventOutcome, NodeError>> {
         let now = self.clock.now_ms();
         let mut slots: Vec<Slot> = (0..events.len()).map(|_| None).collect();
         let mut valid: Vec<(usize, Event)> = Vec::with_capacity(events.len());
@@ -103,7 +111,7 @@ impl Activities {
             }
         }
         let written = self.write_identities(&mut valid, &mut slots).await;
-        if let Err(e) = self.store(valid, &written, &mut slots).await {
+        if let Err(e) = self.store(valid, &written, canonical, &mut slots).await {
             for s in slots.iter_mut().filter(|s| s.is_none()) {
                 *s = Some(Err(e.copied()));
             }
@@ -119,6 +127,7 @@ impl Activities {
         &self,
         valid: Vec<(usize, Event)>,
         written: &HashSet<String>,
+        canonical: bool,
         slots: &mut [Slot],
     ) -> Result<(), NodeError> {
         let keys: Vec<String> = {
@@ -131,22 +140,80 @@ impl Activities {
             by_part.entry(place[&e.key]).or_default().push((i, e));
         }
         let calls = by_part.into_iter().map(|(p, batch)| async move {
-            let items = batch
-                .iter()
-                .map(|(_, e)| EventItem {
-                    key: e.key.clone(),
-                    event_id: e.event_id.clone(),
-                    body: e.body.encode(),
-                })
-                .collect();
-            (batch, self.router().call(p, PutEvents { items }).await)
+            let reply = self.call_put_events(p, &batch, canonical).await;
+            ((p, batch), reply)
         });
+
         let mut linked = Vec::new();
-        for (batch, reply) in join_all(calls).await {
+        let mut parked: Vec<(usize, String, u32)> = Vec::new();
+        for ((p, batch), reply) in join_all(calls).await {
+            let keys: Vec<(usize, String)> =
+                batch.iter().map(|(i, e)| (*i, e.key.clone())).collect();
             absorb(batch, reply, written, slots, &mut linked);
+            parked.extend(
+                keys.into_iter()
+                    .filter(|(i, _)| matches!(&slots[*i], Some(Ok(o)) if o.entity == 0))
+                    .map(|(i, k)| (i, k, p)),
+            );
+        }
+        if let Err(e) = self.settle_parked(&parked, slots).await {
+            // The events are stored; the next write of their record hands
+            // them over.
+            tracing::warn!(error = %e, "placing parked events again failed");
         }
         self.name_globals(&linked, slots).await;
         Ok(())
+    }
+
+    /// Events stored against a record no partition held when they were
+    /// placed may have missed the record's arrival (placed before it,
+    /// stored after the probe round that hands such events over). Placed
+    /// again, they go to the record's partition if it now has one.
+    pub(super) async fn settle_parked(
+        &self,
+        parked: &[(usize, String, u32)],
+        slots: &mut [Slot],
+    ) -> Result<(), NodeError> {
+        if parked.is_empty() || self.router().map().partitions < 2 {
+            return Ok(());
+        }
+        let keys: Vec<String> = parked.iter().map(|(_, k, _)| k.clone()).collect();
+        let place = self.place(&keys).await?;
+        let mut by_keeper: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+        for (_, k, p) in parked {
+            if place[k] != *p {
+                by_keeper.entry(*p).or_default().push(k.clone());
+            }
+        }
+        let mut entities: HashMap<String, EntityId> = HashMap::new();
+        for (p, keys) in by_keeper {
+            let moved = self.router().call(p, OrphanedEvents { keys }).await?;
+            let moves = moved.into_iter().map(|m| (place[&m.key], m));
+            entities.extend(self.writer.move_events(moves).await?);
+        }
+        for (i, k, _) in parked {
+            if let (Some(Some(Ok(o))), Some(&e)) = (slots.get_mut(*i), entities.get(k)) {
+                o.entity = e;
+            }
+        }
+        Ok(())
+    }
+
+    async fn call_put_events(
+        &self,
+        p: u32,
+        batch: &[(usize, Event)],
+        linked: bool,
+    ) -> Result<Vec<Result<EventStored, WireError>>, NodeError> {
+        let items = batch
+            .iter()
+            .map(|(_, e)| EventItem {
+                key: e.key.clone(),
+                event_id: e.event_id.clone(),
+                body: e.body.encode(),
+            })
+            .collect();
+        self.router().call(p, PutEvents { items, linked }).await
     }
 
     /// The partition each record key's events go to: the one holding the
@@ -197,10 +264,14 @@ impl Activities {
         if wanted.is_empty() {
             return HashSet::new();
         }
-        let mut records = Vec::new();
-        for (key, identity) in wanted {
+        let lookups = wanted.into_iter().map(|(key, identity)| async move {
             let (s, r) = split_key(&key);
-            match self.reader.get_record(s, r).await {
+            let found = self.reader.get_record(s, r).await;
+            (key, identity, found)
+        });
+        let mut records = Vec::new();
+        for (key, identity, found) in join_all(lookups).await {
+            match found {
                 Ok(mut v) => {
                     if merge_identity(&mut v.record, &identity) {
                         records.push(v.record);

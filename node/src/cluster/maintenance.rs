@@ -10,7 +10,7 @@ use crate::engine::features::Packed;
 use crate::engine::resolver::Stats;
 use crate::engine::EntityId;
 use crate::error::NodeError;
-use crate::partition::request::{GetModel, GetStats, Reresolving, Sample, SetModel};
+use crate::partition::request::{ActivitySize, GetModel, GetStats, Reresolving, Sample, SetModel};
 
 /// Records per page when sampling for training.
 const SAMPLE_PAGE: usize = 4096;
@@ -86,6 +86,15 @@ impl Maintenance {
         };
         self.assembler().router.gather(req).await?;
         self.writer.relink().await
+    }
+
+    /// (estimated events, bytes of events and summaries) over every
+    /// partition.
+    pub async fn activity_size(&self) -> Result<(u64, u64), NodeError> {
+        let parts = self.assembler().router.gather(ActivitySize).await?;
+        Ok(parts
+            .into_iter()
+            .fold((0, 0), |(e, b), (pe, pb)| (e + pe, b + pb)))
     }
 
     /// Records left to re-score under the current model, over every

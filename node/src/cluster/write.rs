@@ -256,7 +256,11 @@ impl Writer {
         for r in join_all(puts).await {
             r?;
         }
-        self.hand_over(probed.moved, &home_of).await?;
+        // Handing over is retried by the next probe of the record: a
+        // failure here does not fail the records, which are stored.
+        if let Err(e) = self.hand_over(probed.moved, &home_of).await {
+            tracing::warn!(error = %e, "handing events over to their records' homes failed");
+        }
         Ok(ProbeOutcome {
             linked: keys,
             counts: probed.counts,
@@ -273,27 +277,41 @@ impl Writer {
         moved: Vec<MovedActivity>,
         home_of: &HashMap<&str, u32>,
     ) -> Result<(), NodeError> {
+        let homes = moved
+            .into_iter()
+            .filter_map(|m| home_of.get(m.key.as_str()).map(|&h| (h, m)));
+        self.move_events(homes).await.map(|_| ())
+    }
+
+    /// Moves events to partitions (each item: where to, and what from
+    /// where): the receivers adopt them, then the keepers drop exactly
+    /// those (events that reached a keeper meanwhile stay there). Returns
+    /// the local entity of each record key at its receiver.
+    pub(super) async fn move_events(
+        &self,
+        moves: impl Iterator<Item = (u32, MovedActivity)>,
+    ) -> Result<Vec<(String, EntityId)>, NodeError> {
         let mut adopt: BTreeMap<u32, Vec<MovedActivity>> = BTreeMap::new();
-        let mut drop: BTreeMap<u32, Vec<String>> = BTreeMap::new();
-        for m in moved {
-            if let Some(&home) = home_of.get(m.key.as_str()) {
-                drop.entry(m.from).or_default().push(m.key.clone());
-                adopt.entry(home).or_default().push(m);
-            }
+        let mut drop: BTreeMap<u32, Vec<(String, Vec<String>)>> = BTreeMap::new();
+        for (to, m) in moves {
+            let ids = m.events.iter().map(|(id, _)| id.clone()).collect();
+            drop.entry(m.from).or_default().push((m.key.clone(), ids));
+            adopt.entry(to).or_default().push(m);
         }
         let adopts = adopt
             .into_iter()
             .map(|(p, items)| self.router().call(p, AdoptEvents { items }));
+        let mut entities = Vec::new();
         for r in join_all(adopts).await {
-            r?;
+            entities.extend(r?);
         }
         let drops = drop
             .into_iter()
-            .map(|(p, keys)| self.router().call(p, DropActivity { keys }));
+            .map(|(p, items)| self.router().call(p, DropActivity { items }));
         for r in join_all(drops).await {
             r?;
         }
-        Ok(())
+        Ok(entities)
     }
 
     /// Round 2: one request per node that owns partitions, then each

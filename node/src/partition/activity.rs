@@ -10,8 +10,8 @@
 
 use super::actor::Actor;
 use super::request::{
-    ActivityOf, AdoptEvents, DropActivity, EventStored, EventsWanted, Locate, MovedActivity,
-    PutEvents, TypeSummaries, WireError,
+    ActivityOf, ActivitySize, AdoptEvents, DropActivity, EventStored, EventsWanted, Locate,
+    MovedActivity, OrphanedEvents, PutEvents, TypeSummaries, WireError,
 };
 use crate::activity::{newest, Activity, Body, Summary};
 use crate::engine::{EngineError, EntityId};
@@ -26,7 +26,7 @@ impl Actor {
         let mut out = Vec::with_capacity(req.items.len());
         for item in req.items {
             out.push(
-                self.put_event(&item.key, &item.event_id, &item.body)
+                self.put_event(&item.key, &item.event_id, &item.body, req.linked)
                     .map_err(|e| WireError::from(&e)),
             );
         }
@@ -38,6 +38,7 @@ impl Actor {
         key: &str,
         event_id: &str,
         body: &[u8],
+        want_linked: bool,
     ) -> Result<EventStored, NodeError> {
         let decoded = Body::decode(body).ok_or_else(|| NodeError::InvalidArgument {
             field: "event".into(),
@@ -64,7 +65,7 @@ impl Actor {
         Ok(EventStored {
             duplicate: status == EventStatus::Duplicate,
             entity,
-            linked: entity != 0 && self.entity_linked(entity),
+            linked: want_linked && entity != 0 && self.entity_linked(entity),
         })
     }
 
@@ -77,7 +78,11 @@ impl Actor {
         }
     }
 
-    pub(super) fn on_adopt_events(&mut self, req: AdoptEvents) -> Result<(), NodeError> {
+    pub(super) fn on_adopt_events(
+        &mut self,
+        req: AdoptEvents,
+    ) -> Result<Vec<(String, EntityId)>, NodeError> {
+        let mut out = Vec::with_capacity(req.items.len());
         for moved in req.items {
             for (event_id, body) in &moved.events {
                 let status = self
@@ -85,21 +90,35 @@ impl Actor {
                     .store()
                     .event_status(&moved.key, event_id, body)
                     .map_err(EngineError::from)?;
-                // A conflicting copy keeps the one already here.
-                if status == EventStatus::New {
-                    if let Some(b) = Body::decode(body) {
-                        self.store_event(&moved.key, event_id, &b);
-                    }
+                match (status, Body::decode(body)) {
+                    (EventStatus::New, Some(b)) => self.store_event(&moved.key, event_id, &b),
+                    // The copy already here wins.
+                    (EventStatus::Conflict, _) => tracing::warn!(
+                        partition = self.partition,
+                        event_id = %event_id,
+                        "a handed-over event conflicts with the one stored; kept the stored one"
+                    ),
+                    _ => {}
                 }
             }
+            let entity = self.engine.entity_of(&moved.key).unwrap_or(0);
+            out.push((moved.key, entity));
         }
-        Ok(())
+        Ok(out)
     }
 
     pub(super) fn on_drop_activity(&mut self, req: DropActivity) -> Result<(), NodeError> {
-        for key in req.keys {
-            if self.engine.entity_of(&key).is_none() {
-                self.forget_activity(&key);
+        for (key, ids) in req.items {
+            if self.engine.entity_of(&key).is_some() {
+                continue;
+            }
+            let left = self
+                .engine
+                .store_mut()
+                .drop_events(&key, &ids)
+                .map_err(EngineError::from)?;
+            if left == 0 && self.orphans.remove(key.as_str()) {
+                self.engine.store_mut().set_orphan(&key, false);
             }
         }
         Ok(())
@@ -120,20 +139,14 @@ impl Actor {
 
     /// The events this partition keeps for a record homed elsewhere, to
     /// hand over to the home (after an eviction, or sent before the record).
-    pub(super) fn orphaned_events(
-        &mut self,
-        key: &str,
-    ) -> Result<Option<MovedActivity>, NodeError> {
+    pub(super) fn orphaned_events(&self, key: &str) -> Result<Option<MovedActivity>, NodeError> {
         if !self.orphans.contains(key) {
             return Ok(None);
-        }
-        if self.engine.store().events_in_flight(key) {
-            self.engine.flush()?;
         }
         let events = self
             .engine
             .store()
-            .events_of(key)
+            .events_for_handover(key)
             .map_err(EngineError::from)?
             .into_iter()
             .map(|e| (e.event_id, e.body.encode()))
@@ -161,6 +174,23 @@ impl Actor {
             self.orphans.insert(key.into());
         }
         Ok(())
+    }
+
+    pub(super) fn on_orphaned_events(
+        &self,
+        req: OrphanedEvents,
+    ) -> Result<Vec<MovedActivity>, NodeError> {
+        let mut out = Vec::new();
+        for key in &req.keys {
+            if self.engine.entity_of(key).is_none() {
+                out.extend(self.orphaned_events(key)?);
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) fn on_activity_size(&self, _: ActivitySize) -> Result<(u64, u64), NodeError> {
+        Ok(self.engine.store().activity_size())
     }
 
     pub(super) fn on_locate(&self, req: Locate) -> Result<Vec<bool>, NodeError> {

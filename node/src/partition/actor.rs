@@ -213,6 +213,8 @@ impl Actor {
             Op::GetModel(r) => self.read(r, reply, Actor::on_get_model),
             Op::Reresolving(r) => self.read(r, reply, Actor::on_reresolving),
             Op::Locate(r) => self.read(r, reply, Actor::on_locate),
+            Op::OrphanedEvents(r) => self.read(r, reply, Actor::on_orphaned_events),
+            Op::ActivitySize(r) => self.read(r, reply, Actor::on_activity_size),
             Op::ActivityOf(r) => self.read(r, reply, Actor::on_activity_of),
             Op::TypeSummaries(r) => self.read(r, reply, Actor::on_type_summaries),
         }

@@ -191,16 +191,15 @@ impl Actor {
         self.engine.set_time(req.at_ms);
         let (s, r) = split_key(&req.key);
         let released = self.hot_keys_of(&req.key);
-        // Events go with their record, and events kept for a record key
-        // this partition does not hold go too.
+        // Events go with their record; events kept for a record key this
+        // partition does not hold go too (and then the delete succeeds
+        // here although the record is elsewhere or nowhere).
         let had_orphans = self.orphans.contains(req.key.as_str());
-        if had_orphans || self.engine.entity_of(&req.key).is_some() {
-            self.forget_activity(&req.key);
-        }
         let affected = match self.engine.delete(s, r) {
             Err(EngineError::RecordNotFound(_)) if had_orphans => vec![],
             other => other?,
         };
+        self.forget_activity(&req.key);
         self.forget_links(&req.key);
         Ok(Deleted { affected, released })
     }

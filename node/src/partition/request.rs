@@ -122,8 +122,9 @@ typed_requests! {
     /// Stores events with their records (or against a record key this
     /// partition keeps events for until the record arrives).
     PutEvents => Vec<Result<EventStored, WireError>>,
-    /// Stores events another partition kept for records homed here.
-    AdoptEvents => (),
+    /// Stores events another partition kept for records homed here; the
+    /// local entity of each record (0: not held here).
+    AdoptEvents => Vec<(String, EntityId)>,
     /// Drops events handed over to the home of their record.
     DropActivity => (),
     // ---- queries
@@ -178,10 +179,15 @@ typed_requests! {
     Holders => Vec<ProbeItem>,
     /// Which of some record keys this partition holds.
     Locate => Vec<bool>,
+    /// The events kept here for record keys this partition does not hold.
+    OrphanedEvents => Vec<MovedActivity>,
     /// The activity of local entities' records (and of record keys).
     ActivityOf => Activity,
     /// Each local entity's merged summary of one event type.
     TypeSummaries => Vec<(EntityId, Summary)>,
+    /// (estimated events, bytes of events and summaries on disk and in
+    /// memtables).
+    ActivitySize => (u64, u64),
 }
 
 impl Op {
@@ -283,6 +289,9 @@ pub struct EventItem {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PutEvents {
     pub items: Vec<EventItem>,
+    /// Tell whether each record's entity may span partitions (for callers
+    /// that name cluster-wide entities; it costs a walk of the members).
+    pub linked: bool,
 }
 
 /// What became of a stored event.
@@ -292,7 +301,8 @@ pub struct EventStored {
     pub duplicate: bool,
     /// The local entity of its record (0: the record is not held here).
     pub entity: EntityId,
-    /// That entity may span partitions (its cluster-wide id may differ).
+    /// That entity may span partitions (its cluster-wide id may differ);
+    /// false unless asked for.
     pub linked: bool,
 }
 
@@ -311,16 +321,26 @@ pub struct AdoptEvents {
     pub items: Vec<MovedActivity>,
 }
 
-/// Drops the activity of record keys this partition does not hold.
+/// Drops events handed over to the home of their record (by id: events
+/// that arrived meanwhile stay).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DropActivity {
-    pub keys: Vec<String>,
+    /// (record key, event ids).
+    pub items: Vec<(String, Vec<String>)>,
 }
 
 // -------------------------------------------------------------- queries
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Locate {
+    pub keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ActivitySize;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OrphanedEvents {
     pub keys: Vec<String>,
 }
 

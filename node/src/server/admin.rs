@@ -78,8 +78,11 @@ impl Admin for AdminService {
     }
 
     async fn stats(&self, _req: Request<StatsRequest>) -> Result<Response<StatsResponse>, Status> {
-        let (s, version) = self.state.coordinator()?.maintenance.stats().await?;
-        Ok(Response::new(convert::stats(&s, version)))
+        let maintenance = &self.state.coordinator()?.maintenance;
+        let (s, version) = maintenance.stats().await?;
+        let mut resp = convert::stats(&s, version);
+        (resp.events, resp.activity_bytes) = maintenance.activity_size().await?;
+        Ok(Response::new(resp))
     }
 
     async fn train(&self, req: Request<TrainRequest>) -> Result<Response<TrainResponse>, Status> {

@@ -161,6 +161,7 @@ pub fn stats(s: &Stats, model_version: u64) -> pb::StatsResponse {
         demoted_keys: s.demoted_keys as u64,
         model_version,
         reresolving_records: s.reresolving as u64,
+        ..pb::StatsResponse::default()
     }
 }
 

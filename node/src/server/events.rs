@@ -58,7 +58,12 @@ impl Events for EventsService {
             .event
             .ok_or_else(|| NodeError::missing("event"))?;
         check_size(&self.state.limits, &event)?;
-        let mut results = self.state.coordinator()?.activities.send(vec![event]).await;
+        let mut results = self
+            .state
+            .coordinator()?
+            .activities
+            .send(vec![event], true)
+            .await;
         let outcome = results
             .pop()
             .ok_or_else(|| Status::internal("no result for the event"))??;
@@ -205,7 +210,7 @@ async fn read_batches(
             Guard::Read(order.read_owned().await)
         };
         let task = tokio::spawn(async move {
-            let r = a.send(good).await;
+            let r = a.send(good, false).await;
             drop(guard);
             r
         });

@@ -88,12 +88,10 @@ impl Traits for TraitsService {
     ) -> Result<Response<pb::DeleteTraitResponse>, Status> {
         let name = req.into_inner().name;
         if !self.state.cluster().meta.state().traits.contains_key(&name) {
-            return Err(NodeError::InvalidArgument {
-                field: "name".into(),
-                value: name,
-                reason: "no trait of that name was defined through the API".into(),
-            }
-            .into());
+            return Err(Status::not_found(format!(
+                "no trait {name:?} was defined through the API (built-in and configured traits \
+                 cannot be deleted)"
+            )));
         }
         self.state
             .cluster()

@@ -17,10 +17,10 @@
 //! the batches not yet written ([`Recent`]) or on disk, and compared byte
 //! for byte with the stored one.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use rocksdb::{Direction, IteratorMode};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::rocks::{corrupt, io, RocksStore};
 use crate::activity::summary::{parse_summary_key, record_prefix, summary_key, SEP};
@@ -34,19 +34,49 @@ pub const ACTIVITY_CFS: [&str; 3] = ["events", "summaries", "orphans"];
 /// writer queue holds two and writes a third.
 const IN_FLIGHT: usize = 4;
 
-/// Event rows written but perhaps not yet readable from RocksDB: those of
-/// the pending batch and of the last batches handed to the writer.
+/// The event rows one batch writes and the rows (record prefixes or event
+/// keys) it deletes.
+#[derive(Default)]
+struct Batch {
+    rows: FxHashMap<Vec<u8>, Vec<u8>>,
+    deleted: FxHashSet<Vec<u8>>,
+}
+
+impl Batch {
+    fn is_empty(&self) -> bool {
+        self.rows.is_empty() && self.deleted.is_empty()
+    }
+}
+
+/// Event rows written or deleted but perhaps not yet so on disk: those of
+/// the pending batch and of the last batches handed to the writer. Reads
+/// that decide what to write (is this event new?) and hand-overs look here
+/// before RocksDB.
 #[derive(Default)]
 pub struct Recent {
-    pending: FxHashMap<Vec<u8>, Vec<u8>>,
-    flushed: VecDeque<FxHashMap<Vec<u8>, Vec<u8>>>,
+    pending: Batch,
+    /// Oldest first.
+    flushed: VecDeque<Batch>,
 }
 
 impl Recent {
-    fn get(&self, k: &[u8]) -> Option<&Vec<u8>> {
-        self.pending
-            .get(k)
-            .or_else(|| self.flushed.iter().rev().find_map(|m| m.get(k)))
+    /// Newest first.
+    fn newest_first(&self) -> impl Iterator<Item = &Batch> {
+        std::iter::once(&self.pending).chain(self.flushed.iter().rev())
+    }
+
+    /// The latest not surely written state of an event row: `Some(Some)`
+    /// written, `Some(None)` deleted, `None`: as on disk.
+    fn lookup(&self, key: &[u8], prefix: &[u8]) -> Option<Option<&Vec<u8>>> {
+        for b in self.newest_first() {
+            if let Some(v) = b.rows.get(key) {
+                return Some(Some(v));
+            }
+            if b.deleted.contains(key) || b.deleted.contains(prefix) {
+                return Some(None);
+            }
+        }
+        None
     }
 
     /// The pending batch went to the writer.
@@ -60,18 +90,42 @@ impl Recent {
         }
     }
 
-    fn forget_prefix(&mut self, prefix: &[u8]) {
-        self.pending.retain(|k, _| !k.starts_with(prefix));
-        for m in &mut self.flushed {
-            m.retain(|k, _| !k.starts_with(prefix));
+    /// Rows under `prefix` (or exactly `key`) are deleted by the pending batch.
+    fn delete(&mut self, key: &[u8], is_prefix: bool) {
+        let gone = |k: &Vec<u8>| {
+            if is_prefix {
+                k.starts_with(key)
+            } else {
+                k == key
+            }
+        };
+        for b in std::iter::once(&mut self.pending).chain(self.flushed.iter_mut()) {
+            b.rows.retain(|k, _| !gone(k));
         }
+        self.pending.deleted.insert(key.to_vec());
     }
 
-    /// True when some event of the record may still be in flight.
+    /// True when some event row of the record may still be in flight.
     fn holds_prefix(&self, prefix: &[u8]) -> bool {
-        std::iter::once(&self.pending)
-            .chain(self.flushed.iter())
-            .any(|m| m.keys().any(|k| k.starts_with(prefix)))
+        self.newest_first().any(|b| {
+            b.rows.keys().any(|k| k.starts_with(prefix))
+                || b.deleted.iter().any(|k| k.starts_with(prefix))
+        })
+    }
+
+    /// Replays the batches, oldest first, on rows read from disk.
+    fn replay(&self, prefix: &[u8], rows: &mut BTreeMap<Vec<u8>, Vec<u8>>) {
+        for b in self.flushed.iter().chain(std::iter::once(&self.pending)) {
+            if b.deleted.contains(prefix) {
+                rows.clear();
+            }
+            for k in b.deleted.iter().filter(|k| k.starts_with(prefix)) {
+                rows.remove(k);
+            }
+            for (k, v) in b.rows.iter().filter(|(k, _)| k.starts_with(prefix)) {
+                rows.insert(k.clone(), v.clone());
+            }
+        }
     }
 }
 
@@ -110,8 +164,8 @@ impl RocksStore {
         body: &[u8],
     ) -> Result<EventStatus, StoreError> {
         let k = event_key(record_key, event_id);
-        let stored = match self.recent.get(&k) {
-            Some(v) => Some(v.clone()),
+        let stored = match self.recent.lookup(&k, &record_prefix(record_key)) {
+            Some(v) => v.cloned(),
             None => self.db.get_cf(self.cf("events"), &k).map_err(io)?,
         };
         Ok(match stored {
@@ -132,7 +186,7 @@ impl RocksStore {
         b.put_cf(events, &k, &v);
         b.merge_cf(summaries, sk, summary);
         self.pending = b;
-        self.recent.pending.insert(k, v);
+        self.recent.pending.rows.insert(k, v);
     }
 
     /// Deletes a record's events and summaries (pending batch).
@@ -144,8 +198,88 @@ impl RocksStore {
         b.delete_range_cf(events, &prefix, &end);
         b.delete_range_cf(summaries, &prefix, &end);
         self.pending = b;
-        self.recent.forget_prefix(&prefix);
+        self.recent.delete(&prefix, true);
         self.set_orphan(record_key, false);
+    }
+
+    /// (estimated number of events, bytes of the events and summaries in
+    /// SST files and memtables), from RocksDB's properties.
+    pub fn activity_size(&self) -> (u64, u64) {
+        let prop = |cf: &str, name: &str| {
+            self.db
+                .property_int_value_cf(self.cf(cf), name)
+                .ok()
+                .flatten()
+                .unwrap_or(0)
+        };
+        let events = prop("events", "rocksdb.estimate-num-keys");
+        let bytes = ["events", "summaries"]
+            .iter()
+            .map(|cf| {
+                prop(cf, "rocksdb.total-sst-files-size") + prop(cf, "rocksdb.size-all-mem-tables")
+            })
+            .sum();
+        (events, bytes)
+    }
+
+    /// Every event of a record as this partition will hold it once its
+    /// pending and in-flight batches are written (disk, then those
+    /// batches replayed): what a hand-over sends.
+    pub fn events_for_handover(&self, record_key: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        let prefix = record_prefix(record_key);
+        let mut rows: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        self.scan("events", &prefix, |k, v| {
+            rows.insert(k.to_vec(), v.to_vec());
+            Ok(())
+        })?;
+        self.recent.replay(&prefix, &mut rows);
+        rows.into_iter()
+            .map(|(k, v)| {
+                let body = Body::decode(&v).ok_or_else(|| corrupt("event", &k))?;
+                Ok(StoredEvent {
+                    key: record_key.to_string(),
+                    event_id: String::from_utf8_lossy(&k[prefix.len()..]).into_owned(),
+                    body,
+                })
+            })
+            .collect()
+    }
+
+    /// Deletes some events of a record (handed over to its home) with point
+    /// deletions, and rebuilds the record's summaries from the events left.
+    /// Returns how many are left.
+    pub fn drop_events(&mut self, record_key: &str, ids: &[String]) -> Result<usize, StoreError> {
+        let gone: FxHashSet<&str> = ids.iter().map(String::as_str).collect();
+        let all = self.events_for_handover(record_key)?;
+        // Every summary row of the record: on disk, or still in flight for
+        // one of its events.
+        let mut rows: FxHashSet<(String, i32)> = self
+            .summaries_of(record_key)?
+            .into_iter()
+            .map(|s| (s.etype, s.day))
+            .collect();
+        rows.extend(all.iter().map(|e| (e.body.etype.clone(), e.body.day())));
+        let left: Vec<StoredEvent> = all
+            .into_iter()
+            .filter(|e| !gone.contains(e.event_id.as_str()))
+            .collect();
+        let mut b = std::mem::take(&mut self.pending);
+        let (events_cf, summaries_cf) = (self.cf("events"), self.cf("summaries"));
+        for id in ids {
+            b.delete_cf(events_cf, event_key(record_key, id));
+        }
+        for (etype, day) in &rows {
+            b.delete_cf(summaries_cf, summary_key(record_key, etype, *day));
+        }
+        for e in &left {
+            let sk = summary_key(record_key, &e.body.etype, e.body.day());
+            b.merge_cf(summaries_cf, sk, Summary::of(&e.body).encode());
+        }
+        self.pending = b;
+        for id in ids {
+            self.recent.delete(&event_key(record_key, id), false);
+        }
+        Ok(left.len())
     }
 
     /// Marks (or clears) a record key whose events this partition keeps

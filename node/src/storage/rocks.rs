@@ -12,6 +12,7 @@
 //! | `history`     | entity id BE, step BE, index BE  | audit event, JSON                      |
 //! | `meta`        | name                             | schema version, model, counters        |
 //! | `links`       | record key 0x00 partner key      | a cross-partition link: [`Link`]       |
+//! | `events`, `summaries`, `orphans` | see [`super::events`] | a record's events and their per-day summaries |
 //!
 //! Every row is written once per record where possible: memtable inserts are
 //! the node's main storage cost during imports.
@@ -493,7 +494,6 @@ impl RocksStore {
         self.failure.lock().ok().and_then(|f| f.clone())
     }
 
-    /// Stores the active model (written at once, durably).
     /// Keys demoted cluster-wide (`meta` rows `hot/` + key).
     fn hot_keys(&self) -> Result<Vec<u64>, StoreError> {
         let mut out = Vec::new();
@@ -545,6 +545,7 @@ impl RocksStore {
         .map_err(io)
     }
 
+    /// Stores the active model (written at once, durably).
     pub fn save_model(&self, model: &Model) -> Result<(), StoreError> {
         let mut wo = WriteOptions::default();
         wo.set_sync(true);

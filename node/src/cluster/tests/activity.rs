@@ -60,7 +60,7 @@ async fn profile_of(node: &Node, r: &pb::Record) -> pb::Profile {
 async fn send(node: &Node, events: Vec<pb::Event>) -> Vec<crate::cluster::activity::EventOutcome> {
     node.coordinator
         .activities
-        .send(events)
+        .send(events, true)
         .await
         .into_iter()
         .map(|r| r.unwrap())
@@ -219,7 +219,7 @@ fn a_bad_or_conflicting_event_fails_alone() {
             ev(&a, "o1", "order_completed", 1, Some(6.0)),
             ev(&a, "o2", "order_completed", 1, Some(7.0)),
         ];
-        let out = node.coordinator.activities.send(batch).await;
+        let out = node.coordinator.activities.send(batch, true).await;
         assert!(out[0].is_ok());
         assert_eq!(out[1].as_ref().unwrap_err().field_value().0, "type");
         assert_eq!(
@@ -357,7 +357,7 @@ async fn load(node: &Node, records: &[pb::Record], events: &[pb::Event], seed: u
         for r in node.coordinator.writer.upsert(recs).await {
             r.unwrap();
         }
-        for r in node.coordinator.activities.send(evs).await {
+        for r in node.coordinator.activities.send(evs, true).await {
             r.unwrap();
         }
     }
@@ -390,4 +390,188 @@ proptest! {
             prop_assert_eq!(v, &first, "{} differs", label);
         }
     }
+}
+
+// ------------------------------------------------- hand-over races
+
+use super::home;
+use crate::activity::{Event as Validated, EventRules};
+use crate::cluster::activity::EventOutcome;
+use crate::engine::resolver::record_key;
+use crate::partition::request::{
+    ActivityOf, AdoptEvents, DropActivity, EventItem, EventsWanted, OrphanedEvents, PutEvents,
+};
+
+/// An event as the coordinator sends it to a partition.
+fn item(e: pb::Event) -> EventItem {
+    let v = Validated::from_pb(e, NOW, &EventRules::default()).unwrap();
+    EventItem {
+        key: v.key,
+        event_id: v.event_id,
+        body: v.body.encode(),
+    }
+}
+
+fn other_than(p: u32) -> u32 {
+    (p + 1) % PARTITIONS
+}
+
+#[test]
+fn an_event_parked_after_its_record_arrived_is_placed_again() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let node = Node::open(dir.path());
+        let c = &node.coordinator;
+        let (a, _) = split_pair();
+        c.writer.upsert(vec![a.clone()]).await;
+        // The event was placed before the record arrived (no partition held
+        // it) and reached its parking partition after the probe round that
+        // would have handed it over.
+        let parking = other_than(home(&a));
+        let e = ev(&a, "o1", "order_completed", 3, Some(8.0));
+        let stored = c
+            .router
+            .call(
+                parking,
+                PutEvents {
+                    items: vec![item(e)],
+                    linked: false,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(stored[0].as_ref().unwrap().entity, 0);
+        let key = record_key(&a.source, &a.record_id);
+        let mut slots = vec![Some(Ok(EventOutcome {
+            key: key.clone(),
+            event_id: "o1".into(),
+            duplicate: false,
+            entity: 0,
+            record_written: false,
+        }))];
+        c.activities
+            .settle_parked(&[(0, key.clone(), parking)], &mut slots)
+            .await
+            .unwrap();
+        let p = profile_of(&node, &a).await;
+        assert_eq!(number(&p, "orders"), Some(1.0));
+        assert_eq!(
+            slots[0].as_ref().unwrap().as_ref().unwrap().entity,
+            p.entity_id
+        );
+        let left = c
+            .router
+            .call(parking, OrphanedEvents { keys: vec![key] })
+            .await
+            .unwrap();
+        assert!(left.is_empty(), "the keeper dropped what it handed over");
+        node.close();
+    });
+}
+
+#[test]
+fn a_keeper_drops_only_the_events_it_handed_over() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let node = Node::open(dir.path());
+        let c = &node.coordinator;
+        let (a, _) = split_pair();
+        c.writer.upsert(vec![a.clone()]).await;
+        let (h, keeper) = (home(&a), other_than(home(&a)));
+        let key = record_key(&a.source, &a.record_id);
+        let put = |e: pb::Event| PutEvents {
+            items: vec![item(e)],
+            linked: false,
+        };
+        c.router
+            .call(keeper, put(ev(&a, "o1", "order_completed", 3, Some(8.0))))
+            .await
+            .unwrap();
+        let snapshot = c
+            .router
+            .call(
+                keeper,
+                OrphanedEvents {
+                    keys: vec![key.clone()],
+                },
+            )
+            .await
+            .unwrap();
+        // An event reaches the keeper between the snapshot and the drop.
+        c.router
+            .call(keeper, put(ev(&a, "o2", "order_completed", 2, Some(5.0))))
+            .await
+            .unwrap();
+        c.router
+            .call(h, AdoptEvents { items: snapshot })
+            .await
+            .unwrap();
+        c.router
+            .call(
+                keeper,
+                DropActivity {
+                    items: vec![(key.clone(), vec!["o1".into()])],
+                },
+            )
+            .await
+            .unwrap();
+        let kept = c
+            .router
+            .call(
+                keeper,
+                ActivityOf {
+                    ids: vec![],
+                    keys: vec![key.clone()],
+                    events: EventsWanted::All,
+                },
+            )
+            .await
+            .unwrap();
+        let ids: Vec<&str> = kept.events.iter().map(|e| e.event_id.as_str()).collect();
+        assert_eq!(ids, vec!["o2"], "the late event stays with the keeper");
+        let counted: u64 = kept.summaries.iter().map(|s| s.summary.count).sum();
+        assert_eq!(counted, 1, "its summaries were rebuilt from what is left");
+        node.close();
+    });
+}
+
+/// A resend queued right behind the delete of its record (the delete's
+/// batch not yet on disk) is new, not a duplicate of the deleted copy.
+#[test]
+fn an_event_sent_again_right_behind_its_records_delete_is_stored_again() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let node = Node::open(dir.path());
+        let c = &node.coordinator;
+        let (a, _) = split_pair();
+        c.writer.upsert(vec![a.clone()]).await;
+        let (h, key) = (home(&a), record_key(&a.source, &a.record_id));
+        let e = ev(&a, "o1", "order_completed", 3, Some(8.0));
+        let put = || PutEvents {
+            items: vec![item(e.clone())],
+            linked: false,
+        };
+        c.router.call(h, put()).await.unwrap();
+        let delete = crate::partition::request::Delete {
+            at_ms: NOW,
+            key: key.clone(),
+        };
+        let (deleted, again) = tokio::join!(c.router.call(h, delete), c.router.call(h, put()));
+        deleted.unwrap();
+        assert!(!again.unwrap()[0].as_ref().unwrap().duplicate);
+        let kept = c
+            .router
+            .call(
+                h,
+                ActivityOf {
+                    ids: vec![],
+                    keys: vec![key],
+                    events: EventsWanted::All,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(kept.events.len(), 1, "the resent event is stored");
+        node.close();
+    });
 }
