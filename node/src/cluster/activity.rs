@@ -143,7 +143,6 @@ impl Activities {
             let reply = self.call_put_events(p, &batch, canonical).await;
             ((p, batch), reply)
         });
-
         let mut linked = Vec::new();
         let mut parked: Vec<(usize, String, u32)> = Vec::new();
         for ((p, batch), reply) in join_all(calls).await {
