@@ -242,6 +242,15 @@ impl Client {
     where
         S: Stream<Item = BulkUpsertRequest> + Send + 'static,
     {
+        let channel = self.stream_channel().await?;
+        let resp = self.records(channel).bulk_upsert(batches).await?;
+        Ok(resp.into_inner())
+    }
+
+    /// A fresh connection to the first reachable endpoint, from the current
+    /// one on, for a stream (which cannot be replayed, so it fails over
+    /// only while connecting).
+    async fn stream_channel(&self) -> Result<Channel, ClientError> {
         let n = self.targets.len();
         let start = self.current.load(Ordering::Relaxed);
         let mut last_error = String::new();
@@ -250,13 +259,10 @@ impl Client {
             if attempt > 0 {
                 tokio::time::sleep(self.options.backoff * attempt as u32).await;
             }
-            // A fresh connection proves the endpoint is up before the
-            // stream (which cannot be replayed) is handed over.
             match self.targets[i].endpoint.connect().await {
                 Ok(channel) => {
                     self.current.store(i, Ordering::Relaxed);
-                    let resp = self.records(channel).bulk_upsert(batches).await?;
-                    return Ok(resp.into_inner());
+                    return Ok(channel);
                 }
                 Err(e) => last_error = describe_error(&e),
             }

@@ -160,6 +160,26 @@ pub struct Limits {
     pub max_batch_records: usize,
 }
 
+impl Limits {
+    /// Refuses one input message (a record, an event) over
+    /// `max_record_bytes`, naming it.
+    pub fn check_item(
+        &self,
+        msg: &impl prost::Message,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), crate::error::NodeError> {
+        let (size, limit) = (msg.encoded_len(), self.max_record_bytes);
+        if size > limit {
+            return Err(crate::error::NodeError::TooLarge {
+                what: what(),
+                size,
+                limit,
+            });
+        }
+        Ok(())
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {

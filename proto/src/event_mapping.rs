@@ -24,7 +24,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
-use crate::mapping::{parse_timestamp_ms, Fields, Mapping, MappingError, RowError};
+use crate::mapping::{
+    check_columns, json_column, json_object, parse_timestamp_ms, Fields, Mapping, MappingError,
+    RowError,
+};
 use crate::v1::{property_value, Event, PropertyValue};
 
 /// The type of a property column.
@@ -147,16 +150,7 @@ impl EventMapping {
 
     /// Checks that every mapped column exists among `headers` (CSV input).
     pub fn check_columns(&self, headers: &[String]) -> Result<(), MappingError> {
-        for (field, column) in self.columns() {
-            if !headers.iter().any(|h| h == &column) {
-                return Err(MappingError::MissingColumn {
-                    field,
-                    column,
-                    available: headers.join(", "),
-                });
-            }
-        }
-        Ok(())
+        check_columns(self.columns(), headers)
     }
 
     /// Builds an event from a row; `get` returns a column's raw value.
@@ -255,20 +249,8 @@ impl EventMapping {
         obj: &serde_json::Value,
         default_source: &str,
     ) -> Result<Event, RowError> {
-        let serde_json::Value::Object(map) = obj else {
-            return Err(RowError {
-                field: "(row)".into(),
-                reason: "a JSON Lines row must be an object".into(),
-            });
-        };
-        self.to_event(
-            |c| match map.get(c)? {
-                serde_json::Value::String(s) => Some(Cow::Owned(s.clone())),
-                serde_json::Value::Null => None,
-                other => Some(Cow::Owned(other.to_string())),
-            },
-            default_source,
-        )
+        let map = json_object(obj)?;
+        self.to_event(|c| json_column(map, c), default_source)
     }
 }
 

@@ -211,16 +211,7 @@ impl Mapping {
 
     /// Checks that every mapped column exists among `headers` (CSV input).
     pub fn check_columns(&self, headers: &[String]) -> Result<(), MappingError> {
-        for (field, column) in self.columns() {
-            if !headers.iter().any(|h| h == &column) {
-                return Err(MappingError::MissingColumn {
-                    field,
-                    column,
-                    available: headers.join(", "),
-                });
-            }
-        }
-        Ok(())
+        check_columns(self.columns(), headers)
     }
 
     /// Builds a record from a row; `get` returns a column's raw value.
@@ -384,20 +375,51 @@ impl Mapping {
         obj: &serde_json::Value,
         default_source: &str,
     ) -> Result<Record, RowError> {
-        let serde_json::Value::Object(map) = obj else {
-            return Err(RowError {
-                field: "(row)".into(),
-                reason: "a JSON Lines row must be an object".into(),
+        let map = json_object(obj)?;
+        self.to_record(|c| json_column(map, c), default_source)
+    }
+}
+
+/// Checks that every (field, column) read exists among `headers`.
+pub(crate) fn check_columns(
+    columns: Vec<(String, String)>,
+    headers: &[String],
+) -> Result<(), MappingError> {
+    for (field, column) in columns {
+        if !headers.iter().any(|h| h == &column) {
+            return Err(MappingError::MissingColumn {
+                field,
+                column,
+                available: headers.join(", "),
             });
-        };
-        self.to_record(
-            |c| match map.get(c)? {
-                serde_json::Value::String(s) => Some(Cow::Owned(s.clone())),
-                serde_json::Value::Null => None,
-                other => Some(Cow::Owned(other.to_string())),
-            },
-            default_source,
-        )
+        }
+    }
+    Ok(())
+}
+
+/// A JSON Lines row as an object, or the row's error.
+pub(crate) fn json_object(
+    obj: &serde_json::Value,
+) -> Result<&serde_json::Map<String, serde_json::Value>, RowError> {
+    match obj {
+        serde_json::Value::Object(map) => Ok(map),
+        _ => Err(RowError {
+            field: "(row)".into(),
+            reason: "a JSON Lines row must be an object".into(),
+        }),
+    }
+}
+
+/// A column of a JSON Lines row: a string as it is, another value as its
+/// JSON text, null or absent as missing.
+pub(crate) fn json_column<'a>(
+    map: &serde_json::Map<String, serde_json::Value>,
+    column: &str,
+) -> Option<Cow<'a, str>> {
+    match map.get(column)? {
+        serde_json::Value::String(s) => Some(Cow::Owned(s.clone())),
+        serde_json::Value::Null => None,
+        other => Some(Cow::Owned(other.to_string())),
     }
 }
 

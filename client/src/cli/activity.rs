@@ -2,16 +2,11 @@
 //! and `kindred rfm compute|show`: what customers do, the traits computed
 //! from it, and the RFM cut points.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use kindred_client::exit;
 use kindred_client::import::events::{run_event_import, EventImportReport};
-use kindred_client::import::{
-    default_rejects_path, open_rows, write_rejects, ImportOptions, InputFormat, Rows,
-};
+use kindred_client::import::{open_rows, ImportOptions, InputFormat, Reject, Rows};
 use kindred_client::refs::{parse_key_value, parse_record_ref};
 use kindred_client::v1::{
     list_events_request, property_value, trait_value, Aggregate, Event, IdentityLookup,
@@ -23,7 +18,7 @@ use kindred_proto::event_mapping::EventMapping;
 use kindred_proto::mapping::parse_timestamp_ms;
 
 use super::args::PersonArgs;
-use super::import::SHOWN_REJECTS;
+use super::import::{exit_code, progress_bar, rejects_file, SHOWN_REJECTS};
 use super::profiles::{ProfileGetArgs, ProfileKey};
 use super::render::{kv_table, sections, table, time_ms};
 use super::{connect, CliError, GlobalArgs, Output};
@@ -295,7 +290,7 @@ fn prepare(a: &EventsImportArgs) -> Result<Rows<Event>, CliError> {
 async fn import(g: &GlobalArgs, out: &Output, a: EventsImportArgs) -> Result<u8, CliError> {
     let rows = prepare(&a)?;
     let client = connect(g).await?;
-    let progress = progress_bar(a.no_progress);
+    let progress = progress_bar(a.no_progress, "events");
     let options = ImportOptions {
         batch_size: a.batch_size as usize,
         ..ImportOptions::default()
@@ -314,21 +309,8 @@ fn finish_import(
     a: &EventsImportArgs,
     report: &EventImportReport,
 ) -> Result<u8, CliError> {
-    let mut rejects_file = None;
-    if report.rejects.len() > SHOWN_REJECTS {
-        let path = a
-            .rejects
-            .clone()
-            .unwrap_or_else(|| default_rejects_path(&a.file));
-        let written = std::fs::File::create(&path).and_then(|f| write_rejects(f, &report.rejects));
-        match written {
-            Ok(()) => rejects_file = Some(path.display().to_string()),
-            Err(e) => eprintln!(
-                "error: cannot write the rejects file {}: {e}",
-                path.display()
-            ),
-        }
-    }
+    let (rejects_file, rejects_error) =
+        rejects_file(&a.file, a.rejects.as_deref(), &report.rejects);
     let shown = &report.rejects[..report.rejects.len().min(SHOWN_REJECTS)];
     let json = serde_json::json!({
         "summary": &report.summary,
@@ -337,56 +319,37 @@ fn finish_import(
         "error": report.failure.as_ref().map(|f| f.to_string()),
     });
     out.emit(&json, || {
-        let s = &report.summary;
-        let mut text = kv_table(&[
-            ("events read", s.events_read.to_string()),
-            ("stored", s.stored.to_string()),
-            ("duplicates", s.duplicates.to_string()),
-            ("rejected", s.rejected.to_string()),
-            ("records written", s.records_written.to_string()),
-            ("awaiting their record", s.awaiting_record.to_string()),
-            ("elapsed seconds", format!("{:.2}", s.elapsed_seconds)),
-            ("events/s", format!("{:.0}", s.events_per_second)),
-        ])
-        .to_string();
-        for r in shown {
-            text.push_str(&format!("\n{r}"));
-        }
-        if let Some(p) = &rejects_file {
-            text.push_str(&format!(
-                "\n\nAll {} rejected rows were written to {p}",
-                report.rejects.len()
-            ));
-        }
-        text
+        import_text(report, shown, rejects_file.as_deref())
     })?;
-    if let Some(f) = &report.failure {
-        let code = match f {
-            ClientError::InvalidInput(_) => exit::INVALID_INPUT,
-            _ => exit::SERVER,
-        };
-        return Err(CliError {
-            code,
-            message: format!("import stopped: {f}"),
-        });
+    if let Some(e) = rejects_error {
+        eprintln!("error: {e}");
     }
-    Ok(if report.summary.rejected > 0 {
-        exit::REJECTED_ROWS
-    } else {
-        exit::OK
-    })
+    exit_code(report.failure.as_ref(), report.summary.rejected)
 }
 
-fn progress_bar(disabled: bool) -> ProgressBar {
-    if disabled || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+fn import_text(report: &EventImportReport, shown: &[Reject], rejects_file: Option<&str>) -> String {
+    let s = &report.summary;
+    let mut text = kv_table(&[
+        ("events read", s.events_read.to_string()),
+        ("stored", s.stored.to_string()),
+        ("duplicates", s.duplicates.to_string()),
+        ("rejected", s.rejected.to_string()),
+        ("records written", s.records_written.to_string()),
+        ("awaiting their record", s.awaiting_record.to_string()),
+        ("elapsed seconds", format!("{:.2}", s.elapsed_seconds)),
+        ("events/s", format!("{:.0}", s.events_per_second)),
+    ])
+    .to_string();
+    for r in shown {
+        text.push_str(&format!("\n{r}"));
     }
-    let pb = ProgressBar::new_spinner();
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {human_pos} events  {elapsed}") {
-        pb.set_style(style);
+    if let Some(p) = rejects_file {
+        text.push_str(&format!(
+            "\n\nAll {} rejected rows were written to {p}",
+            report.rejects.len()
+        ));
     }
-    pb.enable_steady_tick(Duration::from_millis(120));
-    pb
+    text
 }
 
 impl ListArgs {

@@ -90,7 +90,7 @@ pub fn prepare(a: &ImportArgs) -> Result<Rows, CliError> {
 pub async fn run(g: &GlobalArgs, out: &Output, a: ImportArgs) -> Result<u8, CliError> {
     let rows = prepare(&a)?;
     let client = connect(g).await?;
-    let progress = progress_bar(a.no_progress);
+    let progress = progress_bar(a.no_progress, "records");
     let options = ImportOptions {
         batch_size: a.batch_size as usize,
         ..ImportOptions::default()
@@ -111,21 +111,7 @@ fn finish(
     rejects_path: Option<&Path>,
     report: &ImportReport,
 ) -> Result<u8, CliError> {
-    let mut rejects_file = None;
-    let mut rejects_error = None;
-    if report.rejects.len() > SHOWN_REJECTS {
-        let path = rejects_path.map_or_else(|| default_rejects_path(input), Path::to_path_buf);
-        let written = File::create(&path).and_then(|f| write_rejects(f, &report.rejects));
-        match written {
-            Ok(()) => rejects_file = Some(path.display().to_string()),
-            Err(e) => {
-                rejects_error = Some(format!(
-                    "cannot write the rejects file {}: {e}",
-                    path.display()
-                ))
-            }
-        }
-    }
+    let (rejects_file, rejects_error) = rejects_file(input, rejects_path, &report.rejects);
     let shown = &report.rejects[..report.rejects.len().min(SHOWN_REJECTS)];
     let failure = report.failure.as_ref().map(|f| f.to_string());
     let json = ImportJson {
@@ -145,7 +131,35 @@ fn finish(
     if let Some(e) = rejects_error {
         eprintln!("error: {e}");
     }
-    if let Some(f) = &report.failure {
+    exit_code(report.failure.as_ref(), report.summary.rejected)
+}
+
+/// Writes every reject to the rejects file when there are more than are
+/// shown: (the file written, or why it could not be).
+pub(super) fn rejects_file(
+    input: &Path,
+    given: Option<&Path>,
+    rejects: &[Reject],
+) -> (Option<String>, Option<String>) {
+    if rejects.len() <= SHOWN_REJECTS {
+        return (None, None);
+    }
+    let path = given.map_or_else(|| default_rejects_path(input), Path::to_path_buf);
+    match File::create(&path).and_then(|f| write_rejects(f, rejects)) {
+        Ok(()) => (Some(path.display().to_string()), None),
+        Err(e) => (
+            None,
+            Some(format!(
+                "cannot write the rejects file {}: {e}",
+                path.display()
+            )),
+        ),
+    }
+}
+
+/// The exit of an import: its failure, else 4 when rows were rejected.
+pub(super) fn exit_code(failure: Option<&ClientError>, rejected: u64) -> Result<u8, CliError> {
+    if let Some(f) = failure {
         // A stream the server (or the network) broke is a server error,
         // whatever its status; an unreadable input is invalid input.
         let code = match f {
@@ -157,7 +171,7 @@ fn finish(
             message: format!("import stopped: {f}"),
         });
     }
-    Ok(if report.summary.rejected > 0 {
+    Ok(if rejected > 0 {
         exit::REJECTED_ROWS
     } else {
         exit::OK
@@ -211,18 +225,17 @@ fn summary_text(
 
 /// A progress bar on stderr, hidden when asked or when stderr is not a
 /// terminal.
-fn progress_bar(disabled: bool) -> ProgressBar {
+pub(super) fn progress_bar(disabled: bool, unit: &'static str) -> ProgressBar {
     if disabled || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::new_spinner();
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} {human_pos} records  {rate}  {elapsed}")
-    {
+    let template = format!("{{spinner}} {{human_pos}} {unit}  {{rate}}  {{elapsed}}");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
         pb.set_style(style.with_key(
             "rate",
-            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = write!(w, "{:.0} records/s", state.per_sec());
+            move |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0} {unit}/s", state.per_sec());
             },
         ));
     }

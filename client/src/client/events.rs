@@ -1,7 +1,5 @@
 //! The client's calls of the `Events` and `Traits` services.
 
-use std::sync::atomic::Ordering;
-
 use futures::Stream;
 use kindred_proto::v1::events_client::EventsClient;
 use kindred_proto::v1::traits_client::TraitsClient;
@@ -13,7 +11,7 @@ use kindred_proto::v1::{
 use tonic::transport::Channel;
 use tonic::Streaming;
 
-use super::{describe_error, missing, AuthChannel, Client, MAX_MESSAGE_BYTES};
+use super::{missing, AuthChannel, Client, MAX_MESSAGE_BYTES};
 use crate::ClientError;
 
 impl Client {
@@ -47,27 +45,9 @@ impl Client {
     where
         S: Stream<Item = BulkSendRequest> + Send + 'static,
     {
-        let n = self.targets.len();
-        let start = self.current.load(Ordering::Relaxed);
-        let mut last_error = String::new();
-        for attempt in 0..n {
-            let i = (start + attempt) % n;
-            if attempt > 0 {
-                tokio::time::sleep(self.options.backoff * attempt as u32).await;
-            }
-            match self.targets[i].endpoint.connect().await {
-                Ok(channel) => {
-                    self.current.store(i, Ordering::Relaxed);
-                    let resp = self.events(channel).bulk_send(batches).await?;
-                    return Ok(resp.into_inner());
-                }
-                Err(e) => last_error = describe_error(&e),
-            }
-        }
-        Err(ClientError::Connect {
-            endpoints: self.endpoints().join(", "),
-            reason: last_error,
-        })
+        let channel = self.stream_channel().await?;
+        let resp = self.events(channel).bulk_send(batches).await?;
+        Ok(resp.into_inner())
     }
 
     /// A page of a customer's events, newest first.

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::time::Instant;
 
-use futures::{Stream, StreamExt};
+use futures::Stream;
 use indicatif::ProgressBar;
 use kindred_proto::v1::bulk_event_result::Outcome;
 use kindred_proto::v1::{BulkSendRequest, BulkSendResponse, Event};
@@ -13,7 +13,7 @@ use serde::Serialize;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
 
-use super::{conclude, lock, stream_failure, ImportOptions, Reading, Reject, Rows};
+use super::{conclude, drain, ImportOptions, Reading, Reject, Rows};
 use crate::error::code_number_name;
 use crate::ClientError;
 
@@ -66,23 +66,16 @@ where
     let mut received = 0u64;
     match sink(ReceiverStream::new(reading.batches)).await {
         Err(e) => report.failure = Some(e),
-        Ok(mut results) => {
-            while let Some(msg) = results.next().await {
-                match msg {
-                    Ok(resp) => {
-                        for item in resp.results {
-                            received += 1;
-                            let line = lock(&lines).remove(&item.index).unwrap_or(0);
-                            tally(&mut report, line, item.outcome);
-                            progress.inc(1);
-                        }
-                    }
-                    Err(status) => {
-                        report.failure = Some(stream_failure(status, received));
-                        break;
-                    }
-                }
-            }
+        Ok(results) => {
+            let items = |r: BulkSendResponse| {
+                r.results
+                    .into_iter()
+                    .map(|i| (i.index, i.outcome))
+                    .collect()
+            };
+            let tallied = |line, o| tally(&mut report, line, o);
+            let (n, failure) = drain(results, &lines, &progress, items, tallied).await;
+            (received, report.failure) = (n, failure);
         }
     }
     let outcome = conclude(reading.cancel, reading.done, received, &mut report.failure).await;
@@ -143,6 +136,7 @@ fn tally(report: &mut EventImportReport, line: u64, outcome: Option<Outcome>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures::StreamExt;
     use kindred_proto::v1::{BulkEventResult, EventError, EventResult};
 
     fn row(line: u64, id: &str) -> Result<super::super::Row<Event>, ClientError> {

@@ -131,23 +131,16 @@ where
     let mut received = 0u64;
     match sink(ReceiverStream::new(batch_rx)).await {
         Err(e) => report.failure = Some(e),
-        Ok(mut results) => {
-            while let Some(msg) = results.next().await {
-                match msg {
-                    Ok(resp) => {
-                        for item in resp.results {
-                            received += 1;
-                            let line = lock(&lines).remove(&item.index).unwrap_or(0);
-                            tally(&mut report, line, item.outcome);
-                            progress.inc(1);
-                        }
-                    }
-                    Err(status) => {
-                        report.failure = Some(stream_failure(status, received));
-                        break;
-                    }
-                }
-            }
+        Ok(results) => {
+            let items = |r: BulkUpsertResponse| {
+                r.results
+                    .into_iter()
+                    .map(|i| (i.index, i.outcome))
+                    .collect()
+            };
+            let tallied = |line, o| tally(&mut report, line, o);
+            let (n, failure) = drain(results, &lines, &progress, items, tallied).await;
+            (received, report.failure) = (n, failure);
         }
     }
 
@@ -164,6 +157,33 @@ where
         0.0
     };
     report
+}
+
+/// Reads the per-batch results of a bulk stream until it ends or fails:
+/// each item's outcome goes to `tally` with the input line it came from.
+/// Returns how many results arrived, and the stream's failure if any.
+pub(crate) async fn drain<T, O>(
+    mut results: impl Stream<Item = Result<T, Status>> + Unpin,
+    lines: &Mutex<HashMap<u64, u64>>,
+    progress: &ProgressBar,
+    items: impl Fn(T) -> Vec<(u64, O)>,
+    mut tally: impl FnMut(u64, O),
+) -> (u64, Option<ClientError>) {
+    let mut received = 0u64;
+    while let Some(msg) = results.next().await {
+        match msg {
+            Ok(resp) => {
+                for (index, outcome) in items(resp) {
+                    received += 1;
+                    let line = lock(lines).remove(&index).unwrap_or(0);
+                    tally(line, outcome);
+                    progress.inc(1);
+                }
+            }
+            Err(status) => return (received, Some(stream_failure(status, received))),
+        }
+    }
+    (received, None)
 }
 
 /// Stops the reader (if the stream ended early) and collects what it did;
@@ -361,7 +381,7 @@ fn server_reject(line: u64, e: &RecordError) -> Reject {
 }
 
 /// The failure for a stream that ended with an error status.
-pub(crate) fn stream_failure(status: Status, received: u64) -> ClientError {
+fn stream_failure(status: Status, received: u64) -> ClientError {
     match ClientError::from(status) {
         ClientError::Status { code, message } => ClientError::Status {
             code,
@@ -371,7 +391,7 @@ pub(crate) fn stream_failure(status: Status, received: u64) -> ClientError {
     }
 }
 
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 

@@ -259,12 +259,29 @@ mod tests {
         assert_eq!(group(5, 1), "new_customers");
     }
 
+    /// The grid reaches every group the API documents, and no other.
     #[test]
     fn every_cell_of_the_grid_has_a_group() {
+        let mut seen = std::collections::BTreeSet::new();
         for r in 1..=5 {
             for f in 1..=5 {
                 assert!(!group(r, f).is_empty());
+                seen.insert(group(r, f));
             }
         }
+        let documented = [
+            "champions",
+            "loyal",
+            "potential_loyalists",
+            "new_customers",
+            "promising",
+            "need_attention",
+            "about_to_sleep",
+            "at_risk",
+            "cannot_lose",
+            "hibernating",
+            "lost",
+        ];
+        assert_eq!(seen, documented.into_iter().collect());
     }
 }

@@ -143,24 +143,16 @@ impl Activities {
             let reply = self.call_put_events(p, &batch, canonical).await;
             ((p, batch), reply)
         });
-        let mut linked = Vec::new();
-        let mut parked: Vec<(usize, String, u32)> = Vec::new();
+        let mut followup = Followup::default();
         for ((p, batch), reply) in join_all(calls).await {
-            let keys: Vec<(usize, String)> =
-                batch.iter().map(|(i, e)| (*i, e.key.clone())).collect();
-            absorb(batch, reply, written, slots, &mut linked);
-            parked.extend(
-                keys.into_iter()
-                    .filter(|(i, _)| matches!(&slots[*i], Some(Ok(o)) if o.entity == 0))
-                    .map(|(i, k)| (i, k, p)),
-            );
+            absorb(p, batch, reply, written, slots, &mut followup);
         }
-        if let Err(e) = self.settle_parked(&parked, slots).await {
+        if let Err(e) = self.settle_parked(&followup.parked, slots).await {
             // The events are stored; the next write of their record hands
             // them over.
             tracing::warn!(error = %e, "placing parked events again failed");
         }
-        self.name_globals(&linked, slots).await;
+        self.name_globals(&followup.linked, slots).await;
         Ok(())
     }
 
@@ -383,23 +375,23 @@ impl Activities {
         Ok(())
     }
 
-    /// The cluster-wide entity a lookup names.
-    pub async fn entity(&self, whose: &Whose) -> Result<EntityId, NodeError> {
-        match whose {
-            Whose::Entity(id) => self.reader.assembler.global_id(*id).await,
-            Whose::Record(s, r) => self.reader.entity_of_record(s, r).await,
-            Whose::Identity(k, v) => self.reader.entity_of_identity(k, v).await,
-        }
+    /// The cluster-wide entity a lookup names, with the local entities it
+    /// is made of (one exploration of its links).
+    async fn customer(&self, whose: &Whose) -> Result<(EntityId, Vec<EntityId>), NodeError> {
+        let any = match whose {
+            Whose::Entity(id) => *id,
+            Whose::Record(s, r) => self.reader.entity_of_record(s, r).await?,
+            Whose::Identity(k, v) => self.reader.entity_of_identity(k, v).await?,
+        };
+        let (global, parts) = self.reader.assembler.group(any).await?;
+        Ok((global, parts.iter().map(|v| v.entity).collect()))
     }
 
     /// A page of a customer's events, newest first. A record not known
     /// yet lists the events kept for it (entity 0).
     pub async fn list(&self, whose: Whose, filter: &EventFilter) -> Result<EventPage, NodeError> {
-        let (entity, activity) = match self.entity(&whose).await {
-            Ok(id) => {
-                let (_, parts) = self.assembler_parts(id).await?;
-                (id, self.activity_of(&parts, &[], EventsWanted::All).await?)
-            }
+        let (entity, activity) = match self.customer(&whose).await {
+            Ok((id, parts)) => (id, self.activity_of(&parts, &[], EventsWanted::All).await?),
             Err(e) if e.code() == tonic::Code::NotFound => match &whose {
                 Whose::Record(s, r) => {
                     let key = crate::engine::resolver::record_key(s, r);
@@ -415,11 +407,6 @@ impl Activities {
             events,
             next,
         })
-    }
-
-    async fn assembler_parts(&self, id: EntityId) -> Result<(EntityId, Vec<EntityId>), NodeError> {
-        let (global, parts) = self.reader.assembler.group(id).await?;
-        Ok((global, parts.iter().map(|v| v.entity).collect()))
     }
 
     /// The RFM cut points over every customer with an order, as of now,
@@ -444,13 +431,24 @@ impl Activities {
     }
 }
 
-/// Takes in one partition's reply to its events.
+/// What stored events still need once every partition has answered.
+#[derive(Default)]
+struct Followup {
+    /// Events whose customer may span partitions (to name cluster-wide).
+    linked: Vec<usize>,
+    /// (event, record key, partition) of events stored for a record that
+    /// partition does not hold (to place again).
+    parked: Vec<(usize, String, u32)>,
+}
+
+/// Takes in partition `p`'s reply to its events.
 fn absorb(
+    p: u32,
     batch: Vec<(usize, Event)>,
     reply: Result<Vec<Result<EventStored, WireError>>, NodeError>,
     written: &HashSet<String>,
     slots: &mut [Slot],
-    linked: &mut Vec<usize>,
+    followup: &mut Followup,
 ) {
     let replies = match reply {
         Ok(r) => r,
@@ -465,7 +463,10 @@ fn absorb(
         slots[i] = Some(match r {
             Ok(stored) => {
                 if stored.linked {
-                    linked.push(i);
+                    followup.linked.push(i);
+                }
+                if stored.entity == 0 {
+                    followup.parked.push((i, e.key.clone(), p));
                 }
                 Ok(EventOutcome {
                     record_written: written.contains(&e.key),

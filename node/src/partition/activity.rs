@@ -58,7 +58,7 @@ impl Actor {
                     reason: "was stored before with other content for this record".into(),
                 })
             }
-            EventStatus::New => self.store_event(key, event_id, &decoded),
+            EventStatus::New => self.store_event(key, event_id, &decoded, body),
             EventStatus::Duplicate => {}
         }
         let entity = self.engine.entity_of(key).unwrap_or(0);
@@ -69,9 +69,12 @@ impl Actor {
         })
     }
 
-    /// Adds a new event; a record key not held here becomes an orphan.
-    fn store_event(&mut self, key: &str, event_id: &str, body: &Body) {
-        self.engine.store_mut().put_event(key, event_id, body);
+    /// Adds a new event (`encoded` is its body as sent); a record key not
+    /// held here becomes an orphan.
+    fn store_event(&mut self, key: &str, event_id: &str, body: &Body, encoded: &[u8]) {
+        self.engine
+            .store_mut()
+            .put_event(key, event_id, body, encoded);
         if self.engine.entity_of(key).is_none() && !self.orphans.contains(key) {
             self.engine.store_mut().set_orphan(key, true);
             self.orphans.insert(key.into());
@@ -91,7 +94,7 @@ impl Actor {
                     .event_status(&moved.key, event_id, body)
                     .map_err(EngineError::from)?;
                 match (status, Body::decode(body)) {
-                    (EventStatus::New, Some(b)) => self.store_event(&moved.key, event_id, &b),
+                    (EventStatus::New, Some(b)) => self.store_event(&moved.key, event_id, &b, body),
                     // The copy already here wins.
                     (EventStatus::Conflict, _) => tracing::warn!(
                         partition = self.partition,

@@ -5,7 +5,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use futures::Stream;
-use prost::Message;
 use tokio::sync::{mpsc, RwLock};
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::ReceiverStream;
@@ -34,15 +33,9 @@ impl EventsService {
 
 /// Rejects events over the record size limit before they go further.
 fn check_size(limits: &Limits, e: &pb::Event) -> Result<(), NodeError> {
-    let size = e.encoded_len();
-    if size > limits.max_record_bytes {
-        return Err(NodeError::TooLarge {
-            what: format!("event {}/{}/{}", e.source, e.record_id, e.event_id),
-            size,
-            limit: limits.max_record_bytes,
-        });
-    }
-    Ok(())
+    limits.check_item(e, || {
+        format!("event {}/{}/{}", e.source, e.record_id, e.event_id)
+    })
 }
 
 type BulkStream = Pin<Box<dyn Stream<Item = Result<pb::BulkSendResponse, Status>> + Send>>;

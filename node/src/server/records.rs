@@ -3,7 +3,6 @@
 use std::pin::Pin;
 
 use futures::Stream;
-use prost::Message;
 use std::collections::{HashSet, VecDeque};
 
 use tokio::sync::{mpsc, oneshot};
@@ -40,16 +39,7 @@ impl RecordsService {
 
 /// Rejects records over the size limit before they reach the engine.
 fn check_size(limits: &Limits, r: &Record) -> Result<(), NodeError> {
-    let size = r.encoded_len();
-    let limit = limits.max_record_bytes;
-    if size > limit {
-        return Err(NodeError::TooLarge {
-            what: format!("record {}/{}", r.source, r.record_id),
-            size,
-            limit,
-        });
-    }
-    Ok(())
+    limits.check_item(r, || format!("record {}/{}", r.source, r.record_id))
 }
 
 type BulkStream = Pin<Box<dyn Stream<Item = Result<BulkUpsertResponse, Status>> + Send>>;

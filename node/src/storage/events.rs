@@ -164,7 +164,8 @@ impl RocksStore {
         body: &[u8],
     ) -> Result<EventStatus, StoreError> {
         let k = event_key(record_key, event_id);
-        let stored = match self.recent.lookup(&k, &record_prefix(record_key)) {
+        let prefix = &k[..record_key.len() + 1];
+        let stored = match self.recent.lookup(&k, prefix) {
             Some(v) => v.cloned(),
             None => self.db.get_cf(self.cf("events"), &k).map_err(io)?,
         };
@@ -175,10 +176,11 @@ impl RocksStore {
         })
     }
 
-    /// Adds an event (checked new) and its summary to the pending batch.
-    pub fn put_event(&mut self, record_key: &str, event_id: &str, body: &Body) {
+    /// Adds an event (checked new) and its summary to the pending batch;
+    /// `encoded` is `body` as [`Body::encode`] wrote it.
+    pub fn put_event(&mut self, record_key: &str, event_id: &str, body: &Body, encoded: &[u8]) {
         let k = event_key(record_key, event_id);
-        let v = body.encode();
+        let v = encoded.to_vec();
         let summary = Summary::of(body).encode();
         let sk = summary_key(record_key, &body.etype, body.day());
         let mut b = std::mem::take(&mut self.pending);

@@ -412,6 +412,16 @@ fn item(e: pb::Event) -> EventItem {
     }
 }
 
+/// The events and summaries partition `p` keeps for a record key.
+async fn kept_at(node: &Node, p: u32, key: &str) -> crate::activity::Activity {
+    let req = ActivityOf {
+        ids: vec![],
+        keys: vec![key.to_string()],
+        events: EventsWanted::All,
+    };
+    node.coordinator.router.call(p, req).await.unwrap()
+}
+
 fn other_than(p: u32) -> u32 {
     (p + 1) % PARTITIONS
 }
@@ -515,18 +525,7 @@ fn a_keeper_drops_only_the_events_it_handed_over() {
             )
             .await
             .unwrap();
-        let kept = c
-            .router
-            .call(
-                keeper,
-                ActivityOf {
-                    ids: vec![],
-                    keys: vec![key.clone()],
-                    events: EventsWanted::All,
-                },
-            )
-            .await
-            .unwrap();
+        let kept = kept_at(&node, keeper, &key).await;
         let ids: Vec<&str> = kept.events.iter().map(|e| e.event_id.as_str()).collect();
         assert_eq!(ids, vec!["o2"], "the late event stays with the keeper");
         let counted: u64 = kept.summaries.iter().map(|s| s.summary.count).sum();
@@ -559,18 +558,7 @@ fn an_event_sent_again_right_behind_its_records_delete_is_stored_again() {
         let (deleted, again) = tokio::join!(c.router.call(h, delete), c.router.call(h, put()));
         deleted.unwrap();
         assert!(!again.unwrap()[0].as_ref().unwrap().duplicate);
-        let kept = c
-            .router
-            .call(
-                h,
-                ActivityOf {
-                    ids: vec![],
-                    keys: vec![key],
-                    events: EventsWanted::All,
-                },
-            )
-            .await
-            .unwrap();
+        let kept = kept_at(&node, h, &key).await;
         assert_eq!(kept.events.len(), 1, "the resent event is stored");
         node.close();
     });
