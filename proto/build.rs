@@ -17,7 +17,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .type_attribute(".", "#[derive(serde::Serialize, serde::Deserialize)]")
         .message_attribute(".", "#[serde(default)]")
         .file_descriptor_set_path(out.join("kindred_descriptor.bin"))
-        .compile_protos(&protos, &[PathBuf::from(".")])?;
+        // `prost::Name` on every message: the CLI finds a message's
+        // descriptor by its full name to print the proto3 JSON mapping.
+        .compile_with_config(
+            {
+                let mut c = prost_build::Config::new();
+                c.enable_type_names();
+                c
+            },
+            &protos,
+            &[PathBuf::from(".")],
+        )?;
     // Node-to-node service: not advertised through reflection.
     let internal = PathBuf::from("kindred/internal/v1/internal.proto");
     println!("cargo:rerun-if-changed={}", internal.display());

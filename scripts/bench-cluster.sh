@@ -101,7 +101,7 @@ w = sys.argv[1]
 load = lambda n: json.load(open(f"{w}/{n}"))
 s, s8, t = load("single-import.json"), load("single8-import.json"), load("three-import.json")
 st, lat = load("three-status.json"), load("three-latency.json")
-rpcs = sum(n["internal_rpcs"] for n in st["nodes"])
+rpcs = sum(int(n["internal_rpcs"]) for n in st["nodes"])  # proto3 JSON: 64-bit ints are strings
 score = lambda n: load(f"{n}-score.json")
 print(json.dumps({
     "records": t["accepted"],

@@ -67,9 +67,10 @@ print(json.dumps({
     "events_per_second": ev["events_per_second"],
     "rejected": ev["rejected"],
     "profile_with_traits": ev["profile_with_traits"],
-    "events_stored": stats["events"],
-    "activity_bytes": stats["activity_bytes"],
-    "bytes_per_event": round(stats["activity_bytes"] / max(stats["events"], 1), 1),
+    # --output json prints 64-bit integers as strings (proto3 JSON).
+    "events_stored": int(stats["events"]),
+    "activity_bytes": int(stats["activity_bytes"]),
+    "bytes_per_event": round(int(stats["activity_bytes"]) / max(int(stats["events"]), 1), 1),
     "rfm_seconds": round(t1 - t0, 2),
     "rfm_customers": rfm["customers"],
 }))

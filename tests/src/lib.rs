@@ -432,6 +432,13 @@ pub fn json(out: &Output) -> serde_json::Value {
     serde_json::from_str(&stdout_ok(out)).expect("command printed JSON")
 }
 
+/// A 64-bit integer from `--output json`: the proto3 JSON mapping prints
+/// 64-bit integers as strings ("42"); other JSON (import summaries) as
+/// numbers. None when absent or not an integer.
+pub fn num(v: &serde_json::Value) -> Option<u64> {
+    v.as_u64().or_else(|| v.as_str()?.parse().ok())
+}
+
 /// A clustering read from `source,record_id,entity_id` CSV, as sorted sets
 /// of `source/record_id` (entity ids themselves are not compared).
 pub fn partition_of_csv(text: &str) -> Vec<Vec<String>> {
@@ -500,7 +507,7 @@ pub fn record_count(endpoints: &str) -> u64 {
     }
     serde_json::from_slice::<serde_json::Value>(&out.stdout)
         .ok()
-        .and_then(|v| v["records"].as_u64())
+        .and_then(|v| num(&v["records"]))
         .unwrap_or(0)
 }
 

@@ -235,7 +235,7 @@ pub async fn event(g: &GlobalArgs, out: &Output, c: EventCommand) -> Result<u8, 
         EventCommand::Send(a) => {
             let e = a.to_event(now_ms())?;
             let r = connect(g).await?.send_event(e).await?;
-            out.emit(&r, || {
+            out.emit_message(&r, || {
                 kv_table(&[
                     ("event", r.event_id.clone()),
                     (
@@ -384,7 +384,7 @@ impl ListArgs {
 async fn list(g: &GlobalArgs, out: &Output, a: ListArgs) -> Result<u8, CliError> {
     let req = a.request()?;
     let resp = connect(g).await?.list_events(req).await?;
-    out.emit(&resp, || list_text(&resp))?;
+    out.emit_message(&resp, || list_text(&resp))?;
     Ok(exit::OK)
 }
 
@@ -526,11 +526,11 @@ pub async fn traits(g: &GlobalArgs, out: &Output, c: TraitCommand) -> Result<u8,
         TraitCommand::Define(a) => {
             let def = a.definition()?;
             let d = connect(g).await?.define_trait(def).await?;
-            out.emit(&d, || traits_text(std::slice::from_ref(&d)))?;
+            out.emit_message(&d, || traits_text(std::slice::from_ref(&d)))?;
         }
         TraitCommand::List => {
             let r = connect(g).await?.list_traits().await?;
-            out.emit(&r, || traits_text(&r.traits))?;
+            out.emit_message(&r, || traits_text(&r.traits))?;
         }
         TraitCommand::Delete { name } => {
             connect(g).await?.delete_trait(&name).await?;
@@ -597,7 +597,7 @@ pub async fn rfm(g: &GlobalArgs, out: &Output, c: RfmCommand) -> Result<u8, CliE
         RfmCommand::Compute => client.compute_rfm().await?,
         RfmCommand::Show => client.rfm().await?,
     };
-    out.emit(&cuts, || rfm_text(&cuts))?;
+    out.emit_message(&cuts, || rfm_text(&cuts))?;
     Ok(exit::OK)
 }
 

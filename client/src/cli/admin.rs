@@ -75,14 +75,14 @@ pub async fn audit(g: &GlobalArgs, out: &Output, c: AuditCommand) -> Result<u8, 
     let now = chrono::Utc::now().timestamp_millis();
     let since = since_ms(&a.since, now)?;
     let r = connect(g).await?.list_audit(since, a.limit).await?;
-    out.emit(&r, || render::audit(&r))?;
+    out.emit_message(&r, || render::audit(&r))?;
     Ok(exit::OK)
 }
 
 /// `kindred stats`.
 pub async fn stats(g: &GlobalArgs, out: &Output) -> Result<u8, CliError> {
     let s = connect(g).await?.stats().await?;
-    out.emit(&s, || render::stats(&s))?;
+    out.emit_message(&s, || render::stats(&s))?;
     Ok(exit::OK)
 }
 
@@ -93,7 +93,7 @@ pub async fn train(g: &GlobalArgs, out: &Output, a: TrainArgs) -> Result<u8, Cli
         .await?
         .train(a.max_records, a.dry_run, a.force)
         .await?;
-    out.emit(&t, || render::train(&t))?;
+    out.emit_message(&t, || render::train(&t))?;
     if t.implausible && !t.installed && !a.dry_run {
         return Err(CliError::failure(
             "the trained model is implausible and was not installed (see the warnings; \

@@ -85,7 +85,7 @@ pub async fn run(g: &GlobalArgs, out: &Output, a: ClusterArgs) -> Result<u8, Cli
     match a.command {
         ClusterCommand::Status => {
             let s = client.cluster_status().await?;
-            out.emit(&s, || render::cluster_status(&s))?;
+            out.emit_message(&s, || render::cluster_status(&s))?;
             Ok(exit::OK)
         }
         ClusterCommand::AddNode { id, address } => {
@@ -123,7 +123,7 @@ async fn change(
     let result = call.await;
     spinner.finish_and_clear();
     let c = result?;
-    out.emit(&c, || render::cluster_change(&c, dry_run))?;
+    out.emit_message(&c, || render::cluster_change(&c, dry_run))?;
     Ok(exit::OK)
 }
 

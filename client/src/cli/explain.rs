@@ -38,11 +38,11 @@ pub async fn why(g: &GlobalArgs, out: &Output, a: WhyArgs) -> Result<u8, CliErro
         (Some(b), None) => {
             let second = parse_record_ref(&b)?;
             let e = connect(g).await?.why_records(first, second).await?;
-            out.emit(&e, || render::pair(&e))?;
+            out.emit_message(&e, || render::pair(&e))?;
         }
         (None, Some(entity)) => {
             let e = connect(g).await?.why_entity(first, entity).await?;
-            out.emit(&e, || render::entity_explanation(&e))?;
+            out.emit_message(&e, || render::entity_explanation(&e))?;
         }
         _ => {
             return Err(CliError::input(
@@ -56,6 +56,6 @@ pub async fn why(g: &GlobalArgs, out: &Output, a: WhyArgs) -> Result<u8, CliErro
 /// `kindred how`.
 pub async fn how(g: &GlobalArgs, out: &Output, a: HowArgs) -> Result<u8, CliError> {
     let h = connect(g).await?.how(a.entity).await?;
-    out.emit(&h, || render::history(&h))?;
+    out.emit_message(&h, || render::history(&h))?;
     Ok(exit::OK)
 }

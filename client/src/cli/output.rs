@@ -44,6 +44,20 @@ impl Output {
         print(&text)
     }
 
+    /// Prints an API message in the proto3 JSON mapping (as grpcurl, buf
+    /// curl and gRPC gateways print it), or the text `table` builds.
+    pub fn emit_message<M: prost::Message + prost::Name>(
+        &self,
+        message: &M,
+        table: impl FnOnce() -> String,
+    ) -> Result<(), CliError> {
+        let text = match self.format {
+            OutputFormat::Json => proto_json(message)?,
+            OutputFormat::Table => table(),
+        };
+        print(&text)
+    }
+
     /// The text [`Output::emit`] prints.
     pub fn render<T: Serialize>(
         &self,
@@ -61,6 +75,50 @@ impl Output {
 pub fn to_json<T: Serialize>(value: &T) -> Result<String, CliError> {
     serde_json::to_string_pretty(value)
         .map_err(|e| CliError::failure(format!("cannot encode the result as JSON: {e}")))
+}
+
+/// The descriptors of the `kindred.v1` API, decoded once.
+fn descriptors() -> Result<&'static prost_reflect::DescriptorPool, CliError> {
+    static POOL: std::sync::OnceLock<Result<prost_reflect::DescriptorPool, String>> =
+        std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        prost_reflect::DescriptorPool::decode(kindred_proto::v1::FILE_DESCRIPTOR_SET)
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| CliError::failure(format!("cannot read the API descriptors: {e}")))
+}
+
+/// Pretty JSON of an API message in the proto3 JSON mapping: enums by
+/// name, 64-bit integers as strings, oneofs as their one field, timestamps
+/// in RFC 3339. Two of the mapping's printer options are on, for people
+/// and scripts that read the output: fields keep their proto names
+/// (`entity_id`, as protojson's `UseProtoNames`), and fields at their
+/// default value are printed too (`EmitUnpopulated`), so a field is
+/// always there to read. Any proto3 JSON parser reads it back.
+pub fn proto_json<M: prost::Message + prost::Name>(message: &M) -> Result<String, CliError> {
+    let fail = |e: &dyn std::fmt::Display| {
+        CliError::failure(format!("cannot encode the result as JSON: {e}"))
+    };
+    let desc = descriptors()?
+        .get_message_by_name(&M::full_name())
+        .ok_or_else(|| fail(&format!("no descriptor for {}", M::full_name())))?;
+    let dynamic = prost_reflect::DynamicMessage::decode(desc, message.encode_to_vec().as_slice())
+        .map_err(|e| fail(&e))?;
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut out,
+        serde_json::ser::PrettyFormatter::with_indent(b"  "),
+    );
+    dynamic
+        .serialize_with_options(
+            &mut ser,
+            &prost_reflect::SerializeOptions::new()
+                .use_proto_field_name(true)
+                .skip_default_fields(false),
+        )
+        .map_err(|e| fail(&e))?;
+    String::from_utf8(out).map_err(|e| fail(&e))
 }
 
 /// True for characters a terminal acts on instead of showing: C0 and C1

@@ -114,7 +114,7 @@ pub async fn profile(g: &GlobalArgs, out: &Output, c: ProfileCommand) -> Result<
         ProfileKey::Record(s, id) => client.profile_by_record(&s, &id).await?,
         ProfileKey::Identity(kind, value) => client.profile_by_identity(&kind, &value).await?,
     };
-    out.emit(&profile, || render::profile(&profile))?;
+    out.emit_message(&profile, || render::profile(&profile))?;
     Ok(exit::OK)
 }
 
@@ -136,7 +136,7 @@ pub async fn search(g: &GlobalArgs, out: &Output, a: SearchArgs) -> Result<u8, C
         .await?
         .search(query, a.limit, a.min_probability)
         .await?;
-    out.emit(&resp, || render::search(&resp))?;
+    out.emit_message(&resp, || render::search(&resp))?;
     Ok(exit::OK)
 }
 

@@ -82,7 +82,7 @@ impl RefArgs {
 pub async fn upsert(g: &GlobalArgs, out: &Output, a: UpsertArgs) -> Result<u8, CliError> {
     let record = a.record()?;
     let result = connect(g).await?.upsert(record).await?;
-    out.emit(&result, || render::resolve_result(&result))?;
+    out.emit_message(&result, || render::resolve_result(&result))?;
     Ok(exit::OK)
 }
 
@@ -90,7 +90,7 @@ pub async fn upsert(g: &GlobalArgs, out: &Output, a: UpsertArgs) -> Result<u8, C
 pub async fn delete(g: &GlobalArgs, out: &Output, a: RefArgs) -> Result<u8, CliError> {
     let r = a.parse()?;
     let resp = connect(g).await?.delete(&r.source, &r.record_id).await?;
-    out.emit(&resp, || render::delete_response(&resp))?;
+    out.emit_message(&resp, || render::delete_response(&resp))?;
     Ok(exit::OK)
 }
 
@@ -101,6 +101,6 @@ pub async fn get(g: &GlobalArgs, out: &Output, a: RefArgs) -> Result<u8, CliErro
         .await?
         .get_record(&r.source, &r.record_id)
         .await?;
-    out.emit(&resp, || render::get_record(&resp))?;
+    out.emit_message(&resp, || render::get_record(&resp))?;
     Ok(exit::OK)
 }

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use kindred_tests::{
-    cluster_status, free_port, import_csv, json, kindred_at, partition_of_csv, repo, stdout_ok,
-    Node, TestCluster,
+    cluster_status, free_port, import_csv, json, kindred_at, num, partition_of_csv, repo,
+    stdout_ok, Node, TestCluster,
 };
 
 #[test]
@@ -75,7 +75,7 @@ fn add_rebalance_and_remove_keep_every_record_and_the_clustering() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|n| n["node_id"].as_u64().unwrap())
+        .map(|n| num(&n["node_id"]).unwrap())
         .collect();
     assert_eq!(members, vec![1, 3, 4]);
     assert!(st["partitions"]

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use kindred_tests::{
-    cluster_status, generate, import_csv, kindred_at, partition_of_csv, poll_until,
+    cluster_status, generate, import_csv, kindred_at, num, partition_of_csv, poll_until,
     reference_export, stdout_ok, try_cluster_status, wait_for_records, wait_until, TestCluster,
 };
 
@@ -19,7 +19,7 @@ fn role_of(endpoints: &str, id: u64) -> Option<String> {
     let node = st["nodes"]
         .as_array()?
         .iter()
-        .find(|n| n["node_id"].as_u64() == Some(id))?;
+        .find(|n| num(&n["node_id"]) == Some(id))?;
     node["role"].as_str().map(str::to_string)
 }
 
@@ -32,7 +32,7 @@ fn killing_a_follower_and_the_leader_mid_import_loses_nothing() {
 
     let mut c = TestCluster::start(&tmp.path().join("three"), 3, PARTITIONS);
     let status = cluster_status(&c.endpoints());
-    let leader = status["leader_id"].as_u64().unwrap() as usize - 1;
+    let leader = num(&status["leader_id"]).unwrap() as usize - 1;
     let others: Vec<usize> = (0..3).filter(|&i| i != leader).collect();
     let (coordinator, follower) = (others[0], others[1]);
     let via = c.nodes[coordinator].endpoint();
@@ -62,7 +62,7 @@ fn killing_a_follower_and_the_leader_mid_import_loses_nothing() {
         &format!("the surviving nodes to elect a leader other than node {dead}"),
         || {
             try_cluster_status(&via)
-                .and_then(|st| st["leader_id"].as_u64())
+                .and_then(|st| num(&st["leader_id"]))
                 .is_some_and(|l| l != 0 && l != dead)
         },
     );
@@ -70,22 +70,22 @@ fn killing_a_follower_and_the_leader_mid_import_loses_nothing() {
 
     let out = importer.join().unwrap();
     let summary: serde_json::Value = serde_json::from_str(&stdout_ok(&out)).unwrap();
-    assert_eq!(summary["accepted"].as_u64(), Some(total), "{summary}");
+    assert_eq!(num(&summary["accepted"]), Some(total), "{summary}");
 
     // A leader again, and every node caught up with it.
     let mut st = serde_json::Value::Null;
     let settled = poll_until(Duration::from_secs(60), || {
         st = cluster_status(&c.endpoints());
-        let commit = st["commit_index"].as_u64().unwrap_or(0);
+        let commit = num(&st["commit_index"]).unwrap_or(0);
         let caught_up = st["nodes"]
             .as_array()
             .unwrap()
             .iter()
-            .all(|n| n["applied_index"].as_u64() == Some(commit));
-        st["leader_id"].as_u64().unwrap_or(0) != 0 && caught_up
+            .all(|n| num(&n["applied_index"]) == Some(commit));
+        num(&st["leader_id"]).unwrap_or(0) != 0 && caught_up
     });
     assert!(settled, "cluster did not settle: {st}");
-    assert!(st["term"].as_u64().unwrap() > status["term"].as_u64().unwrap());
+    assert!(num(&st["term"]).unwrap() > num(&status["term"]).unwrap());
     for n in &c.nodes {
         let export = stdout_ok(&kindred_at(&n.endpoint(), &["export"]));
         assert_eq!(export.lines().count() as u64 - 1, total);

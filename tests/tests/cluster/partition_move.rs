@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use kindred_tests::{
-    cluster_status, generate, import_csv, json, kindred_at, partition_of_csv, record_count,
+    cluster_status, generate, import_csv, json, kindred_at, num, partition_of_csv, record_count,
     reference_export, stdout_ok, wait_for_records, TestCluster,
 };
 
@@ -29,10 +29,7 @@ fn partitions_moved_during_an_import_lose_and_duplicate_nothing() {
     let before = cluster_status(&c.endpoints());
     let mut moved = 0;
     for p in before["partitions"].as_array().unwrap() {
-        let (part, owner) = (
-            p["partition"].as_u64().unwrap(),
-            p["owner"].as_u64().unwrap(),
-        );
+        let (part, owner) = (num(&p["partition"]).unwrap(), num(&p["owner"]).unwrap());
         let to = match owner {
             1 => "3",
             2 if moved < 4 => "1",
@@ -58,9 +55,9 @@ fn partitions_moved_during_an_import_lose_and_duplicate_nothing() {
 
     let out = importer.join().unwrap();
     let summary: serde_json::Value = serde_json::from_str(&stdout_ok(&out)).unwrap();
-    assert_eq!(summary["accepted"].as_u64(), Some(total), "{summary}");
+    assert_eq!(num(&summary["accepted"]), Some(total), "{summary}");
     let after = cluster_status(&c.endpoints());
-    assert!(after["map_epoch"].as_u64() > before["map_epoch"].as_u64());
+    assert!(num(&after["map_epoch"]) > num(&before["map_epoch"]));
     assert_eq!(record_count(&c.endpoints()), total);
     let export = stdout_ok(&kindred_at(&c.nodes[2].endpoint(), &["export"]));
     assert_eq!(export.lines().count() as u64 - 1, total);

@@ -3,7 +3,8 @@
 //! every node then serves the same clustering.
 
 use kindred_tests::{
-    cluster_status, import_csv, json, kindred_at, partition_of_csv, repo, stdout_ok, TestCluster,
+    cluster_status, import_csv, json, kindred_at, num, partition_of_csv, repo, stdout_ok,
+    TestCluster,
 };
 
 #[test]
@@ -20,15 +21,15 @@ fn a_model_trained_through_one_node_is_the_cluster_model() {
         &c.nodes[1].endpoint(),
         &["--output", "json", "train"],
     ));
-    let version = trained["model_version"].as_u64().unwrap();
+    let version = num(&trained["model_version"]).unwrap();
     assert!(version > 0, "{trained}");
     for n in &c.nodes {
         assert_eq!(
-            cluster_status(&n.endpoint())["model_version"].as_u64(),
+            num(&cluster_status(&n.endpoint())["model_version"]),
             Some(version)
         );
         let model = json(&kindred_at(&n.endpoint(), &["model"]));
-        assert_eq!(model["version"].as_u64(), Some(version));
+        assert_eq!(num(&model["version"]), Some(version));
     }
     let a = stdout_ok(&kindred_at(&c.nodes[0].endpoint(), &["export"]));
     let b = stdout_ok(&kindred_at(&c.nodes[2].endpoint(), &["export"]));

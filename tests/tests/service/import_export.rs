@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use kindred_tests::{bin, kindred, partition_of_csv, repo, stdout_ok, Node};
+use kindred_tests::{bin, kindred, num, partition_of_csv, repo, stdout_ok, Node};
 
 #[test]
 fn import_then_export_matches_the_engine_alone() {
@@ -62,8 +62,8 @@ fn import_then_export_matches_the_engine_alone() {
         serde_json::from_str(&stdout_ok(&kindred(&node, &["--output", "json", "stats"]))).unwrap();
     let profiles = stdout_ok(&kindred(&node, &["export", "--profiles"]));
     let lines: Vec<&str> = profiles.lines().collect();
-    assert_eq!(lines.len() as u64, stats["entities"].as_u64().unwrap());
+    assert_eq!(lines.len() as u64, num(&stats["entities"]).unwrap());
     let first: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
-    assert!(first["entity_id"].as_u64().unwrap() > 0);
+    assert!(num(&first["entity_id"]).unwrap() > 0);
     assert!(!first["records"].as_array().unwrap().is_empty());
 }

@@ -3,7 +3,7 @@
 //! records of one person from different sources (nickname, reformatted
 //! phone) resolve to one profile with a golden record.
 
-use kindred_tests::{json, kindred, Node};
+use kindred_tests::{json, kindred, num, Node};
 
 #[test]
 fn one_person_from_two_sources_is_one_profile_found_every_way() {
@@ -65,9 +65,9 @@ fn one_person_from_two_sources_is_one_profile_found_every_way() {
             "+61 412 345 678",
         ],
     ));
-    let entity = a["entity_id"].as_u64().unwrap();
+    let entity = num(&a["entity_id"]).unwrap();
     assert_eq!(
-        b["entity_id"].as_u64().unwrap(),
+        num(&b["entity_id"]).unwrap(),
         entity,
         "second record joins the first: {b}"
     );
@@ -124,7 +124,7 @@ fn one_person_from_two_sources_is_one_profile_found_every_way() {
         let mut full = vec!["--output", "json", "profile", "get"];
         full.extend(args.iter().copied());
         let p = json(&kindred(&node, &full));
-        assert_eq!(p["entity_id"].as_u64().unwrap(), entity, "lookup {args:?}");
+        assert_eq!(num(&p["entity_id"]).unwrap(), entity, "lookup {args:?}");
     }
 
     // Not found is exit code 3 with a message.
@@ -158,6 +158,6 @@ fn one_person_from_two_sources_is_one_profile_found_every_way() {
         ],
     ));
     let first = &s["candidates"][0];
-    assert_eq!(first["entity_id"].as_u64().unwrap(), entity, "{s}");
+    assert_eq!(num(&first["entity_id"]).unwrap(), entity, "{s}");
     assert!(first["probability"].as_f64().unwrap() > 0.5);
 }
