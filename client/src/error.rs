@@ -92,6 +92,20 @@ impl From<tonic::Status> for ClientError {
         if message.is_empty() {
             message = status.code().description().to_string();
         }
+        // A fault of the server: name the request, so that its operator
+        // can find the call in the node's log.
+        let server_fault = matches!(
+            status.code(),
+            Code::Internal | Code::Unknown | Code::DataLoss | Code::Unavailable
+        );
+        if let Some(id) = status
+            .metadata()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .filter(|_| server_fault)
+        {
+            message = format!("{message} (request id {id})");
+        }
         ClientError::Status {
             code: status.code(),
             message,
@@ -162,6 +176,18 @@ mod tests {
             "INVALID_ARGUMENT: email: \"x@\" is not an email address"
         );
         assert_eq!(e.code(), Some(Code::InvalidArgument));
+    }
+
+    #[test]
+    fn a_server_fault_names_its_request_id_and_a_refusal_does_not() {
+        let with_id = |code| {
+            let mut st = tonic::Status::new(code, "m");
+            st.metadata_mut()
+                .insert("x-request-id", "0123abcd".parse().unwrap());
+            ClientError::from(st).to_string()
+        };
+        assert_eq!(with_id(Code::Internal), "INTERNAL: m (request id 0123abcd)");
+        assert_eq!(with_id(Code::NotFound), "NOT_FOUND: m");
     }
 
     #[test]

@@ -75,6 +75,14 @@ pub struct Args {
     /// Kubernetes probes, which cannot speak TLS). Unset: none.
     #[arg(long, env = "KINDRED_HEALTH_LISTEN")]
     pub health_listen: Option<String>,
+    /// OTLP/gRPC endpoint to export OpenTelemetry traces to (for example
+    /// http://otel-collector:4317). Unset: no traces.
+    #[arg(long, env = "KINDRED_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+    /// Address of a plaintext HTTP listener serving Prometheus metrics at
+    /// /metrics (counts and latencies only, nothing personal). Unset: none.
+    #[arg(long, env = "KINDRED_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
     /// PEM certificate of the public listener (with --tls-key: TLS on).
     #[arg(long, env = "KINDRED_TLS_CERT")]
     pub tls_cert: Option<PathBuf>,
@@ -210,6 +218,10 @@ pub struct NodeConfig {
     pub internal_listen: String,
     /// Plaintext health-only listener (empty: none).
     pub health_listen: String,
+    /// Plaintext Prometheus metrics listener (empty: none).
+    pub metrics_listen: String,
+    /// OTLP/gRPC endpoint for traces (empty: none).
+    pub otlp_endpoint: String,
     pub tls: PublicTls,
     pub internal_tls: InternalTls,
     pub auth: AuthConfig,
@@ -304,6 +316,8 @@ impl Default for NodeConfig {
             cluster: ClusterConfig::default(),
             internal_listen: String::new(),
             health_listen: String::new(),
+            metrics_listen: String::new(),
+            otlp_endpoint: String::new(),
             tls: PublicTls::default(),
             internal_tls: InternalTls::default(),
             auth: AuthConfig::default(),
@@ -388,6 +402,12 @@ impl NodeConfig {
         }
         if let Some(l) = &args.health_listen {
             self.health_listen = l.clone();
+        }
+        if let Some(l) = &args.metrics_listen {
+            self.metrics_listen = l.clone();
+        }
+        if let Some(e) = &args.otlp_endpoint {
+            self.otlp_endpoint = e.clone();
         }
         set(&mut self.tls.cert, &args.tls_cert);
         set(&mut self.tls.key, &args.tls_key);
@@ -508,6 +528,23 @@ impl NodeConfig {
                 "health_listen",
                 self.health_listen.clone(),
                 "must be HOST:PORT with a numeric IP host",
+            ));
+        }
+        if !self.metrics_listen.is_empty() && self.metrics_listen.parse::<SocketAddr>().is_err() {
+            return Err(invalid(
+                "metrics_listen",
+                self.metrics_listen.clone(),
+                "must be HOST:PORT with a numeric IP host",
+            ));
+        }
+        if !self.otlp_endpoint.is_empty()
+            && !(self.otlp_endpoint.starts_with("http://")
+                || self.otlp_endpoint.starts_with("https://"))
+        {
+            return Err(invalid(
+                "otlp_endpoint",
+                self.otlp_endpoint.clone(),
+                "must be an http:// or https:// URL",
             ));
         }
         if self.tls.cert.is_some() != self.tls.key.is_some() {

@@ -1,6 +1,7 @@
 //! Node errors and their gRPC status codes.
 
 use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::engine::store::StoreError;
 use crate::engine::EngineError;
@@ -107,7 +108,61 @@ impl NodeError {
 }
 
 impl From<NodeError> for Status {
+    /// The code and the message; an error about one field of the input
+    /// also carries it as a `google.rpc.BadRequest` field violation
+    /// (field path, and the value with the reason as its description), so
+    /// that a program can point at the field without parsing the message.
     fn from(e: NodeError) -> Status {
-        Status::new(e.code(), e.to_string())
+        let code = e.code();
+        let message = e.to_string();
+        let (field, value) = e.field_value();
+        if code == Code::InvalidArgument && !field.is_empty() {
+            let reason = match &e {
+                NodeError::Engine(EngineError::InvalidRecord { reason, .. })
+                | NodeError::InvalidArgument { reason, .. } => reason.clone(),
+                _ => message.clone(),
+            };
+            let description = if value.is_empty() {
+                reason
+            } else {
+                format!("{value:?}: {reason}")
+            };
+            let details = ErrorDetails::with_bad_request_violation(field, description);
+            return Status::with_error_details(code, message, details);
+        }
+        Status::new(code, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_error_carries_a_bad_request_violation_naming_field_and_value() {
+        let e = NodeError::InvalidArgument {
+            field: "records[3].emails[0]".into(),
+            value: "ann@".into(),
+            reason: "invalid email: no domain".into(),
+        };
+        let status = Status::from(e);
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let bad = status
+            .get_details_bad_request()
+            .expect("a BadRequest detail");
+        assert_eq!(bad.field_violations.len(), 1);
+        assert_eq!(bad.field_violations[0].field, "records[3].emails[0]");
+        assert_eq!(
+            bad.field_violations[0].description,
+            "\"ann@\": invalid email: no domain"
+        );
+    }
+
+    #[test]
+    fn other_errors_carry_no_details() {
+        let status = Status::from(NodeError::Unavailable("restarting".into()));
+        assert_eq!(status.code(), Code::Unavailable);
+        assert!(status.get_details_bad_request().is_none());
+        assert!(status.details().is_empty());
     }
 }

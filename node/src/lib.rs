@@ -11,6 +11,7 @@
 //! - [`eval`]: accuracy evaluation against ground truth.
 //! - [`security`]: TLS, callers and roles, the audit log.
 //! - [`meta`]: the Raft-replicated cluster metadata group (members, partition map, model).
+//! - [`observe`]: Prometheus metrics, request ids and the logging of every call.
 
 pub mod activity;
 pub mod clock;
@@ -20,6 +21,7 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod meta;
+pub mod observe;
 pub mod partition;
 pub mod security;
 pub mod server;

@@ -3,9 +3,12 @@
 use std::io::IsTerminal;
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 use kindred_node::config::{Args, LogFormat, NodeConfig, Tool};
+use kindred_node::observe::traces::Traces;
 use kindred_node::security::{auth, certs};
 
 async fn shutdown_signal() {
@@ -55,24 +58,39 @@ fn run_tool(tool: &Tool) -> std::process::ExitCode {
     }
 }
 
+/// Logs to stderr in the chosen format, and traces to OTLP when asked;
+/// returns the trace exporter to shut down at exit.
+fn init_logging(args: &Args, cfg: &NodeConfig) -> anyhow::Result<Option<Traces>> {
+    let filter = EnvFilter::try_from_env("KINDRED_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let (traces, otel) = if cfg.otlp_endpoint.is_empty() {
+        (None, None)
+    } else {
+        let (t, layer) = Traces::start(&cfg.otlp_endpoint, cfg.cluster.node_id)?;
+        (Some(t), Some(layer))
+    };
+    let fmt = match args.log_format {
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .with_writer(std::io::stderr)
+            .boxed(),
+        // Colour only for a person at a terminal, never into log files.
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+            .boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(otel)
+        .with(filter)
+        .with(fmt)
+        .init();
+    Ok(traces)
+}
+
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
     if let Some(tool) = &args.tool {
         return run_tool(tool);
-    }
-    let filter = EnvFilter::try_from_env("KINDRED_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    match args.log_format {
-        LogFormat::Json => tracing_subscriber::fmt()
-            .json()
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr)
-            .init(),
-        // Colour only for a person at a terminal, never into log files.
-        LogFormat::Text => tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_ansi(std::io::stderr().is_terminal())
-            .with_writer(std::io::stderr)
-            .init(),
     }
     let cfg = match NodeConfig::from_args(&args) {
         Ok(c) => c,
@@ -91,7 +109,23 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(1);
         }
     };
-    match rt.block_on(kindred_node::server::run(cfg, shutdown_signal())) {
+    // The OTLP exporter's channel lives on the runtime.
+    let traces = {
+        let _in_runtime = rt.enter();
+        match init_logging(&args, &cfg) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return std::process::ExitCode::from(2);
+            }
+        }
+    };
+    let outcome = rt.block_on(kindred_node::server::run(cfg, shutdown_signal()));
+    if let Some(t) = traces {
+        let _in_runtime = rt.enter();
+        t.shutdown();
+    }
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "kindred-node failed");

@@ -439,7 +439,7 @@ impl Cluster {
         }
     }
 
-    /// Raft status of this node.
+    /// Raft status of this node (in the metadata group).
     pub fn raft_status(&self) -> RaftStatus {
         self.meta.status()
     }
@@ -466,3 +466,22 @@ impl Cluster {
 
 #[cfg(test)]
 mod tests;
+
+/// The figures a metrics scrape reads from the node.
+impl crate::observe::endpoint::Source for Cluster {
+    fn partitions(&self) -> Vec<(Arc<crate::observe::PartitionProbe>, usize)> {
+        let Ok(local) = self.router().local().read() else {
+            return Vec::new();
+        };
+        let mut out: Vec<_> = local
+            .values()
+            .map(|h| (h.probe.clone(), h.queued()))
+            .collect();
+        out.sort_by_key(|(p, _)| p.partition);
+        out
+    }
+
+    fn raft(&self) -> Vec<(&'static str, RaftStatus)> {
+        vec![("meta", self.raft_status())]
+    }
+}

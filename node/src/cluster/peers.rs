@@ -162,7 +162,8 @@ impl Peers {
         Ok(ep.connect_lazy())
     }
 
-    /// Runs a request on a partition owned by another node.
+    /// Runs a request on a partition owned by another node (with the
+    /// request id of the call it serves, so both nodes log the same id).
     pub async fn call(
         &self,
         node: u64,
@@ -175,11 +176,11 @@ impl Peers {
         self.count_call();
         let body = encode(op)?;
         let r = c
-            .serve_partition(ServePartitionRequest {
+            .serve_partition(with_request_id(ServePartitionRequest {
                 partition,
                 epoch,
                 body,
-            })
+            }))
             .await
             .map_err(|s| from_status(node, s))?;
         let out: Result<OpReply, WireError> = decode(&r.into_inner().body)?;
@@ -190,7 +191,7 @@ impl Peers {
     pub async fn node(&self, node: u64, addr: &str, op: &NodeOp) -> Result<NodeReply, NodeError> {
         let mut c = self.client(node, addr)?;
         self.count_call();
-        let mut req = tonic::Request::new(ServeNodeRequest { body: encode(op)? });
+        let mut req = with_request_id(ServeNodeRequest { body: encode(op)? });
         if matches!(op, NodeOp::Report(Report)) {
             req.set_timeout(Duration::from_secs(3));
         }
@@ -224,4 +225,16 @@ impl Peers {
             .map_err(|s| from_status(node, s))?;
         Ok(r.into_inner().body)
     }
+}
+
+/// A node-to-node request carrying the id of the client call it serves.
+fn with_request_id<T>(body: T) -> tonic::Request<T> {
+    let mut req = tonic::Request::new(body);
+    if let Some(v) = crate::observe::rpc::current_request_id()
+        .and_then(|id| tonic::metadata::MetadataValue::try_from(id.as_ref()).ok())
+    {
+        req.metadata_mut()
+            .insert(crate::observe::rpc::REQUEST_ID_HEADER, v);
+    }
+    req
 }

@@ -450,6 +450,17 @@ impl<S: Store> Engine<S> {
         self.postings.count_longer_than(max) + hot_only
     }
 
+    /// The number of records of each entity held here (cheap: no edges
+    /// are walked, unlike [`Engine::stats`]).
+    pub fn entity_sizes(&self) -> impl Iterator<Item = usize> + '_ {
+        self.entities.values().map(Vec::len)
+    }
+
+    /// Record pairs compared since the engine was opened.
+    pub fn comparisons(&self) -> u64 {
+        self.comparisons
+    }
+
     /// Number of records.
     pub fn len(&self) -> usize {
         self.index.len() + self.index_overflow.len()

@@ -988,6 +988,13 @@ impl RaftLoop {
             voters,
             matched,
         };
-        *self.shared.status.lock().unwrap_or_else(|e| e.into_inner()) = status;
+        let mut current = self.shared.status.lock().unwrap_or_else(|e| e.into_inner());
+        if status.leader != 0 && status.leader != current.leader {
+            crate::observe::metrics()
+                .raft_leader_changes
+                .with_label_values(&["meta"])
+                .inc();
+        }
+        *current = status;
     }
 }

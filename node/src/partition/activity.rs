@@ -16,6 +16,7 @@ use super::request::{
 use crate::activity::{newest, Activity, Body, Summary};
 use crate::engine::{EngineError, EntityId};
 use crate::error::NodeError;
+use crate::observe::metrics;
 use crate::storage::EventStatus;
 
 impl Actor {
@@ -30,6 +31,11 @@ impl Actor {
                     .map_err(|e| WireError::from(&e)),
             );
         }
+        let stored = out
+            .iter()
+            .filter(|r| r.as_ref().is_ok_and(|s| !s.duplicate))
+            .count();
+        metrics().events_stored.inc_by(stored as u64);
         Ok(out)
     }
 

@@ -2,6 +2,9 @@
 //! each request to the handler named for it (`on_apply`, `on_probe`, ...
 //! in `commands.rs` and `queries.rs`), as TiKV's `PeerFsmDelegate` does.
 
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use rustc_hash::FxHashSet;
 use tokio::sync::mpsc;
 
@@ -12,11 +15,17 @@ use crate::engine::features::Packed;
 use crate::engine::profile::Survivorship;
 use crate::engine::{Engine, EngineConfig, EngineError};
 use crate::error::NodeError;
+use crate::observe::metrics::{size_class, ENTITY_SIZE_CLASSES};
+use crate::observe::PartitionProbe;
 use crate::storage::RocksStore;
 
 /// The state one partition thread owns.
 pub(super) struct Actor {
     pub(super) engine: Engine<RocksStore>,
+    /// Metrics handles and the census shared with the scraper.
+    probe: Arc<PartitionProbe>,
+    /// When the census was last published.
+    census_at: Option<Instant>,
     pub(super) survivorship: Survivorship,
     pub(super) partition: u32,
     fenced: bool,
@@ -34,9 +43,16 @@ pub(super) struct Actor {
 /// are waiting.
 const STEP_EVERY: usize = 8;
 
+/// Longest a busy partition goes without refreshing its census for the
+/// metrics (an idle one refreshes it as soon as its mailbox is empty).
+const CENSUS_EVERY: Duration = Duration::from_secs(2);
+
 impl Actor {
     /// Opens the store and restores the engine from it (blocking).
-    pub(super) fn open(cfg: &PartitionConfig) -> Result<Actor, NodeError> {
+    pub(super) fn open(
+        cfg: &PartitionConfig,
+        probe: Arc<PartitionProbe>,
+    ) -> Result<Actor, NodeError> {
         std::fs::create_dir_all(&cfg.data_dir).map_err(|e| NodeError::InvalidArgument {
             field: "data_dir".into(),
             value: cfg.data_dir.display().to_string(),
@@ -64,15 +80,44 @@ impl Actor {
             .into_iter()
             .map(String::into_boxed_str)
             .collect();
-        Ok(Actor {
+        let _ = probe.db.set(engine.store().shared_db());
+        let mut actor = Actor {
             engine,
+            probe,
+            census_at: None,
             survivorship: cfg.survivorship.clone(),
             partition: cfg.partition,
             fenced: false,
             linked_keys,
             orphans,
             reresolve_budget: cfg.reresolve_budget.max(1),
-        })
+        };
+        actor.publish_census();
+        Ok(actor)
+    }
+
+    /// Publishes the partition's census (records, comparisons, entities
+    /// by size) to the metrics. Observation only: never read back.
+    fn publish_census(&mut self) {
+        let mut sizes = [0u64; ENTITY_SIZE_CLASSES.len()];
+        for n in self.engine.entity_sizes() {
+            sizes[size_class(n as u64)] += 1;
+        }
+        self.probe
+            .publish(self.engine.len() as u64, self.engine.comparisons(), &sizes);
+        self.census_at = Some(Instant::now());
+    }
+
+    /// Publishes the census when the mailbox runs dry, and at most every
+    /// `CENSUS_EVERY` while it is busy.
+    fn census_if_due(&mut self, idle: bool) {
+        let due = match self.census_at {
+            None => true,
+            Some(at) => idle || at.elapsed() >= CENSUS_EVERY,
+        };
+        if due {
+            self.publish_census();
+        }
     }
 
     /// Takes commands until every handle is dropped, then flushes. While
@@ -99,9 +144,16 @@ impl Actor {
                     Err(mpsc::error::TryRecvError::Disconnected) => break,
                 }
             } else {
-                match rx.blocking_recv() {
-                    Some(cmd) => cmd,
-                    None => break,
+                match rx.try_recv() {
+                    Ok(cmd) => cmd,
+                    Err(mpsc::error::TryRecvError::Disconnected) => break,
+                    Err(mpsc::error::TryRecvError::Empty) => {
+                        self.census_if_due(true);
+                        match rx.blocking_recv() {
+                            Some(cmd) => cmd,
+                            None => break,
+                        }
+                    }
                 }
             };
             self.handle(cmd);
@@ -158,7 +210,18 @@ impl Actor {
 
     fn handle(&mut self, cmd: Command) {
         match cmd {
-            Command::Request { op, reply } => self.dispatch(op, reply),
+            Command::Request {
+                op,
+                reply,
+                queued,
+                span,
+            } => {
+                let _entered = span.enter();
+                self.probe.wait.observe(queued.elapsed().as_secs_f64());
+                self.probe.commands.inc();
+                self.dispatch(op, reply);
+                self.census_if_due(false);
+            }
             Command::Fence { on, reply } => {
                 self.fenced = on;
                 tracing::info!(partition = self.partition, fenced = on, "write fence");

@@ -5,6 +5,7 @@
 //! (`at_ms`), never from a clock read here, so the same commands applied
 //! in the same order give the same state on any node.
 
+use crate::observe::metrics;
 use kindred_proto::v1 as pb;
 
 use super::actor::{packed, Actor};
@@ -24,14 +25,17 @@ impl Actor {
         req: Apply,
     ) -> Result<Vec<Result<Applied, WireError>>, NodeError> {
         self.engine.set_time(req.at_ms);
-        Ok(req
+        let out: Vec<_> = req
             .items
             .into_iter()
             .map(|item| {
                 self.apply_one(item.record, &item.feats)
                     .map_err(|e| WireError::from(&e))
             })
-            .collect())
+            .collect();
+        let applied = out.iter().filter(|r| r.is_ok()).count();
+        metrics().records_applied.inc_by(applied as u64);
+        Ok(out)
     }
 
     fn apply_one(&mut self, record: pb::Record, feats: &[u8]) -> Result<Applied, NodeError> {
@@ -201,6 +205,7 @@ impl Actor {
         };
         self.forget_activity(&req.key);
         self.forget_links(&req.key);
+        metrics().records_deleted.inc();
         Ok(Deleted { affected, released })
     }
 

@@ -23,13 +23,16 @@ mod queries;
 pub mod request;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
 
 use crate::engine::profile::Survivorship;
 use crate::engine::{EngineConfig, EntityId, Model};
 use crate::error::NodeError;
+use crate::observe::{metrics, PartitionProbe};
 use crate::storage::StoreOptions;
 
 use request::{reply_of, Op, OpReply, PartitionRequest};
@@ -38,8 +41,16 @@ type Reply<T> = oneshot::Sender<Result<T, NodeError>>;
 
 /// A message to the partition actor.
 pub enum Command {
-    /// A request (see [`request`]), answered in its envelope.
-    Request { op: Op, reply: Reply<OpReply> },
+    /// A request (see [`request`]), answered in its envelope; `queued` is
+    /// when it was sent (for the mailbox wait metric only).
+    Request {
+        op: Op,
+        reply: Reply<OpReply>,
+        queued: Instant,
+        /// The caller's span: what the actor logs while handling it
+        /// carries the call's request id.
+        span: tracing::Span,
+    },
     /// Writes a consistent copy of the partition's store into a new directory.
     Checkpoint { dir: PathBuf, reply: Reply<()> },
     /// Holds (true) or releases writes: while held, write requests are
@@ -53,6 +64,8 @@ pub enum Command {
 pub struct PartitionHandle {
     tx: mpsc::Sender<Command>,
     pub partition: u32,
+    /// What the partition shares with the metrics.
+    pub probe: Arc<PartitionProbe>,
 }
 
 /// What a partition needs to open.
@@ -90,12 +103,20 @@ impl PartitionHandle {
     pub fn open(cfg: PartitionConfig) -> Result<(PartitionHandle, JoinHandle<()>), NodeError> {
         let partition = cfg.partition;
         let (tx, rx) = mpsc::channel::<Command>(cfg.mailbox.max(1));
-        let actor = actor::Actor::open(&cfg)?;
+        let probe = metrics().partition(partition);
+        let actor = actor::Actor::open(&cfg, probe.clone())?;
         let join = std::thread::Builder::new()
             .name(format!("kindred-p{partition}"))
             .spawn(move || actor.run(rx))
             .map_err(|e| NodeError::Unavailable(format!("cannot start partition thread: {e}")))?;
-        Ok((PartitionHandle { tx, partition }, join))
+        Ok((
+            PartitionHandle {
+                tx,
+                partition,
+                probe,
+            },
+            join,
+        ))
     }
 
     /// Sends a request and waits for its reply.
@@ -106,7 +127,13 @@ impl PartitionHandle {
     /// Sends a request in its envelope (as received from another node).
     pub async fn request(&self, op: Op) -> Result<OpReply, NodeError> {
         let (tx, rx) = oneshot::channel();
-        self.send(Command::Request { op, reply: tx }).await?;
+        self.send(Command::Request {
+            op,
+            reply: tx,
+            queued: Instant::now(),
+            span: tracing::Span::current(),
+        })
+        .await?;
         answer(rx).await
     }
 
@@ -122,6 +149,11 @@ impl PartitionHandle {
         let (tx, rx) = oneshot::channel();
         self.send(Command::Fence { on, reply: tx }).await?;
         answer(rx).await
+    }
+
+    /// Commands waiting in the mailbox.
+    pub fn queued(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
     }
 
     async fn send(&self, cmd: Command) -> Result<(), NodeError> {

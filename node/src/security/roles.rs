@@ -121,6 +121,19 @@ pub fn required(path: &str) -> Permission {
         .map_or(Permission::Admin, |(_, perm)| *perm)
 }
 
+/// The name metrics use for a request path: the method itself when it is
+/// one of the public API's, the service for health and reflection, and
+/// "other" for anything else (so that no caller can invent label values).
+pub fn method_label(path: &str) -> &'static str {
+    if let Some(s) = OPEN_SERVICES.iter().find(|s| path.starts_with(*s)) {
+        return s;
+    }
+    TABLE
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map_or("other", |(p, _)| p)
+}
+
 /// True if calls to this path are written to the audit log even when
 /// they succeed (admin and privacy actions).
 pub fn audited(path: &str) -> bool {

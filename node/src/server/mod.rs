@@ -23,6 +23,7 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 use tonic::Status;
 
+use crate::observe::{self, rpc::ObserveLayer};
 use kindred_proto::v1::admin_server::AdminServer;
 use kindred_proto::v1::cluster_server::ClusterServer;
 use kindred_proto::v1::events_server::EventsServer;
@@ -111,6 +112,10 @@ pub async fn run(
     let (opener, failed) = open_in_background(&cluster, &state, health);
     let gate = listeners::gate(&cfg, cluster.audit.clone())?;
     listeners::serve_health(&cfg.health_listen, health_service.clone()).await?;
+    if !cfg.metrics_listen.is_empty() {
+        let addr = cfg.metrics_listen.parse()?;
+        observe::endpoint::serve(addr, Arc::new(cluster.clone())).await?;
+    }
     let public = services(&state, cfg.limits.max_message_bytes)?.add_service(health_service);
     tracing::info!(
         public = %bound.public_addr,
@@ -250,10 +255,12 @@ async fn serve_until(
         let _ = rx.wait_for(|s| *s).await;
     };
     let public = listeners::public_server()
+        .layer(ObserveLayer::public())
         .layer(gate)
         .add_routes(public)
         .serve_with_incoming_shutdown(bound.public, stopped(stop_rx.clone()));
     let internal = listeners::internal_server()
+        .layer(ObserveLayer::internal())
         .add_service(internal)
         .serve_with_incoming_shutdown(bound.internal, stopped(stop_rx));
     let servers = async { tokio::try_join!(public, internal).map(|_| ()) };

@@ -5,4 +5,4 @@ pub mod events;
 pub mod rocks;
 
 pub use events::EventStatus;
-pub use rocks::{Link, OpenedStore, RocksStore, StoreOptions};
+pub use rocks::{column_families, Link, OpenedStore, RocksStore, StoreOptions};

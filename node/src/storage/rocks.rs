@@ -56,6 +56,11 @@ fn hot_key_row(key: u64) -> Vec<u8> {
     k
 }
 
+/// The names of the column families of a partition's store.
+pub fn column_families() -> &'static [&'static str] {
+    &CFS
+}
+
 const CFS: [&str; 10] = [
     "records",
     "blocking",
@@ -293,6 +298,12 @@ impl RocksStore {
             state,
             model,
         })
+    }
+
+    /// The database handle, for readers outside the partition thread
+    /// (metrics read RocksDB properties through it).
+    pub fn shared_db(&self) -> Arc<DB> {
+        self.db.clone()
     }
 
     pub(super) fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {

@@ -1,7 +1,8 @@
 //! One real `kindred-node` per test, on its own loopback port and
 //! temporary data directory, driven through the `kindred` CLI and the Rust
 //! client: import and export, profile lookups, bad input, `why`/`how`,
-//! deletes, events and traits, `kill -9` recovery and graceful shutdown.
+//! deletes, events and traits, `kill -9` recovery and graceful shutdown,
+//! metrics, request ids and structured errors.
 
 mod activity;
 mod bad_input;
@@ -10,5 +11,6 @@ mod delete_reevaluates;
 mod explain_and_history;
 mod graceful_shutdown;
 mod import_export;
+mod observability;
 mod profile_queries;
 mod security;

@@ -1,0 +1,452 @@
+//! The node's Prometheus metrics: one registry per process, the handles
+//! the hot paths update (counters and histograms, a few atomic operations
+//! each), and the figures read only when scraped (partition mailboxes and
+//! census, RocksDB properties, Raft status, process memory).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use prometheus::core::Collector;
+use prometheus::{
+    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
+    IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+/// Upper bounds (seconds) of the latency buckets: 100 µs to 30 s.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0, 30.0,
+];
+
+/// Entity sizes are counted in these classes (records of the entity held by
+/// one partition): 1, 2, 3-5, 6-10, 11-50, 51+.
+pub const ENTITY_SIZE_CLASSES: [(u64, &str); 6] = [
+    (1, "1"),
+    (2, "2"),
+    (5, "3-5"),
+    (10, "6-10"),
+    (50, "11-50"),
+    (u64::MAX, "51+"),
+];
+
+/// The class of an entity of `size` records (an index into [`ENTITY_SIZE_CLASSES`]).
+pub fn size_class(size: u64) -> usize {
+    ENTITY_SIZE_CLASSES
+        .iter()
+        .position(|&(max, _)| size <= max)
+        .unwrap_or(ENTITY_SIZE_CLASSES.len() - 1)
+}
+
+/// Every metric the node exports.
+pub struct Metrics {
+    registry: Registry,
+    /// Calls by service method and gRPC status code.
+    pub rpc_calls: IntCounterVec,
+    /// Call latency (until the last byte of the response), by method.
+    pub rpc_latency: HistogramVec,
+    /// Calls in progress, by method.
+    pub rpc_in_flight: IntGaugeVec,
+    /// Records applied (upserted) by this node's partitions.
+    pub records_applied: IntCounter,
+    /// Records deleted by this node's partitions.
+    pub records_deleted: IntCounter,
+    /// Events stored by this node's partitions (duplicates not counted).
+    pub events_stored: IntCounter,
+    /// How long a partition command waited in the mailbox, by partition.
+    pub mailbox_wait: HistogramVec,
+    /// Partition commands handled, by partition.
+    pub partition_commands: IntCounterVec,
+    mailbox_depth: IntGaugeVec,
+    partition_records: IntGaugeVec,
+    /// Record pairs compared (per record: its rate over the rate of
+    /// `records_applied_total`).
+    pub comparisons: IntCounter,
+    entities: IntGaugeVec,
+    rocks: GaugeVec,
+    raft_term: IntGaugeVec,
+    raft_commit: IntGaugeVec,
+    raft_applied: IntGaugeVec,
+    raft_apply_lag: IntGaugeVec,
+    raft_leader: IntGaugeVec,
+    /// Leader changes seen by this node, by Raft group.
+    pub raft_leader_changes: IntCounterVec,
+    resident_bytes: IntGauge,
+    virtual_bytes: IntGauge,
+    scrape_seconds: Gauge,
+}
+
+/// The process-wide metrics.
+pub fn metrics() -> &'static Metrics {
+    static METRICS: OnceLock<Metrics> = OnceLock::new();
+    METRICS.get_or_init(Metrics::new)
+}
+
+fn opts(name: &str, help: &str) -> Opts {
+    Opts::new(name, help).namespace("kindred")
+}
+
+fn hist(name: &str, help: &str) -> HistogramOpts {
+    HistogramOpts::new(name, help)
+        .namespace("kindred")
+        .buckets(LATENCY_BUCKETS.to_vec())
+}
+
+/// Builds and registers a metric; the names are fixed, so a failure is a
+/// programming error caught by the tests.
+fn reg<C: Collector + Clone + 'static>(r: &Registry, c: C) -> C {
+    r.register(Box::new(c.clone()))
+        .expect("metric names are unique and valid");
+    c
+}
+
+impl Metrics {
+    fn new() -> Metrics {
+        let r = Registry::new();
+        let counter = |n: &str, h: &str, l: &[&str]| {
+            reg(&r, IntCounterVec::new(opts(n, h), l).expect("valid metric"))
+        };
+        let gauge = |n: &str, h: &str, l: &[&str]| {
+            reg(&r, IntGaugeVec::new(opts(n, h), l).expect("valid metric"))
+        };
+        let histogram = |n: &str, h: &str, l: &[&str]| {
+            reg(&r, HistogramVec::new(hist(n, h), l).expect("valid metric"))
+        };
+        Metrics {
+            rpc_calls: counter(
+                "rpc_calls_total",
+                "gRPC calls answered, by method and status code",
+                &["method", "code"],
+            ),
+            rpc_latency: histogram(
+                "rpc_duration_seconds",
+                "gRPC call latency until the end of the response, by method",
+                &["method"],
+            ),
+            rpc_in_flight: gauge("rpc_in_flight", "gRPC calls in progress", &["method"]),
+            records_applied: reg(
+                &r,
+                IntCounter::with_opts(opts(
+                    "records_applied_total",
+                    "records upserted by this node's partitions",
+                ))
+                .expect("valid metric"),
+            ),
+            records_deleted: reg(
+                &r,
+                IntCounter::with_opts(opts(
+                    "records_deleted_total",
+                    "records deleted by this node's partitions",
+                ))
+                .expect("valid metric"),
+            ),
+            events_stored: reg(
+                &r,
+                IntCounter::with_opts(opts(
+                    "events_stored_total",
+                    "events stored by this node's partitions (resends not counted)",
+                ))
+                .expect("valid metric"),
+            ),
+            mailbox_wait: histogram(
+                "partition_mailbox_wait_seconds",
+                "time a command waited in its partition's mailbox",
+                &["partition"],
+            ),
+            partition_commands: counter(
+                "partition_commands_total",
+                "commands handled by each partition",
+                &["partition"],
+            ),
+            mailbox_depth: gauge(
+                "partition_mailbox_depth",
+                "commands waiting in each partition's mailbox",
+                &["partition"],
+            ),
+            partition_records: gauge(
+                "partition_records",
+                "records held by each partition",
+                &["partition"],
+            ),
+            comparisons: reg(
+                &r,
+                IntCounter::with_opts(opts(
+                    "comparisons_total",
+                    "record pairs compared by this node's partitions (per record: \
+                     its rate over the rate of records_applied_total)",
+                ))
+                .expect("valid metric"),
+            ),
+            entities: gauge(
+                "entities",
+                "entities by size class (records of the entity held by one partition)",
+                &["size"],
+            ),
+            rocks: reg(
+                &r,
+                GaugeVec::new(
+                    opts("rocksdb", "RocksDB properties of each partition's store"),
+                    &["partition", "property"],
+                )
+                .expect("valid metric"),
+            ),
+            raft_term: gauge("raft_term", "current Raft term, by group", &["group"]),
+            raft_commit: gauge(
+                "raft_commit_index",
+                "Raft commit index, by group",
+                &["group"],
+            ),
+            raft_applied: gauge(
+                "raft_applied_index",
+                "Raft applied index, by group",
+                &["group"],
+            ),
+            raft_apply_lag: gauge(
+                "raft_apply_lag",
+                "committed Raft entries not yet applied, by group",
+                &["group"],
+            ),
+            raft_leader: gauge(
+                "raft_leader",
+                "the group's leader as this node knows it (0: unknown)",
+                &["group"],
+            ),
+            raft_leader_changes: counter(
+                "raft_leader_changes_total",
+                "leader changes seen by this node, by group",
+                &["group"],
+            ),
+            resident_bytes: reg(
+                &r,
+                IntGauge::with_opts(opts("process_resident_memory_bytes", "resident memory"))
+                    .expect("valid metric"),
+            ),
+            virtual_bytes: reg(
+                &r,
+                IntGauge::with_opts(opts("process_virtual_memory_bytes", "virtual memory"))
+                    .expect("valid metric"),
+            ),
+            scrape_seconds: reg(
+                &r,
+                Gauge::with_opts(opts(
+                    "scrape_duration_seconds",
+                    "time the previous scrape took to gather",
+                ))
+                .expect("valid metric"),
+            ),
+            registry: r,
+        }
+    }
+
+    /// The handles a partition's actor updates, and the figures it shares.
+    pub fn partition(&self, partition: u32) -> Arc<PartitionProbe> {
+        let p = partition.to_string();
+        Arc::new(PartitionProbe {
+            partition,
+            wait: self.mailbox_wait.with_label_values(&[p.as_str()]),
+            commands: self.partition_commands.with_label_values(&[p.as_str()]),
+            records: AtomicU64::new(0),
+            comparisons: AtomicU64::new(0),
+            sizes: Default::default(),
+            db: OnceLock::new(),
+        })
+    }
+
+    /// Everything, in the Prometheus text format, after refreshing the
+    /// figures that are read at scrape time.
+    pub fn render(&self, scrape: &Scrape<'_>) -> String {
+        let started = std::time::Instant::now();
+        self.refresh(scrape);
+        let mut out = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        self.scrape_seconds.set(started.elapsed().as_secs_f64());
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    fn refresh(&self, s: &Scrape<'_>) {
+        self.mailbox_depth.reset();
+        self.partition_records.reset();
+        self.rocks.reset();
+        let mut sizes = [0u64; ENTITY_SIZE_CLASSES.len()];
+        for (probe, depth) in s.partitions {
+            let p = probe.partition.to_string();
+            let l = [p.as_str()];
+            self.mailbox_depth.with_label_values(&l).set(*depth as i64);
+            let load = |a: &AtomicU64| a.load(Ordering::Relaxed) as i64;
+            self.partition_records
+                .with_label_values(&l)
+                .set(load(&probe.records));
+            for (sum, n) in sizes.iter_mut().zip(&probe.sizes) {
+                *sum += n.load(Ordering::Relaxed);
+            }
+            if let Some(db) = probe.db.get() {
+                for (name, value) in rocks_figures(db) {
+                    self.rocks.with_label_values(&[p.as_str(), name]).set(value);
+                }
+            }
+        }
+        for (n, (_, class)) in sizes.iter().zip(ENTITY_SIZE_CLASSES) {
+            self.entities.with_label_values(&[class]).set(*n as i64);
+        }
+        for (group, st) in s.raft {
+            let l = [*group];
+            self.raft_term.with_label_values(&l).set(st.term as i64);
+            self.raft_commit.with_label_values(&l).set(st.commit as i64);
+            self.raft_applied
+                .with_label_values(&l)
+                .set(st.applied as i64);
+            self.raft_apply_lag
+                .with_label_values(&l)
+                .set(st.commit.saturating_sub(st.applied) as i64);
+            self.raft_leader.with_label_values(&l).set(st.leader as i64);
+        }
+        if let Some((rss, vsz)) = process_memory() {
+            self.resident_bytes.set(rss as i64);
+            self.virtual_bytes.set(vsz as i64);
+        }
+    }
+}
+
+/// What a scrape reads besides the registry: each local partition's probe
+/// with its mailbox depth, and the status of each Raft group.
+pub struct Scrape<'a> {
+    pub partitions: &'a [(Arc<PartitionProbe>, usize)],
+    pub raft: &'a [(&'a str, crate::meta::RaftStatus)],
+}
+
+/// What one partition shares with the metrics: its histogram handles, the
+/// census its actor refreshes, and its RocksDB handle.
+pub struct PartitionProbe {
+    pub partition: u32,
+    pub wait: Histogram,
+    pub commands: IntCounter,
+    pub records: AtomicU64,
+    /// The engine's comparison count at the last census.
+    pub comparisons: AtomicU64,
+    /// Entities per [`ENTITY_SIZE_CLASSES`] class.
+    pub sizes: [AtomicU64; ENTITY_SIZE_CLASSES.len()],
+    pub db: OnceLock<Arc<rocksdb::DB>>,
+}
+
+impl PartitionProbe {
+    /// Publishes a census of the partition (from its actor).
+    pub fn publish(&self, records: u64, comparisons: u64, sizes: &[u64]) {
+        self.records.store(records, Ordering::Relaxed);
+        let before = self.comparisons.swap(comparisons, Ordering::Relaxed);
+        metrics()
+            .comparisons
+            .inc_by(comparisons.saturating_sub(before));
+        for (slot, n) in self.sizes.iter().zip(sizes) {
+            slot.store(*n, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The RocksDB integer properties exported, under their short names.
+const ROCKS_PROPERTIES: &[(&str, &str)] = &[
+    ("rocksdb.cur-size-all-mem-tables", "memtable_bytes"),
+    ("rocksdb.num-immutable-mem-table", "immutable_memtables"),
+    (
+        "rocksdb.estimate-pending-compaction-bytes",
+        "pending_compaction_bytes",
+    ),
+    ("rocksdb.num-running-compactions", "running_compactions"),
+    ("rocksdb.num-running-flushes", "running_flushes"),
+    ("rocksdb.compaction-pending", "compaction_pending"),
+    ("rocksdb.actual-delayed-write-rate", "delayed_write_rate"),
+    ("rocksdb.is-write-stopped", "write_stopped"),
+    ("rocksdb.total-sst-files-size", "sst_bytes"),
+    ("rocksdb.estimate-live-data-size", "live_data_bytes"),
+    ("rocksdb.block-cache-usage", "block_cache_bytes"),
+];
+
+/// Each exported property, summed over the column families.
+fn rocks_figures(db: &rocksdb::DB) -> Vec<(&'static str, f64)> {
+    let cfs = crate::storage::column_families();
+    ROCKS_PROPERTIES
+        .iter()
+        .map(|&(prop, short)| {
+            let db_wide = matches!(
+                short,
+                "running_compactions"
+                    | "running_flushes"
+                    | "delayed_write_rate"
+                    | "write_stopped"
+                    | "block_cache_bytes"
+            );
+            let v = if db_wide {
+                db.property_int_value(prop).ok().flatten().unwrap_or(0)
+            } else {
+                cfs.iter()
+                    .filter_map(|name| db.cf_handle(name))
+                    .filter_map(|cf| db.property_int_value_cf(cf, prop).ok().flatten())
+                    .sum()
+            };
+            (short, v as f64)
+        })
+        .collect()
+}
+
+/// Resident and virtual memory of this process, from `/proc/self/statm`.
+fn process_memory() -> Option<(u64, u64)> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let mut it = statm.split_whitespace();
+    let pages_virtual: u64 = it.next()?.parse().ok()?;
+    let pages_resident: u64 = it.next()?.parse().ok()?;
+    // SAFETY-free: sysconf is not needed, Linux pages are 4 KiB on the
+    // platforms Kindred ships for (x86_64 and arm64 with 4K pages).
+    const PAGE: u64 = 4096;
+    Some((pages_resident * PAGE, pages_virtual * PAGE))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_classes_cover_every_size_once() {
+        assert_eq!(size_class(1), 0);
+        assert_eq!(size_class(2), 1);
+        assert_eq!(size_class(3), 2);
+        assert_eq!(size_class(5), 2);
+        assert_eq!(size_class(6), 3);
+        assert_eq!(size_class(50), 4);
+        assert_eq!(size_class(51), 5);
+        assert_eq!(size_class(u64::MAX), 5);
+    }
+
+    #[test]
+    fn a_scrape_reports_partitions_raft_and_memory_in_text_format() {
+        let m = metrics();
+        let probe = m.partition(7);
+        probe.publish(12, 40, &[3, 2, 1, 0, 0, 0]);
+        probe.wait.observe(0.002);
+        m.rpc_calls
+            .with_label_values(&["/kindred.v1.Records/Upsert", "OK"])
+            .inc();
+        let raft = crate::meta::RaftStatus {
+            term: 4,
+            commit: 10,
+            applied: 8,
+            leader: 2,
+            ..Default::default()
+        };
+        let text = m.render(&Scrape {
+            partitions: &[(probe, 5)],
+            raft: &[("meta", raft)],
+        });
+        for line in [
+            "kindred_partition_mailbox_depth{partition=\"7\"} 5",
+            "kindred_partition_records{partition=\"7\"} 12",
+            "kindred_comparisons_total ",
+            "kindred_entities{size=\"1\"} 3",
+            "kindred_entities{size=\"3-5\"} 1",
+            "kindred_raft_term{group=\"meta\"} 4",
+            "kindred_raft_apply_lag{group=\"meta\"} 2",
+            "kindred_rpc_calls_total{code=\"OK\",method=\"/kindred.v1.Records/Upsert\"} 1",
+        ] {
+            assert!(text.contains(line), "missing {line} in\n{text}");
+        }
+        assert!(text.contains("kindred_partition_mailbox_wait_seconds_bucket{partition=\"7\""));
+        assert!(text.contains("kindred_process_resident_memory_bytes "));
+    }
+}

@@ -1,0 +1,402 @@
+//! The layer in front of every gRPC service (public and node-to-node):
+//! gives each call a request id (the caller's `x-request-id` when it sent
+//! a sane one), runs the call inside a `rpc` tracing span that carries
+//! that id into every log line of the handler, returns the id in the
+//! response's `x-request-id` header, counts the call and its latency by
+//! method and status code, and logs every error returned with its id.
+//!
+//! The status of a call is in the response headers when it failed at once
+//! (a trailers-only response) and in the trailers otherwise; the body is
+//! wrapped so that a streaming call is measured and logged when it ends.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use futures::future::BoxFuture;
+use http::{HeaderMap, HeaderValue};
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use tonic::body::Body;
+use tonic::Code;
+use tracing::Instrument;
+
+use super::metrics;
+
+/// The header that carries a request id, both ways.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+tokio::task_local! {
+    /// The id of the call the current task serves.
+    static CURRENT_REQUEST: Arc<str>;
+}
+
+/// The request id of the call the current task serves, if any: the
+/// node-to-node client sends it on, so both nodes log the same id.
+pub fn current_request_id() -> Option<Arc<str>> {
+    CURRENT_REQUEST.try_with(Arc::clone).ok()
+}
+
+/// The id of the call being served, in the request's extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub Arc<str>);
+
+/// The layer; `label` names a request path for the metrics (a bounded set).
+#[derive(Clone)]
+pub struct ObserveLayer {
+    label: fn(&str) -> &'static str,
+}
+
+impl ObserveLayer {
+    /// For the public API: methods named as in the role table.
+    pub fn public() -> Self {
+        ObserveLayer {
+            label: crate::security::roles::method_label,
+        }
+    }
+
+    /// For the node-to-node service.
+    pub fn internal() -> Self {
+        ObserveLayer {
+            label: internal_label,
+        }
+    }
+}
+
+fn internal_label(path: &str) -> &'static str {
+    const METHODS: &[&str] = &[
+        "/kindred.internal.v1.Internal/Raft",
+        "/kindred.internal.v1.Internal/Propose",
+        "/kindred.internal.v1.Internal/ServePartition",
+        "/kindred.internal.v1.Internal/ServeNode",
+        "/kindred.internal.v1.Internal/Fetch",
+    ];
+    METHODS
+        .iter()
+        .find(|m| **m == path)
+        .copied()
+        .unwrap_or("other")
+}
+
+impl<S> tower::Layer<S> for ObserveLayer {
+    type Service = Observed<S>;
+    fn layer(&self, inner: S) -> Observed<S> {
+        Observed {
+            label: self.label,
+            inner,
+        }
+    }
+}
+
+/// The service the layer wraps.
+#[derive(Clone)]
+pub struct Observed<S> {
+    label: fn(&str) -> &'static str,
+    inner: S,
+}
+
+/// A new request id: 16 hex digits, unique within the process and
+/// unlikely to repeat across processes (a random start).
+fn new_request_id() -> String {
+    static NEXT: OnceLock<AtomicU64> = OnceLock::new();
+    let next = NEXT.get_or_init(|| AtomicU64::new(rand::random()));
+    let n = next.fetch_add(1, Ordering::Relaxed);
+    // A bijective mix, so consecutive ids do not look consecutive.
+    let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    format!("{:016x}", z ^ (z >> 31))
+}
+
+/// The caller's request id if it is usable as one (1 to 64 characters of
+/// letters, digits, `-`, `_`, `.`, `:`), else a new one.
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=64).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map_or_else(new_request_id, str::to_string)
+}
+
+/// The status code and message in a header map, if it carries one.
+fn status_in(headers: &HeaderMap) -> Option<(Code, String)> {
+    let code = headers
+        .get("grpc-status")?
+        .to_str()
+        .ok()?
+        .parse::<i32>()
+        .ok()?;
+    let message = headers
+        .get("grpc-message")
+        .and_then(|v| v.to_str().ok())
+        .map(percent_decode)
+        .unwrap_or_default();
+    Some((Code::from_i32(code), message))
+}
+
+/// grpc-message is percent-encoded on the wire.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// What is recorded when a call ends.
+struct Call {
+    method: &'static str,
+    request_id: Arc<str>,
+    started: Instant,
+    span: tracing::Span,
+}
+
+impl Call {
+    fn finish(self, code: Code, message: &str) {
+        let m = metrics();
+        m.rpc_in_flight.with_label_values(&[self.method]).dec();
+        m.rpc_calls
+            .with_label_values(&[self.method, code_name(code)])
+            .inc();
+        let seconds = self.started.elapsed().as_secs_f64();
+        m.rpc_latency
+            .with_label_values(&[self.method])
+            .observe(seconds);
+        if code == Code::Ok {
+            return;
+        }
+        let _entered = self.span.enter();
+        let ms = seconds * 1e3;
+        let code = code_name(code);
+        // A refusal's message names the caller's values (an email, a
+        // record id): personal data stays out of the log, the caller has
+        // the message and the request id ties the two together.
+        if server_fault(code) {
+            tracing::warn!(request_id = %self.request_id, code, ms, error = message, "call failed");
+        } else {
+            tracing::info!(request_id = %self.request_id, code, ms, "call refused");
+        }
+    }
+}
+
+/// Codes that say the node, not the caller, is at fault.
+fn server_fault(code: &str) -> bool {
+    matches!(
+        code,
+        "UNKNOWN"
+            | "INTERNAL"
+            | "DATA_LOSS"
+            | "UNAVAILABLE"
+            | "DEADLINE_EXCEEDED"
+            | "UNIMPLEMENTED"
+    )
+}
+
+/// The canonical name of a status code (as in grpc's `StatusCode`).
+pub fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+impl<S, B> tower::Service<http::Request<B>> for Observed<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
+        let method = (self.label)(req.uri().path());
+        let id: Arc<str> = request_id(req.headers()).into();
+        req.extensions_mut().insert(RequestId(id.clone()));
+        let span = tracing::info_span!("rpc", method, request_id = %id);
+        metrics().rpc_in_flight.with_label_values(&[method]).inc();
+        let call = Call {
+            method,
+            request_id: id.clone(),
+            started: Instant::now(),
+            span: span.clone(),
+        };
+        // Take the service that was driven to readiness.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(
+            CURRENT_REQUEST.scope(
+                id.clone(),
+                async move {
+                    let resp = match inner.call(req).await {
+                        Ok(r) => r,
+                        Err(e) => {
+                            call.finish(Code::Unknown, "the transport failed the call");
+                            return Err(e);
+                        }
+                    };
+                    let (mut parts, body) = resp.into_parts();
+                    if let Ok(v) = HeaderValue::from_str(&id) {
+                        parts.headers.insert(REQUEST_ID_HEADER, v);
+                    }
+                    let body = match status_in(&parts.headers) {
+                        // Trailers-only: the call is over.
+                        Some((code, message)) => {
+                            call.finish(code, &message);
+                            body
+                        }
+                        None => Body::new(ObservedBody {
+                            inner: body,
+                            call: Some(call),
+                        }),
+                    };
+                    Ok(http::Response::from_parts(parts, body))
+                }
+                .instrument(span),
+            ),
+        )
+    }
+}
+
+/// A response body that records its call when its trailers arrive (or
+/// when it ends or is dropped without them: the client went away).
+struct ObservedBody {
+    inner: Body,
+    call: Option<Call>,
+}
+
+impl HttpBody for ObservedBody {
+    type Data = <Body as HttpBody>::Data;
+    type Error = <Body as HttpBody>::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(t) = frame.trailers_ref() {
+                    let (code, msg) = status_in(t).unwrap_or((Code::Ok, String::new()));
+                    if let Some(c) = self.call.take() {
+                        c.finish(code, &msg);
+                    }
+                }
+            }
+            Poll::Ready(Some(Err(_))) => {
+                if let Some(c) = self.call.take() {
+                    c.finish(Code::Internal, "the response body failed");
+                }
+            }
+            Poll::Ready(None) => {
+                if let Some(c) = self.call.take() {
+                    c.finish(Code::Ok, "");
+                }
+            }
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for ObservedBody {
+    fn drop(&mut self) {
+        if let Some(c) = self.call.take() {
+            c.finish(
+                Code::Cancelled,
+                "the client went away before the end of the response",
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sane_caller_id_is_kept_and_anything_else_replaced() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            REQUEST_ID_HEADER,
+            HeaderValue::from_static("import-42:batch.7"),
+        );
+        assert_eq!(request_id(&h), "import-42:batch.7");
+        h.insert(
+            REQUEST_ID_HEADER,
+            HeaderValue::from_static("bad id with spaces"),
+        );
+        let fresh = request_id(&h);
+        assert_eq!(fresh.len(), 16);
+        assert!(fresh.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(request_id(&HeaderMap::new()), request_id(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn the_status_is_read_from_headers_with_its_message_decoded() {
+        let mut h = HeaderMap::new();
+        assert_eq!(status_in(&h), None);
+        h.insert("grpc-status", HeaderValue::from_static("3"));
+        h.insert(
+            "grpc-message",
+            HeaderValue::from_static("bad%20email%3A%20x"),
+        );
+        assert_eq!(
+            status_in(&h),
+            Some((Code::InvalidArgument, "bad email: x".to_string()))
+        );
+    }
+
+    #[test]
+    fn unknown_paths_get_one_label() {
+        assert_eq!(
+            internal_label("/kindred.internal.v1.Internal/Raft"),
+            "/kindred.internal.v1.Internal/Raft"
+        );
+        assert_eq!(internal_label("/x/y"), "other");
+    }
+}
