@@ -20,3 +20,8 @@ fi
 if ! python3 -c "import grpc, grpc_tools, grpc_health, grpc_reflection, pytest" >/dev/null 2>&1; then
   python3 -m pip install -q -r tests/python/requirements.txt
 fi
+
+# The Python client (clients/python) as built from this checkout, and what
+# its tests need; always reinstalled: its tests refuse an installed package
+# that differs from the checkout.
+python3 -m pip install -q './clients/python[test]'
