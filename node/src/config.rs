@@ -537,13 +537,11 @@ impl NodeConfig {
                 "must be HOST:PORT with a numeric IP host",
             ));
         }
-        if !self.otlp_endpoint.is_empty()
-            && !(self.otlp_endpoint.starts_with("http://")
-                || self.otlp_endpoint.starts_with("https://"))
-        {
+        let e = &self.otlp_endpoint;
+        if !(e.is_empty() || e.starts_with("http://") || e.starts_with("https://")) {
             return Err(invalid(
                 "otlp_endpoint",
-                self.otlp_endpoint.clone(),
+                e.clone(),
                 "must be an http:// or https:// URL",
             ));
         }
@@ -669,6 +667,28 @@ mod tests {
             .map(|h| h.to_string())
             .unwrap_or_default();
         assert!(node_id.starts_with("This node's id"), "{node_id}");
+    }
+
+    #[test]
+    fn metrics_and_trace_endpoints_are_checked_naming_the_setting() {
+        let cfg = |flags: &[&str]| {
+            let mut argv = vec!["kindred-node"];
+            argv.extend_from_slice(flags);
+            NodeConfig::from_args(&Args::try_parse_from(argv).unwrap())
+        };
+        let e = cfg(&["--metrics-listen", "localhost:9000"]).unwrap_err();
+        assert!(e.to_string().contains("metrics_listen"), "{e}");
+        let e = cfg(&["--otlp-endpoint", "collector:4317"]).unwrap_err();
+        assert!(e.to_string().contains("otlp_endpoint"), "{e}");
+        let ok = cfg(&[
+            "--metrics-listen",
+            "127.0.0.1:9000",
+            "--otlp-endpoint",
+            "http://collector:4317",
+        ])
+        .unwrap();
+        assert_eq!(ok.metrics_listen, "127.0.0.1:9000");
+        assert_eq!(ok.otlp_endpoint, "http://collector:4317");
     }
 
     #[test]

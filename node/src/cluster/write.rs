@@ -107,6 +107,7 @@ impl Writer {
     /// Round 1 of an upsert: the records are stored and resolved at their
     /// homes. Batches of one stream are applied in order; their links
     /// ([`Writer::complete`]) may then be found concurrently.
+    #[tracing::instrument(level = "info", name = "apply", skip_all)]
     pub async fn apply(&self, records: Vec<pb::Record>) -> Pending {
         let n = records.len();
         // One time for the whole batch: it stamps the commands, and its year
@@ -142,6 +143,7 @@ impl Writer {
     }
 
     /// Validates, standardises and packs each record (off the runtime).
+    #[tracing::instrument(level = "info", name = "prepare", skip_all)]
     async fn prepare(
         &self,
         records: Vec<pb::Record>,
@@ -162,6 +164,7 @@ impl Writer {
     }
 
     /// Sends one home partition its records.
+    #[tracing::instrument(level = "info", name = "apply_at_home", skip_all)]
     async fn apply_at_home(
         &self,
         at_ms: i64,
@@ -183,6 +186,7 @@ impl Writer {
     }
 
     /// Rounds 2 and 3 of an upsert, and the cluster-wide entity ids.
+    #[tracing::instrument(level = "info", name = "complete", skip_all)]
     pub async fn complete(&self, mut pending: Pending) -> Vec<Result<Outcome, NodeError>> {
         if self.router().map().partitions > 1 && !pending.applied.is_empty() {
             match self.link_and_settle(&mut pending).await {
@@ -232,6 +236,7 @@ impl Writer {
 
     /// Probes every partition with the applied records and stores the links
     /// found at the records' homes.
+    #[tracing::instrument(level = "info", name = "probe_and_link", skip_all)]
     pub(super) async fn probe_and_link(
         &self,
         probes: Vec<ProbeItem>,
@@ -317,6 +322,7 @@ impl Writer {
     /// Round 2: one request per node that owns partitions, then each
     /// partition that no node answered for (its node is down, or it moved
     /// meanwhile), with retries.
+    #[tracing::instrument(level = "info", name = "probe_everywhere", skip_all)]
     async fn probe_everywhere(
         &self,
         at_ms: i64,
@@ -359,6 +365,7 @@ impl Writer {
 
     /// Probes every partition this node owns with a batch (each skips the
     /// records homed in it). Reports which partitions ran the probe.
+    #[tracing::instrument(level = "info", name = "probe_owned", skip_all)]
     pub async fn probe_owned(&self, req: ProbeOwned) -> Probed {
         let router = self.router();
         let map = router.map();
@@ -378,6 +385,7 @@ impl Writer {
     }
 
     /// Deletes a record wherever it lives.
+    #[tracing::instrument(level = "info", name = "delete", skip_all)]
     pub async fn delete(&self, source: &str, record_id: &str) -> Result<Vec<EntityId>, NodeError> {
         let key = record_key(source, record_id);
         let at_ms = self.clock.now_ms();

@@ -216,7 +216,16 @@ impl Actor {
                 queued,
                 span,
             } => {
-                let _entered = span.enter();
+                // A span per command, under the caller's: the call's
+                // request id is on every line logged while handling it,
+                // and a trace shows the partition's part of the call.
+                let _entered = tracing::info_span!(
+                    parent: &span,
+                    "partition",
+                    partition = self.partition,
+                    op = op.kind()
+                )
+                .entered();
                 self.probe.wait.observe(queued.elapsed().as_secs_f64());
                 self.probe.commands.inc();
                 self.dispatch(op, reply);

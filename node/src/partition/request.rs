@@ -56,6 +56,15 @@ macro_rules! typed_requests {
             $( $(#[$doc])* $name($name), )*
         }
 
+        impl $op {
+            /// The request's name, for logs and traces.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $( $op::$name(_) => stringify!($name), )*
+                }
+            }
+        }
+
         /// The reply to a request, in its envelope: the variant of the
         /// request it answers.
         #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
