@@ -75,8 +75,9 @@ pub struct Args {
     /// Kubernetes probes, which cannot speak TLS). Unset: none.
     #[arg(long, env = "KINDRED_HEALTH_LISTEN")]
     pub health_listen: Option<String>,
-    /// OTLP/gRPC endpoint to export OpenTelemetry traces to (for example
-    /// http://otel-collector:4317). Unset: no traces.
+    /// OTLP/gRPC endpoint to export OpenTelemetry traces to, plaintext (for
+    /// example http://127.0.0.1:4317, a collector beside the node). Unset:
+    /// no traces.
     #[arg(long, env = "KINDRED_OTLP_ENDPOINT")]
     pub otlp_endpoint: Option<String>,
     /// Address of a plaintext HTTP listener serving Prometheus metrics at
@@ -538,11 +539,12 @@ impl NodeConfig {
             ));
         }
         let e = &self.otlp_endpoint;
-        if !(e.is_empty() || e.starts_with("http://") || e.starts_with("https://")) {
+        if !(e.is_empty() || e.starts_with("http://")) {
             return Err(invalid(
                 "otlp_endpoint",
                 e.clone(),
-                "must be an http:// or https:// URL",
+                "must be an http:// URL (plaintext OTLP/gRPC, to a collector on the \
+                 node or in the pod: TLS to the collector is not supported)",
             ));
         }
         if self.tls.cert.is_some() != self.tls.key.is_some() {
@@ -680,6 +682,8 @@ mod tests {
         assert!(e.to_string().contains("metrics_listen"), "{e}");
         let e = cfg(&["--otlp-endpoint", "collector:4317"]).unwrap_err();
         assert!(e.to_string().contains("otlp_endpoint"), "{e}");
+        let e = cfg(&["--otlp-endpoint", "https://collector:4317"]).unwrap_err();
+        assert!(e.to_string().contains("TLS"), "{e}");
         let ok = cfg(&[
             "--metrics-listen",
             "127.0.0.1:9000",

@@ -3,6 +3,7 @@
 use std::io::IsTerminal;
 
 use clap::Parser;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -62,11 +63,14 @@ fn run_tool(tool: &Tool) -> std::process::ExitCode {
 /// returns the trace exporter to shut down at exit.
 fn init_logging(args: &Args, cfg: &NodeConfig) -> anyhow::Result<Option<Traces>> {
     let filter = EnvFilter::try_from_env("KINDRED_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // Each output filters for itself: traces keep Kindred's spans whatever
+    // KINDRED_LOG says, and never see the exporter's own transport events.
     let (traces, otel) = if cfg.otlp_endpoint.is_empty() {
         (None, None)
     } else {
         let (t, layer) = Traces::start(&cfg.otlp_endpoint, cfg.cluster.node_id)?;
-        (Some(t), Some(layer))
+        let spans = Targets::new().with_target("kindred_node", tracing::Level::INFO);
+        (Some(t), Some(layer.with_filter(spans)))
     };
     let fmt = match args.log_format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
@@ -81,8 +85,7 @@ fn init_logging(args: &Args, cfg: &NodeConfig) -> anyhow::Result<Option<Traces>>
     };
     tracing_subscriber::registry()
         .with(otel)
-        .with(filter)
-        .with(fmt)
+        .with(fmt.with_filter(filter))
         .init();
     Ok(traces)
 }

@@ -10,7 +10,7 @@ use kindred_client::v1::{ExportChunk, Profile};
 use kindred_client::{exit, ClientError};
 use serde::Serialize;
 
-use super::output::{write_error, TerminalSafe};
+use super::output::{proto_json_line, write_error, TerminalSafe};
 use super::{connect, render, CliError, GlobalArgs, Output};
 
 /// Header of the assignments CSV.
@@ -105,9 +105,11 @@ fn write_assignments<W: Write>(csv: &mut csv::Writer<W>, chunk: &ExportChunk) ->
     Ok(chunk.assignments.len() as u64)
 }
 
-/// Writes a profile as one line of JSON.
+/// Writes a profile as one line of JSON, in the proto3 JSON mapping (as
+/// `--output json` prints it).
 fn write_profile(w: &mut impl Write, p: &Profile) -> std::io::Result<()> {
-    serde_json::to_writer(&mut *w, p)?;
+    let line = proto_json_line(p).map_err(|e| std::io::Error::other(e.message))?;
+    w.write_all(line.as_bytes())?;
     w.write_all(b"\n")
 }
 
@@ -176,7 +178,16 @@ mod tests {
         let text = String::from_utf8(buf).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2);
-        let back: Profile = serde_json::from_str(lines[0]).unwrap();
-        assert_eq!(back, p);
+        let back: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(
+            back["entity_id"], "12",
+            "proto3 JSON: 64-bit integers as strings"
+        );
+        assert_eq!(back["merged_ids"], serde_json::json!(["3"]));
+        assert_eq!(
+            back["records"],
+            serde_json::json!([]),
+            "defaults are printed"
+        );
     }
 }

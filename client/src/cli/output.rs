@@ -97,6 +97,18 @@ fn descriptors() -> Result<&'static prost_reflect::DescriptorPool, CliError> {
 /// default value are printed too (`EmitUnpopulated`), so a field is
 /// always there to read. Any proto3 JSON parser reads it back.
 pub fn proto_json<M: prost::Message + prost::Name>(message: &M) -> Result<String, CliError> {
+    proto_json_as(message, true)
+}
+
+/// [`proto_json`] on one line (JSON Lines).
+pub fn proto_json_line<M: prost::Message + prost::Name>(message: &M) -> Result<String, CliError> {
+    proto_json_as(message, false)
+}
+
+fn proto_json_as<M: prost::Message + prost::Name>(
+    message: &M,
+    pretty: bool,
+) -> Result<String, CliError> {
     let fail = |e: &dyn std::fmt::Display| {
         CliError::failure(format!("cannot encode the result as JSON: {e}"))
     };
@@ -105,19 +117,20 @@ pub fn proto_json<M: prost::Message + prost::Name>(message: &M) -> Result<String
         .ok_or_else(|| fail(&format!("no descriptor for {}", M::full_name())))?;
     let dynamic = prost_reflect::DynamicMessage::decode(desc, message.encode_to_vec().as_slice())
         .map_err(|e| fail(&e))?;
+    let options = prost_reflect::SerializeOptions::new()
+        .use_proto_field_name(true)
+        .skip_default_fields(false);
     let mut out = Vec::new();
-    let mut ser = serde_json::Serializer::with_formatter(
-        &mut out,
-        serde_json::ser::PrettyFormatter::with_indent(b"  "),
-    );
-    dynamic
-        .serialize_with_options(
-            &mut ser,
-            &prost_reflect::SerializeOptions::new()
-                .use_proto_field_name(true)
-                .skip_default_fields(false),
-        )
-        .map_err(|e| fail(&e))?;
+    if pretty {
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut out,
+            serde_json::ser::PrettyFormatter::with_indent(b"  "),
+        );
+        dynamic.serialize_with_options(&mut ser, &options)
+    } else {
+        dynamic.serialize_with_options(&mut serde_json::Serializer::new(&mut out), &options)
+    }
+    .map_err(|e| fail(&e))?;
     String::from_utf8(out).map_err(|e| fail(&e))
 }
 

@@ -475,7 +475,10 @@ impl crate::observe::endpoint::Source for Cluster {
         };
         let mut out: Vec<_> = local
             .values()
-            .map(|h| (h.probe.clone(), h.queued()))
+            .map(|h| {
+                h.refresh_census();
+                (h.probe.clone(), h.queued())
+            })
             .collect();
         out.sort_by_key(|(p, _)| p.partition);
         out

@@ -35,6 +35,13 @@ use crate::partition::request::{
     ProbeItem, Probed, PutLinks, Records, WireError,
 };
 
+/// A home partition's batch, back with the partition's answer for each
+/// record (or why the whole batch failed).
+type AppliedAtHome = (
+    Vec<Prepared>,
+    Result<Vec<Result<Applied, WireError>>, NodeError>,
+);
+
 /// Records probed again per request when relinking a partition.
 const RELINK_PAGE: usize = 2000;
 
@@ -165,14 +172,7 @@ impl Writer {
 
     /// Sends one home partition its records.
     #[tracing::instrument(level = "info", name = "apply_at_home", skip_all)]
-    async fn apply_at_home(
-        &self,
-        at_ms: i64,
-        mut batch: Vec<Prepared>,
-    ) -> (
-        Vec<Prepared>,
-        Result<Vec<Result<Applied, WireError>>, NodeError>,
-    ) {
+    async fn apply_at_home(&self, at_ms: i64, mut batch: Vec<Prepared>) -> AppliedAtHome {
         let items = batch
             .iter_mut()
             .map(|p| ApplyItem {

@@ -479,6 +479,9 @@ struct RaftLoop {
     need_init: bool,
     /// When a snapshot was last sent to a peer (to retry lost ones).
     snapshot_sent: HashMap<u64, Instant>,
+    /// The last leader this member knew of (0: none yet), for the
+    /// leader-changes metric.
+    last_leader: std::cell::Cell<u64>,
 }
 
 impl RaftLoop {
@@ -520,6 +523,7 @@ impl RaftLoop {
             partitions: cfg.partitions,
             need_init: false,
             snapshot_sent: HashMap::new(),
+            last_leader: std::cell::Cell::new(0),
         };
         (shared, rl)
     }
@@ -989,11 +993,18 @@ impl RaftLoop {
             matched,
         };
         let mut current = self.shared.status.lock().unwrap_or_else(|e| e.into_inner());
-        if status.leader != 0 && status.leader != current.leader {
-            crate::observe::metrics()
-                .raft_leader_changes
-                .with_label_values(&["meta"])
-                .inc();
+        // A change is a new leader after another known one: neither the
+        // first one this node learns of, nor the same one again after a
+        // spell without a leader.
+        let known = self.last_leader.get();
+        if status.leader != 0 {
+            if known != 0 && known != status.leader {
+                crate::observe::metrics()
+                    .raft_leader_changes
+                    .with_label_values(&["meta"])
+                    .inc();
+            }
+            self.last_leader.set(status.leader);
         }
         *current = status;
     }

@@ -5,16 +5,22 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 use super::metrics::{metrics, Scrape};
 use super::PartitionProbe;
 use crate::meta::RaftStatus;
+
+/// Longest a scraper may take to send its request headers.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest one connection is served.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// What a scrape needs from the node, read when scraped.
 pub trait Source: Send + Sync + 'static {
@@ -36,16 +42,22 @@ pub async fn serve(addr: SocketAddr, source: Arc<dyn Source>) -> anyhow::Result<
             let (tcp, _) = match listener.accept().await {
                 Ok(c) => c,
                 Err(e) => {
+                    // Out of file descriptors, most likely: wait rather
+                    // than spin.
                     tracing::warn!(error = %e, "metrics listener: accept failed");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
                     continue;
                 }
             };
             let source = source.clone();
             tokio::spawn(async move {
                 let svc = hyper::service::service_fn(move |req| answer(req, source.clone()));
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tcp), svc)
-                    .await;
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(HEADER_TIMEOUT)
+                    .serve_connection(TokioIo::new(tcp), svc);
+                // A scraper that holds a connection open longer is cut off.
+                let _ = tokio::time::timeout(CONNECTION_TIMEOUT, conn).await;
             });
         }
     });
@@ -71,7 +83,7 @@ async fn answer(
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return Ok(reply(StatusCode::METHOD_NOT_ALLOWED, String::new()));
     }
-    let text = tokio::task::spawn_blocking(move || {
+    let rendered = tokio::task::spawn_blocking(move || {
         let partitions = source.partitions();
         let raft = source.raft();
         metrics().render(&Scrape {
@@ -79,8 +91,13 @@ async fn answer(
             raft: &raft,
         })
     })
-    .await
-    .unwrap_or_default();
+    .await;
+    let Ok(text) = rendered else {
+        return Ok(reply(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "gathering the metrics failed\n".into(),
+        ));
+    };
     let mut r = reply(StatusCode::OK, text);
     r.headers_mut().insert(
         http::header::CONTENT_TYPE,

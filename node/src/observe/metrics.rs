@@ -4,7 +4,7 @@
 //! census, RocksDB properties, Raft status, process memory).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use prometheus::core::Collector;
 use prometheus::{
@@ -73,6 +73,7 @@ pub struct Metrics {
     resident_bytes: IntGauge,
     virtual_bytes: IntGauge,
     scrape_seconds: Gauge,
+    scraping: Mutex<()>,
 }
 
 /// The process-wide metrics.
@@ -233,6 +234,7 @@ impl Metrics {
                 ))
                 .expect("valid metric"),
             ),
+            scraping: Mutex::new(()),
             registry: r,
         }
     }
@@ -247,6 +249,7 @@ impl Metrics {
             records: AtomicU64::new(0),
             comparisons: AtomicU64::new(0),
             sizes: Default::default(),
+            stale: Default::default(),
             db: OnceLock::new(),
         })
     }
@@ -254,6 +257,9 @@ impl Metrics {
     /// Everything, in the Prometheus text format, after refreshing the
     /// figures that are read at scrape time.
     pub fn render(&self, scrape: &Scrape<'_>) -> String {
+        // One scrape at a time: refreshing resets and refills gauges that
+        // a concurrent scrape would otherwise gather half empty.
+        let _one = self.scraping.lock().unwrap_or_else(|e| e.into_inner());
         let started = std::time::Instant::now();
         self.refresh(scrape);
         let mut out = Vec::new();
@@ -278,8 +284,8 @@ impl Metrics {
             for (sum, n) in sizes.iter_mut().zip(&probe.sizes) {
                 *sum += n.load(Ordering::Relaxed);
             }
-            if let Some(db) = probe.db.get() {
-                for (name, value) in rocks_figures(db) {
+            if let Some(db) = probe.db.get().and_then(Weak::upgrade) {
+                for (name, value) in rocks_figures(&db) {
                     self.rocks.with_label_values(&[p.as_str(), name]).set(value);
                 }
             }
@@ -324,17 +330,25 @@ pub struct PartitionProbe {
     pub comparisons: AtomicU64,
     /// Entities per [`ENTITY_SIZE_CLASSES`] class.
     pub sizes: [AtomicU64; ENTITY_SIZE_CLASSES.len()],
-    pub db: OnceLock<Arc<rocksdb::DB>>,
+    /// The sizes may be out of date: a scrape asks the actor for more.
+    pub stale: std::sync::atomic::AtomicBool,
+    /// The partition's database, for its properties; weak, so that a
+    /// scrape never keeps a closed partition's RocksDB open.
+    pub db: OnceLock<Weak<rocksdb::DB>>,
 }
 
 impl PartitionProbe {
-    /// Publishes a census of the partition (from its actor).
-    pub fn publish(&self, records: u64, comparisons: u64, sizes: &[u64]) {
+    /// Publishes the counts of the partition (from its actor).
+    pub fn publish_counts(&self, records: u64, comparisons: u64) {
         self.records.store(records, Ordering::Relaxed);
         let before = self.comparisons.swap(comparisons, Ordering::Relaxed);
         metrics()
             .comparisons
             .inc_by(comparisons.saturating_sub(before));
+    }
+
+    /// Publishes the entities per size class (from its actor).
+    pub fn publish_sizes(&self, sizes: &[u64]) {
         for (slot, n) in self.sizes.iter().zip(sizes) {
             slot.store(*n, Ordering::Relaxed);
         }
@@ -386,16 +400,20 @@ fn rocks_figures(db: &rocksdb::DB) -> Vec<(&'static str, f64)> {
         .collect()
 }
 
-/// Resident and virtual memory of this process, from `/proc/self/statm`.
+/// Resident and virtual memory of this process, in bytes, from
+/// `/proc/self/status` (kB figures, whatever the page size).
 fn process_memory() -> Option<(u64, u64)> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let mut it = statm.split_whitespace();
-    let pages_virtual: u64 = it.next()?.parse().ok()?;
-    let pages_resident: u64 = it.next()?.parse().ok()?;
-    // SAFETY-free: sysconf is not needed, Linux pages are 4 KiB on the
-    // platforms Kindred ships for (x86_64 and arm64 with 4K pages).
-    const PAGE: u64 = 4096;
-    Some((pages_resident * PAGE, pages_virtual * PAGE))
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb = |key: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(key))?;
+        line[key.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    };
+    Some((kb("VmRSS:")? * 1024, kb("VmSize:")? * 1024))
 }
 
 #[cfg(test)]
@@ -418,10 +436,11 @@ mod tests {
     fn a_scrape_reports_partitions_raft_and_memory_in_text_format() {
         let m = metrics();
         let probe = m.partition(7);
-        probe.publish(12, 40, &[3, 2, 1, 0, 0, 0]);
+        probe.publish_counts(12, 40);
+        probe.publish_sizes(&[3, 2, 1, 0, 0, 0]);
         probe.wait.observe(0.002);
         m.rpc_calls
-            .with_label_values(&["/kindred.v1.Records/Upsert", "OK"])
+            .with_label_values(&["/test/OnlyThisTest", "OK"])
             .inc();
         let raft = crate::meta::RaftStatus {
             term: 4,
@@ -442,7 +461,7 @@ mod tests {
             "kindred_entities{size=\"3-5\"} 1",
             "kindred_raft_term{group=\"meta\"} 4",
             "kindred_raft_apply_lag{group=\"meta\"} 2",
-            "kindred_rpc_calls_total{code=\"OK\",method=\"/kindred.v1.Records/Upsert\"} 1",
+            "kindred_rpc_calls_total{code=\"OK\",method=\"/test/OnlyThisTest\"} 1",
         ] {
             assert!(text.contains(line), "missing {line} in\n{text}");
         }

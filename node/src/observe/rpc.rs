@@ -38,9 +38,19 @@ pub fn current_request_id() -> Option<Arc<str>> {
     CURRENT_REQUEST.try_with(Arc::clone).ok()
 }
 
-/// The id of the call being served, in the request's extensions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(pub Arc<str>);
+/// Spawns a task that serves part of the current call: it keeps the
+/// call's request id (sent on to other nodes) and runs in its span.
+pub fn spawn<F>(fut: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let fut = fut.in_current_span();
+    match current_request_id() {
+        Some(id) => tokio::spawn(CURRENT_REQUEST.scope(id, fut)),
+        None => tokio::spawn(fut),
+    }
+}
 
 /// The layer; `label` names a request path for the metrics (a bounded set).
 #[derive(Clone)]
@@ -64,9 +74,12 @@ impl ObserveLayer {
     }
 }
 
+/// The node-to-node Raft message method.
+const RAFT_METHOD: &str = "/kindred.internal.v1.Internal/Raft";
+
 fn internal_label(path: &str) -> &'static str {
     const METHODS: &[&str] = &[
-        "/kindred.internal.v1.Internal/Raft",
+        RAFT_METHOD,
         "/kindred.internal.v1.Internal/Propose",
         "/kindred.internal.v1.Internal/ServePartition",
         "/kindred.internal.v1.Internal/ServeNode",
@@ -158,16 +171,37 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// What is recorded when a call ends.
+/// What is recorded when a call ends. A call dropped before it ended (a
+/// deadline passed, the client reset the stream) is recorded as
+/// CANCELLED when it is dropped, so no call is left in flight.
 struct Call {
     method: &'static str,
     request_id: Arc<str>,
     started: Instant,
     span: tracing::Span,
+    done: bool,
 }
 
 impl Call {
-    fn finish(self, code: Code, message: &str) {
+    fn start(method: &'static str, request_id: Arc<str>, span: tracing::Span) -> Call {
+        metrics().rpc_in_flight.with_label_values(&[method]).inc();
+        Call {
+            method,
+            request_id,
+            started: Instant::now(),
+            span,
+            done: false,
+        }
+    }
+
+    fn finish(mut self, code: Code, message: &str) {
+        self.record(code, message);
+    }
+
+    fn record(&mut self, code: Code, message: &str) {
+        if std::mem::replace(&mut self.done, true) {
+            return;
+        }
         let m = metrics();
         m.rpc_in_flight.with_label_values(&[self.method]).dec();
         m.rpc_calls
@@ -191,6 +225,15 @@ impl Call {
         } else {
             tracing::info!(request_id = %self.request_id, code, ms, "call refused");
         }
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        self.record(
+            Code::Cancelled,
+            "the call ended before its response (deadline or client reset)",
+        );
     }
 }
 
@@ -245,18 +288,17 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
         let method = (self.label)(req.uri().path());
         let id: Arc<str> = request_id(req.headers()).into();
-        req.extensions_mut().insert(RequestId(id.clone()));
-        let span = tracing::info_span!("rpc", method, request_id = %id);
-        metrics().rpc_in_flight.with_label_values(&[method]).inc();
-        let call = Call {
-            method,
-            request_id: id.clone(),
-            started: Instant::now(),
-            span: span.clone(),
+        // Raft messages (heartbeats included) are counted, not traced:
+        // a span each would flood logs and traces.
+        let span = if method == RAFT_METHOD {
+            tracing::Span::none()
+        } else {
+            tracing::info_span!("rpc", method, request_id = %id)
         };
+        let call = Call::start(method, id.clone(), span.clone());
         // Take the service that was driven to readiness.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -346,10 +388,12 @@ impl HttpBody for ObservedBody {
 impl Drop for ObservedBody {
     fn drop(&mut self) {
         if let Some(c) = self.call.take() {
-            c.finish(
-                Code::Cancelled,
-                "the client went away before the end of the response",
-            );
+            // A body that had ended was sent whole (hyper does not poll a
+            // body that says it has ended); otherwise the client went away
+            // and dropping `c` records CANCELLED.
+            if self.inner.is_end_stream() {
+                c.finish(Code::Ok, "");
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 //! each request to the handler named for it (`on_apply`, `on_probe`, ...
 //! in `commands.rs` and `queries.rs`), as TiKV's `PeerFsmDelegate` does.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,8 @@ pub(super) struct Actor {
     probe: Arc<PartitionProbe>,
     /// When the census was last published.
     census_at: Option<Instant>,
+    /// Something may have changed since.
+    census_dirty: bool,
     pub(super) survivorship: Survivorship,
     pub(super) partition: u32,
     fenced: bool,
@@ -80,11 +83,14 @@ impl Actor {
             .into_iter()
             .map(String::into_boxed_str)
             .collect();
-        let _ = probe.db.set(engine.store().shared_db());
+        let _ = probe
+            .db
+            .set(std::sync::Arc::downgrade(&engine.store().shared_db()));
         let mut actor = Actor {
             engine,
             probe,
             census_at: None,
+            census_dirty: true,
             survivorship: cfg.survivorship.clone(),
             partition: cfg.partition,
             fenced: false,
@@ -97,26 +103,37 @@ impl Actor {
     }
 
     /// Publishes the partition's census (records, comparisons, entities
-    /// by size) to the metrics. Observation only: never read back.
+    /// by size) to the metrics. Observation only: never read back. The
+    /// size classes walk every entity, so they are counted at most every
+    /// `CENSUS_EVERY` (and on a scrape's request, see `Command::Census`).
     fn publish_census(&mut self) {
         let mut sizes = [0u64; ENTITY_SIZE_CLASSES.len()];
         for n in self.engine.entity_sizes() {
             sizes[size_class(n as u64)] += 1;
         }
-        self.probe
-            .publish(self.engine.len() as u64, self.engine.comparisons(), &sizes);
+        self.probe.publish_sizes(&sizes);
+        self.publish_counts();
         self.census_at = Some(Instant::now());
+        self.census_dirty = false;
+        self.probe.stale.store(false, Ordering::Relaxed);
     }
 
-    /// Publishes the census when the mailbox runs dry, and at most every
-    /// `CENSUS_EVERY` while it is busy.
+    /// Publishes the counts that cost nothing to read.
+    fn publish_counts(&self) {
+        self.probe
+            .publish_counts(self.engine.len() as u64, self.engine.comparisons());
+    }
+
+    /// After a command (`idle`: and the mailbox is empty): the whole census
+    /// when it is due, else the cheap counts when idle, marking the sizes
+    /// stale so that the next scrape asks for them.
     fn census_if_due(&mut self, idle: bool) {
-        let due = match self.census_at {
-            None => true,
-            Some(at) => idle || at.elapsed() >= CENSUS_EVERY,
-        };
-        if due {
+        let due = self.census_at.is_none_or(|at| at.elapsed() >= CENSUS_EVERY);
+        if due && self.census_dirty {
             self.publish_census();
+        } else if idle {
+            self.publish_counts();
+            self.probe.stale.store(self.census_dirty, Ordering::Relaxed);
         }
     }
 
@@ -216,6 +233,7 @@ impl Actor {
                 queued,
                 span,
             } => {
+                self.census_dirty = true;
                 // A span per command, under the caller's: the call's
                 // request id is on every line logged while handling it,
                 // and a trace shows the partition's part of the call.
@@ -230,6 +248,11 @@ impl Actor {
                 self.probe.commands.inc();
                 self.dispatch(op, reply);
                 self.census_if_due(false);
+            }
+            Command::Census => {
+                if self.census_dirty {
+                    self.publish_census();
+                }
             }
             Command::Fence { on, reply } => {
                 self.fenced = on;

@@ -51,6 +51,9 @@ pub enum Command {
         /// carries the call's request id.
         span: tracing::Span,
     },
+    /// Publishes the census the metrics show, if stale (sent by a scrape;
+    /// dropped when the mailbox is full).
+    Census,
     /// Writes a consistent copy of the partition's store into a new directory.
     Checkpoint { dir: PathBuf, reply: Reply<()> },
     /// Holds (true) or releases writes: while held, write requests are
@@ -149,6 +152,13 @@ impl PartitionHandle {
         let (tx, rx) = oneshot::channel();
         self.send(Command::Fence { on, reply: tx }).await?;
         answer(rx).await
+    }
+
+    /// Asks for a fresh census if the published one is stale; never waits.
+    pub fn refresh_census(&self) {
+        if self.probe.stale.load(std::sync::atomic::Ordering::Relaxed) {
+            let _ = self.tx.try_send(Command::Census);
+        }
     }
 
     /// Commands waiting in the mailbox.

@@ -19,6 +19,7 @@ use super::{convert, NodeState};
 use crate::cluster::activity::{Activities, EventFilter, EventOutcome, Whose};
 use crate::config::Limits;
 use crate::error::NodeError;
+use crate::observe;
 
 /// Implements `kindred.v1.Events`.
 pub struct EventsService {
@@ -75,14 +76,14 @@ impl Events for EventsService {
         let limits = self.state.limits.clone();
         let (pending_tx, pending_rx) = mpsc::channel(4);
         let (out_tx, out_rx) = mpsc::channel(4);
-        tokio::spawn(read_batches(
+        observe::rpc::spawn(read_batches(
             req.into_inner(),
             activities,
             limits,
             pending_tx,
             out_tx.clone(),
         ));
-        tokio::spawn(respond_in_order(pending_rx, out_tx));
+        observe::rpc::spawn(respond_in_order(pending_rx, out_tx));
         Ok(Response::new(Box::pin(ReceiverStream::new(out_rx))))
     }
 
@@ -202,7 +203,7 @@ async fn read_batches(
         } else {
             Guard::Read(order.read_owned().await)
         };
-        let task = tokio::spawn(async move {
+        let task = observe::rpc::spawn(async move {
             let r = a.send(good, false).await;
             drop(guard);
             r

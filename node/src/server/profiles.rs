@@ -18,6 +18,7 @@ use super::convert;
 use super::NodeState;
 use crate::engine::resolver::split_key;
 use crate::error::NodeError;
+use crate::observe;
 
 /// Implements `kindred.v1.Profiles`.
 pub struct ProfilesService {
@@ -101,7 +102,7 @@ impl Profiles for ProfilesService {
         };
         let rows = self.state.coordinator()?.reader.assignments().await?;
         let (tx, rx) = mpsc::channel(4);
-        tokio::spawn(async move {
+        observe::rpc::spawn(async move {
             for part in rows.chunks(chunk) {
                 let assignments = part
                     .iter()
@@ -136,7 +137,7 @@ impl Profiles for ProfilesService {
         let catalog = self.state.catalog();
         let entities = reader.entities().await?;
         let (tx, rx) = mpsc::channel(64);
-        tokio::spawn(async move {
+        observe::rpc::spawn(async move {
             let all: Vec<(u64, Vec<u64>)> = entities.into_iter().collect();
             for page in all.chunks(256) {
                 let ids: Vec<u64> = page.iter().flat_map(|(_, parts)| parts.clone()).collect();

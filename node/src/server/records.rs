@@ -25,6 +25,7 @@ use crate::engine::hash::hash64;
 use crate::engine::resolver::record_key;
 use crate::engine::Outcome;
 use crate::error::NodeError;
+use crate::observe;
 
 /// Implements `kindred.v1.Records`.
 pub struct RecordsService {
@@ -78,14 +79,14 @@ impl Records for RecordsService {
         // queues are backpressure.
         let (pending_tx, pending_rx) = mpsc::channel(4);
         let (out_tx, out_rx) = mpsc::channel::<Result<BulkUpsertResponse, Status>>(4);
-        tokio::spawn(read_batches(
+        observe::rpc::spawn(read_batches(
             req.into_inner(),
             writer,
             limits,
             pending_tx,
             out_tx.clone(),
         ));
-        tokio::spawn(respond_in_order(pending_rx, out_tx));
+        observe::rpc::spawn(respond_in_order(pending_rx, out_tx));
         Ok(Response::new(Box::pin(ReceiverStream::new(out_rx))))
     }
 
@@ -188,7 +189,7 @@ async fn read_batches(
             .collect();
         let applied = inflight.admit(keys).await;
         let w = writer.clone();
-        let task = tokio::spawn(async move {
+        let task = observe::rpc::spawn(async move {
             let p = w.apply(good).await;
             let _ = applied.send(());
             w.complete(p).await

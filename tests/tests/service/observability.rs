@@ -64,6 +64,27 @@ fn metrics_count_calls_records_and_entities_and_errors_are_logged_by_request_id(
     );
     upsert(&node, "1", "ann.lee@example.com");
     upsert(&node, "2", "ann.lee@example.com");
+    // A streaming call: counted when its trailers go out.
+    let csv = tmp.path().join("r.csv");
+    let mapping = tmp.path().join("m.toml");
+    std::fs::write(&csv, "id,given,family\n7,Bo,Chan\n").unwrap();
+    std::fs::write(
+        &mapping,
+        "record_id = \"id\"\n[fields]\ngiven_name = \"given\"\nfamily_name = \"family\"\n",
+    )
+    .unwrap();
+    stdout_ok(&kindred(
+        &node,
+        &[
+            "import",
+            csv.to_str().unwrap(),
+            "--mapping",
+            mapping.to_str().unwrap(),
+            "--source",
+            "pos",
+            "--no-progress",
+        ],
+    ));
     let missing = kindred(
         &node,
         &["profile", "get", "--email", "nobody.here@example.com"],
@@ -72,21 +93,28 @@ fn metrics_count_calls_records_and_entities_and_errors_are_logged_by_request_id(
 
     let upserts = "kindred_rpc_calls_total{code=\"OK\",method=\"/kindred.v1.Records/Upsert\"}";
     let refused = "kindred_rpc_calls_total{code=\"NOT_FOUND\",method=\"/kindred.v1.Profiles/Get\"}";
+    let bulk = "kindred_rpc_calls_total{code=\"OK\",method=\"/kindred.v1.Records/BulkUpsert\"}";
     let pairs = "kindred_entities{size=\"2\"}";
+    let single = "kindred_entities{size=\"1\"}";
     let mut text = String::new();
-    // The partition publishes its census when its mailbox runs dry.
-    wait_until(
-        Duration::from_secs(30),
-        "the census of the two records",
-        || {
-            text = scrape(mport);
-            sample(&text, pairs) == Some(1.0)
-        },
-    );
+    // The census of entity sizes is refreshed at most every 2 s, and on
+    // the request of a scrape that finds it stale.
+    wait_until(Duration::from_secs(30), "the census of the records", || {
+        text = scrape(mport);
+        sample(&text, pairs) == Some(1.0) && sample(&text, single) == Some(1.0)
+    });
     assert_eq!(sample(&text, upserts), Some(2.0), "{text}");
     assert_eq!(sample(&text, refused), Some(1.0), "{text}");
-    assert_eq!(sample(&text, "kindred_records_applied_total"), Some(2.0));
-    assert_eq!(sample(&text, "kindred_entities{size=\"1\"}"), Some(0.0));
+    assert_eq!(sample(&text, bulk), Some(1.0), "{text}");
+    for m in [
+        "/kindred.v1.Records/BulkUpsert",
+        "/kindred.v1.Records/Upsert",
+        "/kindred.v1.Profiles/Get",
+    ] {
+        let series = format!("kindred_rpc_in_flight{{method=\"{m}\"}}");
+        assert_eq!(sample(&text, &series), Some(0.0), "{series} in\n{text}");
+    }
+    assert_eq!(sample(&text, "kindred_records_applied_total"), Some(3.0));
     assert!(sample(&text, "kindred_comparisons_total").unwrap() >= 1.0);
     assert!(sample(&text, "kindred_raft_term{group=\"meta\"}").unwrap() >= 1.0);
     assert!(sample(&text, "kindred_process_resident_memory_bytes").unwrap() > 1e6);
