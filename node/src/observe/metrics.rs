@@ -42,7 +42,8 @@ pub struct Metrics {
     registry: Registry,
     /// Calls by service method and gRPC status code.
     pub rpc_calls: IntCounterVec,
-    /// Call latency (until the last byte of the response), by method.
+    /// Call latency (until the last byte of the response), by method and
+    /// status code.
     pub rpc_latency: HistogramVec,
     /// Calls in progress, by method.
     pub rpc_in_flight: IntGaugeVec,
@@ -120,8 +121,8 @@ impl Metrics {
             ),
             rpc_latency: histogram(
                 "rpc_duration_seconds",
-                "gRPC call latency until the end of the response, by method",
-                &["method"],
+                "gRPC call latency until the end of the response, by method and status code",
+                &["method", "code"],
             ),
             rpc_in_flight: gauge("rpc_in_flight", "gRPC calls in progress", &["method"]),
             records_applied: reg(

@@ -204,13 +204,10 @@ impl Call {
         }
         let m = metrics();
         m.rpc_in_flight.with_label_values(&[self.method]).dec();
-        m.rpc_calls
-            .with_label_values(&[self.method, code_name(code)])
-            .inc();
+        let labels = [self.method, code_name(code)];
+        m.rpc_calls.with_label_values(&labels).inc();
         let seconds = self.started.elapsed().as_secs_f64();
-        m.rpc_latency
-            .with_label_values(&[self.method])
-            .observe(seconds);
+        m.rpc_latency.with_label_values(&labels).observe(seconds);
         if code == Code::Ok {
             return;
         }

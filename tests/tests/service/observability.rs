@@ -119,7 +119,7 @@ fn metrics_count_calls_records_and_entities_and_errors_are_logged_by_request_id(
     assert!(sample(&text, "kindred_raft_term{group=\"meta\"}").unwrap() >= 1.0);
     assert!(sample(&text, "kindred_process_resident_memory_bytes").unwrap() > 1e6);
     assert!(
-        text.contains("kindred_rpc_duration_seconds_bucket{method=\"/kindred.v1.Records/Upsert\",le=\"0.005\"}"),
+        text.contains("kindred_rpc_duration_seconds_bucket{code=\"OK\",method=\"/kindred.v1.Records/Upsert\",le=\"0.005\"}"),
         "{text}"
     );
     assert!(text.contains("kindred_rocksdb{partition=\"0\",property=\"memtable_bytes\"}"));
