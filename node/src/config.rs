@@ -524,19 +524,18 @@ impl NodeConfig {
                 "must differ from listen: the node-to-node service has its own port",
             ));
         }
-        if !self.health_listen.is_empty() && self.health_listen.parse::<SocketAddr>().is_err() {
-            return Err(invalid(
-                "health_listen",
-                self.health_listen.clone(),
-                "must be HOST:PORT with a numeric IP host",
-            ));
-        }
-        if !self.metrics_listen.is_empty() && self.metrics_listen.parse::<SocketAddr>().is_err() {
-            return Err(invalid(
-                "metrics_listen",
-                self.metrics_listen.clone(),
-                "must be HOST:PORT with a numeric IP host",
-            ));
+        // The optional plaintext listeners (empty: none).
+        for (setting, addr) in [
+            ("health_listen", &self.health_listen),
+            ("metrics_listen", &self.metrics_listen),
+        ] {
+            if !addr.is_empty() && addr.parse::<SocketAddr>().is_err() {
+                return Err(invalid(
+                    setting,
+                    addr.clone(),
+                    "must be HOST:PORT with a numeric IP host",
+                ));
+            }
         }
         let e = &self.otlp_endpoint;
         if !(e.is_empty() || e.starts_with("http://")) {

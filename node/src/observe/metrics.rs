@@ -83,160 +83,139 @@ pub fn metrics() -> &'static Metrics {
     METRICS.get_or_init(Metrics::new)
 }
 
+/// Makes each metric with the `kindred` namespace and registers it; the
+/// names are fixed, so a failure is a programming error the tests catch.
+struct Builder(Registry);
+
+impl Builder {
+    fn add<C: Collector + Clone + 'static>(&self, c: prometheus::Result<C>) -> C {
+        let c = c.expect("metric names are unique and valid");
+        self.0
+            .register(Box::new(c.clone()))
+            .expect("metric names are unique and valid");
+        c
+    }
+
+    fn counter(&self, name: &str, help: &str) -> IntCounter {
+        self.add(IntCounter::with_opts(opts(name, help)))
+    }
+
+    fn counters(&self, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+        self.add(IntCounterVec::new(opts(name, help), labels))
+    }
+
+    fn gauge(&self, name: &str, help: &str) -> IntGauge {
+        self.add(IntGauge::with_opts(opts(name, help)))
+    }
+
+    fn gauges(&self, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+        self.add(IntGaugeVec::new(opts(name, help), labels))
+    }
+
+    fn histograms(&self, name: &str, help: &str, labels: &[&str]) -> HistogramVec {
+        let o = HistogramOpts::new(name, help)
+            .namespace("kindred")
+            .buckets(LATENCY_BUCKETS.to_vec());
+        self.add(HistogramVec::new(o, labels))
+    }
+}
+
 fn opts(name: &str, help: &str) -> Opts {
     Opts::new(name, help).namespace("kindred")
 }
 
-fn hist(name: &str, help: &str) -> HistogramOpts {
-    HistogramOpts::new(name, help)
-        .namespace("kindred")
-        .buckets(LATENCY_BUCKETS.to_vec())
-}
-
-/// Builds and registers a metric; the names are fixed, so a failure is a
-/// programming error caught by the tests.
-fn reg<C: Collector + Clone + 'static>(r: &Registry, c: C) -> C {
-    r.register(Box::new(c.clone()))
-        .expect("metric names are unique and valid");
-    c
-}
-
 impl Metrics {
     fn new() -> Metrics {
-        let r = Registry::new();
-        let counter = |n: &str, h: &str, l: &[&str]| {
-            reg(&r, IntCounterVec::new(opts(n, h), l).expect("valid metric"))
-        };
-        let gauge = |n: &str, h: &str, l: &[&str]| {
-            reg(&r, IntGaugeVec::new(opts(n, h), l).expect("valid metric"))
-        };
-        let histogram = |n: &str, h: &str, l: &[&str]| {
-            reg(&r, HistogramVec::new(hist(n, h), l).expect("valid metric"))
-        };
+        let b = Builder(Registry::new());
+        let (by_call, by_partition, by_group) = (&["method", "code"], &["partition"], &["group"]);
         Metrics {
-            rpc_calls: counter(
+            rpc_calls: b.counters(
                 "rpc_calls_total",
                 "gRPC calls answered, by method and status code",
-                &["method", "code"],
+                by_call,
             ),
-            rpc_latency: histogram(
+            rpc_latency: b.histograms(
                 "rpc_duration_seconds",
                 "gRPC call latency until the end of the response, by method and status code",
-                &["method", "code"],
+                by_call,
             ),
-            rpc_in_flight: gauge("rpc_in_flight", "gRPC calls in progress", &["method"]),
-            records_applied: reg(
-                &r,
-                IntCounter::with_opts(opts(
-                    "records_applied_total",
-                    "records upserted by this node's partitions",
-                ))
-                .expect("valid metric"),
+            rpc_in_flight: b.gauges("rpc_in_flight", "gRPC calls in progress", &["method"]),
+            records_applied: b.counter(
+                "records_applied_total",
+                "records upserted by this node's partitions",
             ),
-            records_deleted: reg(
-                &r,
-                IntCounter::with_opts(opts(
-                    "records_deleted_total",
-                    "records deleted by this node's partitions",
-                ))
-                .expect("valid metric"),
+            records_deleted: b.counter(
+                "records_deleted_total",
+                "records deleted by this node's partitions",
             ),
-            events_stored: reg(
-                &r,
-                IntCounter::with_opts(opts(
-                    "events_stored_total",
-                    "events stored by this node's partitions (resends not counted)",
-                ))
-                .expect("valid metric"),
+            events_stored: b.counter(
+                "events_stored_total",
+                "events stored by this node's partitions (resends not counted)",
             ),
-            mailbox_wait: histogram(
+            mailbox_wait: b.histograms(
                 "partition_mailbox_wait_seconds",
                 "time a command waited in its partition's mailbox",
-                &["partition"],
+                by_partition,
             ),
-            partition_commands: counter(
+            partition_commands: b.counters(
                 "partition_commands_total",
                 "commands handled by each partition",
-                &["partition"],
+                by_partition,
             ),
-            mailbox_depth: gauge(
+            mailbox_depth: b.gauges(
                 "partition_mailbox_depth",
                 "commands waiting in each partition's mailbox",
-                &["partition"],
+                by_partition,
             ),
-            partition_records: gauge(
+            partition_records: b.gauges(
                 "partition_records",
                 "records held by each partition",
-                &["partition"],
+                by_partition,
             ),
-            comparisons: reg(
-                &r,
-                IntCounter::with_opts(opts(
-                    "comparisons_total",
-                    "record pairs compared by this node's partitions (per record: \
-                     its rate over the rate of records_applied_total)",
-                ))
-                .expect("valid metric"),
+            comparisons: b.counter(
+                "comparisons_total",
+                "record pairs compared by this node's partitions (per record: \
+                 its rate over the rate of records_applied_total)",
             ),
-            entities: gauge(
+            entities: b.gauges(
                 "entities",
                 "entities by size class (records of the entity held by one partition)",
                 &["size"],
             ),
-            rocks: reg(
-                &r,
-                GaugeVec::new(
-                    opts("rocksdb", "RocksDB properties of each partition's store"),
-                    &["partition", "property"],
-                )
-                .expect("valid metric"),
-            ),
-            raft_term: gauge("raft_term", "current Raft term, by group", &["group"]),
-            raft_commit: gauge(
-                "raft_commit_index",
-                "Raft commit index, by group",
-                &["group"],
-            ),
-            raft_applied: gauge(
+            rocks: b.add(GaugeVec::new(
+                opts("rocksdb", "RocksDB properties of each partition's store"),
+                &["partition", "property"],
+            )),
+            raft_term: b.gauges("raft_term", "current Raft term, by group", by_group),
+            raft_commit: b.gauges("raft_commit_index", "Raft commit index, by group", by_group),
+            raft_applied: b.gauges(
                 "raft_applied_index",
                 "Raft applied index, by group",
-                &["group"],
+                by_group,
             ),
-            raft_apply_lag: gauge(
+            raft_apply_lag: b.gauges(
                 "raft_apply_lag",
                 "committed Raft entries not yet applied, by group",
-                &["group"],
+                by_group,
             ),
-            raft_leader: gauge(
+            raft_leader: b.gauges(
                 "raft_leader",
                 "the group's leader as this node knows it (0: unknown)",
-                &["group"],
+                by_group,
             ),
-            raft_leader_changes: counter(
+            raft_leader_changes: b.counters(
                 "raft_leader_changes_total",
                 "leader changes seen by this node, by group",
-                &["group"],
+                by_group,
             ),
-            resident_bytes: reg(
-                &r,
-                IntGauge::with_opts(opts("process_resident_memory_bytes", "resident memory"))
-                    .expect("valid metric"),
-            ),
-            virtual_bytes: reg(
-                &r,
-                IntGauge::with_opts(opts("process_virtual_memory_bytes", "virtual memory"))
-                    .expect("valid metric"),
-            ),
-            scrape_seconds: reg(
-                &r,
-                Gauge::with_opts(opts(
-                    "scrape_duration_seconds",
-                    "time the previous scrape took to gather",
-                ))
-                .expect("valid metric"),
-            ),
+            resident_bytes: b.gauge("process_resident_memory_bytes", "resident memory"),
+            virtual_bytes: b.gauge("process_virtual_memory_bytes", "virtual memory"),
+            scrape_seconds: b.add(Gauge::with_opts(opts(
+                "scrape_duration_seconds",
+                "time the previous scrape took to gather",
+            ))),
             scraping: Mutex::new(()),
-            registry: r,
+            registry: b.0,
         }
     }
 
@@ -250,7 +229,6 @@ impl Metrics {
             records: AtomicU64::new(0),
             comparisons: AtomicU64::new(0),
             sizes: Default::default(),
-            stale: Default::default(),
             db: OnceLock::new(),
         })
     }
@@ -331,8 +309,6 @@ pub struct PartitionProbe {
     pub comparisons: AtomicU64,
     /// Entities per [`ENTITY_SIZE_CLASSES`] class.
     pub sizes: [AtomicU64; ENTITY_SIZE_CLASSES.len()],
-    /// The sizes may be out of date: a scrape asks the actor for more.
-    pub stale: std::sync::atomic::AtomicBool,
     /// The partition's database, for its properties; weak, so that a
     /// scrape never keeps a closed partition's RocksDB open.
     pub db: OnceLock<Weak<rocksdb::DB>>,
@@ -356,38 +332,45 @@ impl PartitionProbe {
     }
 }
 
-/// The RocksDB integer properties exported, under their short names.
-const ROCKS_PROPERTIES: &[(&str, &str)] = &[
-    ("rocksdb.cur-size-all-mem-tables", "memtable_bytes"),
-    ("rocksdb.num-immutable-mem-table", "immutable_memtables"),
+/// The RocksDB integer properties exported: the property, its short name,
+/// and whether it is one figure for the whole database (else it is summed
+/// over the column families).
+const ROCKS_PROPERTIES: &[(&str, &str, bool)] = &[
+    ("rocksdb.cur-size-all-mem-tables", "memtable_bytes", false),
+    (
+        "rocksdb.num-immutable-mem-table",
+        "immutable_memtables",
+        false,
+    ),
     (
         "rocksdb.estimate-pending-compaction-bytes",
         "pending_compaction_bytes",
+        false,
     ),
-    ("rocksdb.num-running-compactions", "running_compactions"),
-    ("rocksdb.num-running-flushes", "running_flushes"),
-    ("rocksdb.compaction-pending", "compaction_pending"),
-    ("rocksdb.actual-delayed-write-rate", "delayed_write_rate"),
-    ("rocksdb.is-write-stopped", "write_stopped"),
-    ("rocksdb.total-sst-files-size", "sst_bytes"),
-    ("rocksdb.estimate-live-data-size", "live_data_bytes"),
-    ("rocksdb.block-cache-usage", "block_cache_bytes"),
+    (
+        "rocksdb.num-running-compactions",
+        "running_compactions",
+        true,
+    ),
+    ("rocksdb.num-running-flushes", "running_flushes", true),
+    ("rocksdb.compaction-pending", "compaction_pending", false),
+    (
+        "rocksdb.actual-delayed-write-rate",
+        "delayed_write_rate",
+        true,
+    ),
+    ("rocksdb.is-write-stopped", "write_stopped", true),
+    ("rocksdb.total-sst-files-size", "sst_bytes", false),
+    ("rocksdb.estimate-live-data-size", "live_data_bytes", false),
+    ("rocksdb.block-cache-usage", "block_cache_bytes", true),
 ];
 
-/// Each exported property, summed over the column families.
+/// Each exported property.
 fn rocks_figures(db: &rocksdb::DB) -> Vec<(&'static str, f64)> {
     let cfs = crate::storage::column_families();
     ROCKS_PROPERTIES
         .iter()
-        .map(|&(prop, short)| {
-            let db_wide = matches!(
-                short,
-                "running_compactions"
-                    | "running_flushes"
-                    | "delayed_write_rate"
-                    | "write_stopped"
-                    | "block_cache_bytes"
-            );
+        .map(|&(prop, short, db_wide)| {
             let v = if db_wide {
                 db.property_int_value(prop).ok().flatten().unwrap_or(0)
             } else {

@@ -22,6 +22,8 @@ use tonic::body::Body;
 use tonic::Code;
 use tracing::Instrument;
 
+use kindred_proto::status::code_name;
+
 use super::metrics;
 
 /// The header that carries a request id, both ways.
@@ -136,39 +138,16 @@ fn request_id(headers: &HeaderMap) -> String {
         .map_or_else(new_request_id, str::to_string)
 }
 
-/// The status code and message in a header map, if it carries one.
+/// The status code and message in a header map, if it carries one
+/// (grpc-message is percent-encoded on the wire).
 fn status_in(headers: &HeaderMap) -> Option<(Code, String)> {
-    let code = headers
-        .get("grpc-status")?
-        .to_str()
-        .ok()?
-        .parse::<i32>()
-        .ok()?;
-    let message = headers
-        .get("grpc-message")
-        .and_then(|v| v.to_str().ok())
-        .map(percent_decode)
-        .unwrap_or_default();
-    Some((Code::from_i32(code), message))
-}
-
-/// grpc-message is percent-encoded on the wire.
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    let code = Code::from_bytes(headers.get("grpc-status")?.as_bytes());
+    let message = headers.get("grpc-message").map_or_else(String::new, |m| {
+        percent_encoding::percent_decode(m.as_bytes())
+            .decode_utf8_lossy()
+            .into_owned()
+    });
+    Some((code, message))
 }
 
 /// What is recorded when a call ends. A call dropped before it ended (a
@@ -213,11 +192,12 @@ impl Call {
         }
         let _entered = self.span.enter();
         let ms = seconds * 1e3;
+        let fault = server_fault(code);
         let code = code_name(code);
         // A refusal's message names the caller's values (an email, a
         // record id): personal data stays out of the log, the caller has
         // the message and the request id ties the two together.
-        if server_fault(code) {
+        if fault {
             tracing::warn!(request_id = %self.request_id, code, ms, error = message, "call failed");
         } else {
             tracing::info!(request_id = %self.request_id, code, ms, "call refused");
@@ -235,39 +215,16 @@ impl Drop for Call {
 }
 
 /// Codes that say the node, not the caller, is at fault.
-fn server_fault(code: &str) -> bool {
+fn server_fault(code: Code) -> bool {
     matches!(
         code,
-        "UNKNOWN"
-            | "INTERNAL"
-            | "DATA_LOSS"
-            | "UNAVAILABLE"
-            | "DEADLINE_EXCEEDED"
-            | "UNIMPLEMENTED"
+        Code::Unknown
+            | Code::Internal
+            | Code::DataLoss
+            | Code::Unavailable
+            | Code::DeadlineExceeded
+            | Code::Unimplemented
     )
-}
-
-/// The canonical name of a status code (as in grpc's `StatusCode`).
-pub fn code_name(code: Code) -> &'static str {
-    match code {
-        Code::Ok => "OK",
-        Code::Cancelled => "CANCELLED",
-        Code::Unknown => "UNKNOWN",
-        Code::InvalidArgument => "INVALID_ARGUMENT",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        Code::NotFound => "NOT_FOUND",
-        Code::AlreadyExists => "ALREADY_EXISTS",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        Code::FailedPrecondition => "FAILED_PRECONDITION",
-        Code::Aborted => "ABORTED",
-        Code::OutOfRange => "OUT_OF_RANGE",
-        Code::Unimplemented => "UNIMPLEMENTED",
-        Code::Internal => "INTERNAL",
-        Code::Unavailable => "UNAVAILABLE",
-        Code::DataLoss => "DATA_LOSS",
-        Code::Unauthenticated => "UNAUTHENTICATED",
-    }
 }
 
 impl<S, B> tower::Service<http::Request<B>> for Observed<S>

@@ -2,7 +2,6 @@
 //! each request to the handler named for it (`on_apply`, `on_probe`, ...
 //! in `commands.rs` and `queries.rs`), as TiKV's `PeerFsmDelegate` does.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,8 +45,9 @@ pub(super) struct Actor {
 /// are waiting.
 const STEP_EVERY: usize = 8;
 
-/// Longest a busy partition goes without refreshing its census for the
-/// metrics (an idle one refreshes it as soon as its mailbox is empty).
+/// Longest a busy partition goes without counting its entities by size
+/// for the metrics (a scrape also asks for a census; the cheap counts are
+/// published whenever the mailbox runs dry).
 const CENSUS_EVERY: Duration = Duration::from_secs(2);
 
 impl Actor {
@@ -83,9 +83,7 @@ impl Actor {
             .into_iter()
             .map(String::into_boxed_str)
             .collect();
-        let _ = probe
-            .db
-            .set(std::sync::Arc::downgrade(&engine.store().shared_db()));
+        let _ = probe.db.set(Arc::downgrade(&engine.store().shared_db()));
         let mut actor = Actor {
             engine,
             probe,
@@ -105,7 +103,8 @@ impl Actor {
     /// Publishes the partition's census (records, comparisons, entities
     /// by size) to the metrics. Observation only: never read back. The
     /// size classes walk every entity, so they are counted at most every
-    /// `CENSUS_EVERY` (and on a scrape's request, see `Command::Census`).
+    /// `CENSUS_EVERY` while commands come, and on a scrape's request
+    /// (`Command::Census`).
     fn publish_census(&mut self) {
         let mut sizes = [0u64; ENTITY_SIZE_CLASSES.len()];
         for n in self.engine.entity_sizes() {
@@ -115,7 +114,6 @@ impl Actor {
         self.publish_counts();
         self.census_at = Some(Instant::now());
         self.census_dirty = false;
-        self.probe.stale.store(false, Ordering::Relaxed);
     }
 
     /// Publishes the counts that cost nothing to read.
@@ -125,15 +123,13 @@ impl Actor {
     }
 
     /// After a command (`idle`: and the mailbox is empty): the whole census
-    /// when it is due, else the cheap counts when idle, marking the sizes
-    /// stale so that the next scrape asks for them.
+    /// when it is due, else the cheap counts when idle.
     fn census_if_due(&mut self, idle: bool) {
         let due = self.census_at.is_none_or(|at| at.elapsed() >= CENSUS_EVERY);
         if due && self.census_dirty {
             self.publish_census();
         } else if idle {
             self.publish_counts();
-            self.probe.stale.store(self.census_dirty, Ordering::Relaxed);
         }
     }
 

@@ -51,8 +51,8 @@ pub enum Command {
         /// carries the call's request id.
         span: tracing::Span,
     },
-    /// Publishes the census the metrics show, if stale (sent by a scrape;
-    /// dropped when the mailbox is full).
+    /// Publishes the census the metrics show if anything changed since the
+    /// last one (sent by a scrape; dropped when the mailbox is full).
     Census,
     /// Writes a consistent copy of the partition's store into a new directory.
     Checkpoint { dir: PathBuf, reply: Reply<()> },
@@ -154,11 +154,9 @@ impl PartitionHandle {
         answer(rx).await
     }
 
-    /// Asks for a fresh census if the published one is stale; never waits.
+    /// Asks for a fresh census, for the next scrape; never waits.
     pub fn refresh_census(&self) {
-        if self.probe.stale.load(std::sync::atomic::Ordering::Relaxed) {
-            let _ = self.tx.try_send(Command::Census);
-        }
+        let _ = self.tx.try_send(Command::Census);
     }
 
     /// Commands waiting in the mailbox.
