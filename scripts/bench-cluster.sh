@@ -55,7 +55,10 @@ start() {
     local dir="$WORK/$name/node$i"
     rm -rf "$dir"; mkdir -p "$dir"
     local extra=()
-    if [ "$n" -gt 1 ]; then extra=(--node-id "$i" --peers "$peers"); fi
+    if [ "$n" -gt 1 ]; then
+      [ -f "$WORK/master.key" ] || "$BIN/kindred-node" keys generate --out "$WORK/master.key" >/dev/null
+      extra=(--node-id "$i" --peers "$peers" --master-key-file "$WORK/master.key")
+    fi
     "$BIN/kindred-node" --data-dir "$dir" --listen "127.0.0.1:${ports[$((i-1))]}" \
       --internal-listen "127.0.0.1:${iports[$((i-1))]}" --partitions "$parts" "${extra[@]}" 2>"$dir.log" &
     PIDS+=($!)

@@ -118,6 +118,15 @@ pub struct Args {
     /// Allow plaintext node-to-node traffic on a non-loopback address.
     #[arg(long, env = "KINDRED_ALLOW_PLAINTEXT_INTERNAL")]
     pub allow_plaintext_internal: bool,
+    /// The master key file (`kindred-node keys generate`); the same on every
+    /// node of a cluster. A standalone node without one creates
+    /// `DATA/master.key` on first start.
+    #[arg(long, env = "KINDRED_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// Keep personal data in plaintext on disk: only for measuring what
+    /// encryption at rest costs.
+    #[arg(long, env = "KINDRED_PLAINTEXT_AT_REST", hide = true)]
+    pub plaintext_at_rest: bool,
     /// Log format: human-readable text, or one JSON object per line.
     #[arg(long, env = "KINDRED_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -147,6 +156,31 @@ pub enum Tool {
         /// Certificate names (also DNS SANs), comma-separated.
         #[arg(long, value_delimiter = ',', required = true)]
         names: Vec<String>,
+    },
+    /// Master key files: create one, or rotate one.
+    #[command(subcommand)]
+    Keys(KeysTool),
+}
+
+/// `kindred-node keys ...`
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum KeysTool {
+    /// Writes a new master key file (readable by its owner only).
+    Generate {
+        /// Where to write it (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Writes a copy of a key file with a new first master key; nodes
+    /// started with it re-wrap every data key under the new key, after
+    /// which the old key lines can be deleted.
+    Rotate {
+        /// The key file in use.
+        #[arg(long)]
+        from: PathBuf,
+        /// Where to write the rotated file (must not exist).
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -229,6 +263,10 @@ pub struct NodeConfig {
     pub audit: AuditConfig,
     /// Allow plaintext node-to-node traffic on a non-loopback address.
     pub allow_plaintext_internal: bool,
+    /// The master key file (none: `DATA/master.key`, standalone nodes only).
+    pub master_key_file: Option<PathBuf>,
+    /// Personal data in plaintext on disk (benchmarks only).
+    pub plaintext_at_rest: bool,
 }
 
 /// Cluster membership settings.
@@ -324,6 +362,8 @@ impl Default for NodeConfig {
             auth: AuthConfig::default(),
             audit: AuditConfig::default(),
             allow_plaintext_internal: false,
+            master_key_file: None,
+            plaintext_at_rest: false,
         }
     }
 }
@@ -410,6 +450,8 @@ impl NodeConfig {
         if let Some(e) = &args.otlp_endpoint {
             self.otlp_endpoint = e.clone();
         }
+        set(&mut self.master_key_file, &args.master_key_file);
+        self.plaintext_at_rest |= args.plaintext_at_rest;
         set(&mut self.tls.cert, &args.tls_cert);
         set(&mut self.tls.key, &args.tls_key);
         set(&mut self.tls.client_ca, &args.tls_client_ca);
@@ -568,6 +610,15 @@ impl NodeConfig {
                 "mutual TLS needs the cluster CA and the names peers may present",
             ));
         }
+        let several = self.cluster.join || self.cluster.peers.len() > 1;
+        if several && self.master_key_file.is_none() && !self.plaintext_at_rest {
+            return Err(invalid(
+                "master_key_file",
+                String::new(),
+                "every node of a cluster needs the same master key file \
+                 (kindred-node keys generate --out FILE; mount it on every node)",
+            ));
+        }
         if !it.enabled() && !internal.ip().is_loopback() && !self.allow_plaintext_internal {
             return Err(invalid(
                 "internal_listen",
@@ -640,6 +691,9 @@ mod tests {
         cfg.cluster.peers = parse_peers("1=a:1,2=b:2").unwrap();
         assert!(cfg.validate().is_err());
         cfg.cluster.join = true;
+        let e = cfg.validate().unwrap_err().to_string();
+        assert!(e.contains("master key file"), "{e}");
+        cfg.master_key_file = Some("/keys/master.key".into());
         assert!(cfg.validate().is_ok());
         assert_eq!(cfg.cluster.partition_count(), 8);
         assert_eq!(NodeConfig::default().cluster.partition_count(), 1);

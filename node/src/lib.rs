@@ -10,6 +10,7 @@
 //! - [`clock`]: time sources; partition commands carry the time they were read.
 //! - [`eval`]: accuracy evaluation against ground truth.
 //! - [`security`]: TLS, callers and roles, the audit log.
+//! - [`privacy`]: the master key file, per-record data keys, sealing at rest.
 //! - [`meta`]: the Raft-replicated cluster metadata group (members, partition map, model).
 //! - [`observe`]: Prometheus metrics, request ids and the logging of every call.
 
@@ -23,6 +24,7 @@ pub mod eval;
 pub mod meta;
 pub mod observe;
 pub mod partition;
+pub mod privacy;
 pub mod security;
 pub mod server;
 pub mod storage;

@@ -8,8 +8,9 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
-use kindred_node::config::{Args, LogFormat, NodeConfig, Tool};
+use kindred_node::config::{Args, KeysTool, LogFormat, NodeConfig, Tool};
 use kindred_node::observe::traces::Traces;
+use kindred_node::privacy::Keyring;
 use kindred_node::security::{auth, certs};
 
 async fn shutdown_signal() {
@@ -56,6 +57,29 @@ fn run_tool(tool: &Tool) -> std::process::ExitCode {
                 std::process::ExitCode::from(1)
             }
         },
+        Tool::Keys(k) => {
+            let done = match k {
+                KeysTool::Generate { out } => Keyring::generate_file(out)
+                    .map(|id| format!("wrote {} (master key {id})", out.display())),
+                KeysTool::Rotate { from, out } => Keyring::rotate_file(from, out).map(|id| {
+                    format!(
+                        "wrote {} with the new master key {id} first; restart every node \
+                         with it, then delete the old key lines",
+                        out.display()
+                    )
+                }),
+            };
+            match done {
+                Ok(msg) => {
+                    println!("{msg}");
+                    std::process::ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    std::process::ExitCode::from(1)
+                }
+            }
+        }
     }
 }
 

@@ -137,6 +137,19 @@ pub fn dev_certs(dir: &Path, names: &[&str]) {
 }
 
 /// A new token and its tokens-file line (`kindred-node token`).
+/// Writes a new master key file at `path` (`kindred-node keys generate`).
+pub fn master_key_file(path: &Path) {
+    let out = Command::new(bin("kindred-node"))
+        .args(["keys", "generate", "--out", path.to_str().unwrap()])
+        .output()
+        .expect("run kindred-node keys generate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 pub fn new_token(name: &str, role: &str) -> (String, String) {
     let out = Command::new(bin("kindred-node"))
         .args(["token", "--name", name, "--role", role])
@@ -329,6 +342,10 @@ impl TestCluster {
             .collect::<Vec<_>>()
             .join(",");
         std::fs::create_dir_all(dir).expect("cluster directory");
+        let key_file = dir.join("master.key");
+        if !key_file.exists() {
+            master_key_file(&key_file);
+        }
         let mut c = TestCluster {
             nodes: Vec::new(),
             peers,
@@ -348,6 +365,11 @@ impl TestCluster {
         c
     }
 
+    /// The master key file every node of the cluster shares.
+    pub fn key_file(&self) -> PathBuf {
+        self.dir.join("master.key")
+    }
+
     fn node_dir(&self, i: usize) -> PathBuf {
         self.dir.join(format!("node{}", i + 1))
     }
@@ -360,6 +382,8 @@ impl TestCluster {
             self.peers.clone(),
             "--partitions".into(),
             self.partitions.to_string(),
+            "--master-key-file".into(),
+            self.key_file().display().to_string(),
         ]
         .into_iter()
         .chain(self.extra[i].iter().cloned())

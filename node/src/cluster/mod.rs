@@ -51,7 +51,7 @@ use crate::meta::{
 use crate::partition::request::GetStats;
 use crate::partition::{PartitionConfig, PartitionHandle};
 use crate::security::audit::{AuditEntry, AuditLog};
-use crate::storage::StoreOptions;
+use crate::storage::{AtRest, StoreOptions};
 
 pub use coordinator::Coordinator;
 pub use map::PartitionMap;
@@ -102,6 +102,7 @@ impl Cluster {
     /// cluster; no partition is open yet. Call inside a tokio runtime.
     pub fn start(
         cfg: &NodeConfig,
+        at_rest: AtRest,
         model: Option<Model>,
         peer_tls: Option<peers::PeerTls>,
     ) -> Result<Cluster, NodeError> {
@@ -135,6 +136,7 @@ impl Cluster {
                 sync: cfg.sync,
                 block_cache_bytes: ((cfg.block_cache_mb << 20) / partitions.max(1) as usize)
                     .max(8 << 20),
+                at_rest,
             },
             model,
             mailbox: cfg.mailbox,

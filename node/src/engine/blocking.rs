@@ -20,7 +20,7 @@ use smallvec::SmallVec;
 
 use super::compare::Attribute;
 use super::features::{hash32, FeatView};
-use super::hash::Fnv64;
+use super::hash::{Fnv64, KeySecret};
 
 /// One component of a blocking key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -123,6 +123,10 @@ pub struct BlockingConfig {
     pub rules: Vec<BlockingRule>,
     /// Keys held by more records than this are demoted (make no candidates).
     pub max_key_size: usize,
+    /// Makes the keys keyed hashes (a node sets its cluster's secret; an
+    /// engine used alone has none).
+    #[serde(skip)]
+    pub secret: KeySecret,
 }
 
 impl Default for BlockingConfig {
@@ -160,6 +164,7 @@ impl Default for BlockingConfig {
                 .with_fallback(&[GivenInitial]),
             ],
             max_key_size: 30,
+            secret: KeySecret::default(),
         }
     }
 }
@@ -293,6 +298,9 @@ pub fn record_keys(cfg: &BlockingConfig, f: &FeatView<'_>) -> Keys {
     let mut keys = Keys::new();
     for (ri, rule) in cfg.rules.iter().enumerate() {
         rule_keys(ri, rule, f, &mut keys);
+    }
+    for k in keys.iter_mut() {
+        *k = cfg.secret.apply(*k);
     }
     keys.sort_unstable();
     keys.dedup();

@@ -214,6 +214,7 @@ mod tests {
                 .unwrap(),
             ],
             max_key_size,
+            ..Default::default()
         }
     }
 

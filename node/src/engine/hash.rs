@@ -5,7 +5,47 @@
 //! be the same on every build, platform and process: no random seed, and
 //! integers are always hashed as little-endian bytes.
 
+use std::hash::Hasher;
+
 use super::features::Packed;
+
+/// The secret that makes blocking keys keyed hashes (SipHash-2-4 of their
+/// FNV value under a 128-bit key), so that a key stored on disk (a demoted
+/// key, the keys of a link) cannot be matched against a dictionary of known
+/// emails or names. Every node of a cluster uses the same secret (derived
+/// from its key file); an engine used alone uses none, and its keys are the
+/// plain FNV values.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeySecret(Option<[u8; 16]>);
+
+impl std::fmt::Debug for KeySecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "KeySecret(keyed)"
+        } else {
+            "KeySecret(none)"
+        })
+    }
+}
+
+impl KeySecret {
+    /// Keys under a 128-bit secret.
+    pub const fn keyed(key: [u8; 16]) -> Self {
+        KeySecret(Some(key))
+    }
+
+    /// The stored form of a blocking key's FNV value.
+    pub fn apply(&self, h: u64) -> u64 {
+        match &self.0 {
+            None => h,
+            Some(k) => {
+                let mut s = siphasher::sip::SipHasher24::new_with_key(k);
+                s.write(&h.to_le_bytes());
+                s.finish()
+            }
+        }
+    }
+}
 
 /// The FNV-1a 64-bit offset basis.
 const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;

@@ -425,8 +425,9 @@ impl<S: Store> Engine<S> {
             .ok_or_else(|| invalid(format!("no blocking rule indexes {kind} alone")))?;
         let mut keys = Keys::new();
         rule_keys(ri, rule, &view, &mut keys);
+        let secret = self.config().blocking.secret;
         let mut out = Vec::new();
-        for k in keys {
+        for k in keys.into_iter().map(|k| secret.apply(k)) {
             for key in self.keys_holding(k) {
                 let Some(f) = self.features(&key) else {
                     continue;

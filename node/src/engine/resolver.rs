@@ -725,7 +725,6 @@ impl<S: Store> Engine<S> {
             key,
             record,
             features: self.slot(ord).feats.clone(),
-            blocking_keys: keys.to_vec(),
         });
         let outcome = self.recluster(&seeds, Some(ord), &mut step);
         self.commit(step)?;

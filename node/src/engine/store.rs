@@ -99,8 +99,6 @@ pub struct PutRecord {
     pub record: Record,
     /// Packed features, so a restart need not standardise again.
     pub features: Packed,
-    /// The record's blocking keys.
-    pub blocking_keys: Vec<u64>,
 }
 
 /// Everything one resolution step changed; applied atomically.

@@ -64,7 +64,7 @@ impl Actor {
                     reason: "was stored before with other content for this record".into(),
                 })
             }
-            EventStatus::New => self.store_event(key, event_id, &decoded, body),
+            EventStatus::New => self.store_event(key, event_id, &decoded, body)?,
             EventStatus::Duplicate => {}
         }
         let entity = self.engine.entity_of(key).unwrap_or(0);
@@ -77,14 +77,22 @@ impl Actor {
 
     /// Adds a new event (`encoded` is its body as sent); a record key not
     /// held here becomes an orphan.
-    fn store_event(&mut self, key: &str, event_id: &str, body: &Body, encoded: &[u8]) {
+    fn store_event(
+        &mut self,
+        key: &str,
+        event_id: &str,
+        body: &Body,
+        encoded: &[u8],
+    ) -> Result<(), NodeError> {
         self.engine
             .store_mut()
-            .put_event(key, event_id, body, encoded);
+            .put_event(key, event_id, body, encoded)
+            .map_err(EngineError::from)?;
         if self.engine.entity_of(key).is_none() && !self.orphans.contains(key) {
             self.engine.store_mut().set_orphan(key, true);
             self.orphans.insert(key.into());
         }
+        Ok(())
     }
 
     pub(super) fn on_adopt_events(
@@ -100,7 +108,9 @@ impl Actor {
                     .event_status(&moved.key, event_id, body)
                     .map_err(EngineError::from)?;
                 match (status, Body::decode(body)) {
-                    (EventStatus::New, Some(b)) => self.store_event(&moved.key, event_id, &b, body),
+                    (EventStatus::New, Some(b)) => {
+                        self.store_event(&moved.key, event_id, &b, body)?
+                    }
                     // The copy already here wins.
                     (EventStatus::Conflict, _) => tracing::warn!(
                         partition = self.partition,
@@ -126,8 +136,12 @@ impl Actor {
                 .store_mut()
                 .drop_events(&key, &ids)
                 .map_err(EngineError::from)?;
-            if left == 0 && self.orphans.remove(key.as_str()) {
-                self.engine.store_mut().set_orphan(&key, false);
+            if left == 0 {
+                if self.orphans.remove(key.as_str()) {
+                    self.engine.store_mut().set_orphan(&key, false);
+                }
+                // Nothing of this record key is sealed here any more.
+                self.engine.store_mut().shred(&key);
             }
         }
         Ok(())

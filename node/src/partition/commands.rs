@@ -205,6 +205,7 @@ impl Actor {
         };
         self.forget_activity(&req.key);
         self.forget_links(&req.key);
+        self.engine.store_mut().shred(&req.key);
         metrics().records_deleted.inc();
         Ok(Deleted { affected, released })
     }
@@ -235,7 +236,12 @@ impl Actor {
         let (s, r) = split_key(key);
         self.engine.delete(s, r)?;
         self.forget_links(key);
-        self.orphan_if_active(key)
+        self.orphan_if_active(key)?;
+        if !self.orphans.contains(key) {
+            // No events wait here for it: nothing sealed under its key is left.
+            self.engine.store_mut().shred(key);
+        }
+        Ok(())
     }
 
     fn forget_links(&mut self, key: &str) {

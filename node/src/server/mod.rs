@@ -94,7 +94,11 @@ pub async fn run(
         // An OS-assigned internal port: peers reach the one it got.
         cfg.cluster.advertise = bound.internal_addr.to_string();
     }
-    let cluster = Cluster::start(&cfg, load_model(&cfg)?, tls.peer())?;
+    let at_rest = crate::privacy::at_rest(&cfg)?;
+    if let crate::storage::AtRest::Sealed(ring) = &at_rest {
+        cfg.engine.blocking.secret = ring.blocking_secret();
+    }
+    let cluster = Cluster::start(&cfg, at_rest, load_model(&cfg)?, tls.peer())?;
     tokio::spawn(listeners::audit_refusals(refusals, cluster.audit.clone()));
     let state = NodeState {
         cluster: cluster.clone(),

@@ -2,7 +2,7 @@
 //!
 //! | CF          | key                                   | value |
 //! |-------------|---------------------------------------|-------|
-//! | `events`    | record key 0x1f event id              | the event's [`Body`], postcard |
+//! | `events`    | record key 0x1f event id              | the event's [`Body`], postcard, sealed under the record key's data key ([`super::keys`]) |
 //! | `summaries` | record key 0x1f type 0x1f day (u32 BE)| [`Summary`], merged by a merge operator |
 //! | `orphans`   | record key                            | empty: events kept for a record this partition does not hold |
 //!
@@ -139,6 +139,13 @@ pub enum EventStatus {
     Conflict,
 }
 
+/// What an `events` value is sealed with: its row.
+fn event_aad(row: &[u8]) -> Vec<u8> {
+    let mut a = b"events\0".to_vec();
+    a.extend_from_slice(row);
+    a
+}
+
 fn event_key(record_key: &str, event_id: &str) -> Vec<u8> {
     let mut k = record_prefix(record_key);
     k.extend_from_slice(event_id.as_bytes());
@@ -167,7 +174,10 @@ impl RocksStore {
         let prefix = &k[..record_key.len() + 1];
         let stored = match self.recent.lookup(&k, prefix) {
             Some(v) => v.cloned(),
-            None => self.db.get_cf(self.cf("events"), &k).map_err(io)?,
+            None => match self.db.get_pinned_cf(self.cf("events"), &k).map_err(io)? {
+                Some(v) => Some(self.open_sealed(record_key, &event_aad(&k), &v)?),
+                None => None,
+            },
         };
         Ok(match stored {
             None => EventStatus::New,
@@ -178,17 +188,26 @@ impl RocksStore {
 
     /// Adds an event (checked new) and its summary to the pending batch;
     /// `encoded` is `body` as [`Body::encode`] wrote it.
-    pub fn put_event(&mut self, record_key: &str, event_id: &str, body: &Body, encoded: &[u8]) {
+    pub fn put_event(
+        &mut self,
+        record_key: &str,
+        event_id: &str,
+        body: &Body,
+        encoded: &[u8],
+    ) -> Result<(), StoreError> {
         let k = event_key(record_key, event_id);
         let v = encoded.to_vec();
         let summary = Summary::of(body).encode();
         let sk = summary_key(record_key, &body.etype, body.day());
         let mut b = std::mem::take(&mut self.pending);
-        let (events, summaries) = (self.cf("events"), self.cf("summaries"));
-        b.put_cf(events, &k, &v);
-        b.merge_cf(summaries, sk, summary);
+        let sealed = self.seal(record_key, &event_aad(&k), v.clone(), &mut b);
+        if let Ok(sealed) = &sealed {
+            b.put_cf(self.cf("events"), &k, sealed);
+            b.merge_cf(self.cf("summaries"), sk, summary);
+            self.recent.pending.rows.insert(k, v);
+        }
         self.pending = b;
-        self.recent.pending.rows.insert(k, v);
+        sealed.map(drop)
     }
 
     /// Deletes a record's events and summaries (pending batch).
@@ -231,7 +250,7 @@ impl RocksStore {
         let prefix = record_prefix(record_key);
         let mut rows: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
         self.scan("events", &prefix, |k, v| {
-            rows.insert(k.to_vec(), v.to_vec());
+            rows.insert(k.to_vec(), self.open_sealed(record_key, &event_aad(k), v)?);
             Ok(())
         })?;
         self.recent.replay(&prefix, &mut rows);
@@ -317,16 +336,18 @@ impl RocksStore {
     pub fn events_of(&self, record_key: &str) -> Result<Vec<StoredEvent>, StoreError> {
         let prefix = record_prefix(record_key);
         let mut out = Vec::new();
-        self.scan("events", &prefix, |k, v| match Body::decode(v) {
-            Some(body) => {
-                out.push(StoredEvent {
-                    key: record_key.to_string(),
-                    event_id: String::from_utf8_lossy(&k[prefix.len()..]).into_owned(),
-                    body,
-                });
-                Ok(())
+        self.scan("events", &prefix, |k, v| {
+            match Body::decode(&self.open_sealed(record_key, &event_aad(k), v)?) {
+                Some(body) => {
+                    out.push(StoredEvent {
+                        key: record_key.to_string(),
+                        event_id: String::from_utf8_lossy(&k[prefix.len()..]).into_owned(),
+                        body,
+                    });
+                    Ok(())
+                }
+                None => Err(corrupt("event", k)),
             }
-            None => Err(corrupt("event", k)),
         })?;
         Ok(out)
     }

@@ -2,7 +2,9 @@
 //! engine's [`crate::engine::Store`] on RocksDB.
 
 pub mod events;
+pub mod keys;
 pub mod rocks;
 
 pub use events::EventStatus;
+pub use keys::AtRest;
 pub use rocks::{column_families, Link, OpenedStore, RocksStore, StoreOptions};

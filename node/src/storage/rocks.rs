@@ -4,8 +4,8 @@
 //!
 //! | CF            | key                              | value                                  |
 //! |---------------|----------------------------------|----------------------------------------|
-//! | `records`     | source 0x1f record_id            | u32 LE length + packed features (a restart need not standardise again), then the `kindred.v1.Record`, protobuf |
-//! | `blocking`    | record key                       | the record's blocking keys (u64 LE each) |
+//! | `records`     | source 0x1f record_id            | sealed ([`super::keys`]): u32 LE length + packed features (a restart need not standardise again), then the `kindred.v1.Record`, protobuf |
+//! | `keys`        | record key                       | the record key's data key, wrapped: see [`super::keys`] |
 //! | `edges`       | key a 0x00 key b (a < b)         | match weight (f32 LE): links and possible matches |
 //! | `entities`    | entity id (u64 BE) 0x00 record key | empty: the entity's members (record → entity at restart) |
 //! | `entities`    | entity id (u64 BE)               | 0x01 + the id it was merged into       |
@@ -13,6 +13,10 @@
 //! | `meta`        | name                             | schema version, model, counters        |
 //! | `links`       | record key 0x00 partner key      | a cross-partition link: [`Link`]       |
 //! | `events`, `summaries`, `orphans` | see [`super::events`] | a record's events and their per-day summaries |
+//!
+//! No personal value is written in plaintext: record values and events are
+//! sealed under the record's data key; blocking keys (demoted keys, the
+//! keys of a link) are keyed hashes; record ids remain in row keys.
 //!
 //! Every row is written once per record where possible: memtable inserts are
 //! the node's main storage cost during imports.
@@ -43,9 +47,10 @@ use crate::engine::store::{EntityId, Event, Step, Store, StoreError};
 use crate::engine::Model;
 
 use super::events::{Recent, ACTIVITY_CFS};
+use super::keys::{AtRest, DataKeys};
 
 /// On-disk layout version; a data directory of another version is refused.
-pub const SCHEMA_VERSION: &str = "2";
+pub const SCHEMA_VERSION: &str = "3";
 
 /// Prefix of the `meta` rows naming keys demoted cluster-wide.
 const HOT_PREFIX: &[u8] = b"hot/";
@@ -63,7 +68,7 @@ pub fn column_families() -> &'static [&'static str] {
 
 const CFS: [&str; 10] = [
     "records",
-    "blocking",
+    "keys",
     "edges",
     "entities",
     "history",
@@ -134,13 +139,18 @@ pub struct StoreOptions {
     pub sync: bool,
     /// Block cache size in bytes.
     pub block_cache_bytes: usize,
+    /// How personal data is kept at rest.
+    pub at_rest: AtRest,
 }
 
 impl Default for StoreOptions {
+    /// Sealed under the process's ephemeral keyring (tests and tools; a
+    /// node passes its own).
     fn default() -> Self {
         StoreOptions {
             sync: false,
             block_cache_bytes: 256 << 20,
+            at_rest: AtRest::Sealed(crate::privacy::Keyring::process_ephemeral()),
         }
     }
 }
@@ -156,6 +166,8 @@ pub struct RocksStore {
     pub(super) recent: Recent,
     /// (next entity id, step sequence) of the last step not yet flushed.
     counters: Option<(u64, u64)>,
+    /// Data keys decided in batches not yet surely written.
+    pub(super) data_keys: DataKeys,
 }
 
 /// Runs after a batch is written (or failed to be).
@@ -239,6 +251,13 @@ fn split_record_value(v: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((v.get(4..end)?, v.get(end..)?))
 }
 
+/// What a `records` value is sealed with: its row.
+fn record_aad(key: &str) -> Vec<u8> {
+    let mut a = b"records\0".to_vec();
+    a.extend_from_slice(key.as_bytes());
+    a
+}
+
 fn u64_of(v: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(v.try_into().ok()?))
 }
@@ -291,7 +310,17 @@ impl RocksStore {
             pending: WriteBatch::default(),
             recent: Recent::default(),
             counters: None,
+            data_keys: DataKeys::new(opts.at_rest.clone()),
         };
+        store.check_at_rest()?;
+        let rewrapped = store.rewrap_data_keys()?;
+        if rewrapped > 0 {
+            tracing::info!(
+                dir = %dir.display(),
+                rewrapped,
+                "re-wrapped data keys under the new master key"
+            );
+        }
         let (state, model) = store.load()?;
         Ok(OpenedStore {
             store,
@@ -314,6 +343,22 @@ impl RocksStore {
 
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.db.get_cf(self.cf("meta"), name).map_err(io)
+    }
+
+    /// Refuses a data directory written in the other at-rest mode.
+    fn check_at_rest(&self) -> Result<(), StoreError> {
+        let want = self.data_keys.at_rest.name();
+        match self.meta("at_rest")? {
+            None => self
+                .db
+                .put_cf(self.cf("meta"), "at_rest", want)
+                .map_err(io),
+            Some(v) if v == want.as_bytes() => Ok(()),
+            Some(v) => Err(StoreError::Corrupt(format!(
+                "the data directory keeps personal data {:?} at rest; this node is configured for {want:?}",
+                String::from_utf8_lossy(&v)
+            ))),
+        }
     }
 
     fn load(&self) -> Result<(RestoredState, Option<Model>), StoreError> {
@@ -372,11 +417,12 @@ impl RocksStore {
         state.hot_keys = self.hot_keys()?;
         for item in self.db.iterator_cf(self.cf("records"), IteratorMode::Start) {
             let (k, v) = item.map_err(io)?;
+            let key = String::from_utf8(k.to_vec()).map_err(|_| corrupt("record key", &k))?;
+            let v = self.open_sealed(&key, &record_aad(&key), &v)?;
             let features = split_record_value(&v)
                 .and_then(|(f, _)| Packed::from_bytes(f))
                 .ok_or_else(|| corrupt("record features", &k))?;
             let entity = entity_of.remove(&k[..]).unwrap_or(0);
-            let key = String::from_utf8(k.to_vec()).map_err(|_| corrupt("record key", &k))?;
             state.records.push(RestoredRecord {
                 key,
                 features,
@@ -408,6 +454,7 @@ impl RocksStore {
     pub fn flush_then(&mut self, ack: Ack) {
         let mut b = std::mem::take(&mut self.pending);
         self.recent.rotate();
+        self.data_keys.rotate();
         // Counters only need their latest values: once per group commit.
         if let Some((next_entity, seq)) = self.counters.take() {
             let meta = self.cf("meta");
@@ -579,12 +626,8 @@ impl Drop for RocksStore {
 impl Store for RocksStore {
     fn commit(&mut self, step: Step) -> Result<(), StoreError> {
         let mut b = std::mem::take(&mut self.pending);
-        let (records, blocking) = (self.cf("records"), self.cf("blocking"));
-        let (edges, entities, history) =
-            (self.cf("edges"), self.cf("entities"), self.cf("history"));
         for k in &step.records_deleted {
-            b.delete_cf(records, k);
-            b.delete_cf(blocking, k);
+            b.delete_cf(self.cf("records"), k);
         }
         for p in &step.records_put {
             let f = p.features.as_bytes();
@@ -592,14 +635,11 @@ impl Store for RocksStore {
             v.extend_from_slice(&(f.len() as u32).to_le_bytes());
             v.extend_from_slice(f);
             p.record.encode(&mut v).map_err(io)?;
-            b.put_cf(records, &p.key, v);
-            let keys: Vec<u8> = p
-                .blocking_keys
-                .iter()
-                .flat_map(|k| k.to_le_bytes())
-                .collect();
-            b.put_cf(blocking, &p.key, keys);
+            let v = self.seal(&p.key, &record_aad(&p.key), v, &mut b)?;
+            b.put_cf(self.cf("records"), &p.key, v);
         }
+        let (edges, entities, history) =
+            (self.cf("edges"), self.cf("entities"), self.cf("history"));
         for a in &step.assignments {
             if a.from != 0 {
                 b.delete_cf(entities, member_key(a.from, &a.key));
@@ -654,6 +694,7 @@ impl Store for RocksStore {
             .get_pinned_cf(self.cf("records"), key)
             .map_err(io)?
             .map(|v| {
+                let v = self.open_sealed(key, &record_aad(key), &v)?;
                 split_record_value(&v)
                     .and_then(|(_, r)| Record::decode(r).ok())
                     .ok_or_else(|| corrupt("record", key.as_bytes()))

@@ -21,10 +21,19 @@ fn add_rebalance_and_remove_keep_every_record_and_the_clustering() {
 
     // Node 4 joins empty, then is added as a voter.
     let port = free_port();
+    let key_file = c.key_file().display().to_string();
     let node4 = Node::spawn(
         &tmp.path().join("c/node4"),
         port,
-        &["--node-id", "4", "--join", "--peers", &c.peers],
+        &[
+            "--node-id",
+            "4",
+            "--join",
+            "--peers",
+            &c.peers,
+            "--master-key-file",
+            &key_file,
+        ],
     );
     let added = json(&kindred_at(
         &c.endpoints(),

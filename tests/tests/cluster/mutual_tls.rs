@@ -49,6 +49,8 @@ fn three_nodes_over_mutual_tls_match_one_node_and_refuse_a_foreign_joiner() {
         "--join".into(),
         "--peers".into(),
         c.peers.clone(),
+        "--master-key-file".into(),
+        c.key_file().display().to_string(),
     ];
     flags.extend(
         tls_flags(&theirs, 4)

@@ -8,6 +8,7 @@ mod activity;
 mod bad_input;
 mod crash_recovery;
 mod delete_reevaluates;
+mod encryption_at_rest;
 mod explain_and_history;
 mod graceful_shutdown;
 mod import_export;
