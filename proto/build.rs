@@ -9,6 +9,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "proto"))
         .collect();
+    // The directory too: a new .proto file is picked up.
+    println!("cargo:rerun-if-changed=kindred/v1");
     for p in &protos {
         println!("cargo:rerun-if-changed={}", p.display());
     }

@@ -19,6 +19,7 @@ use kindred_proto::v1::admin_client::AdminClient;
 use kindred_proto::v1::cluster_client::ClusterClient;
 use kindred_proto::v1::explain_client::ExplainClient;
 use kindred_proto::v1::get_profile_request::Key;
+use kindred_proto::v1::privacy_client::PrivacyClient;
 use kindred_proto::v1::profiles_client::ProfilesClient;
 use kindred_proto::v1::records_client::RecordsClient;
 use kindred_proto::v1::{
@@ -550,6 +551,66 @@ impl Client {
         .await
     }
 
+    // -------------------------------------------------------- Privacy
+
+    /// Erases a person (needs the privacy role); answers once it is done.
+    pub async fn erase(
+        &self,
+        person: kindred_proto::v1::person_ref::Target,
+    ) -> Result<kindred_proto::v1::EraseResponse, ClientError> {
+        self.failover(self.options.change_timeout, |ch| {
+            let person = person.clone();
+            async move {
+                let req = kindred_proto::v1::EraseRequest {
+                    person: Some(kindred_proto::v1::PersonRef {
+                        target: Some(person),
+                    }),
+                };
+                self.privacy(ch).erase(self.change_request(req)).await
+            }
+        })
+        .await
+    }
+
+    /// Erasure requests, newest first.
+    pub async fn list_erasures(
+        &self,
+    ) -> Result<kindred_proto::v1::ListErasuresResponse, ClientError> {
+        self.unary(|ch| async move {
+            let req = kindred_proto::v1::ListErasuresRequest {};
+            self.privacy(ch).list_erasures(self.request(req)).await
+        })
+        .await
+    }
+
+    /// The suppression list (keyed hashes, never values).
+    pub async fn list_suppressions(
+        &self,
+    ) -> Result<kindred_proto::v1::ListSuppressionsResponse, ClientError> {
+        self.unary(|ch| async move {
+            let req = kindred_proto::v1::ListSuppressionsRequest {};
+            self.privacy(ch).list_suppressions(self.request(req)).await
+        })
+        .await
+    }
+
+    /// Lifts the suppression of an identifier (or of a suppression id).
+    pub async fn lift_suppression(
+        &self,
+        target: kindred_proto::v1::lift_suppression_request::Target,
+    ) -> Result<kindred_proto::v1::LiftSuppressionResponse, ClientError> {
+        self.unary(|ch| {
+            let target = target.clone();
+            async move {
+                let req = kindred_proto::v1::LiftSuppressionRequest {
+                    target: Some(target),
+                };
+                self.privacy(ch).lift_suppression(self.request(req)).await
+            }
+        })
+        .await
+    }
+
     // -------------------------------------------------------- Machinery
 
     fn authed(&self, ch: Channel) -> AuthChannel {
@@ -576,6 +637,12 @@ impl Client {
 
     fn admin(&self, ch: Channel) -> AdminClient<AuthChannel> {
         AdminClient::new(self.authed(ch))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES)
+    }
+
+    fn privacy(&self, ch: Channel) -> PrivacyClient<AuthChannel> {
+        PrivacyClient::new(self.authed(ch))
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES)
     }

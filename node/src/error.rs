@@ -32,6 +32,15 @@ pub enum NodeError {
     },
     #[error("node unavailable: {0}")]
     Unavailable(String),
+    /// The record holds an identifier of a person who was erased.
+    #[error(
+        "suppressed: the record's {kind} belongs to a person erased by erasure {erasure}; \
+         the privacy role can lift the suppression (kindred privacy lift)"
+    )]
+    Suppressed { kind: String, erasure: u64 },
+    /// The request cannot be carried out in the cluster's current state.
+    #[error("{0}")]
+    FailedPrecondition(String),
     #[error("training failed: {0}")]
     Training(String),
     /// This node does not own the partition (it moved, or the caller's
@@ -86,7 +95,9 @@ impl NodeError {
             NodeError::TooLarge { .. } => Code::ResourceExhausted,
             NodeError::AlreadyExists { .. } => Code::AlreadyExists,
             NodeError::Unavailable(_) => Code::Unavailable,
-            NodeError::Training(_) => Code::FailedPrecondition,
+            NodeError::Training(_)
+            | NodeError::Suppressed { .. }
+            | NodeError::FailedPrecondition(_) => Code::FailedPrecondition,
             NodeError::NotOwner { .. } => Code::Aborted,
             NodeError::Remote { code, .. } => Code::from_i32(*code),
         }
@@ -102,6 +113,7 @@ impl NodeError {
             NodeError::TooLarge { what, size, .. } => {
                 ("record".into(), format!("{what} ({size} bytes)"))
             }
+            NodeError::Suppressed { kind, .. } => (kind.clone(), String::new()),
             _ => (String::new(), String::new()),
         }
     }

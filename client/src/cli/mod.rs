@@ -10,6 +10,7 @@ mod export;
 mod generate;
 mod import;
 pub mod output;
+mod privacy;
 mod profiles;
 mod records;
 mod render;
@@ -129,6 +130,9 @@ pub enum Command {
     /// The audit log: admin actions and denied calls on every node.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
+    /// Privacy: erase a person, the erasures and the suppression list.
+    #[command(subcommand)]
+    Privacy(privacy::PrivacyCommand),
     /// Generate a synthetic multi-source dataset with ground truth.
     Generate(generate::GenerateArgs),
     /// Print a shell completion script.
@@ -218,6 +222,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Model => admin::model(g, &out).await,
         Command::Cluster(a) => cluster::run(g, &out, a).await,
         Command::Audit(c) => admin::audit(g, &out, c).await,
+        Command::Privacy(c) => privacy::run(g, &out, c).await,
         Command::Generate(a) => generate::run(&out, a),
         Command::Completions(a) => completions(a),
     }

@@ -20,6 +20,7 @@
 pub mod activity;
 pub mod assemble;
 pub mod coordinator;
+pub mod erase;
 pub mod explain;
 pub mod groups;
 pub mod hot_keys;
@@ -93,6 +94,24 @@ pub fn map_of(st: &MetaState) -> Option<PartitionMap> {
     })
 }
 
+/// Keeps the writer's copy of the suppression list equal to the cluster's.
+async fn follow_suppressions(
+    mut rx: watch::Receiver<Arc<crate::meta::MetaState>>,
+    list: crate::privacy::Suppressions,
+) {
+    let mut last = None;
+    loop {
+        let st = rx.borrow_and_update().clone();
+        if last.as_ref() != Some(&st.suppressions) {
+            list.replace(&st.suppressions);
+            last = Some(st.suppressions.clone());
+        }
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
 fn meta_err(e: crate::meta::MetaError) -> NodeError {
     NodeError::Unavailable(format!("metadata: {e}"))
 }
@@ -153,6 +172,11 @@ impl Cluster {
         let router = Router::new(c.node_id, rx, Arc::default(), peers);
         let clock: SharedClock = Arc::new(SystemClock);
         let coordinator = Coordinator::new(router, &cfg.engine, &cfg.activity, clock);
+        let suppressions = coordinator.writer.suppressions.clone();
+        if let AtRest::Sealed(ring) = &template.store.at_rest {
+            suppressions.set_ring(Some(ring.clone()));
+        }
+        tokio::spawn(follow_suppressions(meta.watch(), suppressions));
         Ok(Cluster {
             node_id: c.node_id,
             coordinator,

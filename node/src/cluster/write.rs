@@ -27,13 +27,14 @@ use super::router::Router;
 use crate::clock::SharedClock;
 use crate::engine::features::Packed;
 use crate::engine::resolver::{record_key, ref_key, KeyCount};
-use crate::engine::standardize::{standardize_record_at, Issue, StandardizeConfig};
+use crate::engine::standardize::{standardize_record_at, Issue, StandardizeConfig, StdRecord};
 use crate::engine::{Engine, EngineError, EntityId, MemoryStore, Outcome};
 use crate::error::NodeError;
 use crate::partition::request::{
     AdoptEvents, Applied, Apply, ApplyItem, Delete, DropActivity, Found, MovedActivity, Probe,
     ProbeItem, Probed, PutLinks, Records, WireError,
 };
+use crate::privacy::Suppressions;
 
 /// A home partition's batch, back with the partition's answer for each
 /// record (or why the whole batch failed).
@@ -51,6 +52,8 @@ pub struct Writer {
     pub assembler: Assembler,
     std_cfg: Arc<StandardizeConfig>,
     clock: SharedClock,
+    /// Identifiers of erased people: records holding one are refused.
+    pub suppressions: Suppressions,
 }
 
 /// A record validated, standardised and packed by the coordinator.
@@ -97,11 +100,22 @@ impl Writer {
             assembler,
             std_cfg: Arc::new(std_cfg),
             clock,
+            suppressions: Suppressions::default(),
         }
     }
 
     fn router(&self) -> &Router {
         &self.assembler.router
+    }
+
+    /// The coordinator's time.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// A record standardised as a write at `at_ms` would standardise it.
+    pub fn standardize(&self, record: &pb::Record, at_ms: i64) -> StdRecord {
+        standardize_record_at(record, &self.std_cfg, reference_year(at_ms))
     }
 
     /// Upserts a batch: one result per record, in order. A record that
@@ -159,11 +173,12 @@ impl Writer {
         let std_cfg = self.std_cfg.clone();
         let year = reference_year(at_ms);
         let parts = self.router().map().partitions;
+        let suppressions = self.suppressions.clone();
         tokio::task::spawn_blocking(move || {
             records
                 .into_iter()
                 .enumerate()
-                .map(|(index, r)| prepare_one(index, r, &std_cfg, year, parts))
+                .map(|(index, r)| prepare_one(index, r, &std_cfg, year, parts, &suppressions))
                 .collect()
         })
         .await
@@ -454,9 +469,13 @@ fn prepare_one(
     std_cfg: &StandardizeConfig,
     year: u16,
     partitions: u32,
+    suppressions: &Suppressions,
 ) -> Result<Prepared, NodeError> {
     Engine::<MemoryStore>::validate(&record)?;
     let std = standardize_record_at(&record, std_cfg, year);
+    if let Some((kind, erasure)) = suppressions.check(&std) {
+        return Err(NodeError::Suppressed { kind, erasure });
+    }
     let feats = Packed::from_std(&std);
     let key = record_key(&record.source, &record.record_id);
     let home = home_partition(&key, &feats.view(), partitions);

@@ -20,6 +20,6 @@ mod types;
 
 pub use node::{MetaHandle, PROPOSE_TIMEOUT};
 pub use types::{
-    MetaCommand, MetaConfig, MetaError, MetaReply, MetaState, ModelEntry, NodeInfo, NodeState,
-    PartitionOwner, RaftStatus, Transport,
+    ErasureEntry, ErasureStage, MetaCommand, MetaConfig, MetaError, MetaReply, MetaState,
+    ModelEntry, NodeInfo, NodeState, PartitionOwner, RaftStatus, SuppressionEntry, Transport,
 };

@@ -169,6 +169,32 @@ impl MetaState {
                 self.rfm = Some(cuts.clone());
                 MetaReply::Ok
             }
+            MetaCommand::PutErasure { entry, create } => {
+                match (self.erasures.contains_key(&entry.id), create) {
+                    (true, true) => {
+                        MetaReply::Rejected(format!("erasure {} exists already", entry.id))
+                    }
+                    (false, false) => MetaReply::Rejected(format!("no erasure {}", entry.id)),
+                    _ => {
+                        self.erasures.insert(entry.id, entry.clone());
+                        MetaReply::Ok
+                    }
+                }
+            }
+            MetaCommand::Suppress { entries } => {
+                for (k, v) in entries {
+                    self.suppressions
+                        .entry(k.clone())
+                        .or_insert_with(|| v.clone());
+                }
+                MetaReply::Ok
+            }
+            MetaCommand::LiftSuppressions { ids } => {
+                for id in ids {
+                    self.suppressions.remove(id);
+                }
+                MetaReply::Ok
+            }
         }
     }
 }

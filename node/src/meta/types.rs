@@ -107,6 +107,45 @@ pub struct MetaState {
     /// The published RFM cut points.
     #[serde(default)]
     pub rfm: Option<crate::activity::Cuts>,
+    /// Erasure requests by id, with where they stand.
+    #[serde(default)]
+    pub erasures: BTreeMap<u64, ErasureEntry>,
+    /// Suppressed identifiers: hex of their keyed hash → entry (never a value).
+    #[serde(default)]
+    pub suppressions: BTreeMap<String, SuppressionEntry>,
+}
+
+/// Where an erasure stands.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ErasureStage {
+    Received,
+    InProgress,
+    Done,
+    Failed,
+}
+
+/// One erasure request as the cluster tracks it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ErasureEntry {
+    pub id: u64,
+    pub stage: ErasureStage,
+    pub received_ms: i64,
+    pub done_ms: i64,
+    /// The caller's name.
+    pub by: String,
+    pub records: u32,
+    pub identifiers: u32,
+    /// Why it failed (never a personal value).
+    pub error: String,
+}
+
+/// A suppressed identifier.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SuppressionEntry {
+    /// "email", "phone" or "identifier:<kind>".
+    pub kind: String,
+    pub erasure: u64,
+    pub at_ms: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -182,6 +221,20 @@ pub enum MetaCommand {
     /// than the published one.
     SetRfm {
         cuts: crate::activity::Cuts,
+    },
+    /// Records an erasure request (`create`: a new one, rejected if its id
+    /// is taken) or its progress (rejected unless it exists).
+    PutErasure {
+        entry: ErasureEntry,
+        create: bool,
+    },
+    /// Adds suppression entries (hex keyed hash → entry).
+    Suppress {
+        entries: BTreeMap<String, SuppressionEntry>,
+    },
+    /// Lifts suppression entries; unknown ids are ignored.
+    LiftSuppressions {
+        ids: Vec<String>,
     },
 }
 

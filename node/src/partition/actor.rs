@@ -273,6 +273,7 @@ impl Actor {
             Op::Probe(r) => self.write(r, reply, Actor::on_probe),
             Op::PutLinks(r) => self.write(r, reply, Actor::on_put_links),
             Op::Delete(r) => self.write(r, reply, Actor::on_delete),
+            Op::Forget(r) => self.write(r, reply, Actor::on_forget),
             Op::SetModel(r) => self.write(r, reply, Actor::on_set_model),
             Op::DemoteKeys(r) => self.write(r, reply, Actor::on_demote_keys),
             Op::UndemoteKeys(r) => self.write(r, reply, Actor::on_undemote_keys),

@@ -10,7 +10,7 @@ use kindred_proto::v1 as pb;
 
 use super::actor::{packed, Actor};
 use super::request::{
-    Applied, Apply, Delete, Deleted, DemoteKeys, Found, Probe, ProbeItem, Probed, PutLinks,
+    Applied, Apply, Delete, Deleted, DemoteKeys, Forget, Found, Probe, ProbeItem, Probed, PutLinks,
     SetModel, UndemoteKeys, WireError,
 };
 use crate::engine::features::Packed;
@@ -208,6 +208,19 @@ impl Actor {
         self.engine.store_mut().shred(&req.key);
         metrics().records_deleted.inc();
         Ok(Deleted { affected, released })
+    }
+
+    /// Deletes the history of erased entities, writes everything pending,
+    /// and purges the store (`RocksStore::purge`): no copy of a shredded
+    /// data key is left in the WAL or a table.
+    pub(super) fn on_forget(&mut self, req: Forget) -> Result<(), NodeError> {
+        let store = self.engine.store_mut();
+        for &e in &req.entities {
+            store.delete_history(e);
+        }
+        crate::engine::Store::flush(store).map_err(EngineError::from)?;
+        store.purge().map_err(EngineError::from)?;
+        Ok(())
     }
 
     /// Switches to a model at once and starts re-resolving under it; the

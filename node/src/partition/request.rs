@@ -136,6 +136,9 @@ typed_requests! {
     AdoptEvents => Vec<(String, EntityId)>,
     /// Drops events handed over to the home of their record.
     DropActivity => (),
+    /// Forgets erased entities (their history), then makes every row
+    /// deleted so far unreadable on disk.
+    Forget => (),
     // ---- queries
     /// A stored record with its entity.
     GetRecord => StoredRecord,
@@ -214,6 +217,7 @@ impl Op {
                 | Op::PutEvents(_)
                 | Op::AdoptEvents(_)
                 | Op::DropActivity(_)
+                | Op::Forget(_)
         )
     }
 }
@@ -253,6 +257,12 @@ pub struct PutLinks {
 pub struct Delete {
     pub at_ms: i64,
     pub key: String,
+}
+
+/// Erased entities whose history goes, after their records were deleted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Forget {
+    pub entities: Vec<EntityId>,
 }
 
 /// What a delete did: the entities it affected, and the cluster-wide

@@ -1,7 +1,9 @@
 //! Privacy by design: the keys that keep personal data unreadable at rest.
 //!
 //! - [`keyring`]: the master key file (key-encryption keys and the lookup
-//!   secret), per-record data keys and their wrapping, AES-256-GCM sealing.
+//!   secret), per-record data keys and their wrapping, AES-256-GCM sealing;
+//! - [`suppression`]: erased people's identifiers as keyed hashes, refused
+//!   at import.
 //!
 //! Every personal value a partition writes is sealed under its record's own
 //! data key, which is itself wrapped under the master key; destroying the
@@ -11,8 +13,10 @@
 //! emails cannot be run against them.
 
 pub mod keyring;
+pub mod suppression;
 
 pub use keyring::{DataKey, KeyError, Keyring};
+pub use suppression::Suppressions;
 
 use std::sync::Arc;
 

@@ -12,6 +12,7 @@ pub mod convert;
 pub mod events;
 pub mod explain;
 pub mod listeners;
+pub mod privacy;
 pub mod profiles;
 pub mod records;
 pub mod traits;
@@ -28,6 +29,7 @@ use kindred_proto::v1::admin_server::AdminServer;
 use kindred_proto::v1::cluster_server::ClusterServer;
 use kindred_proto::v1::events_server::EventsServer;
 use kindred_proto::v1::explain_server::ExplainServer;
+use kindred_proto::v1::privacy_server::PrivacyServer;
 use kindred_proto::v1::profiles_server::ProfilesServer;
 use kindred_proto::v1::records_server::RecordsServer;
 use kindred_proto::v1::traits_server::TraitsServer;
@@ -71,7 +73,7 @@ impl NodeState {
 }
 
 /// The services whose health turns SERVING once the node is open.
-const SERVICES: [&str; 8] = [
+const SERVICES: [&str; 9] = [
     "",
     "kindred.v1.Records",
     "kindred.v1.Profiles",
@@ -80,6 +82,7 @@ const SERVICES: [&str; 8] = [
     "kindred.v1.Explain",
     "kindred.v1.Admin",
     "kindred.v1.Cluster",
+    "kindred.v1.Privacy",
 ];
 
 /// Runs a node until `shutdown` resolves, then stops gracefully: in-flight
@@ -228,6 +231,10 @@ fn services(state: &NodeState, max: usize) -> anyhow::Result<tonic::service::Rou
         )
         .add_service(
             AdminServer::new(admin::AdminService::new(state.clone()))
+                .max_encoding_message_size(max),
+        )
+        .add_service(
+            PrivacyServer::new(privacy::PrivacyService::new(state.clone()))
                 .max_encoding_message_size(max),
         )
         .add_service(ClusterServer::new(cluster::ClusterService::new(

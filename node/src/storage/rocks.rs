@@ -490,6 +490,14 @@ impl RocksStore {
         }
     }
 
+    /// Deletes an entity's audit history, in the next group commit.
+    pub fn delete_history(&mut self, entity: EntityId) {
+        let mut b = std::mem::take(&mut self.pending);
+        let end = entity.saturating_add(1).to_be_bytes();
+        b.delete_range_cf(self.cf("history"), entity.to_be_bytes(), end);
+        self.pending = b;
+    }
+
     /// Drops every link of a record, in the next group commit.
     pub fn delete_links(&mut self, key: &str) {
         self.put_links(key, &[], true);

@@ -9,6 +9,7 @@ mod bad_input;
 mod crash_recovery;
 mod delete_reevaluates;
 mod encryption_at_rest;
+mod erasure;
 mod explain_and_history;
 mod graceful_shutdown;
 mod import_export;

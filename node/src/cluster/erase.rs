@@ -1,0 +1,211 @@
+//! Erasure: forgetting one person on every node.
+//!
+//! `Privacy.Erase` names a person (an email, phone or identifier, a
+//! customer id, or one of their records); the coordinator resolves it to
+//! one cluster-wide customer, then:
+//!
+//! 1. records the request in the metadata group (received, then in
+//!    progress), so every node lists it;
+//! 2. suppresses the keyed hashes of every email, phone and identifier of
+//!    the customer's records (before deleting, so an import racing with the
+//!    erasure is refused rather than let back in);
+//! 3. deletes every record through the ordinary delete, which takes its
+//!    events, links, edges and entity membership with it and shreds its
+//!    data key;
+//! 4. asks every partition to forget the erased entities' history and to
+//!    purge (`Forget`): memtables flushed, so the WAL that saw the
+//!    deleted rows is retired, and the `keys` column family rewritten, so
+//!    no copy of a shredded data key is left;
+//! 5. records the request as done, with its counts.
+//!
+//! Nothing in the request's record names the person: only the caller, the
+//! counts and the times.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::Cluster;
+use crate::engine::resolver::split_key;
+use crate::engine::{EngineError, EntityId};
+use crate::error::NodeError;
+use crate::meta::{ErasureEntry, ErasureStage, MetaCommand, SuppressionEntry};
+use crate::partition::request::{Forget, Identity};
+
+/// Whom an erasure is about.
+#[derive(Debug, Clone)]
+pub enum PersonRef {
+    /// An identity value: kind `email`, `phone` or `identifier:<kind>`.
+    Identity {
+        kind: String,
+        value: String,
+    },
+    Entity(EntityId),
+    Record {
+        source: String,
+        record_id: String,
+    },
+}
+
+impl Cluster {
+    /// Erases a person (see the module documentation); returns the request
+    /// as done.
+    pub async fn erase(&self, person: PersonRef, by: &str) -> Result<ErasureEntry, NodeError> {
+        let customer = self.customer_of(&person).await?;
+        let c = &self.coordinator;
+        let (_, parts) = c.reader.assembler.group(customer).await?;
+        let entities: Vec<EntityId> = parts.iter().map(|p| p.entity).collect();
+        let keys: BTreeSet<String> = parts.iter().flat_map(|p| p.members.clone()).collect();
+        let mut entry = self.new_erasure(by).await?;
+        entry.stage = ErasureStage::InProgress;
+        self.put_erasure(&entry).await?;
+        let outcome = self.erase_records(&keys, &entities, entry.id).await;
+        entry.done_ms = c.writer.now_ms();
+        match outcome {
+            Ok(identifiers) => {
+                entry.stage = ErasureStage::Done;
+                entry.records = keys.len() as u32;
+                entry.identifiers = identifiers;
+            }
+            Err(e) => {
+                entry.stage = ErasureStage::Failed;
+                // The code only: a message may name a value.
+                entry.error = format!(
+                    "{:?}; ask again to erase what remains of the person",
+                    e.code()
+                );
+            }
+        }
+        self.put_erasure(&entry).await?;
+        tracing::info!(
+            erasure = entry.id,
+            records = entry.records,
+            stage = ?entry.stage,
+            "erasure finished"
+        );
+        Ok(entry)
+    }
+
+    /// The one cluster-wide customer a reference names.
+    async fn customer_of(&self, person: &PersonRef) -> Result<EntityId, NodeError> {
+        let c = &self.coordinator;
+        match person {
+            PersonRef::Entity(id) => c.reader.assembler.global_id(*id).await,
+            PersonRef::Record { source, record_id } => {
+                c.reader.entity_of_record(source, record_id).await
+            }
+            PersonRef::Identity { kind, value } => {
+                let req = Identity {
+                    kind: kind.clone(),
+                    value: value.clone(),
+                };
+                let mut found = BTreeSet::new();
+                for id in self.router().gather(req).await?.into_iter().flatten() {
+                    found.insert(c.reader.assembler.global_id(id).await?);
+                }
+                match found.len() {
+                    0 => Err(EngineError::IdentityNotFound {
+                        kind: kind.clone(),
+                        value: value.clone(),
+                    }
+                    .into()),
+                    1 => Ok(*found.iter().next().expect("one")),
+                    n => Err(NodeError::FailedPrecondition(format!(
+                        "the {kind} is held by {n} customers ({}); erase each by entity id",
+                        found
+                            .iter()
+                            .map(u64::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))),
+                }
+            }
+        }
+    }
+
+    /// Records a new erasure request (its id: the time it was received, or
+    /// the next free id after it).
+    async fn new_erasure(&self, by: &str) -> Result<ErasureEntry, NodeError> {
+        let now = self.coordinator.writer.now_ms();
+        let taken = self.meta.state().erasures.keys().next_back().copied();
+        let mut entry = ErasureEntry {
+            id: (now.max(0) as u64).max(taken.map_or(0, |t| t + 1)),
+            stage: ErasureStage::Received,
+            received_ms: now,
+            done_ms: 0,
+            by: by.to_string(),
+            records: 0,
+            identifiers: 0,
+            error: String::new(),
+        };
+        for _ in 0..16 {
+            let cmd = MetaCommand::PutErasure {
+                entry: entry.clone(),
+                create: true,
+            };
+            match self.propose(cmd).await {
+                Ok(()) => return Ok(entry),
+                Err(e) if e.code() == tonic::Code::FailedPrecondition => entry.id += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(NodeError::Unavailable(
+            "no free erasure id: too many erasures at once".into(),
+        ))
+    }
+
+    async fn put_erasure(&self, entry: &ErasureEntry) -> Result<(), NodeError> {
+        self.propose(MetaCommand::PutErasure {
+            entry: entry.clone(),
+            create: false,
+        })
+        .await
+    }
+
+    /// Steps 2 to 4: suppress, delete, forget and purge. Returns how many
+    /// identifiers were suppressed.
+    async fn erase_records(
+        &self,
+        keys: &BTreeSet<String>,
+        entities: &[EntityId],
+        erasure: u64,
+    ) -> Result<u32, NodeError> {
+        let c = &self.coordinator;
+        let at_ms = c.writer.now_ms();
+        let mut entries = BTreeMap::new();
+        for key in keys {
+            let (source, record_id) = split_key(key);
+            let view = match c.reader.get_record(source, record_id).await {
+                Ok(v) => v,
+                Err(e) if e.code() == tonic::Code::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            let std = c.writer.standardize(&view.record, at_ms);
+            for (kind, hash) in c.writer.suppressions.hashes_of(&std) {
+                entries.insert(
+                    hash,
+                    SuppressionEntry {
+                        kind,
+                        erasure,
+                        at_ms,
+                    },
+                );
+            }
+        }
+        let identifiers = entries.len() as u32;
+        self.propose(MetaCommand::Suppress { entries }).await?;
+        for key in keys {
+            let (source, record_id) = split_key(key);
+            match c.writer.delete(source, record_id).await {
+                Ok(_) => {}
+                Err(e) if e.code() == tonic::Code::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let forget = Forget {
+            entities: entities.to_vec(),
+        };
+        for (_, r) in self.router().all(forget).await {
+            r?;
+        }
+        Ok(identifiers)
+    }
+}

@@ -1,0 +1,184 @@
+//! The `Privacy` service: erasure, and the suppression list it leaves.
+
+use tonic::{Request, Response, Status};
+
+use kindred_proto::v1::lift_suppression_request::Target as LiftTarget;
+use kindred_proto::v1::person_ref::Target;
+use kindred_proto::v1::privacy_server::Privacy;
+use kindred_proto::v1::{
+    EraseRequest, EraseResponse, Erasure, ErasureState, Identifier, LiftSuppressionRequest,
+    LiftSuppressionResponse, ListErasuresRequest, ListErasuresResponse, ListSuppressionsRequest,
+    ListSuppressionsResponse, Record, Suppression,
+};
+
+use super::NodeState;
+use crate::cluster::erase::PersonRef;
+use crate::error::NodeError;
+use crate::meta::{ErasureEntry, ErasureStage, MetaCommand};
+use crate::security::auth::Caller;
+
+/// Implements `kindred.v1.Privacy`.
+pub struct PrivacyService {
+    state: NodeState,
+}
+
+impl PrivacyService {
+    pub fn new(state: NodeState) -> Self {
+        PrivacyService { state }
+    }
+}
+
+fn erasure(e: &ErasureEntry) -> Erasure {
+    Erasure {
+        id: e.id,
+        state: match e.stage {
+            ErasureStage::Received => ErasureState::Received,
+            ErasureStage::InProgress => ErasureState::InProgress,
+            ErasureStage::Done => ErasureState::Done,
+            ErasureStage::Failed => ErasureState::Failed,
+        } as i32,
+        received_at_ms: e.received_ms,
+        done_at_ms: e.done_ms,
+        requested_by: e.by.clone(),
+        records_erased: e.records,
+        identifiers_suppressed: e.identifiers,
+        error: e.error.clone(),
+    }
+}
+
+fn required(field: &str, value: &str) -> Result<(), NodeError> {
+    if value.trim().is_empty() {
+        return Err(NodeError::missing(field));
+    }
+    Ok(())
+}
+
+/// The person an erasure names.
+fn person(target: Option<Target>) -> Result<PersonRef, NodeError> {
+    let identity = |kind: &str, value: String, field: &str| {
+        required(field, &value)?;
+        Ok(PersonRef::Identity {
+            kind: kind.to_string(),
+            value,
+        })
+    };
+    match target.ok_or_else(|| NodeError::missing("person"))? {
+        Target::Email(v) => identity("email", v, "person.email"),
+        Target::Phone(v) => identity("phone", v, "person.phone"),
+        Target::Identifier(i) => {
+            required("person.identifier.kind", &i.kind)?;
+            identity(&i.kind, i.value, "person.identifier.value")
+        }
+        Target::EntityId(0) => Err(NodeError::missing("person.entity_id")),
+        Target::EntityId(id) => Ok(PersonRef::Entity(id)),
+        Target::Record(r) => {
+            required("person.record.source", &r.source)?;
+            required("person.record.record_id", &r.record_id)?;
+            Ok(PersonRef::Record {
+                source: r.source,
+                record_id: r.record_id,
+            })
+        }
+    }
+}
+
+/// The suppression ids a lift names: the id itself, or the keyed hash of
+/// the value standardised as a record holding it would be.
+fn suppression_ids(
+    writer: &crate::cluster::write::Writer,
+    target: Option<LiftTarget>,
+) -> Result<Vec<String>, NodeError> {
+    let mut r = Record::default();
+    match target.ok_or_else(|| NodeError::missing("target"))? {
+        LiftTarget::Id(id) => {
+            required("id", &id)?;
+            return Ok(vec![id]);
+        }
+        LiftTarget::Email(v) => r.emails.push(v),
+        LiftTarget::Phone(v) => r.phones.push(v),
+        LiftTarget::Identifier(i) => r.identifiers.push(Identifier {
+            kind: i.kind,
+            value: i.value,
+        }),
+    }
+    let std = writer.standardize(&r, writer.now_ms());
+    let ids: Vec<String> = writer
+        .suppressions
+        .hashes_of(&std)
+        .into_iter()
+        .map(|(_, h)| h)
+        .collect();
+    if ids.is_empty() {
+        return Err(NodeError::InvalidArgument {
+            field: "target".into(),
+            value: String::new(),
+            reason: "is not a valid email, phone or identifier".into(),
+        });
+    }
+    Ok(ids)
+}
+
+#[tonic::async_trait]
+impl Privacy for PrivacyService {
+    async fn erase(&self, req: Request<EraseRequest>) -> Result<Response<EraseResponse>, Status> {
+        let by = req
+            .extensions()
+            .get::<Caller>()
+            .map_or_else(|| "unknown".to_string(), |c| c.name.clone());
+        let target = req.into_inner().person.and_then(|p| p.target);
+        let person = person(target)?;
+        self.state.coordinator()?;
+        let done = self.state.cluster().erase(person, &by).await?;
+        Ok(Response::new(EraseResponse {
+            erasure: Some(erasure(&done)),
+        }))
+    }
+
+    async fn list_erasures(
+        &self,
+        _req: Request<ListErasuresRequest>,
+    ) -> Result<Response<ListErasuresResponse>, Status> {
+        let st = self.state.cluster().meta.state();
+        let erasures = st.erasures.values().rev().map(erasure).collect();
+        Ok(Response::new(ListErasuresResponse { erasures }))
+    }
+
+    async fn list_suppressions(
+        &self,
+        _req: Request<ListSuppressionsRequest>,
+    ) -> Result<Response<ListSuppressionsResponse>, Status> {
+        let st = self.state.cluster().meta.state();
+        let suppressions = st
+            .suppressions
+            .iter()
+            .map(|(id, e)| Suppression {
+                id: id.clone(),
+                kind: e.kind.clone(),
+                erasure_id: e.erasure,
+                at_ms: e.at_ms,
+            })
+            .collect();
+        Ok(Response::new(ListSuppressionsResponse { suppressions }))
+    }
+
+    async fn lift_suppression(
+        &self,
+        req: Request<LiftSuppressionRequest>,
+    ) -> Result<Response<LiftSuppressionResponse>, Status> {
+        let writer = &self.state.coordinator()?.writer;
+        let ids = suppression_ids(writer, req.into_inner().target)?;
+        let st = self.state.cluster().meta.state();
+        let ids: Vec<String> = ids
+            .into_iter()
+            .filter(|id| st.suppressions.contains_key(id))
+            .collect();
+        let lifted = ids.len() as u32;
+        if lifted > 0 {
+            self.state
+                .cluster()
+                .propose(MetaCommand::LiftSuppressions { ids })
+                .await?;
+        }
+        Ok(Response::new(LiftSuppressionResponse { lifted }))
+    }
+}
