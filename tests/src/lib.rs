@@ -136,7 +136,6 @@ pub fn dev_certs(dir: &Path, names: &[&str]) {
     stdout_ok(&out);
 }
 
-/// A new token and its tokens-file line (`kindred-node token`).
 /// Writes a new master key file at `path` (`kindred-node keys generate`).
 pub fn master_key_file(path: &Path) {
     let out = Command::new(bin("kindred-node"))
@@ -150,6 +149,7 @@ pub fn master_key_file(path: &Path) {
     );
 }
 
+/// A new token and its tokens-file line (`kindred-node token`).
 pub fn new_token(name: &str, role: &str) -> (String, String) {
     let out = Command::new(bin("kindred-node"))
         .args(["token", "--name", name, "--role", role])

@@ -28,8 +28,10 @@ pub enum PrivacyCommand {
 #[derive(Debug, Clone, clap::Args)]
 #[group(required = true, multiple = false)]
 pub struct EraseArgs {
+    /// An email of the person.
     #[arg(long)]
     pub email: Option<String>,
+    /// A phone number of the person.
     #[arg(long)]
     pub phone: Option<String>,
     /// A typed identifier, KIND=VALUE (e.g. loyalty_id=LY63756464).
@@ -47,8 +49,11 @@ pub struct EraseArgs {
 #[derive(Debug, Clone, clap::Args)]
 #[group(required = true, multiple = false)]
 pub struct LiftArgs {
+    /// The email to allow again.
     #[arg(long)]
     pub email: Option<String>,
+    /// The phone number to allow again (as E.164, +CC..., or written as the
+    /// node's default region writes it).
     #[arg(long)]
     pub phone: Option<String>,
     /// A typed identifier, KIND=VALUE.

@@ -16,7 +16,9 @@
 //!    purge (`Forget`): memtables flushed, so the WAL that saw the
 //!    deleted rows is retired, and the `keys` column family rewritten, so
 //!    no copy of a shredded data key is left;
-//! 5. records the request as done, with its counts.
+//! 5. looks the person up again (when named by an identity) and erases
+//!    whatever an import racing with steps 2 and 3 brought back;
+//! 6. records the request as done, with its counts.
 //!
 //! Nothing in the request's record names the person: only the caller, the
 //! counts and the times.
@@ -29,6 +31,9 @@ use crate::engine::{EngineError, EntityId};
 use crate::error::NodeError;
 use crate::meta::{ErasureEntry, ErasureStage, MetaCommand, SuppressionEntry};
 use crate::partition::request::{Forget, Identity};
+
+/// How many times an erasure looks for records that came back meanwhile.
+const MAX_ROUNDS: usize = 3;
 
 /// Whom an erasure is about.
 #[derive(Debug, Clone)]
@@ -57,12 +62,15 @@ impl Cluster {
         let mut entry = self.new_erasure(by).await?;
         entry.stage = ErasureStage::InProgress;
         self.put_erasure(&entry).await?;
-        let outcome = self.erase_records(&keys, &entities, entry.id).await;
+        let outcome = match self.erase_records(&keys, &entities, entry.id).await {
+            Ok(n) => self.erase_latecomers(&person).await.map(|late| (n, late)),
+            Err(e) => Err(e),
+        };
         entry.done_ms = c.writer.now_ms();
         match outcome {
-            Ok(identifiers) => {
+            Ok((identifiers, late)) => {
                 entry.stage = ErasureStage::Done;
-                entry.records = keys.len() as u32;
+                entry.records = (keys.len() + late) as u32;
                 entry.identifiers = identifiers;
             }
             Err(e) => {
@@ -82,6 +90,34 @@ impl Cluster {
             "erasure finished"
         );
         Ok(entry)
+    }
+
+    /// Erases what an import racing with the erasure brought back: records
+    /// prepared before the suppression reached their coordinator, applied
+    /// after the deletes. Looks the person up again (an identity only: an
+    /// entity id or a record names nothing after the deletes) until nothing
+    /// is found; returns how many records it erased.
+    async fn erase_latecomers(&self, person: &PersonRef) -> Result<usize, NodeError> {
+        if !matches!(person, PersonRef::Identity { .. }) {
+            return Ok(0);
+        }
+        let mut erased = 0;
+        for _ in 0..MAX_ROUNDS {
+            let customer = match self.customer_of(person).await {
+                Err(e) if e.code() == tonic::Code::NotFound => return Ok(erased),
+                other => other?,
+            };
+            let (_, parts) = self.coordinator.reader.assembler.group(customer).await?;
+            let entities: Vec<EntityId> = parts.iter().map(|p| p.entity).collect();
+            let keys: BTreeSet<String> = parts.iter().flat_map(|p| p.members.clone()).collect();
+            self.delete_all(&keys).await?;
+            self.forget(&entities).await?;
+            erased += keys.len();
+        }
+        Err(NodeError::Unavailable(format!(
+            "the person came back {MAX_ROUNDS} times while being erased: \
+             stop the import that sends them"
+        )))
     }
 
     /// The one cluster-wide customer a reference names.
@@ -107,7 +143,9 @@ impl Cluster {
                         value: value.clone(),
                     }
                     .into()),
-                    1 => Ok(*found.iter().next().expect("one")),
+                    1 => found
+                        .pop_first()
+                        .ok_or_else(|| NodeError::missing("person")),
                     n => Err(NodeError::FailedPrecondition(format!(
                         "the {kind} is held by {n} customers ({}); erase each by entity id",
                         found
@@ -192,20 +230,32 @@ impl Cluster {
         }
         let identifiers = entries.len() as u32;
         self.propose(MetaCommand::Suppress { entries }).await?;
+        self.delete_all(keys).await?;
+        self.forget(entities).await?;
+        Ok(identifiers)
+    }
+
+    /// Deletes records wherever they live (gone already is fine).
+    async fn delete_all(&self, keys: &BTreeSet<String>) -> Result<(), NodeError> {
         for key in keys {
             let (source, record_id) = split_key(key);
-            match c.writer.delete(source, record_id).await {
+            match self.coordinator.writer.delete(source, record_id).await {
                 Ok(_) => {}
                 Err(e) if e.code() == tonic::Code::NotFound => {}
                 Err(e) => return Err(e),
             }
         }
+        Ok(())
+    }
+
+    /// Every partition forgets the entities' history and purges.
+    async fn forget(&self, entities: &[EntityId]) -> Result<(), NodeError> {
         let forget = Forget {
             entities: entities.to_vec(),
         };
         for (_, r) in self.router().all(forget).await {
             r?;
         }
-        Ok(identifiers)
+        Ok(())
     }
 }

@@ -214,8 +214,13 @@ impl Actor {
     /// and purges the store (`RocksStore::purge`): no copy of a shredded
     /// data key is left in the WAL or a table.
     pub(super) fn on_forget(&mut self, req: Forget) -> Result<(), NodeError> {
-        let store = self.engine.store_mut();
+        // The entities merged into them over time kept their own history.
+        let mut ids = req.entities.clone();
         for &e in &req.entities {
+            ids.extend(self.engine.merged_into(e));
+        }
+        let store = self.engine.store_mut();
+        for e in ids {
             store.delete_history(e);
         }
         crate::engine::Store::flush(store).map_err(EngineError::from)?;

@@ -112,13 +112,18 @@ impl Gate {
 
 /// The outcome of a unary call as its headers tell it (a trailers-only
 /// error response carries `grpc-status` there; success reports `ok`).
-fn outcome_of(resp: &http::Response<Body>) -> String {
+/// A privacy call's outcome is its code alone: its message may name the
+/// person it was about, and the audit log is kept for a year.
+fn outcome_of(path: &str, resp: &http::Response<Body>) -> String {
     match resp
         .headers()
         .get("grpc-status")
         .and_then(|v| v.to_str().ok())
     {
         None | Some("0") => "ok".into(),
+        Some(code) if super::roles::required(path) == super::roles::Permission::Privacy => {
+            format!("{:?}", tonic::Code::from(code.parse::<i32>().unwrap_or(2)))
+        }
         Some(code) => {
             let msg = resp
                 .headers()
@@ -177,7 +182,7 @@ where
                 Box::pin(async move {
                     let resp = inner.call(req).await?;
                     if roles::audited(&path) {
-                        gate.audit(&path, caller.as_ref(), &peer, outcome_of(&resp));
+                        gate.audit(&path, caller.as_ref(), &peer, outcome_of(&path, &resp));
                     }
                     Ok(resp)
                 })

@@ -128,7 +128,18 @@ impl Privacy for PrivacyService {
         let target = req.into_inner().person.and_then(|p| p.target);
         let person = person(target)?;
         self.state.coordinator()?;
-        let done = self.state.cluster().erase(person, &by).await?;
+        // Carried on to its end even if the caller goes away: an erasure
+        // cut short would be left in progress, half done.
+        let cluster = self.state.cluster().clone();
+        let done = crate::observe::rpc::spawn(async move { cluster.erase(person, &by).await })
+            .await
+            .map_err(|e| Status::internal(format!("the erasure task failed: {e}")))??;
+        if done.stage == ErasureStage::Failed {
+            return Err(Status::unavailable(format!(
+                "erasure {} failed: {}",
+                done.id, done.error
+            )));
+        }
         Ok(Response::new(EraseResponse {
             erasure: Some(erasure(&done)),
         }))

@@ -22,17 +22,13 @@ use std::collections::{BTreeMap, VecDeque};
 use rocksdb::{Direction, IteratorMode};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::rocks::{corrupt, io, RocksStore};
+use super::rocks::{corrupt, io, RocksStore, IN_FLIGHT};
 use crate::activity::summary::{parse_summary_key, record_prefix, summary_key, SEP};
 use crate::activity::{Body, DaySummary, StoredEvent, Summary};
 use crate::engine::store::StoreError;
 
 /// Column families of activity.
 pub const ACTIVITY_CFS: [&str; 3] = ["events", "summaries", "orphans"];
-
-/// Batches handed to the writer thread that may not be on disk yet: the
-/// writer queue holds two and writes a third.
-const IN_FLIGHT: usize = 4;
 
 /// The event rows one batch writes and the rows (record prefixes or event
 /// keys) it deletes.

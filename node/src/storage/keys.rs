@@ -23,7 +23,7 @@ use std::sync::Arc;
 use rocksdb::{BottommostLevelCompaction, CompactOptions, IteratorMode, WriteBatch};
 use rustc_hash::FxHashMap;
 
-use super::rocks::{corrupt, io, RocksStore};
+use super::rocks::{corrupt, io, RocksStore, IN_FLIGHT};
 use crate::engine::store::StoreError;
 use crate::privacy::{DataKey, KeyError, Keyring};
 
@@ -45,9 +45,6 @@ impl AtRest {
         }
     }
 }
-
-/// Batches handed to the writer that may not be on disk yet (as for events).
-const IN_FLIGHT: usize = 4;
 
 type Generation = FxHashMap<Box<str>, Option<DataKey>>;
 
@@ -89,8 +86,13 @@ fn key_aad(record_key: &str) -> Vec<u8> {
     a
 }
 
+/// A key error as a store error: a failed random generator is an I/O
+/// failure (retry), anything else means the stored bytes do not open.
 fn sealing(e: KeyError) -> StoreError {
-    StoreError::Corrupt(e.to_string())
+    match e {
+        KeyError::Random | KeyError::File { .. } => StoreError::Io(e.to_string()),
+        KeyError::UnknownMasterKey(_) | KeyError::Tampered => StoreError::Corrupt(e.to_string()),
+    }
 }
 
 impl RocksStore {

@@ -170,6 +170,14 @@ pub struct RocksStore {
     pub(super) data_keys: DataKeys,
 }
 
+/// Batches that wait for the writer thread at most.
+const WRITER_QUEUE: usize = 2;
+
+/// Batches handed to the writer that may not be on disk yet: those queued,
+/// the one being written, and one for good measure. What the partition
+/// thread remembers of recent batches (events, data keys) covers them.
+pub(super) const IN_FLIGHT: usize = WRITER_QUEUE + 2;
+
 /// Runs after a batch is written (or failed to be).
 pub type Ack = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 
@@ -184,8 +192,8 @@ fn spawn_writer(
     opts: WriteOptions,
     failure: Arc<Mutex<Option<String>>>,
 ) -> Result<(SyncSender<WriteJob>, JoinHandle<()>), StoreError> {
-    // Two batches in flight at most: backpressure on the partition thread.
-    let (tx, rx) = sync_channel::<WriteJob>(2);
+    // WRITER_QUEUE batches wait at most: backpressure on the partition thread.
+    let (tx, rx) = sync_channel::<WriteJob>(WRITER_QUEUE);
     let join = std::thread::Builder::new()
         .name("kindred-writer".into())
         .spawn(move || {
