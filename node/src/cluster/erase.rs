@@ -30,7 +30,7 @@ use crate::engine::resolver::split_key;
 use crate::engine::{EngineError, EntityId};
 use crate::error::NodeError;
 use crate::meta::{ErasureEntry, ErasureStage, MetaCommand, SuppressionEntry};
-use crate::partition::request::{Forget, Identity};
+use crate::partition::request::Forget;
 
 /// How many times an erasure looks for records that came back meanwhile.
 const MAX_ROUNDS: usize = 3;
@@ -56,9 +56,7 @@ impl Cluster {
     pub async fn erase(&self, person: PersonRef, by: &str) -> Result<ErasureEntry, NodeError> {
         let customer = self.customer_of(&person).await?;
         let c = &self.coordinator;
-        let (_, parts) = c.reader.assembler.group(customer).await?;
-        let entities: Vec<EntityId> = parts.iter().map(|p| p.entity).collect();
-        let keys: BTreeSet<String> = parts.iter().flat_map(|p| p.members.clone()).collect();
+        let (entities, keys) = self.parts_of(customer).await?;
         let mut entry = self.new_erasure(by).await?;
         entry.stage = ErasureStage::InProgress;
         self.put_erasure(&entry).await?;
@@ -107,9 +105,7 @@ impl Cluster {
                 Err(e) if e.code() == tonic::Code::NotFound => return Ok(erased),
                 other => other?,
             };
-            let (_, parts) = self.coordinator.reader.assembler.group(customer).await?;
-            let entities: Vec<EntityId> = parts.iter().map(|p| p.entity).collect();
-            let keys: BTreeSet<String> = parts.iter().flat_map(|p| p.members.clone()).collect();
+            let (entities, keys) = self.parts_of(customer).await?;
             self.delete_all(&keys).await?;
             self.forget(&entities).await?;
             erased += keys.len();
@@ -118,6 +114,17 @@ impl Cluster {
             "the person came back {MAX_ROUNDS} times while being erased: \
              stop the import that sends them"
         )))
+    }
+
+    /// The local entities a cluster-wide customer is made of, and their records.
+    async fn parts_of(
+        &self,
+        customer: EntityId,
+    ) -> Result<(Vec<EntityId>, BTreeSet<String>), NodeError> {
+        let (_, parts) = self.coordinator.reader.assembler.group(customer).await?;
+        let entities = parts.iter().map(|p| p.entity).collect();
+        let keys = parts.iter().flat_map(|p| p.members.clone()).collect();
+        Ok((entities, keys))
     }
 
     /// The one cluster-wide customer a reference names.
@@ -129,14 +136,7 @@ impl Cluster {
                 c.reader.entity_of_record(source, record_id).await
             }
             PersonRef::Identity { kind, value } => {
-                let req = Identity {
-                    kind: kind.clone(),
-                    value: value.clone(),
-                };
-                let mut found = BTreeSet::new();
-                for id in self.router().gather(req).await?.into_iter().flatten() {
-                    found.insert(c.reader.assembler.global_id(id).await?);
-                }
+                let mut found = c.reader.entities_of_identity(kind, value).await?;
                 match found.len() {
                     0 => Err(EngineError::IdentityNotFound {
                         kind: kind.clone(),

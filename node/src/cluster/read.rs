@@ -92,22 +92,32 @@ impl Reader {
     /// The cluster-wide entity holding an identity value (the smallest id
     /// when several do).
     pub async fn entity_of_identity(&self, kind: &str, value: &str) -> Result<EntityId, NodeError> {
-        let req = Identity {
-            kind: kind.into(),
-            value: value.into(),
-        };
-        let mut best: Option<EntityId> = None;
-        for id in self.router().gather(req).await?.into_iter().flatten() {
-            let g = self.assembler.global_id(id).await?;
-            best = Some(best.map_or(g, |b: EntityId| b.min(g)));
-        }
-        best.ok_or_else(|| {
+        let found = self.entities_of_identity(kind, value).await?;
+        found.first().copied().ok_or_else(|| {
             EngineError::IdentityNotFound {
                 kind: kind.into(),
                 value: value.into(),
             }
             .into()
         })
+    }
+
+    /// Every cluster-wide entity holding an identity value, smallest first
+    /// (empty: none).
+    pub async fn entities_of_identity(
+        &self,
+        kind: &str,
+        value: &str,
+    ) -> Result<std::collections::BTreeSet<EntityId>, NodeError> {
+        let req = Identity {
+            kind: kind.into(),
+            value: value.into(),
+        };
+        let mut found = std::collections::BTreeSet::new();
+        for id in self.router().gather(req).await?.into_iter().flatten() {
+            found.insert(self.assembler.global_id(id).await?);
+        }
+        Ok(found)
     }
 
     /// The profile of the entity holding an identity value.

@@ -2,8 +2,11 @@
 //! [`MetaState`]. Everything here is deterministic, so every member (and a
 //! member replaying its log after a restart) reaches the same state.
 
+use std::collections::BTreeMap;
+
 use super::types::{
-    MetaCommand, MetaReply, MetaState, ModelEntry, NodeInfo, NodeState, PartitionOwner,
+    ErasureEntry, MetaCommand, MetaReply, MetaState, ModelEntry, NodeInfo, NodeState,
+    PartitionOwner, SuppressionEntry,
 };
 
 impl MetaState {
@@ -57,32 +60,7 @@ impl MetaState {
     /// Applies a command. Rejections leave the state unchanged.
     pub(crate) fn apply(&mut self, cmd: &MetaCommand) -> MetaReply {
         match cmd {
-            MetaCommand::Init { partitions, nodes } => {
-                if self.initialized {
-                    return MetaReply::Ok;
-                }
-                if nodes.is_empty() || *partitions == 0 {
-                    return MetaReply::Rejected("init needs nodes and partitions".into());
-                }
-                let ids: Vec<u64> = nodes.keys().copied().collect();
-                for (id, address) in nodes {
-                    self.nodes.entry(*id).or_insert_with(|| NodeInfo {
-                        address: address.clone(),
-                        state: NodeState::Active,
-                    });
-                }
-                self.partitions = *partitions;
-                self.owners = (0..*partitions as usize)
-                    .map(|p| PartitionOwner {
-                        node: ids[p % ids.len()],
-                        epoch: 1,
-                    })
-                    .collect();
-                self.initialized = true;
-                self.map_epoch += 1;
-                self.config_version += 1;
-                MetaReply::Ok
-            }
+            MetaCommand::Init { partitions, nodes } => self.init(*partitions, nodes),
             MetaCommand::AddNode { id, address } => {
                 if let Err(e) = self.check_conf_change(cmd) {
                     return MetaReply::Rejected(e);
@@ -169,26 +147,8 @@ impl MetaState {
                 self.rfm = Some(cuts.clone());
                 MetaReply::Ok
             }
-            MetaCommand::PutErasure { entry, create } => {
-                match (self.erasures.contains_key(&entry.id), create) {
-                    (true, true) => {
-                        MetaReply::Rejected(format!("erasure {} exists already", entry.id))
-                    }
-                    (false, false) => MetaReply::Rejected(format!("no erasure {}", entry.id)),
-                    _ => {
-                        self.erasures.insert(entry.id, entry.clone());
-                        MetaReply::Ok
-                    }
-                }
-            }
-            MetaCommand::Suppress { entries } => {
-                for (k, v) in entries {
-                    self.suppressions
-                        .entry(k.clone())
-                        .or_insert_with(|| v.clone());
-                }
-                MetaReply::Ok
-            }
+            MetaCommand::PutErasure { entry, create } => self.put_erasure(entry, *create),
+            MetaCommand::Suppress { entries } => self.suppress(entries),
             MetaCommand::LiftSuppressions { ids } => {
                 for id in ids {
                     self.suppressions.remove(id);
@@ -196,6 +156,56 @@ impl MetaState {
                 MetaReply::Ok
             }
         }
+    }
+
+    /// The first state of a bootstrapped cluster (idempotent).
+    fn init(&mut self, partitions: u32, nodes: &BTreeMap<u64, String>) -> MetaReply {
+        if self.initialized {
+            return MetaReply::Ok;
+        }
+        if nodes.is_empty() || partitions == 0 {
+            return MetaReply::Rejected("init needs nodes and partitions".into());
+        }
+        let ids: Vec<u64> = nodes.keys().copied().collect();
+        for (id, address) in nodes {
+            self.nodes.entry(*id).or_insert_with(|| NodeInfo {
+                address: address.clone(),
+                state: NodeState::Active,
+            });
+        }
+        self.partitions = partitions;
+        self.owners = (0..partitions as usize)
+            .map(|p| PartitionOwner {
+                node: ids[p % ids.len()],
+                epoch: 1,
+            })
+            .collect();
+        self.initialized = true;
+        self.map_epoch += 1;
+        self.config_version += 1;
+        MetaReply::Ok
+    }
+
+    /// Records a new erasure request (`create`) or the progress of one.
+    fn put_erasure(&mut self, entry: &ErasureEntry, create: bool) -> MetaReply {
+        match (self.erasures.contains_key(&entry.id), create) {
+            (true, true) => MetaReply::Rejected(format!("erasure {} exists already", entry.id)),
+            (false, false) => MetaReply::Rejected(format!("no erasure {}", entry.id)),
+            _ => {
+                self.erasures.insert(entry.id, entry.clone());
+                MetaReply::Ok
+            }
+        }
+    }
+
+    /// Adds suppression entries; an id already suppressed keeps its entry.
+    fn suppress(&mut self, entries: &BTreeMap<String, SuppressionEntry>) -> MetaReply {
+        for (k, v) in entries {
+            self.suppressions
+                .entry(k.clone())
+                .or_insert_with(|| v.clone());
+        }
+        MetaReply::Ok
     }
 }
 

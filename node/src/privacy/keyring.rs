@@ -31,6 +31,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
 use crate::engine::hash::KeySecret;
+use crate::security::auth::hex;
 
 /// The first line of a key file.
 const MAGIC: &str = "kindred-keys 1";
@@ -85,10 +86,6 @@ fn aead_key(raw: &[u8; 32]) -> LessSafeKey {
     LessSafeKey::new(UnboundKey::new(&AES_256_GCM, raw).expect("a 32-byte AES-256 key"))
 }
 
-fn hex(id: &[u8]) -> String {
-    id.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A record's data key (256 bits). Its bytes are wiped when dropped.
 #[derive(Clone)]
 pub struct DataKey(Zeroizing<[u8; 32]>);
@@ -112,14 +109,14 @@ fn seal_with(key: &LessSafeKey, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, Key
     out.push(SEALED_V1);
     out.extend_from_slice(&nonce);
     out.extend_from_slice(plain);
-    let mut body = out.split_off(1 + NONCE_LEN);
-    key.seal_in_place_append_tag(
-        Nonce::assume_unique_for_key(nonce),
-        Aad::from(aad),
-        &mut body,
-    )
-    .map_err(|_| KeyError::Tampered)?;
-    out.extend_from_slice(&body);
+    let tag = key
+        .seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(aad),
+            &mut out[1 + NONCE_LEN..],
+        )
+        .map_err(|_| KeyError::Tampered)?;
+    out.extend_from_slice(tag.as_ref());
     Ok(out)
 }
 
@@ -362,13 +359,7 @@ impl Keyring {
     /// A keyed hash (HMAC-SHA256, 128 bits kept) of a lookup value such as
     /// a standardised email, for suppression lists and audit entries.
     pub fn lookup_hash(&self, kind: &str, value: &str) -> [u8; 16] {
-        let mut ctx = ring::hmac::Context::with_key(&self.lookup);
-        ctx.update(kind.as_bytes());
-        ctx.update(&[0]);
-        ctx.update(value.as_bytes());
-        let mut out = [0u8; 16];
-        out.copy_from_slice(&ctx.sign().as_ref()[..16]);
-        out
+        lookup_hmac(&self.lookup, kind, value)
     }
 
     /// A new random data key and its wrapped form for the row named `aad`.
@@ -416,6 +407,17 @@ impl Keyring {
         let (k, _) = self.unwrap(aad, wrapped)?;
         self.wrap(&k, aad)
     }
+}
+
+/// HMAC-SHA256 of `kind`, 0, `value` under `key`, 128 bits kept.
+pub(crate) fn lookup_hmac(key: &ring::hmac::Key, kind: &str, value: &str) -> [u8; 16] {
+    let mut ctx = ring::hmac::Context::with_key(key);
+    ctx.update(kind.as_bytes());
+    ctx.update(&[0]);
+    ctx.update(value.as_bytes());
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&ctx.sign().as_ref()[..16]);
+    out
 }
 
 /// Where a node keeps the key file it created itself (no `--master-key-file`).

@@ -15,7 +15,9 @@ use std::sync::{Arc, RwLock};
 use crate::engine::standardize::StdRecord;
 use crate::meta::SuppressionEntry;
 
+use super::keyring::lookup_hmac;
 use super::Keyring;
+use crate::security::auth::hex;
 
 /// One identifier of a record, hashed: (kind, hex of the keyed hash).
 pub type Hashed = (String, String);
@@ -30,10 +32,6 @@ struct Inner {
 /// This node's copy of the suppression list. Cheap to clone.
 #[derive(Clone, Default)]
 pub struct Suppressions(Arc<RwLock<Inner>>);
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
 
 impl Suppressions {
     /// A list hashing with `ring` (none: plaintext at rest, where values are
@@ -69,14 +67,11 @@ impl Suppressions {
         let g = self.0.read().unwrap_or_else(|e| e.into_inner());
         match &g.ring {
             Some(r) => hex(&r.lookup_hash(kind, value)),
-            None => {
-                let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &[0u8; 32]);
-                let mut c = ring::hmac::Context::with_key(&key);
-                c.update(kind.as_bytes());
-                c.update(&[0]);
-                c.update(value.as_bytes());
-                hex(&c.sign().as_ref()[..16])
-            }
+            None => hex(&lookup_hmac(
+                &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &[0u8; 32]),
+                kind,
+                value,
+            )),
         }
     }
 

@@ -61,7 +61,8 @@ pub fn new_token() -> String {
     format!("kdt_{}", hex(&bytes))
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex of some bytes.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

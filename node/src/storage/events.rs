@@ -196,7 +196,7 @@ impl RocksStore {
         let summary = Summary::of(body).encode();
         let sk = summary_key(record_key, &body.etype, body.day());
         let mut b = std::mem::take(&mut self.pending);
-        let sealed = self.seal(record_key, &event_aad(&k), v.clone(), &mut b);
+        let sealed = self.seal(record_key, &event_aad(&k), &v, &mut b);
         if let Ok(sealed) = &sealed {
             b.put_cf(self.cf("events"), &k, sealed);
             b.merge_cf(self.cf("summaries"), sk, summary);

@@ -144,12 +144,12 @@ impl RocksStore {
         &mut self,
         record_key: &str,
         row: &[u8],
-        plain: Vec<u8>,
+        plain: &[u8],
         b: &mut WriteBatch,
     ) -> Result<Vec<u8>, StoreError> {
         match self.data_key_for_write(record_key, b)? {
-            Some(k) => k.seal(row, &plain).map_err(sealing),
-            None => Ok(plain),
+            Some(k) => k.seal(row, plain).map_err(sealing),
+            None => Ok(plain.to_vec()),
         }
     }
 
@@ -204,7 +204,7 @@ impl RocksStore {
         self.db.write(b).map_err(io)?;
         if n > 0 {
             // Old wraps must not linger in the WAL or in older files.
-            self.purge_all_copies()?;
+            self.purge()?;
         }
         Ok(n)
     }
@@ -214,10 +214,6 @@ impl RocksStore {
     /// rewrites the `keys` column family to its bottom level, so no SST
     /// file keeps a shredded key. Call after an erasure has been written.
     pub fn purge(&self) -> Result<(), StoreError> {
-        self.purge_all_copies()
-    }
-
-    fn purge_all_copies(&self) -> Result<(), StoreError> {
         for name in super::rocks::column_families() {
             self.db.flush_cf(self.cf(name)).map_err(io)?;
         }

@@ -651,7 +651,7 @@ impl Store for RocksStore {
             v.extend_from_slice(&(f.len() as u32).to_le_bytes());
             v.extend_from_slice(f);
             p.record.encode(&mut v).map_err(io)?;
-            let v = self.seal(&p.key, &record_aad(&p.key), v, &mut b)?;
+            let v = self.seal(&p.key, &record_aad(&p.key), &v, &mut b)?;
             b.put_cf(self.cf("records"), &p.key, v);
         }
         let (edges, entities, history) =
