@@ -373,17 +373,24 @@ impl Client {
     ) -> Result<Streaming<ExportChunk>, ClientError> {
         self.open_stream(|ch| async move {
             self.profiles(ch)
-                .export_assignments(ExportRequest { chunk_size })
+                .export_assignments(ExportRequest {
+                    chunk_size,
+                    purpose: String::new(),
+                })
                 .await
         })
         .await
     }
 
-    /// Every profile.
-    pub async fn export_profiles(&self) -> Result<Streaming<Profile>, ClientError> {
+    /// Every profile; with a `purpose`, only the customers whose consent
+    /// for it is granted.
+    pub async fn export_profiles(&self, purpose: &str) -> Result<Streaming<Profile>, ClientError> {
         self.open_stream(|ch| async move {
             self.profiles(ch)
-                .export_profiles(ExportRequest { chunk_size: 0 })
+                .export_profiles(ExportRequest {
+                    chunk_size: 0,
+                    purpose: purpose.to_string(),
+                })
                 .await
         })
         .await
@@ -552,6 +559,42 @@ impl Client {
     }
 
     // -------------------------------------------------------- Privacy
+
+    /// Records consent decisions against source records (a resend is
+    /// harmless: each decision is stored once).
+    pub async fn set_consent(
+        &self,
+        decisions: Vec<kindred_proto::v1::RecordDecision>,
+    ) -> Result<kindred_proto::v1::SetConsentResponse, ClientError> {
+        self.failover(self.options.change_timeout, |ch| {
+            let decisions = decisions.clone();
+            async move {
+                let req = kindred_proto::v1::SetConsentRequest { decisions };
+                self.privacy(ch).set_consent(self.change_request(req)).await
+            }
+        })
+        .await
+    }
+
+    /// Everything held about a person (subject access; needs the privacy
+    /// role).
+    pub async fn subject_export(
+        &self,
+        person: kindred_proto::v1::person_ref::Target,
+    ) -> Result<kindred_proto::v1::PrivacyExportResponse, ClientError> {
+        self.unary(|ch| {
+            let person = person.clone();
+            async move {
+                let req = kindred_proto::v1::PrivacyExportRequest {
+                    person: Some(kindred_proto::v1::PersonRef {
+                        target: Some(person),
+                    }),
+                };
+                self.privacy(ch).export(self.request(req)).await
+            }
+        })
+        .await
+    }
 
     /// Erases a person (needs the privacy role); answers once it is done.
     pub async fn erase(

@@ -267,6 +267,8 @@ pub struct NodeConfig {
     pub master_key_file: Option<PathBuf>,
     /// Personal data in plaintext on disk (benchmarks only).
     pub plaintext_at_rest: bool,
+    /// Consent purposes and retention.
+    pub privacy: crate::privacy::PrivacyConfig,
 }
 
 /// Cluster membership settings.
@@ -364,6 +366,7 @@ impl Default for NodeConfig {
             allow_plaintext_internal: false,
             master_key_file: None,
             plaintext_at_rest: false,
+            privacy: Default::default(),
         }
     }
 }
@@ -427,8 +430,18 @@ impl NodeConfig {
             cfg.cluster.advertise = a.clone();
         }
         cfg.apply_security_args(args);
+        cfg.finish();
         cfg.validate()?;
         Ok(cfg)
+    }
+
+    /// Hands settings of one section to the parts that use them: the
+    /// consent purposes to the event rules.
+    pub fn finish(&mut self) {
+        self.activity
+            .events
+            .consent_purposes
+            .clone_from(&self.privacy.purposes);
     }
 
     /// Applies the TLS, credential and audit flags.
@@ -533,6 +546,20 @@ impl NodeConfig {
                 setting: "activity.traits",
                 value: format!("{field} = {value}"),
                 reason: e.to_string(),
+            });
+        }
+        if let Err((value, reason)) = self.privacy.validate() {
+            return Err(ConfigError::Invalid {
+                setting: "privacy",
+                value,
+                reason,
+            });
+        }
+        if self.activity.events.consent_purposes != self.privacy.purposes {
+            return Err(ConfigError::Invalid {
+                setting: "privacy.purposes",
+                value: self.privacy.purposes.join(","),
+                reason: "the event rules were not given the purposes (NodeConfig::finish)".into(),
             });
         }
         if self.listen_addr().is_err() {

@@ -16,19 +16,26 @@
 //! national_id = "soc_sec_id"
 //! [attributes]
 //! segment = "segment"
+//! [consent]
+//! email_marketing = "email_opt_in"                        # its status column
+//! sms_marketing = { column = "sms_ok", at = "sms_ok_date" } # and when decided
 //! [defaults]
 //! country = "AU"
 //! ```
 //!
 //! For single-valued fields a list of columns is joined with spaces; for
-//! `email` and `phone` each listed column gives one value.
+//! `email` and `phone` each listed column gives one value. A consent column
+//! reads granted (also yes, y, true, 1, opt-in, subscribed), denied (no, n,
+//! false, 0, opt-out, declined) or withdrawn (revoked, unsubscribed); blank
+//! is no decision. Its time is the `at` column, else the record's
+//! `observed_at`, else the time the node receives it.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
-use crate::v1::{Identifier, PersonName, PostalAddress, Record};
+use crate::v1::{ConsentDecision, ConsentStatus, Identifier, PersonName, PostalAddress, Record};
 
 /// Errors in a mapping file or in binding it to a file's columns.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -114,6 +121,62 @@ pub struct Fields {
     pub observed_at: Option<FieldSpec>,
 }
 
+/// Where a purpose's consent comes from: its status column, and
+/// optionally the column saying when it was decided.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum ConsentSpec {
+    Column(String),
+    Detailed {
+        column: String,
+        #[serde(default)]
+        at: Option<String>,
+        /// strftime formats for `at`.
+        #[serde(default)]
+        formats: Vec<String>,
+    },
+}
+
+impl ConsentSpec {
+    fn column(&self) -> &str {
+        match self {
+            ConsentSpec::Column(c) | ConsentSpec::Detailed { column: c, .. } => c,
+        }
+    }
+
+    fn at(&self) -> Option<&str> {
+        match self {
+            ConsentSpec::Detailed { at, .. } => at.as_deref(),
+            ConsentSpec::Column(_) => None,
+        }
+    }
+
+    fn formats(&self) -> &[String] {
+        match self {
+            ConsentSpec::Detailed { formats, .. } => formats,
+            ConsentSpec::Column(_) => &[],
+        }
+    }
+}
+
+/// Reads a consent column's value (None: blank, no decision).
+pub fn consent_status(raw: &str) -> Result<Option<ConsentStatus>, String> {
+    let v = raw.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+    Ok(Some(match v.as_str() {
+        "" => return Ok(None),
+        "granted" | "yes" | "y" | "true" | "1" | "opt_in" | "optin" | "opted_in" | "subscribed"
+        | "consented" => ConsentStatus::Granted,
+        "denied" | "no" | "n" | "false" | "0" | "opt_out" | "optout" | "opted_out" | "declined"
+        | "refused" => ConsentStatus::Denied,
+        "withdrawn" | "revoked" | "unsubscribed" => ConsentStatus::Withdrawn,
+        _ => {
+            return Err(format!(
+                "cannot read {raw:?} as a consent status (granted, denied or withdrawn)"
+            ))
+        }
+    }))
+}
+
 /// Constant values used where a row has none.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -134,6 +197,9 @@ pub struct Mapping {
     pub identifiers: BTreeMap<String, FieldSpec>,
     #[serde(default)]
     pub attributes: BTreeMap<String, FieldSpec>,
+    /// Consent columns by purpose.
+    #[serde(default)]
+    pub consent: BTreeMap<String, ConsentSpec>,
     #[serde(default)]
     pub defaults: Defaults,
 }
@@ -206,6 +272,12 @@ impl Mapping {
                     .map(|c| (name.clone(), c.to_string())),
             );
         }
+        for (purpose, spec) in &self.consent {
+            v.push((format!("consent.{purpose}"), spec.column().to_string()));
+            if let Some(at) = spec.at() {
+                v.push((format!("consent.{purpose}.at"), at.to_string()));
+            }
+        }
         v
     }
 
@@ -242,7 +314,37 @@ impl Mapping {
             identifiers: self.identifiers_of(&row),
             observed_at_ms: self.observed_at_ms_of(&row)?,
             attributes: self.attributes_of(&row),
+            consents: self.consents_of(&row)?,
         })
+    }
+
+    /// The row's consent decisions, one per purpose whose column is not
+    /// blank (their time 0 when no `at` column gives it: the node dates
+    /// them).
+    fn consents_of(&self, row: &RowValues<'_, '_>) -> Result<Vec<ConsentDecision>, RowError> {
+        let mut out = Vec::new();
+        for (purpose, spec) in &self.consent {
+            let field = format!("consent.{purpose}");
+            let raw = row.value(spec.column()).unwrap_or_default();
+            let status = consent_status(&raw).map_err(|reason| RowError {
+                field: field.clone(),
+                reason,
+            })?;
+            let Some(status) = status else { continue };
+            let at = match spec.at().and_then(|c| row.value(c)) {
+                None => 0,
+                Some(raw) => parse_timestamp_ms(&raw, spec.formats()).ok_or_else(|| RowError {
+                    field: format!("{field}.at"),
+                    reason: format!("cannot read {raw:?} as a date or date-time"),
+                })?,
+            };
+            out.push(ConsentDecision {
+                purpose: purpose.clone(),
+                status: status as i32,
+                decided_at_ms: at,
+            });
+        }
+        Ok(out)
     }
 
     /// The row's record id: required.
@@ -546,6 +648,42 @@ country = "AU"
         assert_eq!(r.identifiers[0].value, "1804974");
     }
 
+    const CONSENT: &str = r#"
+record_id = "id"
+[consent]
+email_marketing = "email_ok"
+sms_marketing = { column = "sms_ok", at = "sms_date" }
+"#;
+
+    #[test]
+    fn consent_columns_give_one_decision_per_purpose_with_its_time() {
+        let m = Mapping::from_toml(CONSENT).unwrap();
+        let (h, row) = csv_row(
+            "id,email_ok,sms_ok,sms_date",
+            "1,Opt-In,unsubscribed,2024-03-01",
+        );
+        let r = m.csv_record(&h, &row, "crm").unwrap();
+        assert_eq!(r.consents.len(), 2);
+        assert_eq!(r.consents[0].purpose, "email_marketing");
+        assert_eq!(r.consents[0].status(), ConsentStatus::Granted);
+        assert_eq!(r.consents[0].decided_at_ms, 0);
+        assert_eq!(r.consents[1].status(), ConsentStatus::Withdrawn);
+        assert_eq!(r.consents[1].decided_at_ms, 1_709_251_200_000);
+    }
+
+    #[test]
+    fn a_blank_consent_column_is_no_decision_and_a_bad_one_names_its_purpose() {
+        let m = Mapping::from_toml(CONSENT).unwrap();
+        let (h, row) = csv_row("id,email_ok,sms_ok,sms_date", "1,,,");
+        assert!(m.csv_record(&h, &row, "crm").unwrap().consents.is_empty());
+        let (h, row) = csv_row("id,email_ok,sms_ok,sms_date", "1,perhaps,,");
+        let e = m.csv_record(&h, &row, "crm").unwrap_err();
+        assert_eq!(e.field, "consent.email_marketing");
+        assert!(e.reason.contains("perhaps"), "{e}");
+        let cols: Vec<String> = m.columns().into_iter().map(|(_, c)| c).collect();
+        assert!(cols.contains(&"sms_date".to_string()), "{cols:?}");
+    }
+
     #[test]
     fn header_names_are_trimmed_and_lose_a_byte_order_mark() {
         let h = csv::StringRecord::from(vec!["\u{feff}rec_id", " surname "]);
@@ -678,6 +816,7 @@ country = "AU"
             ],
             observed_at_ms: 1_709_375_400_000,
             attributes: [("tier".to_string(), "gold plus".to_string())].into(),
+            consents: vec![],
         };
         assert_eq!(r, expected);
     }

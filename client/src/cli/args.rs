@@ -4,9 +4,9 @@
 use std::io::Read;
 
 use kindred_client::refs::parse_key_value;
-use kindred_client::v1::{Identifier, PersonName, PostalAddress, Record};
+use kindred_client::v1::{ConsentDecision, Identifier, PersonName, PostalAddress, Record};
 use kindred_client::ClientError;
-use kindred_proto::mapping::parse_timestamp_ms;
+use kindred_proto::mapping::{consent_status, parse_timestamp_ms};
 
 /// Attributes of a person, as flags.
 #[derive(Debug, Clone, Default, PartialEq, clap::Args)]
@@ -60,6 +60,11 @@ pub struct PersonArgs {
     /// epoch, or a date / date-time.
     #[arg(long, value_name = "MS")]
     pub observed_at: Option<String>,
+    /// A consent decision the source holds, e.g. --consent
+    /// email_marketing=granted (repeatable; also denied, withdrawn; dated
+    /// --observed-at, else when the node receives it).
+    #[arg(long = "consent", value_name = "PURPOSE=STATUS")]
+    pub consents: Vec<String>,
 }
 
 /// A flag value trimmed; `None` when empty.
@@ -129,6 +134,11 @@ impl PersonArgs {
                 .filter(|s| !s.is_empty())
                 .collect()
         };
+        let consents = self
+            .consents
+            .iter()
+            .map(|s| consent_flag(s, "--consent", 0))
+            .collect::<Result<_, _>>()?;
         Ok(Record {
             source: source.to_string(),
             record_id: record_id.to_string(),
@@ -142,8 +152,23 @@ impl PersonArgs {
             identifiers,
             observed_at_ms,
             attributes,
+            consents,
         })
     }
+}
+
+/// Reads `PURPOSE=STATUS` (granted, denied, withdrawn, or yes/no and the
+/// other spellings a consent column may use) as a decision at `at_ms`.
+pub fn consent_flag(s: &str, flag: &str, at_ms: i64) -> Result<ConsentDecision, ClientError> {
+    let (purpose, status) = parse_key_value(s, flag)?;
+    let status = consent_status(&status)
+        .map_err(|e| ClientError::InvalidInput(format!("{flag} {s:?}: {e}")))?
+        .ok_or_else(|| ClientError::InvalidInput(format!("{flag} {s:?} has no status")))?;
+    Ok(ConsentDecision {
+        purpose,
+        status: status as i32,
+        decided_at_ms: at_ms,
+    })
 }
 
 /// Reads a record from JSON text (an object with the fields of

@@ -25,6 +25,10 @@ pub struct ExportArgs {
     /// Export profiles, one JSON object per line, instead of assignments.
     #[arg(long)]
     pub profiles: bool,
+    /// Only customers whose consent for PURPOSE is granted (an audience
+    /// for that purpose; with --profiles).
+    #[arg(long, value_name = "PURPOSE", requires = "profiles")]
+    pub purpose: Option<String>,
 }
 
 /// What was exported (printed when writing to a file).
@@ -54,7 +58,9 @@ pub async fn run(g: &GlobalArgs, out: &Output, a: ExportArgs) -> Result<u8, CliE
     };
     let mut w = BufWriter::with_capacity(1 << 16, sink);
     let (kind, exported) = if a.profiles {
-        let mut stream = client.export_profiles().await?;
+        let mut stream = client
+            .export_profiles(a.purpose.as_deref().unwrap_or_default())
+            .await?;
         let mut n = 0u64;
         while let Some(p) = stream.next().await {
             let p = p.map_err(|s| stream_failed(s, n))?;

@@ -1,12 +1,16 @@
 //! `kindred privacy ...`: erase a person, list erasures and the
-//! suppression list, lift a suppression. Needs the privacy role.
+//! suppression list, lift a suppression, export everything held about a
+//! person (the privacy role); record consent decisions (the writer role).
 
 use kindred_client::refs::parse_record_ref;
 use kindred_client::{exit, ClientError};
+use kindred_proto::mapping::parse_timestamp_ms;
 use kindred_proto::v1::lift_suppression_request::Target as LiftTarget;
 use kindred_proto::v1::person_ref::Target;
-use kindred_proto::v1::{Erasure, ErasureState, IdentifierValue};
+use kindred_proto::v1::{Erasure, ErasureState, IdentifierValue, RecordDecision};
 
+use super::args::consent_flag;
+use super::output::proto_json;
 use super::{connect, CliError, GlobalArgs, Output};
 
 /// `kindred privacy ...`.
@@ -15,7 +19,12 @@ pub enum PrivacyCommand {
     /// Erase a person on every node: every record of the customer, their
     /// events, links and history; their identifiers are suppressed so a
     /// later import of them is refused.
-    Erase(EraseArgs),
+    Erase(PersonFlags),
+    /// Write everything held about a person as one JSON document (subject
+    /// access): records, events, traits, consent, history, why linked.
+    Export(ExportArgs),
+    /// Record consent decisions against a source record.
+    Consent(ConsentArgs),
     /// List erasure requests, newest first.
     Erasures,
     /// List suppressed identifiers (keyed hashes, never values).
@@ -24,10 +33,36 @@ pub enum PrivacyCommand {
     Lift(LiftArgs),
 }
 
-/// Whom `kindred privacy erase` erases: exactly one of the flags.
+/// `kindred privacy export`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub person: PersonFlags,
+    /// Write the document to FILE (created with mode 0600) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+}
+
+/// `kindred privacy consent`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConsentArgs {
+    /// The record, SOURCE:ID.
+    #[arg(value_name = "SOURCE:ID")]
+    pub record: String,
+    /// A decision, PURPOSE=STATUS (granted, denied or withdrawn;
+    /// repeatable).
+    #[arg(long = "set", value_name = "PURPOSE=STATUS", required = true)]
+    pub set: Vec<String>,
+    /// When the person decided: milliseconds since the Unix epoch, or a
+    /// date / date-time (default: when the node receives it).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+/// Whom a privacy command is about: exactly one of the flags.
 #[derive(Debug, Clone, clap::Args)]
 #[group(required = true, multiple = false)]
-pub struct EraseArgs {
+pub struct PersonFlags {
     /// An email of the person.
     #[arg(long)]
     pub email: Option<String>,
@@ -76,7 +111,7 @@ fn identifier(s: &str) -> Result<IdentifierValue, ClientError> {
     }
 }
 
-impl EraseArgs {
+impl PersonFlags {
     fn target(&self) -> Result<Target, ClientError> {
         if let Some(e) = &self.email {
             return Ok(Target::Email(e.clone()));
@@ -181,6 +216,8 @@ pub async fn run(g: &GlobalArgs, out: &Output, c: PrivacyCommand) -> Result<u8, 
             })?;
             Ok(exit::OK)
         }
+        PrivacyCommand::Export(a) => export(g, out, a).await,
+        PrivacyCommand::Consent(a) => consent(g, out, a).await,
         PrivacyCommand::Lift(a) => {
             let target = a.target()?;
             let r = connect(g).await?.lift_suppression(target).await?;
@@ -188,4 +225,87 @@ pub async fn run(g: &GlobalArgs, out: &Output, c: PrivacyCommand) -> Result<u8, 
             Ok(exit::OK)
         }
     }
+}
+
+/// `kindred privacy export`: the document as the proto3 JSON mapping,
+/// pretty-printed; to a file readable by its owner only.
+async fn export(g: &GlobalArgs, out: &Output, a: ExportArgs) -> Result<u8, CliError> {
+    let target = a.person.target()?;
+    let r = connect(g).await?.subject_export(target).await?;
+    let json = proto_json(&r)?;
+    match &a.out {
+        None => {
+            println!("{json}");
+        }
+        Some(path) => {
+            write_private(path, json.as_bytes())
+                .map_err(|e| CliError::input(format!("cannot write {}: {e}", path.display())))?;
+            let records = r.profile.as_ref().map_or(0, |p| p.records.len());
+            out.emit_message(&r, || {
+                format!(
+                    "wrote everything held about customer {} ({records} records, {} events) to {}",
+                    r.profile.as_ref().map_or(0, |p| p.entity_id),
+                    r.events.len(),
+                    path.display()
+                )
+            })?;
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// Creates (or truncates) a file only its owner may read.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o.open(path)?;
+    f.write_all(bytes)?;
+    f.write_all(b"\n")
+}
+
+/// `kindred privacy consent`.
+async fn consent(g: &GlobalArgs, out: &Output, a: ConsentArgs) -> Result<u8, CliError> {
+    let record = parse_record_ref(&a.record)?;
+    let at = match a.at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => 0,
+        Some(s) => parse_timestamp_ms(s, &[]).ok_or_else(|| {
+            ClientError::InvalidInput(format!(
+                "--at {s:?} is neither milliseconds since the epoch nor a date"
+            ))
+        })?,
+    };
+    let decisions = a
+        .set
+        .iter()
+        .map(|s| {
+            Ok(RecordDecision {
+                record: Some(record.clone()),
+                decision: Some(consent_flag(s, "--set", at)?),
+            })
+        })
+        .collect::<Result<Vec<_>, ClientError>>()?;
+    let r = connect(g).await?.set_consent(decisions).await?;
+    let failed = r.results.iter().any(|x| !x.error.is_empty());
+    out.emit_message(&r, || {
+        r.results
+            .iter()
+            .map(|x| match (x.error.is_empty(), x.duplicate) {
+                (false, _) => format!("{}: refused: {}", x.purpose, x.error),
+                (true, true) => format!("{}: already recorded", x.purpose),
+                (true, false) => format!("{}: recorded (customer {})", x.purpose, x.entity_id),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    Ok(if failed {
+        exit::INVALID_INPUT
+    } else {
+        exit::OK
+    })
 }

@@ -242,6 +242,49 @@ fn golden_rows(g: &GoldenRecord) -> Vec<(String, &GoldenValue)> {
 }
 
 /// `kindred profile get`.
+/// A consent status as the profile shows it.
+fn consent_status(s: i32) -> &'static str {
+    use kindred_client::v1::ConsentStatus as S;
+    match S::try_from(s) {
+        Ok(S::Granted) => "granted",
+        Ok(S::Denied) => "denied",
+        Ok(S::Withdrawn) => "withdrawn",
+        Ok(S::Conflict) => "conflict (not granted)",
+        _ => "not decided",
+    }
+}
+
+/// The consent per purpose, with the records whose decision counts.
+fn consent(p: &Profile) -> Option<Table> {
+    (!p.consent.is_empty()).then(|| {
+        let mut t = table(&["purpose", "status", "decided at (ms)", "decided by"]);
+        for c in &p.consent {
+            let by: Vec<String> = c
+                .decided_by
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{} ({})",
+                        format_ref(d.record.as_ref()),
+                        consent_status(d.status)
+                    )
+                })
+                .collect();
+            t.add_row(vec![
+                c.purpose.clone(),
+                consent_status(c.status).to_string(),
+                if c.decided_at_ms > 0 {
+                    c.decided_at_ms.to_string()
+                } else {
+                    "-".into()
+                },
+                or_dash(&by.join(", ")),
+            ]);
+        }
+        t
+    })
+}
+
 pub fn profile(p: &Profile) -> String {
     let summary = kv_table(&[
         ("entity", p.entity_id.to_string()),
@@ -321,6 +364,7 @@ pub fn profile(p: &Profile) -> String {
     let mut parts = vec![("", Some(summary))];
     parts.extend(super::activity::profile_sections(p));
     parts.extend([
+        ("Consent", consent(p)),
         ("Golden record", golden),
         ("Identities", identities),
         ("Source records", records),

@@ -9,6 +9,7 @@ use kindred_proto::v1 as pb;
 
 use crate::engine::resolver::record_key;
 use crate::error::NodeError;
+use crate::privacy::consent;
 
 /// Amounts are kept in millionths of a unit.
 pub const MICROS: f64 = 1_000_000.0;
@@ -26,6 +27,10 @@ pub struct EventRules {
     pub max_properties: usize,
     /// Largest encoded properties of one event, in bytes.
     pub max_properties_bytes: usize,
+    /// The consent purposes (`[privacy] purposes`, handed over by
+    /// `NodeConfig::finish`).
+    #[serde(skip)]
+    pub consent_purposes: Vec<String>,
 }
 
 impl Default for EventRules {
@@ -35,6 +40,7 @@ impl Default for EventRules {
             max_future_ms: MS_PER_DAY,
             max_properties: 64,
             max_properties_bytes: 8 * 1024,
+            consent_purposes: crate::privacy::consent::default_purposes(),
         }
     }
 }
@@ -182,16 +188,20 @@ impl Event {
             r.record_id = e.record_id.clone();
             Box::new(r)
         });
+        let body = Body {
+            etype: e.r#type,
+            at_ms: e.occurred_at_ms,
+            amount,
+            currency,
+            props,
+        };
+        if body.etype == consent::CONSENT_TYPE {
+            consent::check_event(&body, &rules.consent_purposes)?;
+        }
         Ok(Event {
             key,
             event_id: e.event_id,
-            body: Body {
-                etype: e.r#type,
-                at_ms: e.occurred_at_ms,
-                amount,
-                currency,
-                props,
-            },
+            body,
             identity,
         })
     }

@@ -131,6 +131,8 @@ pub fn decorate(
         .into_iter()
         .map(|e| Event::to_pb(&e.key, &e.event_id, &e.body))
         .collect();
+    profile.consent =
+        crate::privacy::consent::combine(&activity.consents, &cfg.events.consent_purposes);
 }
 
 /// The `n` newest events (ties: by record and id, for a stable order).

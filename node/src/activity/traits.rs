@@ -89,7 +89,11 @@ pub struct StoredEvent {
 pub struct Activity {
     pub summaries: Vec<DaySummary>,
     /// Every event, when some trait needs them; else only the most recent.
+    /// Consent decisions are not among them.
     pub events: Vec<StoredEvent>,
+    /// Every consent decision of the records.
+    #[serde(default)]
+    pub consents: Vec<StoredEvent>,
 }
 
 impl Activity {
@@ -97,6 +101,7 @@ impl Activity {
     pub fn absorb(&mut self, other: Activity) {
         self.summaries.extend(other.summaries);
         self.events.extend(other.events);
+        self.consents.extend(other.consents);
     }
 }
 

@@ -390,7 +390,7 @@ impl Activities {
     /// A page of a customer's events, newest first. A record not known
     /// yet lists the events kept for it (entity 0).
     pub async fn list(&self, whose: Whose, filter: &EventFilter) -> Result<EventPage, NodeError> {
-        let (entity, activity) = match self.customer(&whose).await {
+        let (entity, mut activity) = match self.customer(&whose).await {
             Ok((id, parts)) => (id, self.activity_of(&parts, &[], EventsWanted::All).await?),
             Err(e) if e.code() == tonic::Code::NotFound => match &whose {
                 Whose::Record(s, r) => {
@@ -401,6 +401,8 @@ impl Activities {
             },
             Err(e) => return Err(e),
         };
+        // Consent decisions are listed among the events.
+        activity.events.append(&mut activity.consents);
         let (events, next) = filter.page(&activity)?;
         Ok(EventPage {
             entity,

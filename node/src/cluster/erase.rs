@@ -128,7 +128,7 @@ impl Cluster {
     }
 
     /// The one cluster-wide customer a reference names.
-    async fn customer_of(&self, person: &PersonRef) -> Result<EntityId, NodeError> {
+    pub async fn customer_of(&self, person: &PersonRef) -> Result<EntityId, NodeError> {
         let c = &self.coordinator;
         match person {
             PersonRef::Entity(id) => c.reader.assembler.global_id(*id).await,

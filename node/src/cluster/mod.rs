@@ -19,6 +19,7 @@
 
 pub mod activity;
 pub mod assemble;
+pub mod consent;
 pub mod coordinator;
 pub mod erase;
 pub mod explain;

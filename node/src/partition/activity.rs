@@ -17,6 +17,7 @@ use crate::activity::{newest, Activity, Body, Summary};
 use crate::engine::{EngineError, EntityId};
 use crate::error::NodeError;
 use crate::observe::metrics;
+use crate::privacy::consent;
 use crate::storage::EventStatus;
 
 impl Actor {
@@ -187,11 +188,8 @@ impl Actor {
             return Ok(());
         }
         let store = self.engine.store();
-        let has = store.events_in_flight(key)
-            || !store
-                .summaries_of(key)
-                .map_err(EngineError::from)?
-                .is_empty();
+        let has =
+            store.events_in_flight(key) || store.has_events(key).map_err(EngineError::from)?;
         if has {
             self.engine.store_mut().set_orphan(key, true);
             self.orphans.insert(key.into());
@@ -238,8 +236,13 @@ impl Actor {
         for k in &keys {
             out.summaries
                 .extend(store.summaries_of(k).map_err(EngineError::from)?);
-            out.events
-                .extend(store.events_of(k).map_err(EngineError::from)?);
+            let (consents, events): (Vec<_>, Vec<_>) = store
+                .events_of(k)
+                .map_err(EngineError::from)?
+                .into_iter()
+                .partition(consent::is_consent);
+            out.consents.extend(consents);
+            out.events.extend(events);
         }
         if let EventsWanted::Newest(n) = req.events {
             let keep: Vec<_> = newest(&out.events, n).into_iter().cloned().collect();

@@ -1,5 +1,9 @@
-//! Privacy by design: the keys that keep personal data unreadable at rest.
+//! Privacy by design: consent, retention, and the keys that keep personal
+//! data unreadable at rest.
 //!
+//! - [`consent`]: per record and purpose decisions, combined on the profile
+//!   by a rule that never widens them;
+//! - [`retention`]: how long a record may go unobserved;
 //! - [`keyring`]: the master key file (key-encryption keys and the lookup
 //!   secret), per-record data keys and their wrapping, AES-256-GCM sealing;
 //! - [`suppression`]: erased people's identifiers as keyed hashes, refused
@@ -12,9 +16,12 @@
 //! keyed with a secret derived from the key file, so a dictionary of known
 //! emails cannot be run against them.
 
+pub mod consent;
 pub mod keyring;
+pub mod retention;
 pub mod suppression;
 
+pub use consent::PrivacyConfig;
 pub use keyring::{DataKey, KeyError, Keyring};
 pub use suppression::Suppressions;
 

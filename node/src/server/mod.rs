@@ -15,6 +15,7 @@ pub mod listeners;
 pub mod privacy;
 pub mod profiles;
 pub mod records;
+pub mod subject;
 pub mod traits;
 
 use std::future::Future;

@@ -1,4 +1,5 @@
-//! The `Privacy` service: erasure, and the suppression list it leaves.
+//! The `Privacy` service: erasure and the suppression list it leaves,
+//! consent decisions, and subject access.
 
 use tonic::{Request, Response, Status};
 
@@ -6,9 +7,10 @@ use kindred_proto::v1::lift_suppression_request::Target as LiftTarget;
 use kindred_proto::v1::person_ref::Target;
 use kindred_proto::v1::privacy_server::Privacy;
 use kindred_proto::v1::{
-    EraseRequest, EraseResponse, Erasure, ErasureState, Identifier, LiftSuppressionRequest,
-    LiftSuppressionResponse, ListErasuresRequest, ListErasuresResponse, ListSuppressionsRequest,
-    ListSuppressionsResponse, Record, Suppression,
+    ConsentResult, EraseRequest, EraseResponse, Erasure, ErasureState, Identifier,
+    LiftSuppressionRequest, LiftSuppressionResponse, ListErasuresRequest, ListErasuresResponse,
+    ListSuppressionsRequest, ListSuppressionsResponse, PrivacyExportRequest, PrivacyExportResponse,
+    Record, RecordRef, SetConsentRequest, SetConsentResponse, Suppression,
 };
 
 use super::NodeState;
@@ -16,6 +18,7 @@ use crate::cluster::erase::PersonRef;
 use crate::error::NodeError;
 use crate::meta::{ErasureEntry, ErasureStage, MetaCommand};
 use crate::security::auth::Caller;
+use crate::server::subject;
 
 /// Implements `kindred.v1.Privacy`.
 pub struct PrivacyService {
@@ -118,8 +121,72 @@ fn suppression_ids(
     Ok(ids)
 }
 
+/// The result of one consent decision.
+fn consent_result(
+    d: &kindred_proto::v1::RecordDecision,
+    out: Result<crate::cluster::activity::EventOutcome, NodeError>,
+) -> ConsentResult {
+    let record = d.record.clone().unwrap_or_else(RecordRef::default);
+    let purpose = d
+        .decision
+        .as_ref()
+        .map(|x| x.purpose.clone())
+        .unwrap_or_default();
+    match out {
+        Ok(o) => ConsentResult {
+            record: Some(record),
+            purpose,
+            duplicate: o.duplicate,
+            entity_id: o.entity,
+            ..Default::default()
+        },
+        Err(e) => ConsentResult {
+            record: Some(record),
+            purpose,
+            error: e.to_string(),
+            code: e.code() as i32,
+            ..Default::default()
+        },
+    }
+}
+
 #[tonic::async_trait]
 impl Privacy for PrivacyService {
+    async fn set_consent(
+        &self,
+        req: Request<SetConsentRequest>,
+    ) -> Result<Response<SetConsentResponse>, Status> {
+        let decisions = req.into_inner().decisions;
+        if decisions.len() > self.state.limits.max_batch_records {
+            return Err(NodeError::TooLarge {
+                what: "consent decisions".into(),
+                size: decisions.len(),
+                limit: self.state.limits.max_batch_records,
+            }
+            .into());
+        }
+        let activities = &self.state.coordinator()?.activities;
+        let outs = activities.set_consent(decisions.clone()).await;
+        let results = decisions
+            .iter()
+            .zip(outs)
+            .map(|(d, o)| consent_result(d, o))
+            .collect();
+        Ok(Response::new(SetConsentResponse { results }))
+    }
+
+    async fn export(
+        &self,
+        req: Request<PrivacyExportRequest>,
+    ) -> Result<Response<PrivacyExportResponse>, Status> {
+        let target = req.into_inner().person.and_then(|p| p.target);
+        let person = person(target)?;
+        let cluster = self.state.cluster();
+        let customer = cluster.customer_of(&person).await?;
+        let out = subject::export(cluster, customer, &self.state.catalog()).await?;
+        Ok(Response::new(out))
+    }
+
     async fn erase(&self, req: Request<EraseRequest>) -> Result<Response<EraseResponse>, Status> {
         let by = req
             .extensions()

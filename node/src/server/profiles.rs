@@ -19,6 +19,7 @@ use super::NodeState;
 use crate::engine::resolver::split_key;
 use crate::error::NodeError;
 use crate::observe;
+use crate::privacy::consent::granted;
 
 /// Implements `kindred.v1.Profiles`.
 pub struct ProfilesService {
@@ -129,8 +130,18 @@ impl Profiles for ProfilesService {
 
     async fn export_profiles(
         &self,
-        _req: Request<ExportRequest>,
+        req: Request<ExportRequest>,
     ) -> Result<Response<Self::ExportProfilesStream>, Status> {
+        let purpose = req.into_inner().purpose;
+        let purposes = &self.state.activity.events.consent_purposes;
+        if !purpose.is_empty() && !purposes.contains(&purpose) {
+            return Err(NodeError::InvalidArgument {
+                field: "purpose".into(),
+                value: purpose,
+                reason: format!("is not a configured purpose ({})", purposes.join(", ")),
+            }
+            .into());
+        }
         let coordinator = self.state.coordinator()?;
         let reader = coordinator.reader.clone();
         let activities = coordinator.activities.clone();
@@ -153,6 +164,10 @@ impl Profiles for ProfilesService {
                     let ps: Vec<Profile> = parts.iter().filter_map(|i| by_id.remove(i)).collect();
                     let mut p = crate::cluster::groups::merge_profiles(*global, ps);
                     let decorated = activities.decorate(&mut p, parts, &catalog).await;
+                    // An audience for a purpose: only those who granted it.
+                    if decorated.is_ok() && !purpose.is_empty() && !granted(&p, &purpose) {
+                        continue;
+                    }
                     if tx
                         .send(decorated.map(|()| p).map_err(Into::into))
                         .await

@@ -19,7 +19,8 @@ use kindred_proto::v1::{
 
 use super::convert;
 use super::NodeState;
-use crate::cluster::write::Writer;
+use crate::cluster::activity::Activities;
+use crate::cluster::consent::{take_consents, BatchConsents};
 use crate::config::Limits;
 use crate::engine::hash::hash64;
 use crate::engine::resolver::record_key;
@@ -57,7 +58,19 @@ impl Records for RecordsService {
             .ok_or_else(|| NodeError::missing("record"))?;
         check_size(&self.state.limits, &record)?;
         let (source, id) = (record.source.clone(), record.record_id.clone());
-        let mut results = self.state.coordinator()?.writer.upsert(vec![record]).await;
+        let coordinator = self.state.coordinator()?;
+        let activities = &coordinator.activities;
+        let mut records = vec![record];
+        let (consents, refused) = BatchConsents::take(
+            &mut records,
+            activities.now_ms(),
+            &activities.cfg.events.consent_purposes,
+        );
+        if let Some((_, e)) = refused.into_iter().next() {
+            return Err(e.into());
+        }
+        let mut results = coordinator.writer.upsert(records).await;
+        consents.record(activities, &mut results).await;
         let outcome = results
             .pop()
             .ok_or_else(|| Status::internal("no result for the record"))??;
@@ -72,7 +85,7 @@ impl Records for RecordsService {
         &self,
         req: Request<Streaming<BulkUpsertRequest>>,
     ) -> Result<Response<Self::BulkUpsertStream>, Status> {
-        let writer = self.state.coordinator()?.writer.clone();
+        let activities = self.state.coordinator()?.activities.clone();
         let limits = self.state.limits.clone();
         // Reader: decode batches, start resolving each, queue the pending
         // results in order. Responder: await results in order. The bounded
@@ -81,7 +94,7 @@ impl Records for RecordsService {
         let (out_tx, out_rx) = mpsc::channel::<Result<BulkUpsertResponse, Status>>(4);
         observe::rpc::spawn(read_batches(
             req.into_inner(),
-            writer,
+            activities,
             limits,
             pending_tx,
             out_tx.clone(),
@@ -167,7 +180,7 @@ impl InFlight {
 /// an oversized batch ends the stream with that error.
 async fn read_batches(
     mut input: Streaming<BulkUpsertRequest>,
-    writer: Writer,
+    activities: Activities,
     limits: Limits,
     pending: mpsc::Sender<PendingBatch>,
     out: mpsc::Sender<Result<BulkUpsertResponse, Status>>,
@@ -182,17 +195,20 @@ async fn read_batches(
                 return;
             }
         };
-        let (slots, good) = admit_records(batch.records, &limits, &mut index);
+        let (slots, good, consents) =
+            admit_records(batch.records, &limits, &activities, &mut index);
         let keys: HashSet<u64> = slots
             .iter()
             .map(|(_, (s, r), _)| hash64(&record_key(s, r)))
             .collect();
         let applied = inflight.admit(keys).await;
-        let w = writer.clone();
+        let a = activities.clone();
         let task = observe::rpc::spawn(async move {
-            let p = w.apply(good).await;
+            let p = a.writer.apply(good).await;
             let _ = applied.send(());
-            w.complete(p).await
+            let mut results = a.writer.complete(p).await;
+            consents.record(&a, &mut results).await;
+            results
         });
         if pending.send((slots, task)).await.is_err() {
             return;
@@ -211,27 +227,33 @@ fn checked_batch(b: BulkUpsertRequest, limits: &Limits) -> Result<BulkUpsertRequ
     Ok(b)
 }
 
-/// Numbers a batch's records; oversized ones get an error slot, the rest
-/// go on to be resolved.
+/// Numbers a batch's records; oversized ones and those with a bad consent
+/// decision get an error slot, the rest go on to be resolved (their
+/// decisions taken out, to be recorded once they are written).
 fn admit_records(
     records: Vec<Record>,
     limits: &Limits,
+    activities: &Activities,
     index: &mut u64,
-) -> (Vec<Slot>, Vec<Record>) {
+) -> (Vec<Slot>, Vec<Record>, BatchConsents) {
     let mut slots = Vec::with_capacity(records.len());
     let mut good = Vec::with_capacity(records.len());
-    for r in records {
+    let mut consents = Vec::with_capacity(records.len());
+    let (now, purposes) = (activities.now_ms(), &activities.cfg.events.consent_purposes);
+    for mut r in records {
         let key = (r.source.clone(), r.record_id.clone());
-        match check_size(limits, &r) {
-            Ok(()) => {
+        let admitted = check_size(limits, &r).and_then(|()| take_consents(&mut r, now, purposes));
+        match admitted {
+            Ok(events) => {
                 slots.push((*index, key, None));
                 good.push(r);
+                consents.push(events);
             }
             Err(e) => slots.push((*index, key, Some(e))),
         }
         *index += 1;
     }
-    (slots, good)
+    (slots, good, BatchConsents::of(consents))
 }
 
 /// Awaits each batch's results in stream order and sends them.

@@ -26,6 +26,7 @@ use super::rocks::{corrupt, io, RocksStore, IN_FLIGHT};
 use crate::activity::summary::{parse_summary_key, record_prefix, summary_key, SEP};
 use crate::activity::{Body, DaySummary, StoredEvent, Summary};
 use crate::engine::store::StoreError;
+use crate::privacy::consent::CONSENT_TYPE;
 
 /// Column families of activity.
 pub const ACTIVITY_CFS: [&str; 3] = ["events", "summaries", "orphans"];
@@ -193,13 +194,15 @@ impl RocksStore {
     ) -> Result<(), StoreError> {
         let k = event_key(record_key, event_id);
         let v = encoded.to_vec();
-        let summary = Summary::of(body).encode();
-        let sk = summary_key(record_key, &body.etype, body.day());
         let mut b = std::mem::take(&mut self.pending);
         let sealed = self.seal(record_key, &event_aad(&k), &v, &mut b);
         if let Ok(sealed) = &sealed {
             b.put_cf(self.cf("events"), &k, sealed);
-            b.merge_cf(self.cf("summaries"), sk, summary);
+            // Consent decisions are not activity: no trait counts them.
+            if body.etype != CONSENT_TYPE {
+                let sk = summary_key(record_key, &body.etype, body.day());
+                b.merge_cf(self.cf("summaries"), sk, Summary::of(body).encode());
+            }
             self.recent.pending.rows.insert(k, v);
         }
         self.pending = b;
@@ -326,6 +329,20 @@ impl RocksStore {
     /// (a caller about to read them flushes first).
     pub fn events_in_flight(&self, record_key: &str) -> bool {
         self.recent.holds_prefix(&record_prefix(record_key))
+    }
+
+    /// True when the record has a stored event (in RocksDB; see
+    /// [`RocksStore::events_in_flight`] for those not yet written).
+    pub fn has_events(&self, record_key: &str) -> Result<bool, StoreError> {
+        let prefix = record_prefix(record_key);
+        let mut it = self.db.iterator_cf(
+            self.cf("events"),
+            IteratorMode::From(&prefix, Direction::Forward),
+        );
+        match it.next() {
+            Some(kv) => Ok(kv.map_err(io)?.0.starts_with(&prefix)),
+            None => Ok(false),
+        }
     }
 
     /// Every stored event of a record.

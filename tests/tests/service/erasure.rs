@@ -208,3 +208,141 @@ fn an_erased_person_is_gone_and_stays_out_until_the_suppression_is_lifted() {
         "the event went with its record: {text}"
     );
 }
+
+/// The emails and family names of every sample record, by record.
+fn sample_people() -> Vec<(String, String, String)> {
+    let mut r = csv::Reader::from_path(repo().join("client/data/sample/records.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let (source, id, email, phone) = (col("source"), col("record_id"), col("email"), col("phone"));
+    r.records()
+        .map(|row| {
+            let row = row.unwrap();
+            (
+                format!("{}:{}", &row[source], &row[id]),
+                row[email].trim().to_lowercase(),
+                row[phone].chars().filter(char::is_ascii_digit).collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_subject_export_lists_everything_held_about_the_person_and_nothing_about_anyone_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = start(tmp.path());
+    let sample = repo().join("client/data/sample");
+    stdout_ok(&s.as_(
+        &s.writer,
+        &[
+            "import",
+            sample.join("records.csv").to_str().unwrap(),
+            "--mapping",
+            sample.join("mapping.toml").to_str().unwrap(),
+            "--no-progress",
+        ],
+    ));
+    stdout_ok(&s.as_(
+        &s.writer,
+        &[
+            "event",
+            "send",
+            "loyalty:loyalty-834337414",
+            "--event-id",
+            "t-1",
+            "--type",
+            "support_ticket",
+            "--at",
+            "2026-11-01T10:00:00Z",
+        ],
+    ));
+    stdout_ok(&s.as_(
+        &s.writer,
+        &[
+            "privacy",
+            "consent",
+            "loyalty:loyalty-834337414",
+            "--set",
+            "email_marketing=withdrawn",
+            "--at",
+            "2026-10-01",
+        ],
+    ));
+
+    // Subject access needs the privacy role.
+    let denied = s.as_(&s.writer, &["privacy", "export", "--email", EMAIL]);
+    assert!(
+        String::from_utf8_lossy(&denied.stderr).contains("PERMISSION_DENIED"),
+        "{denied:?}"
+    );
+
+    let file = tmp.path().join("subject.json");
+    stdout_ok(&s.as_(
+        &s.privacy,
+        &[
+            "privacy",
+            "export",
+            "--email",
+            EMAIL,
+            "--out",
+            file.to_str().unwrap(),
+        ],
+    ));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(
+        mode & 0o077,
+        0,
+        "the document is its owner's only: {mode:o}"
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+
+    // Everything about the person: their records, the event, the consent
+    // decision, the history, why the records were linked.
+    let records: Vec<String> = doc["profile"]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}:{}",
+                r["source"].as_str().unwrap(),
+                r["record_id"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(records.contains(&"loyalty:loyalty-834337414".to_string()));
+    let events = doc["events"].as_array().unwrap();
+    assert!(events.iter().any(|e| e["event_id"] == "t-1"), "{doc}");
+    assert!(events.iter().any(|e| e["type"] == "consent"), "{doc}");
+    let decisions = doc["consent_decisions"].as_array().unwrap();
+    assert_eq!(decisions[0]["status"], "CONSENT_STATUS_WITHDRAWN", "{doc}");
+    assert!(!doc["history"]["events"].as_array().unwrap().is_empty());
+    // Nicole has a loyalty and a CRM record: the link between them is
+    // explained.
+    assert!(records.len() >= 2, "{records:?}");
+    assert!(!doc["links"].as_array().unwrap().is_empty(), "{doc}");
+    assert!(text.to_lowercase().contains(EMAIL));
+
+    // Nothing about anyone else: no other record's email or phone.
+    let people = sample_people();
+    let mine: Vec<&(String, String, String)> =
+        people.iter().filter(|p| records.contains(&p.0)).collect();
+    let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let lower = text.to_lowercase();
+    for (rec, email, phone) in people.iter().filter(|p| !records.contains(&p.0)) {
+        if !email.is_empty() && !mine.iter().any(|m| &m.1 == email) {
+            assert!(
+                !lower.contains(email.as_str()),
+                "{rec}'s email in the export"
+            );
+        }
+        if phone.len() >= 8 && !mine.iter().any(|m| &m.2 == phone) {
+            assert!(
+                !digits.contains(phone.as_str()),
+                "{rec}'s phone in the export"
+            );
+        }
+    }
+}

@@ -1,11 +1,12 @@
 //! One real `kindred-node` per test, on its own loopback port and
 //! temporary data directory, driven through the `kindred` CLI and the Rust
 //! client: import and export, profile lookups, bad input, `why`/`how`,
-//! deletes, events and traits, `kill -9` recovery and graceful shutdown,
+//! deletes, events and traits, consent, `kill -9` recovery and graceful shutdown,
 //! metrics, request ids and structured errors.
 
 mod activity;
 mod bad_input;
+mod consent;
 mod crash_recovery;
 mod delete_reevaluates;
 mod encryption_at_rest;

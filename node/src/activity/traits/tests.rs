@@ -40,6 +40,7 @@ fn activity(events: Vec<StoredEvent>) -> Activity {
             })
             .collect(),
         events,
+        consents: vec![],
     }
 }
 
