@@ -596,6 +596,17 @@ impl Client {
         .await
     }
 
+    /// Applies the retention policy now (needs the privacy role).
+    pub async fn apply_retention(
+        &self,
+    ) -> Result<kindred_proto::v1::ApplyRetentionResponse, ClientError> {
+        self.unary(|ch| async move {
+            let req = kindred_proto::v1::ApplyRetentionRequest {};
+            self.privacy(ch).apply_retention(self.request(req)).await
+        })
+        .await
+    }
+
     /// Erases a person (needs the privacy role); answers once it is done.
     pub async fn erase(
         &self,

@@ -25,6 +25,9 @@ pub enum PrivacyCommand {
     Export(ExportArgs),
     /// Record consent decisions against a source record.
     Consent(ConsentArgs),
+    /// Apply the retention policy now: erase every record not observed
+    /// within its source's limit ([privacy.retention]).
+    Retention,
     /// List erasure requests, newest first.
     Erasures,
     /// List suppressed identifiers (keyed hashes, never values).
@@ -218,6 +221,14 @@ pub async fn run(g: &GlobalArgs, out: &Output, c: PrivacyCommand) -> Result<u8, 
         }
         PrivacyCommand::Export(a) => export(g, out, a).await,
         PrivacyCommand::Consent(a) => consent(g, out, a).await,
+        PrivacyCommand::Retention => {
+            let r = connect(g).await?.apply_retention().await?;
+            out.emit_message(&r, || match &r.erasure {
+                Some(e) => erasure_line(e),
+                None => "no record is past its retention limit".into(),
+            })?;
+            Ok(exit::OK)
+        }
         PrivacyCommand::Lift(a) => {
             let target = a.target()?;
             let r = connect(g).await?.lift_suppression(target).await?;

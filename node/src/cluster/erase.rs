@@ -107,7 +107,7 @@ impl Cluster {
             };
             let (entities, keys) = self.parts_of(customer).await?;
             self.delete_all(&keys).await?;
-            self.forget(&entities).await?;
+            self.forget(&entities, &keys).await?;
             erased += keys.len();
         }
         Err(NodeError::Unavailable(format!(
@@ -161,7 +161,7 @@ impl Cluster {
 
     /// Records a new erasure request (its id: the time it was received, or
     /// the next free id after it).
-    async fn new_erasure(&self, by: &str) -> Result<ErasureEntry, NodeError> {
+    pub(super) async fn new_erasure(&self, by: &str) -> Result<ErasureEntry, NodeError> {
         let now = self.coordinator.writer.now_ms();
         let taken = self.meta.state().erasures.keys().next_back().copied();
         let mut entry = ErasureEntry {
@@ -190,7 +190,7 @@ impl Cluster {
         ))
     }
 
-    async fn put_erasure(&self, entry: &ErasureEntry) -> Result<(), NodeError> {
+    pub(super) async fn put_erasure(&self, entry: &ErasureEntry) -> Result<(), NodeError> {
         self.propose(MetaCommand::PutErasure {
             entry: entry.clone(),
             create: false,
@@ -231,27 +231,38 @@ impl Cluster {
         let identifiers = entries.len() as u32;
         self.propose(MetaCommand::Suppress { entries }).await?;
         self.delete_all(keys).await?;
-        self.forget(entities).await?;
+        self.forget(entities, keys).await?;
         Ok(identifiers)
     }
 
     /// Deletes records wherever they live (gone already is fine).
-    async fn delete_all(&self, keys: &BTreeSet<String>) -> Result<(), NodeError> {
+    /// Deletes records through the ordinary delete; returns the entities
+    /// the deletes affected.
+    pub(super) async fn delete_all(
+        &self,
+        keys: &BTreeSet<String>,
+    ) -> Result<BTreeSet<EntityId>, NodeError> {
+        let mut affected = BTreeSet::new();
         for key in keys {
             let (source, record_id) = split_key(key);
             match self.coordinator.writer.delete(source, record_id).await {
-                Ok(_) => {}
+                Ok(ids) => affected.extend(ids),
                 Err(e) if e.code() == tonic::Code::NotFound => {}
                 Err(e) => return Err(e),
             }
         }
-        Ok(())
+        Ok(affected)
     }
 
     /// Every partition forgets the entities' history and purges.
-    async fn forget(&self, entities: &[EntityId]) -> Result<(), NodeError> {
+    pub(super) async fn forget(
+        &self,
+        entities: &[EntityId],
+        keys: &BTreeSet<String>,
+    ) -> Result<(), NodeError> {
         let forget = Forget {
             entities: entities.to_vec(),
+            keys: keys.iter().cloned().collect(),
         };
         for (_, r) in self.router().all(forget).await {
             r?;

@@ -32,6 +32,7 @@ pub mod moves;
 pub mod node_request;
 pub mod peers;
 pub mod read;
+pub mod retention;
 pub mod router;
 pub mod transport;
 pub mod write;

@@ -307,6 +307,7 @@ impl Actor {
             Op::Locate(r) => self.read(r, reply, Actor::on_locate),
             Op::OrphanedEvents(r) => self.read(r, reply, Actor::on_orphaned_events),
             Op::ActivitySize(r) => self.read(r, reply, Actor::on_activity_size),
+            Op::Expired(r) => self.read(r, reply, Actor::on_expired),
             Op::ActivityOf(r) => self.read(r, reply, Actor::on_activity_of),
             Op::TypeSummaries(r) => self.read(r, reply, Actor::on_type_summaries),
         }

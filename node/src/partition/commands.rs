@@ -10,8 +10,8 @@ use kindred_proto::v1 as pb;
 
 use super::actor::{packed, Actor};
 use super::request::{
-    Applied, Apply, Delete, Deleted, DemoteKeys, Forget, Found, Probe, ProbeItem, Probed, PutLinks,
-    SetModel, UndemoteKeys, WireError,
+    Applied, Apply, Delete, Deleted, DemoteKeys, Expired, Forget, Found, Probe, ProbeItem, Probed,
+    PutLinks, SetModel, UndemoteKeys, WireError,
 };
 use crate::engine::features::Packed;
 use crate::engine::resolver::{record_key, split_key};
@@ -29,7 +29,7 @@ impl Actor {
             .items
             .into_iter()
             .map(|item| {
-                self.apply_one(item.record, &item.feats)
+                self.apply_one(item.record, &item.feats, req.at_ms)
                     .map_err(|e| WireError::from(&e))
             })
             .collect();
@@ -38,8 +38,18 @@ impl Actor {
         Ok(out)
     }
 
-    fn apply_one(&mut self, record: pb::Record, feats: &[u8]) -> Result<Applied, NodeError> {
+    fn apply_one(
+        &mut self,
+        record: pb::Record,
+        feats: &[u8],
+        at_ms: i64,
+    ) -> Result<Applied, NodeError> {
         let key = record_key(&record.source, &record.record_id);
+        let seen = if record.observed_at_ms > 0 {
+            record.observed_at_ms
+        } else {
+            at_ms
+        };
         let feats = packed(feats, &key)?;
         let before = self.hot_keys_of(&key);
         let outcome = self.engine.upsert_packed(record, feats)?;
@@ -55,6 +65,7 @@ impl Actor {
             // Every link of the old version named its old content hash.
             self.forget_links(&key);
         }
+        self.engine.store_mut().set_seen(&key, seen);
         let hash = self.engine.content_hash(&key).unwrap_or_default();
         let linked = self.entity_linked(outcome.entity);
         self.adopt_orphan(&key);
@@ -205,6 +216,7 @@ impl Actor {
         };
         self.forget_activity(&req.key);
         self.forget_links(&req.key);
+        self.engine.store_mut().forget_seen(&req.key);
         self.engine.store_mut().shred(&req.key);
         metrics().records_deleted.inc();
         Ok(Deleted { affected, released })
@@ -224,8 +236,26 @@ impl Actor {
             store.delete_history(e);
         }
         crate::engine::Store::flush(store).map_err(EngineError::from)?;
-        store.purge().map_err(EngineError::from)?;
+        store.purge(Some(&req.keys)).map_err(EngineError::from)?;
         Ok(())
+    }
+
+    /// The records held here whose last observation is older than their
+    /// source's retention limit.
+    pub(super) fn on_expired(&self, req: Expired) -> Result<Vec<String>, NodeError> {
+        let keys = self
+            .engine
+            .store()
+            .expired(|key, seen| {
+                req.retention
+                    .cutoff(split_key(key).0, req.now_ms)
+                    .is_some_and(|cutoff| seen < cutoff)
+            })
+            .map_err(EngineError::from)?;
+        Ok(keys
+            .into_iter()
+            .filter(|k| self.engine.entity_of(k).is_some())
+            .collect())
     }
 
     /// Switches to a model at once and starts re-resolving under it; the
@@ -254,6 +284,7 @@ impl Actor {
         let (s, r) = split_key(key);
         self.engine.delete(s, r)?;
         self.forget_links(key);
+        self.engine.store_mut().forget_seen(key);
         self.orphan_if_active(key)?;
         if !self.orphans.contains(key) {
             // No events wait here for it: nothing sealed under its key is left.

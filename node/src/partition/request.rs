@@ -200,6 +200,9 @@ typed_requests! {
     /// (estimated events, bytes of events and summaries on disk and in
     /// memtables).
     ActivitySize => (u64, u64),
+    /// The records held here not observed since their source's retention
+    /// limit.
+    Expired => Vec<String>,
 }
 
 impl Op {
@@ -263,6 +266,8 @@ pub struct Delete {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Forget {
     pub entities: Vec<EntityId>,
+    /// The erased record keys: the rows of data keys to purge.
+    pub keys: Vec<String>,
 }
 
 /// What a delete did: the entities it affected, and the cluster-wide
@@ -357,6 +362,13 @@ pub struct Locate {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ActivitySize;
+
+/// Which records are past retention at `now_ms`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Expired {
+    pub retention: crate::privacy::retention::RetentionConfig,
+    pub now_ms: i64,
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OrphanedEvents {

@@ -102,6 +102,7 @@ const TABLE: &[(&str, Permission)] = &[
     ("/kindred.v1.Privacy/LiftSuppression", Permission::Privacy),
     ("/kindred.v1.Privacy/SetConsent", Permission::Write),
     ("/kindred.v1.Privacy/Export", Permission::Privacy),
+    ("/kindred.v1.Privacy/ApplyRetention", Permission::Privacy),
     ("/kindred.v1.Cluster/Status", Permission::Read),
     ("/kindred.v1.Cluster/AddNode", Permission::Admin),
     ("/kindred.v1.Cluster/RemoveNode", Permission::Admin),

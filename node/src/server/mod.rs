@@ -55,6 +55,7 @@ pub struct NodeState {
     pub limits: Limits,
     pub engine: EngineConfig,
     pub activity: Arc<crate::activity::ActivityConfig>,
+    pub privacy: Arc<crate::privacy::PrivacyConfig>,
 }
 
 impl NodeState {
@@ -110,8 +111,10 @@ pub async fn run(
         limits: cfg.limits.clone(),
         engine: cfg.engine.clone(),
         activity: Arc::new(cfg.activity.clone()),
+        privacy: Arc::new(cfg.privacy.clone()),
     };
     tokio::spawn(traits::rfm_schedule(state.clone()));
+    tokio::spawn(privacy::retention_schedule(state.clone()));
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_service_status("", tonic_health::ServingStatus::NotServing)

@@ -7,10 +7,11 @@ use kindred_proto::v1::lift_suppression_request::Target as LiftTarget;
 use kindred_proto::v1::person_ref::Target;
 use kindred_proto::v1::privacy_server::Privacy;
 use kindred_proto::v1::{
-    ConsentResult, EraseRequest, EraseResponse, Erasure, ErasureState, Identifier,
-    LiftSuppressionRequest, LiftSuppressionResponse, ListErasuresRequest, ListErasuresResponse,
-    ListSuppressionsRequest, ListSuppressionsResponse, PrivacyExportRequest, PrivacyExportResponse,
-    Record, RecordRef, SetConsentRequest, SetConsentResponse, Suppression,
+    ApplyRetentionRequest, ApplyRetentionResponse, ConsentResult, EraseRequest, EraseResponse,
+    Erasure, ErasureState, Identifier, LiftSuppressionRequest, LiftSuppressionResponse,
+    ListErasuresRequest, ListErasuresResponse, ListSuppressionsRequest, ListSuppressionsResponse,
+    PrivacyExportRequest, PrivacyExportResponse, Record, SetConsentRequest, SetConsentResponse,
+    Suppression,
 };
 
 use super::NodeState;
@@ -126,7 +127,7 @@ fn consent_result(
     d: &kindred_proto::v1::RecordDecision,
     out: Result<crate::cluster::activity::EventOutcome, NodeError>,
 ) -> ConsentResult {
-    let record = d.record.clone().unwrap_or_else(RecordRef::default);
+    let record = d.record.clone().unwrap_or_default();
     let purpose = d
         .decision
         .as_ref()
@@ -173,6 +174,23 @@ impl Privacy for PrivacyService {
             .map(|(d, o)| consent_result(d, o))
             .collect();
         Ok(Response::new(SetConsentResponse { results }))
+    }
+
+    async fn apply_retention(
+        &self,
+        _req: Request<ApplyRetentionRequest>,
+    ) -> Result<Response<ApplyRetentionResponse>, Status> {
+        self.state.coordinator()?;
+        let cluster = self.state.cluster().clone();
+        let retention = self.state.privacy.retention.clone();
+        // Carried to its end even if the caller goes away, as an erasure.
+        let done =
+            crate::observe::rpc::spawn(async move { cluster.apply_retention(&retention).await })
+                .await
+                .map_err(|e| Status::internal(format!("the retention task failed: {e}")))??;
+        Ok(Response::new(ApplyRetentionResponse {
+            erasure: done.as_ref().map(erasure),
+        }))
     }
 
     async fn export(
@@ -258,5 +276,36 @@ impl Privacy for PrivacyService {
                 .await?;
         }
         Ok(Response::new(LiftSuppressionResponse { lifted }))
+    }
+}
+
+/// Applies the retention policy on a schedule, on the metadata leader
+/// (`[privacy.retention] interval_hours`; the first sweep soon after the
+/// node opens).
+pub async fn retention_schedule(state: NodeState) {
+    let retention = state.privacy.retention.clone();
+    if !retention.enabled() {
+        return;
+    }
+    let interval_ms = i64::from(retention.interval_hours) * 3_600_000;
+    let mut last: Option<i64> = None;
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let cluster = state.cluster();
+        let Ok(coordinator) = state.coordinator() else {
+            continue;
+        };
+        if cluster.raft_status().role != "leader" {
+            continue;
+        }
+        let now = coordinator.writer.now_ms();
+        if last.is_some_and(|t| now - t < interval_ms) {
+            continue;
+        }
+        match cluster.apply_retention(&retention).await {
+            Ok(_) => last = Some(now),
+            Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
+        }
     }
 }

@@ -204,7 +204,7 @@ impl RocksStore {
         self.db.write(b).map_err(io)?;
         if n > 0 {
             // Old wraps must not linger in the WAL or in older files.
-            self.purge()?;
+            self.purge(None)?;
         }
         Ok(n)
     }
@@ -212,16 +212,31 @@ impl RocksStore {
     /// Makes what was deleted so far unreadable on disk: flushes every
     /// memtable (so the WAL that held the deleted rows is retired), then
     /// rewrites the `keys` column family to its bottom level, so no SST
-    /// file keeps a shredded key. Call after an erasure has been written.
-    pub fn purge(&self) -> Result<(), StoreError> {
+    /// file keeps a shredded key: only the files holding the rows of
+    /// `only` (the erased record keys) when given, else all of it. Call
+    /// after an erasure has been written.
+    pub fn purge(&self, only: Option<&[String]>) -> Result<(), StoreError> {
         for name in super::rocks::column_families() {
             self.db.flush_cf(self.cf(name)).map_err(io)?;
         }
         let mut o = CompactOptions::default();
         o.set_bottommost_level_compaction(BottommostLevelCompaction::Force);
         o.set_exclusive_manual_compaction(true);
-        self.db
-            .compact_range_cf_opt(self.cf("keys"), None::<&[u8]>, None::<&[u8]>, &o);
+        let cf = self.cf("keys");
+        match only {
+            None => self
+                .db
+                .compact_range_cf_opt(cf, None::<&[u8]>, None::<&[u8]>, &o),
+            Some(keys) => {
+                for k in keys {
+                    // The row of `k` and nothing after it: [k, k 0x00].
+                    let mut end = k.as_bytes().to_vec();
+                    end.push(0);
+                    self.db
+                        .compact_range_cf_opt(cf, Some(k.as_bytes()), Some(&end), &o);
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -313,7 +328,7 @@ mod tests {
             .unwrap();
         store.shred("crm\u{1f}1");
         store.flush().unwrap();
-        store.purge().unwrap();
+        store.purge(Some(&["crm\u{1f}1".to_string()])).unwrap();
         assert_eq!(files_holding(&dir, &wrapped), Vec::<String>::new());
         assert!(store.record("crm\u{1f}1").unwrap().is_none());
         // The backup still holds the old key: only its own shredding (or

@@ -4,6 +4,7 @@
 pub mod events;
 pub mod keys;
 pub mod rocks;
+pub mod seen;
 
 pub use events::EventStatus;
 pub use keys::AtRest;

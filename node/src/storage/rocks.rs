@@ -6,6 +6,7 @@
 //! |---------------|----------------------------------|----------------------------------------|
 //! | `records`     | source 0x1f record_id            | sealed ([`super::keys`]): u32 LE length + packed features (a restart need not standardise again), then the `kindred.v1.Record`, protobuf |
 //! | `keys`        | record key                       | the record key's data key, wrapped: see [`super::keys`] |
+//! | `seen`        | record key                       | when the record was last observed: see [`super::seen`] |
 //! | `edges`       | key a 0x00 key b (a < b)         | match weight (f32 LE): links and possible matches |
 //! | `entities`    | entity id (u64 BE) 0x00 record key | empty: the entity's members (record → entity at restart) |
 //! | `entities`    | entity id (u64 BE)               | 0x01 + the id it was merged into       |
@@ -66,9 +67,10 @@ pub fn column_families() -> &'static [&'static str] {
     &CFS
 }
 
-const CFS: [&str; 10] = [
+const CFS: [&str; 11] = [
     "records",
     "keys",
+    "seen",
     "edges",
     "entities",
     "history",

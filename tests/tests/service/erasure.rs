@@ -346,3 +346,85 @@ fn a_subject_export_lists_everything_held_about_the_person_and_nothing_about_any
         }
     }
 }
+
+#[test]
+fn retention_erases_the_records_not_observed_within_their_source_s_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (privacy, p) = new_token("dpo", "privacy");
+    let (writer, w) = new_token("loader", "writer");
+    let tokens = tmp.path().join("tokens");
+    std::fs::write(&tokens, format!("{w}\n{p}\n")).unwrap();
+    let config = tmp.path().join("node.toml");
+    std::fs::write(
+        &config,
+        "[privacy.retention]\ndefault_days = 365\nsources = { archive = 0 }\n",
+    )
+    .unwrap();
+    let node = Node::spawn(
+        &tmp.path().join("data"),
+        free_port(),
+        &[
+            "--tokens-file",
+            tokens.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ],
+    )
+    .with_access(Access {
+        ca: None,
+        token: Some(writer.clone()),
+    });
+    node.wait_ready(Duration::from_secs(60));
+    let s = Setup {
+        node,
+        writer,
+        privacy,
+    };
+    let upsert = |source: &str, id: &str, given: &str, seen: Option<&str>| {
+        let mut args = vec![
+            "upsert",
+            "--source",
+            source,
+            "--record-id",
+            id,
+            "--given-name",
+            given,
+            "--family-name",
+            "Quint",
+        ];
+        if let Some(seen) = seen {
+            args.extend(["--observed-at", seen]);
+        }
+        stdout_ok(&s.as_(&s.writer, &args));
+    };
+    upsert("web", "old", "Olive", Some("2019-03-01"));
+    upsert("web", "new", "Nora", None);
+    upsert("archive", "kept", "Kate", Some("2001-01-01"));
+
+    // Only the privacy role applies it.
+    let denied = s.as_(&s.writer, &["privacy", "retention"]);
+    assert!(
+        String::from_utf8_lossy(&denied.stderr).contains("PERMISSION_DENIED"),
+        "{denied:?}"
+    );
+    let r = json(&s.as_(&s.privacy, &["privacy", "retention"]));
+    let e = &r["erasure"];
+    assert_eq!(e["state"], "ERASURE_STATE_DONE", "{r}");
+    assert_eq!(e["requested_by"], "retention", "{r}");
+    assert_eq!(e["records_erased"], 1, "{r}");
+    assert!(!s.as_(&s.writer, &["get", "web:old"]).status.success());
+    stdout_ok(&s.as_(&s.writer, &["get", "web:new"]));
+    stdout_ok(&s.as_(&s.writer, &["get", "archive:kept"]));
+    // Reported among the erasures; nothing is suppressed by retention.
+    let list = json(&s.as_(&s.privacy, &["privacy", "erasures"]));
+    assert_eq!(list["erasures"][0]["requested_by"], "retention", "{list}");
+    let sup = json(&s.as_(&s.privacy, &["privacy", "suppressions"]));
+    assert!(
+        sup["suppressions"].as_array().is_none_or(Vec::is_empty),
+        "{sup}"
+    );
+    upsert("web", "old", "Olive", None);
+    // Nothing more is due.
+    let again = json(&s.as_(&s.privacy, &["privacy", "retention"]));
+    assert!(again.get("erasure").is_none(), "{again}");
+}
