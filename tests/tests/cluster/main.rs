@@ -3,6 +3,7 @@
 //! and of the Raft leader, partition moves during an import, nodes joining
 //! and leaving, and training through one node.
 
+mod erasure;
 mod five_nodes;
 mod membership;
 mod mutual_tls;
