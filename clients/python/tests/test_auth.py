@@ -13,6 +13,7 @@ import pytest
 
 from kindred_client import (
     KindredClient,
+    NotFound,
     PermissionDenied,
     RetryPolicy,
     Unauthenticated,
@@ -32,9 +33,10 @@ def tokens(node_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     d = tmp_path_factory.mktemp("tokens")
     writer, writer_line = _token(node_bin, "py-writer", "writer")
     reader, reader_line = _token(node_bin, "py-reader", "reader")
+    privacy, privacy_line = _token(node_bin, "py-dpo", "privacy")
     path = d / "tokens"
-    path.write_text(f"{writer_line}\n{reader_line}\n")
-    return {"writer": writer, "reader": reader, "file": path}
+    path.write_text(f"{writer_line}\n{reader_line}\n{privacy_line}\n")
+    return {"writer": writer, "reader": reader, "privacy": privacy, "file": path}
 
 
 @pytest.fixture(scope="module")
@@ -161,3 +163,38 @@ def test_client_certificate_options_need_tls() -> None:
         KindredClient("http://127.0.0.1:7000", ca_cert=b"-----BEGIN CERTIFICATE-----")
     with pytest.raises(ValueError, match="go together"):
         KindredClient("https://127.0.0.1:7000", client_cert=b"x")
+
+
+def test_consent_subject_access_and_erasure_through_the_client(
+    start_node: Any, make_client: Any, tokens: dict[str, Any]
+) -> None:
+    node = start_node(extra_args=["--tokens-file", str(tokens["file"])])
+    writer = make_client(node.endpoint, token=tokens["writer"])
+    dpo = make_client(node.endpoint, token=tokens["privacy"])
+    person = {"given_name": "Rosa", "family_name": "Parkes", "email": "rosa.parkes@example.net", "date_of_birth": "1981-02-04"}
+    writer.upsert({"source": "crm", "record_id": "r1", **person})
+    writer.upsert({"source": "web", "record_id": "w1", **person})
+
+    res = writer.set_consent("crm:r1", {"email_marketing": "granted"}, decided_at_ms=1_700_000_000_000)
+    assert [r.error for r in res.results] == [""]
+    res = writer.set_consent("web:w1", {"email_marketing": "withdrawn", "telepathy": "granted"},
+                             decided_at_ms=1_700_000_100_000)
+    assert res.results[0].error == ""
+    assert "telepathy" in res.results[1].error
+    with pytest.raises(ValueError):
+        writer.set_consent("web:w1", {"profiling": "perhaps"})
+    profile = writer.profile(email="rosa.parkes@example.net")
+    email = next(c for c in profile.consent if c.purpose == "email_marketing")
+    assert (email.status, email.granted) == (3, False)  # withdrawn: the later decision
+
+    with pytest.raises(PermissionDenied):
+        writer.subject_export(email="rosa.parkes@example.net")
+    doc = dpo.subject_export(email="rosa.parkes@example.net")
+    assert {r.record_id for r in doc.profile.records} == {"r1", "w1"}
+    assert len(doc.consent_decisions) == 2
+    assert doc.links, "the link between the two records is explained"
+
+    erasure = dpo.erase(email="rosa.parkes@example.net")
+    assert erasure.records_erased == 2
+    with pytest.raises(NotFound):
+        writer.profile(email="rosa.parkes@example.net")

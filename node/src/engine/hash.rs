@@ -34,6 +34,11 @@ impl KeySecret {
         KeySecret(Some(key))
     }
 
+    /// True when there is a secret.
+    pub fn is_keyed(&self) -> bool {
+        self.0.is_some()
+    }
+
     /// The stored form of a blocking key's FNV value.
     pub fn apply(&self, h: u64) -> u64 {
         match &self.0 {

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::compare::{Attribute, Pattern};
 use super::features::FeatView;
+use super::hash::{hash64, KeySecret};
 
 /// Format tag written in every model file.
 pub const MODEL_FORMAT: &str = "kindred-model/1";
@@ -49,8 +50,20 @@ pub struct ComparisonParams {
 pub struct TermFrequencies {
     /// Frequency used for values not listed (rare or unseen values).
     pub default: f64,
-    /// Value → share of records (with the attribute) that hold it.
+    /// Value → share of records (with the attribute) that hold it. When
+    /// `keyed`, each value is its keyed hash ([`TermFrequencies::key_of`]):
+    /// names and areas are personal values, never stored.
     pub values: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub keyed: bool,
+}
+
+impl TermFrequencies {
+    /// The stored form of a value in a keyed table: 16 hex digits of its
+    /// keyed hash.
+    pub fn key_of(value: &str, secret: &KeySecret) -> String {
+        format!("{:016x}", secret.apply(hash64(&format!("tf\u{1f}{value}"))))
+    }
 }
 
 /// How a model was trained.
@@ -288,6 +301,22 @@ impl Default for Model {
 }
 
 impl Model {
+    /// Keys the term-frequency tables under `secret` (nothing without a
+    /// secret, or for a table keyed already), so that the names and areas
+    /// they list never reach the disk or the Raft log.
+    pub fn key_term_frequencies(&mut self, secret: &KeySecret) {
+        if !secret.is_keyed() {
+            return;
+        }
+        for t in self.term_frequencies.values_mut().filter(|t| !t.keyed) {
+            t.values = std::mem::take(&mut t.values)
+                .into_iter()
+                .map(|(v, f)| (TermFrequencies::key_of(&v, secret), f))
+                .collect();
+            t.keyed = true;
+        }
+    }
+
     /// Parses and validates a model file (upgrading one written before
     /// the given name's "clearly_different" level, see [`Model::upgrade`]).
     pub fn from_json(s: &str) -> Result<Self, ModelError> {
@@ -432,7 +461,9 @@ pub struct Contribution {
 
 /// A compiled term-frequency table: value → frequency, the default
 /// frequency, and the m of the exact level.
-type TfTable = (FxHashMap<Box<str>, f64>, f64, f64);
+/// A term-frequency table: value (or its keyed hash) → frequency, the
+/// default frequency, the m of the exact level, and whether it is keyed.
+type TfTable = (FxHashMap<Box<str>, f64>, f64, f64, bool);
 
 /// The compiled model used to score pairs.
 #[derive(Debug, Clone)]
@@ -445,12 +476,21 @@ pub struct Scorer {
     /// The household class compiled: λ_H / λ_M and, per comparison, per
     /// level (0 = null), log2(h/m).
     household: Option<(f64, Vec<Vec<f64>>)>,
+    /// The secret of keyed term-frequency tables.
+    secret: KeySecret,
     model: Model,
 }
 
 impl Scorer {
-    /// Compiles a validated model.
+    /// Compiles a validated model (its term-frequency tables unkeyed).
     pub fn new(model: Model) -> Self {
+        Scorer::keyed(model, KeySecret::default())
+    }
+
+    /// Compiles a validated model whose term-frequency tables are (or are
+    /// now made) keyed under `secret`.
+    pub fn keyed(mut model: Model, secret: KeySecret) -> Self {
+        model.key_term_frequencies(&secret);
         let weights = model
             .comparisons
             .iter()
@@ -477,7 +517,7 @@ impl Scorer {
                     .iter()
                     .map(|(k, v)| (k.as_str().into(), *v))
                     .collect();
-                Some((map, t.default, c.levels[0].m))
+                Some((map, t.default, c.levels[0].m, t.keyed))
             })
             .collect();
         let household = model.household.as_ref().map(|h| {
@@ -501,6 +541,7 @@ impl Scorer {
             tf,
             prior_weight: probability_to_weight(model.prior),
             household,
+            secret,
             model,
         }
     }
@@ -544,8 +585,13 @@ impl Scorer {
     /// The term-frequency-adjusted weight of an exact agreement on `value`,
     /// or None when the comparison has no term frequencies.
     fn tf_weight(&self, i: usize, value: &str) -> Option<f64> {
-        let (map, default, m) = self.tf[i].as_ref()?;
-        let f = map.get(value).copied().unwrap_or(*default).max(MIN_PROB);
+        let (map, default, m, keyed) = self.tf[i].as_ref()?;
+        let found = if *keyed {
+            map.get(TermFrequencies::key_of(value, &self.secret).as_str())
+        } else {
+            map.get(value)
+        };
+        let f = found.copied().unwrap_or(*default).max(MIN_PROB);
         Some((m.max(MIN_PROB) / f).log2())
     }
 

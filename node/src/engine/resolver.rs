@@ -261,7 +261,7 @@ impl Engine<MemoryStore> {
 impl<S: Store> Engine<S> {
     /// An empty engine.
     pub fn new(cfg: EngineConfig, model: Model, store: S) -> Self {
-        let scorer = Scorer::new(model);
+        let scorer = Scorer::keyed(model, cfg.blocking.secret);
         Engine {
             std_cfg: cfg.standardize.to_config(),
             comparator: Comparator::new(&scorer.model().attributes()),
@@ -380,6 +380,11 @@ impl<S: Store> Engine<S> {
     /// The active model.
     pub fn model(&self) -> &Model {
         self.scorer.model()
+    }
+
+    /// The secret of keyed blocking keys and term-frequency tables.
+    pub fn key_secret(&self) -> super::hash::KeySecret {
+        self.cfg.blocking.secret
     }
 
     /// The compiled scorer.

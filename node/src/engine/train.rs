@@ -651,6 +651,7 @@ fn term_frequencies(
                     .into_iter()
                     .map(|(k, c)| (k.to_string(), c as f64 / t))
                     .collect(),
+                keyed: false,
             },
         );
     }
@@ -1093,5 +1094,47 @@ mod tests {
         assert!(!m
             .term_frequencies
             .contains_key(&Attribute::FamilyName.name()));
+    }
+
+    #[test]
+    fn keyed_term_frequencies_hold_no_value_and_score_the_same() {
+        use crate::engine::hash::KeySecret;
+        use crate::engine::model::Scorer;
+        let given = [
+            "oliver", "oliver", "oliver", "amelia", "amelia", "zoe", "jack", "isla", "noah", "mia",
+            "leo", "ava",
+        ];
+        let records: Vec<Packed> = given
+            .iter()
+            .map(|g| {
+                Packed::from_std(&StdRecord {
+                    given: Some(g.to_string()),
+                    ..Default::default()
+                })
+            })
+            .collect();
+        let plain = trained(&records, &quick());
+        let secret = KeySecret::keyed([7; 16]);
+        let mut keyed = plain.clone();
+        keyed.key_term_frequencies(&secret);
+        let json = keyed.to_json();
+        assert!(
+            !json.contains("oliver") && !json.contains("amelia"),
+            "{json}"
+        );
+        // Keying twice changes nothing.
+        let mut again = keyed.clone();
+        again.key_term_frequencies(&secret);
+        assert_eq!(again, keyed);
+        let (a, b) = (records[0].view(), records[1].view());
+        let pattern = Comparator::new(&plain.attributes()).compare(&a, &b);
+        let unkeyed_tf = Scorer::new(plain.clone()).score(&pattern, &a, &b);
+        let keyed_tf = Scorer::keyed(keyed.clone(), secret).score(&pattern, &a, &b);
+        assert_eq!(unkeyed_tf, keyed_tf);
+        // The adjustment is applied: "oliver" is common, so an agreement
+        // on it weighs less than the level's plain weight.
+        let mut no_tf = plain;
+        no_tf.term_frequencies.clear();
+        assert!(Scorer::new(no_tf).score(&pattern, &a, &b) != keyed_tf);
     }
 }

@@ -262,11 +262,13 @@ impl Actor {
     /// actor advances the re-resolution between other requests
     /// (`Actor::reresolve_step`), so nothing waits for all of it.
     pub(super) fn on_set_model(&mut self, req: SetModel) -> Result<u64, NodeError> {
-        let model = Model::from_json(&req.json).map_err(|e| NodeError::InvalidArgument {
+        let mut model = Model::from_json(&req.json).map_err(|e| NodeError::InvalidArgument {
             field: "model".into(),
             value: String::new(),
             reason: e.to_string(),
         })?;
+        // Stored keyed (the coordinator keys it too; this is the last line).
+        model.key_term_frequencies(&self.engine.key_secret());
         if self.engine.model() != &model {
             model.validate().map_err(EngineError::from)?;
             self.engine.set_time(req.at_ms);

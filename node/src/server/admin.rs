@@ -29,7 +29,11 @@ impl AdminService {
 
 impl AdminService {
     /// Makes `model` the model of every partition and of the cluster.
+    /// Its term-frequency tables are keyed first: the names they list never
+    /// reach a partition's store or the Raft log.
     async fn install(&self, model: &Model) -> Result<(), Status> {
+        let mut model = model.clone();
+        model.key_term_frequencies(&self.state.engine.blocking.secret);
         let admin = &self.state.coordinator()?.maintenance;
         admin.set_model(model.to_json()).await?;
         // The cluster's record of the active model (cluster status).

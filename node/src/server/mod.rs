@@ -158,8 +158,10 @@ fn load_model(cfg: &NodeConfig) -> anyhow::Result<Option<Model>> {
     };
     let json = std::fs::read_to_string(p)
         .map_err(|e| anyhow::anyhow!("reading model {}: {e}", p.display()))?;
-    let model =
+    let mut model =
         Model::from_json(&json).map_err(|e| anyhow::anyhow!("model {}: {e}", p.display()))?;
+    // Stored by the partitions: keyed, as every model they store.
+    model.key_term_frequencies(&cfg.engine.blocking.secret);
     Ok(Some(model))
 }
 

@@ -38,7 +38,7 @@ from .records import (
 )
 from .results import EventResults, UpsertResults
 from .retry import RetryPolicy
-from .v1 import activity_pb2, cluster_pb2, events_pb2, kindred_pb2, record_pb2
+from .v1 import activity_pb2, cluster_pb2, events_pb2, kindred_pb2, privacy_pb2, record_pb2
 
 if TYPE_CHECKING:
     import pandas
@@ -665,10 +665,14 @@ class KindredClient:
         req = kindred_pb2.ExportRequest(chunk_size=chunk_size)
         return ExportStream(self, lambda s: s.profiles.ExportAssignments, req, timeout, kind="assignments")
 
-    def export_profiles(self, *, timeout: float | None = None) -> ExportStream[kindred_pb2.Profile]:
-        """Every customer's ``Profile``, as a stream. ``.to_dataframe()`` gives
-        one row per customer (see :func:`kindred_client.dataframes.profiles_to_dataframe`)."""
-        req = kindred_pb2.ExportRequest()
+    def export_profiles(
+        self, *, purpose: str = "", timeout: float | None = None
+    ) -> ExportStream[kindred_pb2.Profile]:
+        """Every customer's ``Profile``, as a stream; with ``purpose``, only
+        the customers whose consent for it is granted (an audience).
+        ``.to_dataframe()`` gives one row per customer (see
+        :func:`kindred_client.dataframes.profiles_to_dataframe`)."""
+        req = kindred_pb2.ExportRequest(purpose=purpose)
         return ExportStream(self, lambda s: s.profiles.ExportProfiles, req, timeout, kind="profiles")
 
     # ------------------------------------------------------------- explain
@@ -800,6 +804,78 @@ class KindredClient:
             if not token:
                 return
 
+    # ------------------------------------------------------------- privacy
+
+    def set_consent(
+        self,
+        record: RecordRefLike,
+        decisions: Mapping[str, str],
+        *,
+        decided_at_ms: int = 0,
+        timeout: float | None | _Default = DEFAULT,
+    ) -> privacy_pb2.SetConsentResponse:
+        """Records consent decisions against a source record::
+
+            kindred.set_consent("web:9", {"email_marketing": "withdrawn"})
+
+        Statuses are ``granted``, ``denied`` or ``withdrawn``;
+        ``decided_at_ms`` 0 dates them when the node receives them. One
+        result per decision (``error`` set on a refused one). Needs the
+        writer role; a resend is harmless."""
+        ref = to_record_ref(record)
+        items = []
+        for purpose, status in decisions.items():
+            value = _CONSENT_STATUS.get(status.lower())
+            if value is None:
+                raise ValueError(f"consent status {status!r} for {purpose!r}: expected granted, denied or withdrawn")
+            items.append(
+                privacy_pb2.RecordDecision(
+                    record=ref,
+                    decision=record_pb2.ConsentDecision(purpose=purpose, status=value, decided_at_ms=decided_at_ms),
+                )
+            )
+        req = privacy_pb2.SetConsentRequest(decisions=items)
+        return self._unary(lambda s: s.privacy.SetConsent, req, timeout=timeout)  # type: ignore[no-any-return]
+
+    def subject_export(
+        self,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        record: RecordRefLike | None = None,
+        entity_id: int | None = None,
+        identifier: tuple[str, str] | None = None,
+        timeout: float | None | _Default = DEFAULT,
+    ) -> privacy_pb2.PrivacyExportResponse:
+        """Everything held about one person (subject access), named by
+        exactly one key as in :meth:`profile`: ``profile``, ``events``,
+        ``consent_decisions``, ``history``, ``links``. Needs the privacy
+        role."""
+        req = privacy_pb2.PrivacyExportRequest(
+            person=_person_ref(email=email, phone=phone, record=record, entity_id=entity_id, identifier=identifier)
+        )
+        return self._unary(lambda s: s.privacy.Export, req, timeout=timeout)  # type: ignore[no-any-return]
+
+    def erase(
+        self,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        record: RecordRefLike | None = None,
+        entity_id: int | None = None,
+        identifier: tuple[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> privacy_pb2.Erasure:
+        """Erases one person on every node (records, events, history; their
+        identifiers suppressed) and returns the erasure request once done.
+        Needs the privacy role. Not retried once it may have reached a node
+        (asking again is safe: it erases what remains)."""
+        req = privacy_pb2.EraseRequest(
+            person=_person_ref(email=email, phone=phone, record=record, entity_id=entity_id, identifier=identifier)
+        )
+        resp = self._unary(lambda s: s.privacy.Erase, req, idempotent=False, timeout=timeout)
+        return resp.erasure  # type: ignore[no-any-return]
+
     # --------------------------------------------------------------- admin
 
     def stats(self, *, timeout: float | None | _Default = DEFAULT) -> kindred_pb2.StatsResponse:
@@ -824,6 +900,39 @@ class KindredClient:
         """Nodes, roles, Raft state and the partition map, as the answering
         node sees them."""
         return self._unary(lambda s: s.cluster.Status, cluster_pb2.ClusterStatusRequest(), timeout=timeout)  # type: ignore[no-any-return]
+
+
+_CONSENT_STATUS = {
+    "granted": record_pb2.CONSENT_STATUS_GRANTED,
+    "denied": record_pb2.CONSENT_STATUS_DENIED,
+    "withdrawn": record_pb2.CONSENT_STATUS_WITHDRAWN,
+}
+
+
+def _person_ref(
+    *,
+    email: str | None,
+    phone: str | None,
+    record: RecordRefLike | None,
+    entity_id: int | None,
+    identifier: tuple[str, str] | None,
+) -> privacy_pb2.PersonRef:
+    """The one person a privacy call names (exactly one key)."""
+    given = [k for k, v in (("email", email), ("phone", phone), ("record", record), ("entity_id", entity_id),
+                            ("identifier", identifier)) if v is not None]
+    if len(given) != 1:
+        raise ValueError(f"name the person by exactly one of email, phone, record, entity_id, identifier (got {given})")
+    if email is not None:
+        return privacy_pb2.PersonRef(email=email)
+    if phone is not None:
+        return privacy_pb2.PersonRef(phone=phone)
+    if record is not None:
+        return privacy_pb2.PersonRef(record=to_record_ref(record))
+    if entity_id is not None:
+        return privacy_pb2.PersonRef(entity_id=entity_id)
+    assert identifier is not None
+    kind, value = identifier
+    return privacy_pb2.PersonRef(identifier=privacy_pb2.IdentifierValue(kind=kind, value=value))
 
 
 def _is_dataframe(obj: Any) -> bool:

@@ -99,7 +99,7 @@ impl<S: Store> Engine<S> {
     /// dirty).
     pub fn begin_model(&mut self, model: Model) -> Result<(), EngineError> {
         model.validate()?;
-        self.scorer = Scorer::new(model);
+        self.scorer = Scorer::keyed(model, self.cfg.blocking.secret);
         self.comparator = Comparator::new(&self.scorer.model().attributes());
         let all = self.reresolving.as_ref().is_some_and(|r| r.all);
         let mut dirty = self.reresolving.take().map(|r| r.dirty).unwrap_or_default();

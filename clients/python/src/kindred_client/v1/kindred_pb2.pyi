@@ -225,7 +225,7 @@ class Relationship(_message.Message):
     def __init__(self, other_entity_id: _Optional[int] = ..., record: _Optional[_Union[RecordRef, _Mapping]] = ..., other_record: _Optional[_Union[RecordRef, _Mapping]] = ..., probability: _Optional[float] = ..., weight: _Optional[float] = ...) -> None: ...
 
 class Profile(_message.Message):
-    __slots__ = ("entity_id", "golden", "identities", "records", "attributes", "possible_matches", "merged_ids", "traits", "lifecycle", "rfm", "recent_events")
+    __slots__ = ("entity_id", "golden", "identities", "records", "attributes", "possible_matches", "merged_ids", "traits", "lifecycle", "rfm", "recent_events", "consent")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -244,6 +244,7 @@ class Profile(_message.Message):
     LIFECYCLE_FIELD_NUMBER: _ClassVar[int]
     RFM_FIELD_NUMBER: _ClassVar[int]
     RECENT_EVENTS_FIELD_NUMBER: _ClassVar[int]
+    CONSENT_FIELD_NUMBER: _ClassVar[int]
     entity_id: int
     golden: GoldenRecord
     identities: _containers.RepeatedCompositeFieldContainer[Identity]
@@ -255,7 +256,34 @@ class Profile(_message.Message):
     lifecycle: _activity_pb2.Lifecycle
     rfm: _activity_pb2.Rfm
     recent_events: _containers.RepeatedCompositeFieldContainer[_activity_pb2.Event]
-    def __init__(self, entity_id: _Optional[int] = ..., golden: _Optional[_Union[GoldenRecord, _Mapping]] = ..., identities: _Optional[_Iterable[_Union[Identity, _Mapping]]] = ..., records: _Optional[_Iterable[_Union[_record_pb2.Record, _Mapping]]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., possible_matches: _Optional[_Iterable[_Union[Relationship, _Mapping]]] = ..., merged_ids: _Optional[_Iterable[int]] = ..., traits: _Optional[_Iterable[_Union[_activity_pb2.TraitValue, _Mapping]]] = ..., lifecycle: _Optional[_Union[_activity_pb2.Lifecycle, _Mapping]] = ..., rfm: _Optional[_Union[_activity_pb2.Rfm, _Mapping]] = ..., recent_events: _Optional[_Iterable[_Union[_activity_pb2.Event, _Mapping]]] = ...) -> None: ...
+    consent: _containers.RepeatedCompositeFieldContainer[PurposeConsent]
+    def __init__(self, entity_id: _Optional[int] = ..., golden: _Optional[_Union[GoldenRecord, _Mapping]] = ..., identities: _Optional[_Iterable[_Union[Identity, _Mapping]]] = ..., records: _Optional[_Iterable[_Union[_record_pb2.Record, _Mapping]]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., possible_matches: _Optional[_Iterable[_Union[Relationship, _Mapping]]] = ..., merged_ids: _Optional[_Iterable[int]] = ..., traits: _Optional[_Iterable[_Union[_activity_pb2.TraitValue, _Mapping]]] = ..., lifecycle: _Optional[_Union[_activity_pb2.Lifecycle, _Mapping]] = ..., rfm: _Optional[_Union[_activity_pb2.Rfm, _Mapping]] = ..., recent_events: _Optional[_Iterable[_Union[_activity_pb2.Event, _Mapping]]] = ..., consent: _Optional[_Iterable[_Union[PurposeConsent, _Mapping]]] = ...) -> None: ...
+
+class PurposeConsent(_message.Message):
+    __slots__ = ("purpose", "status", "granted", "decided_at_ms", "decided_by")
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    GRANTED_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_BY_FIELD_NUMBER: _ClassVar[int]
+    purpose: str
+    status: _record_pb2.ConsentStatus
+    granted: bool
+    decided_at_ms: int
+    decided_by: _containers.RepeatedCompositeFieldContainer[RecordConsent]
+    def __init__(self, purpose: _Optional[str] = ..., status: _Optional[_Union[_record_pb2.ConsentStatus, str]] = ..., granted: _Optional[bool] = ..., decided_at_ms: _Optional[int] = ..., decided_by: _Optional[_Iterable[_Union[RecordConsent, _Mapping]]] = ...) -> None: ...
+
+class RecordConsent(_message.Message):
+    __slots__ = ("record", "purpose", "status", "decided_at_ms")
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    record: RecordRef
+    purpose: str
+    status: _record_pb2.ConsentStatus
+    decided_at_ms: int
+    def __init__(self, record: _Optional[_Union[RecordRef, _Mapping]] = ..., purpose: _Optional[str] = ..., status: _Optional[_Union[_record_pb2.ConsentStatus, str]] = ..., decided_at_ms: _Optional[int] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
     __slots__ = ("query", "limit", "min_probability")
@@ -288,10 +316,12 @@ class SearchResponse(_message.Message):
     def __init__(self, candidates: _Optional[_Iterable[_Union[SearchCandidate, _Mapping]]] = ...) -> None: ...
 
 class ExportRequest(_message.Message):
-    __slots__ = ("chunk_size",)
+    __slots__ = ("chunk_size", "purpose")
     CHUNK_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
     chunk_size: int
-    def __init__(self, chunk_size: _Optional[int] = ...) -> None: ...
+    purpose: str
+    def __init__(self, chunk_size: _Optional[int] = ..., purpose: _Optional[str] = ...) -> None: ...
 
 class Assignment(_message.Message):
     __slots__ = ("record", "entity_id")

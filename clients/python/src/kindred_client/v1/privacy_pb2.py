@@ -22,42 +22,60 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from kindred_client.v1 import activity_pb2 as kindred_dot_v1_dot_activity__pb2
 from kindred_client.v1 import kindred_pb2 as kindred_dot_v1_dot_kindred__pb2
+from kindred_client.v1 import record_pb2 as kindred_dot_v1_dot_record__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18kindred/v1/privacy.proto\x12\nkindred.v1\x1a\x18kindred/v1/kindred.proto\".\n\x0fIdentifierValue\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"\xa8\x01\n\tPersonRef\x12\x0f\n\x05\x65mail\x18\x01 \x01(\tH\x00\x12\x0f\n\x05phone\x18\x02 \x01(\tH\x00\x12\x31\n\nidentifier\x18\x03 \x01(\x0b\x32\x1b.kindred.v1.IdentifierValueH\x00\x12\x13\n\tentity_id\x18\x04 \x01(\x04H\x00\x12\'\n\x06record\x18\x05 \x01(\x0b\x32\x15.kindred.v1.RecordRefH\x00\x42\x08\n\x06target\"5\n\x0c\x45raseRequest\x12%\n\x06person\x18\x01 \x01(\x0b\x32\x15.kindred.v1.PersonRef\"\xc7\x01\n\x07\x45rasure\x12\n\n\x02id\x18\x01 \x01(\x04\x12\'\n\x05state\x18\x02 \x01(\x0e\x32\x18.kindred.v1.ErasureState\x12\x16\n\x0ereceived_at_ms\x18\x03 \x01(\x03\x12\x12\n\ndone_at_ms\x18\x04 \x01(\x03\x12\x14\n\x0crequested_by\x18\x05 \x01(\t\x12\x16\n\x0erecords_erased\x18\x06 \x01(\r\x12\x1e\n\x16identifiers_suppressed\x18\x07 \x01(\r\x12\r\n\x05\x65rror\x18\x08 \x01(\t\"5\n\rEraseResponse\x12$\n\x07\x65rasure\x18\x01 \x01(\x0b\x32\x13.kindred.v1.Erasure\"\x15\n\x13ListErasuresRequest\"=\n\x14ListErasuresResponse\x12%\n\x08\x65rasures\x18\x01 \x03(\x0b\x32\x13.kindred.v1.Erasure\"J\n\x0bSuppression\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x12\n\nerasure_id\x18\x03 \x01(\x04\x12\r\n\x05\x61t_ms\x18\x04 \x01(\x03\"\x19\n\x17ListSuppressionsRequest\"I\n\x18ListSuppressionsResponse\x12-\n\x0csuppressions\x18\x01 \x03(\x0b\x32\x17.kindred.v1.Suppression\"\x85\x01\n\x16LiftSuppressionRequest\x12\x0f\n\x05\x65mail\x18\x01 \x01(\tH\x00\x12\x0f\n\x05phone\x18\x02 \x01(\tH\x00\x12\x31\n\nidentifier\x18\x03 \x01(\x0b\x32\x1b.kindred.v1.IdentifierValueH\x00\x12\x0c\n\x02id\x18\x04 \x01(\tH\x00\x42\x08\n\x06target\")\n\x17LiftSuppressionResponse\x12\x0e\n\x06lifted\x18\x01 \x01(\r*\x9a\x01\n\x0c\x45rasureState\x12\x1d\n\x19\x45RASURE_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x45RASURE_STATE_RECEIVED\x10\x01\x12\x1d\n\x19\x45RASURE_STATE_IN_PROGRESS\x10\x02\x12\x16\n\x12\x45RASURE_STATE_DONE\x10\x03\x12\x18\n\x14\x45RASURE_STATE_FAILED\x10\x04\x32\xd5\x02\n\x07Privacy\x12<\n\x05\x45rase\x12\x18.kindred.v1.EraseRequest\x1a\x19.kindred.v1.EraseResponse\x12Q\n\x0cListErasures\x12\x1f.kindred.v1.ListErasuresRequest\x1a .kindred.v1.ListErasuresResponse\x12]\n\x10ListSuppressions\x12#.kindred.v1.ListSuppressionsRequest\x1a$.kindred.v1.ListSuppressionsResponse\x12Z\n\x0fLiftSuppression\x12\".kindred.v1.LiftSuppressionRequest\x1a#.kindred.v1.LiftSuppressionResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18kindred/v1/privacy.proto\x12\nkindred.v1\x1a\x19kindred/v1/activity.proto\x1a\x18kindred/v1/kindred.proto\x1a\x17kindred/v1/record.proto\".\n\x0fIdentifierValue\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"\xa8\x01\n\tPersonRef\x12\x0f\n\x05\x65mail\x18\x01 \x01(\tH\x00\x12\x0f\n\x05phone\x18\x02 \x01(\tH\x00\x12\x31\n\nidentifier\x18\x03 \x01(\x0b\x32\x1b.kindred.v1.IdentifierValueH\x00\x12\x13\n\tentity_id\x18\x04 \x01(\x04H\x00\x12\'\n\x06record\x18\x05 \x01(\x0b\x32\x15.kindred.v1.RecordRefH\x00\x42\x08\n\x06target\"5\n\x0c\x45raseRequest\x12%\n\x06person\x18\x01 \x01(\x0b\x32\x15.kindred.v1.PersonRef\"\xc7\x01\n\x07\x45rasure\x12\n\n\x02id\x18\x01 \x01(\x04\x12\'\n\x05state\x18\x02 \x01(\x0e\x32\x18.kindred.v1.ErasureState\x12\x16\n\x0ereceived_at_ms\x18\x03 \x01(\x03\x12\x12\n\ndone_at_ms\x18\x04 \x01(\x03\x12\x14\n\x0crequested_by\x18\x05 \x01(\t\x12\x16\n\x0erecords_erased\x18\x06 \x01(\r\x12\x1e\n\x16identifiers_suppressed\x18\x07 \x01(\r\x12\r\n\x05\x65rror\x18\x08 \x01(\t\"5\n\rEraseResponse\x12$\n\x07\x65rasure\x18\x01 \x01(\x0b\x32\x13.kindred.v1.Erasure\"\x15\n\x13ListErasuresRequest\"=\n\x14ListErasuresResponse\x12%\n\x08\x65rasures\x18\x01 \x03(\x0b\x32\x13.kindred.v1.Erasure\"J\n\x0bSuppression\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x12\n\nerasure_id\x18\x03 \x01(\x04\x12\r\n\x05\x61t_ms\x18\x04 \x01(\x03\"\x19\n\x17ListSuppressionsRequest\"I\n\x18ListSuppressionsResponse\x12-\n\x0csuppressions\x18\x01 \x03(\x0b\x32\x17.kindred.v1.Suppression\"\x85\x01\n\x16LiftSuppressionRequest\x12\x0f\n\x05\x65mail\x18\x01 \x01(\tH\x00\x12\x0f\n\x05phone\x18\x02 \x01(\tH\x00\x12\x31\n\nidentifier\x18\x03 \x01(\x0b\x32\x1b.kindred.v1.IdentifierValueH\x00\x12\x0c\n\x02id\x18\x04 \x01(\tH\x00\x42\x08\n\x06target\")\n\x17LiftSuppressionResponse\x12\x0e\n\x06lifted\x18\x01 \x01(\r\"f\n\x0eRecordDecision\x12%\n\x06record\x18\x01 \x01(\x0b\x32\x15.kindred.v1.RecordRef\x12-\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0b\x32\x1b.kindred.v1.ConsentDecision\"B\n\x11SetConsentRequest\x12-\n\tdecisions\x18\x01 \x03(\x0b\x32\x1a.kindred.v1.RecordDecision\"\x8a\x01\n\rConsentResult\x12%\n\x06record\x18\x01 \x01(\x0b\x32\x15.kindred.v1.RecordRef\x12\x0f\n\x07purpose\x18\x02 \x01(\t\x12\x11\n\tduplicate\x18\x03 \x01(\x08\x12\x11\n\tentity_id\x18\x04 \x01(\x04\x12\r\n\x05\x65rror\x18\x05 \x01(\t\x12\x0c\n\x04\x63ode\x18\x06 \x01(\x05\"@\n\x12SetConsentResponse\x12*\n\x07results\x18\x01 \x03(\x0b\x32\x19.kindred.v1.ConsentResult\"=\n\x14PrivacyExportRequest\x12%\n\x06person\x18\x01 \x01(\x0b\x32\x15.kindred.v1.PersonRef\"\x98\x02\n\x15PrivacyExportResponse\x12\x16\n\x0e\x65xported_at_ms\x18\x01 \x01(\x03\x12$\n\x07profile\x18\x02 \x01(\x0b\x32\x13.kindred.v1.Profile\x12!\n\x06\x65vents\x18\x03 \x03(\x0b\x32\x11.kindred.v1.Event\x12\x34\n\x11\x63onsent_decisions\x18\x04 \x03(\x0b\x32\x19.kindred.v1.RecordConsent\x12*\n\x07history\x18\x05 \x01(\x0b\x32\x19.kindred.v1.EntityHistory\x12*\n\x05links\x18\x06 \x03(\x0b\x32\x1b.kindred.v1.PairExplanation\x12\x10\n\x08segments\x18\x07 \x03(\t\"\x17\n\x15\x41pplyRetentionRequest\">\n\x16\x41pplyRetentionResponse\x12$\n\x07\x65rasure\x18\x01 \x01(\x0b\x32\x13.kindred.v1.Erasure*\x9a\x01\n\x0c\x45rasureState\x12\x1d\n\x19\x45RASURE_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x45RASURE_STATE_RECEIVED\x10\x01\x12\x1d\n\x19\x45RASURE_STATE_IN_PROGRESS\x10\x02\x12\x16\n\x12\x45RASURE_STATE_DONE\x10\x03\x12\x18\n\x14\x45RASURE_STATE_FAILED\x10\x04\x32\xca\x04\n\x07Privacy\x12<\n\x05\x45rase\x12\x18.kindred.v1.EraseRequest\x1a\x19.kindred.v1.EraseResponse\x12Q\n\x0cListErasures\x12\x1f.kindred.v1.ListErasuresRequest\x1a .kindred.v1.ListErasuresResponse\x12]\n\x10ListSuppressions\x12#.kindred.v1.ListSuppressionsRequest\x1a$.kindred.v1.ListSuppressionsResponse\x12Z\n\x0fLiftSuppression\x12\".kindred.v1.LiftSuppressionRequest\x1a#.kindred.v1.LiftSuppressionResponse\x12K\n\nSetConsent\x12\x1d.kindred.v1.SetConsentRequest\x1a\x1e.kindred.v1.SetConsentResponse\x12M\n\x06\x45xport\x12 .kindred.v1.PrivacyExportRequest\x1a!.kindred.v1.PrivacyExportResponse\x12W\n\x0e\x41pplyRetention\x12!.kindred.v1.ApplyRetentionRequest\x1a\".kindred.v1.ApplyRetentionResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kindred_client.v1.privacy_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ERASURESTATE']._serialized_start=1041
-  _globals['_ERASURESTATE']._serialized_end=1195
-  _globals['_IDENTIFIERVALUE']._serialized_start=66
-  _globals['_IDENTIFIERVALUE']._serialized_end=112
-  _globals['_PERSONREF']._serialized_start=115
-  _globals['_PERSONREF']._serialized_end=283
-  _globals['_ERASEREQUEST']._serialized_start=285
-  _globals['_ERASEREQUEST']._serialized_end=338
-  _globals['_ERASURE']._serialized_start=341
-  _globals['_ERASURE']._serialized_end=540
-  _globals['_ERASERESPONSE']._serialized_start=542
-  _globals['_ERASERESPONSE']._serialized_end=595
-  _globals['_LISTERASURESREQUEST']._serialized_start=597
-  _globals['_LISTERASURESREQUEST']._serialized_end=618
-  _globals['_LISTERASURESRESPONSE']._serialized_start=620
-  _globals['_LISTERASURESRESPONSE']._serialized_end=681
-  _globals['_SUPPRESSION']._serialized_start=683
-  _globals['_SUPPRESSION']._serialized_end=757
-  _globals['_LISTSUPPRESSIONSREQUEST']._serialized_start=759
-  _globals['_LISTSUPPRESSIONSREQUEST']._serialized_end=784
-  _globals['_LISTSUPPRESSIONSRESPONSE']._serialized_start=786
-  _globals['_LISTSUPPRESSIONSRESPONSE']._serialized_end=859
-  _globals['_LIFTSUPPRESSIONREQUEST']._serialized_start=862
-  _globals['_LIFTSUPPRESSIONREQUEST']._serialized_end=995
-  _globals['_LIFTSUPPRESSIONRESPONSE']._serialized_start=997
-  _globals['_LIFTSUPPRESSIONRESPONSE']._serialized_end=1038
-  _globals['_PRIVACY']._serialized_start=1198
-  _globals['_PRIVACY']._serialized_end=1539
+  _globals['_ERASURESTATE']._serialized_start=1907
+  _globals['_ERASURESTATE']._serialized_end=2061
+  _globals['_IDENTIFIERVALUE']._serialized_start=118
+  _globals['_IDENTIFIERVALUE']._serialized_end=164
+  _globals['_PERSONREF']._serialized_start=167
+  _globals['_PERSONREF']._serialized_end=335
+  _globals['_ERASEREQUEST']._serialized_start=337
+  _globals['_ERASEREQUEST']._serialized_end=390
+  _globals['_ERASURE']._serialized_start=393
+  _globals['_ERASURE']._serialized_end=592
+  _globals['_ERASERESPONSE']._serialized_start=594
+  _globals['_ERASERESPONSE']._serialized_end=647
+  _globals['_LISTERASURESREQUEST']._serialized_start=649
+  _globals['_LISTERASURESREQUEST']._serialized_end=670
+  _globals['_LISTERASURESRESPONSE']._serialized_start=672
+  _globals['_LISTERASURESRESPONSE']._serialized_end=733
+  _globals['_SUPPRESSION']._serialized_start=735
+  _globals['_SUPPRESSION']._serialized_end=809
+  _globals['_LISTSUPPRESSIONSREQUEST']._serialized_start=811
+  _globals['_LISTSUPPRESSIONSREQUEST']._serialized_end=836
+  _globals['_LISTSUPPRESSIONSRESPONSE']._serialized_start=838
+  _globals['_LISTSUPPRESSIONSRESPONSE']._serialized_end=911
+  _globals['_LIFTSUPPRESSIONREQUEST']._serialized_start=914
+  _globals['_LIFTSUPPRESSIONREQUEST']._serialized_end=1047
+  _globals['_LIFTSUPPRESSIONRESPONSE']._serialized_start=1049
+  _globals['_LIFTSUPPRESSIONRESPONSE']._serialized_end=1090
+  _globals['_RECORDDECISION']._serialized_start=1092
+  _globals['_RECORDDECISION']._serialized_end=1194
+  _globals['_SETCONSENTREQUEST']._serialized_start=1196
+  _globals['_SETCONSENTREQUEST']._serialized_end=1262
+  _globals['_CONSENTRESULT']._serialized_start=1265
+  _globals['_CONSENTRESULT']._serialized_end=1403
+  _globals['_SETCONSENTRESPONSE']._serialized_start=1405
+  _globals['_SETCONSENTRESPONSE']._serialized_end=1469
+  _globals['_PRIVACYEXPORTREQUEST']._serialized_start=1471
+  _globals['_PRIVACYEXPORTREQUEST']._serialized_end=1532
+  _globals['_PRIVACYEXPORTRESPONSE']._serialized_start=1535
+  _globals['_PRIVACYEXPORTRESPONSE']._serialized_end=1815
+  _globals['_APPLYRETENTIONREQUEST']._serialized_start=1817
+  _globals['_APPLYRETENTIONREQUEST']._serialized_end=1840
+  _globals['_APPLYRETENTIONRESPONSE']._serialized_start=1842
+  _globals['_APPLYRETENTIONRESPONSE']._serialized_end=1904
+  _globals['_PRIVACY']._serialized_start=2064
+  _globals['_PRIVACY']._serialized_end=2650
 # @@protoc_insertion_point(module_scope)

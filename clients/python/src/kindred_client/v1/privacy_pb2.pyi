@@ -1,4 +1,6 @@
+from kindred_client.v1 import activity_pb2 as _activity_pb2
 from kindred_client.v1 import kindred_pb2 as _kindred_pb2
+from kindred_client.v1 import record_pb2 as _record_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -124,3 +126,73 @@ class LiftSuppressionResponse(_message.Message):
     LIFTED_FIELD_NUMBER: _ClassVar[int]
     lifted: int
     def __init__(self, lifted: _Optional[int] = ...) -> None: ...
+
+class RecordDecision(_message.Message):
+    __slots__ = ("record", "decision")
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    record: _kindred_pb2.RecordRef
+    decision: _record_pb2.ConsentDecision
+    def __init__(self, record: _Optional[_Union[_kindred_pb2.RecordRef, _Mapping]] = ..., decision: _Optional[_Union[_record_pb2.ConsentDecision, _Mapping]] = ...) -> None: ...
+
+class SetConsentRequest(_message.Message):
+    __slots__ = ("decisions",)
+    DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    decisions: _containers.RepeatedCompositeFieldContainer[RecordDecision]
+    def __init__(self, decisions: _Optional[_Iterable[_Union[RecordDecision, _Mapping]]] = ...) -> None: ...
+
+class ConsentResult(_message.Message):
+    __slots__ = ("record", "purpose", "duplicate", "entity_id", "error", "code")
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_FIELD_NUMBER: _ClassVar[int]
+    ENTITY_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    record: _kindred_pb2.RecordRef
+    purpose: str
+    duplicate: bool
+    entity_id: int
+    error: str
+    code: int
+    def __init__(self, record: _Optional[_Union[_kindred_pb2.RecordRef, _Mapping]] = ..., purpose: _Optional[str] = ..., duplicate: _Optional[bool] = ..., entity_id: _Optional[int] = ..., error: _Optional[str] = ..., code: _Optional[int] = ...) -> None: ...
+
+class SetConsentResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[ConsentResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[ConsentResult, _Mapping]]] = ...) -> None: ...
+
+class PrivacyExportRequest(_message.Message):
+    __slots__ = ("person",)
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    person: PersonRef
+    def __init__(self, person: _Optional[_Union[PersonRef, _Mapping]] = ...) -> None: ...
+
+class PrivacyExportResponse(_message.Message):
+    __slots__ = ("exported_at_ms", "profile", "events", "consent_decisions", "history", "links", "segments")
+    EXPORTED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    CONSENT_DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
+    LINKS_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
+    exported_at_ms: int
+    profile: _kindred_pb2.Profile
+    events: _containers.RepeatedCompositeFieldContainer[_activity_pb2.Event]
+    consent_decisions: _containers.RepeatedCompositeFieldContainer[_kindred_pb2.RecordConsent]
+    history: _kindred_pb2.EntityHistory
+    links: _containers.RepeatedCompositeFieldContainer[_kindred_pb2.PairExplanation]
+    segments: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, exported_at_ms: _Optional[int] = ..., profile: _Optional[_Union[_kindred_pb2.Profile, _Mapping]] = ..., events: _Optional[_Iterable[_Union[_activity_pb2.Event, _Mapping]]] = ..., consent_decisions: _Optional[_Iterable[_Union[_kindred_pb2.RecordConsent, _Mapping]]] = ..., history: _Optional[_Union[_kindred_pb2.EntityHistory, _Mapping]] = ..., links: _Optional[_Iterable[_Union[_kindred_pb2.PairExplanation, _Mapping]]] = ..., segments: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ApplyRetentionRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ApplyRetentionResponse(_message.Message):
+    __slots__ = ("erasure",)
+    ERASURE_FIELD_NUMBER: _ClassVar[int]
+    erasure: Erasure
+    def __init__(self, erasure: _Optional[_Union[Erasure, _Mapping]] = ...) -> None: ...

@@ -54,6 +54,21 @@ class PrivacyStub:
                 request_serializer=kindred_dot_v1_dot_privacy__pb2.LiftSuppressionRequest.SerializeToString,
                 response_deserializer=kindred_dot_v1_dot_privacy__pb2.LiftSuppressionResponse.FromString,
                 _registered_method=True)
+        self.SetConsent = channel.unary_unary(
+                '/kindred.v1.Privacy/SetConsent',
+                request_serializer=kindred_dot_v1_dot_privacy__pb2.SetConsentRequest.SerializeToString,
+                response_deserializer=kindred_dot_v1_dot_privacy__pb2.SetConsentResponse.FromString,
+                _registered_method=True)
+        self.Export = channel.unary_unary(
+                '/kindred.v1.Privacy/Export',
+                request_serializer=kindred_dot_v1_dot_privacy__pb2.PrivacyExportRequest.SerializeToString,
+                response_deserializer=kindred_dot_v1_dot_privacy__pb2.PrivacyExportResponse.FromString,
+                _registered_method=True)
+        self.ApplyRetention = channel.unary_unary(
+                '/kindred.v1.Privacy/ApplyRetention',
+                request_serializer=kindred_dot_v1_dot_privacy__pb2.ApplyRetentionRequest.SerializeToString,
+                response_deserializer=kindred_dot_v1_dot_privacy__pb2.ApplyRetentionResponse.FromString,
+                _registered_method=True)
 
 
 class PrivacyServicer:
@@ -93,6 +108,35 @@ class PrivacyServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetConsent(self, request, context):
+        """Records consent decisions against source records (needs the writer
+        role, as sources send them). Each is kept with its record as a
+        `consent` event; a decision for a record not known yet waits for it.
+        Answers one result per decision, in order: a bad one costs only itself.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Export(self, request, context):
+        """Subject access: everything Kindred holds about one person (their
+        customer's records, events, traits, consent, segments, history and why
+        the records were linked), in one response.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApplyRetention(self, request, context):
+        """Applies the retention policy ([privacy.retention]) now, as the
+        scheduled sweep does: erases every record not observed within its
+        source's limit. Answers the erasure request it recorded (none when
+        nothing was due).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PrivacyServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -115,6 +159,21 @@ def add_PrivacyServicer_to_server(servicer, server):
                     servicer.LiftSuppression,
                     request_deserializer=kindred_dot_v1_dot_privacy__pb2.LiftSuppressionRequest.FromString,
                     response_serializer=kindred_dot_v1_dot_privacy__pb2.LiftSuppressionResponse.SerializeToString,
+            ),
+            'SetConsent': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetConsent,
+                    request_deserializer=kindred_dot_v1_dot_privacy__pb2.SetConsentRequest.FromString,
+                    response_serializer=kindred_dot_v1_dot_privacy__pb2.SetConsentResponse.SerializeToString,
+            ),
+            'Export': grpc.unary_unary_rpc_method_handler(
+                    servicer.Export,
+                    request_deserializer=kindred_dot_v1_dot_privacy__pb2.PrivacyExportRequest.FromString,
+                    response_serializer=kindred_dot_v1_dot_privacy__pb2.PrivacyExportResponse.SerializeToString,
+            ),
+            'ApplyRetention': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplyRetention,
+                    request_deserializer=kindred_dot_v1_dot_privacy__pb2.ApplyRetentionRequest.FromString,
+                    response_serializer=kindred_dot_v1_dot_privacy__pb2.ApplyRetentionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -225,6 +284,87 @@ class Privacy:
             '/kindred.v1.Privacy/LiftSuppression',
             kindred_dot_v1_dot_privacy__pb2.LiftSuppressionRequest.SerializeToString,
             kindred_dot_v1_dot_privacy__pb2.LiftSuppressionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetConsent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kindred.v1.Privacy/SetConsent',
+            kindred_dot_v1_dot_privacy__pb2.SetConsentRequest.SerializeToString,
+            kindred_dot_v1_dot_privacy__pb2.SetConsentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Export(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kindred.v1.Privacy/Export',
+            kindred_dot_v1_dot_privacy__pb2.PrivacyExportRequest.SerializeToString,
+            kindred_dot_v1_dot_privacy__pb2.PrivacyExportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApplyRetention(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kindred.v1.Privacy/ApplyRetention',
+            kindred_dot_v1_dot_privacy__pb2.ApplyRetentionRequest.SerializeToString,
+            kindred_dot_v1_dot_privacy__pb2.ApplyRetentionResponse.FromString,
             options,
             channel_credentials,
             insecure,

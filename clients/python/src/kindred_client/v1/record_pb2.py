@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17kindred/v1/record.proto\x12\nkindred.v1\"I\n\nPersonName\x12\x0c\n\x04\x66ull\x18\x01 \x01(\t\x12\r\n\x05given\x18\x02 \x01(\t\x12\x0e\n\x06middle\x18\x03 \x01(\t\x12\x0e\n\x06\x66\x61mily\x18\x04 \x01(\t\"d\n\rPostalAddress\x12\x0e\n\x06street\x18\x01 \x01(\t\x12\x10\n\x08locality\x18\x02 \x01(\t\x12\x0e\n\x06region\x18\x03 \x01(\t\x12\x10\n\x08postcode\x18\x04 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x05 \x01(\t\")\n\nIdentifier\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"\x8c\x03\n\x06Record\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x11\n\trecord_id\x18\x02 \x01(\t\x12$\n\x04name\x18\x03 \x01(\x0b\x32\x16.kindred.v1.PersonName\x12\x15\n\rdate_of_birth\x18\x04 \x01(\t\x12\x14\n\x0c\x64\x61te_formats\x18\x05 \x03(\t\x12\x0e\n\x06gender\x18\x06 \x01(\t\x12\x0e\n\x06\x65mails\x18\x07 \x03(\t\x12\x0e\n\x06phones\x18\x08 \x03(\t\x12,\n\taddresses\x18\t \x03(\x0b\x32\x19.kindred.v1.PostalAddress\x12+\n\x0bidentifiers\x18\n \x03(\x0b\x32\x16.kindred.v1.Identifier\x12\x16\n\x0eobserved_at_ms\x18\x0b \x01(\x03\x12\x36\n\nattributes\x18\x0c \x03(\x0b\x32\".kindred.v1.Record.AttributesEntry\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17kindred/v1/record.proto\x12\nkindred.v1\"I\n\nPersonName\x12\x0c\n\x04\x66ull\x18\x01 \x01(\t\x12\r\n\x05given\x18\x02 \x01(\t\x12\x0e\n\x06middle\x18\x03 \x01(\t\x12\x0e\n\x06\x66\x61mily\x18\x04 \x01(\t\"d\n\rPostalAddress\x12\x0e\n\x06street\x18\x01 \x01(\t\x12\x10\n\x08locality\x18\x02 \x01(\t\x12\x0e\n\x06region\x18\x03 \x01(\t\x12\x10\n\x08postcode\x18\x04 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x05 \x01(\t\")\n\nIdentifier\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"\xbb\x03\n\x06Record\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x11\n\trecord_id\x18\x02 \x01(\t\x12$\n\x04name\x18\x03 \x01(\x0b\x32\x16.kindred.v1.PersonName\x12\x15\n\rdate_of_birth\x18\x04 \x01(\t\x12\x14\n\x0c\x64\x61te_formats\x18\x05 \x03(\t\x12\x0e\n\x06gender\x18\x06 \x01(\t\x12\x0e\n\x06\x65mails\x18\x07 \x03(\t\x12\x0e\n\x06phones\x18\x08 \x03(\t\x12,\n\taddresses\x18\t \x03(\x0b\x32\x19.kindred.v1.PostalAddress\x12+\n\x0bidentifiers\x18\n \x03(\x0b\x32\x16.kindred.v1.Identifier\x12\x16\n\x0eobserved_at_ms\x18\x0b \x01(\x03\x12\x36\n\nattributes\x18\x0c \x03(\x0b\x32\".kindred.v1.Record.AttributesEntry\x12-\n\x08\x63onsents\x18\r \x03(\x0b\x32\x1b.kindred.v1.ConsentDecision\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"d\n\x0f\x43onsentDecision\x12\x0f\n\x07purpose\x18\x01 \x01(\t\x12)\n\x06status\x18\x02 \x01(\x0e\x32\x19.kindred.v1.ConsentStatus\x12\x15\n\rdecided_at_ms\x18\x03 \x01(\x03*\xa1\x01\n\rConsentStatus\x12\x1e\n\x1a\x43ONSENT_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43ONSENT_STATUS_GRANTED\x10\x01\x12\x19\n\x15\x43ONSENT_STATUS_DENIED\x10\x02\x12\x1c\n\x18\x43ONSENT_STATUS_WITHDRAWN\x10\x03\x12\x1b\n\x17\x43ONSENT_STATUS_CONFLICT\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,6 +33,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_RECORD_ATTRIBUTESENTRY']._loaded_options = None
   _globals['_RECORD_ATTRIBUTESENTRY']._serialized_options = b'8\001'
+  _globals['_CONSENTSTATUS']._serialized_start=808
+  _globals['_CONSENTSTATUS']._serialized_end=969
   _globals['_PERSONNAME']._serialized_start=39
   _globals['_PERSONNAME']._serialized_end=112
   _globals['_POSTALADDRESS']._serialized_start=114
@@ -40,7 +42,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_IDENTIFIER']._serialized_start=216
   _globals['_IDENTIFIER']._serialized_end=257
   _globals['_RECORD']._serialized_start=260
-  _globals['_RECORD']._serialized_end=656
-  _globals['_RECORD_ATTRIBUTESENTRY']._serialized_start=607
-  _globals['_RECORD_ATTRIBUTESENTRY']._serialized_end=656
+  _globals['_RECORD']._serialized_end=703
+  _globals['_RECORD_ATTRIBUTESENTRY']._serialized_start=654
+  _globals['_RECORD_ATTRIBUTESENTRY']._serialized_end=703
+  _globals['_CONSENTDECISION']._serialized_start=705
+  _globals['_CONSENTDECISION']._serialized_end=805
 # @@protoc_insertion_point(module_scope)

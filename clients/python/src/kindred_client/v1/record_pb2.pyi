@@ -1,10 +1,24 @@
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class ConsentStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CONSENT_STATUS_UNSPECIFIED: _ClassVar[ConsentStatus]
+    CONSENT_STATUS_GRANTED: _ClassVar[ConsentStatus]
+    CONSENT_STATUS_DENIED: _ClassVar[ConsentStatus]
+    CONSENT_STATUS_WITHDRAWN: _ClassVar[ConsentStatus]
+    CONSENT_STATUS_CONFLICT: _ClassVar[ConsentStatus]
+CONSENT_STATUS_UNSPECIFIED: ConsentStatus
+CONSENT_STATUS_GRANTED: ConsentStatus
+CONSENT_STATUS_DENIED: ConsentStatus
+CONSENT_STATUS_WITHDRAWN: ConsentStatus
+CONSENT_STATUS_CONFLICT: ConsentStatus
 
 class PersonName(_message.Message):
     __slots__ = ("full", "given", "middle", "family")
@@ -41,7 +55,7 @@ class Identifier(_message.Message):
     def __init__(self, kind: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
 
 class Record(_message.Message):
-    __slots__ = ("source", "record_id", "name", "date_of_birth", "date_formats", "gender", "emails", "phones", "addresses", "identifiers", "observed_at_ms", "attributes")
+    __slots__ = ("source", "record_id", "name", "date_of_birth", "date_formats", "gender", "emails", "phones", "addresses", "identifiers", "observed_at_ms", "attributes", "consents")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -61,6 +75,7 @@ class Record(_message.Message):
     IDENTIFIERS_FIELD_NUMBER: _ClassVar[int]
     OBSERVED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    CONSENTS_FIELD_NUMBER: _ClassVar[int]
     source: str
     record_id: str
     name: PersonName
@@ -73,4 +88,15 @@ class Record(_message.Message):
     identifiers: _containers.RepeatedCompositeFieldContainer[Identifier]
     observed_at_ms: int
     attributes: _containers.ScalarMap[str, str]
-    def __init__(self, source: _Optional[str] = ..., record_id: _Optional[str] = ..., name: _Optional[_Union[PersonName, _Mapping]] = ..., date_of_birth: _Optional[str] = ..., date_formats: _Optional[_Iterable[str]] = ..., gender: _Optional[str] = ..., emails: _Optional[_Iterable[str]] = ..., phones: _Optional[_Iterable[str]] = ..., addresses: _Optional[_Iterable[_Union[PostalAddress, _Mapping]]] = ..., identifiers: _Optional[_Iterable[_Union[Identifier, _Mapping]]] = ..., observed_at_ms: _Optional[int] = ..., attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    consents: _containers.RepeatedCompositeFieldContainer[ConsentDecision]
+    def __init__(self, source: _Optional[str] = ..., record_id: _Optional[str] = ..., name: _Optional[_Union[PersonName, _Mapping]] = ..., date_of_birth: _Optional[str] = ..., date_formats: _Optional[_Iterable[str]] = ..., gender: _Optional[str] = ..., emails: _Optional[_Iterable[str]] = ..., phones: _Optional[_Iterable[str]] = ..., addresses: _Optional[_Iterable[_Union[PostalAddress, _Mapping]]] = ..., identifiers: _Optional[_Iterable[_Union[Identifier, _Mapping]]] = ..., observed_at_ms: _Optional[int] = ..., attributes: _Optional[_Mapping[str, str]] = ..., consents: _Optional[_Iterable[_Union[ConsentDecision, _Mapping]]] = ...) -> None: ...
+
+class ConsentDecision(_message.Message):
+    __slots__ = ("purpose", "status", "decided_at_ms")
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    purpose: str
+    status: ConsentStatus
+    decided_at_ms: int
+    def __init__(self, purpose: _Optional[str] = ..., status: _Optional[_Union[ConsentStatus, str]] = ..., decided_at_ms: _Optional[int] = ...) -> None: ...
