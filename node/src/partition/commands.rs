@@ -223,8 +223,8 @@ impl Actor {
     }
 
     /// Deletes the history of erased entities, writes everything pending,
-    /// and purges the store (`RocksStore::purge`): no copy of a shredded
-    /// data key is left in the WAL or a table.
+    /// and has the store purge in the background (`RocksStore::purge_later`):
+    /// soon no copy of a shredded data key is left in the WAL or a table.
     pub(super) fn on_forget(&mut self, req: Forget) -> Result<(), NodeError> {
         // The entities merged into them over time kept their own history.
         let mut ids = req.entities.clone();
@@ -236,7 +236,7 @@ impl Actor {
             store.delete_history(e);
         }
         crate::engine::Store::flush(store).map_err(EngineError::from)?;
-        store.purge(Some(&req.keys)).map_err(EngineError::from)?;
+        store.purge_later(req.keys).map_err(EngineError::from)?;
         Ok(())
     }
 

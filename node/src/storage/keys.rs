@@ -20,7 +20,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use rocksdb::{BottommostLevelCompaction, CompactOptions, IteratorMode, WriteBatch};
+use rocksdb::{IteratorMode, WriteBatch};
 use rustc_hash::FxHashMap;
 
 use super::rocks::{corrupt, io, RocksStore, IN_FLIGHT};
@@ -209,35 +209,14 @@ impl RocksStore {
         Ok(n)
     }
 
-    /// Makes what was deleted so far unreadable on disk: flushes every
-    /// memtable (so the WAL that held the deleted rows is retired), then
-    /// rewrites the `keys` column family to its bottom level, so no SST
-    /// file keeps a shredded key: only the files holding the rows of
-    /// `only` (the erased record keys) when given, else all of it. Call
-    /// after an erasure has been written.
+    /// Makes what was deleted so far unreadable on disk, now: flushes
+    /// every memtable (so the WAL that held the deleted rows is retired),
+    /// then rewrites the `keys` column family to its bottom level, so no
+    /// SST file keeps a shredded key: only the rows of `only` (erased
+    /// record keys) when given, else all of it. Erasures purge in the
+    /// background instead ([`RocksStore::purge_later`]).
     pub fn purge(&self, only: Option<&[String]>) -> Result<(), StoreError> {
-        for name in super::rocks::column_families() {
-            self.db.flush_cf(self.cf(name)).map_err(io)?;
-        }
-        let mut o = CompactOptions::default();
-        o.set_bottommost_level_compaction(BottommostLevelCompaction::Force);
-        o.set_exclusive_manual_compaction(true);
-        let cf = self.cf("keys");
-        match only {
-            None => self
-                .db
-                .compact_range_cf_opt(cf, None::<&[u8]>, None::<&[u8]>, &o),
-            Some(keys) => {
-                for k in keys {
-                    // The row of `k` and nothing after it: [k, k 0x00].
-                    let mut end = k.as_bytes().to_vec();
-                    end.push(0);
-                    self.db
-                        .compact_range_cf_opt(cf, Some(k.as_bytes()), Some(&end), &o);
-                }
-            }
-        }
-        Ok(())
+        super::purge::purge_db(&self.db, only)
     }
 }
 
@@ -328,7 +307,8 @@ mod tests {
             .unwrap();
         store.shred("crm\u{1f}1");
         store.flush().unwrap();
-        store.purge(Some(&["crm\u{1f}1".to_string()])).unwrap();
+        store.purge_later(vec!["crm\u{1f}1".to_string()]).unwrap();
+        store.wait_purged();
         assert_eq!(files_holding(&dir, &wrapped), Vec::<String>::new());
         assert!(store.record("crm\u{1f}1").unwrap().is_none());
         // The backup still holds the old key: only its own shredding (or
@@ -337,6 +317,51 @@ mod tests {
         // The other record is untouched.
         let other = store.record("crm\u{1f}2").unwrap().unwrap();
         assert_eq!(other.emails, vec!["other.person@example.org".to_string()]);
+    }
+
+    #[test]
+    fn a_purge_cut_short_runs_again_when_the_store_opens() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("p");
+        let key = tmp.path().join("master.key");
+        Keyring::generate_file(&key).unwrap();
+        let wrapped = {
+            let mut store = RocksStore::open(&dir, &opts(Keyring::load(&key).unwrap()))
+                .unwrap()
+                .store;
+            put(&mut store, "crm\u{1f}1", "erin.example@example.org");
+            let wrapped = store
+                .db
+                .get_cf(store.cf("keys"), "crm\u{1f}1")
+                .unwrap()
+                .unwrap();
+            store.db.flush_cf(store.cf("keys")).unwrap();
+            store
+                .commit(Step {
+                    records_deleted: vec!["crm\u{1f}1".into()],
+                    ..Default::default()
+                })
+                .unwrap();
+            store.shred("crm\u{1f}1");
+            store.flush().unwrap();
+            // The erasure asked for its purge, and the node stopped before
+            // the purge thread ran it.
+            store
+                .db
+                .put_cf(store.cf("meta"), "purge_pending", 1u64.to_be_bytes())
+                .unwrap();
+            wrapped
+        };
+        assert!(!files_holding(&dir, &wrapped).is_empty());
+        let store = RocksStore::open(&dir, &opts(Keyring::load(&key).unwrap()))
+            .unwrap()
+            .store;
+        assert_eq!(files_holding(&dir, &wrapped), Vec::<String>::new());
+        assert!(store
+            .db
+            .get_cf(store.cf("meta"), "purge_pending")
+            .unwrap()
+            .is_none());
     }
 
     #[test]

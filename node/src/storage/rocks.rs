@@ -170,6 +170,8 @@ pub struct RocksStore {
     counters: Option<(u64, u64)>,
     /// Data keys decided in batches not yet surely written.
     pub(super) data_keys: DataKeys,
+    /// Erasures' purges, off the partition's thread.
+    pub(super) purger: super::purge::Purger,
 }
 
 /// Batches that wait for the writer thread at most.
@@ -321,8 +323,12 @@ impl RocksStore {
             recent: Recent::default(),
             counters: None,
             data_keys: DataKeys::new(opts.at_rest.clone()),
+            purger: Default::default(),
         };
         store.check_at_rest()?;
+        if store.resume_purge()? {
+            tracing::info!(dir = %dir.display(), "finished a purge a stop had cut short");
+        }
         let rewrapped = store.rewrap_data_keys()?;
         if rewrapped > 0 {
             tracing::info!(
@@ -638,6 +644,7 @@ impl Drop for RocksStore {
             drop(tx);
             let _ = join.join();
         }
+        self.purger.finish();
     }
 }
 
