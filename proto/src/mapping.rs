@@ -124,7 +124,7 @@ pub struct Fields {
 /// Where a purpose's consent comes from: its status column, and
 /// optionally the column saying when it was decided.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum ConsentSpec {
     Column(String),
     Detailed {

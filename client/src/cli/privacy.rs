@@ -276,6 +276,12 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
         o.mode(0o600);
     }
     let mut f = o.open(path)?;
+    // An existing file keeps its mode when opened: make it private too.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
     f.write_all(bytes)?;
     f.write_all(b"\n")
 }

@@ -235,9 +235,8 @@ impl Cluster {
         Ok(identifiers)
     }
 
-    /// Deletes records wherever they live (gone already is fine).
-    /// Deletes records through the ordinary delete; returns the entities
-    /// the deletes affected.
+    /// Deletes records through the ordinary delete, wherever they live
+    /// (gone already is fine); returns the entities the deletes affected.
     pub(super) async fn delete_all(
         &self,
         keys: &BTreeSet<String>,

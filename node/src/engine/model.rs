@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::compare::{Attribute, Pattern};
 use super::features::FeatView;
-use super::hash::{hash64, KeySecret};
+use super::hash::{Fnv64, KeySecret};
 
 /// Format tag written in every model file.
 pub const MODEL_FORMAT: &str = "kindred-model/1";
@@ -54,15 +54,24 @@ pub struct TermFrequencies {
     /// `keyed`, each value is its keyed hash ([`TermFrequencies::key_of`]):
     /// names and areas are personal values, never stored.
     pub values: BTreeMap<String, f64>,
+    /// The values are keyed hashes (16 hex digits).
     #[serde(default)]
     pub keyed: bool,
 }
 
 impl TermFrequencies {
+    /// The keyed hash of a value (FNV of `tf 0x1f value`, then keyed).
+    pub fn hash_of(value: &str, secret: &KeySecret) -> u64 {
+        let mut h = Fnv64::default();
+        h.write(b"tf\x1f");
+        h.write(value.as_bytes());
+        secret.apply(h.finish())
+    }
+
     /// The stored form of a value in a keyed table: 16 hex digits of its
     /// keyed hash.
     pub fn key_of(value: &str, secret: &KeySecret) -> String {
-        format!("{:016x}", secret.apply(hash64(&format!("tf\u{1f}{value}"))))
+        format!("{:016x}", TermFrequencies::hash_of(value, secret))
     }
 }
 
@@ -461,9 +470,41 @@ pub struct Contribution {
 
 /// A compiled term-frequency table: value → frequency, the default
 /// frequency, and the m of the exact level.
-/// A term-frequency table: value (or its keyed hash) → frequency, the
-/// default frequency, the m of the exact level, and whether it is keyed.
-type TfTable = (FxHashMap<Box<str>, f64>, f64, f64, bool);
+/// A compiled term-frequency table: frequencies by value (or, keyed, by
+/// the value's keyed hash), the default frequency, the m of the exact
+/// level.
+#[derive(Debug, Clone)]
+struct TfTable {
+    plain: FxHashMap<Box<str>, f64>,
+    keyed: Option<FxHashMap<u64, f64>>,
+    default: f64,
+    m: f64,
+}
+
+impl TfTable {
+    fn new(t: &TermFrequencies, m: f64) -> TfTable {
+        let keyed = t.keyed.then(|| {
+            t.values
+                .iter()
+                .filter_map(|(k, v)| Some((u64::from_str_radix(k, 16).ok()?, *v)))
+                .collect()
+        });
+        let plain = if t.keyed {
+            FxHashMap::default()
+        } else {
+            t.values
+                .iter()
+                .map(|(k, v)| (k.as_str().into(), *v))
+                .collect()
+        };
+        TfTable {
+            plain,
+            keyed,
+            default: t.default,
+            m,
+        }
+    }
+}
 
 /// The compiled model used to score pairs.
 #[derive(Debug, Clone)]
@@ -512,12 +553,7 @@ impl Scorer {
                     return None;
                 }
                 let t = model.term_frequencies.get(&c.attribute.name())?;
-                let map = t
-                    .values
-                    .iter()
-                    .map(|(k, v)| (k.as_str().into(), *v))
-                    .collect();
-                Some((map, t.default, c.levels[0].m, t.keyed))
+                Some(TfTable::new(t, c.levels[0].m))
             })
             .collect();
         let household = model.household.as_ref().map(|h| {
@@ -585,14 +621,13 @@ impl Scorer {
     /// The term-frequency-adjusted weight of an exact agreement on `value`,
     /// or None when the comparison has no term frequencies.
     fn tf_weight(&self, i: usize, value: &str) -> Option<f64> {
-        let (map, default, m, keyed) = self.tf[i].as_ref()?;
-        let found = if *keyed {
-            map.get(TermFrequencies::key_of(value, &self.secret).as_str())
-        } else {
-            map.get(value)
+        let t = self.tf[i].as_ref()?;
+        let found = match &t.keyed {
+            Some(map) => map.get(&TermFrequencies::hash_of(value, &self.secret)),
+            None => t.plain.get(value),
         };
-        let f = found.copied().unwrap_or(*default).max(MIN_PROB);
-        Some((m.max(MIN_PROB) / f).log2())
+        let f = found.copied().unwrap_or(t.default).max(MIN_PROB);
+        Some((t.m.max(MIN_PROB) / f).log2())
     }
 
     /// The value an exact agreement was on, for term-frequency adjustment.

@@ -52,11 +52,14 @@ impl Actor {
             value: event_id.chars().take(64).collect(),
             reason: "not a valid encoded event".into(),
         })?;
-        let status = self
+        let mut status = self
             .engine
             .store()
             .event_status(key, event_id, body)
             .map_err(EngineError::from)?;
+        if status == EventStatus::New && self.repeats_latest_consent(key, &decoded)? {
+            status = EventStatus::Duplicate;
+        }
         match status {
             EventStatus::Conflict => {
                 return Err(NodeError::AlreadyExists {
@@ -74,6 +77,25 @@ impl Actor {
             entity,
             linked: want_linked && entity != 0 && self.entity_linked(entity),
         })
+    }
+
+    /// True for an undated consent decision that says what the record's
+    /// latest decision for its purpose says (a re-sent file): it changes
+    /// nothing and is not stored.
+    fn repeats_latest_consent(&self, key: &str, body: &Body) -> Result<bool, NodeError> {
+        if !consent::is_undated(body) {
+            return Ok(false);
+        }
+        let Some((purpose, status)) = consent::purpose_and_status(body) else {
+            return Ok(false);
+        };
+        let stored = self
+            .engine
+            .store()
+            .consent_events(key, purpose)
+            .map_err(EngineError::from)?;
+        let latest = consent::record_decisions(&stored).into_iter().next();
+        Ok(latest.is_some_and(|d| d.status == status))
     }
 
     /// Adds a new event (`encoded` is its body as sent); a record key not

@@ -155,27 +155,55 @@ pub fn decision_event(
             "must be GRANTED, DENIED or WITHDRAWN",
         )
     })?;
-    let at = if d.decided_at_ms > 0 {
-        d.decided_at_ms
+    let (at, undated) = if d.decided_at_ms > 0 {
+        (d.decided_at_ms, false)
     } else {
-        default_at
+        (default_at, true)
     };
     let text = |v: &str| pb::PropertyValue {
         value: Some(pb::property_value::Value::StringValue(v.into())),
     };
+    let mut properties: std::collections::HashMap<String, pb::PropertyValue> = [
+        ("purpose".to_string(), text(&d.purpose)),
+        ("status".to_string(), text(status.as_str())),
+    ]
+    .into();
+    if undated {
+        properties.insert(
+            UNDATED.into(),
+            pb::PropertyValue {
+                value: Some(pb::property_value::Value::BoolValue(true)),
+            },
+        );
+    }
     Ok(pb::Event {
         source: source.into(),
         record_id: record_id.into(),
         event_id: format!("consent:{}:{at}:{}", d.purpose, status.as_str()),
         r#type: CONSENT_TYPE.into(),
         occurred_at_ms: at,
-        properties: [
-            ("purpose".to_string(), text(&d.purpose)),
-            ("status".to_string(), text(status.as_str())),
-        ]
-        .into(),
+        properties,
         ..Default::default()
     })
+}
+
+/// The property marking a decision sent without its time (dated when it
+/// arrived): one that repeats its record's latest decision for the purpose
+/// is not stored again, so a file re-imported every night adds nothing.
+pub const UNDATED: &str = "undated";
+
+/// The purpose and status of a consent event.
+pub fn purpose_and_status(body: &Body) -> Option<(&str, Status)> {
+    let text = |name: &str| match body.prop(name) {
+        Some(Prop::Str(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    Some((text("purpose")?, Status::parse(text("status")?)?))
+}
+
+/// True for a consent decision sent without its time.
+pub fn is_undated(body: &Body) -> bool {
+    body.etype == CONSENT_TYPE && matches!(body.prop(UNDATED), Some(Prop::Bool(true)))
 }
 
 /// One record's decision for one purpose.
@@ -239,8 +267,8 @@ pub fn record_decisions(events: &[StoredEvent]) -> Vec<Decision> {
     latest.into_values().collect()
 }
 
-/// The customer's consent for every configured purpose (and any other
-/// purpose its records decided), by rules 2 and 3.
+/// The customer's consent for every configured purpose, by rules 2 and 3
+/// (decisions for a purpose no longer configured are left out).
 pub fn combine(events: &[StoredEvent], purposes: &[String]) -> Vec<pb::PurposeConsent> {
     let mut by_purpose: BTreeMap<&str, Vec<Decision>> =
         purposes.iter().map(|p| (p.as_str(), vec![])).collect();

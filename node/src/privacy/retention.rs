@@ -3,7 +3,7 @@
 //! `[privacy.retention]` sets a number of days per source (and a default
 //! for the others; 0 keeps forever). A record is observed when a source
 //! sends it (its `observed_at_ms`, or the time it was written when the
-//! source gives none) and when an event of it arrives. A sweep on a
+//! source gives none); its events do not count. A sweep on a
 //! schedule erases, through the erasure machinery, every record whose
 //! last observation is older than its source's limit, and records what it
 //! did as an erasure request named `retention`.

@@ -4,8 +4,11 @@
 //! every record, each record's consent decisions, the history and the
 //! explanation of every link between two of its current records.
 //!
-//! Only this customer's records are read, so nothing about anyone else
-//! can appear (a link's explanation names two of its own records).
+//! Only this customer's records are read, and a link's explanation names
+//! two of its own records. The history names the records the customer
+//! once held by their ids (source and record id), as `kindred how` shows
+//! it: a record that left may belong to another customer now (its id is
+//! shown, none of its values).
 
 use std::collections::BTreeSet;
 

@@ -158,6 +158,12 @@ fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     end
 }
 
+/// Whether an event has a summary row: consent decisions are not activity
+/// (no trait, no "last seen" counts them).
+fn summarised(body: &Body) -> bool {
+    body.etype != CONSENT_TYPE
+}
+
 impl RocksStore {
     /// Whether an event (record key, id, encoded body) is new, a resend,
     /// or a conflicting reuse of its id.
@@ -198,8 +204,7 @@ impl RocksStore {
         let sealed = self.seal(record_key, &event_aad(&k), &v, &mut b);
         if let Ok(sealed) = &sealed {
             b.put_cf(self.cf("events"), &k, sealed);
-            // Consent decisions are not activity: no trait counts them.
-            if body.etype != CONSENT_TYPE {
+            if summarised(body) {
                 let sk = summary_key(record_key, &body.etype, body.day());
                 b.merge_cf(self.cf("summaries"), sk, Summary::of(body).encode());
             }
@@ -291,7 +296,7 @@ impl RocksStore {
         for (etype, day) in &rows {
             b.delete_cf(summaries_cf, summary_key(record_key, etype, *day));
         }
-        for e in &left {
+        for e in left.iter().filter(|e| summarised(&e.body)) {
             let sk = summary_key(record_key, &e.body.etype, e.body.day());
             b.merge_cf(summaries_cf, sk, Summary::of(&e.body).encode());
         }
@@ -329,6 +334,39 @@ impl RocksStore {
     /// (a caller about to read them flushes first).
     pub fn events_in_flight(&self, record_key: &str) -> bool {
         self.recent.holds_prefix(&record_prefix(record_key))
+    }
+
+    /// The consent decisions of a record for a purpose recorded through
+    /// `kindred.v1.Privacy` or a record's consents (event ids
+    /// `consent:<purpose>:...`), written or still in flight.
+    pub fn consent_events(
+        &self,
+        record_key: &str,
+        purpose: &str,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let record = record_prefix(record_key);
+        let mut prefix = record.clone();
+        prefix.extend_from_slice(format!("consent:{purpose}:").as_bytes());
+        let mut rows: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        self.scan("events", &prefix, |k, v| {
+            rows.insert(k.to_vec(), self.open_sealed(record_key, &event_aad(k), v)?);
+            Ok(())
+        })?;
+        // The record's own prefix: a delete of the whole record in flight
+        // is one deleted prefix.
+        self.recent.replay(&record, &mut rows);
+        rows.retain(|k, _| k.starts_with(&prefix));
+        let id_at = record_key.len() + 1;
+        rows.into_iter()
+            .map(|(k, v)| {
+                let body = Body::decode(&v).ok_or_else(|| corrupt("event", &k))?;
+                Ok(StoredEvent {
+                    key: record_key.to_string(),
+                    event_id: String::from_utf8_lossy(&k[id_at..]).into_owned(),
+                    body,
+                })
+            })
+            .collect()
     }
 
     /// True when the record has a stored event (in RocksDB; see

@@ -315,7 +315,7 @@ impl RocksStore {
         let db = Arc::new(db);
         let failure = Arc::new(Mutex::new(None));
         let writer = spawn_writer(db.clone(), write_opts, failure.clone())?;
-        let store = RocksStore {
+        let mut store = RocksStore {
             db,
             writer: Some(writer),
             failure,

@@ -271,4 +271,39 @@ fn a_decision_for_an_unknown_purpose_is_refused_naming_it() {
     assert!(results[1].get("error").is_none_or(|e| e == ""), "{r}");
     let p = s.profile("crm:5");
     assert_eq!(consent(&p, "profiling").0, "CONSENT_STATUS_GRANTED");
+
+    // Undated decisions (dated when they arrive) that repeat the record's
+    // latest one are not stored again: a file re-sent every night adds
+    // nothing; a change is stored.
+    let decisions = || {
+        let v = json(&s.run(&["event", "list", "--record", "crm:5"]));
+        v["events"]
+            .as_array()
+            .map_or(0, |e| e.iter().filter(|e| e["type"] == "consent").count())
+    };
+    assert_eq!(decisions(), 1);
+    let upsert = |status: &str| {
+        let flag = format!("profiling={status}");
+        stdout_ok(&s.run(&[
+            "upsert",
+            "--source",
+            "crm",
+            "--record-id",
+            "5",
+            "--given-name",
+            "Dan",
+            "--consent",
+            &flag,
+        ]));
+    };
+    upsert("granted");
+    upsert("granted");
+    assert_eq!(decisions(), 1);
+    upsert("withdrawn");
+    upsert("withdrawn");
+    assert_eq!(decisions(), 2);
+    assert_eq!(
+        consent(&s.profile("crm:5"), "profiling").0,
+        "CONSENT_STATUS_WITHDRAWN"
+    );
 }

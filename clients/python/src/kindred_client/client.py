@@ -903,9 +903,9 @@ class KindredClient:
 
 
 _CONSENT_STATUS = {
-    "granted": record_pb2.CONSENT_STATUS_GRANTED,
-    "denied": record_pb2.CONSENT_STATUS_DENIED,
-    "withdrawn": record_pb2.CONSENT_STATUS_WITHDRAWN,
+    **dict.fromkeys(("granted", "yes", "y", "true", "opt-in", "opt_in", "subscribed"), record_pb2.CONSENT_STATUS_GRANTED),
+    **dict.fromkeys(("denied", "no", "n", "false", "opt-out", "opt_out", "declined"), record_pb2.CONSENT_STATUS_DENIED),
+    **dict.fromkeys(("withdrawn", "revoked", "unsubscribed"), record_pb2.CONSENT_STATUS_WITHDRAWN),
 }
 
 
