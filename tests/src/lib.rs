@@ -5,7 +5,7 @@
 //!
 //! Tests wait for progress with [`wait_until`], never with a bare sleep.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -569,4 +569,33 @@ pub fn reference_export(dir: &Path, partitions: u32, csv: &Path, mapping: &Path)
     let out = import_csv(&one.endpoints(), csv, mapping);
     stdout_ok(&out);
     stdout_ok(&kindred_at(&one.endpoints(), &["export"]))
+}
+
+/// Every value (compared in lower case) found in plaintext in any file
+/// under `dir`, which must hold RocksDB files.
+pub fn found_on_disk(dir: &Path, values: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() > 10, "expected RocksDB files under {dir:?}");
+    let mut found = BTreeSet::new();
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes).to_lowercase();
+        for v in values {
+            if text.contains(&v.to_lowercase()) {
+                found.insert(v.clone());
+            }
+        }
+    }
+    found
 }

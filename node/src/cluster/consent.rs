@@ -30,37 +30,14 @@ pub fn take_consents(
         .collect()
 }
 
-/// The consent events of a batch of records, by the records' positions:
-/// a record whose decisions are invalid gets that error instead and is
-/// not written.
+/// The consent events of a batch of records, by the records' positions
+/// (taken out with [`take_consents`]; a record whose decisions are invalid
+/// is refused before it is written).
 pub struct BatchConsents {
     events: Vec<Vec<pb::Event>>,
 }
 
 impl BatchConsents {
-    /// Takes the decisions out of `records`; the records refused for a bad
-    /// decision are returned with their positions, the others stay.
-    pub fn take(
-        records: &mut Vec<pb::Record>,
-        now_ms: i64,
-        purposes: &[String],
-    ) -> (BatchConsents, Vec<(usize, NodeError)>) {
-        let mut events = Vec::with_capacity(records.len());
-        let mut refused = Vec::new();
-        let mut kept = Vec::with_capacity(records.len());
-        for (i, mut r) in std::mem::take(records).into_iter().enumerate() {
-            match take_consents(&mut r, now_ms, purposes) {
-                Ok(e) => {
-                    events.push(e);
-                    kept.push(r);
-                }
-                Err(e) => refused.push((i, e)),
-            }
-        }
-        *records = kept;
-        (BatchConsents { events }, refused)
-    }
-
     /// The events of each record kept, in their order.
     pub fn of(events: Vec<Vec<pb::Event>>) -> BatchConsents {
         BatchConsents { events }

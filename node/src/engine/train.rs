@@ -1068,21 +1068,26 @@ mod tests {
             .contains(&loyalty));
     }
 
-    #[test]
-    fn term_frequencies_are_shares_of_the_records_holding_a_value() {
-        let given = [
+    /// Twelve records with a given name only, "oliver" three times and
+    /// "amelia" twice.
+    fn given_names() -> Vec<Packed> {
+        [
             "oliver", "oliver", "oliver", "amelia", "amelia", "zoe", "jack", "isla", "noah", "mia",
             "leo", "ava",
-        ];
-        let records: Vec<Packed> = given
-            .iter()
-            .map(|g| {
-                Packed::from_std(&StdRecord {
-                    given: Some(g.to_string()),
-                    ..Default::default()
-                })
+        ]
+        .iter()
+        .map(|g| {
+            Packed::from_std(&StdRecord {
+                given: Some(g.to_string()),
+                ..Default::default()
             })
-            .collect();
+        })
+        .collect()
+    }
+
+    #[test]
+    fn term_frequencies_are_shares_of_the_records_holding_a_value() {
+        let records = given_names();
         let m = trained(&records, &quick());
         let tf = &m.term_frequencies[&Attribute::GivenName.name()];
         assert_eq!(tf.default, 1.0 / 12.0);
@@ -1100,19 +1105,7 @@ mod tests {
     fn keyed_term_frequencies_hold_no_value_and_score_the_same() {
         use crate::engine::hash::KeySecret;
         use crate::engine::model::Scorer;
-        let given = [
-            "oliver", "oliver", "oliver", "amelia", "amelia", "zoe", "jack", "isla", "noah", "mia",
-            "leo", "ava",
-        ];
-        let records: Vec<Packed> = given
-            .iter()
-            .map(|g| {
-                Packed::from_std(&StdRecord {
-                    given: Some(g.to_string()),
-                    ..Default::default()
-                })
-            })
-            .collect();
+        let records = given_names();
         let plain = trained(&records, &quick());
         let secret = KeySecret::keyed([7; 16]);
         let mut keyed = plain.clone();

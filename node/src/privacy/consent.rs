@@ -217,14 +217,11 @@ pub struct Decision {
 
 impl Decision {
     fn of(e: &StoredEvent) -> Option<Decision> {
-        let text = |name: &str| match e.body.prop(name) {
-            Some(Prop::Str(s)) => Some(s.clone()),
-            _ => None,
-        };
+        let (purpose, status) = purpose_and_status(&e.body)?;
         Some(Decision {
             key: e.key.clone(),
-            purpose: text("purpose")?,
-            status: Status::parse(&text("status")?)?,
+            purpose: purpose.to_string(),
+            status,
             at_ms: e.body.at_ms,
         })
     }

@@ -60,16 +60,14 @@ impl Records for RecordsService {
         let (source, id) = (record.source.clone(), record.record_id.clone());
         let coordinator = self.state.coordinator()?;
         let activities = &coordinator.activities;
-        let mut records = vec![record];
-        let (consents, refused) = BatchConsents::take(
-            &mut records,
+        let mut record = record;
+        let events = take_consents(
+            &mut record,
             activities.now_ms(),
             &activities.cfg.events.consent_purposes,
-        );
-        if let Some((_, e)) = refused.into_iter().next() {
-            return Err(e.into());
-        }
-        let mut results = coordinator.writer.upsert(records).await;
+        )?;
+        let consents = BatchConsents::of(vec![events]);
+        let mut results = coordinator.writer.upsert(vec![record]).await;
         consents.record(activities, &mut results).await;
         let outcome = results
             .pop()

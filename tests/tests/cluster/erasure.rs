@@ -10,8 +10,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use kindred_tests::{
-    cluster_status, generate, import_csv, json, kindred_at, new_token, num, record_count, repo,
-    stdout_ok, wait_for_records, TestCluster,
+    cluster_status, found_on_disk, generate, import_csv, json, kindred_at, new_token, num,
+    record_count, repo, stdout_ok, wait_for_records, TestCluster,
 };
 
 const PARTITIONS: u32 = 4;
@@ -41,25 +41,6 @@ fn personal_values(csv: &Path, columns: &[&str]) -> BTreeSet<String> {
         }
     }
     out
-}
-
-/// The values found in any file under `dir`.
-fn found_on_disk(dir: &Path, values: &BTreeSet<String>) -> BTreeSet<String> {
-    let mut found = BTreeSet::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            let text =
-                String::from_utf8_lossy(&std::fs::read(&p).unwrap_or_default()).to_lowercase();
-            found.extend(values.iter().filter(|v| text.contains(v.as_str())).cloned());
-        }
-    }
-    found
 }
 
 #[test]

@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use kindred_tests::{json, kindred, master_key_file, repo, stdout_ok, Node};
+use kindred_tests::{found_on_disk, json, kindred, master_key_file, repo, stdout_ok, Node};
 
 /// Values of the sample people that must never be on disk in plaintext.
 /// Short values (under 7 bytes) are left out: they would match by chance
@@ -44,34 +44,6 @@ fn personal_values(csv: &Path) -> BTreeSet<String> {
         }
     }
     out
-}
-
-/// Every value found in plaintext in any file under `dir`.
-fn found_on_disk(dir: &Path, values: &BTreeSet<String>) -> BTreeSet<String> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                files.push(p);
-            }
-        }
-    }
-    assert!(files.len() > 10, "expected RocksDB files under {dir:?}");
-    let mut found = BTreeSet::new();
-    for f in files {
-        let bytes = std::fs::read(&f).unwrap_or_default();
-        let text = String::from_utf8_lossy(&bytes).to_lowercase();
-        for v in values {
-            if text.contains(&v.to_lowercase()) {
-                found.insert(v.clone());
-            }
-        }
-    }
-    found
 }
 
 /// Imports the sample records and, for a hundred of them, an event whose

@@ -18,23 +18,26 @@ struct Setup {
 }
 
 fn start(dir: &Path) -> Setup {
+    start_with(dir, &[])
+}
+
+/// A node with a writer and a privacy token, its own key file and `extra`
+/// flags.
+fn start_with(dir: &Path, extra: &[&str]) -> Setup {
     let (writer, w) = new_token("loader", "writer");
     let (privacy, p) = new_token("dpo", "privacy");
     let tokens = dir.join("tokens");
     std::fs::write(&tokens, format!("{w}\n{p}\n")).unwrap();
     let key = dir.join("master.key");
     master_key_file(&key);
-    let node = Node::spawn(
-        &dir.join("data"),
-        free_port(),
-        &[
-            "--tokens-file",
-            tokens.to_str().unwrap(),
-            "--master-key-file",
-            key.to_str().unwrap(),
-        ],
-    )
-    .with_access(Access {
+    let mut flags = vec![
+        "--tokens-file",
+        tokens.to_str().unwrap(),
+        "--master-key-file",
+        key.to_str().unwrap(),
+    ];
+    flags.extend_from_slice(extra);
+    let node = Node::spawn(&dir.join("data"), free_port(), &flags).with_access(Access {
         ca: None,
         token: Some(writer.clone()),
     });
@@ -53,6 +56,36 @@ impl Setup {
         kindred_at(&self.node.endpoint(), &all)
     }
 
+    /// Imports the sample records and one event of Nicole Woods'
+    /// loyalty record.
+    fn load_sample(&self) {
+        let sample = repo().join("client/data/sample");
+        stdout_ok(&self.as_(
+            &self.writer,
+            &[
+                "import",
+                sample.join("records.csv").to_str().unwrap(),
+                "--mapping",
+                sample.join("mapping.toml").to_str().unwrap(),
+                "--no-progress",
+            ],
+        ));
+        stdout_ok(&self.as_(
+            &self.writer,
+            &[
+                "event",
+                "send",
+                "loyalty:loyalty-834337414",
+                "--event-id",
+                "t-1",
+                "--type",
+                "support_ticket",
+                "--at",
+                "2026-11-01T10:00:00Z",
+            ],
+        ));
+    }
+
     fn records(&self) -> u64 {
         num(&json(&self.as_(&self.writer, &["stats"]))["records"]).unwrap()
     }
@@ -64,31 +97,7 @@ const EMAIL: &str = "nicole.woods71@yahoo.com";
 fn an_erased_person_is_gone_and_stays_out_until_the_suppression_is_lifted() {
     let tmp = tempfile::tempdir().unwrap();
     let s = start(tmp.path());
-    let sample = repo().join("client/data/sample");
-    stdout_ok(&s.as_(
-        &s.writer,
-        &[
-            "import",
-            sample.join("records.csv").to_str().unwrap(),
-            "--mapping",
-            sample.join("mapping.toml").to_str().unwrap(),
-            "--no-progress",
-        ],
-    ));
-    stdout_ok(&s.as_(
-        &s.writer,
-        &[
-            "event",
-            "send",
-            "loyalty:loyalty-834337414",
-            "--event-id",
-            "t-1",
-            "--type",
-            "support_ticket",
-            "--at",
-            "2026-11-01T10:00:00Z",
-        ],
-    ));
+    s.load_sample();
     let profile = json(&s.as_(&s.writer, &["profile", "get", "--email", EMAIL]));
     let records: Vec<String> = profile["records"]
         .as_array()
@@ -231,31 +240,7 @@ fn sample_people() -> Vec<(String, String, String)> {
 fn a_subject_export_lists_everything_held_about_the_person_and_nothing_about_anyone_else() {
     let tmp = tempfile::tempdir().unwrap();
     let s = start(tmp.path());
-    let sample = repo().join("client/data/sample");
-    stdout_ok(&s.as_(
-        &s.writer,
-        &[
-            "import",
-            sample.join("records.csv").to_str().unwrap(),
-            "--mapping",
-            sample.join("mapping.toml").to_str().unwrap(),
-            "--no-progress",
-        ],
-    ));
-    stdout_ok(&s.as_(
-        &s.writer,
-        &[
-            "event",
-            "send",
-            "loyalty:loyalty-834337414",
-            "--event-id",
-            "t-1",
-            "--type",
-            "support_ticket",
-            "--at",
-            "2026-11-01T10:00:00Z",
-        ],
-    ));
+    s.load_sample();
     stdout_ok(&s.as_(
         &s.writer,
         &[
@@ -350,36 +335,13 @@ fn a_subject_export_lists_everything_held_about_the_person_and_nothing_about_any
 #[test]
 fn retention_erases_the_records_not_observed_within_their_source_s_limit() {
     let tmp = tempfile::tempdir().unwrap();
-    let (privacy, p) = new_token("dpo", "privacy");
-    let (writer, w) = new_token("loader", "writer");
-    let tokens = tmp.path().join("tokens");
-    std::fs::write(&tokens, format!("{w}\n{p}\n")).unwrap();
     let config = tmp.path().join("node.toml");
     std::fs::write(
         &config,
         "[privacy.retention]\ndefault_days = 365\nsources = { archive = 0 }\n",
     )
     .unwrap();
-    let node = Node::spawn(
-        &tmp.path().join("data"),
-        free_port(),
-        &[
-            "--tokens-file",
-            tokens.to_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-        ],
-    )
-    .with_access(Access {
-        ca: None,
-        token: Some(writer.clone()),
-    });
-    node.wait_ready(Duration::from_secs(60));
-    let s = Setup {
-        node,
-        writer,
-        privacy,
-    };
+    let s = start_with(tmp.path(), &["--config", config.to_str().unwrap()]);
     let upsert = |source: &str, id: &str, given: &str, seen: Option<&str>| {
         let mut args = vec![
             "upsert",
