@@ -13,6 +13,7 @@
 //! - [`privacy`]: the master key file, per-record data keys, sealing at rest.
 //! - [`meta`]: the Raft-replicated cluster metadata group (members, partition map, model).
 //! - [`observe`]: Prometheus metrics, request ids and the logging of every call.
+//! - [`segments`]: segment definitions, their validation and membership.
 
 pub mod activity;
 pub mod clock;
@@ -26,5 +27,6 @@ pub mod observe;
 pub mod partition;
 pub mod privacy;
 pub mod security;
+pub mod segments;
 pub mod server;
 pub mod storage;

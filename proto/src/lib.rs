@@ -1,11 +1,13 @@
 //! Kindred's wire types: the `kindred.v1` protobuf package compiled with
 //! prost/tonic, plus [`mapping`], which turns CSV or JSON Lines rows into
 //! [`v1::Record`]s according to a TOML column mapping, and
-//! [`event_mapping`], which does the same for [`v1::Event`]s; [`status`]
-//! names gRPC status codes.
+//! [`event_mapping`], which does the same for [`v1::Event`]s,
+//! [`segment_file`], which reads segment definitions written as TOML or
+//! JSON; [`status`] names gRPC status codes.
 
 pub mod event_mapping;
 pub mod mapping;
+pub mod segment_file;
 pub mod status;
 
 /// Generated types and services of package `kindred.v1`.

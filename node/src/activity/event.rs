@@ -13,7 +13,7 @@ use crate::privacy::consent;
 
 /// Amounts are kept in millionths of a unit.
 pub const MICROS: f64 = 1_000_000.0;
-const MS_PER_DAY: i64 = 86_400_000;
+pub const MS_PER_DAY: i64 = 86_400_000;
 
 /// Limits and rules for incoming events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

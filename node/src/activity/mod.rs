@@ -43,6 +43,9 @@ pub struct ActivityConfig {
     pub recent_events: usize,
     /// Hours between scheduled RFM computations (0: only on demand).
     pub rfm_interval_hours: u32,
+    /// Carry the standard segments (prospects, new_customers, active,
+    /// at_risk, lapsed, champions, abandoned_carts).
+    pub builtin_segments: bool,
 }
 
 impl Default for ActivityConfig {
@@ -55,6 +58,7 @@ impl Default for ActivityConfig {
             builtin_traits: true,
             recent_events: 10,
             rfm_interval_hours: 24,
+            builtin_segments: true,
         }
     }
 }
@@ -83,18 +87,20 @@ impl ActivityConfig {
     }
 }
 
-/// What profiles are computed with: every trait definition in force and
-/// the published RFM cut points.
+/// What profiles are computed with: every trait definition in force, the
+/// published RFM cut points and the segments in force.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     pub traits: Vec<TraitDef>,
     pub cuts: Option<Cuts>,
+    pub segments: crate::segments::SegmentSet,
 }
 
 impl Catalog {
-    /// True when some trait needs every event rather than the summaries.
+    /// True when some trait or segment needs every event rather than the
+    /// summaries.
     pub fn needs_events(&self) -> bool {
-        self.traits.iter().any(TraitDef::needs_events)
+        self.traits.iter().any(TraitDef::needs_events) || self.segments.needs_events()
     }
 }
 
@@ -133,6 +139,8 @@ pub fn decorate(
         .collect();
     profile.consent =
         crate::privacy::consent::combine(&activity.consents, &cfg.events.consent_purposes);
+    // Last: segments read the traits, stage, RFM and consent above.
+    profile.segments = catalog.segments.memberships(profile, activity, now_ms);
 }
 
 /// The `n` newest events (ties: by record and id, for a stable order).

@@ -147,6 +147,12 @@ impl MetaState {
                 self.rfm = Some(cuts.clone());
                 MetaReply::Ok
             }
+            MetaCommand::PutSegment {
+                segment,
+                create,
+                expected_version,
+            } => self.put_segment(segment, *create, *expected_version),
+            MetaCommand::DeleteSegment { name } => self.delete_segment(name),
             MetaCommand::PutErasure { entry, create } => self.put_erasure(entry, *create),
             MetaCommand::Suppress { entries } => self.suppress(entries),
             MetaCommand::LiftSuppressions { ids } => {
@@ -187,6 +193,50 @@ impl MetaState {
     }
 
     /// Records a new erasure request (`create`) or the progress of one.
+    fn put_segment(
+        &mut self,
+        segment: &kindred_proto::v1::Segment,
+        create: bool,
+        expected_version: u64,
+    ) -> MetaReply {
+        let name = &segment.name;
+        let current = self.segments.get(name).map(|s| s.version);
+        let version = match (current, create) {
+            (Some(_), true) => return MetaReply::Rejected(format!("segment {name:?} exists already")),
+            (None, false) => return MetaReply::Rejected(format!("no segment {name:?}")),
+            (Some(v), false) if expected_version != 0 && v != expected_version => {
+                return MetaReply::Rejected(format!(
+                    "segment {name:?} is at version {v}, not {expected_version}: it changed meanwhile"
+                ))
+            }
+            (Some(v), false) => v + 1,
+            (None, true) => 1,
+        };
+        let mut s = segment.clone();
+        s.version = version;
+        s.origin = "api".into();
+        self.segments.insert(name.clone(), s);
+        MetaReply::Ok
+    }
+
+    fn delete_segment(&mut self, name: &str) -> MetaReply {
+        if !self.segments.contains_key(name) {
+            return MetaReply::Rejected(format!("no segment {name:?} was defined through the API"));
+        }
+        if let Some(user) = self
+            .segments
+            .values()
+            .find(|s| crate::segments::references(s).iter().any(|r| r == name))
+        {
+            return MetaReply::Rejected(format!(
+                "segment {name:?} is named by segment {:?} (in_segment): change that one first",
+                user.name
+            ));
+        }
+        self.segments.remove(name);
+        MetaReply::Ok
+    }
+
     fn put_erasure(&mut self, entry: &ErasureEntry, create: bool) -> MetaReply {
         match (self.erasures.contains_key(&entry.id), create) {
             (true, true) => MetaReply::Rejected(format!("erasure {} exists already", entry.id)),

@@ -113,6 +113,9 @@ pub struct MetaState {
     /// Suppressed identifiers: hex of their keyed hash → entry (never a value).
     #[serde(default)]
     pub suppressions: BTreeMap<String, SuppressionEntry>,
+    /// Segments defined through the API, by name, with their versions.
+    #[serde(default)]
+    pub segments: BTreeMap<String, kindred_proto::v1::Segment>,
 }
 
 /// Where an erasure stands.
@@ -215,6 +218,21 @@ pub enum MetaCommand {
     },
     /// Deletes a trait defined through the API; rejected if unknown.
     DeleteTrait {
+        name: String,
+    },
+    /// Defines a segment (`create`: rejected if the name is taken) or
+    /// replaces one (rejected unless it exists and, when
+    /// `expected_version` is not 0, is at that version). The version
+    /// becomes 1, or the old one + 1; the proposer validated it and set its
+    /// time.
+    PutSegment {
+        segment: Box<kindred_proto::v1::Segment>,
+        create: bool,
+        expected_version: u64,
+    },
+    /// Deletes a segment defined through the API; rejected if unknown or
+    /// named by another segment's `in_segment`.
+    DeleteSegment {
         name: String,
     },
     /// Publishes RFM cut points; rejected unless their version is newer

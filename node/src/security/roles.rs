@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 pub enum Role {
     /// Profiles, search, why/how, export, status.
     Reader,
-    /// A reader that may also upsert and delete records, send events and
-    /// recompute the RFM cut points.
+    /// A reader that may also upsert and delete records, send events,
+    /// define segments and recompute the RFM cut points.
     Writer,
     /// A writer that may also train, change the model, the traits and the
     /// cluster, and read the audit log.
@@ -103,6 +103,14 @@ const TABLE: &[(&str, Permission)] = &[
     ("/kindred.v1.Privacy/SetConsent", Permission::Write),
     ("/kindred.v1.Privacy/Export", Permission::Privacy),
     ("/kindred.v1.Privacy/ApplyRetention", Permission::Privacy),
+    ("/kindred.v1.Segments/Create", Permission::Write),
+    ("/kindred.v1.Segments/Update", Permission::Write),
+    ("/kindred.v1.Segments/Delete", Permission::Write),
+    ("/kindred.v1.Segments/List", Permission::Read),
+    ("/kindred.v1.Segments/Get", Permission::Read),
+    ("/kindred.v1.Segments/Members", Permission::Read),
+    ("/kindred.v1.Segments/Export", Permission::Read),
+    ("/kindred.v1.Segments/Validate", Permission::Read),
     ("/kindred.v1.Cluster/Status", Permission::Read),
     ("/kindred.v1.Cluster/AddNode", Permission::Admin),
     ("/kindred.v1.Cluster/RemoveNode", Permission::Admin),

@@ -15,6 +15,7 @@ pub mod listeners;
 pub mod privacy;
 pub mod profiles;
 pub mod records;
+pub mod segments;
 pub mod subject;
 pub mod traits;
 
@@ -31,6 +32,7 @@ use kindred_proto::v1::cluster_server::ClusterServer;
 use kindred_proto::v1::events_server::EventsServer;
 use kindred_proto::v1::explain_server::ExplainServer;
 use kindred_proto::v1::privacy_server::PrivacyServer;
+use kindred_proto::v1::segments_server::SegmentsServer;
 use kindred_proto::v1::profiles_server::ProfilesServer;
 use kindred_proto::v1::records_server::RecordsServer;
 use kindred_proto::v1::traits_server::TraitsServer;
@@ -56,6 +58,8 @@ pub struct NodeState {
     pub engine: EngineConfig,
     pub activity: Arc<crate::activity::ActivityConfig>,
     pub privacy: Arc<crate::privacy::PrivacyConfig>,
+    /// The standard segments (none with `[activity] builtin_segments = false`).
+    pub builtin_segments: Arc<Vec<kindred_proto::v1::Segment>>,
 }
 
 impl NodeState {
@@ -75,7 +79,7 @@ impl NodeState {
 }
 
 /// The services whose health turns SERVING once the node is open.
-const SERVICES: [&str; 9] = [
+const SERVICES: [&str; 10] = [
     "",
     "kindred.v1.Records",
     "kindred.v1.Profiles",
@@ -85,6 +89,7 @@ const SERVICES: [&str; 9] = [
     "kindred.v1.Admin",
     "kindred.v1.Cluster",
     "kindred.v1.Privacy",
+    "kindred.v1.Segments",
 ];
 
 /// Runs a node until `shutdown` resolves, then stops gracefully: in-flight
@@ -112,6 +117,11 @@ pub async fn run(
         engine: cfg.engine.clone(),
         activity: Arc::new(cfg.activity.clone()),
         privacy: Arc::new(cfg.privacy.clone()),
+        builtin_segments: Arc::new(if cfg.activity.builtin_segments {
+            crate::segments::builtin::builtin(&cfg.activity.order_type)
+        } else {
+            vec![]
+        }),
     };
     tokio::spawn(traits::rfm_schedule(state.clone()));
     tokio::spawn(privacy::retention_schedule(state.clone()));
@@ -241,6 +251,10 @@ fn services(state: &NodeState, max: usize) -> anyhow::Result<tonic::service::Rou
         )
         .add_service(
             PrivacyServer::new(privacy::PrivacyService::new(state.clone()))
+                .max_encoding_message_size(max),
+        )
+        .add_service(
+            SegmentsServer::new(segments::SegmentsService::new(state.clone()))
                 .max_encoding_message_size(max),
         )
         .add_service(ClusterServer::new(cluster::ClusterService::new(

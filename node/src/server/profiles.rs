@@ -133,51 +133,75 @@ impl Profiles for ProfilesService {
         req: Request<ExportRequest>,
     ) -> Result<Response<Self::ExportProfilesStream>, Status> {
         let purpose = req.into_inner().purpose;
-        let purposes = &self.state.activity.events.consent_purposes;
-        if !purpose.is_empty() && !purposes.contains(&purpose) {
-            return Err(NodeError::InvalidArgument {
-                field: "purpose".into(),
-                value: purpose,
-                reason: format!("is not a configured purpose ({})", purposes.join(", ")),
-            }
-            .into());
-        }
-        let coordinator = self.state.coordinator()?;
-        let reader = coordinator.reader.clone();
-        let activities = coordinator.activities.clone();
-        let catalog = self.state.catalog();
-        let entities = reader.entities().await?;
+        check_purpose(&self.state, &purpose)?;
+        let mut profiles = every_profile(&self.state, 0, 64).await?;
         let (tx, rx) = mpsc::channel(64);
         observe::rpc::spawn(async move {
-            let all: Vec<(u64, Vec<u64>)> = entities.into_iter().collect();
-            for page in all.chunks(256) {
-                let ids: Vec<u64> = page.iter().flat_map(|(_, parts)| parts.clone()).collect();
-                let mut by_id: std::collections::HashMap<u64, Profile> =
-                    match reader.local_profiles(&ids).await {
-                        Ok(v) => v.into_iter().map(|p| (p.entity_id, p)).collect(),
-                        Err(e) => {
-                            let _ = tx.send(Err(e.into())).await;
-                            return;
-                        }
-                    };
-                for (global, parts) in page {
-                    let ps: Vec<Profile> = parts.iter().filter_map(|i| by_id.remove(i)).collect();
-                    let mut p = crate::cluster::groups::merge_profiles(*global, ps);
-                    let decorated = activities.decorate(&mut p, parts, &catalog).await;
-                    // An audience for a purpose: only those who granted it.
-                    if decorated.is_ok() && !purpose.is_empty() && !granted(&p, &purpose) {
-                        continue;
-                    }
-                    if tx
-                        .send(decorated.map(|()| p).map_err(Into::into))
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
+            while let Some(p) = profiles.recv().await {
+                // An audience for a purpose: only those who granted it.
+                if matches!(&p, Ok(p) if !purpose.is_empty() && !granted(p, &purpose)) {
+                    continue;
+                }
+                if tx.send(p.map_err(Into::into)).await.is_err() {
+                    return;
                 }
             }
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
+}
+
+/// Refuses an audience purpose that is not configured (empty: none asked).
+pub(super) fn check_purpose(state: &NodeState, purpose: &str) -> Result<(), NodeError> {
+    let purposes = &state.activity.events.consent_purposes;
+    if purpose.is_empty() || purposes.iter().any(|p| p == purpose) {
+        return Ok(());
+    }
+    Err(NodeError::InvalidArgument {
+        field: "purpose".into(),
+        value: purpose.into(),
+        reason: format!("is not a configured purpose ({})", purposes.join(", ")),
+    })
+}
+
+/// Every customer's profile with its activity and segments, in ascending
+/// cluster-wide id after `after`, through a channel of `depth` (dropping
+/// the receiver stops the reading). An error ends the stream.
+pub(super) async fn every_profile(
+    state: &NodeState,
+    after: u64,
+    depth: usize,
+) -> Result<mpsc::Receiver<Result<Profile, NodeError>>, NodeError> {
+    let coordinator = state
+        .coordinator()
+        .map_err(|s| NodeError::Unavailable(s.message().into()))?;
+    let reader = coordinator.reader.clone();
+    let activities = coordinator.activities.clone();
+    let catalog = state.catalog();
+    let entities = reader.entities().await?;
+    let (tx, rx) = mpsc::channel(depth.max(1));
+    observe::rpc::spawn(async move {
+        let all: Vec<(u64, Vec<u64>)> = entities.into_iter().filter(|(g, _)| *g > after).collect();
+        for page in all.chunks(256) {
+            let ids: Vec<u64> = page.iter().flat_map(|(_, parts)| parts.clone()).collect();
+            let mut by_id: std::collections::HashMap<u64, Profile> =
+                match reader.local_profiles(&ids).await {
+                    Ok(v) => v.into_iter().map(|p| (p.entity_id, p)).collect(),
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                };
+            for (global, parts) in page {
+                let ps: Vec<Profile> = parts.iter().filter_map(|i| by_id.remove(i)).collect();
+                let mut p = crate::cluster::groups::merge_profiles(*global, ps);
+                let decorated = activities.decorate(&mut p, parts, &catalog).await;
+                let failed = decorated.is_err();
+                if tx.send(decorated.map(|()| p)).await.is_err() || failed {
+                    return;
+                }
+            }
+        }
+    });
+    Ok(rx)
 }

@@ -24,14 +24,17 @@ impl TraitsService {
 
 impl NodeState {
     /// Every trait in force (built-in, configured, then defined through
-    /// the API) and the published RFM cut points.
+    /// the API), the published RFM cut points and every segment in force
+    /// (the standard ones, then those defined through the API).
     pub fn catalog(&self) -> Catalog {
         let meta = self.cluster().meta.state();
         let mut traits = self.activity.configured_traits();
         traits.extend(meta.traits.values().cloned());
+        let segments = self.builtin_segments.iter().chain(meta.segments.values()).cloned();
         Catalog {
             traits,
             cuts: meta.rfm.clone(),
+            segments: crate::segments::SegmentSet::new(segments),
         }
     }
 }
@@ -91,6 +94,18 @@ impl Traits for TraitsService {
             return Err(Status::not_found(format!(
                 "no trait {name:?} was defined through the API (built-in and configured traits \
                  cannot be deleted)"
+            )));
+        }
+        if let Some(s) = self
+            .state
+            .catalog()
+            .segments
+            .iter()
+            .find(|s| crate::segments::traits_used(s).contains(&name))
+        {
+            return Err(Status::failed_precondition(format!(
+                "trait {name:?} is used by segment {:?}: change that segment first",
+                s.name
             )));
         }
         self.state

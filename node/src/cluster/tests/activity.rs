@@ -34,6 +34,9 @@ fn catalog() -> Catalog {
     Catalog {
         traits: ActivityConfig::default().configured_traits(),
         cuts: None,
+        segments: crate::segments::SegmentSet::new(crate::segments::builtin::builtin(
+            "order_completed",
+        )),
     }
 }
 
@@ -303,9 +306,9 @@ fn population() -> (Vec<pb::Record>, Vec<pb::Event>) {
 }
 
 /// What each record's customer looks like: (record, orders, spend, stage,
-/// preferred channel), and the RFM scores of every customer.
+/// segments), and the RFM scores of every customer.
 type View = (
-    Vec<(String, Option<f64>, Option<f64>, String)>,
+    Vec<(String, Option<f64>, Option<f64>, String, Vec<String>)>,
     Vec<(u32, u32, u32)>,
 );
 
@@ -330,6 +333,7 @@ async fn view(node: &Node, records: &[pb::Record]) -> View {
             number(&p, "orders"),
             number(&p, "total_spend"),
             p.lifecycle.clone().unwrap().stage,
+            p.segments.clone(),
         ));
         if let Some(x) = &p.rfm {
             rfm.push((x.recency, x.frequency, x.monetary));
@@ -366,9 +370,9 @@ async fn load(node: &Node, records: &[pb::Record], events: &[pb::Event], seed: u
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(6))]
 
-    /// Traits, stages and RFM scores are the same whatever the order in
-    /// which records and events arrive and however many partitions hold
-    /// them.
+    /// Traits, stages, RFM scores and segment memberships are the same
+    /// whatever the order in which records and events arrive and however
+    /// many partitions hold them.
     #[test]
     fn activity_depends_on_neither_order_nor_layout(seed in any::<u64>()) {
         let (records, events) = population();

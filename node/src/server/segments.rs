@@ -1,0 +1,295 @@
+//! The `Segments` service: segment definitions (the standard ones and
+//! those defined through the API, kept in the metadata group), their
+//! validation, members and audiences.
+
+use std::collections::BTreeMap;
+use std::pin::Pin;
+
+use futures::Stream;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use kindred_proto::v1 as pb;
+use kindred_proto::v1::segments_server::Segments;
+
+use super::profiles::{check_purpose, every_profile};
+use super::NodeState;
+use crate::error::NodeError;
+use crate::meta::MetaCommand;
+use crate::observe;
+use crate::privacy::consent::granted;
+use crate::segments::{check, Checked, Known};
+
+/// Implements `kindred.v1.Segments`.
+pub struct SegmentsService {
+    state: NodeState,
+}
+
+impl SegmentsService {
+    pub fn new(state: NodeState) -> Self {
+        SegmentsService { state }
+    }
+
+    /// Checks a definition against every other segment in force.
+    fn check(&self, s: &pb::Segment) -> Checked {
+        let catalog = self.state.catalog();
+        let others: BTreeMap<String, pb::Segment> = catalog
+            .segments
+            .iter()
+            .filter(|o| o.name != s.name)
+            .map(|o| (o.name.clone(), o.clone()))
+            .collect();
+        let known = Known {
+            traits: &catalog.traits,
+            purposes: &self.state.activity.events.consent_purposes,
+            segments: &others,
+        };
+        check(s, &known)
+    }
+
+    /// A definition as the API shows it: with which of its conditions are
+    /// evaluated in real time and which by the sweep.
+    fn shown(&self, mut s: pb::Segment) -> pb::Segment {
+        let c = self.check(&s);
+        s.realtime_conditions = c.realtime;
+        s.time_conditions = c.time;
+        s
+    }
+
+    /// The segment in force with this name, or NOT_FOUND.
+    fn find(&self, name: &str) -> Result<pb::Segment, Status> {
+        self.state
+            .catalog()
+            .segments
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Status::not_found(format!("no segment {name:?} (kindred segment list)")))
+    }
+
+    /// A definition sent to be stored: validated, output-only fields reset,
+    /// stamped with the coordinator's time.
+    fn admit(&self, s: Option<pb::Segment>) -> Result<pb::Segment, Status> {
+        let s = s.ok_or_else(|| NodeError::missing("segment"))?;
+        let checked = self.check(&s);
+        if let Some(first) = checked.problems.first() {
+            return Err(NodeError::InvalidArgument {
+                field: format!("segment.{}", first.path),
+                value: s.name.clone(),
+                reason: checked.summary().unwrap_or_default(),
+            }
+            .into());
+        }
+        let now = self.state.coordinator()?.activities.now_ms();
+        Ok(pb::Segment {
+            name: s.name,
+            description: s.description,
+            condition: s.condition,
+            updated_at_ms: now,
+            ..Default::default()
+        })
+    }
+
+    fn builtin(&self, name: &str) -> bool {
+        self.state.builtin_segments.iter().any(|b| b.name == name)
+    }
+
+    /// Stores a definition and answers it as stored.
+    async fn put(&self, s: pb::Segment, create: bool, expected: u64) -> Result<pb::Segment, Status> {
+        let name = s.name.clone();
+        self.state
+            .cluster()
+            .propose(MetaCommand::PutSegment {
+                segment: Box::new(s),
+                create,
+                expected_version: expected,
+            })
+            .await?;
+        Ok(self.shown(self.find(&name)?))
+    }
+}
+
+type Boxed<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Segments for SegmentsService {
+    async fn create(
+        &self,
+        req: Request<pb::SegmentsCreateRequest>,
+    ) -> Result<Response<pb::SegmentsCreateResponse>, Status> {
+        let s = self.admit(req.into_inner().segment)?;
+        if self.builtin(&s.name) || self.state.cluster().meta.state().segments.contains_key(&s.name) {
+            return Err(NodeError::AlreadyExists {
+                field: "segment.name".into(),
+                value: s.name.clone(),
+                reason: "a segment of this name exists (kindred segment update changes it)".into(),
+            }
+            .into());
+        }
+        let segment = Some(self.put(s, true, 0).await?);
+        Ok(Response::new(pb::SegmentsCreateResponse { segment }))
+    }
+
+    async fn update(
+        &self,
+        req: Request<pb::SegmentsUpdateRequest>,
+    ) -> Result<Response<pb::SegmentsUpdateResponse>, Status> {
+        let req = req.into_inner();
+        let s = self.admit(req.segment)?;
+        if self.builtin(&s.name) {
+            return Err(Status::failed_precondition(format!(
+                "{:?} is a standard segment and cannot be changed; create one of another name",
+                s.name
+            )));
+        }
+        let current = self.state.cluster().meta.state().segments.get(&s.name).map(|c| c.version);
+        match current {
+            None => return Err(Status::not_found(format!("no segment {:?} to update", s.name))),
+            Some(v) if req.expected_version != 0 && v != req.expected_version => {
+                return Err(Status::aborted(format!(
+                    "segment {:?} is at version {v}, not {}: read it again and retry",
+                    s.name, req.expected_version
+                )))
+            }
+            _ => {}
+        }
+        let segment = Some(self.put(s, false, req.expected_version).await?);
+        Ok(Response::new(pb::SegmentsUpdateResponse { segment }))
+    }
+
+    async fn delete(
+        &self,
+        req: Request<pb::SegmentsDeleteRequest>,
+    ) -> Result<Response<pb::SegmentsDeleteResponse>, Status> {
+        let name = req.into_inner().name;
+        if self.builtin(&name) {
+            return Err(Status::failed_precondition(format!(
+                "{name:?} is a standard segment and cannot be deleted ([activity] builtin_segments = false leaves them out)"
+            )));
+        }
+        if !self.state.cluster().meta.state().segments.contains_key(&name) {
+            return Err(Status::not_found(format!("no segment {name:?} was defined through the API")));
+        }
+        self.state.cluster().propose(MetaCommand::DeleteSegment { name }).await?;
+        Ok(Response::new(pb::SegmentsDeleteResponse {}))
+    }
+
+    async fn list(
+        &self,
+        _req: Request<pb::SegmentsListRequest>,
+    ) -> Result<Response<pb::SegmentsListResponse>, Status> {
+        let mut segments: Vec<pb::Segment> =
+            self.state.catalog().segments.iter().cloned().map(|s| self.shown(s)).collect();
+        segments.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Response::new(pb::SegmentsListResponse { segments }))
+    }
+
+    async fn get(
+        &self,
+        req: Request<pb::SegmentsGetRequest>,
+    ) -> Result<Response<pb::SegmentsGetResponse>, Status> {
+        let req = req.into_inner();
+        let segment = self.shown(self.find(&req.name)?);
+        let (mut size, mut evaluated_at_ms) = (0, 0);
+        if req.count {
+            evaluated_at_ms = self.state.coordinator()?.activities.now_ms();
+            let mut profiles = every_profile(&self.state, 0, 64).await?;
+            while let Some(p) = profiles.recv().await {
+                size += u64::from(p?.segments.contains(&req.name));
+            }
+        }
+        Ok(Response::new(pb::SegmentsGetResponse {
+            segment: Some(segment),
+            size,
+            evaluated_at_ms,
+        }))
+    }
+
+    async fn members(
+        &self,
+        req: Request<pb::SegmentsMembersRequest>,
+    ) -> Result<Response<pb::SegmentsMembersResponse>, Status> {
+        let req = req.into_inner();
+        self.find(&req.name)?;
+        let limit = match req.page_size {
+            0 => 100,
+            n => n.min(10_000) as usize,
+        };
+        let after = match req.page_token.as_str() {
+            "" => 0,
+            t => t.parse::<u64>().map_err(|_| NodeError::InvalidArgument {
+                field: "page_token".into(),
+                value: t.into(),
+                reason: "is not a token this service gave".into(),
+            })?,
+        };
+        let mut profiles = every_profile(&self.state, after, 64).await?;
+        let mut entity_ids = Vec::with_capacity(limit);
+        let mut next_page_token = String::new();
+        while let Some(p) = profiles.recv().await {
+            let p = p?;
+            if !p.segments.contains(&req.name) {
+                continue;
+            }
+            if entity_ids.len() == limit {
+                next_page_token = entity_ids.last().map(u64::to_string).unwrap_or_default();
+                break;
+            }
+            entity_ids.push(p.entity_id);
+        }
+        Ok(Response::new(pb::SegmentsMembersResponse {
+            entity_ids,
+            next_page_token,
+        }))
+    }
+
+    type ExportStream = Boxed<pb::SegmentsExportResponse>;
+
+    async fn export(
+        &self,
+        req: Request<pb::SegmentsExportRequest>,
+    ) -> Result<Response<Self::ExportStream>, Status> {
+        let req = req.into_inner();
+        self.find(&req.name)?;
+        check_purpose(&self.state, &req.purpose)?;
+        let mut profiles = every_profile(&self.state, 0, 64).await?;
+        let (tx, rx) = mpsc::channel(64);
+        observe::rpc::spawn(async move {
+            while let Some(p) = profiles.recv().await {
+                let wanted = |p: &pb::Profile| {
+                    p.segments.contains(&req.name)
+                        && (req.purpose.is_empty() || granted(p, &req.purpose))
+                };
+                let out = match p {
+                    Ok(p) if !wanted(&p) => continue,
+                    Ok(p) => Ok(pb::SegmentsExportResponse { profile: Some(p) }),
+                    Err(e) => Err(e.into()),
+                };
+                if tx.send(out).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn validate(
+        &self,
+        req: Request<pb::SegmentsValidateRequest>,
+    ) -> Result<Response<pb::SegmentsValidateResponse>, Status> {
+        let s = req.into_inner().segment.ok_or_else(|| NodeError::missing("segment"))?;
+        let c = self.check(&s);
+        Ok(Response::new(pb::SegmentsValidateResponse {
+            problems: c
+                .problems
+                .into_iter()
+                .map(|p| pb::SegmentProblem {
+                    path: p.path,
+                    message: p.message,
+                })
+                .collect(),
+            realtime_conditions: c.realtime,
+            time_conditions: c.time,
+        }))
+    }
+}
