@@ -926,6 +926,7 @@ fn record_ref(source: &str, record_id: &str) -> RecordRef {
 }
 
 mod events;
+mod segments;
 
 #[cfg(test)]
 mod tests;

@@ -457,6 +457,9 @@ pub fn profile_sections(p: &Profile) -> Vec<(&'static str, Option<comfy_table::T
             ),
         ));
     }
+    if !p.segments.is_empty() {
+        value.push(("segments", p.segments.join(", ")));
+    }
     let value = (!value.is_empty()).then(|| kv_table(&value));
     let traits = (!p.traits.is_empty()).then(|| {
         let mut t = table(&["trait", "value"]);

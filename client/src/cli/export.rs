@@ -42,21 +42,7 @@ struct ExportSummary {
 /// `kindred export`.
 pub async fn run(g: &GlobalArgs, out: &Output, a: ExportArgs) -> Result<u8, CliError> {
     let client = connect(g).await?;
-    let (sink, target): (Box<dyn Write>, String) = match &a.out {
-        Some(path) => {
-            let f = File::create(path)
-                .map_err(|e| CliError::input(format!("cannot create {}: {e}", path.display())))?;
-            (Box::new(f), path.display().to_string())
-        }
-        // Stored data may carry escape sequences: never let them reach a
-        // terminal (a pipe or file gets the data unchanged).
-        None if std::io::stdout().is_terminal() => (
-            Box::new(TerminalSafe::new(std::io::stdout())),
-            "stdout".to_string(),
-        ),
-        None => (Box::new(std::io::stdout()), "stdout".to_string()),
-    };
-    let mut w = BufWriter::with_capacity(1 << 16, sink);
+    let (mut w, target) = open_sink(a.out.as_deref())?;
     let (kind, exported) = if a.profiles {
         let mut stream = client
             .export_profiles(a.purpose.as_deref().unwrap_or_default())
@@ -99,6 +85,28 @@ pub async fn run(g: &GlobalArgs, out: &Output, a: ExportArgs) -> Result<u8, CliE
     Ok(exit::OK)
 }
 
+/// Where an export writes: FILE, or stdout (made safe for a terminal),
+/// buffered; with its name for messages.
+pub(super) fn open_sink(
+    out: Option<&std::path::Path>,
+) -> Result<(BufWriter<Box<dyn Write>>, String), CliError> {
+    let (sink, target): (Box<dyn Write>, String) = match out {
+        Some(path) => {
+            let f = File::create(path)
+                .map_err(|e| CliError::input(format!("cannot create {}: {e}", path.display())))?;
+            (Box::new(f), path.display().to_string())
+        }
+        // Stored data may carry escape sequences: never let them reach a
+        // terminal (a pipe or file gets the data unchanged).
+        None if std::io::stdout().is_terminal() => (
+            Box::new(TerminalSafe::new(std::io::stdout())),
+            "stdout".to_string(),
+        ),
+        None => (Box::new(std::io::stdout()), "stdout".to_string()),
+    };
+    Ok((BufWriter::with_capacity(1 << 16, sink), target))
+}
+
 /// Writes one chunk's rows; returns how many.
 fn write_assignments<W: Write>(csv: &mut csv::Writer<W>, chunk: &ExportChunk) -> csv::Result<u64> {
     for a in &chunk.assignments {
@@ -126,7 +134,7 @@ fn csv_write_error(e: csv::Error, target: &str) -> CliError {
     }
 }
 
-fn stream_failed(status: tonic::Status, done: u64) -> CliError {
+pub(super) fn stream_failed(status: tonic::Status, done: u64) -> CliError {
     let e = ClientError::from(status);
     CliError {
         code: e.exit_code(),

@@ -14,6 +14,7 @@ mod privacy;
 mod profiles;
 mod records;
 mod render;
+mod segments;
 
 use std::time::Duration;
 
@@ -133,6 +134,9 @@ pub enum Command {
     /// Privacy: erase a person, the erasures and the suppression list.
     #[command(subcommand)]
     Privacy(privacy::PrivacyCommand),
+    /// Segments: define, list, show, members, export an audience, validate.
+    #[command(subcommand, alias = "segments")]
+    Segment(segments::SegmentCommand),
     /// Generate a synthetic multi-source dataset with ground truth.
     Generate(generate::GenerateArgs),
     /// Print a shell completion script.
@@ -223,6 +227,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Cluster(a) => cluster::run(g, &out, a).await,
         Command::Audit(c) => admin::audit(g, &out, c).await,
         Command::Privacy(c) => privacy::run(g, &out, c).await,
+        Command::Segment(c) => segments::run(g, &out, c).await,
         Command::Generate(a) => generate::run(&out, a),
         Command::Completions(a) => completions(a),
     }

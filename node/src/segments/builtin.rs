@@ -9,14 +9,32 @@ use kindred_proto::v1 as pb;
 /// order.
 pub fn builtin(order_type: &str) -> Vec<pb::Segment> {
     let stage = |name: &str, stage: &str, what: &str| {
-        format!("name = \"{name}\"\ndescription = \"{what}\"\ncondition = {{ stage = \"{stage}\" }}\n")
+        format!(
+            "name = \"{name}\"\ndescription = \"{what}\"\ncondition = {{ stage = \"{stage}\" }}\n"
+        )
     };
     let files = [
-        stage("prospects", "prospect", "Customers without a completed order"),
-        stage("new_customers", "new", "First order within the new-customer window"),
+        stage(
+            "prospects",
+            "prospect",
+            "Customers without a completed order",
+        ),
+        stage(
+            "new_customers",
+            "new",
+            "First order within the new-customer window",
+        ),
         stage("active", "active", "Last order within the active window"),
-        stage("at_risk", "at_risk", "Last order between the active and at-risk windows"),
-        stage("lapsed", "lapsed", "No order for longer than the at-risk window"),
+        stage(
+            "at_risk",
+            "at_risk",
+            "Last order between the active and at-risk windows",
+        ),
+        stage(
+            "lapsed",
+            "lapsed",
+            "No order for longer than the at-risk window",
+        ),
         "name = \"champions\"\n\
          description = \"RFM champions: recent, frequent buyers\"\n\
          condition = { rfm = { groups = [\"champions\"] } }\n"

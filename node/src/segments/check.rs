@@ -235,14 +235,24 @@ impl Walker<'_> {
                 let names: Vec<&str> = self.known.traits.iter().map(|d| d.name.as_str()).collect();
                 self.problem(
                     &format!("{here}.name"),
-                    format!("{:?} is not a trait; traits are {}", t.name, names.join(", ")),
+                    format!(
+                        "{:?} is not a trait; traits are {}",
+                        t.name,
+                        names.join(", ")
+                    ),
                 );
                 false
             }
         }
     }
 
-    fn comparison(&mut self, op: Operator, value: Option<&pb::PropertyValue>, any_of: &[String], here: &str) {
+    fn comparison(
+        &mut self,
+        op: Operator,
+        value: Option<&pb::PropertyValue>,
+        any_of: &[String],
+        here: &str,
+    ) {
         let has_value = value.is_some_and(|v| v.value.is_some());
         let text = matches!(
             value.and_then(|v| v.value.as_ref()),
@@ -255,7 +265,12 @@ impl Walker<'_> {
                 Some(format!("{} takes no value", operator_symbol(op)))
             }
             Operator::Contains if !text => Some("contains needs a text value".into()),
-            Operator::Eq | Operator::Ne | Operator::Lt | Operator::Le | Operator::Gt | Operator::Ge
+            Operator::Eq
+            | Operator::Ne
+            | Operator::Lt
+            | Operator::Le
+            | Operator::Gt
+            | Operator::Ge
                 if !has_value =>
             {
                 Some(format!("{} needs a value", operator_symbol(op)))
@@ -297,7 +312,10 @@ impl Walker<'_> {
             ("min_monetary", r.min_monetary),
         ] {
             if v > 5 {
-                self.problem(&format!("{here}.{n}"), format!("{v} is not a score (1 to 5)"));
+                self.problem(
+                    &format!("{here}.{n}"),
+                    format!("{v} is not a score (1 to 5)"),
+                );
             }
         }
         if r.groups.is_empty() && r.min_recency + r.min_frequency + r.min_monetary == 0 {
@@ -331,21 +349,35 @@ impl Walker<'_> {
         }
         let Some(other) = self.known.segments.get(n) else {
             let names: Vec<&str> = self.known.segments.keys().map(String::as_str).collect();
-            self.problem(here, format!("{n:?} is not a segment; segments are {}", names.join(", ")));
+            self.problem(
+                here,
+                format!("{n:?} is not a segment; segments are {}", names.join(", ")),
+            );
             return false;
         };
         if reaches(other, self.me, self.known.segments, 0) {
             self.problem(here, format!("{n:?} contains this segment: a cycle"));
         }
-        other.condition.as_ref().is_some_and(|c| depends_on_time(c, self.known, 0))
+        other
+            .condition
+            .as_ref()
+            .is_some_and(|c| depends_on_time(c, self.known, 0))
     }
 }
 
 /// True when `from` names `target` through `in_segment`, directly or not.
-fn reaches(from: &pb::Segment, target: &str, all: &BTreeMap<String, pb::Segment>, depth: usize) -> bool {
+fn reaches(
+    from: &pb::Segment,
+    target: &str,
+    all: &BTreeMap<String, pb::Segment>,
+    depth: usize,
+) -> bool {
     depth < 64
         && super::references(from).iter().any(|r| {
-            r == target || all.get(r).is_some_and(|s| reaches(s, target, all, depth + 1))
+            r == target
+                || all
+                    .get(r)
+                    .is_some_and(|s| reaches(s, target, all, depth + 1))
         })
 }
 
@@ -366,9 +398,11 @@ fn depends_on_time(c: &pb::Condition, known: &Known, depth: usize) -> bool {
             }),
             Kind::InSegment(n) => {
                 depth < 64
-                    && known.segments.get(n).and_then(|s| s.condition.as_ref()).is_some_and(
-                        |c| depends_on_time(c, known, depth + 1),
-                    )
+                    && known
+                        .segments
+                        .get(n)
+                        .and_then(|s| s.condition.as_ref())
+                        .is_some_and(|c| depends_on_time(c, known, depth + 1))
             }
             _ => false,
         }
@@ -404,7 +438,12 @@ fn show_value(v: Option<&pb::PropertyValue>) -> String {
     }
 }
 
-fn comparison(name: &str, op: Operator, v: Option<&pb::PropertyValue>, any_of: &[String]) -> String {
+fn comparison(
+    name: &str,
+    op: Operator,
+    v: Option<&pb::PropertyValue>,
+    any_of: &[String],
+) -> String {
     match op {
         Operator::In => format!("{name} in [{}]", any_of.join(", ")),
         Operator::Exists | Operator::Missing => format!("{name} {}", operator_symbol(op)),
@@ -426,8 +465,18 @@ pub fn describe(k: &Kind) -> String {
             .collect::<String>()
     };
     match k {
-        Kind::Field(f) => comparison(&format!("field {}", f.field), f.op(), f.value.as_ref(), &f.any_of),
-        Kind::Trait(t) => comparison(&format!("trait {}", t.name), t.op(), t.value.as_ref(), &t.any_of),
+        Kind::Field(f) => comparison(
+            &format!("field {}", f.field),
+            f.op(),
+            f.value.as_ref(),
+            &f.any_of,
+        ),
+        Kind::Trait(t) => comparison(
+            &format!("trait {}", t.name),
+            t.op(),
+            t.value.as_ref(),
+            &t.any_of,
+        ),
         Kind::Stage(s) => format!("stage in [{}]", s.any_of.join(", ")),
         Kind::Rfm(r) => format!(
             "rfm groups [{}], min r/f/m {}/{}/{}",

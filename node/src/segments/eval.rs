@@ -28,7 +28,12 @@ struct Subject<'a> {
 
 impl SegmentSet {
     /// The names of the segments the customer is in at `now_ms`, sorted.
-    pub fn memberships(&self, profile: &pb::Profile, activity: &Activity, now_ms: i64) -> Vec<String> {
+    pub fn memberships(
+        &self,
+        profile: &pb::Profile,
+        activity: &Activity,
+        now_ms: i64,
+    ) -> Vec<String> {
         let mut s = Subject {
             profile,
             activity,
@@ -61,7 +66,12 @@ impl Subject<'_> {
             Kind::Any(v) => v.of.iter().any(|c| self.holds(c)),
             Kind::Not(c) => !self.holds(c),
             Kind::Field(f) => compare(field(p, &f.field), f.op(), f.value.as_ref(), &f.any_of),
-            Kind::Trait(t) => compare(self.trait_value(&t.name), t.op(), t.value.as_ref(), &t.any_of),
+            Kind::Trait(t) => compare(
+                self.trait_value(&t.name),
+                t.op(),
+                t.value.as_ref(),
+                &t.any_of,
+            ),
             Kind::Stage(s) => p
                 .lifecycle
                 .as_ref()
@@ -124,7 +134,12 @@ fn field(p: &pb::Profile, name: &str) -> Option<Val> {
             .map(Val::Text)
     };
     if let Some(a) = name.strip_prefix("attribute:") {
-        return p.attributes.get(a).filter(|s| !s.is_empty()).cloned().map(Val::Text);
+        return p
+            .attributes
+            .get(a)
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .map(Val::Text);
     }
     let g = p.golden.as_ref()?;
     if let Some(kind) = name.strip_prefix("identifier:") {
@@ -167,7 +182,12 @@ fn order(actual: &Val, want: &Val) -> Option<Ordering> {
 
 /// Applies an operator. A customer without the value matches only
 /// `missing`.
-fn compare(actual: Option<Val>, op: Operator, v: Option<&pb::PropertyValue>, any_of: &[String]) -> bool {
+fn compare(
+    actual: Option<Val>,
+    op: Operator,
+    v: Option<&pb::PropertyValue>,
+    any_of: &[String],
+) -> bool {
     let Some(actual) = actual else {
         return op == Operator::Missing;
     };

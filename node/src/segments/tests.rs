@@ -131,33 +131,61 @@ fn holds(condition: &str) -> bool {
 
 #[test]
 fn fields_and_attributes_compare_as_text_ignoring_case() {
-    assert!(holds(r#"{ field = { name = "given_name", op = "=", value = "maria" } }"#));
-    assert!(holds(r#"{ field = { name = "email", op = "contains", value = "@EXAMPLE" } }"#));
-    assert!(holds(r#"{ field = { name = "attribute:tier", op = "in", any_of = ["silver", "gold"] } }"#));
-    assert!(!holds(r#"{ field = { name = "family_name", op = "exists" } }"#));
-    assert!(holds(r#"{ field = { name = "family_name", op = "missing" } }"#));
+    assert!(holds(
+        r#"{ field = { name = "given_name", op = "=", value = "maria" } }"#
+    ));
+    assert!(holds(
+        r#"{ field = { name = "email", op = "contains", value = "@EXAMPLE" } }"#
+    ));
+    assert!(holds(
+        r#"{ field = { name = "attribute:tier", op = "in", any_of = ["silver", "gold"] } }"#
+    ));
+    assert!(!holds(
+        r#"{ field = { name = "family_name", op = "exists" } }"#
+    ));
+    assert!(holds(
+        r#"{ field = { name = "family_name", op = "missing" } }"#
+    ));
     // A customer without the value never matches a comparison, not even !=.
-    assert!(!holds(r#"{ field = { name = "family_name", op = "!=", value = "x" } }"#));
+    assert!(!holds(
+        r#"{ field = { name = "family_name", op = "!=", value = "x" } }"#
+    ));
 }
 
 #[test]
 fn traits_compare_numbers_and_a_time_by_its_age_in_days() {
-    assert!(holds(r#"{ trait = { name = "total_spend", op = ">=", value = 250.5 } }"#));
-    assert!(!holds(r#"{ trait = { name = "total_spend", op = ">", value = 250.5 } }"#));
-    assert!(holds(r#"{ trait = { name = "orders", op = "in", any_of = ["3", "4"] } }"#));
+    assert!(holds(
+        r#"{ trait = { name = "total_spend", op = ">=", value = 250.5 } }"#
+    ));
+    assert!(!holds(
+        r#"{ trait = { name = "total_spend", op = ">", value = 250.5 } }"#
+    ));
+    assert!(holds(
+        r#"{ trait = { name = "orders", op = "in", any_of = ["3", "4"] } }"#
+    ));
     // The last order was 40 days ago.
-    assert!(holds(r#"{ trait = { name = "last_order", op = "<=", value = 40 } }"#));
-    assert!(!holds(r#"{ trait = { name = "last_order", op = "<", value = 40 } }"#));
-    assert!(holds(r#"{ trait = { name = "first_order", op = "missing" } }"#));
+    assert!(holds(
+        r#"{ trait = { name = "last_order", op = "<=", value = 40 } }"#
+    ));
+    assert!(!holds(
+        r#"{ trait = { name = "last_order", op = "<", value = 40 } }"#
+    ));
+    assert!(holds(
+        r#"{ trait = { name = "first_order", op = "missing" } }"#
+    ));
     // Text against a number cannot be ordered: false, not a panic.
-    assert!(!holds(r#"{ trait = { name = "orders", op = "<", value = "many" } }"#));
+    assert!(!holds(
+        r#"{ trait = { name = "orders", op = "<", value = "many" } }"#
+    ));
 }
 
 #[test]
 fn stage_rfm_source_and_consent() {
     assert!(holds(r#"{ stage = ["new", "active"] }"#));
     assert!(!holds(r#"{ stage = "lapsed" }"#));
-    assert!(holds(r#"{ rfm = { groups = ["loyal", "champions"], min_frequency = 5 } }"#));
+    assert!(holds(
+        r#"{ rfm = { groups = ["loyal", "champions"], min_frequency = 5 } }"#
+    ));
     assert!(!holds(r#"{ rfm = { min_monetary = 4 } }"#));
     assert!(holds(r#"{ has_source = "crm" }"#));
     assert!(!holds(r#"{ has_source = "pos" }"#));
@@ -168,22 +196,40 @@ fn stage_rfm_source_and_consent() {
 #[test]
 fn performed_counts_events_in_the_window_with_their_filters() {
     // Checkouts 2 and 20 days ago.
-    assert!(holds(r#"{ performed = { event = "checkout_started", within_days = 7 } }"#));
-    assert!(!holds(r#"{ performed = { event = "checkout_started", at_least = 2, within_days = 7 } }"#));
-    assert!(holds(r#"{ performed = { event = "checkout_started", at_least = 2 } }"#));
-    assert!(holds(r#"{ performed = { event = "checkout_started", where = { cart_id = "B" } } }"#));
+    assert!(holds(
+        r#"{ performed = { event = "checkout_started", within_days = 7 } }"#
+    ));
+    assert!(!holds(
+        r#"{ performed = { event = "checkout_started", at_least = 2, within_days = 7 } }"#
+    ));
+    assert!(holds(
+        r#"{ performed = { event = "checkout_started", at_least = 2 } }"#
+    ));
+    assert!(holds(
+        r#"{ performed = { event = "checkout_started", where = { cart_id = "B" } } }"#
+    ));
     assert!(!holds(
         r#"{ performed = { event = "checkout_started", where = { cart_id = "B" }, within_days = 7 } }"#
     ));
-    assert!(holds(r#"{ not_performed = { event = "order_completed", within_days = 7 } }"#));
-    assert!(!holds(r#"{ not_performed = { event = "email_opened", within_days = 7 } }"#));
+    assert!(holds(
+        r#"{ not_performed = { event = "order_completed", within_days = 7 } }"#
+    ));
+    assert!(!holds(
+        r#"{ not_performed = { event = "email_opened", within_days = 7 } }"#
+    ));
 }
 
 #[test]
 fn all_any_and_not_combine() {
-    assert!(holds(r#"{ all = [{ stage = "active" }, { has_source = "web" }] }"#));
-    assert!(!holds(r#"{ all = [{ stage = "active" }, { has_source = "pos" }] }"#));
-    assert!(holds(r#"{ any = [{ stage = "lapsed" }, { has_source = "web" }] }"#));
+    assert!(holds(
+        r#"{ all = [{ stage = "active" }, { has_source = "web" }] }"#
+    ));
+    assert!(!holds(
+        r#"{ all = [{ stage = "active" }, { has_source = "pos" }] }"#
+    ));
+    assert!(holds(
+        r#"{ any = [{ stage = "lapsed" }, { has_source = "web" }] }"#
+    ));
     assert!(holds(r#"{ all = [] }"#));
     assert!(!holds(r#"{ any = [] }"#));
     assert!(holds(r#"{ not = { stage = "lapsed" } }"#));
@@ -199,7 +245,10 @@ fn a_segment_naming_another_is_evaluated_after_it_whatever_their_order() {
         vec![top.clone(), base.clone(), not_top.clone()],
         vec![not_top.clone(), base.clone(), top.clone()],
     ] {
-        assert_eq!(SegmentSet::new(order).memberships(&p, &a, NOW), ["aa_top", "zz_base"]);
+        assert_eq!(
+            SegmentSet::new(order).memberships(&p, &a, NOW),
+            ["aa_top", "zz_base"]
+        );
     }
 }
 
@@ -319,7 +368,9 @@ all = [
     );
     assert!(c.problems.is_empty(), "{:?}", c.problems);
     let paths = |v: &[String]| -> Vec<String> {
-        v.iter().map(|l| l.split(':').next().unwrap().to_string()).collect()
+        v.iter()
+            .map(|l| l.split(':').next().unwrap().to_string())
+            .collect()
     };
     assert_eq!(
         paths(&c.realtime),

@@ -32,9 +32,9 @@ use kindred_proto::v1::cluster_server::ClusterServer;
 use kindred_proto::v1::events_server::EventsServer;
 use kindred_proto::v1::explain_server::ExplainServer;
 use kindred_proto::v1::privacy_server::PrivacyServer;
-use kindred_proto::v1::segments_server::SegmentsServer;
 use kindred_proto::v1::profiles_server::ProfilesServer;
 use kindred_proto::v1::records_server::RecordsServer;
+use kindred_proto::v1::segments_server::SegmentsServer;
 use kindred_proto::v1::traits_server::TraitsServer;
 
 use kindred_proto::internal::internal_server::InternalServer;

@@ -95,7 +95,12 @@ impl SegmentsService {
     }
 
     /// Stores a definition and answers it as stored.
-    async fn put(&self, s: pb::Segment, create: bool, expected: u64) -> Result<pb::Segment, Status> {
+    async fn put(
+        &self,
+        s: pb::Segment,
+        create: bool,
+        expected: u64,
+    ) -> Result<pb::Segment, Status> {
         let name = s.name.clone();
         self.state
             .cluster()
@@ -118,7 +123,15 @@ impl Segments for SegmentsService {
         req: Request<pb::SegmentsCreateRequest>,
     ) -> Result<Response<pb::SegmentsCreateResponse>, Status> {
         let s = self.admit(req.into_inner().segment)?;
-        if self.builtin(&s.name) || self.state.cluster().meta.state().segments.contains_key(&s.name) {
+        if self.builtin(&s.name)
+            || self
+                .state
+                .cluster()
+                .meta
+                .state()
+                .segments
+                .contains_key(&s.name)
+        {
             return Err(NodeError::AlreadyExists {
                 field: "segment.name".into(),
                 value: s.name.clone(),
@@ -142,9 +155,21 @@ impl Segments for SegmentsService {
                 s.name
             )));
         }
-        let current = self.state.cluster().meta.state().segments.get(&s.name).map(|c| c.version);
+        let current = self
+            .state
+            .cluster()
+            .meta
+            .state()
+            .segments
+            .get(&s.name)
+            .map(|c| c.version);
         match current {
-            None => return Err(Status::not_found(format!("no segment {:?} to update", s.name))),
+            None => {
+                return Err(Status::not_found(format!(
+                    "no segment {:?} to update",
+                    s.name
+                )))
+            }
             Some(v) if req.expected_version != 0 && v != req.expected_version => {
                 return Err(Status::aborted(format!(
                     "segment {:?} is at version {v}, not {}: read it again and retry",
@@ -167,10 +192,22 @@ impl Segments for SegmentsService {
                 "{name:?} is a standard segment and cannot be deleted ([activity] builtin_segments = false leaves them out)"
             )));
         }
-        if !self.state.cluster().meta.state().segments.contains_key(&name) {
-            return Err(Status::not_found(format!("no segment {name:?} was defined through the API")));
+        if !self
+            .state
+            .cluster()
+            .meta
+            .state()
+            .segments
+            .contains_key(&name)
+        {
+            return Err(Status::not_found(format!(
+                "no segment {name:?} was defined through the API"
+            )));
         }
-        self.state.cluster().propose(MetaCommand::DeleteSegment { name }).await?;
+        self.state
+            .cluster()
+            .propose(MetaCommand::DeleteSegment { name })
+            .await?;
         Ok(Response::new(pb::SegmentsDeleteResponse {}))
     }
 
@@ -178,8 +215,14 @@ impl Segments for SegmentsService {
         &self,
         _req: Request<pb::SegmentsListRequest>,
     ) -> Result<Response<pb::SegmentsListResponse>, Status> {
-        let mut segments: Vec<pb::Segment> =
-            self.state.catalog().segments.iter().cloned().map(|s| self.shown(s)).collect();
+        let mut segments: Vec<pb::Segment> = self
+            .state
+            .catalog()
+            .segments
+            .iter()
+            .cloned()
+            .map(|s| self.shown(s))
+            .collect();
         segments.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(Response::new(pb::SegmentsListResponse { segments }))
     }
@@ -277,7 +320,10 @@ impl Segments for SegmentsService {
         &self,
         req: Request<pb::SegmentsValidateRequest>,
     ) -> Result<Response<pb::SegmentsValidateResponse>, Status> {
-        let s = req.into_inner().segment.ok_or_else(|| NodeError::missing("segment"))?;
+        let s = req
+            .into_inner()
+            .segment
+            .ok_or_else(|| NodeError::missing("segment"))?;
         let c = self.check(&s);
         Ok(Response::new(pb::SegmentsValidateResponse {
             problems: c

@@ -30,7 +30,11 @@ impl NodeState {
         let meta = self.cluster().meta.state();
         let mut traits = self.activity.configured_traits();
         traits.extend(meta.traits.values().cloned());
-        let segments = self.builtin_segments.iter().chain(meta.segments.values()).cloned();
+        let segments = self
+            .builtin_segments
+            .iter()
+            .chain(meta.segments.values())
+            .cloned();
         Catalog {
             traits,
             cuts: meta.rfm.clone(),

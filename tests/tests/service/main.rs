@@ -2,7 +2,8 @@
 //! temporary data directory, driven through the `kindred` CLI and the Rust
 //! client: import and export, profile lookups, bad input, `why`/`how`,
 //! deletes, events and traits, consent, `kill -9` recovery and graceful shutdown,
-//! metrics, request ids and structured errors.
+//! metrics, request ids and structured errors; segments, their members and
+//! audiences.
 
 mod activity;
 mod bad_input;
@@ -17,3 +18,4 @@ mod import_export;
 mod observability;
 mod profile_queries;
 mod security;
+mod segments;

@@ -225,7 +225,7 @@ class Relationship(_message.Message):
     def __init__(self, other_entity_id: _Optional[int] = ..., record: _Optional[_Union[RecordRef, _Mapping]] = ..., other_record: _Optional[_Union[RecordRef, _Mapping]] = ..., probability: _Optional[float] = ..., weight: _Optional[float] = ...) -> None: ...
 
 class Profile(_message.Message):
-    __slots__ = ("entity_id", "golden", "identities", "records", "attributes", "possible_matches", "merged_ids", "traits", "lifecycle", "rfm", "recent_events", "consent")
+    __slots__ = ("entity_id", "golden", "identities", "records", "attributes", "possible_matches", "merged_ids", "traits", "lifecycle", "rfm", "recent_events", "consent", "segments")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -245,6 +245,7 @@ class Profile(_message.Message):
     RFM_FIELD_NUMBER: _ClassVar[int]
     RECENT_EVENTS_FIELD_NUMBER: _ClassVar[int]
     CONSENT_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
     entity_id: int
     golden: GoldenRecord
     identities: _containers.RepeatedCompositeFieldContainer[Identity]
@@ -257,7 +258,8 @@ class Profile(_message.Message):
     rfm: _activity_pb2.Rfm
     recent_events: _containers.RepeatedCompositeFieldContainer[_activity_pb2.Event]
     consent: _containers.RepeatedCompositeFieldContainer[PurposeConsent]
-    def __init__(self, entity_id: _Optional[int] = ..., golden: _Optional[_Union[GoldenRecord, _Mapping]] = ..., identities: _Optional[_Iterable[_Union[Identity, _Mapping]]] = ..., records: _Optional[_Iterable[_Union[_record_pb2.Record, _Mapping]]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., possible_matches: _Optional[_Iterable[_Union[Relationship, _Mapping]]] = ..., merged_ids: _Optional[_Iterable[int]] = ..., traits: _Optional[_Iterable[_Union[_activity_pb2.TraitValue, _Mapping]]] = ..., lifecycle: _Optional[_Union[_activity_pb2.Lifecycle, _Mapping]] = ..., rfm: _Optional[_Union[_activity_pb2.Rfm, _Mapping]] = ..., recent_events: _Optional[_Iterable[_Union[_activity_pb2.Event, _Mapping]]] = ..., consent: _Optional[_Iterable[_Union[PurposeConsent, _Mapping]]] = ...) -> None: ...
+    segments: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, entity_id: _Optional[int] = ..., golden: _Optional[_Union[GoldenRecord, _Mapping]] = ..., identities: _Optional[_Iterable[_Union[Identity, _Mapping]]] = ..., records: _Optional[_Iterable[_Union[_record_pb2.Record, _Mapping]]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., possible_matches: _Optional[_Iterable[_Union[Relationship, _Mapping]]] = ..., merged_ids: _Optional[_Iterable[int]] = ..., traits: _Optional[_Iterable[_Union[_activity_pb2.TraitValue, _Mapping]]] = ..., lifecycle: _Optional[_Union[_activity_pb2.Lifecycle, _Mapping]] = ..., rfm: _Optional[_Union[_activity_pb2.Rfm, _Mapping]] = ..., recent_events: _Optional[_Iterable[_Union[_activity_pb2.Event, _Mapping]]] = ..., consent: _Optional[_Iterable[_Union[PurposeConsent, _Mapping]]] = ..., segments: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PurposeConsent(_message.Message):
     __slots__ = ("purpose", "status", "granted", "decided_at_ms", "decided_by")
