@@ -5,13 +5,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
-use kindred_client::exit;
 use kindred_client::v1::{trait_value, Profile, Segment, SegmentsValidateResponse};
+use kindred_client::{exit, ClientError};
 use kindred_proto::segment_file;
 use serde::Serialize;
 
 use super::export::{open_sink, stream_failed};
-use super::output::write_error;
+use super::output::{print, proto_json_line, write_error, OutputFormat};
 use super::render::{kv_table, sections, table, time_ms};
 use super::{connect, CliError, GlobalArgs, Output};
 
@@ -34,14 +34,9 @@ pub enum SegmentCommand {
     Delete { name: String },
     /// Every segment: the standard ones and those defined.
     List,
-    /// A segment's definition (as TOML), which of its conditions are
-    /// evaluated in real time and which by the sweep, and its size.
-    Show {
-        name: String,
-        /// Do not count the members (counting reads every customer).
-        #[arg(long)]
-        no_count: bool,
-    },
+    /// A segment's definition (as TOML), its size, and which of its
+    /// conditions are evaluated in real time and which by the sweep.
+    Show { name: String },
     /// The customers in a segment now, by id.
     Members {
         name: String,
@@ -58,6 +53,23 @@ pub enum SegmentCommand {
     /// Check a definition file: its syntax here, then what it names against
     /// the cluster (traits, purposes, other segments).
     Validate { file: PathBuf },
+    /// Print customers entering and leaving segments as it happens, each
+    /// with a cursor to resume from.
+    Watch(WatchArgs),
+}
+
+/// Arguments of `kindred segment watch`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WatchArgs {
+    /// The segments to follow (default: every segment).
+    pub names: Vec<String>,
+    /// Resume after this cursor; "start" for every change kept (default:
+    /// the changes from now on).
+    #[arg(long, default_value = "now")]
+    pub cursor: String,
+    /// Stop after this many changes (default: follow until interrupted).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
 }
 
 /// Formats of an audience file.
@@ -115,9 +127,9 @@ pub async fn run(g: &GlobalArgs, out: &Output, c: SegmentCommand) -> Result<u8, 
             let msg = kindred_client::v1::SegmentsListResponse { segments: r };
             out.emit_message(&msg, || list_text(&msg.segments))?;
         }
-        SegmentCommand::Show { name, no_count } => {
-            let r = connect(g).await?.get_segment(&name, !no_count).await?;
-            out.emit_message(&r, || show_text(&r, !no_count))?;
+        SegmentCommand::Show { name } => {
+            let r = connect(g).await?.get_segment(&name).await?;
+            out.emit_message(&r, || show_text(&r))?;
         }
         SegmentCommand::Members {
             name,
@@ -126,6 +138,7 @@ pub async fn run(g: &GlobalArgs, out: &Output, c: SegmentCommand) -> Result<u8, 
         } => return members(g, out, &name, limit, page_token).await,
         SegmentCommand::Export(a) => return export(g, out, a).await,
         SegmentCommand::Validate { file } => return validate(g, out, &file).await,
+        SegmentCommand::Watch(a) => return watch(g, out, a).await,
     }
     Ok(exit::OK)
 }
@@ -163,7 +176,7 @@ fn list_text(segments: &[Segment]) -> String {
     t.to_string()
 }
 
-fn show_text(r: &kindred_client::v1::SegmentsGetResponse, counted: bool) -> String {
+fn show_text(r: &kindred_client::v1::SegmentsGetResponse) -> String {
     let Some(s) = &r.segment else {
         return String::new();
     };
@@ -174,10 +187,8 @@ fn show_text(r: &kindred_client::v1::SegmentsGetResponse, counted: bool) -> Stri
         ("version", s.version.to_string()),
         ("updated", time_ms(s.updated_at_ms)),
     ];
-    if counted {
-        rows.push(("members", r.size.to_string()));
-        rows.push(("counted at", time_ms(r.evaluated_at_ms)));
-    }
+    rows.push(("members", r.size.to_string()));
+    rows.push(("last sweep", time_ms(r.swept_at_ms)));
     let conditions = |v: &[String]| {
         (!v.is_empty()).then(|| {
             let mut t = table(&[]);
@@ -244,6 +255,41 @@ async fn members(
         text
     })?;
     Ok(exit::OK)
+}
+
+async fn watch(g: &GlobalArgs, out: &Output, a: WatchArgs) -> Result<u8, CliError> {
+    let client = connect(g).await?;
+    let mut stream = client.watch_segments(&a.names, &a.cursor).await?;
+    let mut n = 0u64;
+    while a.limit.is_none_or(|l| n < l) {
+        let Some(r) = stream.next().await else { break };
+        let r = r.map_err(|s| CliError::from(ClientError::from(s)))?;
+        // One line per change in either format (JSON Lines for --output json).
+        let line = match out.format {
+            OutputFormat::Json => proto_json_line(&r)?,
+            OutputFormat::Table => watch_line(&r),
+        };
+        print(&line)?;
+        n += 1;
+    }
+    Ok(exit::OK)
+}
+
+fn watch_line(r: &kindred_client::v1::SegmentsWatchResponse) -> String {
+    use kindred_client::v1::MembershipChange as C;
+    let what = match C::try_from(r.change) {
+        Ok(C::Entered) => "entered".to_string(),
+        Ok(C::Left) => "left".to_string(),
+        Ok(C::Merged) => format!("merged into {}", r.merged_into),
+        _ => "changed".to_string(),
+    };
+    format!(
+        "{}  {} {what} {}  (cursor {})",
+        time_ms(r.at_ms),
+        r.entity_id,
+        r.segment,
+        r.cursor
+    )
 }
 
 async fn validate(g: &GlobalArgs, out: &Output, file: &Path) -> Result<u8, CliError> {

@@ -5,7 +5,7 @@ use kindred_proto::v1::{
     Segment, SegmentsCreateRequest, SegmentsDeleteRequest, SegmentsExportRequest,
     SegmentsExportResponse, SegmentsGetRequest, SegmentsGetResponse, SegmentsListRequest,
     SegmentsMembersRequest, SegmentsMembersResponse, SegmentsUpdateRequest,
-    SegmentsValidateRequest, SegmentsValidateResponse,
+    SegmentsValidateRequest, SegmentsValidateResponse, SegmentsWatchRequest, SegmentsWatchResponse,
 };
 use tonic::transport::Channel;
 use tonic::Streaming;
@@ -74,47 +74,47 @@ impl Client {
         .map(|r| r.segments)
     }
 
-    /// One segment; with `count`, its size now (not bounded by the call
-    /// timeout: it reads every customer).
-    pub async fn get_segment(
-        &self,
-        name: &str,
-        count: bool,
-    ) -> Result<SegmentsGetResponse, ClientError> {
-        let req = SegmentsGetRequest {
-            name: name.into(),
-            count,
-        };
-        if count {
-            return self
-                .failover(None, |ch| {
-                    let req = req.clone();
-                    async move { self.segments(ch).get(req).await }
-                })
-                .await;
-        }
+    /// One segment, with its size.
+    pub async fn get_segment(&self, name: &str) -> Result<SegmentsGetResponse, ClientError> {
         self.unary(|ch| {
-            let req = req.clone();
+            let req = SegmentsGetRequest { name: name.into() };
             async move { self.segments(ch).get(self.request(req)).await }
         })
         .await
     }
 
-    /// A page of a segment's members (not bounded by the call timeout: a
-    /// page may read many customers).
+    /// A page of a segment's members.
     pub async fn segment_members(
         &self,
         name: &str,
         page_size: u32,
         page_token: &str,
     ) -> Result<SegmentsMembersResponse, ClientError> {
-        self.failover(None, |ch| {
+        self.unary(|ch| {
             let req = SegmentsMembersRequest {
                 name: name.into(),
                 page_size,
                 page_token: page_token.into(),
             };
-            async move { self.segments(ch).members(req).await }
+            async move { self.segments(ch).members(self.request(req)).await }
+        })
+        .await
+    }
+
+    /// Follows the change feed of segments (all when empty) from a cursor
+    /// ("now", "start" or one received).
+    pub async fn watch_segments(
+        &self,
+        segments: &[String],
+        cursor: &str,
+    ) -> Result<Streaming<SegmentsWatchResponse>, ClientError> {
+        self.open_stream(|ch| async move {
+            self.segments(ch)
+                .watch(SegmentsWatchRequest {
+                    segments: segments.to_vec(),
+                    cursor: cursor.into(),
+                })
+                .await
         })
         .await
     }

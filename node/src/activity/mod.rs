@@ -46,6 +46,9 @@ pub struct ActivityConfig {
     /// Carry the standard segments (prospects, new_customers, active,
     /// at_risk, lapsed, champions, abandoned_carts).
     pub builtin_segments: bool,
+    /// Minutes between sweeps that re-evaluate every customer's segments
+    /// (time moves customers between stages and out of windows; 0: never).
+    pub segment_sweep_minutes: u32,
 }
 
 impl Default for ActivityConfig {
@@ -59,6 +62,7 @@ impl Default for ActivityConfig {
             recent_events: 10,
             rfm_interval_hours: 24,
             builtin_segments: true,
+            segment_sweep_minutes: 60,
         }
     }
 }

@@ -116,10 +116,15 @@ impl Activities {
                 *s = Some(Err(e.copied()));
             }
         }
-        slots
+        let results: Vec<Result<EventOutcome, NodeError>> = slots
             .into_iter()
             .map(|s| s.unwrap_or_else(|| Err(NodeError::Unavailable("internal: no result".into()))))
-            .collect()
+            .collect();
+        let touched = results.iter().flatten().filter(|o| !o.duplicate);
+        self.writer
+            .changes
+            .notify(touched.map(|o| o.entity).collect());
+        results
     }
 
     /// Sends each partition its events and fills in their results.
@@ -373,6 +378,47 @@ impl Activities {
         let activity = self.activity_of(parts, &[], wanted).await?;
         decorate(profile, &activity, catalog, &self.cfg, self.clock.now_ms());
         Ok(())
+    }
+
+    /// Every customer's profile with its activity and segments, in
+    /// ascending cluster-wide id after `after`, through a channel of
+    /// `depth` (dropping the receiver stops the reading). An error ends the
+    /// stream.
+    pub async fn profiles_after(
+        &self,
+        catalog: Catalog,
+        after: EntityId,
+        depth: usize,
+    ) -> Result<tokio::sync::mpsc::Receiver<Result<pb::Profile, NodeError>>, NodeError> {
+        let entities = self.reader.entities().await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(depth.max(1));
+        let me = self.clone();
+        crate::observe::rpc::spawn(async move {
+            let all: Vec<(u64, Vec<u64>)> =
+                entities.into_iter().filter(|(g, _)| *g > after).collect();
+            for page in all.chunks(256) {
+                let ids: Vec<u64> = page.iter().flat_map(|(_, parts)| parts.clone()).collect();
+                let mut by_id: HashMap<u64, pb::Profile> =
+                    match me.reader.local_profiles(&ids).await {
+                        Ok(v) => v.into_iter().map(|p| (p.entity_id, p)).collect(),
+                        Err(e) => {
+                            let _ = tx.send(Err(e)).await;
+                            return;
+                        }
+                    };
+                for (global, parts) in page {
+                    let ps: Vec<pb::Profile> =
+                        parts.iter().filter_map(|i| by_id.remove(i)).collect();
+                    let mut p = super::groups::merge_profiles(*global, ps);
+                    let decorated = me.decorate(&mut p, parts, &catalog).await;
+                    let failed = decorated.is_err();
+                    if tx.send(decorated.map(|()| p)).await.is_err() || failed {
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(rx)
     }
 
     /// The cluster-wide entity a lookup names, with the local entities it

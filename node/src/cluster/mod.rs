@@ -28,6 +28,7 @@ pub mod hot_keys;
 pub mod internal;
 pub mod maintenance;
 pub mod map;
+pub mod membership;
 pub mod moves;
 pub mod node_request;
 pub mod peers;

@@ -54,6 +54,8 @@ pub struct Writer {
     clock: SharedClock,
     /// Identifiers of erased people: records holding one are refused.
     pub suppressions: Suppressions,
+    /// Told the customers each write touched (segment membership).
+    pub changes: super::membership::Changes,
 }
 
 /// A record validated, standardised and packed by the coordinator.
@@ -101,6 +103,7 @@ impl Writer {
             std_cfg: Arc::new(std_cfg),
             clock,
             suppressions: Suppressions::default(),
+            changes: Default::default(),
         }
     }
 
@@ -213,7 +216,14 @@ impl Writer {
             }
         }
         self.name_global_entities(&mut pending).await;
-        pending.into_results()
+        let results = pending.into_results();
+        let touched = results.iter().flatten();
+        self.changes.notify(
+            touched
+                .flat_map(|o| std::iter::once(o.entity).chain(o.absorbed.iter().copied()))
+                .collect(),
+        );
+        results
     }
 
     /// Rounds 2 and 3, then the cluster-wide key counts: demotions the
@@ -422,6 +432,7 @@ impl Writer {
         }
         let affected =
             affected.ok_or_else(|| NodeError::from(EngineError::RecordNotFound(ref_key(&key))))?;
+        self.changes.notify(affected.clone());
         self.release_hot_keys(at_ms, released).await?;
         Ok(affected)
     }

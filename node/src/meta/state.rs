@@ -153,6 +153,10 @@ impl MetaState {
                 expected_version,
             } => self.put_segment(segment, *create, *expected_version),
             MetaCommand::DeleteSegment { name } => self.delete_segment(name),
+            MetaCommand::SegmentsSwept { at_ms } => {
+                self.segments_swept_at_ms = self.segments_swept_at_ms.max(*at_ms);
+                MetaReply::Ok
+            }
             MetaCommand::PutErasure { entry, create } => self.put_erasure(entry, *create),
             MetaCommand::Suppress { entries } => self.suppress(entries),
             MetaCommand::LiftSuppressions { ids } => {

@@ -116,6 +116,9 @@ pub struct MetaState {
     /// Segments defined through the API, by name, with their versions.
     #[serde(default)]
     pub segments: BTreeMap<String, kindred_proto::v1::Segment>,
+    /// When the last sweep evaluated every customer's segments (0: never).
+    #[serde(default)]
+    pub segments_swept_at_ms: i64,
 }
 
 /// Where an erasure stands.
@@ -234,6 +237,10 @@ pub enum MetaCommand {
     /// named by another segment's `in_segment`.
     DeleteSegment {
         name: String,
+    },
+    /// A sweep evaluated every customer's segments (kept if newer).
+    SegmentsSwept {
+        at_ms: i64,
     },
     /// Publishes RFM cut points; rejected unless their version is newer
     /// than the published one.

@@ -280,6 +280,8 @@ impl Actor {
             Op::PutEvents(r) => self.write(r, reply, Actor::on_put_events),
             Op::AdoptEvents(r) => self.write(r, reply, Actor::on_adopt_events),
             Op::DropActivity(r) => self.write(r, reply, Actor::on_drop_activity),
+            Op::SetMemberships(r) => self.write(r, reply, Actor::on_set_memberships),
+            Op::DropSegment(r) => self.write(r, reply, Actor::on_drop_segment),
             Op::GetRecord(r) => self.read(r, reply, Actor::on_get_record),
             Op::Features(r) => self.read(r, reply, Actor::on_features),
             Op::EntityOfRecord(r) => self.read(r, reply, Actor::on_entity_of_record),
@@ -310,6 +312,9 @@ impl Actor {
             Op::Expired(r) => self.read(r, reply, Actor::on_expired),
             Op::ActivityOf(r) => self.read(r, reply, Actor::on_activity_of),
             Op::TypeSummaries(r) => self.read(r, reply, Actor::on_type_summaries),
+            Op::SegmentMembers(r) => self.read(r, reply, Actor::on_segment_members),
+            Op::FeedAfter(r) => self.read(r, reply, Actor::on_feed_after),
+            Op::FeedLast(r) => self.read(r, reply, Actor::on_feed_last),
         }
     }
 

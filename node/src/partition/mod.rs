@@ -21,6 +21,7 @@ mod actor;
 mod commands;
 mod queries;
 pub mod request;
+mod segments;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -26,6 +26,7 @@ use crate::engine::resolver::{KeyCount, Stats};
 use crate::engine::standardize::Issue;
 use crate::engine::{EntityId, Outcome};
 use crate::error::NodeError;
+use crate::storage::membership::FeedEntry;
 use crate::storage::Link;
 
 /// A request to a partition, with the type of its reply.
@@ -139,6 +140,11 @@ typed_requests! {
     /// Forgets erased entities (their history), then makes every row
     /// deleted so far unreadable on disk.
     Forget => (),
+    /// Records customers' segment membership as evaluated; the feed entries
+    /// of what changed.
+    SetMemberships => Vec<FeedEntry>,
+    /// Drops every membership row of a deleted segment.
+    DropSegment => (),
     // ---- queries
     /// A stored record with its entity.
     GetRecord => StoredRecord,
@@ -203,6 +209,13 @@ typed_requests! {
     /// The records held here not observed since their source's retention
     /// limit.
     Expired => Vec<String>,
+    /// Current members of a segment homed here, ascending, with when they
+    /// entered.
+    SegmentMembers => Vec<(EntityId, i64)>,
+    /// Feed entries after a sequence number, oldest first.
+    FeedAfter => Vec<FeedEntry>,
+    /// The sequence number of the newest feed entry (0: none).
+    FeedLast => u64,
 }
 
 impl Op {
@@ -221,6 +234,8 @@ impl Op {
                 | Op::AdoptEvents(_)
                 | Op::DropActivity(_)
                 | Op::Forget(_)
+                | Op::SetMemberships(_)
+                | Op::DropSegment(_)
         )
     }
 }
@@ -362,6 +377,45 @@ pub struct Locate {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ActivitySize;
+
+/// One customer's membership as evaluated: the segments it is in among
+/// those evaluated. A customer that no longer exists is in none; `merged_into`
+/// names the customer it joined, if it did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MembershipItem {
+    pub entity: EntityId,
+    pub segments: Vec<String>,
+    pub merged_into: EntityId,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetMemberships {
+    pub at_ms: i64,
+    /// Every segment evaluated (those in force).
+    pub evaluated: Vec<String>,
+    pub items: Vec<MembershipItem>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DropSegment {
+    pub segment: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SegmentMembers {
+    pub segment: String,
+    pub after: EntityId,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FeedLast;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FeedAfter {
+    pub after: u64,
+    pub limit: usize,
+}
 
 /// Which records are past retention at `now_ms`.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -111,6 +111,7 @@ const TABLE: &[(&str, Permission)] = &[
     ("/kindred.v1.Segments/Members", Permission::Read),
     ("/kindred.v1.Segments/Export", Permission::Read),
     ("/kindred.v1.Segments/Validate", Permission::Read),
+    ("/kindred.v1.Segments/Watch", Permission::Read),
     ("/kindred.v1.Cluster/Status", Permission::Read),
     ("/kindred.v1.Cluster/AddNode", Permission::Admin),
     ("/kindred.v1.Cluster/RemoveNode", Permission::Admin),

@@ -60,6 +60,8 @@ pub struct NodeState {
     pub privacy: Arc<crate::privacy::PrivacyConfig>,
     /// The standard segments (none with `[activity] builtin_segments = false`).
     pub builtin_segments: Arc<Vec<kindred_proto::v1::Segment>>,
+    /// Keeps segment membership current.
+    pub memberships: crate::cluster::membership::Memberships,
 }
 
 impl NodeState {
@@ -110,20 +112,31 @@ pub async fn run(
     }
     let cluster = Cluster::start(&cfg, at_rest, load_model(&cfg)?, tls.peer())?;
     tokio::spawn(listeners::audit_refusals(refusals, cluster.audit.clone()));
+    let activity = Arc::new(cfg.activity.clone());
+    let builtin_segments = Arc::new(if cfg.activity.builtin_segments {
+        crate::segments::builtin::builtin(&cfg.activity.order_type)
+    } else {
+        vec![]
+    });
+    let memberships = {
+        let (c, a, b) = (cluster.clone(), activity.clone(), builtin_segments.clone());
+        crate::cluster::membership::Memberships::start(
+            cluster.coordinator.activities.clone(),
+            Arc::new(move || traits::catalog_of(&c, &a, &b)),
+        )
+    };
     let state = NodeState {
         cluster: cluster.clone(),
         ready: Arc::new(AtomicBool::new(false)),
         limits: cfg.limits.clone(),
         engine: cfg.engine.clone(),
-        activity: Arc::new(cfg.activity.clone()),
+        activity,
         privacy: Arc::new(cfg.privacy.clone()),
-        builtin_segments: Arc::new(if cfg.activity.builtin_segments {
-            crate::segments::builtin::builtin(&cfg.activity.order_type)
-        } else {
-            vec![]
-        }),
+        builtin_segments,
+        memberships,
     };
     tokio::spawn(traits::rfm_schedule(state.clone()));
+    tokio::spawn(segments::sweep_schedule(state.clone()));
     tokio::spawn(privacy::retention_schedule(state.clone()));
     let (health, health_service) = tonic_health::server::health_reporter();
     health

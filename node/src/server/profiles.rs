@@ -165,8 +165,7 @@ pub(super) fn check_purpose(state: &NodeState, purpose: &str) -> Result<(), Node
 }
 
 /// Every customer's profile with its activity and segments, in ascending
-/// cluster-wide id after `after`, through a channel of `depth` (dropping
-/// the receiver stops the reading). An error ends the stream.
+/// cluster-wide id after `after` (see `Activities::profiles_after`).
 pub(super) async fn every_profile(
     state: &NodeState,
     after: u64,
@@ -175,33 +174,8 @@ pub(super) async fn every_profile(
     let coordinator = state
         .coordinator()
         .map_err(|s| NodeError::Unavailable(s.message().into()))?;
-    let reader = coordinator.reader.clone();
-    let activities = coordinator.activities.clone();
-    let catalog = state.catalog();
-    let entities = reader.entities().await?;
-    let (tx, rx) = mpsc::channel(depth.max(1));
-    observe::rpc::spawn(async move {
-        let all: Vec<(u64, Vec<u64>)> = entities.into_iter().filter(|(g, _)| *g > after).collect();
-        for page in all.chunks(256) {
-            let ids: Vec<u64> = page.iter().flat_map(|(_, parts)| parts.clone()).collect();
-            let mut by_id: std::collections::HashMap<u64, Profile> =
-                match reader.local_profiles(&ids).await {
-                    Ok(v) => v.into_iter().map(|p| (p.entity_id, p)).collect(),
-                    Err(e) => {
-                        let _ = tx.send(Err(e)).await;
-                        return;
-                    }
-                };
-            for (global, parts) in page {
-                let ps: Vec<Profile> = parts.iter().filter_map(|i| by_id.remove(i)).collect();
-                let mut p = crate::cluster::groups::merge_profiles(*global, ps);
-                let decorated = activities.decorate(&mut p, parts, &catalog).await;
-                let failed = decorated.is_err();
-                if tx.send(decorated.map(|()| p)).await.is_err() || failed {
-                    return;
-                }
-            }
-        }
-    });
-    Ok(rx)
+    coordinator
+        .activities
+        .profiles_after(state.catalog(), after, depth)
+        .await
 }

@@ -15,11 +15,13 @@ use kindred_proto::v1::segments_server::Segments;
 
 use super::profiles::{check_purpose, every_profile};
 use super::NodeState;
+use crate::cluster::membership::Memberships;
 use crate::error::NodeError;
 use crate::meta::MetaCommand;
 use crate::observe;
 use crate::privacy::consent::granted;
 use crate::segments::{check, Checked, Known};
+use crate::storage::membership::{Change, FeedEntry};
 
 /// Implements `kindred.v1.Segments`.
 pub struct SegmentsService {
@@ -110,6 +112,8 @@ impl SegmentsService {
                 expected_version: expected,
             })
             .await?;
+        // Backfill: the new definition's members, from everyone.
+        tokio::spawn(sweep_now(self.state.clone()));
         Ok(self.shown(self.find(&name)?))
     }
 }
@@ -233,18 +237,16 @@ impl Segments for SegmentsService {
     ) -> Result<Response<pb::SegmentsGetResponse>, Status> {
         let req = req.into_inner();
         let segment = self.shown(self.find(&req.name)?);
-        let (mut size, mut evaluated_at_ms) = (0, 0);
-        if req.count {
-            evaluated_at_ms = self.state.coordinator()?.activities.now_ms();
-            let mut profiles = every_profile(&self.state, 0, 64).await?;
-            while let Some(p) = profiles.recv().await {
-                size += u64::from(p?.segments.contains(&req.name));
-            }
-        }
+        let size = self
+            .state
+            .memberships
+            .members(&req.name, 0, usize::MAX)
+            .await?
+            .len() as u64;
         Ok(Response::new(pb::SegmentsGetResponse {
             segment: Some(segment),
             size,
-            evaluated_at_ms,
+            swept_at_ms: self.state.cluster().meta.state().segments_swept_at_ms,
         }))
     }
 
@@ -266,23 +268,21 @@ impl Segments for SegmentsService {
                 reason: "is not a token this service gave".into(),
             })?,
         };
-        let mut profiles = every_profile(&self.state, after, 64).await?;
-        let mut entity_ids = Vec::with_capacity(limit);
-        let mut next_page_token = String::new();
-        while let Some(p) = profiles.recv().await {
-            let p = p?;
-            if !p.segments.contains(&req.name) {
-                continue;
-            }
-            if entity_ids.len() == limit {
-                next_page_token = entity_ids.last().map(u64::to_string).unwrap_or_default();
-                break;
-            }
-            entity_ids.push(p.entity_id);
-        }
+        let mut page = self
+            .state
+            .memberships
+            .members(&req.name, after, limit + 1)
+            .await?;
+        let next_page_token = if page.len() > limit {
+            page.truncate(limit);
+            page.last().map(|(e, _)| e.to_string()).unwrap_or_default()
+        } else {
+            String::new()
+        };
         Ok(Response::new(pb::SegmentsMembersResponse {
-            entity_ids,
+            entity_ids: page.iter().map(|(e, _)| *e).collect(),
             next_page_token,
+            entered_at_ms: page.iter().map(|(_, at)| *at).collect(),
         }))
     }
 
@@ -316,6 +316,23 @@ impl Segments for SegmentsService {
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 
+    type WatchStream = Boxed<pb::SegmentsWatchResponse>;
+
+    async fn watch(
+        &self,
+        req: Request<pb::SegmentsWatchRequest>,
+    ) -> Result<Response<Self::WatchStream>, Status> {
+        let req = req.into_inner();
+        for name in &req.segments {
+            self.find(name)?;
+        }
+        let m = self.state.memberships.clone();
+        let cursor = Cursor::parse(&req.cursor, &m).await?;
+        let (tx, rx) = mpsc::channel(64);
+        observe::rpc::spawn(follow(m, req.segments, cursor, tx));
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
     async fn validate(
         &self,
         req: Request<pb::SegmentsValidateRequest>,
@@ -337,5 +354,152 @@ impl Segments for SegmentsService {
             realtime_conditions: c.realtime,
             time_conditions: c.time,
         }))
+    }
+}
+
+/// Where a watcher is in every partition's feed.
+#[derive(Debug, Clone, PartialEq)]
+struct Cursor(Vec<u64>);
+
+const CURSOR_PREFIX: &str = "c1.";
+
+impl Cursor {
+    async fn parse(text: &str, m: &Memberships) -> Result<Cursor, NodeError> {
+        let n = m.partitions() as usize;
+        match text {
+            "" | "now" => return Ok(Cursor(m.feed_now().await?)),
+            "start" => return Ok(Cursor(vec![0; n])),
+            _ => {}
+        }
+        let bad = |reason: &str| NodeError::InvalidArgument {
+            field: "cursor".into(),
+            value: text.into(),
+            reason: reason.into(),
+        };
+        let seqs = text
+            .strip_prefix(CURSOR_PREFIX)
+            .ok_or_else(|| bad("is not a cursor this service gave (nor now or start)"))?
+            .split('.')
+            .map(|p| p.parse::<u64>())
+            .collect::<Result<Vec<u64>, _>>()
+            .map_err(|_| bad("is not a cursor this service gave (nor now or start)"))?;
+        if seqs.len() != n {
+            return Err(bad(&format!(
+                "names {} partitions; the cluster has {n}",
+                seqs.len()
+            )));
+        }
+        Ok(Cursor(seqs))
+    }
+
+    fn text(&self) -> String {
+        let parts: Vec<String> = self.0.iter().map(u64::to_string).collect();
+        format!("{CURSOR_PREFIX}{}", parts.join("."))
+    }
+}
+
+/// How long a watcher waits before reading the feeds again when nothing
+/// was new.
+const IDLE: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Streams the feed entries of the chosen segments after `cursor` until
+/// the watcher goes away.
+async fn follow(
+    m: Memberships,
+    segments: Vec<String>,
+    mut cursor: Cursor,
+    tx: mpsc::Sender<Result<pb::SegmentsWatchResponse, Status>>,
+) {
+    loop {
+        let mut any = false;
+        for p in 0..cursor.0.len() {
+            let entries = match m.feed(p as u32, cursor.0[p], 256).await {
+                Ok(e) => e,
+                Err(e) => {
+                    let _ = tx.send(Err(e.into())).await;
+                    return;
+                }
+            };
+            for e in entries {
+                any = true;
+                cursor.0[p] = e.seq;
+                if !segments.is_empty() && !segments.contains(&e.segment) {
+                    continue;
+                }
+                if tx
+                    .send(Ok(watch_response(&e, cursor.text())))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }
+        if !any {
+            tokio::select! {
+                _ = tokio::time::sleep(IDLE) => {}
+                _ = tx.closed() => return,
+            }
+        }
+    }
+}
+
+fn watch_response(e: &FeedEntry, cursor: String) -> pb::SegmentsWatchResponse {
+    let change = match e.change {
+        Change::Entered => pb::MembershipChange::Entered,
+        Change::Left => pb::MembershipChange::Left,
+        Change::Merged => pb::MembershipChange::Merged,
+    };
+    pb::SegmentsWatchResponse {
+        change: change as i32,
+        segment: e.segment.clone(),
+        entity_id: e.entity,
+        merged_into: e.into,
+        at_ms: e.at_ms,
+        cursor,
+    }
+}
+
+/// Re-evaluates every customer's segments now and records when.
+pub async fn sweep_now(state: NodeState) {
+    match state.memberships.sweep().await {
+        Ok(s) => {
+            tracing::info!(
+                customers = s.customers,
+                changes = s.changes,
+                "segment sweep done"
+            );
+            let cmd = MetaCommand::SegmentsSwept { at_ms: s.at_ms };
+            if let Err(e) = state.cluster().propose(cmd).await {
+                tracing::warn!(error = %e, "recording the segment sweep failed");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "segment sweep failed"),
+    }
+}
+
+/// Sweeps on a schedule, on the metadata leader: when the last sweep is
+/// older than the interval, or a change notification was dropped.
+pub async fn sweep_schedule(state: NodeState) {
+    let minutes = state.activity.segment_sweep_minutes;
+    if minutes == 0 {
+        return;
+    }
+    let interval_ms = i64::from(minutes) * 60_000;
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+    loop {
+        tick.tick().await;
+        let Ok(coordinator) = state.coordinator() else {
+            continue;
+        };
+        let now = coordinator.activities.now_ms();
+        let missed = state.memberships.missed();
+        if state.cluster().raft_status().role != "leader" && !missed {
+            continue;
+        }
+        let last = state.cluster().meta.state().segments_swept_at_ms;
+        if missed || now - last >= interval_ms {
+            sweep_now(state.clone()).await;
+        }
     }
 }

@@ -27,19 +27,27 @@ impl NodeState {
     /// the API), the published RFM cut points and every segment in force
     /// (the standard ones, then those defined through the API).
     pub fn catalog(&self) -> Catalog {
-        let meta = self.cluster().meta.state();
-        let mut traits = self.activity.configured_traits();
-        traits.extend(meta.traits.values().cloned());
-        let segments = self
-            .builtin_segments
-            .iter()
-            .chain(meta.segments.values())
-            .cloned();
-        Catalog {
-            traits,
-            cuts: meta.rfm.clone(),
-            segments: crate::segments::SegmentSet::new(segments),
-        }
+        catalog_of(self.cluster(), &self.activity, &self.builtin_segments)
+    }
+}
+
+/// The catalog from the metadata group's state and the node's settings.
+pub fn catalog_of(
+    cluster: &crate::cluster::Cluster,
+    activity: &crate::activity::ActivityConfig,
+    builtin_segments: &[kindred_proto::v1::Segment],
+) -> Catalog {
+    let meta = cluster.meta.state();
+    let mut traits = activity.configured_traits();
+    traits.extend(meta.traits.values().cloned());
+    let segments = builtin_segments
+        .iter()
+        .chain(meta.segments.values())
+        .cloned();
+    Catalog {
+        traits,
+        cuts: meta.rfm.clone(),
+        segments: crate::segments::SegmentSet::new(segments),
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod keys;
+pub mod membership;
 pub mod purge;
 pub mod rocks;
 pub mod seen;

@@ -14,6 +14,7 @@
 //! | `meta`        | name                             | schema version, model, counters        |
 //! | `links`       | record key 0x00 partner key      | a cross-partition link: [`Link`]       |
 //! | `events`, `summaries`, `orphans` | see [`super::events`] | a record's events and their per-day summaries |
+//! | `members`, `feed` | see [`super::membership`] | segment membership of the customers whose id is homed here, and its change feed |
 //!
 //! No personal value is written in plaintext: record values and events are
 //! sealed under the record's data key; blocking keys (demoted keys, the
@@ -49,6 +50,7 @@ use crate::engine::Model;
 
 use super::events::{Recent, ACTIVITY_CFS};
 use super::keys::{AtRest, DataKeys};
+use super::membership::{Overlay, MEMBERSHIP_CFS};
 
 /// On-disk layout version; a data directory of another version is refused.
 pub const SCHEMA_VERSION: &str = "3";
@@ -67,7 +69,7 @@ pub fn column_families() -> &'static [&'static str] {
     &CFS
 }
 
-const CFS: [&str; 11] = [
+const CFS: [&str; 13] = [
     "records",
     "keys",
     "seen",
@@ -79,6 +81,8 @@ const CFS: [&str; 11] = [
     ACTIVITY_CFS[0],
     ACTIVITY_CFS[1],
     ACTIVITY_CFS[2],
+    MEMBERSHIP_CFS[0],
+    MEMBERSHIP_CFS[1],
 ];
 
 /// A link between a record of this partition and a record of another
@@ -172,6 +176,10 @@ pub struct RocksStore {
     pub(super) data_keys: DataKeys,
     /// Erasures' purges, off the partition's thread.
     pub(super) purger: super::purge::Purger,
+    /// Member rows not surely on disk yet.
+    pub(super) members_recent: Overlay,
+    /// The last sequence number of the change feed (read at first use).
+    pub(super) feed_seq: Option<u64>,
 }
 
 /// Batches that wait for the writer thread at most.
@@ -324,6 +332,8 @@ impl RocksStore {
             counters: None,
             data_keys: DataKeys::new(opts.at_rest.clone()),
             purger: Default::default(),
+            members_recent: Overlay::default(),
+            feed_seq: None,
         };
         store.check_at_rest()?;
         if store.resume_purge()? {
@@ -470,6 +480,7 @@ impl RocksStore {
     pub fn flush_then(&mut self, ack: Ack) {
         let mut b = std::mem::take(&mut self.pending);
         self.recent.rotate();
+        self.members_recent.rotate();
         self.data_keys.rotate();
         // Counters only need their latest values: once per group commit.
         if let Some((next_entity, seq)) = self.counters.take() {

@@ -23,6 +23,13 @@ class Operator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OPERATOR_EXISTS: _ClassVar[Operator]
     OPERATOR_MISSING: _ClassVar[Operator]
     OPERATOR_CONTAINS: _ClassVar[Operator]
+
+class MembershipChange(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MEMBERSHIP_CHANGE_UNSPECIFIED: _ClassVar[MembershipChange]
+    MEMBERSHIP_CHANGE_ENTERED: _ClassVar[MembershipChange]
+    MEMBERSHIP_CHANGE_LEFT: _ClassVar[MembershipChange]
+    MEMBERSHIP_CHANGE_MERGED: _ClassVar[MembershipChange]
 OPERATOR_UNSPECIFIED: Operator
 OPERATOR_EQ: Operator
 OPERATOR_NE: Operator
@@ -34,6 +41,10 @@ OPERATOR_IN: Operator
 OPERATOR_EXISTS: Operator
 OPERATOR_MISSING: Operator
 OPERATOR_CONTAINS: Operator
+MEMBERSHIP_CHANGE_UNSPECIFIED: MembershipChange
+MEMBERSHIP_CHANGE_ENTERED: MembershipChange
+MEMBERSHIP_CHANGE_LEFT: MembershipChange
+MEMBERSHIP_CHANGE_MERGED: MembershipChange
 
 class FieldCondition(_message.Message):
     __slots__ = ("field", "op", "value", "any_of")
@@ -189,22 +200,20 @@ class SegmentsListResponse(_message.Message):
     def __init__(self, segments: _Optional[_Iterable[_Union[Segment, _Mapping]]] = ...) -> None: ...
 
 class SegmentsGetRequest(_message.Message):
-    __slots__ = ("name", "count")
+    __slots__ = ("name",)
     NAME_FIELD_NUMBER: _ClassVar[int]
-    COUNT_FIELD_NUMBER: _ClassVar[int]
     name: str
-    count: bool
-    def __init__(self, name: _Optional[str] = ..., count: _Optional[bool] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class SegmentsGetResponse(_message.Message):
-    __slots__ = ("segment", "size", "evaluated_at_ms")
+    __slots__ = ("segment", "size", "swept_at_ms")
     SEGMENT_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
-    EVALUATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    SWEPT_AT_MS_FIELD_NUMBER: _ClassVar[int]
     segment: Segment
     size: int
-    evaluated_at_ms: int
-    def __init__(self, segment: _Optional[_Union[Segment, _Mapping]] = ..., size: _Optional[int] = ..., evaluated_at_ms: _Optional[int] = ...) -> None: ...
+    swept_at_ms: int
+    def __init__(self, segment: _Optional[_Union[Segment, _Mapping]] = ..., size: _Optional[int] = ..., swept_at_ms: _Optional[int] = ...) -> None: ...
 
 class SegmentsMembersRequest(_message.Message):
     __slots__ = ("name", "page_size", "page_token")
@@ -217,12 +226,14 @@ class SegmentsMembersRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class SegmentsMembersResponse(_message.Message):
-    __slots__ = ("entity_ids", "next_page_token")
+    __slots__ = ("entity_ids", "next_page_token", "entered_at_ms")
     ENTITY_IDS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ENTERED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     entity_ids: _containers.RepeatedScalarFieldContainer[int]
     next_page_token: str
-    def __init__(self, entity_ids: _Optional[_Iterable[int]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+    entered_at_ms: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, entity_ids: _Optional[_Iterable[int]] = ..., next_page_token: _Optional[str] = ..., entered_at_ms: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class SegmentsExportRequest(_message.Message):
     __slots__ = ("name", "purpose")
@@ -261,3 +272,27 @@ class SegmentsValidateResponse(_message.Message):
     realtime_conditions: _containers.RepeatedScalarFieldContainer[str]
     time_conditions: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, problems: _Optional[_Iterable[_Union[SegmentProblem, _Mapping]]] = ..., realtime_conditions: _Optional[_Iterable[str]] = ..., time_conditions: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SegmentsWatchRequest(_message.Message):
+    __slots__ = ("segments", "cursor")
+    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    segments: _containers.RepeatedScalarFieldContainer[str]
+    cursor: str
+    def __init__(self, segments: _Optional[_Iterable[str]] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class SegmentsWatchResponse(_message.Message):
+    __slots__ = ("change", "segment", "entity_id", "merged_into", "at_ms", "cursor")
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    ENTITY_ID_FIELD_NUMBER: _ClassVar[int]
+    MERGED_INTO_FIELD_NUMBER: _ClassVar[int]
+    AT_MS_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    change: MembershipChange
+    segment: str
+    entity_id: int
+    merged_into: int
+    at_ms: int
+    cursor: str
+    def __init__(self, change: _Optional[_Union[MembershipChange, str]] = ..., segment: _Optional[str] = ..., entity_id: _Optional[int] = ..., merged_into: _Optional[int] = ..., at_ms: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...

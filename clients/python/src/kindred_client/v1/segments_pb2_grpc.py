@@ -74,6 +74,11 @@ class SegmentsStub:
                 request_serializer=kindred_dot_v1_dot_segments__pb2.SegmentsValidateRequest.SerializeToString,
                 response_deserializer=kindred_dot_v1_dot_segments__pb2.SegmentsValidateResponse.FromString,
                 _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/kindred.v1.Segments/Watch',
+                request_serializer=kindred_dot_v1_dot_segments__pb2.SegmentsWatchRequest.SerializeToString,
+                response_deserializer=kindred_dot_v1_dot_segments__pb2.SegmentsWatchResponse.FromString,
+                _registered_method=True)
 
 
 class SegmentsServicer:
@@ -110,16 +115,17 @@ class SegmentsServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Get(self, request, context):
-        """One segment, with which conditions are evaluated when the customer
-        changes and which depend on the passage of time; with `count`, its size
-        evaluated now over every customer.
+        """One segment, with its size, when everyone was last evaluated, and
+        which of its conditions are evaluated when the customer changes and
+        which depend on the passage of time.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Members(self, request, context):
-        """The customers in a segment now, by entity id, paged.
+        """The customers in a segment, by entity id, paged, with when each
+        entered.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -136,6 +142,15 @@ class SegmentsServicer:
     def Validate(self, request, context):
         """Checks a definition against the cluster (traits, purposes, stages,
         other segments) without storing it: every problem, with its path.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Watch(self, request, context):
+        """The change feed: customers entering and leaving segments, as they
+        happen, each with a cursor. Reconnecting with the last cursor received
+        misses nothing and repeats nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -183,6 +198,11 @@ def add_SegmentsServicer_to_server(servicer, server):
                     servicer.Validate,
                     request_deserializer=kindred_dot_v1_dot_segments__pb2.SegmentsValidateRequest.FromString,
                     response_serializer=kindred_dot_v1_dot_segments__pb2.SegmentsValidateResponse.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=kindred_dot_v1_dot_segments__pb2.SegmentsWatchRequest.FromString,
+                    response_serializer=kindred_dot_v1_dot_segments__pb2.SegmentsWatchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -401,6 +421,33 @@ class Segments:
             '/kindred.v1.Segments/Validate',
             kindred_dot_v1_dot_segments__pb2.SegmentsValidateRequest.SerializeToString,
             kindred_dot_v1_dot_segments__pb2.SegmentsValidateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/kindred.v1.Segments/Watch',
+            kindred_dot_v1_dot_segments__pb2.SegmentsWatchRequest.SerializeToString,
+            kindred_dot_v1_dot_segments__pb2.SegmentsWatchResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,299 @@
+//! Segment membership kept current: the customers a write touched are
+//! re-evaluated at once, and a sweep on a schedule re-evaluates everyone
+//! (the passage of time moves customers between stages and out of
+//! windows, and it repairs whatever a lost notification missed).
+//!
+//! A customer's membership is stored in the partition of its cluster-wide
+//! id, which records what changed in its feed (`storage::membership`).
+//! Evaluations on one node are serialised, each from a fresh read, so the
+//! last membership stored is that of the last state read. A customer that
+//! no longer exists (deleted, or merged into another) is in no segment; a
+//! merged one's rows close as `Merged`, and the customer it joined keeps
+//! its own membership, so nobody leaves and re-enters a segment they were
+//! in all along.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::{mpsc, Mutex};
+
+use kindred_proto::v1 as pb;
+
+use super::activity::Activities;
+use crate::activity::Catalog;
+use crate::engine::EntityId;
+use crate::error::NodeError;
+use crate::partition::partition_of_entity;
+use crate::partition::request::{
+    DropSegment, FeedAfter, FeedLast, MembershipItem, SegmentMembers, SetMemberships,
+};
+use crate::storage::membership::FeedEntry;
+
+/// Customers waiting to be re-evaluated, in notifications.
+const QUEUE: usize = 4096;
+
+/// Customers re-evaluated (and stored) together.
+const BATCH: usize = 512;
+
+/// Where the write path reports the customers each write touched.
+#[derive(Clone, Default)]
+pub struct Changes {
+    tx: Arc<OnceLock<mpsc::Sender<Vec<EntityId>>>>,
+    /// A notification was dropped (the queue was full): the next sweep
+    /// repairs what it missed.
+    missed: Arc<AtomicBool>,
+}
+
+impl Changes {
+    /// Reports customers (cluster-wide or local ids) whose records or
+    /// events changed. Never waits.
+    pub fn notify(&self, ids: Vec<EntityId>) {
+        let ids: Vec<EntityId> = ids.into_iter().filter(|&i| i != 0).collect();
+        if ids.is_empty() {
+            return;
+        }
+        if let Some(tx) = self.tx.get() {
+            if tx.try_send(ids).is_err() {
+                self.missed.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// True (once) if a notification was dropped since the last call.
+    pub fn take_missed(&self) -> bool {
+        self.missed.swap(false, Ordering::Relaxed)
+    }
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone, Default)]
+pub struct Swept {
+    pub customers: u64,
+    pub changes: u64,
+    pub at_ms: i64,
+}
+
+/// The evaluator of a node.
+#[derive(Clone)]
+pub struct Memberships {
+    activities: Activities,
+    catalog: Arc<dyn Fn() -> Catalog + Send + Sync>,
+    /// Held while evaluating and storing, so that evaluations on this node
+    /// are stored in the order they read.
+    turn: Arc<Mutex<()>>,
+    changes: Changes,
+}
+
+impl Memberships {
+    /// Starts re-evaluating the customers the write path reports.
+    pub fn start(
+        activities: Activities,
+        catalog: Arc<dyn Fn() -> Catalog + Send + Sync>,
+    ) -> Memberships {
+        let changes = activities.writer.changes.clone();
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let _ = changes.tx.set(tx);
+        let m = Memberships {
+            activities,
+            catalog,
+            turn: Arc::new(Mutex::new(())),
+            changes,
+        };
+        tokio::spawn(m.clone().run(rx));
+        m
+    }
+
+    /// True (once) if the write path dropped a notification.
+    pub fn missed(&self) -> bool {
+        self.changes.take_missed()
+    }
+
+    async fn run(self, mut rx: mpsc::Receiver<Vec<EntityId>>) {
+        while let Some(first) = rx.recv().await {
+            let mut ids: BTreeSet<EntityId> = first.into_iter().collect();
+            while ids.len() < BATCH {
+                match rx.try_recv() {
+                    Ok(more) => ids.extend(more),
+                    Err(_) => break,
+                }
+            }
+            if let Err(e) = self.reevaluate(ids.into_iter().collect()).await {
+                // The sweep repairs it.
+                self.changes.missed.store(true, Ordering::Relaxed);
+                tracing::warn!(error = %e, "re-evaluating segment membership failed");
+            }
+        }
+    }
+
+    fn router(&self) -> &super::router::Router {
+        &self.activities.reader.assembler.router
+    }
+
+    /// Re-evaluates customers by any of their ids and stores what changed.
+    pub async fn reevaluate(&self, ids: Vec<EntityId>) -> Result<Vec<FeedEntry>, NodeError> {
+        let catalog = (self.catalog)();
+        let _turn = self.turn.lock().await;
+        let mut items = Vec::with_capacity(ids.len());
+        for id in ids {
+            items.extend(self.evaluate(id, &catalog).await?);
+        }
+        self.store(items, &catalog).await
+    }
+
+    /// The membership items of a customer named by one of its ids: itself
+    /// as it is now, or gone (merged into the customer the id now names,
+    /// or deleted) and that customer.
+    async fn evaluate(
+        &self,
+        id: EntityId,
+        catalog: &Catalog,
+    ) -> Result<Vec<MembershipItem>, NodeError> {
+        let item = |entity, p: Option<&pb::Profile>, merged_into| MembershipItem {
+            entity,
+            segments: p.map(|p| p.segments.clone()).unwrap_or_default(),
+            merged_into,
+        };
+        match self.activities.profile(id, catalog).await {
+            Ok(p) if p.entity_id == id => Ok(vec![item(id, Some(&p), 0)]),
+            Ok(p) => Ok(vec![
+                item(id, None, p.entity_id),
+                item(p.entity_id, Some(&p), 0),
+            ]),
+            Err(e) if e.code() == tonic::Code::NotFound => Ok(vec![item(id, None, 0)]),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends each membership partition its items.
+    async fn store(
+        &self,
+        items: Vec<MembershipItem>,
+        catalog: &Catalog,
+    ) -> Result<Vec<FeedEntry>, NodeError> {
+        let n = self.router().map().partitions.max(1);
+        let evaluated: Vec<String> = catalog.segments.iter().map(|s| s.name.clone()).collect();
+        let mut by_p: BTreeMap<u32, Vec<MembershipItem>> = BTreeMap::new();
+        for it in items {
+            by_p.entry(partition_of_entity(it.entity, n))
+                .or_default()
+                .push(it);
+        }
+        let at_ms = self.activities.now_ms();
+        let mut feed = Vec::new();
+        for (p, items) in by_p {
+            let req = SetMemberships {
+                at_ms,
+                evaluated: evaluated.clone(),
+                items,
+            };
+            feed.extend(self.router().call(p, req).await?);
+        }
+        Ok(feed)
+    }
+
+    /// Re-evaluates every customer, then every stored member that is no
+    /// longer a customer (deleted, merged, or renamed by a cluster-wide
+    /// link) and stores what changed.
+    pub async fn sweep(&self) -> Result<Swept, NodeError> {
+        let catalog = (self.catalog)();
+        let at_ms = self.activities.now_ms();
+        let customers: Vec<EntityId> = self
+            .activities
+            .reader
+            .entities()
+            .await?
+            .into_keys()
+            .collect();
+        let mut changes = 0u64;
+        for chunk in customers.chunks(BATCH) {
+            changes += self.reevaluate(chunk.to_vec()).await?.len() as u64;
+        }
+        let seen: HashSet<EntityId> = customers.iter().copied().collect();
+        let stale: Vec<EntityId> = self
+            .stored_members(&catalog)
+            .await?
+            .into_iter()
+            .filter(|e| !seen.contains(e))
+            .collect();
+        for chunk in stale.chunks(BATCH) {
+            changes += self.reevaluate(chunk.to_vec()).await?.len() as u64;
+        }
+        Ok(Swept {
+            customers: customers.len() as u64,
+            changes,
+            at_ms,
+        })
+    }
+
+    /// Every customer stored as a member of some segment in force.
+    async fn stored_members(&self, catalog: &Catalog) -> Result<BTreeSet<EntityId>, NodeError> {
+        let mut out = BTreeSet::new();
+        for s in catalog.segments.iter() {
+            out.extend(
+                self.members(&s.name, 0, usize::MAX)
+                    .await?
+                    .into_iter()
+                    .map(|(e, _)| e),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Stored members of a segment after `after`, ascending, at most
+    /// `limit`, with when they entered.
+    pub async fn members(
+        &self,
+        segment: &str,
+        after: EntityId,
+        limit: usize,
+    ) -> Result<Vec<(EntityId, i64)>, NodeError> {
+        let req = SegmentMembers {
+            segment: segment.into(),
+            after,
+            limit,
+        };
+        let mut all = Vec::new();
+        for (_, r) in self.router().all(req).await {
+            all.extend(r?);
+        }
+        all.sort_unstable();
+        all.truncate(limit);
+        Ok(all)
+    }
+
+    /// Drops the stored membership of a deleted segment everywhere.
+    pub async fn drop_segment(&self, segment: &str) -> Result<(), NodeError> {
+        let req = DropSegment {
+            segment: segment.into(),
+        };
+        for (_, r) in self.router().all(req).await {
+            r?;
+        }
+        Ok(())
+    }
+
+    /// Feed entries of partition `p` after `after`.
+    pub async fn feed(
+        &self,
+        p: u32,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<FeedEntry>, NodeError> {
+        self.router().call(p, FeedAfter { after, limit }).await
+    }
+
+    /// The newest feed entry of every partition: a cursor at "now".
+    pub async fn feed_now(&self) -> Result<Vec<u64>, NodeError> {
+        let mut out = Vec::new();
+        for (_, r) in self.router().all(FeedLast).await {
+            out.push(r?);
+        }
+        Ok(out)
+    }
+
+    /// The number of partitions (the length of a feed cursor).
+    pub fn partitions(&self) -> u32 {
+        self.router().map().partitions.max(1)
+    }
+}
