@@ -83,6 +83,19 @@ pub struct Memberships {
     /// are stored in the order they read.
     turn: Arc<Mutex<()>>,
     changes: Changes,
+    /// A sweep was asked for and has not started yet.
+    sweep_requested: Arc<AtomicBool>,
+    /// A sweep is running on this node.
+    sweeping: Arc<AtomicBool>,
+}
+
+/// Holds the right to sweep; released when dropped.
+pub struct SweepTurn(Arc<AtomicBool>);
+
+impl Drop for SweepTurn {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 impl Memberships {
@@ -99,6 +112,8 @@ impl Memberships {
             catalog,
             turn: Arc::new(Mutex::new(())),
             changes,
+            sweep_requested: Arc::new(AtomicBool::new(false)),
+            sweeping: Arc::new(AtomicBool::new(false)),
         };
         tokio::spawn(m.clone().run(rx));
         m
@@ -107,6 +122,25 @@ impl Memberships {
     /// True (once) if the write path dropped a notification.
     pub fn missed(&self) -> bool {
         self.changes.take_missed()
+    }
+
+    /// Asks for a sweep (the running one, if any, is followed by another).
+    pub fn request_sweep(&self) {
+        self.sweep_requested.store(true, Ordering::Release);
+    }
+
+    /// True (once) if a sweep was asked for since the last call.
+    pub fn take_sweep_request(&self) -> bool {
+        self.sweep_requested.swap(false, Ordering::AcqRel)
+    }
+
+    /// The right to sweep, unless a sweep is running on this node (it will
+    /// see the request).
+    pub fn sweep_turn(&self) -> Option<SweepTurn> {
+        self.sweeping
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+            .then(|| SweepTurn(self.sweeping.clone()))
     }
 
     async fn run(self, mut rx: mpsc::Receiver<Vec<EntityId>>) {

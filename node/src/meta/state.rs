@@ -196,7 +196,7 @@ impl MetaState {
         MetaReply::Ok
     }
 
-    /// Records a new erasure request (`create`) or the progress of one.
+    /// Defines a segment (`create`) or replaces one at its expected version.
     fn put_segment(
         &mut self,
         segment: &kindred_proto::v1::Segment,
@@ -241,6 +241,7 @@ impl MetaState {
         MetaReply::Ok
     }
 
+    /// Records a new erasure request (`create`) or the progress of one.
     fn put_erasure(&mut self, entry: &ErasureEntry, create: bool) -> MetaReply {
         match (self.erasures.contains_key(&entry.id), create) {
             (true, true) => MetaReply::Rejected(format!("erasure {} exists already", entry.id)),

@@ -7,7 +7,9 @@
 //! of the partition's state and the command.
 
 use super::actor::Actor;
-use super::request::{DropSegment, FeedAfter, FeedLast, SegmentMembers, SetMemberships};
+use super::request::{
+    DropSegment, FeedAfter, FeedLast, MembershipItem, SegmentMembers, SetMemberships,
+};
 use crate::engine::{EngineError, EntityId};
 use crate::error::NodeError;
 use crate::storage::membership::{Change, FeedEntry, MemberRow};
@@ -20,50 +22,66 @@ impl Actor {
         &mut self,
         req: SetMemberships,
     ) -> Result<Vec<FeedEntry>, NodeError> {
-        let mut feed = Vec::new();
+        // Every read first: once writing starts nothing can fail, so rows
+        // and their feed entries land together or not at all.
+        let mut changes = Vec::new();
         for item in &req.items {
             for segment in &req.evaluated {
-                let now_in = item.segments.contains(segment);
-                let row = self
-                    .engine
-                    .store()
-                    .member_row(segment, item.entity)
-                    .map_err(EngineError::from)?;
-                let was_in = row.is_some_and(|r| r.is_in());
-                let change = match (was_in, now_in) {
-                    (false, true) => Change::Entered,
-                    (true, false) if item.merged_into != 0 => Change::Merged,
-                    (true, false) => Change::Left,
-                    _ => continue,
-                };
-                let new_row = match change {
-                    Change::Entered => MemberRow {
-                        entered_at_ms: req.at_ms,
-                        left_at_ms: 0,
-                    },
-                    _ => MemberRow {
-                        entered_at_ms: row.map_or(0, |r| r.entered_at_ms),
-                        left_at_ms: req.at_ms,
-                    },
-                };
-                self.engine
-                    .store_mut()
-                    .put_member_row(segment, item.entity, new_row);
-                feed.push(FeedEntry {
-                    seq: 0,
-                    change,
-                    segment: segment.clone(),
-                    entity: item.entity,
-                    into: item.merged_into,
-                    at_ms: req.at_ms,
-                });
+                if let Some(c) = self.membership_change(&req, item, segment)? {
+                    changes.push(c);
+                }
             }
         }
-        self.engine
-            .store_mut()
-            .append_feed(&mut feed)
-            .map_err(EngineError::from)?;
+        let store = self.engine.store_mut();
+        store.load_feed_seq().map_err(EngineError::from)?;
+        let mut feed = Vec::with_capacity(changes.len());
+        for (row, entry) in changes {
+            store.put_member_row(&entry.segment, entry.entity, row);
+            feed.push(entry);
+        }
+        store.append_feed(&mut feed);
         Ok(feed)
+    }
+
+    /// The new row and feed entry of one customer in one segment, if its
+    /// membership changed.
+    fn membership_change(
+        &self,
+        req: &SetMemberships,
+        item: &MembershipItem,
+        segment: &str,
+    ) -> Result<Option<(MemberRow, FeedEntry)>, NodeError> {
+        let row = self
+            .engine
+            .store()
+            .member_row(segment, item.entity)
+            .map_err(EngineError::from)?;
+        let was_in = row.is_some_and(|r| r.is_in());
+        let change = match (was_in, item.segments.iter().any(|s| s == segment)) {
+            (false, true) => Change::Entered,
+            (true, false) if item.merged_into != 0 => Change::Merged,
+            (true, false) => Change::Left,
+            _ => return Ok(None),
+        };
+        let new_row = match change {
+            Change::Entered => MemberRow {
+                entered_at_ms: req.at_ms,
+                left_at_ms: 0,
+            },
+            _ => MemberRow {
+                entered_at_ms: row.map_or(0, |r| r.entered_at_ms),
+                left_at_ms: req.at_ms,
+            },
+        };
+        let entry = FeedEntry {
+            seq: 0,
+            change,
+            segment: segment.into(),
+            entity: item.entity,
+            into: item.merged_into,
+            at_ms: req.at_ms,
+        };
+        Ok(Some((new_row, entry)))
     }
 
     pub(super) fn on_drop_segment(&mut self, req: DropSegment) -> Result<(), NodeError> {

@@ -224,13 +224,7 @@ impl Walker<'_> {
     fn trait_condition(&mut self, t: &pb::TraitCondition, here: &str) -> bool {
         self.comparison(t.op(), t.value.as_ref(), &t.any_of, here);
         match self.known.traits.iter().find(|d| d.name == t.name) {
-            Some(d) => {
-                d.window_days > 0
-                    || matches!(
-                        d.aggregate,
-                        Aggregate::DaysSinceLast | Aggregate::First | Aggregate::Last
-                    )
-            }
+            Some(d) => trait_depends_on_time(d),
             None => {
                 let names: Vec<&str> = self.known.traits.iter().map(|d| d.name.as_str()).collect();
                 self.problem(
@@ -355,59 +349,74 @@ impl Walker<'_> {
             );
             return false;
         };
-        if reaches(other, self.me, self.known.segments, 0) {
+        if reaches(other, self.me, self.known.segments) {
             self.problem(here, format!("{n:?} contains this segment: a cycle"));
         }
         other
             .condition
             .as_ref()
-            .is_some_and(|c| depends_on_time(c, self.known, 0))
+            .is_some_and(|c| depends_on_time(c, self.known))
     }
 }
 
-/// True when `from` names `target` through `in_segment`, directly or not.
-fn reaches(
-    from: &pb::Segment,
-    target: &str,
-    all: &BTreeMap<String, pb::Segment>,
-    depth: usize,
-) -> bool {
-    depth < 64
-        && super::references(from).iter().any(|r| {
-            r == target
-                || all
-                    .get(r)
-                    .is_some_and(|s| reaches(s, target, all, depth + 1))
-        })
+/// True when `from` names `target` through `in_segment`, directly or not
+/// (each segment visited once).
+fn reaches(from: &pb::Segment, target: &str, all: &BTreeMap<String, pb::Segment>) -> bool {
+    let mut seen: std::collections::HashSet<String> = Default::default();
+    let mut todo = super::references(from);
+    while let Some(r) = todo.pop() {
+        if r == target {
+            return true;
+        }
+        if let Some(s) = all.get(&r) {
+            if seen.insert(r) {
+                todo.extend(super::references(s));
+            }
+        }
+    }
+    false
 }
 
-/// True when some leaf of the tree changes with time.
-fn depends_on_time(c: &pb::Condition, known: &Known, depth: usize) -> bool {
-    let mut time = false;
-    super::walk(c, &mut |k| {
-        time |= match k {
-            Kind::Stage(_) | Kind::Rfm(_) => true,
-            Kind::Performed(p) | Kind::NotPerformed(p) => p.within_days > 0,
-            Kind::Trait(t) => known.traits.iter().any(|d| {
-                d.name == t.name
-                    && (d.window_days > 0
-                        || matches!(
-                            d.aggregate,
-                            Aggregate::DaysSinceLast | Aggregate::First | Aggregate::Last
-                        ))
-            }),
-            Kind::InSegment(n) => {
-                depth < 64
-                    && known
-                        .segments
-                        .get(n)
-                        .and_then(|s| s.condition.as_ref())
-                        .is_some_and(|c| depends_on_time(c, known, depth + 1))
+/// True when a trait's value changes with time.
+fn trait_depends_on_time(d: &TraitDef) -> bool {
+    d.window_days > 0
+        || matches!(
+            d.aggregate,
+            Aggregate::DaysSinceLast | Aggregate::First | Aggregate::Last
+        )
+}
+
+/// True when some leaf of the tree, or of a segment it names (each
+/// visited once), changes with time.
+fn depends_on_time(c: &pb::Condition, known: &Known) -> bool {
+    let mut seen: std::collections::HashSet<String> = Default::default();
+    let mut todo = vec![c.clone()];
+    while let Some(c) = todo.pop() {
+        let mut time = false;
+        super::walk(&c, &mut |k| {
+            time |= match k {
+                Kind::Stage(_) | Kind::Rfm(_) => true,
+                Kind::Performed(p) | Kind::NotPerformed(p) => p.within_days > 0,
+                Kind::Trait(t) => known
+                    .traits
+                    .iter()
+                    .any(|d| d.name == t.name && trait_depends_on_time(d)),
+                Kind::InSegment(n) => {
+                    if let Some(c) = known.segments.get(n).and_then(|s| s.condition.clone()) {
+                        if seen.insert(n.clone()) {
+                            todo.push(c);
+                        }
+                    }
+                    false
+                }
+                _ => false,
             }
-            _ => false,
+        });
+        if time {
+            return true;
         }
-    });
-    time
+    }
+    false
 }
 
 fn kind_name(k: &Kind) -> &'static str {

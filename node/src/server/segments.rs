@@ -113,6 +113,7 @@ impl SegmentsService {
             })
             .await?;
         // Backfill: the new definition's members, from everyone.
+        self.state.memberships.request_sweep();
         tokio::spawn(sweep_now(self.state.clone()));
         Ok(self.shown(self.find(&name)?))
     }
@@ -210,8 +211,10 @@ impl Segments for SegmentsService {
         }
         self.state
             .cluster()
-            .propose(MetaCommand::DeleteSegment { name })
+            .propose(MetaCommand::DeleteSegment { name: name.clone() })
             .await?;
+        // Its rows go; a segment created later under the name starts empty.
+        self.state.memberships.drop_segment(&name).await?;
         Ok(Response::new(pb::SegmentsDeleteResponse {}))
     }
 
@@ -460,32 +463,35 @@ fn watch_response(e: &FeedEntry, cursor: String) -> pb::SegmentsWatchResponse {
     }
 }
 
-/// Re-evaluates every customer's segments now and records when.
+/// Re-evaluates every customer's segments now and records when. Sweeps
+/// asked for while one runs are folded into one more after it.
 pub async fn sweep_now(state: NodeState) {
-    match state.memberships.sweep().await {
-        Ok(s) => {
-            tracing::info!(
-                customers = s.customers,
-                changes = s.changes,
-                "segment sweep done"
-            );
-            let cmd = MetaCommand::SegmentsSwept { at_ms: s.at_ms };
-            if let Err(e) = state.cluster().propose(cmd).await {
-                tracing::warn!(error = %e, "recording the segment sweep failed");
+    let Some(_running) = state.memberships.sweep_turn() else {
+        return;
+    };
+    while state.memberships.take_sweep_request() {
+        match state.memberships.sweep().await {
+            Ok(s) => {
+                tracing::info!(
+                    customers = s.customers,
+                    changes = s.changes,
+                    "segment sweep done"
+                );
+                let cmd = MetaCommand::SegmentsSwept { at_ms: s.at_ms };
+                if let Err(e) = state.cluster().propose(cmd).await {
+                    tracing::warn!(error = %e, "recording the segment sweep failed");
+                }
             }
+            Err(e) => tracing::warn!(error = %e, "segment sweep failed"),
         }
-        Err(e) => tracing::warn!(error = %e, "segment sweep failed"),
     }
 }
 
-/// Sweeps on a schedule, on the metadata leader: when the last sweep is
-/// older than the interval, or a change notification was dropped.
+/// Sweeps on a schedule: on the metadata leader when the last sweep is
+/// older than `segment_sweep_minutes` (0: never on time), and on any node
+/// within 30 s of a change notification it had to drop.
 pub async fn sweep_schedule(state: NodeState) {
-    let minutes = state.activity.segment_sweep_minutes;
-    if minutes == 0 {
-        return;
-    }
-    let interval_ms = i64::from(minutes) * 60_000;
+    let interval_ms = i64::from(state.activity.segment_sweep_minutes) * 60_000;
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
     loop {
         tick.tick().await;
@@ -493,12 +499,11 @@ pub async fn sweep_schedule(state: NodeState) {
             continue;
         };
         let now = coordinator.activities.now_ms();
-        let missed = state.memberships.missed();
-        if state.cluster().raft_status().role != "leader" && !missed {
-            continue;
-        }
-        let last = state.cluster().meta.state().segments_swept_at_ms;
-        if missed || now - last >= interval_ms {
+        let due = interval_ms > 0
+            && state.cluster().raft_status().role == "leader"
+            && now - state.cluster().meta.state().segments_swept_at_ms >= interval_ms;
+        if state.memberships.missed() || due {
+            state.memberships.request_sweep();
             sweep_now(state.clone()).await;
         }
     }

@@ -60,36 +60,60 @@ pub struct FeedEntry {
     pub at_ms: i64,
 }
 
-/// Member rows written but perhaps not yet on disk: the pending batch's
-/// and those of the last batches handed to the writer. Reads that decide
-/// what to write look here first.
+/// Member rows written, and segments dropped, in one batch.
+#[derive(Default)]
+struct Written {
+    rows: FxHashMap<Vec<u8>, MemberRow>,
+    /// Prefixes of dropped segments (before `rows` of the same batch).
+    dropped: Vec<Vec<u8>>,
+}
+
+/// Member rows written or dropped but perhaps not yet so on disk: the
+/// pending batch's and those of the last batches handed to the writer.
+/// Reads that decide what to write look here first.
 #[derive(Default)]
 pub struct Overlay {
-    pending: FxHashMap<Vec<u8>, MemberRow>,
-    flushed: VecDeque<FxHashMap<Vec<u8>, MemberRow>>,
+    pending: Written,
+    flushed: VecDeque<Written>,
 }
 
 impl Overlay {
-    fn get(&self, key: &[u8]) -> Option<MemberRow> {
-        std::iter::once(&self.pending)
-            .chain(self.flushed.iter().rev())
-            .find_map(|m| m.get(key).copied())
+    /// The newest state of a row not surely on disk: `Some(None)` dropped,
+    /// `None` as on disk.
+    fn get(&self, key: &[u8]) -> Option<Option<MemberRow>> {
+        for w in std::iter::once(&self.pending).chain(self.flushed.iter().rev()) {
+            if let Some(r) = w.rows.get(key) {
+                return Some(Some(*r));
+            }
+            if w.dropped.iter().any(|p| key.starts_with(p)) {
+                return Some(None);
+            }
+        }
+        None
     }
 
-    /// Rows under `prefix`, newest state of each.
-    fn under(&self, prefix: &[u8]) -> FxHashMap<Vec<u8>, MemberRow> {
-        let mut out = FxHashMap::default();
-        for m in self.flushed.iter().chain(std::iter::once(&self.pending)) {
-            for (k, v) in m.iter().filter(|(k, _)| k.starts_with(prefix)) {
+    /// Whether disk rows under `prefix` may have been dropped since, and
+    /// the rows under it written since (newest state of each).
+    fn under(&self, prefix: &[u8]) -> (bool, FxHashMap<Vec<u8>, MemberRow>) {
+        let (mut dropped, mut out) = (false, FxHashMap::default());
+        for w in self.flushed.iter().chain(std::iter::once(&self.pending)) {
+            if w.dropped.iter().any(|p| p == prefix) {
+                dropped = true;
+                out.clear();
+            }
+            for (k, v) in w.rows.iter().filter(|(k, _)| k.starts_with(prefix)) {
                 out.insert(k.clone(), *v);
             }
         }
-        out
+        (dropped, out)
     }
 
     /// The pending batch went to the writer.
     pub fn rotate(&mut self) {
-        if self.pending.is_empty() && self.flushed.is_empty() {
+        if self.pending.rows.is_empty()
+            && self.pending.dropped.is_empty()
+            && self.flushed.is_empty()
+        {
             return;
         }
         self.flushed.push_back(std::mem::take(&mut self.pending));
@@ -98,10 +122,9 @@ impl Overlay {
         }
     }
 
-    fn forget(&mut self, prefix: &[u8]) {
-        for m in std::iter::once(&mut self.pending).chain(self.flushed.iter_mut()) {
-            m.retain(|k, _| !k.starts_with(prefix));
-        }
+    fn drop_prefix(&mut self, prefix: &[u8]) {
+        self.pending.rows.retain(|k, _| !k.starts_with(prefix));
+        self.pending.dropped.push(prefix.to_vec());
     }
 }
 
@@ -131,7 +154,7 @@ impl RocksStore {
     ) -> Result<Option<MemberRow>, StoreError> {
         let key = member_key(segment, entity);
         if let Some(r) = self.members_recent.get(&key) {
-            return Ok(Some(r));
+            return Ok(r);
         }
         match self.db.get_cf(self.cf("members"), &key).map_err(io)? {
             Some(v) => decode_row(&key, &v).map(Some),
@@ -146,7 +169,7 @@ impl RocksStore {
         let mut b = std::mem::take(&mut self.pending);
         b.put_cf(self.cf("members"), &key, value);
         self.pending = b;
-        self.members_recent.pending.insert(key, row);
+        self.members_recent.pending.rows.insert(key, row);
     }
 
     /// Current members of a segment after `after`, ascending, at most
@@ -159,9 +182,13 @@ impl RocksStore {
     ) -> Result<Vec<(EntityId, i64)>, StoreError> {
         let prefix = segment_prefix(segment);
         let start = member_key(segment, after.saturating_add(1));
-        let mut recent = self.members_recent.under(&prefix);
+        let (dropped, mut recent) = self.members_recent.under(&prefix);
         let mut out: std::collections::BTreeMap<EntityId, MemberRow> = Default::default();
         let mut current = 0;
+        if dropped {
+            // The disk rows are dropped in a batch not surely written yet.
+            return only_current(recent, prefix.len(), after, limit);
+        }
         let iter = self.db.iterator_cf(
             self.cf("members"),
             IteratorMode::From(&start, Direction::Forward),
@@ -177,39 +204,44 @@ impl RocksStore {
             current += usize::from(row.is_in());
             out.insert(entity_of(&k, prefix.len())?, row);
         }
-        // Rows in flight: those past the scan are cut by `take` below.
+        // Rows in flight: those past the scan are cut by the limit.
         for (k, row) in recent {
             let e = entity_of(&k, prefix.len())?;
             if e > after {
                 out.insert(e, row);
             }
         }
-        Ok(out
-            .into_iter()
-            .filter(|(_, r)| r.is_in())
-            .take(limit)
-            .map(|(e, r)| (e, r.entered_at_ms))
-            .collect())
+        Ok(first_current(out, limit))
     }
 
     /// Drops every row of a segment (it was deleted).
     pub fn drop_segment_rows(&mut self, segment: &str) {
         let prefix = segment_prefix(segment);
+        // Every key under the prefix sorts before the name followed by the
+        // next byte after the separator.
         let mut end = prefix.clone();
-        end.push(0xff);
+        if let Some(last) = end.last_mut() {
+            *last += 1;
+        }
         let mut b = std::mem::take(&mut self.pending);
         b.delete_range_cf(self.cf("members"), &prefix, &end);
         self.pending = b;
-        self.members_recent.forget(&prefix);
+        self.members_recent.drop_prefix(&prefix);
+    }
+
+    /// Reads the feed's last sequence number if not yet known, so that
+    /// appending cannot fail.
+    pub fn load_feed_seq(&mut self) -> Result<(), StoreError> {
+        if self.feed_seq.is_none() {
+            self.feed_seq = Some(self.last_feed_seq()?);
+        }
+        Ok(())
     }
 
     /// Appends entries to the feed under the next sequence numbers (their
-    /// `seq` is set here).
-    pub fn append_feed(&mut self, entries: &mut [FeedEntry]) -> Result<(), StoreError> {
-        let mut seq = match self.feed_seq {
-            Some(s) => s,
-            None => self.last_feed_seq()?,
-        };
+    /// `seq` is set here). Call [`RocksStore::load_feed_seq`] first.
+    pub fn append_feed(&mut self, entries: &mut [FeedEntry]) {
+        let mut seq = self.feed_seq.unwrap_or(0);
         let mut b = std::mem::take(&mut self.pending);
         for e in entries.iter_mut() {
             seq += 1;
@@ -222,12 +254,15 @@ impl RocksStore {
         }
         self.pending = b;
         self.feed_seq = Some(seq);
-        Ok(())
     }
 
-    /// The sequence number of the newest feed entry on disk (0: none).
+    /// The sequence number of the newest feed entry, written or in flight
+    /// (0: none).
     pub fn feed_last(&self) -> Result<u64, StoreError> {
-        self.last_feed_seq()
+        match self.feed_seq {
+            Some(s) => Ok(s),
+            None => self.last_feed_seq(),
+        }
     }
 
     fn last_feed_seq(&self) -> Result<u64, StoreError> {
@@ -261,10 +296,155 @@ impl RocksStore {
     }
 }
 
+/// The first `limit` current members of rows sorted by entity.
+fn first_current(
+    rows: std::collections::BTreeMap<EntityId, MemberRow>,
+    limit: usize,
+) -> Vec<(EntityId, i64)> {
+    rows.into_iter()
+        .filter(|(_, r)| r.is_in())
+        .take(limit)
+        .map(|(e, r)| (e, r.entered_at_ms))
+        .collect()
+}
+
+/// The current members after `after` among rows written since a drop.
+fn only_current(
+    rows: FxHashMap<Vec<u8>, MemberRow>,
+    prefix: usize,
+    after: EntityId,
+    limit: usize,
+) -> Result<Vec<(EntityId, i64)>, StoreError> {
+    let mut sorted = std::collections::BTreeMap::new();
+    for (k, r) in rows {
+        let e = entity_of(&k, prefix)?;
+        if e > after {
+            sorted.insert(e, r);
+        }
+    }
+    Ok(first_current(sorted, limit))
+}
+
 fn entity_of(k: &[u8], prefix: usize) -> Result<EntityId, StoreError> {
     let b: [u8; 8] = k
         .get(prefix..)
         .and_then(|s| s.try_into().ok())
         .ok_or_else(|| corrupt("member key", k))?;
     Ok(u64::from_be_bytes(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::store::Store;
+    use crate::storage::rocks::StoreOptions;
+
+    fn open(dir: &std::path::Path) -> RocksStore {
+        RocksStore::open(dir, &StoreOptions::default())
+            .unwrap()
+            .store
+    }
+
+    fn entered(at: i64) -> MemberRow {
+        MemberRow {
+            entered_at_ms: at,
+            left_at_ms: 0,
+        }
+    }
+
+    fn entry(segment: &str, entity: EntityId) -> FeedEntry {
+        FeedEntry {
+            seq: 0,
+            change: Change::Entered,
+            segment: segment.into(),
+            entity,
+            into: 0,
+            at_ms: 1,
+        }
+    }
+
+    #[test]
+    fn rows_are_read_back_before_and_after_they_reach_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = open(dir.path());
+        s.put_member_row("vip", 7, entered(5));
+        // In the pending batch: already what the next command reads.
+        assert_eq!(s.member_row("vip", 7).unwrap(), Some(entered(5)));
+        assert_eq!(s.members("vip", 0, 10).unwrap(), [(7, 5)]);
+        s.flush().unwrap();
+        assert_eq!(s.member_row("vip", 7).unwrap(), Some(entered(5)));
+        // A segment's prefix never reaches another segment's rows.
+        s.put_member_row("vip2", 7, entered(6));
+        s.put_member_row("vi", 7, entered(6));
+        s.flush().unwrap();
+        assert_eq!(s.members("vip", 0, 10).unwrap(), [(7, 5)]);
+    }
+
+    #[test]
+    fn members_are_paged_in_id_order_without_those_who_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = open(dir.path());
+        for e in [9, 3, 5, 1, u64::MAX] {
+            s.put_member_row("a", e, entered(e as i64 % 100));
+        }
+        s.flush().unwrap();
+        s.put_member_row(
+            "a",
+            5,
+            MemberRow {
+                entered_at_ms: 5,
+                left_at_ms: 8,
+            },
+        );
+        s.put_member_row("a", 4, entered(4)); // in flight, between disk rows
+        let ids = |v: Vec<(EntityId, i64)>| v.into_iter().map(|(e, _)| e).collect::<Vec<_>>();
+        assert_eq!(ids(s.members("a", 0, 2).unwrap()), [1, 3]);
+        assert_eq!(ids(s.members("a", 3, 2).unwrap()), [4, 9]);
+        assert_eq!(ids(s.members("a", 9, 10).unwrap()), [u64::MAX]);
+    }
+
+    #[test]
+    fn a_dropped_segment_is_empty_at_once_and_on_disk_whatever_its_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = open(dir.path());
+        s.put_member_row("a", 2, entered(1));
+        s.put_member_row("a", u64::MAX, entered(1));
+        s.put_member_row("b", 2, entered(1));
+        s.flush().unwrap();
+        s.drop_segment_rows("a");
+        assert_eq!(s.member_row("a", 2).unwrap(), None);
+        assert!(s.members("a", 0, 10).unwrap().is_empty());
+        // Written again after the drop, in the same batch.
+        s.put_member_row("a", 3, entered(9));
+        assert_eq!(s.members("a", 0, 10).unwrap(), [(3, 9)]);
+        s.flush().unwrap();
+        assert_eq!(s.members("a", 0, 10).unwrap(), [(3, 9)]);
+        assert_eq!(s.member_row("a", u64::MAX).unwrap(), None);
+        assert_eq!(s.members("b", 0, 10).unwrap(), [(2, 1)]);
+    }
+
+    #[test]
+    fn feed_numbers_go_on_after_a_reopen_and_now_counts_entries_in_flight() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut s = open(dir.path());
+            assert_eq!(s.feed_last().unwrap(), 0);
+            s.load_feed_seq().unwrap();
+            let mut e = vec![entry("a", 1), entry("a", 2)];
+            s.append_feed(&mut e);
+            assert_eq!((e[0].seq, e[1].seq), (1, 2));
+            assert_eq!(s.feed_last().unwrap(), 2);
+            s.flush().unwrap();
+        }
+        let mut s = open(dir.path());
+        assert_eq!(s.feed_last().unwrap(), 2);
+        s.load_feed_seq().unwrap();
+        let mut e = vec![entry("b", 3)];
+        s.append_feed(&mut e);
+        assert_eq!(e[0].seq, 3);
+        s.flush().unwrap();
+        let after1: Vec<u64> = s.feed_after(1, 10).unwrap().iter().map(|e| e.seq).collect();
+        assert_eq!(after1, [2, 3]);
+        assert_eq!(s.feed_after(0, 1).unwrap()[0].entity, 1);
+    }
 }
