@@ -25,20 +25,28 @@ pub enum SegmentCommand {
     },
     /// Replace a segment's definition with a file's.
     Update {
+        /// The new definition (its name says which segment).
         file: PathBuf,
         /// Only if the segment is still at this version (see `show`).
         #[arg(long, value_name = "N", default_value_t = 0)]
         expected_version: u64,
     },
     /// Delete a segment defined with `create`.
-    Delete { name: String },
+    Delete {
+        /// The segment's name.
+        name: String,
+    },
     /// Every segment: the standard ones and those defined.
     List,
     /// A segment's definition (as TOML), its size, and which of its
     /// conditions are evaluated in real time and which by the sweep.
-    Show { name: String },
+    Show {
+        /// The segment's name.
+        name: String,
+    },
     /// The customers in a segment now, by id.
     Members {
+        /// The segment's name.
         name: String,
         /// At most this many (0: all).
         #[arg(long, default_value_t = 100)]
@@ -52,7 +60,10 @@ pub enum SegmentCommand {
     Export(SegmentExportArgs),
     /// Check a definition file: its syntax here, then what it names against
     /// the cluster (traits, purposes, other segments).
-    Validate { file: PathBuf },
+    Validate {
+        /// The definition to check.
+        file: PathBuf,
+    },
     /// Print customers entering and leaving segments as it happens, each
     /// with a cursor to resume from.
     Watch(WatchArgs),
@@ -82,6 +93,7 @@ pub enum AudienceFormat {
 /// Arguments of `kindred segment export`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SegmentExportArgs {
+    /// The segment's name.
     pub name: String,
     /// Write to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]

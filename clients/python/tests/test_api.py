@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from typing import Any
 
 import grpc
 import pytest
 
 from kindred_client import (
+    Aborted,
     Action,
     BulkError,
     Decision,
@@ -510,3 +512,39 @@ def test_stats_model_health_and_cluster_status(client: KindredClient) -> None:
     assert client.model().model_json
     status = client.cluster_status()
     assert status.partition_count >= 1 and len(status.nodes) == 1
+
+
+def test_a_segment_defined_as_a_dict_fills_from_the_records(start_node: Any, make_client: Any) -> None:
+    # A node of its own: segments and their members are cluster-wide state.
+    c = make_client(start_node().endpoint)
+    made = c.create_segment(
+        {
+            "name": "kiosk_people",
+            "description": "Anyone with a kiosk record",
+            "condition": {"all": {"of": [{"has_source": "kiosk"}, {"stage": {"any_of": ["prospect"]}}]}},
+        }
+    )
+    assert made.version == 1 and made.origin == "api"
+    assert [s for s in made.realtime_conditions if "kiosk" in s]
+    assert [s for s in made.time_conditions if "stage" in s]
+    names = {s.name for s in c.segments()}
+    assert {"kiosk_people", "prospects", "abandoned_carts"} <= names
+    entity = c.upsert({"source": "kiosk", "record_id": "K-1", "given_name": "Ola", "family_name": "Berg"}).entity_id
+    c.upsert({"source": "crm", "record_id": "C-7", "given_name": "Per", "family_name": "Lund"})
+    deadline = time.monotonic() + 30
+    while c.segment_members("kiosk_people") != [entity]:
+        assert time.monotonic() < deadline, "membership not evaluated within 30 s"
+        time.sleep(0.1)
+    assert c.segment("kiosk_people").size == 1
+    assert "kiosk_people" in c.profile(entity_id=entity).segments
+    # A bad definition names its path; a stale update is refused.
+    with pytest.raises(InvalidArgument, match=r"condition\.has_consent"):
+        c.create_segment({"name": "bad", "condition": {"has_consent": "fax"}})
+    with pytest.raises(ValueError, match="not a segment"):
+        c.create_segment({"name": "bad", "condition": {"nope": 1}})
+    assert c.update_segment(made, expected_version=1).version == 2
+    with pytest.raises(Aborted):
+        c.update_segment(made, expected_version=1)
+    c.delete_segment("kiosk_people")
+    with pytest.raises(NotFound):
+        c.segment("kiosk_people")

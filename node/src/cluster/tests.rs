@@ -137,6 +137,7 @@ fn split_pair() -> (Record, Record) {
 }
 
 mod activity;
+mod segments;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import grpc
 from grpc_health.v1 import health_pb2_grpc
 
-from .v1 import cluster_pb2_grpc, events_pb2_grpc, kindred_pb2_grpc, privacy_pb2_grpc
+from .v1 import cluster_pb2_grpc, events_pb2_grpc, kindred_pb2_grpc, privacy_pb2_grpc, segments_pb2_grpc
 
 PemSource = Union[str, bytes, "os.PathLike[str]"]
 """PEM data: bytes, text starting with ``-----BEGIN``, or a file path."""
@@ -196,8 +196,8 @@ class BearerToken(
 
 class Stubs(SimpleNamespace):
     """The generated stubs of one channel: ``records``, ``profiles``,
-    ``explain``, ``admin``, ``events``, ``traits``, ``cluster``, ``privacy``
-    and ``health`` (``grpc.health.v1``)."""
+    ``explain``, ``admin``, ``events``, ``traits``, ``cluster``, ``privacy``,
+    ``segments`` and ``health`` (``grpc.health.v1``)."""
 
     records: Any
     profiles: Any
@@ -207,6 +207,7 @@ class Stubs(SimpleNamespace):
     traits: Any
     cluster: Any
     privacy: Any
+    segments: Any
     health: Any
 
 
@@ -221,6 +222,7 @@ def make_stubs(channel: grpc.Channel) -> Stubs:
         traits=events_pb2_grpc.TraitsStub(channel),
         cluster=cluster_pb2_grpc.ClusterStub(channel),
         privacy=privacy_pb2_grpc.PrivacyStub(channel),
+        segments=segments_pb2_grpc.SegmentsStub(channel),
         health=health_pb2_grpc.HealthStub(channel),
     )
 

@@ -38,7 +38,7 @@ from .records import (
 )
 from .results import EventResults, UpsertResults
 from .retry import RetryPolicy
-from .v1 import activity_pb2, cluster_pb2, events_pb2, kindred_pb2, privacy_pb2, record_pb2
+from .v1 import activity_pb2, cluster_pb2, events_pb2, kindred_pb2, privacy_pb2, record_pb2, segments_pb2
 
 if TYPE_CHECKING:
     import pandas
@@ -876,6 +876,65 @@ class KindredClient:
         resp = self._unary(lambda s: s.privacy.Erase, req, idempotent=False, timeout=timeout)
         return resp.erasure  # type: ignore[no-any-return]
 
+    # ------------------------------------------------------------ segments
+
+    def create_segment(
+        self, segment: segments_pb2.Segment | Mapping[str, Any], *, timeout: float | None | _Default = DEFAULT
+    ) -> segments_pb2.Segment:
+        """Defines a segment, from a ``segments_pb2.Segment`` or a dict in the
+        proto3 JSON mapping of one::
+
+            kindred.create_segment({"name": "web_lapsed", "condition": {"all": {"of": [
+                {"stage": {"any_of": ["lapsed"]}}, {"has_source": "web"}]}}})
+
+        Needs the writer role; ``ALREADY_EXISTS`` if the name is taken, and
+        ``INVALID_ARGUMENT`` naming the first problem's path otherwise."""
+        req = segments_pb2.SegmentsCreateRequest(segment=_segment(segment))
+        resp = self._unary(lambda s: s.segments.Create, req, idempotent=False, timeout=timeout)
+        return resp.segment  # type: ignore[no-any-return]
+
+    def update_segment(
+        self,
+        segment: segments_pb2.Segment | Mapping[str, Any],
+        *,
+        expected_version: int = 0,
+        timeout: float | None | _Default = DEFAULT,
+    ) -> segments_pb2.Segment:
+        """Replaces a segment's definition; with ``expected_version``, only if
+        nobody changed it since (else ``ABORTED``)."""
+        req = segments_pb2.SegmentsUpdateRequest(segment=_segment(segment), expected_version=expected_version)
+        resp = self._unary(lambda s: s.segments.Update, req, idempotent=False, timeout=timeout)
+        return resp.segment  # type: ignore[no-any-return]
+
+    def delete_segment(self, name: str, *, timeout: float | None | _Default = DEFAULT) -> None:
+        """Deletes a segment defined through the API."""
+        self._unary(lambda s: s.segments.Delete, segments_pb2.SegmentsDeleteRequest(name=name), timeout=timeout)
+
+    def segments(self, *, timeout: float | None | _Default = DEFAULT) -> list[segments_pb2.Segment]:
+        """Every segment in force: the standard ones and those defined."""
+        resp = self._unary(lambda s: s.segments.List, segments_pb2.SegmentsListRequest(), timeout=timeout)
+        return list(resp.segments)
+
+    def segment(self, name: str, *, timeout: float | None | _Default = DEFAULT) -> segments_pb2.SegmentsGetResponse:
+        """One segment with its ``size`` and when everyone was last swept."""
+        req = segments_pb2.SegmentsGetRequest(name=name)
+        return self._unary(lambda s: s.segments.Get, req, timeout=timeout)  # type: ignore[no-any-return]
+
+    def segment_members(
+        self, name: str, *, page_size: int = 1000, timeout: float | None | _Default = DEFAULT
+    ) -> list[int]:
+        """Every member of a segment, by customer id, ascending (read page by
+        page)."""
+        out: list[int] = []
+        token = ""
+        while True:
+            req = segments_pb2.SegmentsMembersRequest(name=name, page_size=page_size, page_token=token)
+            resp = self._unary(lambda s: s.segments.Members, req, timeout=timeout)
+            out.extend(resp.entity_ids)
+            token = resp.next_page_token
+            if not token:
+                return out
+
     # --------------------------------------------------------------- admin
 
     def stats(self, *, timeout: float | None | _Default = DEFAULT) -> kindred_pb2.StatsResponse:
@@ -957,3 +1016,17 @@ def _nest_properties(row: dict[str, Any]) -> dict[str, Any]:
     if identity:
         row["identity"] = identity
     return row
+
+
+def _segment(segment: segments_pb2.Segment | Mapping[str, Any]) -> segments_pb2.Segment:
+    """A segment message from itself or from its proto3 JSON mapping."""
+    if isinstance(segment, segments_pb2.Segment):
+        return segment
+    from google.protobuf import json_format
+
+    message = segments_pb2.Segment()
+    try:
+        json_format.ParseDict(dict(segment), message)
+    except json_format.ParseError as e:
+        raise ValueError(f"not a segment definition: {e}") from None
+    return message

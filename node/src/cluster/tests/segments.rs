@@ -1,0 +1,165 @@
+//! Segment membership across partitions: the sweep moves customers
+//! between stages when the clock passes, with the change in the feed; a
+//! merge closes the merged customer's rows as merged and never makes the
+//! customer it joined leave and re-enter.
+
+use std::sync::Arc;
+
+use kindred_proto::v1 as pb;
+
+use super::{runtime, split_pair, Node};
+use crate::activity::{ActivityConfig, Catalog};
+use crate::cluster::membership::Memberships;
+use crate::engine::EntityId;
+use crate::segments::{builtin::builtin, SegmentSet};
+use crate::storage::membership::{Change, FeedEntry};
+
+const DAY: i64 = 86_400_000;
+const NOW: i64 = 1_700_000_000_000;
+
+fn memberships(node: &Node) -> Memberships {
+    Memberships::start(
+        node.coordinator.activities.clone(),
+        Arc::new(|| Catalog {
+            traits: ActivityConfig::default().configured_traits(),
+            cuts: None,
+            segments: SegmentSet::new(builtin("order_completed")),
+        }),
+    )
+}
+
+fn order(r: &pb::Record, id: &str, at_ms: i64) -> pb::Event {
+    pb::Event {
+        source: r.source.clone(),
+        record_id: r.record_id.clone(),
+        event_id: id.into(),
+        r#type: "order_completed".into(),
+        occurred_at_ms: at_ms,
+        amount: Some(20.0),
+        currency: "EUR".into(),
+        ..Default::default()
+    }
+}
+
+async fn feed(m: &Memberships) -> Vec<FeedEntry> {
+    let mut all = Vec::new();
+    for p in 0..m.partitions() {
+        all.extend(m.feed(p, 0, 1000).await.unwrap());
+    }
+    all
+}
+
+async fn members(m: &Memberships, segment: &str) -> Vec<EntityId> {
+    let rows = m.members(segment, 0, usize::MAX).await.unwrap();
+    rows.into_iter().map(|(e, _)| e).collect()
+}
+
+#[test]
+fn the_sweep_moves_a_customer_to_lapsed_when_the_clock_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::open(dir.path());
+    runtime().block_on(async {
+        let m = memberships(&node);
+        let (a, _) = split_pair();
+        let c = &node.coordinator;
+        let id = c.writer.upsert(vec![a.clone()]).await[0]
+            .as_ref()
+            .unwrap()
+            .entity;
+        c.activities
+            .send(vec![order(&a, "o1", NOW - 150 * DAY)], true)
+            .await[0]
+            .as_ref()
+            .unwrap();
+        m.sweep().await.unwrap();
+        assert_eq!(members(&m, "at_risk").await, [id]);
+        assert!(members(&m, "lapsed").await.is_empty());
+        // Forty days on, nothing was written: only the sweep sees it.
+        node.clock.set(NOW + 40 * DAY);
+        let swept = m.sweep().await.unwrap();
+        assert_eq!((swept.customers, swept.at_ms), (1, NOW + 40 * DAY));
+        assert!(members(&m, "at_risk").await.is_empty());
+        assert_eq!(members(&m, "lapsed").await, [id]);
+        let tail: Vec<(Change, String)> = feed(&m)
+            .await
+            .into_iter()
+            .filter(|e| e.at_ms == NOW + 40 * DAY)
+            .map(|e| (e.change, e.segment))
+            .collect();
+        assert_eq!(
+            tail,
+            [
+                (Change::Left, "at_risk".into()),
+                (Change::Entered, "lapsed".into())
+            ]
+        );
+        // A sweep with nothing new changes nothing.
+        assert_eq!(m.sweep().await.unwrap().changes, 0);
+    });
+    node.close();
+}
+
+#[test]
+fn a_merge_never_makes_the_survivor_leave_and_reenter() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::open(dir.path());
+    runtime().block_on(async {
+        let m = memberships(&node);
+        let (a, b) = split_pair();
+        let c = &node.coordinator;
+        // Two customers at first (b's identifiers differ), both new buyers.
+        let mut b_alone = b.clone();
+        b_alone.emails = vec!["someone.else@example.org".into()];
+        b_alone.phones.clear();
+        b_alone.date_of_birth = "1990-01-01".into();
+        let ida = c.writer.upsert(vec![a.clone()]).await[0]
+            .as_ref()
+            .unwrap()
+            .entity;
+        let idb = c.writer.upsert(vec![b_alone]).await[0]
+            .as_ref()
+            .unwrap()
+            .entity;
+        assert_ne!(ida, idb);
+        for (r, id) in [(&a, "oa"), (&b, "ob")] {
+            c.activities.send(vec![order(r, id, NOW - DAY)], true).await[0]
+                .as_ref()
+                .unwrap();
+        }
+        m.reevaluate(vec![ida, idb]).await.unwrap();
+        let mut both = vec![ida, idb];
+        both.sort();
+        assert_eq!(members(&m, "new_customers").await, both);
+        // b now carries a's identifiers: one customer.
+        let merged = c.writer.upsert(vec![b.clone()]).await[0]
+            .as_ref()
+            .unwrap()
+            .entity;
+        m.reevaluate(vec![ida, idb, merged]).await.unwrap();
+        let survivor = c
+            .reader
+            .entity_of_record(&a.source, &a.record_id)
+            .await
+            .unwrap();
+        assert_eq!(members(&m, "new_customers").await, [survivor]);
+        let gone = if survivor == ida { idb } else { ida };
+        let changes: Vec<(Change, EntityId, EntityId)> = feed(&m)
+            .await
+            .into_iter()
+            .filter(|e| e.segment == "new_customers")
+            .map(|e| (e.change, e.entity, e.into))
+            .collect();
+        assert!(
+            changes.contains(&(Change::Merged, gone, survivor)),
+            "{changes:?}"
+        );
+        assert!(
+            !changes
+                .iter()
+                .any(|(c, e, _)| *e == survivor && *c != Change::Entered)
+                && changes.iter().filter(|(_, e, _)| *e == survivor).count() == 1,
+            "the survivor entered once and never left: {changes:?}"
+        );
+    });
+    node.close();
+}
