@@ -319,9 +319,11 @@ impl Memberships {
 
     /// The newest feed entry of every partition: a cursor at "now".
     pub async fn feed_now(&self) -> Result<Vec<u64>, NodeError> {
-        let mut out = Vec::new();
-        for (_, r) in self.router().all(FeedLast).await {
-            out.push(r?);
+        let mut out = vec![0; self.partitions() as usize];
+        for (p, r) in self.router().all(FeedLast).await {
+            if let Some(slot) = out.get_mut(p as usize) {
+                *slot = r?;
+            }
         }
         Ok(out)
     }
