@@ -63,6 +63,24 @@ impl Orders {
     }
 }
 
+/// Every lifecycle stage, as [`LifecycleConfig::stage`] names them.
+pub const STAGES: &[&str] = &["prospect", "new", "active", "at_risk", "lapsed"];
+
+/// Every RFM group, as [`group`] names them.
+pub const RFM_GROUPS: &[&str] = &[
+    "champions",
+    "loyal",
+    "potential_loyalists",
+    "new_customers",
+    "promising",
+    "need_attention",
+    "about_to_sleep",
+    "at_risk",
+    "cannot_lose",
+    "hibernating",
+    "lost",
+];
+
 impl LifecycleConfig {
     /// The stage at `now_ms`: prospect, new, active, at_risk or lapsed.
     pub fn stage(&self, orders: Option<&Orders>, now_ms: i64) -> &'static str {
@@ -269,19 +287,6 @@ mod tests {
                 seen.insert(group(r, f));
             }
         }
-        let documented = [
-            "champions",
-            "loyal",
-            "potential_loyalists",
-            "new_customers",
-            "promising",
-            "need_attention",
-            "about_to_sleep",
-            "at_risk",
-            "cannot_lose",
-            "hibernating",
-            "lost",
-        ];
-        assert_eq!(seen, documented.into_iter().collect());
+        assert_eq!(seen, RFM_GROUPS.iter().copied().collect());
     }
 }

@@ -113,6 +113,16 @@ fn invalid(field: &str, value: &str, reason: &str) -> NodeError {
     }
 }
 
+/// True for a valid trait or segment name: 1 to 64 lowercase letters,
+/// digits or underscores, starting with a letter.
+pub fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
 impl TraitDef {
     /// A trait over one event type, without filters.
     pub fn simple(name: &str, event_type: &str, aggregate: Aggregate, property: &str) -> TraitDef {
@@ -129,14 +139,7 @@ impl TraitDef {
 
     /// Checks the definition, naming the field at fault.
     pub fn validate(&self) -> Result<(), NodeError> {
-        let ok_name = |s: &str| {
-            !s.is_empty()
-                && s.len() <= 64
-                && s.starts_with(|c: char| c.is_ascii_lowercase())
-                && s.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        };
-        if !ok_name(&self.name) {
+        if !valid_name(&self.name) {
             return Err(invalid(
                 "trait.name",
                 &self.name,

@@ -11,26 +11,9 @@ use kindred_proto::v1 as pb;
 use kindred_proto::v1::condition::Kind;
 use kindred_proto::v1::Operator;
 
-use crate::activity::traits::Aggregate;
+use crate::activity::lifecycle::{RFM_GROUPS, STAGES};
+use crate::activity::traits::{valid_name, Aggregate};
 use crate::activity::TraitDef;
-
-/// The lifecycle stages a `stage` condition may name.
-pub const STAGES: &[&str] = &["prospect", "new", "active", "at_risk", "lapsed"];
-
-/// The RFM groups an `rfm` condition may name.
-pub const RFM_GROUPS: &[&str] = &[
-    "champions",
-    "loyal",
-    "potential_loyalists",
-    "new_customers",
-    "promising",
-    "need_attention",
-    "about_to_sleep",
-    "at_risk",
-    "cannot_lose",
-    "hibernating",
-    "lost",
-];
 
 /// The golden-record fields a `field` condition may name (besides
 /// `identifier:<kind>` and `attribute:<name>`).
@@ -84,15 +67,6 @@ impl Checked {
         };
         Some(format!("{}: {}{more}", first.path, first.message))
     }
-}
-
-/// True for a valid segment or trait name.
-pub fn valid_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.starts_with(|c: char| c.is_ascii_lowercase())
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// Checks a definition; `known.segments` should not hold it.
