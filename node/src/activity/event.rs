@@ -3,6 +3,7 @@
 //! equal bytes (a resend is recognised byte for byte) and every sum over
 //! them is the same whatever order they arrived in.
 
+use crate::segments::triggers::RESERVED_PREFIX;
 use serde::{Deserialize, Serialize};
 
 use kindred_proto::v1 as pb;
@@ -159,6 +160,13 @@ impl Event {
         check_name("record_id", &e.record_id, 256, false)?;
         check_name("event_id", &e.event_id, 256, true)?;
         check_name("type", &e.r#type, 128, true)?;
+        if e.r#type.starts_with(RESERVED_PREFIX) {
+            return Err(invalid(
+                "type",
+                &e.r#type,
+                format!("event types starting with {RESERVED_PREFIX:?} are Kindred's own"),
+            ));
+        }
         if e.occurred_at_ms <= 0 {
             return Err(invalid(
                 "occurred_at_ms",

@@ -27,6 +27,8 @@ pub use lifecycle::{Cuts, LifecycleConfig, Orders};
 pub use summary::Summary;
 pub use traits::{Activity, DaySummary, StoredEvent, TraitDef, TraitValue};
 
+use crate::segments::triggers::TriggerDef;
+
 /// The node's `[activity]` settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -49,6 +51,18 @@ pub struct ActivityConfig {
     /// Minutes between sweeps that re-evaluate every customer's segments
     /// (time moves customers between stages and out of windows; 0: never).
     pub segment_sweep_minutes: u32,
+    /// Carry the standard abandoned-cart trigger.
+    pub builtin_triggers: bool,
+    /// Seconds after the newest cart or checkout event without an order
+    /// with its `cart_id` that the abandoned cart fires.
+    pub abandoned_cart_seconds: u32,
+    /// Hours within which a trigger fires at most once per customer.
+    pub trigger_cooldown_hours: u32,
+    /// A trigger found more than this many hours after it fell due (history
+    /// loaded in bulk, a cluster long down) expires instead of firing.
+    pub trigger_late_hours: u32,
+    /// Seconds between two looks for triggers that fell due (0: never).
+    pub trigger_tick_seconds: u32,
 }
 
 impl Default for ActivityConfig {
@@ -63,6 +77,11 @@ impl Default for ActivityConfig {
             rfm_interval_hours: 24,
             builtin_segments: true,
             segment_sweep_minutes: 60,
+            builtin_triggers: true,
+            abandoned_cart_seconds: 3600,
+            trigger_cooldown_hours: 7 * 24,
+            trigger_late_hours: 24,
+            trigger_tick_seconds: 10,
         }
     }
 }
@@ -85,6 +104,21 @@ impl ActivityConfig {
         out
     }
 
+    /// The configured triggers: the standard abandoned cart, unless
+    /// `builtin_triggers` is off.
+    pub fn configured_triggers(&self) -> Vec<TriggerDef> {
+        if !self.builtin_triggers {
+            return vec![];
+        }
+        const HOUR_MS: i64 = 3_600_000;
+        vec![TriggerDef::abandoned_cart(
+            &self.order_type,
+            i64::from(self.abandoned_cart_seconds) * 1000,
+            i64::from(self.trigger_cooldown_hours) * HOUR_MS,
+            i64::from(self.trigger_late_hours) * HOUR_MS,
+        )]
+    }
+
     /// Checks the configured traits.
     pub fn validate(&self) -> Result<(), crate::error::NodeError> {
         self.traits.iter().try_for_each(TraitDef::validate)
@@ -92,12 +126,13 @@ impl ActivityConfig {
 }
 
 /// What profiles are computed with: every trait definition in force, the
-/// published RFM cut points and the segments in force.
+/// published RFM cut points, the segments and the triggers in force.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     pub traits: Vec<TraitDef>,
     pub cuts: Option<Cuts>,
     pub segments: crate::segments::SegmentSet,
+    pub triggers: Vec<TriggerDef>,
 }
 
 impl Catalog {
@@ -105,6 +140,22 @@ impl Catalog {
     /// summaries.
     pub fn needs_events(&self) -> bool {
         self.traits.iter().any(TraitDef::needs_events) || self.segments.needs_events()
+    }
+
+    /// The event types triggers read (every event of them is gathered).
+    pub fn tracked_types(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .triggers
+            .iter()
+            .flat_map(|t| t.types().map(String::from))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    pub fn trigger(&self, name: &str) -> Option<&TriggerDef> {
+        self.triggers.iter().find(|t| t.name == name)
     }
 }
 
@@ -143,6 +194,7 @@ pub fn decorate(
         .collect();
     profile.consent =
         crate::privacy::consent::combine(&activity.consents, &cfg.events.consent_purposes);
+    profile.open_triggers = crate::segments::triggers::open_triggers(&catalog.triggers, activity);
     // Last: segments read the traits, stage, RFM and consent above.
     profile.segments = catalog.segments.memberships(profile, activity, now_ms);
 }

@@ -94,6 +94,13 @@ pub struct Activity {
     /// Every consent decision of the records.
     #[serde(default)]
     pub consents: Vec<StoredEvent>,
+    /// Every event of the types triggers read (asked for by type), whether
+    /// or not `events` holds it too.
+    #[serde(default)]
+    pub tracked: Vec<StoredEvent>,
+    /// Every trigger settlement of the records (`segments::triggers`).
+    #[serde(default)]
+    pub settled: Vec<StoredEvent>,
 }
 
 impl Activity {
@@ -102,6 +109,8 @@ impl Activity {
         self.summaries.extend(other.summaries);
         self.events.extend(other.events);
         self.consents.extend(other.consents);
+        self.tracked.extend(other.tracked);
+        self.settled.extend(other.settled);
     }
 }
 

@@ -29,6 +29,8 @@ use crate::partition::request::{
     ActivityOf, EventItem, EventStored, EventsWanted, Locate, OrphanedEvents, PutEvents,
     TypeSummaries, WireError,
 };
+use crate::segments::triggers::TriggerDef;
+use crate::storage::triggers::Timer;
 
 /// The coordinator's activity part.
 #[derive(Clone)]
@@ -37,6 +39,8 @@ pub struct Activities {
     pub writer: Writer,
     clock: SharedClock,
     pub cfg: Arc<ActivityConfig>,
+    /// The triggers in force (their timers are set as events arrive).
+    pub triggers: Arc<Vec<TriggerDef>>,
 }
 
 /// What became of one sent event.
@@ -78,6 +82,7 @@ impl Activities {
             reader,
             writer,
             clock,
+            triggers: Arc::new(cfg.configured_triggers()),
             cfg: Arc::new(cfg),
         }
     }
@@ -207,9 +212,54 @@ impl Activities {
                 key: e.key.clone(),
                 event_id: e.event_id.clone(),
                 body: e.body.encode(),
+                timers: self.timers_of(e),
             })
             .collect();
         self.router().call(p, PutEvents { items, linked }).await
+    }
+
+    /// The timers an event sets: one per trigger it opens.
+    fn timers_of(&self, e: &Event) -> Vec<Timer> {
+        self.triggers
+            .iter()
+            .filter_map(|t| {
+                t.opened_by(&e.body).map(|v| Timer {
+                    due_ms: e.body.at_ms.saturating_add(t.after_ms),
+                    key: e.key.clone(),
+                    trigger: t.name.clone(),
+                    match_value: v.into(),
+                })
+            })
+            .collect()
+    }
+
+    /// Stores a system event (a trigger settlement) with its record, in the
+    /// partition that keeps the record's events. Stored once: a resend, or
+    /// one with other content under the same id, leaves the first.
+    pub(super) async fn put_system_event(
+        &self,
+        key: &str,
+        event_id: &str,
+        body: &crate::activity::Body,
+    ) -> Result<(), NodeError> {
+        let place = self.place(&[key.to_string()]).await?;
+        let items = vec![EventItem {
+            key: key.into(),
+            event_id: event_id.into(),
+            body: body.encode(),
+            timers: vec![],
+        }];
+        let req = PutEvents {
+            items,
+            linked: false,
+        };
+        let mut out = self.router().call(place[key], req).await?;
+        match out.pop() {
+            Some(Ok(_)) => Ok(()),
+            Some(Err(e)) if e.code == tonic::Code::AlreadyExists as i32 => Ok(()),
+            Some(Err(e)) => Err(e.into()),
+            None => Err(NodeError::Unavailable("internal: no result".into())),
+        }
     }
 
     /// The partition each record key's events go to: the one holding the
@@ -325,6 +375,18 @@ impl Activities {
         keys: &[String],
         events: EventsWanted,
     ) -> Result<Activity, NodeError> {
+        self.activity_tracking(parts, keys, events, &[]).await
+    }
+
+    /// [`Activities::activity_of`], with every event of the `tracked` types
+    /// (for triggers) besides.
+    pub async fn activity_tracking(
+        &self,
+        parts: &[EntityId],
+        keys: &[String],
+        events: EventsWanted,
+        tracked: &[String],
+    ) -> Result<Activity, NodeError> {
         let n = self.router().map().partitions.max(1);
         let mut by_p: BTreeMap<u32, Vec<EntityId>> = BTreeMap::new();
         for &id in parts {
@@ -336,6 +398,7 @@ impl Activities {
                 ids,
                 keys: vec![],
                 events,
+                tracked: tracked.to_vec(),
             };
             self.router().call(p, req)
         });
@@ -347,6 +410,7 @@ impl Activities {
                 ids: vec![],
                 keys: keys.to_vec(),
                 events,
+                tracked: tracked.to_vec(),
             };
             for a in self.router().gather(req).await? {
                 out.absorb(a);
@@ -375,7 +439,9 @@ impl Activities {
         } else {
             EventsWanted::Newest(self.cfg.recent_events)
         };
-        let activity = self.activity_of(parts, &[], wanted).await?;
+        let activity = self
+            .activity_tracking(parts, &[], wanted, &catalog.tracked_types())
+            .await?;
         decorate(profile, &activity, catalog, &self.cfg, self.clock.now_ms());
         Ok(())
     }

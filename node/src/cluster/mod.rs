@@ -36,6 +36,7 @@ pub mod read;
 pub mod retention;
 pub mod router;
 pub mod transport;
+pub mod triggers;
 pub mod write;
 
 use std::collections::{BTreeMap, HashMap};

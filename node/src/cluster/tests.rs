@@ -138,6 +138,7 @@ fn split_pair() -> (Record, Record) {
 
 mod activity;
 mod segments;
+mod triggers;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()

@@ -18,6 +18,7 @@ use crate::engine::{EngineError, EntityId};
 use crate::error::NodeError;
 use crate::observe::metrics;
 use crate::privacy::consent;
+use crate::segments::triggers::SETTLED_TYPE;
 use crate::storage::EventStatus;
 
 impl Actor {
@@ -27,10 +28,13 @@ impl Actor {
     ) -> Result<Vec<Result<EventStored, WireError>>, NodeError> {
         let mut out = Vec::with_capacity(req.items.len());
         for item in req.items {
-            out.push(
-                self.put_event(&item.key, &item.event_id, &item.body, req.linked)
-                    .map_err(|e| WireError::from(&e)),
-            );
+            let stored = self.put_event(&item.key, &item.event_id, &item.body, req.linked);
+            if stored.as_ref().is_ok_and(|s| !s.duplicate) {
+                for t in &item.timers {
+                    self.engine.store_mut().put_timer(t);
+                }
+            }
+            out.push(stored.map_err(|e| WireError::from(&e)));
         }
         let stored = out
             .iter()
@@ -258,13 +262,18 @@ impl Actor {
         for k in &keys {
             out.summaries
                 .extend(store.summaries_of(k).map_err(EngineError::from)?);
-            let (consents, events): (Vec<_>, Vec<_>) = store
-                .events_of(k)
-                .map_err(EngineError::from)?
-                .into_iter()
-                .partition(consent::is_consent);
-            out.consents.extend(consents);
-            out.events.extend(events);
+            for e in store.events_of(k).map_err(EngineError::from)? {
+                if consent::is_consent(&e) {
+                    out.consents.push(e);
+                } else if e.body.etype == SETTLED_TYPE {
+                    out.settled.push(e);
+                } else {
+                    if req.tracked.contains(&e.body.etype) {
+                        out.tracked.push(e.clone());
+                    }
+                    out.events.push(e);
+                }
+            }
         }
         if let EventsWanted::Newest(n) = req.events {
             let keep: Vec<_> = newest(&out.events, n).into_iter().cloned().collect();

@@ -282,6 +282,8 @@ impl Actor {
             Op::DropActivity(r) => self.write(r, reply, Actor::on_drop_activity),
             Op::SetMemberships(r) => self.write(r, reply, Actor::on_set_memberships),
             Op::DropSegment(r) => self.write(r, reply, Actor::on_drop_segment),
+            Op::DropTimers(r) => self.write(r, reply, Actor::on_drop_timers),
+            Op::ClaimFiring(r) => self.write(r, reply, Actor::on_claim_firing),
             Op::GetRecord(r) => self.read(r, reply, Actor::on_get_record),
             Op::Features(r) => self.read(r, reply, Actor::on_features),
             Op::EntityOfRecord(r) => self.read(r, reply, Actor::on_entity_of_record),
@@ -315,6 +317,7 @@ impl Actor {
             Op::SegmentMembers(r) => self.read(r, reply, Actor::on_segment_members),
             Op::FeedAfter(r) => self.read(r, reply, Actor::on_feed_after),
             Op::FeedLast(r) => self.read(r, reply, Actor::on_feed_last),
+            Op::DueTimers(r) => self.read(r, reply, Actor::on_due_timers),
         }
     }
 

@@ -10,7 +10,9 @@
 //!   with its own reply type.
 //! - `actor`: the mailbox loop and the dispatch of each request to its
 //!   handler; `commands` (state changes) and `queries` (reads) hold the
-//!   handlers, `activity` those of events.
+//!   handlers, `activity` those of events, `segments` those of segment
+//!   membership and the change feed, `triggers` those of trigger timers
+//!   and firings.
 //!
 //! A node runs one actor per partition it owns; the cluster layer sends the
 //! same requests to local partitions directly and to remote ones over the
@@ -22,6 +24,7 @@ mod commands;
 mod queries;
 pub mod request;
 mod segments;
+mod triggers;
 
 use std::path::PathBuf;
 use std::sync::Arc;

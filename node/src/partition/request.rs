@@ -26,7 +26,8 @@ use crate::engine::resolver::{KeyCount, Stats};
 use crate::engine::standardize::Issue;
 use crate::engine::{EntityId, Outcome};
 use crate::error::NodeError;
-use crate::storage::membership::FeedEntry;
+use crate::storage::membership::{FeedEntry, Firing};
+use crate::storage::triggers::Timer;
 use crate::storage::Link;
 
 /// A request to a partition, with the type of its reply.
@@ -145,6 +146,11 @@ typed_requests! {
     SetMemberships => Vec<FeedEntry>,
     /// Drops every membership row of a deleted segment.
     DropSegment => (),
+    /// Drops timers that were looked at.
+    DropTimers => (),
+    /// Decides a trigger firing for a customer homed here: fires (with its
+    /// feed entry) unless the customer's cooldown runs.
+    ClaimFiring => Claimed,
     // ---- queries
     /// A stored record with its entity.
     GetRecord => StoredRecord,
@@ -216,6 +222,8 @@ typed_requests! {
     FeedAfter => Vec<FeedEntry>,
     /// The sequence number of the newest feed entry (0: none).
     FeedLast => u64,
+    /// Timers due at a time, soonest first.
+    DueTimers => Vec<Timer>,
 }
 
 impl Op {
@@ -236,6 +244,8 @@ impl Op {
                 | Op::Forget(_)
                 | Op::SetMemberships(_)
                 | Op::DropSegment(_)
+                | Op::DropTimers(_)
+                | Op::ClaimFiring(_)
         )
     }
 }
@@ -323,6 +333,8 @@ pub struct EventItem {
     pub event_id: String,
     /// The encoded [`crate::activity::Body`].
     pub body: Vec<u8>,
+    /// The timers the event sets if it is new (it opens a trigger).
+    pub timers: Vec<Timer>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -412,6 +424,42 @@ pub struct SegmentMembers {
 pub struct FeedLast;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DueTimers {
+    pub now_ms: i64,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DropTimers {
+    pub timers: Vec<Timer>,
+}
+
+/// A trigger due for a customer, to fire unless the customer's cooldown
+/// runs: counted from the later of its last claim here and `last_fired_ms`
+/// (the newest firing among its records' settlements, which carries
+/// firings over merges).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClaimFiring {
+    pub at_ms: i64,
+    pub entity: EntityId,
+    pub trigger: String,
+    pub cooldown_ms: i64,
+    pub last_fired_ms: i64,
+    pub firing: Firing,
+}
+
+/// What a claim decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Claimed {
+    /// Fired now, with this feed entry.
+    Fired(u64),
+    /// This very firing was claimed before (a retry).
+    Again,
+    /// The cooldown runs.
+    Suppressed,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FeedAfter {
     pub after: u64,
     pub limit: usize,
@@ -444,6 +492,9 @@ pub struct ActivityOf {
     pub ids: Vec<EntityId>,
     pub keys: Vec<String>,
     pub events: EventsWanted,
+    /// Event types of which every event is wanted (in `Activity::tracked`),
+    /// for triggers.
+    pub tracked: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -80,6 +80,7 @@ impl Actor {
             entity: item.entity,
             into: item.merged_into,
             at_ms: req.at_ms,
+            fired: None,
         };
         Ok(Some((new_row, entry)))
     }

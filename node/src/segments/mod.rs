@@ -10,11 +10,14 @@
 //! - [`check`]: validation of a definition against what the cluster knows,
 //!   every problem named by its path, and which conditions depend on time;
 //! - [`eval`]: membership of one customer in every segment;
-//! - [`builtin`]: the standard segments shipped ready to use.
+//! - [`builtin`]: the standard segments shipped ready to use;
+//! - [`triggers`]: "A then not B within T" (the abandoned cart), open and
+//!   settled as a function of the customer's events.
 
 pub mod builtin;
 pub mod check;
 pub mod eval;
+pub mod triggers;
 
 use std::collections::{BTreeMap, BTreeSet};
 

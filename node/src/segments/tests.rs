@@ -117,7 +117,7 @@ fn customer() -> (pb::Profile, Activity) {
     let activity = Activity {
         summaries,
         events,
-        consents: vec![],
+        ..Default::default()
     };
     (profile, activity)
 }

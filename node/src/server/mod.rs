@@ -62,6 +62,8 @@ pub struct NodeState {
     pub builtin_segments: Arc<Vec<kindred_proto::v1::Segment>>,
     /// Keeps segment membership current.
     pub memberships: crate::cluster::membership::Memberships,
+    /// Fires the triggers that fall due on the partitions this node owns.
+    pub firings: crate::cluster::triggers::Firings,
 }
 
 impl NodeState {
@@ -125,6 +127,13 @@ pub async fn run(
             Arc::new(move || traits::catalog_of(&c, &a, &b)),
         )
     };
+    let firings = {
+        let (c, a, b) = (cluster.clone(), activity.clone(), builtin_segments.clone());
+        crate::cluster::triggers::Firings::new(
+            cluster.coordinator.activities.clone(),
+            Arc::new(move || traits::catalog_of(&c, &a, &b)),
+        )
+    };
     let state = NodeState {
         cluster: cluster.clone(),
         ready: Arc::new(AtomicBool::new(false)),
@@ -134,9 +143,11 @@ pub async fn run(
         privacy: Arc::new(cfg.privacy.clone()),
         builtin_segments,
         memberships,
+        firings,
     };
     tokio::spawn(traits::rfm_schedule(state.clone()));
     tokio::spawn(segments::sweep_schedule(state.clone()));
+    tokio::spawn(segments::trigger_schedule(state.clone()));
     tokio::spawn(privacy::retention_schedule(state.clone()));
     let (health, health_service) = tonic_health::server::health_reporter();
     health

@@ -16,6 +16,7 @@ use kindred_proto::v1::segments_server::Segments;
 use super::profiles::{check_purpose, every_profile};
 use super::NodeState;
 use crate::cluster::membership::Memberships;
+use crate::engine::resolver::split_key;
 use crate::error::NodeError;
 use crate::meta::MetaCommand;
 use crate::observe;
@@ -329,10 +330,22 @@ impl Segments for SegmentsService {
         for name in &req.segments {
             self.find(name)?;
         }
+        let catalog = self.state.catalog();
+        for (i, name) in req.triggers.iter().enumerate() {
+            if catalog.trigger(name).is_none() {
+                return Err(Status::not_found(format!(
+                    "triggers[{i}]: no trigger {name:?} (the standard one is \"abandoned_cart\")"
+                )));
+            }
+        }
         let m = self.state.memberships.clone();
         let cursor = Cursor::parse(&req.cursor, &m).await?;
         let (tx, rx) = mpsc::channel(64);
-        observe::rpc::spawn(follow(m, req.segments, cursor, tx));
+        let chosen = Chosen {
+            segments: req.segments,
+            triggers: req.triggers,
+        };
+        observe::rpc::spawn(follow(m, chosen, cursor, tx));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 
@@ -405,11 +418,30 @@ impl Cursor {
 /// was new.
 const IDLE: std::time::Duration = std::time::Duration::from_millis(200);
 
-/// Streams the feed entries of the chosen segments after `cursor` until
-/// the watcher goes away.
+/// The segments and triggers a watcher follows (both empty: everything).
+struct Chosen {
+    segments: Vec<String>,
+    triggers: Vec<String>,
+}
+
+impl Chosen {
+    fn wants(&self, e: &FeedEntry) -> bool {
+        if self.segments.is_empty() && self.triggers.is_empty() {
+            return true;
+        }
+        let names = match e.change {
+            Change::Fired => &self.triggers,
+            _ => &self.segments,
+        };
+        names.contains(&e.segment)
+    }
+}
+
+/// Streams the feed entries of the chosen segments and triggers after
+/// `cursor` until the watcher goes away.
 async fn follow(
     m: Memberships,
-    segments: Vec<String>,
+    chosen: Chosen,
     mut cursor: Cursor,
     tx: mpsc::Sender<Result<pb::SegmentsWatchResponse, Status>>,
 ) {
@@ -426,7 +458,7 @@ async fn follow(
             for e in entries {
                 any = true;
                 cursor.0[p] = e.seq;
-                if !segments.is_empty() && !segments.contains(&e.segment) {
+                if !chosen.wants(&e) {
                     continue;
                 }
                 if tx
@@ -452,14 +484,31 @@ fn watch_response(e: &FeedEntry, cursor: String) -> pb::SegmentsWatchResponse {
         Change::Entered => pb::MembershipChange::Entered,
         Change::Left => pb::MembershipChange::Left,
         Change::Merged => pb::MembershipChange::Merged,
+        Change::Fired => pb::MembershipChange::TriggerFired,
+    };
+    let fired = e.fired.as_ref().map(|f| {
+        let (source, record_id) = split_key(&f.key);
+        pb::TriggerFiring {
+            trigger: e.segment.clone(),
+            source: source.into(),
+            record_id: record_id.into(),
+            match_value: f.match_value.clone(),
+            started_at_ms: f.started_at_ms,
+            due_at_ms: f.due_at_ms,
+        }
+    });
+    let segment = match e.change {
+        Change::Fired => String::new(),
+        _ => e.segment.clone(),
     };
     pb::SegmentsWatchResponse {
         change: change as i32,
-        segment: e.segment.clone(),
+        segment,
         entity_id: e.entity,
         merged_into: e.into,
         at_ms: e.at_ms,
         cursor,
+        fired,
     }
 }
 
@@ -505,6 +554,33 @@ pub async fn sweep_schedule(state: NodeState) {
         if state.memberships.missed() || due {
             state.memberships.request_sweep();
             sweep_now(state.clone()).await;
+        }
+    }
+}
+
+/// Looks for triggers that fell due every `trigger_tick_seconds` (0: never)
+/// on the partitions this node owns.
+pub async fn trigger_schedule(state: NodeState) {
+    let secs = state.activity.trigger_tick_seconds;
+    if secs == 0 {
+        return;
+    }
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(u64::from(secs)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if state.coordinator().is_err() {
+            continue;
+        }
+        match state.firings.fire_due().await {
+            Ok(l) if l.fired + l.suppressed + l.expired > 0 => tracing::info!(
+                fired = l.fired,
+                suppressed = l.suppressed,
+                expired = l.expired,
+                "triggers settled"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "firing due triggers failed"),
         }
     }
 }

@@ -48,6 +48,7 @@ pub fn catalog_of(
         traits,
         cuts: meta.rfm.clone(),
         segments: crate::segments::SegmentSet::new(segments),
+        triggers: activity.configured_triggers(),
     }
 }
 

@@ -27,6 +27,7 @@ use crate::activity::summary::{parse_summary_key, record_prefix, summary_key, SE
 use crate::activity::{Body, DaySummary, StoredEvent, Summary};
 use crate::engine::store::StoreError;
 use crate::privacy::consent::CONSENT_TYPE;
+use crate::segments::triggers::SETTLED_TYPE;
 
 /// Column families of activity.
 pub const ACTIVITY_CFS: [&str; 3] = ["events", "summaries", "orphans"];
@@ -158,10 +159,10 @@ fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     end
 }
 
-/// Whether an event has a summary row: consent decisions are not activity
-/// (no trait, no "last seen" counts them).
+/// Whether an event has a summary row: consent decisions and trigger
+/// settlements are not activity (no trait, no "last seen" counts them).
 fn summarised(body: &Body) -> bool {
-    body.etype != CONSENT_TYPE
+    body.etype != CONSENT_TYPE && body.etype != SETTLED_TYPE
 }
 
 impl RocksStore {

@@ -3,7 +3,7 @@
 //! | CF        | key                               | value |
 //! |-----------|-----------------------------------|-------|
 //! | `members` | segment 0x1f entity id (u64 BE)   | [`MemberRow`], postcard: when the customer entered and (0: still in) left |
-//! | `feed`    | sequence number (u64 BE)          | [`FeedEntry`], postcard |
+//! | `feed`    | sequence number (u64 BE)          | [`FeedEntry`], postcard: a membership change or a trigger firing |
 //!
 //! The membership of a customer lives in the partition of its cluster-wide
 //! id (`partition_of_entity`), so it is decided in one place whatever the
@@ -46,6 +46,19 @@ pub enum Change {
     /// The customer was merged into another (`into`): it is gone, and the
     /// customer it joined keeps its own membership.
     Merged,
+    /// Not a membership change: a trigger (named in `segment`) fired for
+    /// the customer (`FeedEntry::fired`).
+    Fired,
+}
+
+/// What fired, with [`Change::Fired`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Firing {
+    /// The record whose event opened the trigger.
+    pub key: String,
+    pub match_value: String,
+    pub started_at_ms: i64,
+    pub due_at_ms: i64,
 }
 
 /// One entry of the change feed.
@@ -58,29 +71,47 @@ pub struct FeedEntry {
     /// With `Merged`: the customer it was merged into.
     pub into: EntityId,
     pub at_ms: i64,
+    /// With `Fired`.
+    pub fired: Option<Firing>,
 }
 
-/// Member rows written, and segments dropped, in one batch.
-#[derive(Default)]
-struct Written {
-    rows: FxHashMap<Vec<u8>, MemberRow>,
-    /// Prefixes of dropped segments (before `rows` of the same batch).
+/// Rows written, and prefixes dropped, in one batch.
+struct Written<V> {
+    rows: FxHashMap<Vec<u8>, V>,
+    /// Prefixes of dropped rows (before `rows` of the same batch).
     dropped: Vec<Vec<u8>>,
 }
 
-/// Member rows written or dropped but perhaps not yet so on disk: the
-/// pending batch's and those of the last batches handed to the writer.
-/// Reads that decide what to write look here first.
-#[derive(Default)]
-pub struct Overlay {
-    pending: Written,
-    flushed: VecDeque<Written>,
+impl<V> Default for Written<V> {
+    fn default() -> Self {
+        Written {
+            rows: FxHashMap::default(),
+            dropped: Vec::new(),
+        }
+    }
 }
 
-impl Overlay {
+/// Small rows (member rows, trigger claims) written or dropped but perhaps
+/// not yet so on disk: the pending batch's and those of the last batches
+/// handed to the writer. Reads that decide what to write look here first.
+pub struct Overlay<V> {
+    pending: Written<V>,
+    flushed: VecDeque<Written<V>>,
+}
+
+impl<V> Default for Overlay<V> {
+    fn default() -> Self {
+        Overlay {
+            pending: Written::default(),
+            flushed: VecDeque::new(),
+        }
+    }
+}
+
+impl<V: Copy> Overlay<V> {
     /// The newest state of a row not surely on disk: `Some(None)` dropped,
     /// `None` as on disk.
-    fn get(&self, key: &[u8]) -> Option<Option<MemberRow>> {
+    pub(super) fn get(&self, key: &[u8]) -> Option<Option<V>> {
         for w in std::iter::once(&self.pending).chain(self.flushed.iter().rev()) {
             if let Some(r) = w.rows.get(key) {
                 return Some(Some(*r));
@@ -94,7 +125,7 @@ impl Overlay {
 
     /// Whether disk rows under `prefix` may have been dropped since, and
     /// the rows under it written since (newest state of each).
-    fn under(&self, prefix: &[u8]) -> (bool, FxHashMap<Vec<u8>, MemberRow>) {
+    fn under(&self, prefix: &[u8]) -> (bool, FxHashMap<Vec<u8>, V>) {
         let (mut dropped, mut out) = (false, FxHashMap::default());
         for w in self.flushed.iter().chain(std::iter::once(&self.pending)) {
             if w.dropped.iter().any(|p| p == prefix) {
@@ -106,6 +137,11 @@ impl Overlay {
             }
         }
         (dropped, out)
+    }
+
+    /// A row written in the pending batch.
+    pub(super) fn put(&mut self, key: Vec<u8>, row: V) {
+        self.pending.rows.insert(key, row);
     }
 
     /// The pending batch went to the writer.
@@ -169,7 +205,7 @@ impl RocksStore {
         let mut b = std::mem::take(&mut self.pending);
         b.put_cf(self.cf("members"), &key, value);
         self.pending = b;
-        self.members_recent.pending.rows.insert(key, row);
+        self.members_recent.put(key, row);
     }
 
     /// Current members of a segment after `after`, ascending, at most
@@ -360,6 +396,7 @@ mod tests {
             entity,
             into: 0,
             at_ms: 1,
+            fired: None,
         }
     }
 

@@ -7,6 +7,7 @@ pub mod membership;
 pub mod purge;
 pub mod rocks;
 pub mod seen;
+pub mod triggers;
 
 pub use events::EventStatus;
 pub use keys::AtRest;

@@ -51,6 +51,7 @@ use crate::engine::Model;
 use super::events::{Recent, ACTIVITY_CFS};
 use super::keys::{AtRest, DataKeys};
 use super::membership::{Overlay, MEMBERSHIP_CFS};
+use super::triggers::TRIGGER_CFS;
 
 /// On-disk layout version; a data directory of another version is refused.
 pub const SCHEMA_VERSION: &str = "3";
@@ -69,7 +70,7 @@ pub fn column_families() -> &'static [&'static str] {
     &CFS
 }
 
-const CFS: [&str; 13] = [
+const CFS: [&str; 15] = [
     "records",
     "keys",
     "seen",
@@ -83,6 +84,8 @@ const CFS: [&str; 13] = [
     ACTIVITY_CFS[2],
     MEMBERSHIP_CFS[0],
     MEMBERSHIP_CFS[1],
+    TRIGGER_CFS[0],
+    TRIGGER_CFS[1],
 ];
 
 /// A link between a record of this partition and a record of another
@@ -177,7 +180,8 @@ pub struct RocksStore {
     /// Erasures' purges, off the partition's thread.
     pub(super) purger: super::purge::Purger,
     /// Member rows not surely on disk yet.
-    pub(super) members_recent: Overlay,
+    pub(super) members_recent: Overlay<super::membership::MemberRow>,
+    pub(super) claims_recent: Overlay<super::triggers::Claim>,
     /// The last sequence number of the change feed (read at first use).
     pub(super) feed_seq: Option<u64>,
 }
@@ -333,6 +337,7 @@ impl RocksStore {
             data_keys: DataKeys::new(opts.at_rest.clone()),
             purger: Default::default(),
             members_recent: Overlay::default(),
+            claims_recent: Overlay::default(),
             feed_seq: None,
         };
         store.check_at_rest()?;
@@ -481,6 +486,7 @@ impl RocksStore {
         let mut b = std::mem::take(&mut self.pending);
         self.recent.rotate();
         self.members_recent.rotate();
+        self.claims_recent.rotate();
         self.data_keys.rotate();
         // Counters only need their latest values: once per group commit.
         if let Some((next_entity, seq)) = self.counters.take() {

@@ -40,7 +40,7 @@ fn activity(events: Vec<StoredEvent>) -> Activity {
             })
             .collect(),
         events,
-        consents: vec![],
+        ..Default::default()
     }
 }
 

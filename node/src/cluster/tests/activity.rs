@@ -37,6 +37,7 @@ fn catalog() -> Catalog {
         segments: crate::segments::SegmentSet::new(crate::segments::builtin::builtin(
             "order_completed",
         )),
+        triggers: ActivityConfig::default().configured_triggers(),
     }
 }
 
@@ -413,6 +414,7 @@ fn item(e: pb::Event) -> EventItem {
         key: v.key,
         event_id: v.event_id,
         body: v.body.encode(),
+        timers: vec![],
     }
 }
 
@@ -422,6 +424,7 @@ async fn kept_at(node: &Node, p: u32, key: &str) -> crate::activity::Activity {
         ids: vec![],
         keys: vec![key.to_string()],
         events: EventsWanted::All,
+        tracked: vec![],
     };
     node.coordinator.router.call(p, req).await.unwrap()
 }

@@ -24,6 +24,7 @@ fn memberships(node: &Node) -> Memberships {
             traits: ActivityConfig::default().configured_traits(),
             cuts: None,
             segments: SegmentSet::new(builtin("order_completed")),
+            triggers: ActivityConfig::default().configured_triggers(),
         }),
     )
 }
