@@ -460,6 +460,19 @@ pub fn profile_sections(p: &Profile) -> Vec<(&'static str, Option<comfy_table::T
     if !p.segments.is_empty() {
         value.push(("segments", p.segments.join(", ")));
     }
+    for t in &p.open_triggers {
+        value.push((
+            "open trigger",
+            format!(
+                "{} {} (record {}/{}), due {}",
+                t.trigger,
+                t.match_value,
+                t.source,
+                t.record_id,
+                time_ms(t.due_at_ms)
+            ),
+        ));
+    }
     let value = (!value.is_empty()).then(|| kv_table(&value));
     let traits = (!p.traits.is_empty()).then(|| {
         let mut t = table(&["trait", "value"]);

@@ -64,16 +64,21 @@ pub enum SegmentCommand {
         /// The definition to check.
         file: PathBuf,
     },
-    /// Print customers entering and leaving segments as it happens, each
-    /// with a cursor to resume from.
+    /// Print customers entering and leaving segments, and triggers firing
+    /// (an abandoned cart), as it happens, each with a cursor to resume
+    /// from.
     Watch(WatchArgs),
 }
 
 /// Arguments of `kindred segment watch`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct WatchArgs {
-    /// The segments to follow (default: every segment).
+    /// The segments to follow (default, with no --trigger: every segment
+    /// and every trigger).
     pub names: Vec<String>,
+    /// A trigger whose firings to follow (repeatable; "abandoned_cart").
+    #[arg(long = "trigger", value_name = "TRIGGER")]
+    pub triggers: Vec<String>,
     /// Resume after this cursor; "start" for every change kept (default:
     /// the changes from now on).
     #[arg(long, default_value = "now")]
@@ -271,7 +276,7 @@ async fn members(
 
 async fn watch(g: &GlobalArgs, out: &Output, a: WatchArgs) -> Result<u8, CliError> {
     let client = connect(g).await?;
-    let mut stream = client.watch_segments(&a.names, &a.cursor).await?;
+    let mut stream = client.watch(&a.names, &a.triggers, &a.cursor).await?;
     let mut n = 0u64;
     while a.limit.is_none_or(|l| n < l) {
         let Some(r) = stream.next().await else { break };
@@ -293,6 +298,20 @@ fn watch_line(r: &kindred_client::v1::SegmentsWatchResponse) -> String {
         Ok(C::Entered) => "entered".to_string(),
         Ok(C::Left) => "left".to_string(),
         Ok(C::Merged) => format!("merged into {}", r.merged_into),
+        Ok(C::TriggerFired) => {
+            let f = r.fired.clone().unwrap_or_default();
+            return format!(
+                "{}  {} fired {} {} (record {}/{}, due {})  (cursor {})",
+                time_ms(r.at_ms),
+                r.entity_id,
+                f.trigger,
+                f.match_value,
+                f.source,
+                f.record_id,
+                time_ms(f.due_at_ms),
+                r.cursor
+            );
+        }
         _ => "changed".to_string(),
     };
     format!(

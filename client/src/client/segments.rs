@@ -101,11 +101,23 @@ impl Client {
         .await
     }
 
-    /// Follows the change feed of segments (all when empty) from a cursor
-    /// ("now", "start" or one received).
+    /// Follows the change feed of segments from a cursor ("now", "start"
+    /// or one received): every change and firing when no segment is named.
     pub async fn watch_segments(
         &self,
         segments: &[String],
+        cursor: &str,
+    ) -> Result<Streaming<SegmentsWatchResponse>, ClientError> {
+        self.watch(segments, &[], cursor).await
+    }
+
+    /// Follows the change feed from a cursor: the changes of the named
+    /// segments and the firings of the named triggers (everything when
+    /// both are empty).
+    pub async fn watch(
+        &self,
+        segments: &[String],
+        triggers: &[String],
         cursor: &str,
     ) -> Result<Streaming<SegmentsWatchResponse>, ClientError> {
         self.open_stream(|ch| async move {
@@ -113,6 +125,7 @@ impl Client {
                 .watch(SegmentsWatchRequest {
                     segments: segments.to_vec(),
                     cursor: cursor.into(),
+                    triggers: triggers.to_vec(),
                 })
                 .await
         })

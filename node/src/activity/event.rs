@@ -382,6 +382,9 @@ mod tests {
         e.r#type.clear();
         assert_eq!(rejected(e).0, "type");
         let mut e = event();
+        e.r#type = "kindred.trigger".into();
+        assert_eq!(rejected(e), ("type".into(), "kindred.trigger".into()));
+        let mut e = event();
         e.occurred_at_ms = 0;
         assert_eq!(rejected(e).0, "occurred_at_ms");
         let mut e = event();

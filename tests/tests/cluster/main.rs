@@ -11,3 +11,4 @@ mod node_restart;
 mod partition_move;
 mod size_neutrality;
 mod train;
+mod triggers;

@@ -85,3 +85,19 @@ class Rfm(_message.Message):
     cuts_version: int
     cuts_computed_at_ms: int
     def __init__(self, recency: _Optional[int] = ..., frequency: _Optional[int] = ..., monetary: _Optional[int] = ..., group: _Optional[str] = ..., cuts_version: _Optional[int] = ..., cuts_computed_at_ms: _Optional[int] = ...) -> None: ...
+
+class OpenTrigger(_message.Message):
+    __slots__ = ("trigger", "source", "record_id", "match_value", "started_at_ms", "due_at_ms")
+    TRIGGER_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    RECORD_ID_FIELD_NUMBER: _ClassVar[int]
+    MATCH_VALUE_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    DUE_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    trigger: str
+    source: str
+    record_id: str
+    match_value: str
+    started_at_ms: int
+    due_at_ms: int
+    def __init__(self, trigger: _Optional[str] = ..., source: _Optional[str] = ..., record_id: _Optional[str] = ..., match_value: _Optional[str] = ..., started_at_ms: _Optional[int] = ..., due_at_ms: _Optional[int] = ...) -> None: ...

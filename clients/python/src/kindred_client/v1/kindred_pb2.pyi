@@ -225,7 +225,7 @@ class Relationship(_message.Message):
     def __init__(self, other_entity_id: _Optional[int] = ..., record: _Optional[_Union[RecordRef, _Mapping]] = ..., other_record: _Optional[_Union[RecordRef, _Mapping]] = ..., probability: _Optional[float] = ..., weight: _Optional[float] = ...) -> None: ...
 
 class Profile(_message.Message):
-    __slots__ = ("entity_id", "golden", "identities", "records", "attributes", "possible_matches", "merged_ids", "traits", "lifecycle", "rfm", "recent_events", "consent", "segments")
+    __slots__ = ("entity_id", "golden", "identities", "records", "attributes", "possible_matches", "merged_ids", "traits", "lifecycle", "rfm", "recent_events", "consent", "segments", "open_triggers")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -246,6 +246,7 @@ class Profile(_message.Message):
     RECENT_EVENTS_FIELD_NUMBER: _ClassVar[int]
     CONSENT_FIELD_NUMBER: _ClassVar[int]
     SEGMENTS_FIELD_NUMBER: _ClassVar[int]
+    OPEN_TRIGGERS_FIELD_NUMBER: _ClassVar[int]
     entity_id: int
     golden: GoldenRecord
     identities: _containers.RepeatedCompositeFieldContainer[Identity]
@@ -259,7 +260,8 @@ class Profile(_message.Message):
     recent_events: _containers.RepeatedCompositeFieldContainer[_activity_pb2.Event]
     consent: _containers.RepeatedCompositeFieldContainer[PurposeConsent]
     segments: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, entity_id: _Optional[int] = ..., golden: _Optional[_Union[GoldenRecord, _Mapping]] = ..., identities: _Optional[_Iterable[_Union[Identity, _Mapping]]] = ..., records: _Optional[_Iterable[_Union[_record_pb2.Record, _Mapping]]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., possible_matches: _Optional[_Iterable[_Union[Relationship, _Mapping]]] = ..., merged_ids: _Optional[_Iterable[int]] = ..., traits: _Optional[_Iterable[_Union[_activity_pb2.TraitValue, _Mapping]]] = ..., lifecycle: _Optional[_Union[_activity_pb2.Lifecycle, _Mapping]] = ..., rfm: _Optional[_Union[_activity_pb2.Rfm, _Mapping]] = ..., recent_events: _Optional[_Iterable[_Union[_activity_pb2.Event, _Mapping]]] = ..., consent: _Optional[_Iterable[_Union[PurposeConsent, _Mapping]]] = ..., segments: _Optional[_Iterable[str]] = ...) -> None: ...
+    open_triggers: _containers.RepeatedCompositeFieldContainer[_activity_pb2.OpenTrigger]
+    def __init__(self, entity_id: _Optional[int] = ..., golden: _Optional[_Union[GoldenRecord, _Mapping]] = ..., identities: _Optional[_Iterable[_Union[Identity, _Mapping]]] = ..., records: _Optional[_Iterable[_Union[_record_pb2.Record, _Mapping]]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., possible_matches: _Optional[_Iterable[_Union[Relationship, _Mapping]]] = ..., merged_ids: _Optional[_Iterable[int]] = ..., traits: _Optional[_Iterable[_Union[_activity_pb2.TraitValue, _Mapping]]] = ..., lifecycle: _Optional[_Union[_activity_pb2.Lifecycle, _Mapping]] = ..., rfm: _Optional[_Union[_activity_pb2.Rfm, _Mapping]] = ..., recent_events: _Optional[_Iterable[_Union[_activity_pb2.Event, _Mapping]]] = ..., consent: _Optional[_Iterable[_Union[PurposeConsent, _Mapping]]] = ..., segments: _Optional[_Iterable[str]] = ..., open_triggers: _Optional[_Iterable[_Union[_activity_pb2.OpenTrigger, _Mapping]]] = ...) -> None: ...
 
 class PurposeConsent(_message.Message):
     __slots__ = ("purpose", "status", "granted", "decided_at_ms", "decided_by")

@@ -30,6 +30,7 @@ class MembershipChange(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MEMBERSHIP_CHANGE_ENTERED: _ClassVar[MembershipChange]
     MEMBERSHIP_CHANGE_LEFT: _ClassVar[MembershipChange]
     MEMBERSHIP_CHANGE_MERGED: _ClassVar[MembershipChange]
+    MEMBERSHIP_CHANGE_TRIGGER_FIRED: _ClassVar[MembershipChange]
 OPERATOR_UNSPECIFIED: Operator
 OPERATOR_EQ: Operator
 OPERATOR_NE: Operator
@@ -45,6 +46,7 @@ MEMBERSHIP_CHANGE_UNSPECIFIED: MembershipChange
 MEMBERSHIP_CHANGE_ENTERED: MembershipChange
 MEMBERSHIP_CHANGE_LEFT: MembershipChange
 MEMBERSHIP_CHANGE_MERGED: MembershipChange
+MEMBERSHIP_CHANGE_TRIGGER_FIRED: MembershipChange
 
 class FieldCondition(_message.Message):
     __slots__ = ("field", "op", "value", "any_of")
@@ -274,25 +276,45 @@ class SegmentsValidateResponse(_message.Message):
     def __init__(self, problems: _Optional[_Iterable[_Union[SegmentProblem, _Mapping]]] = ..., realtime_conditions: _Optional[_Iterable[str]] = ..., time_conditions: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SegmentsWatchRequest(_message.Message):
-    __slots__ = ("segments", "cursor")
+    __slots__ = ("segments", "cursor", "triggers")
     SEGMENTS_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
+    TRIGGERS_FIELD_NUMBER: _ClassVar[int]
     segments: _containers.RepeatedScalarFieldContainer[str]
     cursor: str
-    def __init__(self, segments: _Optional[_Iterable[str]] = ..., cursor: _Optional[str] = ...) -> None: ...
+    triggers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, segments: _Optional[_Iterable[str]] = ..., cursor: _Optional[str] = ..., triggers: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class TriggerFiring(_message.Message):
+    __slots__ = ("trigger", "source", "record_id", "match_value", "started_at_ms", "due_at_ms")
+    TRIGGER_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    RECORD_ID_FIELD_NUMBER: _ClassVar[int]
+    MATCH_VALUE_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    DUE_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    trigger: str
+    source: str
+    record_id: str
+    match_value: str
+    started_at_ms: int
+    due_at_ms: int
+    def __init__(self, trigger: _Optional[str] = ..., source: _Optional[str] = ..., record_id: _Optional[str] = ..., match_value: _Optional[str] = ..., started_at_ms: _Optional[int] = ..., due_at_ms: _Optional[int] = ...) -> None: ...
 
 class SegmentsWatchResponse(_message.Message):
-    __slots__ = ("change", "segment", "entity_id", "merged_into", "at_ms", "cursor")
+    __slots__ = ("change", "segment", "entity_id", "merged_into", "at_ms", "cursor", "fired")
     CHANGE_FIELD_NUMBER: _ClassVar[int]
     SEGMENT_FIELD_NUMBER: _ClassVar[int]
     ENTITY_ID_FIELD_NUMBER: _ClassVar[int]
     MERGED_INTO_FIELD_NUMBER: _ClassVar[int]
     AT_MS_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
+    FIRED_FIELD_NUMBER: _ClassVar[int]
     change: MembershipChange
     segment: str
     entity_id: int
     merged_into: int
     at_ms: int
     cursor: str
-    def __init__(self, change: _Optional[_Union[MembershipChange, str]] = ..., segment: _Optional[str] = ..., entity_id: _Optional[int] = ..., merged_into: _Optional[int] = ..., at_ms: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+    fired: TriggerFiring
+    def __init__(self, change: _Optional[_Union[MembershipChange, str]] = ..., segment: _Optional[str] = ..., entity_id: _Optional[int] = ..., merged_into: _Optional[int] = ..., at_ms: _Optional[int] = ..., cursor: _Optional[str] = ..., fired: _Optional[_Union[TriggerFiring, _Mapping]] = ...) -> None: ...
