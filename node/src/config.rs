@@ -248,6 +248,8 @@ pub struct NodeConfig {
     pub limits: Limits,
     /// Events, traits, lifecycle and RFM.
     pub activity: crate::activity::ActivityConfig,
+    /// Webhook sinks of the change feed (`[[webhooks]]`).
+    pub webhooks: Vec<crate::webhooks::WebhookConfig>,
     pub cluster: ClusterConfig,
     /// Node-to-node listener (empty: the listen host, port + 1).
     pub internal_listen: String,
@@ -354,6 +356,7 @@ impl Default for NodeConfig {
             survivorship: Survivorship::default(),
             limits: Limits::default(),
             activity: crate::activity::ActivityConfig::default(),
+            webhooks: vec![],
             cluster: ClusterConfig::default(),
             internal_listen: String::new(),
             health_listen: String::new(),
@@ -546,6 +549,13 @@ impl NodeConfig {
                 setting: "activity.traits",
                 value: format!("{field} = {value}"),
                 reason: e.to_string(),
+            });
+        }
+        if let Err((setting, value, reason)) = crate::webhooks::validate_all(&self.webhooks) {
+            return Err(ConfigError::Invalid {
+                setting,
+                value,
+                reason,
             });
         }
         if let Err((value, reason)) = self.privacy.validate() {

@@ -30,3 +30,4 @@ pub mod security;
 pub mod segments;
 pub mod server;
 pub mod storage;
+pub mod webhooks;

@@ -30,6 +30,36 @@ use crate::partition::request::{
 };
 use crate::storage::membership::FeedEntry;
 
+/// The prefix of a feed cursor's text.
+pub const CURSOR_PREFIX: &str = "c1.";
+
+/// A feed cursor as text: one sequence number per partition.
+pub fn cursor_text(seqs: &[u64]) -> String {
+    let parts: Vec<String> = seqs.iter().map(u64::to_string).collect();
+    format!("{CURSOR_PREFIX}{}", parts.join("."))
+}
+
+/// The segments and triggers a feed reader follows (both empty:
+/// everything).
+#[derive(Debug, Clone, Default)]
+pub struct FeedFilter {
+    pub segments: Vec<String>,
+    pub triggers: Vec<String>,
+}
+
+impl FeedFilter {
+    pub fn wants(&self, e: &FeedEntry) -> bool {
+        if self.segments.is_empty() && self.triggers.is_empty() {
+            return true;
+        }
+        let names = match e.change {
+            crate::storage::membership::Change::Fired => &self.triggers,
+            _ => &self.segments,
+        };
+        names.contains(&e.segment)
+    }
+}
+
 /// Customers waiting to be re-evaluated, in notifications.
 const QUEUE: usize = 4096;
 

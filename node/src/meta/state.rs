@@ -157,6 +157,7 @@ impl MetaState {
                 self.segments_swept_at_ms = self.segments_swept_at_ms.max(*at_ms);
                 MetaReply::Ok
             }
+            MetaCommand::WebhookDelivered { name, cursor } => self.webhook_delivered(name, cursor),
             MetaCommand::PutErasure { entry, create } => self.put_erasure(entry, *create),
             MetaCommand::Suppress { entries } => self.suppress(entries),
             MetaCommand::LiftSuppressions { ids } => {
@@ -220,6 +221,19 @@ impl MetaState {
         s.version = version;
         s.origin = "api".into();
         self.segments.insert(name.clone(), s);
+        MetaReply::Ok
+    }
+
+    fn webhook_delivered(&mut self, name: &str, cursor: &[u64]) -> MetaReply {
+        if let Some(old) = self.webhook_cursors.get(name) {
+            let back = old.len() == cursor.len() && old.iter().zip(cursor).any(|(o, n)| n < o);
+            if back {
+                return MetaReply::Rejected(format!(
+                    "webhook {name:?} was delivered past this cursor already"
+                ));
+            }
+        }
+        self.webhook_cursors.insert(name.into(), cursor.to_vec());
         MetaReply::Ok
     }
 

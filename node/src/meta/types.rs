@@ -119,6 +119,10 @@ pub struct MetaState {
     /// When the last sweep evaluated every customer's segments (0: never).
     #[serde(default)]
     pub segments_swept_at_ms: i64,
+    /// Each webhook's cursor in the change feed: what its receiver
+    /// acknowledged (one sequence number per partition).
+    #[serde(default)]
+    pub webhook_cursors: BTreeMap<String, Vec<u64>>,
 }
 
 /// Where an erasure stands.
@@ -241,6 +245,12 @@ pub enum MetaCommand {
     /// A sweep evaluated every customer's segments (kept if newer).
     SegmentsSwept {
         at_ms: i64,
+    },
+    /// A webhook's receiver acknowledged the feed up to `cursor`; rejected
+    /// if it would move any partition's position back (a stale leader).
+    WebhookDelivered {
+        name: String,
+        cursor: Vec<u64>,
     },
     /// Publishes RFM cut points; rejected unless their version is newer
     /// than the published one.

@@ -148,6 +148,10 @@ pub async fn run(
     tokio::spawn(traits::rfm_schedule(state.clone()));
     tokio::spawn(segments::sweep_schedule(state.clone()));
     tokio::spawn(segments::trigger_schedule(state.clone()));
+    for hook in cfg.webhooks.clone() {
+        let m = state.memberships.clone();
+        tokio::spawn(crate::webhooks::deliver_forever(cluster.clone(), m, hook));
+    }
     tokio::spawn(privacy::retention_schedule(state.clone()));
     let (health, health_service) = tonic_health::server::health_reporter();
     health

@@ -15,7 +15,7 @@ use kindred_proto::v1::segments_server::Segments;
 
 use super::profiles::{check_purpose, every_profile};
 use super::NodeState;
-use crate::cluster::membership::Memberships;
+use crate::cluster::membership::{cursor_text, FeedFilter, Memberships, CURSOR_PREFIX};
 use crate::engine::resolver::split_key;
 use crate::error::NodeError;
 use crate::meta::MetaCommand;
@@ -341,7 +341,7 @@ impl Segments for SegmentsService {
         let m = self.state.memberships.clone();
         let cursor = Cursor::parse(&req.cursor, &m).await?;
         let (tx, rx) = mpsc::channel(64);
-        let chosen = Chosen {
+        let chosen = FeedFilter {
             segments: req.segments,
             triggers: req.triggers,
         };
@@ -377,8 +377,6 @@ impl Segments for SegmentsService {
 #[derive(Debug, Clone, PartialEq)]
 struct Cursor(Vec<u64>);
 
-const CURSOR_PREFIX: &str = "c1.";
-
 impl Cursor {
     async fn parse(text: &str, m: &Memberships) -> Result<Cursor, NodeError> {
         let n = m.partitions() as usize;
@@ -409,8 +407,7 @@ impl Cursor {
     }
 
     fn text(&self) -> String {
-        let parts: Vec<String> = self.0.iter().map(u64::to_string).collect();
-        format!("{CURSOR_PREFIX}{}", parts.join("."))
+        cursor_text(&self.0)
     }
 }
 
@@ -418,30 +415,11 @@ impl Cursor {
 /// was new.
 const IDLE: std::time::Duration = std::time::Duration::from_millis(200);
 
-/// The segments and triggers a watcher follows (both empty: everything).
-struct Chosen {
-    segments: Vec<String>,
-    triggers: Vec<String>,
-}
-
-impl Chosen {
-    fn wants(&self, e: &FeedEntry) -> bool {
-        if self.segments.is_empty() && self.triggers.is_empty() {
-            return true;
-        }
-        let names = match e.change {
-            Change::Fired => &self.triggers,
-            _ => &self.segments,
-        };
-        names.contains(&e.segment)
-    }
-}
-
 /// Streams the feed entries of the chosen segments and triggers after
 /// `cursor` until the watcher goes away.
 async fn follow(
     m: Memberships,
-    chosen: Chosen,
+    chosen: FeedFilter,
     mut cursor: Cursor,
     tx: mpsc::Sender<Result<pb::SegmentsWatchResponse, Status>>,
 ) {

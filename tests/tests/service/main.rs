@@ -3,7 +3,7 @@
 //! client: import and export, profile lookups, bad input, `why`/`how`,
 //! deletes, events and traits, consent, `kill -9` recovery and graceful shutdown,
 //! metrics, request ids and structured errors; segments, their members and
-//! audiences.
+//! audiences; webhook deliveries.
 
 mod activity;
 mod bad_input;
@@ -19,3 +19,4 @@ mod observability;
 mod profile_queries;
 mod security;
 mod segments;
+mod webhooks;
