@@ -73,6 +73,9 @@ pub struct Changes {
     /// A notification was dropped (the queue was full): the next sweep
     /// repairs what it missed.
     missed: Arc<AtomicBool>,
+    /// Woken when this node wrote feed entries (watchers on this node read
+    /// at once instead of at their next poll).
+    fed: Arc<tokio::sync::Notify>,
 }
 
 impl Changes {
@@ -93,6 +96,16 @@ impl Changes {
     /// True (once) if a notification was dropped since the last call.
     pub fn take_missed(&self) -> bool {
         self.missed.swap(false, Ordering::Relaxed)
+    }
+
+    /// Wakes this node's feed readers: entries were written.
+    pub fn feed_written(&self) {
+        self.fed.notify_waiters();
+    }
+
+    /// Completes when this node next writes feed entries.
+    pub async fn next_feed_write(&self) {
+        self.fed.notified().await
     }
 }
 
@@ -253,6 +266,9 @@ impl Memberships {
             };
             feed.extend(self.router().call(p, req).await?);
         }
+        if !feed.is_empty() {
+            self.changes.feed_written();
+        }
         Ok(feed)
     }
 
@@ -356,6 +372,12 @@ impl Memberships {
             }
         }
         Ok(out)
+    }
+
+    /// Completes when this node next writes feed entries (membership
+    /// changes or trigger firings).
+    pub async fn next_feed_write(&self) {
+        self.changes.next_feed_write().await
     }
 
     /// The number of partitions (the length of a feed cursor).

@@ -211,7 +211,11 @@ impl Firings {
             },
         };
         Ok(match self.router().call(p, req).await? {
-            Claimed::Fired(_) | Claimed::Again => Outcome::Fired,
+            Claimed::Fired(_) => {
+                self.activities.writer.changes.feed_written();
+                Outcome::Fired
+            }
+            Claimed::Again => Outcome::Fired,
             Claimed::Suppressed => Outcome::Suppressed,
         })
     }

@@ -412,7 +412,8 @@ impl Cursor {
 }
 
 /// How long a watcher waits before reading the feeds again when nothing
-/// was new.
+/// was new, unless this node writes feed entries first (entries written by
+/// other nodes are seen at the next poll).
 const IDLE: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Streams the feed entries of the chosen segments and triggers after
@@ -451,6 +452,7 @@ async fn follow(
         if !any {
             tokio::select! {
                 _ = tokio::time::sleep(IDLE) => {}
+                _ = m.next_feed_write() => {}
                 _ = tx.closed() => return,
             }
         }
