@@ -546,7 +546,7 @@ impl NodeConfig {
         if let Err(e) = self.activity.validate() {
             let (field, value) = e.field_value();
             return Err(ConfigError::Invalid {
-                setting: "activity.traits",
+                setting: "activity",
                 value: format!("{field} = {value}"),
                 reason: e.to_string(),
             });

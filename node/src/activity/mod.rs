@@ -119,8 +119,23 @@ impl ActivityConfig {
         )]
     }
 
-    /// Checks the configured traits.
+    /// Checks the configured traits and the trigger settings: a trigger
+    /// must be allowed to be late by at least an hour (else every look
+    /// would find carts expired) and its cooldown must be at least an hour
+    /// (a claim remembers a customer's last firing only).
     pub fn validate(&self) -> Result<(), crate::error::NodeError> {
+        for (field, hours) in [
+            ("trigger_late_hours", self.trigger_late_hours),
+            ("trigger_cooldown_hours", self.trigger_cooldown_hours),
+        ] {
+            if hours == 0 {
+                return Err(crate::error::NodeError::InvalidArgument {
+                    field: format!("activity.{field}"),
+                    value: "0".into(),
+                    reason: "must be at least 1".into(),
+                });
+            }
+        }
         self.traits.iter().try_for_each(TraitDef::validate)
     }
 }

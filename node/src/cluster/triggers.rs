@@ -7,12 +7,13 @@
 //!
 //! 1. a trigger cancelled, settled, or reset by a newer event (whose own
 //!    timer looks again later) is left alone;
-//! 2. one found too long after it fell due expires;
+//! 2. a timer whose record or opening event is not visible yet (an
+//!    anonymous cart) is kept until it is too late to fire;
 //! 3. otherwise the customer's membership partition (that of its
 //!    cluster-wide id, the one place that decides for the customer) is
 //!    asked to claim the firing: it fires, with its feed entry, unless the
-//!    customer's cooldown runs, and a retry of the same firing is
-//!    recognised;
+//!    customer's cooldown runs or it was found too long after it fell due
+//!    (it expires), and a retry of the same firing is recognised first;
 //! 4. the outcome is stored as a settlement with the record, which closes
 //!    the trigger for good; only then is the timer dropped.
 //!
@@ -26,13 +27,15 @@ use tokio::sync::Mutex;
 
 use super::activity::Activities;
 use super::router::Router;
-use crate::activity::Catalog;
+use crate::activity::{Activity, Catalog};
 use crate::engine::resolver::split_key;
 use crate::engine::EntityId;
 use crate::error::NodeError;
 use crate::partition::partition_of_entity;
 use crate::partition::request::{ClaimFiring, Claimed, DropTimers, DueTimers, EventsWanted};
-use crate::segments::triggers::{settlement, settlement_id, Open, Outcome, TriggerDef, Verdict};
+use crate::segments::triggers::{
+    settlement, settlement_id, Open, Outcome, Settlement, TriggerDef, Verdict,
+};
 use crate::storage::membership::Firing;
 use crate::storage::triggers::Timer;
 
@@ -73,19 +76,29 @@ impl Firings {
         &self.activities.reader.assembler.router
     }
 
-    /// Looks at every timer due on the partitions this node owns.
+    /// Looks at every timer due on the partitions this node owns. A timer
+    /// that cannot be looked at now (a partition or a customer
+    /// unreachable) is left for the next look and does not hold up the
+    /// others; the first such error is returned after every timer was
+    /// looked at.
     pub async fn fire_due(&self) -> Result<Looked, NodeError> {
         let _turn = self.turn.lock().await;
         let catalog = (self.catalog)();
         let now = self.activities.now_ms();
         let mut looked = Looked::default();
+        let mut first_error = None;
         for p in self.router().map().owned_by(self.router().node_id) {
-            self.look_at_partition(p, &catalog, now, &mut looked)
-                .await?;
+            if let Err(e) = self.look_at_partition(p, &catalog, now, &mut looked).await {
+                first_error.get_or_insert(e);
+            }
         }
-        Ok(looked)
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(looked),
+        }
     }
 
+    /// Pages through a partition's due timers, dropping those done with.
     async fn look_at_partition(
         &self,
         p: u32,
@@ -93,33 +106,39 @@ impl Firings {
         now: i64,
         looked: &mut Looked,
     ) -> Result<(), NodeError> {
-        let mut after_kept = 0;
+        let mut after: Option<Timer> = None;
+        let mut first_error = None;
         loop {
-            let limit = PAGE + after_kept;
-            let due = self
-                .router()
-                .call(p, DueTimers { now_ms: now, limit })
-                .await?;
-            let page = due.len();
+            let req = DueTimers {
+                now_ms: now,
+                after: after.clone(),
+                limit: PAGE,
+            };
+            let due = self.router().call(p, req).await?;
+            let last_page = due.len() < PAGE;
+            after = due.last().cloned();
             let mut done = Vec::new();
-            for t in due.into_iter().skip(after_kept) {
-                if self.look(&t, catalog, now, looked).await? {
-                    done.push(t);
-                } else {
-                    after_kept += 1;
+            for t in due {
+                match self.look(&t, catalog, now, looked).await {
+                    Ok(true) => done.push(t),
+                    Ok(false) => looked.kept += 1,
+                    Err(e) => {
+                        tracing::warn!(partition = p, trigger = %t.trigger, error = %e, "a due trigger could not be looked at; it is looked at again next time");
+                        first_error.get_or_insert(e);
+                    }
                 }
             }
-            let progress = !done.is_empty();
-            if progress {
+            if !done.is_empty() {
                 self.router().call(p, DropTimers { timers: done }).await?;
             }
-            if page < limit || !progress {
-                return Ok(());
+            if last_page {
+                return first_error.map_or(Ok(()), Err);
             }
         }
     }
 
-    /// Looks at one due timer; true when it is done with.
+    /// Looks at one due timer; true when it is done with, false to keep it
+    /// (what it points at is not visible yet).
     async fn look(
         &self,
         t: &Timer,
@@ -131,50 +150,31 @@ impl Firings {
             looked.passed += 1;
             return Ok(true);
         };
-        let (source, record_id) = split_key(&t.key);
-        let entity = match self
-            .activities
-            .reader
-            .entity_of_record(source, record_id)
-            .await
-        {
-            Ok(e) => e,
-            // An anonymous cart: it may still fire if its record arrives
-            // in time.
-            Err(e) if e.code() == tonic::Code::NotFound => {
-                let give_up = now - t.due_ms > def.late_ms;
-                looked.kept += u64::from(!give_up);
-                looked.passed += u64::from(give_up);
-                return Ok(give_up);
-            }
-            Err(e) => return Err(e),
+        let too_late = now - t.due_ms > def.late_ms;
+        let Some((global, activity)) = self.customer_of(t, def).await? else {
+            // An anonymous cart: it may still fire if its record arrives.
+            looked.passed += u64::from(too_late);
+            return Ok(too_late);
         };
-        let (global, parts) = self.activities.reader.assembler.group(entity).await?;
-        let parts: Vec<EntityId> = parts.iter().map(|v| v.entity).collect();
-        let types: Vec<String> = def.types().map(String::from).collect();
-        let activity = self
-            .activities
-            .activity_tracking(&parts, &[], EventsWanted::Newest(0), &types)
-            .await?;
+        if !mentions(def, &activity, &t.match_value) {
+            // The opening event is not visible from the customer yet (kept
+            // for a record before the record's home adopts it).
+            looked.passed += u64::from(too_late);
+            return Ok(too_late);
+        }
         let open = def
             .open(&activity.tracked, &activity.settled)
             .into_iter()
             .find(|o| o.match_value == t.match_value);
-        let Some(open) = open else {
+        let Some(open) = open.filter(|o| def.verdict(o, now) != Verdict::NotDue) else {
+            // Cancelled, settled, or reset (the newer event's timer looks
+            // again).
             looked.passed += 1;
             return Ok(true);
         };
-        let outcome = match def.verdict(&open, now) {
-            Verdict::NotDue => {
-                looked.passed += 1;
-                return Ok(true);
-            }
-            Verdict::Expire => Outcome::Expired,
-            Verdict::Fire => {
-                let last = def.last_fired(&activity.settled);
-                self.claim(global, def, &open, last, now).await?
-            }
-        };
+        let late = def.verdict(&open, now) == Verdict::Expire;
+        let last = def.last_fired(&activity.settled);
+        let outcome = self.claim(global, def, &open, last, now, late).await?;
         let id = settlement_id(&def.name, &open.match_value);
         self.activities
             .put_system_event(&open.key, &id, &settlement(&open, outcome, now))
@@ -187,6 +187,35 @@ impl Firings {
         Ok(true)
     }
 
+    /// The cluster-wide customer of a timer's record, with its events of
+    /// the trigger's types and its settlements; None when the record is
+    /// not known.
+    async fn customer_of(
+        &self,
+        t: &Timer,
+        def: &TriggerDef,
+    ) -> Result<Option<(EntityId, Activity)>, NodeError> {
+        let (source, record_id) = split_key(&t.key);
+        let entity = match self
+            .activities
+            .reader
+            .entity_of_record(source, record_id)
+            .await
+        {
+            Ok(e) => e,
+            Err(e) if e.code() == tonic::Code::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let (global, parts) = self.activities.reader.assembler.group(entity).await?;
+        let parts: Vec<EntityId> = parts.iter().map(|v| v.entity).collect();
+        let types: Vec<String> = def.types().map(String::from).collect();
+        let activity = self
+            .activities
+            .activity_tracking(&parts, &[], EventsWanted::Newest(0), &types)
+            .await?;
+        Ok(Some((global, activity)))
+    }
+
     /// Asks the customer's membership partition to fire.
     async fn claim(
         &self,
@@ -195,6 +224,7 @@ impl Firings {
         open: &Open,
         last_fired_ms: i64,
         now: i64,
+        late: bool,
     ) -> Result<Outcome, NodeError> {
         let p = partition_of_entity(global, self.router().map().partitions.max(1));
         let req = ClaimFiring {
@@ -209,14 +239,28 @@ impl Firings {
                 started_at_ms: open.started_at_ms,
                 due_at_ms: open.due_at_ms,
             },
+            late,
         };
         Ok(match self.router().call(p, req).await? {
-            Claimed::Fired(_) => {
+            Claimed::Fired => {
                 self.activities.writer.changes.feed_written();
                 Outcome::Fired
             }
             Claimed::Again => Outcome::Fired,
             Claimed::Suppressed => Outcome::Suppressed,
+            Claimed::Expired => Outcome::Expired,
         })
     }
+}
+
+/// Whether the customer's events show the trigger's value at all (an
+/// opening event or a settlement of it).
+fn mentions(def: &TriggerDef, a: &Activity, value: &str) -> bool {
+    a.tracked
+        .iter()
+        .any(|e| def.opened_by(&e.body) == Some(value))
+        || a.settled
+            .iter()
+            .filter_map(Settlement::of)
+            .any(|s| s.trigger == def.name && s.match_value == value)
 }

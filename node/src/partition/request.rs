@@ -426,6 +426,8 @@ pub struct FeedLast;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DueTimers {
     pub now_ms: i64,
+    /// Page after this timer (none: from the soonest).
+    pub after: Option<Timer>,
     pub limit: usize,
 }
 
@@ -446,17 +448,22 @@ pub struct ClaimFiring {
     pub cooldown_ms: i64,
     pub last_fired_ms: i64,
     pub firing: Firing,
+    /// Found too long after it fell due: it expires, unless this very
+    /// firing was claimed before (a retry).
+    pub late: bool,
 }
 
 /// What a claim decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Claimed {
-    /// Fired now, with this feed entry.
-    Fired(u64),
+    /// Fired now.
+    Fired,
     /// This very firing was claimed before (a retry).
     Again,
     /// The cooldown runs.
     Suppressed,
+    /// It was late and not claimed before.
+    Expired,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -27,7 +27,7 @@ impl Actor {
         Ok(self
             .engine
             .store()
-            .due_timers(req.now_ms, req.limit.clamp(1, DUE_PAGE))
+            .due_timers(req.now_ms, req.after.as_ref(), req.limit.clamp(1, DUE_PAGE))
             .map_err(EngineError::from)?)
     }
 
@@ -44,6 +44,9 @@ impl Actor {
             .map_err(EngineError::from)?;
         if last.is_some_and(|c| c.firing == firing) {
             return Ok(Claimed::Again);
+        }
+        if req.late {
+            return Ok(Claimed::Expired);
         }
         let since = last.map_or(0, |c| c.at_ms).max(req.last_fired_ms);
         if since > 0 && req.at_ms - since < req.cooldown_ms {
@@ -68,6 +71,6 @@ impl Actor {
             },
         );
         store.append_feed(&mut entry);
-        Ok(Claimed::Fired(entry[0].seq))
+        Ok(Claimed::Fired)
     }
 }

@@ -38,7 +38,7 @@ pub async fn export(
     let (mut profile, parts) = c.reader.profile_and_parts(customer).await?;
     let mut activity = c
         .activities
-        .activity_of(&parts, &[], EventsWanted::All)
+        .activity_tracking(&parts, &[], EventsWanted::All, &catalog.tracked_types())
         .await?;
     decorate(&mut profile, &activity, catalog, &c.activities.cfg, now);
     let consent_decisions = record_decisions(&activity.consents)
@@ -46,6 +46,8 @@ pub async fn export(
         .map(|d| d.to_pb())
         .collect();
     activity.events.append(&mut activity.consents);
+    // What triggers did with the customer's carts is held about them too.
+    activity.events.extend(activity.settled.iter().cloned());
     let events = newest(&activity.events, usize::MAX)
         .into_iter()
         .map(|e| Event::to_pb(&e.key, &e.event_id, &e.body))

@@ -8,15 +8,18 @@
 //! A timer is an index entry, not the truth: it says "look at this
 //! record's trigger for this value at this time". What is open, cancelled
 //! or settled is read from the customer's events when the entry falls due
-//! (`segments::triggers`), so a stale entry (a cart reset, cancelled, or a
-//! record deleted or moved away) is simply dropped when it is looked at.
-//! Timers are written with the event that opens them, in the same batch.
+//! (`segments::triggers`), so a stale entry (a cart reset, cancelled or
+//! settled) is dropped when it is looked at; one whose record or event is
+//! not visible (an anonymous cart, a record deleted) is kept until it is
+//! too late to fire. Timers are written with the event that opens them, in
+//! the same batch.
 //!
 //! A claim is kept in the partition of the customer's cluster-wide id (like
 //! its segment membership): the last firing of a trigger for the customer,
 //! so that two firings for one customer are decided in one place, in order.
-//! Neither holds a personal value: record keys, trigger names, the
-//! matching value (a cart id) and entity ids.
+//! Neither holds a name, contact or identifier value: record keys, trigger
+//! names, the matching value (a cart id) and entity ids, in plain text
+//! like the keys of every other column family.
 
 use rocksdb::{Direction, IteratorMode};
 use serde::{Deserialize, Serialize};
@@ -111,16 +114,30 @@ impl RocksStore {
         self.pending = b;
     }
 
-    /// Timers on disk due at `now_ms` or before, soonest first, at most
-    /// `limit` (those of the batch in flight are seen at the next look).
-    pub fn due_timers(&self, now_ms: i64, limit: usize) -> Result<Vec<Timer>, StoreError> {
+    /// Timers on disk due at `now_ms` or before, soonest first, after
+    /// `after` (none: from the first), at most `limit` (those of the batch
+    /// in flight are seen at the next look).
+    pub fn due_timers(
+        &self,
+        now_ms: i64,
+        after: Option<&Timer>,
+        limit: usize,
+    ) -> Result<Vec<Timer>, StoreError> {
         let mut out = Vec::new();
-        let iter = self
-            .db
-            .iterator_cf(self.cf("timers"), IteratorMode::Start)
-            .take(limit);
+        let start = after.map(timer_key);
+        let mode = match &start {
+            Some(k) => IteratorMode::From(k, Direction::Forward),
+            None => IteratorMode::Start,
+        };
+        let iter = self.db.iterator_cf(self.cf("timers"), mode);
         for kv in iter {
+            if out.len() >= limit {
+                break;
+            }
             let (k, _) = kv.map_err(io)?;
+            if start.as_deref() == Some(&k[..]) {
+                continue;
+            }
             let t = parse_timer(&k)?;
             if t.due_ms > now_ms {
                 break;
@@ -130,7 +147,8 @@ impl RocksStore {
         Ok(out)
     }
 
-    /// How many timers are on disk (for tests and the census).
+    /// How many timers are on disk.
+    #[cfg(test)]
     pub fn timer_count(&self) -> Result<usize, StoreError> {
         let iter = self.db.iterator_cf(
             self.cf("timers"),
@@ -199,18 +217,26 @@ mod tests {
         }
         s.flush().unwrap();
         assert_eq!(
-            s.due_timers(100, 10).unwrap(),
+            s.due_timers(100, None, 10).unwrap(),
             [past.clone(), early.clone()]
         );
-        assert_eq!(s.due_timers(1000, 1).unwrap(), std::slice::from_ref(&past));
         assert_eq!(
-            s.due_timers(1000, 10).unwrap()[2],
+            s.due_timers(1000, None, 1).unwrap(),
+            std::slice::from_ref(&past)
+        );
+        assert_eq!(
+            s.due_timers(1000, Some(&past), 1).unwrap(),
+            std::slice::from_ref(&early),
+            "paged after a timer"
+        );
+        assert_eq!(
+            s.due_timers(1000, None, 10).unwrap()[2],
             late,
             "a value may hold the separator"
         );
         s.drop_timers(&[past, early]);
         s.flush().unwrap();
-        assert_eq!(s.due_timers(1000, 10).unwrap(), [late]);
+        assert_eq!(s.due_timers(1000, None, 10).unwrap(), [late]);
         assert_eq!(s.timer_count().unwrap(), 1);
     }
 

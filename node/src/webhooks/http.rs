@@ -45,6 +45,9 @@ impl Target {
             Some("http") => false,
             _ => return Err("must start with http:// or https://".into()),
         };
+        if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+            return Err("must not hold credentials (use token_file)".into());
+        }
         let host = uri.host().filter(|h| !h.is_empty()).ok_or("has no host")?;
         let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
         let tls = match (https, roots) {
@@ -143,8 +146,10 @@ where
         .await
         .map_err(|e| PostError::Http(e.to_string()))?;
     let status = resp.status().as_u16();
-    // Read the answer so the connection closes cleanly.
-    let _ = resp.into_body().collect().await;
+    // Read (at most 64 KiB of) the answer so the connection closes cleanly.
+    let _ = http_body_util::Limited::new(resp.into_body(), 64 << 10)
+        .collect()
+        .await;
     if (200..300).contains(&status) {
         Ok(())
     } else {
@@ -152,15 +157,25 @@ where
     }
 }
 
-/// The CA bundle to verify `https` receivers with: `path`, else the
-/// system's bundle. Certificates the verifier cannot parse are skipped.
-pub fn roots(path: Option<&std::path::Path>) -> Option<rustls::RootCertStore> {
-    let path = path.unwrap_or(std::path::Path::new("/etc/ssl/certs/ca-certificates.crt"));
-    let pem = std::fs::read(path).ok()?;
+/// The system's CA bundle (Debian and the container image).
+pub const SYSTEM_CAS: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// The CA bundle to verify `https` receivers with: `path` (every
+/// certificate must be valid), else the system's bundle if there is one
+/// (certificates the verifier cannot read are skipped).
+pub fn roots(path: Option<&std::path::Path>) -> Result<Option<rustls::RootCertStore>, String> {
+    if let Some(p) = path {
+        return crate::security::tls::load_roots(p)
+            .map(Some)
+            .map_err(|e| e.to_string());
+    }
+    let Ok(pem) = std::fs::read(SYSTEM_CAS) else {
+        return Ok(None);
+    };
     let certs: Vec<_> = rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
         .filter_map(Result::ok)
         .collect();
     let mut store = rustls::RootCertStore::empty();
     store.add_parsable_certificates(certs);
-    (!store.is_empty()).then_some(store)
+    Ok((!store.is_empty()).then_some(store))
 }

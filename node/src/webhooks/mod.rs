@@ -7,10 +7,11 @@
 //! group (`MetaCommand::WebhookDelivered`), so a new leader resumes where
 //! the last one was acknowledged. A batch is posted until the receiver
 //! answers 2xx, retrying with exponential backoff (1 s doubling to 60 s);
-//! only then does the cursor move. Delivery is at least once: a batch
-//! posted again after a leader change or a lost acknowledgement carries
-//! the same `Kindred-Delivery` header and the same body, so the receiver
-//! can drop it.
+//! only then does the cursor move. Delivery is at least once: a node
+//! retries its batch unchanged (same `Kindred-Delivery` header, same
+//! body); after a leader change the batch may be cut differently, so each
+//! change carries its `partition` and `seq`, which a receiver keeps the
+//! highest of per partition to drop repeats.
 //!
 //! - [`http`]: the POST itself, over TCP or TLS.
 
@@ -84,7 +85,14 @@ impl WebhookConfig {
                 "must be 1 to 64 lowercase letters, digits or underscores, starting with a letter",
             );
         }
-        if let Err(reason) = http::Target::parse(&self.url, http::roots(self.ca_file.as_deref())) {
+        let roots = match http::roots(self.ca_file.as_deref()) {
+            Ok(r) => r,
+            Err(reason) => {
+                let file = self.ca_file.as_deref().unwrap_or(http::SYSTEM_CAS.as_ref());
+                return bad("webhooks.ca_file", &file.display().to_string(), &reason);
+            }
+        };
+        if let Err(reason) = http::Target::parse(&self.url, roots) {
             return bad("webhooks.url", &self.url, &reason);
         }
         if !(1..=1000).contains(&self.batch) {
@@ -131,20 +139,43 @@ struct Sink {
     target: http::Target,
     token: Option<String>,
     filter: FeedFilter,
+    /// The batch posted and not yet acknowledged: posted again, unchanged,
+    /// while the stored cursor is still where it started.
+    pending: Option<Batch>,
+    /// The partition the next batch starts reading at (turns, so that a
+    /// busy partition does not hold up the others).
+    first: usize,
+}
+
+/// A batch of changes between two cursors, as posted.
+struct Batch {
+    from: Vec<u64>,
+    to: Vec<u64>,
+    delivery: String,
+    /// Empty when no change in the range was wanted (nothing to post).
+    body: Vec<u8>,
 }
 
 /// Delivers a webhook for as long as the node runs (on the metadata leader
 /// only). Configuration was validated at start.
 pub async fn deliver_forever(cluster: Cluster, m: Memberships, cfg: WebhookConfig) {
-    let Ok(target) = http::Target::parse(&cfg.url, http::roots(cfg.ca_file.as_deref())) else {
-        return;
+    let target =
+        http::roots(cfg.ca_file.as_deref()).and_then(|roots| http::Target::parse(&cfg.url, roots));
+    let target = match target {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(webhook = %cfg.name, error = %e, "webhook not started");
+            return;
+        }
     };
     let token = cfg
         .token_file
         .as_ref()
         .and_then(|f| std::fs::read_to_string(f).ok())
         .map(|t| t.trim().to_string());
-    let sink = Sink {
+    let mut sink = Sink {
+        pending: None,
+        first: 0,
         filter: FeedFilter {
             segments: cfg.segments.clone(),
             triggers: cfg.triggers.clone(),
@@ -173,7 +204,8 @@ pub async fn deliver_forever(cluster: Cluster, m: Memberships, cfg: WebhookConfi
 
 impl Sink {
     /// Delivers the next batch; false when there was nothing new.
-    async fn step(&self, cluster: &Cluster, m: &Memberships) -> Result<bool, String> {
+    async fn step(&mut self, cluster: &Cluster, m: &Memberships) -> Result<bool, String> {
+        let n = m.partitions() as usize;
         let stored = cluster
             .meta
             .state()
@@ -181,37 +213,39 @@ impl Sink {
             .get(&self.cfg.name)
             .cloned();
         let from = match stored {
-            Some(c) if c.len() == m.partitions() as usize => c,
+            Some(c) if c.len() == n => c,
             // First start.
-            _ if self.cfg.from == "start" => vec![0; m.partitions() as usize],
+            _ if self.cfg.from == "start" => vec![0; n],
             _ => {
                 let now = m.feed_now().await.map_err(|e| e.to_string())?;
                 self.advance(cluster, now).await?;
                 return Ok(false);
             }
         };
-        let (entries, to) = self.collect(m, &from).await?;
-        if to == from {
+        if self.pending.as_ref().is_none_or(|b| b.from != from) {
+            self.pending = self.collect(m, from).await?;
+        }
+        let Some(batch) = &self.pending else {
             return Ok(false);
+        };
+        if !batch.body.is_empty() {
+            self.post(batch).await?;
         }
-        if !entries.is_empty() {
-            self.post(&entries, &to).await?;
-        }
+        let to = batch.to.clone();
         self.advance(cluster, to).await?;
+        self.pending = None;
         Ok(true)
     }
 
-    /// The next batch of wanted entries after `from`, and the cursor after
-    /// them (past the unwanted entries read too).
-    async fn collect(
-        &self,
-        m: &Memberships,
-        from: &[u64],
-    ) -> Result<(Vec<(FeedEntry, String)>, Vec<u64>), String> {
-        let mut cursor = from.to_vec();
-        let mut out = Vec::new();
-        for p in 0..cursor.len() {
-            if out.len() >= self.cfg.batch {
+    /// The next batch of wanted changes after `from` (None: nothing new);
+    /// its end is past the unwanted entries read too.
+    async fn collect(&mut self, m: &Memberships, from: Vec<u64>) -> Result<Option<Batch>, String> {
+        let n = from.len();
+        let mut cursor = from.clone();
+        let mut changes = Vec::new();
+        self.first = (self.first + 1) % n.max(1);
+        for p in (0..n).map(|i| (self.first + i) % n) {
+            if changes.len() >= self.cfg.batch {
                 break;
             }
             let entries = m
@@ -219,33 +253,47 @@ impl Sink {
                 .await
                 .map_err(|e| e.to_string())?;
             for e in entries {
-                if out.len() >= self.cfg.batch {
+                if changes.len() >= self.cfg.batch {
                     break;
                 }
                 cursor[p] = e.seq;
                 if self.filter.wants(&e) {
-                    out.push((e, cursor_text(&cursor)));
+                    changes.push(change_json(&e, p as u32));
                 }
             }
         }
-        Ok((out, cursor))
+        if cursor == from {
+            return Ok(None);
+        }
+        let delivery = format!("{}:{}", self.cfg.name, cursor_text(&cursor));
+        let body = if changes.is_empty() {
+            Vec::new()
+        } else {
+            json!({
+                "webhook": self.cfg.name,
+                "delivery": delivery,
+                "cursor": cursor_text(&cursor),
+                "changes": changes,
+            })
+            .to_string()
+            .into_bytes()
+        };
+        Ok(Some(Batch {
+            from,
+            to: cursor,
+            delivery,
+            body,
+        }))
     }
 
-    async fn post(&self, entries: &[(FeedEntry, String)], to: &[u64]) -> Result<(), String> {
-        let delivery = format!("{}:{}", self.cfg.name, cursor_text(to));
-        let body = json!({
-            "webhook": self.cfg.name,
-            "delivery": delivery,
-            "cursor": cursor_text(to),
-            "changes": entries.iter().map(|(e, c)| change_json(e, c)).collect::<Vec<_>>(),
-        });
-        let mut headers = vec![("kindred-delivery", delivery.clone())];
+    async fn post(&self, batch: &Batch) -> Result<(), String> {
+        let mut headers = vec![("kindred-delivery", batch.delivery.clone())];
         if let Some(t) = &self.token {
             headers.push(("authorization", format!("Bearer {t}")));
         }
         let timeout = Duration::from_secs(self.cfg.timeout_seconds);
         self.target
-            .post(body.to_string().into_bytes(), &headers, timeout)
+            .post(batch.body.clone(), &headers, timeout)
             .await
             .map_err(|e| e.to_string())
     }
@@ -259,8 +307,10 @@ impl Sink {
     }
 }
 
-/// One change as the receiver gets it.
-fn change_json(e: &FeedEntry, cursor: &str) -> serde_json::Value {
+/// One change as the receiver gets it. `partition` and `seq` name it for
+/// good: a receiver that keeps the highest `seq` seen per partition drops
+/// every repeat.
+fn change_json(e: &FeedEntry, partition: u32) -> serde_json::Value {
     let change = match e.change {
         Change::Entered => "entered",
         Change::Left => "left",
@@ -271,7 +321,8 @@ fn change_json(e: &FeedEntry, cursor: &str) -> serde_json::Value {
         "change": change,
         "entity_id": e.entity.to_string(),
         "at_ms": e.at_ms,
-        "cursor": cursor,
+        "partition": partition,
+        "seq": e.seq,
     });
     match (&e.change, &e.fired) {
         (Change::Fired, Some(f)) => {
@@ -311,6 +362,10 @@ mod tests {
         let setting = |h: WebhookConfig| validate_all(&[h]).unwrap_err();
         assert_eq!(setting(hook("crm", "ftp://x/")).0, "webhooks.url");
         assert_eq!(setting(hook("crm", "not a url")).1, "not a url");
+        assert_eq!(setting(hook("crm", "https://u:pw@h/")).0, "webhooks.url");
+        let mut h = hook("crm", "https://h/");
+        h.ca_file = Some("/nonexistent/ca.pem".into());
+        assert_eq!(setting(h).0, "webhooks.ca_file");
         assert_eq!(setting(hook("CRM!", "http://h/")).0, "webhooks.name");
         let mut h = hook("crm", "http://h/");
         h.batch = 0;
@@ -345,7 +400,11 @@ mod tests {
                 due_at_ms: 2,
             }),
         };
-        let v = change_json(&e, "c1.4");
+        let v = change_json(&e, 3);
+        assert_eq!(
+            (v["partition"].as_u64(), v["seq"].as_u64()),
+            (Some(3), Some(4))
+        );
         assert_eq!(v["change"], "trigger_fired");
         assert_eq!(v["trigger"], "abandoned_cart");
         assert_eq!(v["entity_id"], "12");

@@ -217,17 +217,57 @@ fn a_firing_interrupted_after_its_claim_completes_once() {
                 started_at_ms: NOW - 2 * HOUR,
                 due_at_ms: NOW - HOUR,
             },
+            late: false,
         };
-        assert!(matches!(
+        assert_eq!(
             c.router.call(p, claim.clone()).await.unwrap(),
-            Claimed::Fired(_)
-        ));
+            Claimed::Fired
+        );
         // The next look completes it: no second entry in the feed.
         node.clock.set(NOW + MIN);
         assert_eq!(f.fire_due().await.unwrap().fired, 1);
         assert_eq!(firings_in_feed(&node).await.len(), 1);
-        assert_eq!(c.router.call(p, claim).await.unwrap(), Claimed::Again);
+        assert_eq!(
+            c.router.call(p, claim.clone()).await.unwrap(),
+            Claimed::Again
+        );
         assert_eq!(f.fire_due().await.unwrap(), Looked::default());
+        // A retry found late is still the firing it was, not an expiry.
+        let late = ClaimFiring {
+            late: true,
+            ..claim
+        };
+        assert_eq!(c.router.call(p, late).await.unwrap(), Claimed::Again);
+    });
+    node.close();
+}
+
+#[test]
+fn an_anonymous_cart_waits_for_its_record_and_then_fires() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::open(dir.path());
+    runtime().block_on(async {
+        let f = firings(&node);
+        let a = person("a", "Maria", "Sentosa");
+        node.clock.set(NOW);
+        // The cart arrives before anyone knows whose it is.
+        send(
+            &node,
+            cart_event(&a, "e1", "checkout_started", NOW - 2 * HOUR, "c1"),
+        )
+        .await;
+        let looked = f.fire_due().await.unwrap();
+        assert_eq!((looked.kept, looked.fired), (1, 0), "{looked:?}");
+        // The visitor signs up: the kept timer fires for the new customer.
+        let id = node.coordinator.writer.upsert(vec![a.clone()]).await[0]
+            .as_ref()
+            .unwrap()
+            .entity;
+        node.clock.set(NOW + MIN);
+        assert_eq!(f.fire_due().await.unwrap().fired, 1);
+        let fired = firings_in_feed(&node).await;
+        assert_eq!(fired.len(), 1);
+        assert_eq!(fired[0].entity, id);
     });
     node.close();
 }
