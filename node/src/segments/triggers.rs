@@ -66,12 +66,19 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    const ALL: [Outcome; 3] = [Outcome::Fired, Outcome::Suppressed, Outcome::Expired];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Fired => "fired",
             Outcome::Suppressed => "suppressed",
             Outcome::Expired => "expired",
         }
+    }
+
+    /// The outcome a settlement names.
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == s)
     }
 }
 
@@ -182,7 +189,7 @@ impl TriggerDef {
         settled
             .iter()
             .filter_map(Settlement::of)
-            .filter(|s| s.trigger == self.name && s.outcome == Outcome::Fired.as_str())
+            .filter(|s| s.trigger == self.name && s.outcome == Outcome::Fired)
             .map(|s| s.at_ms)
             .max()
             .unwrap_or(0)
@@ -193,7 +200,7 @@ impl TriggerDef {
 pub struct Settlement<'a> {
     pub trigger: &'a str,
     pub match_value: &'a str,
-    pub outcome: &'a str,
+    pub outcome: Outcome,
     pub at_ms: i64,
 }
 
@@ -210,7 +217,7 @@ impl<'a> Settlement<'a> {
         Some(Settlement {
             trigger: text("trigger")?,
             match_value: text("match_value")?,
-            outcome: text("outcome")?,
+            outcome: Outcome::parse(text("outcome")?)?,
             at_ms: e.body.at_ms,
         })
     }
@@ -224,7 +231,8 @@ pub fn settlement_id(trigger: &str, match_value: &str) -> String {
 
 /// The body of a settlement.
 pub fn settlement(open: &Open, outcome: Outcome, at_ms: i64) -> Body {
-    let mut props = vec![
+    // Sorted by name, as a body's properties are.
+    let props = vec![
         ("due_at".to_string(), Prop::Time(open.due_at_ms)),
         (
             "match_value".to_string(),
@@ -233,7 +241,6 @@ pub fn settlement(open: &Open, outcome: Outcome, at_ms: i64) -> Body {
         ("outcome".to_string(), Prop::Str(outcome.as_str().into())),
         ("trigger".to_string(), Prop::Str(open.trigger.clone())),
     ];
-    props.sort_by(|a, b| a.0.cmp(&b.0));
     Body {
         etype: SETTLED_TYPE.into(),
         at_ms,
