@@ -48,7 +48,8 @@ pub fn catalog_of(
         traits,
         cuts: meta.rfm.clone(),
         segments: crate::segments::SegmentSet::new(segments),
-        triggers: activity.configured_triggers(),
+        // The definitions the write path sets timers with.
+        triggers: cluster.coordinator.activities.triggers.to_vec(),
     }
 }
 

@@ -48,6 +48,14 @@ fn cart_event(r: &pb::Record, id: &str, etype: &str, at_ms: i64, cart: &str) -> 
     }
 }
 
+/// Writes a record; its customer's id.
+async fn customer(node: &Node, r: &pb::Record) -> u64 {
+    node.coordinator.writer.upsert(vec![r.clone()]).await[0]
+        .as_ref()
+        .unwrap()
+        .entity
+}
+
 async fn send(node: &Node, e: pb::Event) {
     node.coordinator.activities.send(vec![e], true).await[0]
         .as_ref()
@@ -97,11 +105,7 @@ fn an_abandoned_cart_fires_once_after_its_hour_unless_ordered_or_cooling_down() 
     runtime().block_on(async {
         let f = firings(&node);
         let a = person("a", "Maria", "Sentosa");
-        let c = &node.coordinator;
-        let id = c.writer.upsert(vec![a.clone()]).await[0]
-            .as_ref()
-            .unwrap()
-            .entity;
+        let id = customer(&node, &a).await;
         node.clock.set(NOW);
         send(
             &node,
@@ -193,10 +197,7 @@ fn a_firing_interrupted_after_its_claim_completes_once() {
         let f = firings(&node);
         let a = person("a", "Maria", "Sentosa");
         let c = &node.coordinator;
-        let id = c.writer.upsert(vec![a.clone()]).await[0]
-            .as_ref()
-            .unwrap()
-            .entity;
+        let id = customer(&node, &a).await;
         node.clock.set(NOW);
         send(
             &node,
@@ -259,10 +260,7 @@ fn an_anonymous_cart_waits_for_its_record_and_then_fires() {
         let looked = f.fire_due().await.unwrap();
         assert_eq!((looked.kept, looked.fired), (1, 0), "{looked:?}");
         // The visitor signs up: the kept timer fires for the new customer.
-        let id = node.coordinator.writer.upsert(vec![a.clone()]).await[0]
-            .as_ref()
-            .unwrap()
-            .entity;
+        let id = customer(&node, &a).await;
         node.clock.set(NOW + MIN);
         assert_eq!(f.fire_due().await.unwrap().fired, 1);
         let fired = firings_in_feed(&node).await;
