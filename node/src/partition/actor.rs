@@ -45,6 +45,10 @@ pub(super) struct Actor {
 /// are waiting.
 const STEP_EVERY: usize = 8;
 
+/// Most queries served between two commands (writes are not starved by a
+/// flood of reads).
+const READ_BURST: usize = 64;
+
 /// Longest a busy partition goes without counting its entities by size
 /// for the metrics (a scrape also asks for a census; the cheap counts are
 /// published whenever the mailbox runs dry).
@@ -137,10 +141,23 @@ impl Actor {
     /// a re-resolution is under way, a step of it runs whenever the
     /// mailbox is empty and after every `STEP_EVERY` commands otherwise,
     /// so a request waits for at most one step (a bounded amount of work)
-    /// and the re-resolution progresses under any load.
-    pub(super) fn run(mut self, mut rx: mpsc::Receiver<Command>) {
+    /// and the re-resolution progresses under any load. Before each
+    /// command, the queries waiting are served (at most `READ_BURST`), so a
+    /// read never waits behind a queue of writes; queries change nothing,
+    /// so the commands' order alone decides the partition's state.
+    pub(super) fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Command>,
+        mut reads: mpsc::Receiver<Command>,
+    ) {
         let mut since_step = 0usize;
         loop {
+            for _ in 0..READ_BURST {
+                match reads.try_recv() {
+                    Ok(cmd) => self.handle(cmd),
+                    Err(_) => break,
+                }
+            }
             let cmd = if self.reresolving() {
                 if since_step >= STEP_EVERY {
                     since_step = 0;
@@ -245,6 +262,7 @@ impl Actor {
                 self.dispatch(op, reply);
                 self.census_if_due(false);
             }
+            Command::Wake => {}
             Command::Census => {
                 if self.census_dirty {
                     self.publish_census();
@@ -313,6 +331,7 @@ impl Actor {
             Op::ActivitySize(r) => self.read(r, reply, Actor::on_activity_size),
             Op::Expired(r) => self.read(r, reply, Actor::on_expired),
             Op::ActivityOf(r) => self.read(r, reply, Actor::on_activity_of),
+            Op::ActivitiesOf(r) => self.read(r, reply, Actor::on_activities_of),
             Op::TypeSummaries(r) => self.read(r, reply, Actor::on_type_summaries),
             Op::SegmentMembers(r) => self.read(r, reply, Actor::on_segment_members),
             Op::FeedAfter(r) => self.read(r, reply, Actor::on_feed_after),

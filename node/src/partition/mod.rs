@@ -58,6 +58,8 @@ pub enum Command {
     /// Publishes the census the metrics show if anything changed since the
     /// last one (sent by a scrape; dropped when the mailbox is full).
     Census,
+    /// Nothing: wakes an idle actor to serve the queries waiting.
+    Wake,
     /// Writes a consistent copy of the partition's store into a new directory.
     Checkpoint { dir: PathBuf, reply: Reply<()> },
     /// Holds (true) or releases writes: while held, write requests are
@@ -70,6 +72,9 @@ pub enum Command {
 #[derive(Clone)]
 pub struct PartitionHandle {
     tx: mpsc::Sender<Command>,
+    /// Queries, served before the next command of `tx` (see
+    /// `Actor::run`).
+    reads: mpsc::Sender<Command>,
     pub partition: u32,
     /// What the partition shares with the metrics.
     pub probe: Arc<PartitionProbe>,
@@ -110,15 +115,17 @@ impl PartitionHandle {
     pub fn open(cfg: PartitionConfig) -> Result<(PartitionHandle, JoinHandle<()>), NodeError> {
         let partition = cfg.partition;
         let (tx, rx) = mpsc::channel::<Command>(cfg.mailbox.max(1));
+        let (reads, reads_rx) = mpsc::channel::<Command>(cfg.mailbox.max(1));
         let probe = metrics().partition(partition);
         let actor = actor::Actor::open(&cfg, probe.clone())?;
         let join = std::thread::Builder::new()
             .name(format!("kindred-p{partition}"))
-            .spawn(move || actor.run(rx))
+            .spawn(move || actor.run(rx, reads_rx))
             .map_err(|e| NodeError::Unavailable(format!("cannot start partition thread: {e}")))?;
         Ok((
             PartitionHandle {
                 tx,
+                reads,
                 partition,
                 probe,
             },
@@ -132,15 +139,28 @@ impl PartitionHandle {
     }
 
     /// Sends a request in its envelope (as received from another node).
+    ///
+    /// A query does not wait behind the commands queued before it: it is
+    /// answered before the actor's next command, from the state the
+    /// commands applied so far left (a caller that waited for its write
+    /// sees it).
     pub async fn request(&self, op: Op) -> Result<OpReply, NodeError> {
         let (tx, rx) = oneshot::channel();
-        self.send(Command::Request {
+        let query = !op.is_write();
+        let cmd = Command::Request {
             op,
             reply: tx,
             queued: Instant::now(),
             span: tracing::Span::current(),
-        })
-        .await?;
+        };
+        if query {
+            self.reads.send(cmd).await.map_err(|_| stopping())?;
+            // An idle actor waits on the command mailbox; a busy one looks
+            // at the queries before its next command anyway.
+            let _ = self.tx.try_send(Command::Wake);
+        } else {
+            self.send(cmd).await?;
+        }
         answer(rx).await
     }
 
@@ -169,11 +189,12 @@ impl PartitionHandle {
     }
 
     async fn send(&self, cmd: Command) -> Result<(), NodeError> {
-        self.tx
-            .send(cmd)
-            .await
-            .map_err(|_| NodeError::Unavailable("partition is shutting down".into()))
+        self.tx.send(cmd).await.map_err(|_| stopping())
     }
+}
+
+fn stopping() -> NodeError {
+    NodeError::Unavailable("partition is shutting down".into())
 }
 
 async fn answer<T>(rx: oneshot::Receiver<Result<T, NodeError>>) -> Result<T, NodeError> {
