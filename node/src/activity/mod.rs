@@ -27,6 +27,7 @@ pub use lifecycle::{Cuts, LifecycleConfig, Orders};
 pub use summary::Summary;
 pub use traits::{Activity, DaySummary, StoredEvent, TraitDef, TraitValue};
 
+use crate::partition::request::{EventsWanted, Reads};
 use crate::segments::triggers::TriggerDef;
 
 /// The node's `[activity]` settings.
@@ -172,6 +173,61 @@ impl Catalog {
     pub fn trigger(&self, name: &str) -> Option<&TriggerDef> {
         self.triggers.iter().find(|t| t.name == name)
     }
+
+    /// What a profile shown to a user reads of a customer: everything, with
+    /// the newest `recent` events (every event when a trait or segment
+    /// needs them).
+    pub fn profile_reads(&self, recent: usize) -> ProfileReads {
+        ProfileReads {
+            records: true,
+            activity: Reads {
+                events: Some(if self.needs_events() {
+                    EventsWanted::All
+                } else {
+                    EventsWanted::Newest(recent)
+                }),
+                tracked: self.tracked_types(),
+                consents: true,
+            },
+        }
+    }
+
+    /// What deciding a customer's segments reads: its records only when a
+    /// segment looks at a field or a source, its events only when a trait
+    /// or segment cannot be answered from the summaries, its consent only
+    /// when a segment asks for it. Membership read this way equals
+    /// membership read from the full profile.
+    pub fn membership_reads(&self) -> ProfileReads {
+        ProfileReads {
+            records: self.segments.needs_records(),
+            activity: Reads {
+                events: self.needs_events().then_some(EventsWanted::All),
+                tracked: vec![],
+                consents: self.segments.needs_consent(),
+            },
+        }
+    }
+}
+
+impl Catalog {
+    /// What an audience export reads of each member: what its segments
+    /// need, with the records (the contact fields), and consent when the
+    /// audience is for a purpose.
+    pub fn audience_reads(&self, for_purpose: bool) -> ProfileReads {
+        let mut reads = self.membership_reads();
+        reads.records = true;
+        reads.activity.consents |= for_purpose;
+        reads
+    }
+}
+
+/// What building many profiles at once reads of each customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileReads {
+    /// The records (golden record, sources, attributes); without them the
+    /// profile carries only what its activity gives.
+    pub records: bool,
+    pub activity: Reads,
 }
 
 /// The merged summary of the customer's orders.

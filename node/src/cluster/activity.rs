@@ -18,7 +18,9 @@ use kindred_proto::v1 as pb;
 use super::read::Reader;
 use super::router::Router;
 use super::write::Writer;
-use crate::activity::{decorate, Activity, ActivityConfig, Catalog, Cuts, Event, Orders};
+use crate::activity::{
+    decorate, Activity, ActivityConfig, Catalog, Cuts, Event, Orders, ProfileReads,
+};
 use crate::clock::SharedClock;
 use crate::engine::hash::hash64;
 use crate::engine::resolver::split_key;
@@ -26,8 +28,8 @@ use crate::engine::EntityId;
 use crate::error::NodeError;
 use crate::partition::partition_of_entity;
 use crate::partition::request::{
-    ActivityOf, EventItem, EventStored, EventsWanted, Locate, OrphanedEvents, PutEvents,
-    TypeSummaries, WireError,
+    ActivitiesOf, ActivityOf, EventItem, EventStored, EventsWanted, Locate, OrphanedEvents,
+    PutEvents, Reads, TypeSummaries, WireError,
 };
 use crate::segments::triggers::TriggerDef;
 use crate::storage::triggers::Timer;
@@ -446,45 +448,102 @@ impl Activities {
         Ok(())
     }
 
-    /// Every customer's profile with its activity and segments, in
-    /// ascending cluster-wide id after `after`, through a channel of
-    /// `depth` (dropping the receiver stops the reading). An error ends the
-    /// stream.
-    pub async fn profiles_after(
+    /// Every customer's profile with its activity and segments (or only
+    /// those of the customers `only` names), read as `reads` says, in
+    /// ascending cluster-wide id, through a channel of `depth` (dropping
+    /// the receiver stops the reading). An error ends the stream.
+    pub async fn profiles_in_order(
         &self,
         catalog: Catalog,
-        after: EntityId,
+        reads: ProfileReads,
+        only: Option<HashSet<EntityId>>,
         depth: usize,
     ) -> Result<tokio::sync::mpsc::Receiver<Result<pb::Profile, NodeError>>, NodeError> {
         let entities = self.reader.entities().await?;
         let (tx, rx) = tokio::sync::mpsc::channel(depth.max(1));
         let me = self.clone();
         crate::observe::rpc::spawn(async move {
+            let wanted = |g: &EntityId| only.as_ref().is_none_or(|o| o.contains(g));
             let all: Vec<(u64, Vec<u64>)> =
-                entities.into_iter().filter(|(g, _)| *g > after).collect();
+                entities.into_iter().filter(|(g, _)| wanted(g)).collect();
             for page in all.chunks(256) {
-                let ids: Vec<u64> = page.iter().flat_map(|(_, parts)| parts.clone()).collect();
-                let mut by_id: HashMap<u64, pb::Profile> =
-                    match me.reader.local_profiles(&ids).await {
-                        Ok(v) => v.into_iter().map(|p| (p.entity_id, p)).collect(),
-                        Err(e) => {
-                            let _ = tx.send(Err(e)).await;
-                            return;
-                        }
-                    };
-                for (global, parts) in page {
-                    let ps: Vec<pb::Profile> =
-                        parts.iter().filter_map(|i| by_id.remove(i)).collect();
-                    let mut p = super::groups::merge_profiles(*global, ps);
-                    let decorated = me.decorate(&mut p, parts, &catalog).await;
-                    let failed = decorated.is_err();
-                    if tx.send(decorated.map(|()| p)).await.is_err() || failed {
+                let profiles = me.profiles_of(page, &catalog, &reads).await;
+                let failed = profiles.is_err();
+                let items: Vec<Result<pb::Profile, NodeError>> = match profiles {
+                    Ok(v) => v.into_iter().map(Ok).collect(),
+                    Err(e) => vec![Err(e)],
+                };
+                for p in items {
+                    if tx.send(p).await.is_err() {
                         return;
                     }
+                }
+                if failed {
+                    return;
                 }
             }
         });
         Ok(rx)
+    }
+
+    /// The profiles of several distinct cluster-wide customers, each given
+    /// as (its id, the local entities it is made of), decorated with
+    /// traits, stage, RFM and segments: one read per partition for all of
+    /// them, reading only what `reads` asks.
+    pub async fn profiles_of(
+        &self,
+        customers: &[(EntityId, Vec<EntityId>)],
+        catalog: &Catalog,
+        reads: &ProfileReads,
+    ) -> Result<Vec<pb::Profile>, NodeError> {
+        let ids: Vec<EntityId> = customers
+            .iter()
+            .flat_map(|(_, parts)| parts.iter().copied())
+            .collect();
+        let mut locals: HashMap<EntityId, pb::Profile> = if reads.records {
+            let found = self.reader.local_profiles(&ids).await?;
+            found.into_iter().map(|p| (p.entity_id, p)).collect()
+        } else {
+            HashMap::new()
+        };
+        let mut activities = self.activities_of(&ids, &reads.activity).await?;
+        let now = self.clock.now_ms();
+        let profile = |(global, parts): &(EntityId, Vec<EntityId>)| {
+            let mine = parts.iter().filter_map(|i| locals.remove(i)).collect();
+            let mut p = super::groups::merge_profiles(*global, mine);
+            let mut activity = Activity::default();
+            for a in parts.iter().filter_map(|i| activities.remove(i)) {
+                activity.absorb(a);
+            }
+            decorate(&mut p, &activity, catalog, &self.cfg, now);
+            p
+        };
+        Ok(customers.iter().map(profile).collect())
+    }
+
+    /// Each local entity's activity, one read per partition.
+    async fn activities_of(
+        &self,
+        ids: &[EntityId],
+        reads: &Reads,
+    ) -> Result<HashMap<EntityId, Activity>, NodeError> {
+        let n = self.router().map().partitions.max(1);
+        let mut by_p: BTreeMap<u32, Vec<EntityId>> = BTreeMap::new();
+        for &id in ids {
+            by_p.entry(partition_of_entity(id, n)).or_default().push(id);
+        }
+        let asks = by_p.into_iter().map(|(p, ids)| async move {
+            let req = ActivitiesOf {
+                ids: ids.clone(),
+                reads: reads.clone(),
+            };
+            (ids, self.router().call(p, req).await)
+        });
+        let mut out = HashMap::with_capacity(ids.len());
+        for (ids, r) in join_all(asks).await {
+            out.extend(ids.into_iter().zip(r?));
+        }
+        Ok(out)
     }
 
     /// The cluster-wide entity a lookup names, with the local entities it

@@ -23,6 +23,10 @@ use crate::partition::request::{
 /// Most local entities a read explores around one entity.
 const MAX_GROUP_PARTS: usize = 4096;
 
+/// Local entity → (its cluster-wide id, the local entities that make it
+/// up), from [`Assembler::groups`].
+pub type Groups = HashMap<EntityId, (EntityId, Vec<EntityId>)>;
+
 /// A pair of records a cluster-wide clustering weighs: a valid link
 /// between two partitions, or a local match edge (`EntityView::edges`):
 /// (record key, other key, weight).
@@ -79,6 +83,44 @@ impl Assembler {
     ) -> Result<HashMap<EntityId, EntityId>, NodeError> {
         let starts = self.views(ids).await?;
         let n = self.neighbourhood(starts).await?;
+        Ok(self.cluster(n))
+    }
+
+    /// The cluster-wide entities of several local entities at once (one
+    /// exploration for all): each id that still names a local entity of
+    /// its own → (its cluster-wide id, the local entities that make it
+    /// up). An id merged away or gone is left out. None when the
+    /// exploration had to stop short (ask for fewer at a time).
+    pub async fn groups(&self, ids: &[EntityId]) -> Result<Option<Groups>, NodeError> {
+        let starts = self.views(ids).await?;
+        let asked: HashSet<EntityId> = ids.iter().copied().collect();
+        let present: Vec<EntityId> = starts
+            .iter()
+            .map(|v| v.entity)
+            .filter(|e| asked.contains(e))
+            .collect();
+        let n = self.neighbourhood(starts).await?;
+        if n.views.len() >= MAX_GROUP_PARTS {
+            return Ok(None);
+        }
+        let global = self.cluster(n);
+        let mut parts: HashMap<EntityId, Vec<EntityId>> = HashMap::new();
+        for (&local, &g) in &global {
+            parts.entry(g).or_default().push(local);
+        }
+        let mut out = HashMap::with_capacity(present.len());
+        for e in present {
+            let g = global.get(&e).copied().unwrap_or(e);
+            let mut mine = parts.get(&g).cloned().unwrap_or_else(|| vec![e]);
+            mine.sort_unstable();
+            out.insert(e, (g, mine));
+        }
+        Ok(Some(out))
+    }
+
+    /// Clusters every component of a neighbourhood: local id → cluster-wide
+    /// id.
+    fn cluster(&self, n: Neighbourhood) -> HashMap<EntityId, EntityId> {
         let owner = owners(&n.views);
         let joined: Vec<(EntityId, EntityId)> = n
             .pairs
@@ -103,7 +145,7 @@ impl Assembler {
                 .collect();
             out.extend(resolve_component(&vs, &ps, self.max_entity_size));
         }
-        Ok(out)
+        out
     }
 
     /// Explores the connected components of local entities around

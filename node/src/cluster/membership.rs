@@ -3,6 +3,12 @@
 //! (the passage of time moves customers between stages and out of
 //! windows, and it repairs whatever a lost notification missed).
 //!
+//! Customers waiting for evaluation are kept as sets, so a customer
+//! written a thousand times during an import is evaluated far fewer
+//! times; those of interactive writes (a few customers) go before those of
+//! bulk writes, so the feed follows a single event at once even while an
+//! import keeps the evaluator busy.
+//!
 //! A customer's membership is stored in the partition of its cluster-wide
 //! id, which records what changed in its feed (`storage::membership`).
 //! Evaluations on one node are serialised, each from a fresh read, so the
@@ -14,9 +20,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use tokio::sync::{mpsc, Mutex};
+use tokio::sync::Mutex;
 
 use kindred_proto::v1 as pb;
 
@@ -60,17 +66,62 @@ impl FeedFilter {
     }
 }
 
-/// Customers waiting to be re-evaluated, in notifications.
-const QUEUE: usize = 4096;
+/// Most customers waiting to be re-evaluated; past it a notification is
+/// dropped and the next sweep repairs what it missed.
+const MAX_PENDING: usize = 1 << 20;
 
-/// Customers re-evaluated (and stored) together.
-const BATCH: usize = 512;
+/// A write touching at most this many customers is interactive (one event,
+/// one record): its customers are re-evaluated before those of bulk
+/// writes, so a feed reader sees them at once even during an import.
+const URGENT: usize = 8;
+
+/// Customers read and evaluated together by a sweep.
+const PAGE: usize = 256;
+
+/// Customers of bulk writes evaluated together (small, so an urgent
+/// customer never waits long behind them).
+const BULK_PAGE: usize = 64;
+
+/// Customers waiting to be re-evaluated, one set per lane: a customer
+/// written many times while it waits is evaluated once.
+#[derive(Default)]
+struct Pending {
+    urgent: BTreeSet<EntityId>,
+    bulk: BTreeSet<EntityId>,
+}
+
+impl Pending {
+    fn len(&self) -> usize {
+        self.urgent.len() + self.bulk.len()
+    }
+
+    /// The next customers to evaluate: the urgent ones first.
+    fn take(&mut self) -> Vec<EntityId> {
+        let (lane, n) = if self.urgent.is_empty() {
+            (&mut self.bulk, BULK_PAGE)
+        } else {
+            (&mut self.urgent, PAGE)
+        };
+        let mut out = Vec::with_capacity(n.min(lane.len()));
+        while out.len() < n {
+            match lane.pop_first() {
+                Some(id) => out.push(id),
+                None => break,
+            }
+        }
+        out
+    }
+}
 
 /// Where the write path reports the customers each write touched.
 #[derive(Clone, Default)]
 pub struct Changes {
-    tx: Arc<OnceLock<mpsc::Sender<Vec<EntityId>>>>,
-    /// A notification was dropped (the queue was full): the next sweep
+    /// An evaluator runs (before it starts, nothing is kept).
+    running: Arc<AtomicBool>,
+    pending: Arc<std::sync::Mutex<Pending>>,
+    /// Wakes the evaluator (a permit is kept if it is busy).
+    wake: Arc<tokio::sync::Notify>,
+    /// A notification was dropped (too many waiting): the next sweep
     /// repairs what it missed.
     missed: Arc<AtomicBool>,
     /// Woken when this node wrote feed entries (watchers on this node read
@@ -83,13 +134,38 @@ impl Changes {
     /// events changed. Never waits.
     pub fn notify(&self, ids: Vec<EntityId>) {
         let ids: Vec<EntityId> = ids.into_iter().filter(|&i| i != 0).collect();
-        if ids.is_empty() {
+        if ids.is_empty() || !self.running.load(Ordering::Acquire) {
             return;
         }
-        if let Some(tx) = self.tx.get() {
-            if tx.try_send(ids).is_err() {
+        {
+            let Ok(mut p) = self.pending.lock() else {
+                return;
+            };
+            if p.len() + ids.len() > MAX_PENDING {
                 self.missed.store(true, Ordering::Relaxed);
+                return;
             }
+            let lane = if ids.len() <= URGENT {
+                &mut p.urgent
+            } else {
+                &mut p.bulk
+            };
+            lane.extend(ids);
+        }
+        self.wake.notify_one();
+    }
+
+    /// The next customers to re-evaluate, waiting for some.
+    async fn next(&self) -> Vec<EntityId> {
+        loop {
+            let page = match self.pending.lock() {
+                Ok(mut p) => p.take(),
+                Err(_) => Vec::new(),
+            };
+            if !page.is_empty() {
+                return page;
+            }
+            self.wake.notified().await;
         }
     }
 
@@ -148,8 +224,10 @@ impl Memberships {
         catalog: Arc<dyn Fn() -> Catalog + Send + Sync>,
     ) -> Memberships {
         let changes = activities.writer.changes.clone();
-        let (tx, rx) = mpsc::channel(QUEUE);
-        let _ = changes.tx.set(tx);
+        let first = changes
+            .running
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
         let m = Memberships {
             activities,
             catalog,
@@ -158,7 +236,10 @@ impl Memberships {
             sweep_requested: Arc::new(AtomicBool::new(false)),
             sweeping: Arc::new(AtomicBool::new(false)),
         };
-        tokio::spawn(m.clone().run(rx));
+        // One evaluator per node takes the notifications.
+        if first {
+            tokio::spawn(m.clone().run());
+        }
         m
     }
 
@@ -186,16 +267,10 @@ impl Memberships {
             .then(|| SweepTurn(self.sweeping.clone()))
     }
 
-    async fn run(self, mut rx: mpsc::Receiver<Vec<EntityId>>) {
-        while let Some(first) = rx.recv().await {
-            let mut ids: BTreeSet<EntityId> = first.into_iter().collect();
-            while ids.len() < BATCH {
-                match rx.try_recv() {
-                    Ok(more) => ids.extend(more),
-                    Err(_) => break,
-                }
-            }
-            if let Err(e) = self.reevaluate(ids.into_iter().collect()).await {
+    async fn run(self) {
+        loop {
+            let ids = self.changes.next().await;
+            if let Err(e) = self.reevaluate(ids).await {
                 // The sweep repairs it.
                 self.changes.missed.store(true, Ordering::Relaxed);
                 tracing::warn!(error = %e, "re-evaluating segment membership failed");
@@ -210,12 +285,11 @@ impl Memberships {
     /// Re-evaluates customers by any of their ids and stores what changed.
     pub async fn reevaluate(&self, ids: Vec<EntityId>) -> Result<Vec<FeedEntry>, NodeError> {
         let catalog = (self.catalog)();
-        let _turn = self.turn.lock().await;
-        let mut items = Vec::with_capacity(ids.len());
-        for id in ids {
-            items.extend(self.evaluate(id, &catalog).await?);
+        let mut feed = Vec::new();
+        for page in ids.chunks(PAGE) {
+            feed.extend(self.evaluate_page(page, &catalog).await?);
         }
-        self.store(items, &catalog).await
+        Ok(feed)
     }
 
     /// The membership items of a customer named by one of its ids: itself
@@ -286,8 +360,8 @@ impl Memberships {
             .into_keys()
             .collect();
         let mut changes = 0u64;
-        for chunk in customers.chunks(BATCH) {
-            changes += self.reevaluate(chunk.to_vec()).await?.len() as u64;
+        for page in customers.chunks(PAGE) {
+            changes += self.evaluate_page(page, &catalog).await?.len() as u64;
         }
         let seen: HashSet<EntityId> = customers.iter().copied().collect();
         let stale: Vec<EntityId> = self
@@ -296,7 +370,7 @@ impl Memberships {
             .into_iter()
             .filter(|e| !seen.contains(e))
             .collect();
-        for chunk in stale.chunks(BATCH) {
+        for chunk in stale.chunks(PAGE) {
             changes += self.reevaluate(chunk.to_vec()).await?.len() as u64;
         }
         Ok(Swept {
@@ -304,6 +378,50 @@ impl Memberships {
             changes,
             at_ms,
         })
+    }
+
+    /// Re-evaluates a page of customers by any of their ids and stores
+    /// what changed. The page is read at once (one exploration, one read
+    /// per partition), and only what the segments look at
+    /// (`Catalog::membership_reads`). An id that no longer names a customer
+    /// of its own (merged, deleted, or a part of a cluster-wide customer)
+    /// is evaluated on its own ([`Memberships::evaluate`]).
+    async fn evaluate_page(
+        &self,
+        ids: &[EntityId],
+        catalog: &Catalog,
+    ) -> Result<Vec<FeedEntry>, NodeError> {
+        let _turn = self.turn.lock().await;
+        let groups = self
+            .activities
+            .reader
+            .assembler
+            .groups(ids)
+            .await?
+            .unwrap_or_default();
+        let distinct: BTreeSet<EntityId> = ids.iter().copied().collect();
+        let (whole, alone): (Vec<EntityId>, Vec<EntityId>) = distinct
+            .into_iter()
+            .partition(|id| groups.get(id).is_some_and(|(g, _)| g == id));
+        let customers: Vec<(EntityId, Vec<EntityId>)> =
+            whole.iter().map(|id| groups[id].clone()).collect();
+        let reads = catalog.membership_reads();
+        let profiles = self
+            .activities
+            .profiles_of(&customers, catalog, &reads)
+            .await?;
+        let mut items: Vec<MembershipItem> = profiles
+            .into_iter()
+            .map(|p| MembershipItem {
+                entity: p.entity_id,
+                segments: p.segments,
+                merged_into: 0,
+            })
+            .collect();
+        for id in alone {
+            items.extend(self.evaluate(id, catalog).await?);
+        }
+        self.store(items, catalog).await
     }
 
     /// Every customer stored as a member of some segment in force.
@@ -383,5 +501,47 @@ impl Memberships {
     /// The number of partitions (the length of a feed cursor).
     pub fn partitions(&self) -> u32 {
         self.router().map().partitions.max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interactive_customers_go_first_and_a_customer_waits_once() {
+        let mut p = Pending::default();
+        p.bulk.extend(1..=200);
+        p.bulk.extend(1..=200);
+        p.urgent.extend([500, 7]);
+        assert_eq!(p.len(), 202);
+        assert_eq!(p.take(), [7, 500]);
+        let first: Vec<EntityId> = (1..=BULK_PAGE as EntityId).collect();
+        assert_eq!(p.take(), first);
+        p.urgent.insert(900);
+        assert_eq!(p.take(), [900]);
+        let mut rest = Vec::new();
+        loop {
+            let page = p.take();
+            if page.is_empty() {
+                break;
+            }
+            assert!(page.len() <= BULK_PAGE);
+            rest.extend(page);
+        }
+        assert_eq!(rest, (BULK_PAGE as EntityId + 1..=200).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn a_small_write_is_urgent_and_nothing_is_kept_before_an_evaluator_runs() {
+        let c = Changes::default();
+        c.notify(vec![1, 2]);
+        assert_eq!(c.pending.lock().unwrap().len(), 0);
+        c.running.store(true, Ordering::Release);
+        c.notify(vec![0, 3]);
+        c.notify((10..10 + URGENT as EntityId + 1).collect());
+        let p = c.pending.lock().unwrap();
+        assert_eq!(p.urgent.iter().copied().collect::<Vec<_>>(), [3]);
+        assert_eq!(p.bulk.len(), URGENT + 1);
     }
 }

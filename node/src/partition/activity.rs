@@ -10,8 +10,8 @@
 
 use super::actor::Actor;
 use super::request::{
-    ActivityOf, ActivitySize, AdoptEvents, DropActivity, EventStored, EventsWanted, Locate,
-    MovedActivity, OrphanedEvents, PutEvents, TypeSummaries, WireError,
+    ActivitiesOf, ActivityOf, ActivitySize, AdoptEvents, DropActivity, EventStored, EventsWanted,
+    Locate, MovedActivity, OrphanedEvents, PutEvents, Reads, TypeSummaries, WireError,
 };
 use crate::activity::{newest, Activity, Body, Summary};
 use crate::engine::{EngineError, EntityId};
@@ -251,31 +251,65 @@ impl Actor {
     pub(super) fn on_activity_of(&self, req: ActivityOf) -> Result<Activity, NodeError> {
         let mut keys: Vec<String> = req.keys;
         for id in req.ids {
-            if let Some(id) = self.engine.resolve_entity(id) {
-                keys.extend(self.engine.members(id).unwrap_or_default());
-            }
+            keys.extend(self.members_of(id));
         }
         keys.sort();
         keys.dedup();
+        let reads = Reads {
+            events: Some(req.events),
+            tracked: req.tracked,
+            consents: true,
+        };
+        self.read_activity(&keys, &reads)
+    }
+
+    pub(super) fn on_activities_of(&self, req: ActivitiesOf) -> Result<Vec<Activity>, NodeError> {
+        req.ids
+            .iter()
+            .map(|&id| self.read_activity(&self.members_of(id), &req.reads))
+            .collect()
+    }
+
+    /// The record keys of a local entity (following merges; none if it is
+    /// gone).
+    fn members_of(&self, id: EntityId) -> Vec<String> {
+        self.engine
+            .resolve_entity(id)
+            .and_then(|id| self.engine.members(id))
+            .unwrap_or_default()
+    }
+
+    /// The activity of records, opening only what `reads` asks: a record's
+    /// events are decrypted when every event is wanted, when consent is,
+    /// or when its summaries show an event of a tracked type.
+    fn read_activity(&self, keys: &[String], reads: &Reads) -> Result<Activity, NodeError> {
         let store = self.engine.store();
         let mut out = Activity::default();
-        for k in &keys {
-            out.summaries
-                .extend(store.summaries_of(k).map_err(EngineError::from)?);
+        for k in keys {
+            let summaries = store.summaries_of(k).map_err(EngineError::from)?;
+            let open = reads.events.is_some()
+                || reads.consents
+                || summaries.iter().any(|s| reads.tracked.contains(&s.etype));
+            out.summaries.extend(summaries);
+            if !open {
+                continue;
+            }
             for e in store.events_of(k).map_err(EngineError::from)? {
                 if consent::is_consent(&e) {
                     out.consents.push(e);
                 } else if e.body.etype == SETTLED_TYPE {
                     out.settled.push(e);
                 } else {
-                    if req.tracked.contains(&e.body.etype) {
+                    if reads.tracked.contains(&e.body.etype) {
                         out.tracked.push(e.clone());
                     }
-                    out.events.push(e);
+                    if reads.events.is_some() {
+                        out.events.push(e);
+                    }
                 }
             }
         }
-        if let EventsWanted::Newest(n) = req.events {
+        if let Some(EventsWanted::Newest(n)) = reads.events {
             let keep: Vec<_> = newest(&out.events, n).into_iter().cloned().collect();
             out.events = keep;
         }

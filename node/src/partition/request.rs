@@ -207,6 +207,9 @@ typed_requests! {
     OrphanedEvents => Vec<MovedActivity>,
     /// The activity of local entities' records (and of record keys).
     ActivityOf => Activity,
+    /// The activity of each of several local entities (one per id, in
+    /// order; empty for an id not found), reading only what `Reads` asks.
+    ActivitiesOf => Vec<Activity>,
     /// Each local entity's merged summary of one event type.
     TypeSummaries => Vec<(EntityId, Summary)>,
     /// (estimated events, bytes of events and summaries on disk and in
@@ -502,6 +505,29 @@ pub struct ActivityOf {
     /// Event types of which every event is wanted (in `Activity::tracked`),
     /// for triggers.
     pub tracked: Vec<String>,
+}
+
+/// The activity of each of several local entities, for evaluating many
+/// customers at once (a sweep, an export).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ActivitiesOf {
+    pub ids: Vec<EntityId>,
+    pub reads: Reads,
+}
+
+/// What of a record's activity a read opens besides its summaries: only
+/// what the traits and segments in force look at, so a sweep does not
+/// decrypt every event of every customer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reads {
+    /// Events besides summaries (None: none, but see the fields below).
+    pub events: Option<EventsWanted>,
+    /// Event types of which every event is wanted (in `Activity::tracked`),
+    /// with the trigger settlements; opened only for records whose
+    /// summaries show such an event.
+    pub tracked: Vec<String>,
+    /// Consent decisions.
+    pub consents: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

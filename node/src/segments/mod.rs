@@ -83,6 +83,25 @@ impl SegmentSet {
             .iter()
             .any(|s| s.condition.as_ref().is_some_and(needs_events))
     }
+
+    /// True when some segment reads the customer's records: a golden-record
+    /// field or attribute, or the sources it has records from.
+    pub fn needs_records(&self) -> bool {
+        self.any_condition(|k| matches!(k, Kind::Field(_) | Kind::HasSource(_)))
+    }
+
+    /// True when some segment reads the customer's consent.
+    pub fn needs_consent(&self) -> bool {
+        self.any_condition(|k| matches!(k, Kind::HasConsent(_)))
+    }
+
+    fn any_condition(&self, f: impl Fn(&Kind) -> bool) -> bool {
+        let mut any = false;
+        for c in self.ordered.iter().filter_map(|s| s.condition.as_ref()) {
+            walk(c, &mut |k| any |= f(k));
+        }
+        any
+    }
 }
 
 /// The segments a segment's `in_segment` conditions name.

@@ -1,5 +1,6 @@
 //! The `Profiles` service: the single customer view, search and export.
 
+use std::collections::HashSet;
 use std::pin::Pin;
 
 use futures::Stream;
@@ -16,7 +17,9 @@ use kindred_proto::v1::{
 
 use super::convert;
 use super::NodeState;
+use crate::activity::{Catalog, ProfileReads};
 use crate::engine::resolver::split_key;
+use crate::engine::EntityId;
 use crate::error::NodeError;
 use crate::observe;
 use crate::privacy::consent::granted;
@@ -134,7 +137,9 @@ impl Profiles for ProfilesService {
     ) -> Result<Response<Self::ExportProfilesStream>, Status> {
         let purpose = req.into_inner().purpose;
         check_purpose(&self.state, &purpose)?;
-        let mut profiles = every_profile(&self.state, 0, 64).await?;
+        let catalog = self.state.catalog();
+        let reads = catalog.profile_reads(self.state.activity.recent_events);
+        let mut profiles = every_profile(&self.state, catalog, reads, None, 64).await?;
         let (tx, rx) = mpsc::channel(64);
         observe::rpc::spawn(async move {
             while let Some(p) = profiles.recv().await {
@@ -164,11 +169,14 @@ pub(super) fn check_purpose(state: &NodeState, purpose: &str) -> Result<(), Node
     })
 }
 
-/// Every customer's profile with its activity and segments, in ascending
-/// cluster-wide id after `after` (see `Activities::profiles_after`).
+/// Every customer's profile with its activity and segments (or those of
+/// the customers `only` names), in ascending cluster-wide id (see
+/// `Activities::profiles_in_order`).
 pub(super) async fn every_profile(
     state: &NodeState,
-    after: u64,
+    catalog: Catalog,
+    reads: ProfileReads,
+    only: Option<HashSet<EntityId>>,
     depth: usize,
 ) -> Result<mpsc::Receiver<Result<Profile, NodeError>>, NodeError> {
     let coordinator = state
@@ -176,6 +184,6 @@ pub(super) async fn every_profile(
         .map_err(|s| NodeError::Unavailable(s.message().into()))?;
     coordinator
         .activities
-        .profiles_after(state.catalog(), after, depth)
+        .profiles_in_order(catalog, reads, only, depth)
         .await
 }

@@ -299,7 +299,13 @@ impl Segments for SegmentsService {
         let req = req.into_inner();
         self.find(&req.name)?;
         check_purpose(&self.state, &req.purpose)?;
-        let mut profiles = every_profile(&self.state, 0, 64).await?;
+        // The stored members drive the reads; each is evaluated again as it
+        // is read, so one who left since the last evaluation is left out.
+        let members = self.state.memberships.members(&req.name, 0, usize::MAX);
+        let only = members.await?.into_iter().map(|(e, _)| e).collect();
+        let catalog = self.state.catalog();
+        let reads = catalog.audience_reads(!req.purpose.is_empty());
+        let mut profiles = every_profile(&self.state, catalog, reads, Some(only), 64).await?;
         let (tx, rx) = mpsc::channel(64);
         observe::rpc::spawn(async move {
             while let Some(p) = profiles.recv().await {

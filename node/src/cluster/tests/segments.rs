@@ -164,3 +164,141 @@ fn a_merge_never_makes_the_survivor_leave_and_reenter() {
     });
     node.close();
 }
+
+fn event(r: &pb::Record, id: &str, etype: &str, at_ms: i64, props: &[(&str, &str)]) -> pb::Event {
+    pb::Event {
+        source: r.source.clone(),
+        record_id: r.record_id.clone(),
+        event_id: id.into(),
+        r#type: etype.into(),
+        occurred_at_ms: at_ms,
+        properties: props
+            .iter()
+            .map(|(k, v)| {
+                let value = pb::property_value::Value::StringValue(v.to_string());
+                (k.to_string(), pb::PropertyValue { value: Some(value) })
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// Segments reading each part of a customer: a golden-record field, a
+/// source, an event property (which the summaries cannot answer), consent,
+/// a trait, and the standard ones.
+fn catalog_reading_everything() -> Catalog {
+    let own = [
+        r#"name = "katarinas"
+condition = { field = { name = "given_name", op = "=", value = "katarina" } }"#,
+        r#"name = "from_the_web"
+condition = { has_source = "web" }"#,
+        r#"name = "web_buyers"
+condition = { performed = { event = "order_completed", within_days = 30, where = { channel = "web" } } }"#,
+        r#"name = "mailable"
+condition = { has_consent = "email_marketing" }"#,
+        r#"name = "repeat_buyers"
+condition = { trait = { name = "orders", op = ">=", value = 2 } }"#,
+    ];
+    let mut segments = builtin("order_completed");
+    segments.extend(
+        own.iter()
+            .map(|t| kindred_proto::segment_file::parse(t).unwrap()),
+    );
+    Catalog {
+        traits: ActivityConfig::default().configured_traits(),
+        cuts: None,
+        segments: SegmentSet::new(segments),
+        triggers: ActivityConfig::default().configured_triggers(),
+    }
+}
+
+#[test]
+fn a_sweep_reading_only_what_segments_look_at_stores_what_full_profiles_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::open(dir.path());
+    runtime().block_on(async {
+        let catalog = catalog_reading_everything();
+        let reads = catalog.membership_reads();
+        assert!(reads.records && reads.activity.consents && reads.activity.events.is_some());
+        let shown = catalog.clone();
+        let m = Memberships::start(
+            node.coordinator.activities.clone(),
+            Arc::new(move || shown.clone()),
+        );
+        let c = &node.coordinator;
+        // One customer across two partitions, two on their own.
+        let (a, b) = split_pair();
+        let mut web = super::person("w1", "Jonas", "Lindqvist");
+        web.source = "web".into();
+        web.emails = vec!["jonas.l@example.net".into()];
+        web.phones = vec!["+46 8 555 0199".into()];
+        web.date_of_birth = "1988-04-19".into();
+        let mut quiet = super::person("q1", "Aino", "Virtanen");
+        quiet.emails = vec!["aino.v@example.fi".into()];
+        quiet.phones = vec!["+358 9 555 0142".into()];
+        quiet.date_of_birth = "1961-09-30".into();
+        for r in c
+            .writer
+            .upsert(vec![a.clone(), b.clone(), web.clone(), quiet])
+            .await
+        {
+            r.unwrap();
+        }
+        let consent = [("purpose", "email_marketing"), ("status", "granted")];
+        let events = vec![
+            event(
+                &a,
+                "o1",
+                "order_completed",
+                NOW - 3 * DAY,
+                &[("channel", "web")],
+            ),
+            event(
+                &b,
+                "o2",
+                "order_completed",
+                NOW - 40 * DAY,
+                &[("channel", "store")],
+            ),
+            event(
+                &web,
+                "o3",
+                "order_completed",
+                NOW - 5 * DAY,
+                &[("channel", "store")],
+            ),
+            event(&web, "v1", "cart_updated", NOW - DAY, &[("cart_id", "k1")]),
+            event(&b, "k1", "consent", NOW - 9 * DAY, &consent),
+        ];
+        for r in c.activities.send(events, true).await {
+            r.unwrap();
+        }
+        m.sweep().await.unwrap();
+        let customers = c.reader.entities().await.unwrap();
+        assert_eq!(customers.len(), 3, "{customers:?}");
+        let mut seen_in = std::collections::BTreeSet::new();
+        for id in customers.keys() {
+            let full = c.activities.profile(*id, &catalog).await.unwrap();
+            let mut stored = vec![];
+            for s in catalog.segments.iter() {
+                if members(&m, &s.name).await.contains(id) {
+                    stored.push(s.name.clone());
+                }
+            }
+            stored.sort();
+            assert_eq!(stored, full.segments, "customer {id}");
+            seen_in.extend(stored);
+        }
+        // Every kind of read decided some membership.
+        for s in [
+            "katarinas",
+            "from_the_web",
+            "web_buyers",
+            "mailable",
+            "repeat_buyers",
+        ] {
+            assert!(seen_in.contains(s), "nobody in {s}: {seen_in:?}");
+        }
+    });
+    node.close();
+}

@@ -132,8 +132,13 @@ class SegmentsServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Export(self, request, context):
-        """The profiles of a segment's members (an audience), streamed; with a
-        purpose, only those who granted it.
+        """The profiles of a segment's members (an audience), streamed in
+        ascending entity id; with a purpose, only those who granted it. The
+        stored members are read and evaluated again as they are read, so one
+        who left since is left out. An audience profile carries the golden
+        record, records, traits, stage, RFM and segments (and consent, when a
+        purpose is asked), without the recent events and open triggers
+        (Profiles.Get has those).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
