@@ -4,8 +4,11 @@
 # kindred-bench events: orders, page views, email opens over three years),
 # then times a full sweep (the backfill a new segment starts: every
 # customer re-evaluated against every segment) and an audience export of
-# the largest standard segment. Ends with one JSON line. BENCH_DIR keeps the
-# work directory.
+# the largest standard segment. During the events, probes time the change
+# feed: from an event's acknowledgement to its customer's ENTERED message on
+# `Watch`. Ends with one JSON line. BENCH_DIR keeps the work directory;
+# with BENCH_REUSE=1 a node loaded by an earlier run there is kept (no
+# import, no events: only the sweep and the export are timed again).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -28,7 +31,8 @@ if [ ! -f "$WORK/data/records.csv" ]; then
   "$BIN/kindred-gen" --people "${BENCH_PEOPLE:-40000}" --seed 42 --difficulty medium --out "$WORK/data" >/dev/null
 fi
 CSV="$WORK/data/records.csv"; MAPPING="$WORK/data/mapping.toml"
-rm -rf "$WORK/node"
+REUSE=0
+if [ "${BENCH_REUSE:-0}" = 1 ] && [ -f "$WORK/node/.loaded" ]; then REUSE=1; else rm -rf "$WORK/node"; fi
 # No scheduled sweep: the one timed is the one the new segment starts.
 cat >"$WORK/node.toml" <<'TOML'
 [activity]
@@ -38,13 +42,23 @@ TOML
   --internal-listen 127.0.0.1:0 2>>"$WORK/node.log" &
 NODE=$!
 for _ in $(seq 1200); do K stats >/dev/null 2>&1 && break; sleep 0.1; done
-echo "== import $(($(wc -l <"$CSV") - 1)) records"
-rc=0; K --output json import "$CSV" --mapping "$MAPPING" --no-progress >"$WORK/import.json" || rc=$?
-if [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ]; then echo "import failed ($rc)" >&2; exit 1; fi
-echo "== ${BENCH_EVENTS:-1000000} events (each write re-evaluates its customer's segments)"
-"$BIN/kindred-bench" --endpoint "$E" events --records "$CSV" --mapping "$MAPPING" \
-  --events "${BENCH_EVENTS:-1000000}" --streams 2 --batch 1000 --lookups 500 --tag b >"$WORK/events.json"
-K rfm compute >/dev/null
+if [ "$REUSE" = 0 ]; then
+  echo "== import $(($(wc -l <"$CSV") - 1)) records"
+  rc=0; K --output json import "$CSV" --mapping "$MAPPING" --no-progress >"$WORK/import.json" || rc=$?
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ]; then echo "import failed ($rc)" >&2; exit 1; fi
+  cat >"$WORK/probe.toml" <<'TOML'
+name = "bench_probe"
+condition = { performed = { event = "bench_probe", within_days = 1 } }
+TOML
+  K segment create "$WORK/probe.toml" >/dev/null
+  echo "== ${BENCH_EVENTS:-1000000} events (each write re-evaluates its customer's segments; probes time Watch)"
+  "$BIN/kindred-bench" --endpoint "$E" events --records "$CSV" --mapping "$MAPPING" \
+    --events "${BENCH_EVENTS:-1000000}" --streams 2 --batch 1000 --lookups 500 --tag b \
+    --probe-segment bench_probe >"$WORK/events.json"
+  K rfm compute >/dev/null
+  touch "$WORK/node/.loaded"
+fi
+K segment delete big_spenders >/dev/null 2>&1 || true
 
 echo "== a new segment: the sweep that fills it"
 cat >"$WORK/big.toml" <<'TOML'
@@ -61,7 +75,7 @@ while :; do
 done
 t1=$(date +%s.%N)
 K --output json segment list >"$WORK/segments.json"
-for s in prospects new_customers active at_risk lapsed champions abandoned_carts big_spenders; do
+for s in prospects new_customers active at_risk lapsed champions abandoned_carts bench_probe big_spenders; do
   K --output json segment show "$s" | python3 -c "import json,sys; print('$s', json.load(sys.stdin)['size'])"
 done | tee "$WORK/sizes.txt"
 largest=$(sort -k2 -n -r "$WORK/sizes.txt" | head -1 | cut -d' ' -f1)

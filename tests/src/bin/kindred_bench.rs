@@ -39,6 +39,8 @@ use serde_json::{json, Value};
 
 #[path = "kindred_bench/events.rs"]
 mod events;
+#[path = "kindred_bench/probe.rs"]
+mod probe;
 
 /// Service-level benchmarks of a running kindred-node.
 #[derive(Debug, Parser)]

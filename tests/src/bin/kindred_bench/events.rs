@@ -18,6 +18,7 @@ use kindred_client::v1::{
 use kindred_client::Client;
 use serde_json::{json, Value};
 
+use super::probe::{self, Probe};
 use super::{ms, round3, summary, Input};
 
 /// Arguments of `kindred-bench events`.
@@ -40,6 +41,17 @@ pub struct EventsArgs {
     /// Profile lookups (with traits) timed after the events are in.
     #[arg(long, default_value_t = 1000)]
     pub lookups: usize,
+    /// Also time the change feed during the ingest: probe events enter
+    /// their customers into this segment (which must exist), and each is
+    /// timed from its acknowledgement to its ENTERED message on `Watch`.
+    #[arg(long, default_value = "")]
+    pub probe_segment: String,
+    /// Probe events sent during the ingest.
+    #[arg(long, default_value_t = 300)]
+    pub probes: usize,
+    /// Milliseconds between probes.
+    #[arg(long, default_value_t = 50)]
+    pub probe_interval_ms: u64,
 }
 
 const DAY: i64 = 86_400_000;
@@ -132,13 +144,28 @@ pub async fn run(client: Client, a: EventsArgs) -> Result<Value> {
         .as_millis() as i64;
     let started = Instant::now();
     let lanes = (0..a.streams).map(|lane| one_stream(&client, &a, &keys, &tag, now, lane));
+    let probe = Probe {
+        segment: a.probe_segment.clone(),
+        count: a.probes,
+        interval: std::time::Duration::from_millis(a.probe_interval_ms),
+    };
+    let probing = async {
+        if probe.segment.is_empty() {
+            return Ok(Value::Null);
+        }
+        probe::run(&client, &probe, &keys, &tag, now).await
+    };
+    let ingest = async {
+        let all = futures::future::join_all(lanes).await;
+        (all, started.elapsed().as_secs_f64())
+    };
+    let ((lanes, seconds), probed) = tokio::join!(ingest, probing);
     let (mut ok, mut bad) = (0, 0);
-    for r in futures::future::join_all(lanes).await {
+    for r in lanes {
         let (o, b) = r?;
         ok += o;
         bad += b;
     }
-    let seconds = started.elapsed().as_secs_f64();
     let lookups = time_profiles(&client, &keys, a.lookups).await?;
     Ok(json!({
         "events": a.events,
@@ -148,6 +175,7 @@ pub async fn run(client: Client, a: EventsArgs) -> Result<Value> {
         "seconds": round3(seconds),
         "events_per_second": (a.events as f64 / seconds).round(),
         "profile_with_traits": lookups,
+        "ack_to_watch_entered": probed?,
     }))
 }
 
