@@ -66,9 +66,13 @@ impl FeedFilter {
     }
 }
 
-/// Most customers waiting to be re-evaluated; past it a notification is
-/// dropped and the next sweep repairs what it missed.
+/// Most customers of bulk writes waiting to be re-evaluated; past it a
+/// bulk notification is dropped and the next sweep repairs what it missed
+/// (interactive ones are always kept).
 const MAX_PENDING: usize = 1 << 20;
+
+/// Urgent pages taken in a row before a bulk page (bulk is never starved).
+const URGENT_RUN: usize = 8;
 
 /// A write touching at most this many customers is interactive (one event,
 /// one record): its customers are re-evaluated before those of bulk
@@ -88,19 +92,42 @@ const BULK_PAGE: usize = 64;
 struct Pending {
     urgent: BTreeSet<EntityId>,
     bulk: BTreeSet<EntityId>,
+    /// Urgent pages taken since the last bulk one.
+    urgent_run: usize,
 }
 
 impl Pending {
+    #[cfg(test)]
     fn len(&self) -> usize {
         self.urgent.len() + self.bulk.len()
     }
 
-    /// The next customers to evaluate: the urgent ones first.
+    /// Adds the customers of one write; false if a bulk write found the
+    /// bulk lane full.
+    fn add(&mut self, ids: Vec<EntityId>) -> bool {
+        if ids.len() <= URGENT {
+            self.urgent.extend(ids);
+            return true;
+        }
+        let new = ids.iter().filter(|i| !self.bulk.contains(i)).count();
+        if self.bulk.len() + new > MAX_PENDING {
+            return false;
+        }
+        self.bulk.extend(ids);
+        true
+    }
+
+    /// The next customers to evaluate: the urgent ones first, but a bulk
+    /// page after every `URGENT_RUN` urgent ones.
     fn take(&mut self) -> Vec<EntityId> {
-        let (lane, n) = if self.urgent.is_empty() {
-            (&mut self.bulk, BULK_PAGE)
-        } else {
+        let urgent =
+            !self.urgent.is_empty() && (self.urgent_run < URGENT_RUN || self.bulk.is_empty());
+        let (lane, n) = if urgent {
+            self.urgent_run += 1;
             (&mut self.urgent, PAGE)
+        } else {
+            self.urgent_run = 0;
+            (&mut self.bulk, BULK_PAGE)
         };
         let mut out = Vec::with_capacity(n.min(lane.len()));
         while out.len() < n {
@@ -141,16 +168,10 @@ impl Changes {
             let Ok(mut p) = self.pending.lock() else {
                 return;
             };
-            if p.len() + ids.len() > MAX_PENDING {
+            if !p.add(ids) {
                 self.missed.store(true, Ordering::Relaxed);
                 return;
             }
-            let lane = if ids.len() <= URGENT {
-                &mut p.urgent
-            } else {
-                &mut p.bulk
-            };
-            lane.extend(ids);
         }
         self.wake.notify_one();
     }
@@ -406,10 +427,23 @@ impl Memberships {
         let customers: Vec<(EntityId, Vec<EntityId>)> =
             whole.iter().map(|id| groups[id].clone()).collect();
         let reads = catalog.membership_reads();
-        let profiles = self
+        let profiles = match self
             .activities
             .profiles_of(&customers, catalog, &reads)
-            .await?;
+            .await
+        {
+            Ok(p) => p,
+            // A part went (deleted or merged) since the page was explored:
+            // each customer on its own, as a write's is.
+            Err(e) if e.code() == tonic::Code::NotFound => {
+                let mut items = Vec::new();
+                for id in whole.into_iter().chain(alone) {
+                    items.extend(self.evaluate(id, catalog).await?);
+                }
+                return self.store(items, catalog).await;
+            }
+            Err(e) => return Err(e),
+        };
         let mut items: Vec<MembershipItem> = profiles
             .into_iter()
             .map(|p| MembershipItem {
@@ -530,6 +564,21 @@ mod tests {
             rest.extend(page);
         }
         assert_eq!(rest, (BULK_PAGE as EntityId + 1..=200).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_stream_of_interactive_writes_never_starves_the_bulk_lane() {
+        let mut p = Pending::default();
+        p.bulk.extend([1000]);
+        let mut taken = Vec::new();
+        for i in 0..URGENT_RUN as EntityId + 1 {
+            p.urgent.insert(i + 1);
+            taken.push(p.take());
+        }
+        assert_eq!(taken[URGENT_RUN], [1000]);
+        assert!(taken[..URGENT_RUN]
+            .iter()
+            .all(|t| t.len() == 1 && t[0] < 1000));
     }
 
     #[tokio::test]

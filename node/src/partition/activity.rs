@@ -263,10 +263,19 @@ impl Actor {
         self.read_activity(&keys, &reads)
     }
 
+    /// One activity per id; an id that resolves to an entity already
+    /// answered for in this request (two parts merged since the caller
+    /// looked) gets an empty one, so nothing is counted twice.
     pub(super) fn on_activities_of(&self, req: ActivitiesOf) -> Result<Vec<Activity>, NodeError> {
+        let mut answered = std::collections::HashSet::new();
         req.ids
             .iter()
-            .map(|&id| self.read_activity(&self.members_of(id), &req.reads))
+            .map(|&id| match self.engine.resolve_entity(id) {
+                Some(e) if answered.insert(e) => {
+                    self.read_activity(&self.members_of(e), &req.reads)
+                }
+                _ => Ok(Activity::default()),
+            })
             .collect()
     }
 

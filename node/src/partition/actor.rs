@@ -189,6 +189,11 @@ impl Actor {
             self.handle(cmd);
             since_step += 1;
         }
+        // Queries still waiting are answered, as they were sent before the
+        // last handle went.
+        while let Ok(cmd) = reads.try_recv() {
+            self.handle(cmd);
+        }
         if let Err(e) = self.engine.flush() {
             tracing::error!(partition = self.partition, error = %e, "final flush failed");
         }

@@ -135,10 +135,14 @@ class SegmentsServicer:
         """The profiles of a segment's members (an audience), streamed in
         ascending entity id; with a purpose, only those who granted it. The
         stored members are read and evaluated again as they are read, so one
-        who left since is left out. An audience profile carries the golden
-        record, records, traits, stage, RFM and segments (and consent, when a
-        purpose is asked), without the recent events and open triggers
-        (Profiles.Get has those).
+        who left since is left out; one who qualifies but is not stored yet
+        (a segment still being filled by its first sweep, a customer whose
+        evaluation is queued, one moved by time before the next sweep) is not
+        in it yet: Get shows when the segment was last fully evaluated. An
+        audience profile carries the golden record, records, traits, stage,
+        RFM and segments (and consent, when a purpose is asked); the recent
+        events and open triggers are left out unless a trait or segment needs
+        every event (Profiles.Get has them).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
