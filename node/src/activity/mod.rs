@@ -207,9 +207,7 @@ impl Catalog {
             },
         }
     }
-}
 
-impl Catalog {
     /// What an audience export reads of each member: what its segments
     /// need, with the records (the contact fields), and consent when the
     /// audience is for a purpose.

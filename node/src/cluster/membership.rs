@@ -436,11 +436,8 @@ impl Memberships {
             // A part went (deleted or merged) since the page was explored:
             // each customer on its own, as a write's is.
             Err(e) if e.code() == tonic::Code::NotFound => {
-                let mut items = Vec::new();
-                for id in whole.into_iter().chain(alone) {
-                    items.extend(self.evaluate(id, catalog).await?);
-                }
-                return self.store(items, catalog).await;
+                let items = self.evaluate_each(whole.into_iter().chain(alone), catalog);
+                return self.store(items.await?, catalog).await;
             }
             Err(e) => return Err(e),
         };
@@ -452,10 +449,21 @@ impl Memberships {
                 merged_into: 0,
             })
             .collect();
-        for id in alone {
+        items.extend(self.evaluate_each(alone, catalog).await?);
+        self.store(items, catalog).await
+    }
+
+    /// [`Memberships::evaluate`] of each id in turn.
+    async fn evaluate_each(
+        &self,
+        ids: impl IntoIterator<Item = EntityId>,
+        catalog: &Catalog,
+    ) -> Result<Vec<MembershipItem>, NodeError> {
+        let mut items = Vec::new();
+        for id in ids {
             items.extend(self.evaluate(id, catalog).await?);
         }
-        self.store(items, catalog).await
+        Ok(items)
     }
 
     /// Every customer stored as a member of some segment in force.
@@ -581,8 +589,8 @@ mod tests {
             .all(|t| t.len() == 1 && t[0] < 1000));
     }
 
-    #[tokio::test]
-    async fn a_small_write_is_urgent_and_nothing_is_kept_before_an_evaluator_runs() {
+    #[test]
+    fn a_small_write_is_urgent_and_nothing_is_kept_before_an_evaluator_runs() {
         let c = Changes::default();
         c.notify(vec![1, 2]);
         assert_eq!(c.pending.lock().unwrap().len(), 0);

@@ -136,6 +136,34 @@ fn split_pair() -> (Record, Record) {
     panic!("no spelling of the family name lands in another partition");
 }
 
+/// An event of a record with text properties.
+fn event(
+    r: &kindred_proto::v1::Record,
+    id: &str,
+    etype: &str,
+    at_ms: i64,
+    props: &[(&str, &str)],
+) -> kindred_proto::v1::Event {
+    kindred_proto::v1::Event {
+        source: r.source.clone(),
+        record_id: r.record_id.clone(),
+        event_id: id.into(),
+        r#type: etype.into(),
+        occurred_at_ms: at_ms,
+        properties: props
+            .iter()
+            .map(|(k, v)| {
+                let value = kindred_proto::v1::property_value::Value::StringValue(v.to_string());
+                (
+                    k.to_string(),
+                    kindred_proto::v1::PropertyValue { value: Some(value) },
+                )
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
 mod activity;
 mod segments;
 mod triggers;

@@ -272,7 +272,8 @@ impl Actor {
             .iter()
             .map(|&id| match self.engine.resolve_entity(id) {
                 Some(e) if answered.insert(e) => {
-                    self.read_activity(&self.members_of(e), &req.reads)
+                    let keys = self.engine.members(e).unwrap_or_default();
+                    self.read_activity(&keys, &req.reads)
                 }
                 _ => Ok(Activity::default()),
             })

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use kindred_proto::v1 as pb;
 
-use super::{runtime, split_pair, Node};
+use super::{event, runtime, split_pair, Node};
 use crate::activity::{ActivityConfig, Catalog};
 use crate::cluster::membership::Memberships;
 use crate::engine::EntityId;
@@ -163,24 +163,6 @@ fn a_merge_never_makes_the_survivor_leave_and_reenter() {
         );
     });
     node.close();
-}
-
-fn event(r: &pb::Record, id: &str, etype: &str, at_ms: i64, props: &[(&str, &str)]) -> pb::Event {
-    pb::Event {
-        source: r.source.clone(),
-        record_id: r.record_id.clone(),
-        event_id: id.into(),
-        r#type: etype.into(),
-        occurred_at_ms: at_ms,
-        properties: props
-            .iter()
-            .map(|(k, v)| {
-                let value = pb::property_value::Value::StringValue(v.to_string());
-                (k.to_string(), pb::PropertyValue { value: Some(value) })
-            })
-            .collect(),
-        ..Default::default()
-    }
 }
 
 /// Segments reading each part of a customer: a golden-record field, a

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use kindred_proto::v1 as pb;
 
-use super::{person, runtime, Node};
+use super::{event, person, runtime, Node};
 use crate::activity::{ActivityConfig, Catalog};
 use crate::cluster::triggers::{Firings, Looked};
 use crate::partition::partition_of_entity;
@@ -34,18 +34,7 @@ fn firings(node: &Node) -> Firings {
 }
 
 fn cart_event(r: &pb::Record, id: &str, etype: &str, at_ms: i64, cart: &str) -> pb::Event {
-    let text = |s: &str| pb::PropertyValue {
-        value: Some(pb::property_value::Value::StringValue(s.into())),
-    };
-    pb::Event {
-        source: r.source.clone(),
-        record_id: r.record_id.clone(),
-        event_id: id.into(),
-        r#type: etype.into(),
-        occurred_at_ms: at_ms,
-        properties: [("cart_id".to_string(), text(cart))].into(),
-        ..Default::default()
-    }
+    event(r, id, etype, at_ms, &[("cart_id", cart)])
 }
 
 /// Writes a record; its customer's id.
