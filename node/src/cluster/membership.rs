@@ -212,6 +212,9 @@ pub struct Swept {
     pub customers: u64,
     pub changes: u64,
     pub at_ms: i64,
+    /// The partitions whose customers it evaluated (those this node owned
+    /// when it started).
+    pub partitions: Vec<u32>,
 }
 
 /// The evaluator of a node.
@@ -367,26 +370,33 @@ impl Memberships {
         Ok(feed)
     }
 
-    /// Re-evaluates every customer, then every stored member that is no
-    /// longer a customer (deleted, merged, or renamed by a cluster-wide
-    /// link) and stores what changed.
+    /// Re-evaluates every customer whose membership the partitions this
+    /// node owns keep (that of its cluster-wide id), then every member
+    /// stored there that is no longer a customer (deleted, merged, or
+    /// renamed by a cluster-wide link), and stores what changed. Every
+    /// node sweeps its own partitions, so together they sweep everyone
+    /// once.
     pub async fn sweep(&self) -> Result<Swept, NodeError> {
         let catalog = (self.catalog)();
         let at_ms = self.activities.now_ms();
-        let customers: Vec<EntityId> = self
-            .activities
-            .reader
-            .entities()
-            .await?
-            .into_keys()
-            .collect();
+        let router = self.router();
+        let owned: BTreeSet<u32> = router.map().owned_by(router.node_id).into_iter().collect();
+        let n = self.partitions();
+        let customers: Vec<EntityId> = if owned.is_empty() {
+            vec![]
+        } else {
+            let all = self.activities.reader.entities().await?;
+            all.into_keys()
+                .filter(|g| owned.contains(&partition_of_entity(*g, n)))
+                .collect()
+        };
         let mut changes = 0u64;
         for page in customers.chunks(PAGE) {
             changes += self.evaluate_page(page, &catalog).await?.len() as u64;
         }
         let seen: HashSet<EntityId> = customers.iter().copied().collect();
         let stale: Vec<EntityId> = self
-            .stored_members(&catalog)
+            .stored_members(&owned, &catalog)
             .await?
             .into_iter()
             .filter(|e| !seen.contains(e))
@@ -398,6 +408,7 @@ impl Memberships {
             customers: customers.len() as u64,
             changes,
             at_ms,
+            partitions: owned.into_iter().collect(),
         })
     }
 
@@ -466,16 +477,29 @@ impl Memberships {
         Ok(items)
     }
 
-    /// Every customer stored as a member of some segment in force.
-    async fn stored_members(&self, catalog: &Catalog) -> Result<BTreeSet<EntityId>, NodeError> {
+    /// Every customer stored in `partitions` as a member of some segment
+    /// in force.
+    async fn stored_members(
+        &self,
+        partitions: &BTreeSet<u32>,
+        catalog: &Catalog,
+    ) -> Result<BTreeSet<EntityId>, NodeError> {
         let mut out = BTreeSet::new();
         for s in catalog.segments.iter() {
-            out.extend(
-                self.members(&s.name, 0, usize::MAX)
-                    .await?
-                    .into_iter()
-                    .map(|(e, _)| e),
-            );
+            for &p in partitions {
+                let req = SegmentMembers {
+                    segment: s.name.clone(),
+                    after: 0,
+                    limit: usize::MAX,
+                };
+                out.extend(
+                    self.router()
+                        .call(p, req)
+                        .await?
+                        .into_iter()
+                        .map(|(e, _)| e),
+                );
+            }
         }
         Ok(out)
     }

@@ -21,5 +21,6 @@ mod types;
 pub use node::{MetaHandle, PROPOSE_TIMEOUT};
 pub use types::{
     ErasureEntry, ErasureStage, MetaCommand, MetaConfig, MetaError, MetaReply, MetaState,
-    ModelEntry, NodeInfo, NodeState, PartitionOwner, RaftStatus, SuppressionEntry, Transport,
+    ModelEntry, NodeInfo, NodeState, PartitionOwner, RaftStatus, SuppressionEntry, SweepMark,
+    Transport,
 };

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::types::{
     ErasureEntry, MetaCommand, MetaReply, MetaState, ModelEntry, NodeInfo, NodeState,
-    PartitionOwner, SuppressionEntry,
+    PartitionOwner, SuppressionEntry, SweepMark,
 };
 
 impl MetaState {
@@ -153,10 +153,11 @@ impl MetaState {
                 expected_version,
             } => self.put_segment(segment, *create, *expected_version),
             MetaCommand::DeleteSegment { name } => self.delete_segment(name),
-            MetaCommand::SegmentsSwept { at_ms } => {
-                self.segments_swept_at_ms = self.segments_swept_at_ms.max(*at_ms);
-                MetaReply::Ok
-            }
+            MetaCommand::SegmentsSwept {
+                at_ms,
+                partitions,
+                generation,
+            } => self.segments_swept(*at_ms, partitions, *generation),
             MetaCommand::WebhookDelivered { name, cursor } => self.webhook_delivered(name, cursor),
             MetaCommand::PutErasure { entry, create } => self.put_erasure(entry, *create),
             MetaCommand::Suppress { entries } => self.suppress(entries),
@@ -221,7 +222,52 @@ impl MetaState {
         s.version = version;
         s.origin = "api".into();
         self.segments.insert(name.clone(), s);
+        // Every customer is evaluated against the new definition.
+        self.sweep_generation += 1;
         MetaReply::Ok
+    }
+
+    fn segments_swept(&mut self, at_ms: i64, partitions: &[u32], generation: u64) -> MetaReply {
+        if partitions.is_empty() {
+            self.segments_swept_at_ms = self.segments_swept_at_ms.max(at_ms);
+        }
+        for &p in partitions {
+            let mark = self.segment_sweeps.entry(p).or_default();
+            mark.at_ms = mark.at_ms.max(at_ms);
+            mark.generation = mark.generation.max(generation);
+        }
+        MetaReply::Ok
+    }
+
+    /// A partition's last segment sweep.
+    pub fn sweep_of(&self, partition: u32) -> SweepMark {
+        let mut mark = self
+            .segment_sweeps
+            .get(&partition)
+            .copied()
+            .unwrap_or_default();
+        mark.at_ms = mark.at_ms.max(self.segments_swept_at_ms);
+        mark
+    }
+
+    /// When every customer's segments were last evaluated: the oldest of
+    /// the partitions' last sweeps (0: some partition was never swept).
+    pub fn segments_swept_at_ms(&self) -> i64 {
+        (0..self.partitions.max(1))
+            .map(|p| self.sweep_of(p).at_ms)
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// Partitions among `owned` whose sweep is due at `now_ms`: swept for
+    /// older definitions, or longer than `interval_ms` ago (0: only for
+    /// new definitions).
+    pub fn sweeps_due(&self, owned: &[u32], now_ms: i64, interval_ms: i64) -> bool {
+        owned.iter().any(|&p| {
+            let mark = self.sweep_of(p);
+            mark.generation < self.sweep_generation
+                || (interval_ms > 0 && now_ms - mark.at_ms >= interval_ms)
+        })
     }
 
     fn webhook_delivered(&mut self, name: &str, cursor: &[u64]) -> MetaReply {
@@ -354,6 +400,45 @@ mod tests {
             MetaReply::Ok
         );
         assert_eq!(s.rfm.as_ref().map(|c| c.version), Some(2));
+    }
+
+    #[test]
+    fn each_partition_is_swept_by_its_owner_and_a_new_segment_makes_every_one_due() {
+        let mut s = init(2, 4);
+        let swept = |at_ms, partitions: Vec<u32>, generation| MetaCommand::SegmentsSwept {
+            at_ms,
+            partitions,
+            generation,
+        };
+        // Node 1 owns 0 and 2: its sweep leaves the cluster not fully swept.
+        s.apply(&swept(1_000, vec![0, 2], 0));
+        assert_eq!(s.segments_swept_at_ms(), 0);
+        assert!(!s.sweeps_due(&[0, 2], 1_500, 1_000));
+        assert!(s.sweeps_due(&[0, 2], 2_000, 1_000), "the interval passed");
+        assert!(s.sweeps_due(&[1, 3], 1_500, 1_000), "never swept");
+        s.apply(&swept(1_200, vec![1, 3], 0));
+        assert_eq!(s.segments_swept_at_ms(), 1_000, "the oldest partition's");
+        // An older report never moves a mark back.
+        s.apply(&swept(900, vec![0], 0));
+        assert_eq!(s.sweep_of(0).at_ms, 1_000);
+        // A new segment makes every partition due, whatever the interval.
+        let seg = kindred_proto::v1::Segment {
+            name: "vip".into(),
+            ..Default::default()
+        };
+        let put = MetaCommand::PutSegment {
+            segment: Box::new(seg),
+            create: true,
+            expected_version: 0,
+        };
+        assert!(matches!(s.apply(&put), MetaReply::Ok));
+        assert!(s.sweeps_due(&[0], 1_001, 0));
+        s.apply(&swept(1_300, vec![0, 2], 1));
+        assert!(!s.sweeps_due(&[0, 2], 1_301, 0));
+        assert!(s.sweeps_due(&[1, 3], 1_301, 0));
+        // A legacy report (no partitions) counts for every partition.
+        s.apply(&swept(5_000, vec![], 0));
+        assert_eq!(s.segments_swept_at_ms(), 5_000);
     }
 
     #[test]

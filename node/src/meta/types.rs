@@ -116,13 +116,31 @@ pub struct MetaState {
     /// Segments defined through the API, by name, with their versions.
     #[serde(default)]
     pub segments: BTreeMap<String, kindred_proto::v1::Segment>,
-    /// When the last sweep evaluated every customer's segments (0: never).
+    /// When a sweep last evaluated every customer's segments on every
+    /// partition, as recorded before sweeps were per partition (0: never).
     #[serde(default)]
     pub segments_swept_at_ms: i64,
+    /// Each partition's last sweep of the customers whose membership it
+    /// keeps (a node sweeps the partitions it owns).
+    #[serde(default)]
+    pub segment_sweeps: BTreeMap<u32, SweepMark>,
+    /// Raised whenever every customer must be evaluated again (a segment
+    /// was defined or changed): a partition swept at a lower generation is
+    /// swept again at once by its owner.
+    #[serde(default)]
+    pub sweep_generation: u64,
     /// Each webhook's cursor in the change feed: what its receiver
     /// acknowledged (one sequence number per partition).
     #[serde(default)]
     pub webhook_cursors: BTreeMap<String, Vec<u64>>,
+}
+
+/// A partition's last segment sweep.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SweepMark {
+    pub at_ms: i64,
+    /// The sweep generation it evaluated the definitions of.
+    pub generation: u64,
 }
 
 /// Where an erasure stands.
@@ -242,9 +260,16 @@ pub enum MetaCommand {
     DeleteSegment {
         name: String,
     },
-    /// A sweep evaluated every customer's segments (kept if newer).
+    /// A sweep evaluated the segments of every customer whose membership
+    /// `partitions` keep, at `at_ms` and for the definitions of sweep
+    /// `generation` (each kept if newer). No partitions: every partition
+    /// (a command written before sweeps were per partition).
     SegmentsSwept {
         at_ms: i64,
+        #[serde(default)]
+        partitions: Vec<u32>,
+        #[serde(default)]
+        generation: u64,
     },
     /// A webhook's receiver acknowledged the feed up to `cursor`; rejected
     /// if it would move any partition's position back (a stale leader).

@@ -53,6 +53,11 @@ pub struct Metrics {
     pub records_deleted: IntCounter,
     /// Events stored by this node's partitions (duplicates not counted).
     pub events_stored: IntCounter,
+    /// Segment sweeps this node finished.
+    pub segment_sweeps: IntCounter,
+    /// Customers evaluated by this node's last segment sweep (those whose
+    /// membership the partitions it owns keep).
+    pub segment_sweep_customers: IntGauge,
     /// How long a partition command waited in the mailbox, by partition.
     pub mailbox_wait: HistogramVec,
     /// Partition commands handled, by partition.
@@ -151,6 +156,14 @@ impl Metrics {
             events_stored: b.counter(
                 "events_stored_total",
                 "events stored by this node's partitions (resends not counted)",
+            ),
+            segment_sweeps: b.counter(
+                "segment_sweeps_total",
+                "segment sweeps this node finished (each over the partitions it owns)",
+            ),
+            segment_sweep_customers: b.gauge(
+                "segment_sweep_customers",
+                "customers evaluated by this node's last segment sweep",
             ),
             mailbox_wait: b.histograms(
                 "partition_mailbox_wait_seconds",

@@ -113,9 +113,9 @@ impl SegmentsService {
                 expected_version: expected,
             })
             .await?;
-        // Backfill: the new definition's members, from everyone.
-        self.state.memberships.request_sweep();
-        tokio::spawn(sweep_now(self.state.clone()));
+        // Backfill: the definition raised the sweep generation, so every
+        // node sweeps its partitions for the new definition's members
+        // (`sweep_schedule`).
         Ok(self.shown(self.find(&name)?))
     }
 }
@@ -250,7 +250,7 @@ impl Segments for SegmentsService {
         Ok(Response::new(pb::SegmentsGetResponse {
             segment: Some(segment),
             size,
-            swept_at_ms: self.state.cluster().meta.state().segments_swept_at_ms,
+            swept_at_ms: self.state.cluster().meta.state().segments_swept_at_ms(),
         }))
     }
 
@@ -498,21 +498,33 @@ fn watch_response(e: &FeedEntry, cursor: String) -> pb::SegmentsWatchResponse {
     }
 }
 
-/// Re-evaluates every customer's segments now and records when. Sweeps
-/// asked for while one runs are folded into one more after it.
+/// Re-evaluates the segments of the customers of the partitions this node
+/// owns now, and records when and for which definitions. Sweeps asked for
+/// while one runs are folded into one more after it.
 pub async fn sweep_now(state: NodeState) {
     let Some(_running) = state.memberships.sweep_turn() else {
         return;
     };
     while state.memberships.take_sweep_request() {
+        // The definitions in force from here on are those of this
+        // generation or a newer one.
+        let generation = state.cluster().meta.state().sweep_generation;
         match state.memberships.sweep().await {
             Ok(s) => {
                 tracing::info!(
                     customers = s.customers,
                     changes = s.changes,
+                    partitions = s.partitions.len(),
                     "segment sweep done"
                 );
-                let cmd = MetaCommand::SegmentsSwept { at_ms: s.at_ms };
+                let m = crate::observe::metrics::metrics();
+                m.segment_sweeps.inc();
+                m.segment_sweep_customers.set(s.customers as i64);
+                let cmd = MetaCommand::SegmentsSwept {
+                    at_ms: s.at_ms,
+                    partitions: s.partitions,
+                    generation,
+                };
                 if let Err(e) = state.cluster().propose(cmd).await {
                     tracing::warn!(error = %e, "recording the segment sweep failed");
                 }
@@ -522,21 +534,35 @@ pub async fn sweep_now(state: NodeState) {
     }
 }
 
-/// Sweeps on a schedule: on the metadata leader when the last sweep is
-/// older than `segment_sweep_minutes` (0: never on time), and on any node
-/// within 30 s of a change notification it had to drop.
+/// Sweeps the partitions this node owns: when one was last swept longer
+/// than `segment_sweep_minutes` ago (0: never on time) or for older
+/// definitions than those in force (a segment was defined or changed:
+/// seen at once, from the metadata group's state), and within 30 s of a
+/// change notification this node had to drop.
 pub async fn sweep_schedule(state: NodeState) {
     let interval_ms = i64::from(state.activity.segment_sweep_minutes) * 60_000;
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+    let mut meta = state.cluster().meta.watch();
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            changed = meta.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+        }
         let Ok(coordinator) = state.coordinator() else {
             continue;
         };
         let now = coordinator.activities.now_ms();
-        let due = interval_ms > 0
-            && state.cluster().raft_status().role == "leader"
-            && now - state.cluster().meta.state().segments_swept_at_ms >= interval_ms;
+        let router = &coordinator.activities.reader.assembler.router;
+        let owned = router.map().owned_by(router.node_id);
+        let due = state
+            .cluster()
+            .meta
+            .state()
+            .sweeps_due(&owned, now, interval_ms);
         if state.memberships.missed() || due {
             state.memberships.request_sweep();
             sweep_now(state.clone()).await;

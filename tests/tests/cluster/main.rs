@@ -9,6 +9,7 @@ mod membership;
 mod mutual_tls;
 mod node_restart;
 mod partition_move;
+mod segments;
 mod size_neutrality;
 mod train;
 mod triggers;

@@ -10,29 +10,10 @@ use std::time::Duration;
 
 use kindred_proto::v1::records_client::RecordsClient;
 use kindred_proto::v1::{Record, UpsertRequest};
-use kindred_tests::{free_port, kindred, stdout_ok, wait_until, Node};
+use kindred_tests::{
+    free_port, kindred, metric_sample, scrape_metrics, stdout_ok, wait_until, Node,
+};
 use tonic_types::StatusExt;
-
-/// `GET /metrics` over plain HTTP/1.1.
-fn scrape(port: u16) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("metrics port");
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
-    out
-}
-
-/// The value of one sample line (`name{labels} value`).
-fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-}
 
 fn upsert(node: &Node, id: &str, email: &str) {
     stdout_ok(&kindred(
@@ -100,24 +81,31 @@ fn metrics_count_calls_records_and_entities_and_errors_are_logged_by_request_id(
     // The census of entity sizes is refreshed at most every 2 s, and on
     // the request of a scrape that finds it stale.
     wait_until(Duration::from_secs(30), "the census of the records", || {
-        text = scrape(mport);
-        sample(&text, pairs) == Some(1.0) && sample(&text, single) == Some(1.0)
+        text = scrape_metrics(mport);
+        metric_sample(&text, pairs) == Some(1.0) && metric_sample(&text, single) == Some(1.0)
     });
-    assert_eq!(sample(&text, upserts), Some(2.0), "{text}");
-    assert_eq!(sample(&text, refused), Some(1.0), "{text}");
-    assert_eq!(sample(&text, bulk), Some(1.0), "{text}");
+    assert_eq!(metric_sample(&text, upserts), Some(2.0), "{text}");
+    assert_eq!(metric_sample(&text, refused), Some(1.0), "{text}");
+    assert_eq!(metric_sample(&text, bulk), Some(1.0), "{text}");
     for m in [
         "/kindred.v1.Records/BulkUpsert",
         "/kindred.v1.Records/Upsert",
         "/kindred.v1.Profiles/Get",
     ] {
         let series = format!("kindred_rpc_in_flight{{method=\"{m}\"}}");
-        assert_eq!(sample(&text, &series), Some(0.0), "{series} in\n{text}");
+        assert_eq!(
+            metric_sample(&text, &series),
+            Some(0.0),
+            "{series} in\n{text}"
+        );
     }
-    assert_eq!(sample(&text, "kindred_records_applied_total"), Some(3.0));
-    assert!(sample(&text, "kindred_comparisons_total").unwrap() >= 1.0);
-    assert!(sample(&text, "kindred_raft_term{group=\"meta\"}").unwrap() >= 1.0);
-    assert!(sample(&text, "kindred_process_resident_memory_bytes").unwrap() > 1e6);
+    assert_eq!(
+        metric_sample(&text, "kindred_records_applied_total"),
+        Some(3.0)
+    );
+    assert!(metric_sample(&text, "kindred_comparisons_total").unwrap() >= 1.0);
+    assert!(metric_sample(&text, "kindred_raft_term{group=\"meta\"}").unwrap() >= 1.0);
+    assert!(metric_sample(&text, "kindred_process_resident_memory_bytes").unwrap() > 1e6);
     assert!(
         text.contains("kindred_rpc_duration_seconds_bucket{code=\"OK\",method=\"/kindred.v1.Records/Upsert\",le=\"0.005\"}"),
         "{text}"
