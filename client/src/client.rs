@@ -927,6 +927,7 @@ fn record_ref(source: &str, record_id: &str) -> RecordRef {
 
 mod events;
 mod segments;
+mod triggers;
 
 #[cfg(test)]
 mod tests;

@@ -15,6 +15,7 @@ mod profiles;
 mod records;
 mod render;
 mod segments;
+mod triggers;
 
 use std::time::Duration;
 
@@ -137,6 +138,9 @@ pub enum Command {
     /// Segments: define, list, show, members, export an audience, validate.
     #[command(subcommand, alias = "segments")]
     Segment(segments::SegmentCommand),
+    /// Triggers ("A then not B within T"): define, update, delete, list.
+    #[command(subcommand, alias = "triggers")]
+    Trigger(triggers::TriggerCommand),
     /// Generate a synthetic multi-source dataset with ground truth.
     Generate(generate::GenerateArgs),
     /// Print a shell completion script.
@@ -228,6 +232,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Audit(c) => admin::audit(g, &out, c).await,
         Command::Privacy(c) => privacy::run(g, &out, c).await,
         Command::Segment(c) => segments::run(g, &out, c).await,
+        Command::Trigger(c) => triggers::run(g, &out, c).await,
         Command::Generate(a) => generate::run(&out, a),
         Command::Completions(a) => completions(a),
     }

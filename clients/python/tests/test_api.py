@@ -548,3 +548,30 @@ def test_a_segment_defined_as_a_dict_fills_from_the_records(start_node: Any, mak
     c.delete_segment("kiosk_people")
     with pytest.raises(NotFound):
         c.segment("kiosk_people")
+
+
+def test_a_trigger_defined_as_a_dict_is_listed_versioned_and_deleted(start_node: Any, make_client: Any) -> None:
+    c = make_client(start_node().endpoint)
+    browse = {
+        "name": "browse_abandon",
+        "start_types": ["product_viewed"],
+        "cancel_types": ["order_completed"],
+        "match_on": "sku",
+        "after_seconds": 1800,
+        "cooldown_hours": 24,
+        "late_hours": 2,
+    }
+    made = c.create_trigger(browse)
+    assert (made.version, made.origin, made.after_seconds) == (1, "api", 1800)
+    assert made.active_from_ms > 0
+    assert [t.name for t in c.triggers()] == ["abandoned_cart", "browse_abandon"]
+    with pytest.raises(InvalidArgument, match=r"trigger\.match_on"):
+        c.create_trigger({**browse, "name": "other", "match_on": ""})
+    with pytest.raises(ValueError, match="not a trigger"):
+        c.create_trigger({"name": "bad", "nope": 1})
+    assert c.update_trigger({**browse, "after_seconds": 60}, expected_version=1).version == 2
+    with pytest.raises(Aborted):
+        c.update_trigger(browse, expected_version=1)
+    c.delete_trigger("browse_abandon")
+    with pytest.raises(NotFound):
+        c.delete_trigger("browse_abandon")

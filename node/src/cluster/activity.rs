@@ -17,6 +17,7 @@ use kindred_proto::v1 as pb;
 
 use super::read::Reader;
 use super::router::Router;
+use super::triggers::TriggerBook;
 use super::write::Writer;
 use crate::activity::{
     decorate, Activity, ActivityConfig, Catalog, Cuts, Event, Orders, ProfileReads,
@@ -42,7 +43,7 @@ pub struct Activities {
     clock: SharedClock,
     pub cfg: Arc<ActivityConfig>,
     /// The triggers in force (their timers are set as events arrive).
-    pub triggers: Arc<Vec<TriggerDef>>,
+    pub triggers: TriggerBook,
 }
 
 /// What became of one sent event.
@@ -84,7 +85,7 @@ impl Activities {
             reader,
             writer,
             clock,
-            triggers: Arc::new(cfg.configured_triggers()),
+            triggers: TriggerBook::new(cfg.configured_triggers()),
             cfg: Arc::new(cfg),
         }
     }
@@ -208,31 +209,17 @@ impl Activities {
         batch: &[(usize, Event)],
         linked: bool,
     ) -> Result<Vec<Result<EventStored, WireError>>, NodeError> {
+        let triggers = self.triggers.all();
         let items = batch
             .iter()
             .map(|(_, e)| EventItem {
                 key: e.key.clone(),
                 event_id: e.event_id.clone(),
                 body: e.body.encode(),
-                timers: self.timers_of(e),
+                timers: timers_of(&triggers, e),
             })
             .collect();
         self.router().call(p, PutEvents { items, linked }).await
-    }
-
-    /// The timers an event sets: one per trigger it opens.
-    fn timers_of(&self, e: &Event) -> Vec<Timer> {
-        self.triggers
-            .iter()
-            .filter_map(|t| {
-                t.opened_by(&e.body).map(|v| Timer {
-                    due_ms: e.body.at_ms.saturating_add(t.after_ms),
-                    key: e.key.clone(),
-                    trigger: t.name.clone(),
-                    match_value: v.into(),
-                })
-            })
-            .collect()
     }
 
     /// Stores a system event (a trigger settlement) with its record, in the
@@ -786,4 +773,19 @@ fn decode_token(t: &str) -> Result<Option<Position>, NodeError> {
         unhex(k).ok_or_else(bad)?,
         unhex(id).ok_or_else(bad)?,
     )))
+}
+
+/// The timers an event sets: one per trigger it opens.
+fn timers_of(triggers: &[TriggerDef], e: &Event) -> Vec<Timer> {
+    triggers
+        .iter()
+        .filter_map(|t| {
+            t.opened_by(&e.body).map(|v| Timer {
+                due_ms: e.body.at_ms.saturating_add(t.after_ms),
+                key: e.key.clone(),
+                trigger: t.name.clone(),
+                match_value: v.into(),
+            })
+        })
+        .collect()
 }

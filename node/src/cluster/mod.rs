@@ -176,6 +176,7 @@ impl Cluster {
         let router = Router::new(c.node_id, rx, Arc::default(), peers);
         let clock: SharedClock = Arc::new(SystemClock);
         let coordinator = Coordinator::new(router, &cfg.engine, &cfg.activity, clock);
+        coordinator.activities.triggers.follow(meta.watch());
         let suppressions = coordinator.writer.suppressions.clone();
         if let AtRest::Sealed(ring) = &template.store.at_rest {
             suppressions.set_ring(Some(ring.clone()));

@@ -5,8 +5,9 @@
 //! customer of its record and that customer's events of the trigger's
 //! types (`segments::triggers` decides what is open), then:
 //!
-//! 1. a trigger cancelled, settled, or reset by a newer event (whose own
-//!    timer looks again later) is left alone;
+//! 1. a trigger cancelled or settled is left alone; one that falls due
+//!    later than the timer said (reset by a newer event, or its definition
+//!    now waits longer) gets a timer for then;
 //! 2. a timer whose record or opening event is not visible yet (an
 //!    anonymous cart) is kept until it is too late to fire;
 //! 3. otherwise the customer's membership partition (that of its
@@ -21,9 +22,9 @@
 //! recognises its own retry and the settlement is stored once, so a
 //! trigger fires exactly once, and the feed carries it once.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use tokio::sync::Mutex;
+use tokio::sync::{watch, Mutex};
 
 use super::activity::Activities;
 use super::router::Router;
@@ -31,13 +32,63 @@ use crate::activity::{Activity, Catalog};
 use crate::engine::resolver::split_key;
 use crate::engine::EntityId;
 use crate::error::NodeError;
+use crate::meta::MetaState;
 use crate::partition::partition_of_entity;
-use crate::partition::request::{ClaimFiring, Claimed, DropTimers, DueTimers, EventsWanted};
+use crate::partition::request::{
+    ArmTimers, ClaimFiring, Claimed, DropTimers, DueTimers, EventsWanted,
+};
 use crate::segments::triggers::{
     settlement, settlement_id, Open, Outcome, Settlement, TriggerDef, Verdict,
 };
 use crate::storage::membership::Firing;
 use crate::storage::triggers::Timer;
+
+/// The triggers in force: those of the node's configuration, then those
+/// defined through the API, read from the metadata group's state as it is
+/// applied (a trigger defined through this node is in force for the next
+/// event it takes).
+#[derive(Clone)]
+pub struct TriggerBook {
+    configured: Arc<Vec<TriggerDef>>,
+    meta: Arc<OnceLock<watch::Receiver<Arc<MetaState>>>>,
+}
+
+impl TriggerBook {
+    pub fn new(configured: Vec<TriggerDef>) -> TriggerBook {
+        TriggerBook {
+            configured: Arc::new(configured),
+            meta: Arc::default(),
+        }
+    }
+
+    /// Reads the triggers defined through the API from the metadata group
+    /// from now on (set once, when the node opens its cluster).
+    pub fn follow(&self, meta: watch::Receiver<Arc<MetaState>>) {
+        // A second call (none is made) would keep the first receiver.
+        let _ = self.meta.set(meta);
+    }
+
+    /// True if the node's configuration defines `name`.
+    pub fn is_configured(&self, name: &str) -> bool {
+        self.configured.iter().any(|t| t.name == name)
+    }
+
+    /// Every trigger in force.
+    pub fn all(&self) -> Vec<TriggerDef> {
+        let mut out = self.configured.to_vec();
+        if let Some(meta) = self.meta.get() {
+            let state = meta.borrow();
+            out.extend(
+                state
+                    .triggers
+                    .values()
+                    .filter(|t| !self.is_configured(&t.name))
+                    .cloned(),
+            );
+        }
+        out
+    }
+}
 
 /// Timers read from a partition at once.
 const PAGE: usize = 256;
@@ -119,7 +170,7 @@ impl Firings {
             after = due.last().cloned();
             let mut done = Vec::new();
             for t in due {
-                match self.look(&t, catalog, now, looked).await {
+                match self.look(p, &t, catalog, now, looked).await {
                     Ok(true) => done.push(t),
                     Ok(false) => looked.kept += 1,
                     Err(e) => {
@@ -141,6 +192,7 @@ impl Firings {
     /// (what it points at is not visible yet).
     async fn look(
         &self,
+        p: u32,
         t: &Timer,
         catalog: &Catalog,
         now: i64,
@@ -166,12 +218,25 @@ impl Firings {
             .open(&activity.tracked, &activity.settled)
             .into_iter()
             .find(|o| o.match_value == t.match_value);
-        let Some(open) = open.filter(|o| def.verdict(o, now) != Verdict::NotDue) else {
-            // Cancelled, settled, or reset (the newer event's timer looks
-            // again).
+        let Some(open) = open else {
+            // Cancelled or settled.
             looked.passed += 1;
             return Ok(true);
         };
+        if def.verdict(&open, now) == Verdict::NotDue {
+            // Reset by a newer event, or the definition now waits longer:
+            // look again when the trigger falls due.
+            let again = Timer {
+                due_ms: open.due_at_ms,
+                ..t.clone()
+            };
+            let req = ArmTimers {
+                timers: vec![again],
+            };
+            self.router().call(p, req).await?;
+            looked.passed += 1;
+            return Ok(true);
+        }
         let late = def.verdict(&open, now) == Verdict::Expire;
         let last = def.last_fired(&activity.settled);
         let outcome = self.claim(global, def, &open, last, now, late).await?;

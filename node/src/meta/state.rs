@@ -153,6 +153,18 @@ impl MetaState {
                 expected_version,
             } => self.put_segment(segment, *create, *expected_version),
             MetaCommand::DeleteSegment { name } => self.delete_segment(name),
+            MetaCommand::PutTrigger {
+                def,
+                create,
+                expected_version,
+                at_ms,
+            } => self.put_trigger(def, *create, *expected_version, *at_ms),
+            MetaCommand::DeleteTrigger { name } => match self.triggers.remove(name) {
+                Some(_) => MetaReply::Ok,
+                None => {
+                    MetaReply::Rejected(format!("no trigger {name:?} was defined through the API"))
+                }
+            },
             MetaCommand::SegmentsSwept {
                 at_ms,
                 partitions,
@@ -224,6 +236,36 @@ impl MetaState {
         self.segments.insert(name.clone(), s);
         // Every customer is evaluated against the new definition.
         self.sweep_generation += 1;
+        MetaReply::Ok
+    }
+
+    /// Defines a trigger (`create`) or replaces one at its expected version.
+    fn put_trigger(
+        &mut self,
+        def: &crate::segments::triggers::TriggerDef,
+        create: bool,
+        expected_version: u64,
+        at_ms: i64,
+    ) -> MetaReply {
+        let name = &def.name;
+        let current = self.triggers.get(name);
+        let (version, active_from_ms) = match (current, create) {
+            (Some(_), true) => return MetaReply::Rejected(format!("trigger {name:?} exists already")),
+            (None, false) => return MetaReply::Rejected(format!("no trigger {name:?}")),
+            (Some(t), false) if expected_version != 0 && t.version != expected_version => {
+                return MetaReply::Rejected(format!(
+                    "trigger {name:?} is at version {}, not {expected_version}: it changed meanwhile",
+                    t.version
+                ))
+            }
+            (Some(t), false) => (t.version + 1, t.active_from_ms),
+            (None, true) => (1, at_ms),
+        };
+        let mut t = def.clone();
+        t.version = version;
+        t.active_from_ms = active_from_ms;
+        t.origin = "api".into();
+        self.triggers.insert(name.clone(), t);
         MetaReply::Ok
     }
 
@@ -439,6 +481,39 @@ mod tests {
         // A legacy report (no partitions) counts for every partition.
         s.apply(&swept(5_000, vec![], 0));
         assert_eq!(s.segments_swept_at_ms(), 5_000);
+    }
+
+    #[test]
+    fn a_trigger_is_versioned_and_keeps_the_time_it_came_into_force() {
+        let mut s = init(1, 1);
+        let def = crate::segments::triggers::TriggerDef::abandoned_cart("order", 1_000, 1, 1);
+        let put = |create, expected_version, at_ms| MetaCommand::PutTrigger {
+            def: def.clone(),
+            create,
+            expected_version,
+            at_ms,
+        };
+        assert!(matches!(s.apply(&put(false, 0, 5)), MetaReply::Rejected(_)));
+        assert!(matches!(s.apply(&put(true, 0, 10)), MetaReply::Ok));
+        assert!(matches!(s.apply(&put(true, 0, 11)), MetaReply::Rejected(_)));
+        let t = &s.triggers["abandoned_cart"];
+        assert_eq!(
+            (t.version, t.active_from_ms, t.origin.as_str()),
+            (1, 10, "api")
+        );
+        assert!(matches!(
+            s.apply(&put(false, 7, 20)),
+            MetaReply::Rejected(_)
+        ));
+        assert!(matches!(s.apply(&put(false, 1, 20)), MetaReply::Ok));
+        let t = &s.triggers["abandoned_cart"];
+        assert_eq!((t.version, t.active_from_ms), (2, 10), "in force since 10");
+        let del = |name: &str| MetaCommand::DeleteTrigger { name: name.into() };
+        assert!(matches!(s.apply(&del("abandoned_cart")), MetaReply::Ok));
+        assert!(matches!(
+            s.apply(&del("abandoned_cart")),
+            MetaReply::Rejected(_)
+        ));
     }
 
     #[test]

@@ -116,6 +116,9 @@ pub struct MetaState {
     /// Segments defined through the API, by name, with their versions.
     #[serde(default)]
     pub segments: BTreeMap<String, kindred_proto::v1::Segment>,
+    /// Triggers defined through the API, by name, with their versions.
+    #[serde(default)]
+    pub triggers: BTreeMap<String, crate::segments::triggers::TriggerDef>,
     /// When a sweep last evaluated every customer's segments on every
     /// partition, as recorded before sweeps were per partition (0: never).
     #[serde(default)]
@@ -258,6 +261,20 @@ pub enum MetaCommand {
     /// Deletes a segment defined through the API; rejected if unknown or
     /// named by another segment's `in_segment`.
     DeleteSegment {
+        name: String,
+    },
+    /// Defines a trigger (`create`: rejected if the name is taken; in force
+    /// for start events from `at_ms`) or replaces one (rejected unless it
+    /// exists and, when `expected_version` is not 0, is at that version;
+    /// it keeps the time it came into force). The proposer validated it.
+    PutTrigger {
+        def: crate::segments::triggers::TriggerDef,
+        create: bool,
+        expected_version: u64,
+        at_ms: i64,
+    },
+    /// Deletes a trigger defined through the API; rejected if unknown.
+    DeleteTrigger {
         name: String,
     },
     /// A sweep evaluated the segments of every customer whose membership

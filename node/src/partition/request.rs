@@ -227,6 +227,11 @@ typed_requests! {
     FeedLast => u64,
     /// Timers due at a time, soonest first.
     DueTimers => Vec<Timer>,
+    // ---- commands added since (appended: the variants above keep their
+    // numbers on the wire)
+    /// Writes timers to look at again later (a trigger reset, or one whose
+    /// definition now makes it fall due later than its timer said).
+    ArmTimers => (),
 }
 
 impl Op {
@@ -248,6 +253,7 @@ impl Op {
                 | Op::SetMemberships(_)
                 | Op::DropSegment(_)
                 | Op::DropTimers(_)
+                | Op::ArmTimers(_)
                 | Op::ClaimFiring(_)
         )
     }
@@ -436,6 +442,11 @@ pub struct DueTimers {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DropTimers {
+    pub timers: Vec<Timer>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ArmTimers {
     pub timers: Vec<Timer>,
 }
 

@@ -7,7 +7,7 @@
 //! are written in one batch.
 
 use super::actor::Actor;
-use super::request::{ClaimFiring, Claimed, DropTimers, DueTimers};
+use super::request::{ArmTimers, ClaimFiring, Claimed, DropTimers, DueTimers};
 use crate::engine::hash::hash64;
 use crate::engine::EngineError;
 use crate::error::NodeError;
@@ -33,6 +33,13 @@ impl Actor {
 
     pub(super) fn on_drop_timers(&mut self, req: DropTimers) -> Result<(), NodeError> {
         self.engine.store_mut().drop_timers(&req.timers);
+        Ok(())
+    }
+
+    pub(super) fn on_arm_timers(&mut self, req: ArmTimers) -> Result<(), NodeError> {
+        for t in &req.timers {
+            self.engine.store_mut().put_timer(t);
+        }
         Ok(())
     }
 

@@ -28,6 +28,7 @@ use kindred_proto::v1 as pb;
 
 use crate::activity::event::Prop;
 use crate::activity::{Activity, Body, StoredEvent};
+use crate::error::NodeError;
 
 /// The event type of a settlement. Types starting with `kindred.` are
 /// reserved: clients cannot send them.
@@ -53,6 +54,16 @@ pub struct TriggerDef {
     /// A trigger found more than this after it fell due expires instead of
     /// firing.
     pub late_ms: i64,
+    /// 1 when defined through the API, +1 at each update (0: configured).
+    #[serde(default)]
+    pub version: u64,
+    /// "config" or "api".
+    #[serde(default)]
+    pub origin: String,
+    /// Start events that occurred before this do not open it: a trigger
+    /// defined through the API does not announce history (0: every event).
+    #[serde(default)]
+    pub active_from_ms: i64,
 }
 
 /// How a trigger was closed for good.
@@ -113,6 +124,77 @@ impl TriggerDef {
             after_ms,
             cooldown_ms,
             late_ms,
+            version: 0,
+            origin: "config".into(),
+            active_from_ms: 0,
+        }
+    }
+
+    /// A definition from the API, checked: every problem names its field.
+    /// Its version, origin and start are set when it is stored.
+    pub fn from_pb(t: pb::Trigger) -> Result<TriggerDef, NodeError> {
+        if !crate::activity::traits::valid_name(&t.name) {
+            return Err(invalid(
+                "trigger.name",
+                &t.name,
+                "must be 1 to 64 lowercase letters, digits or underscores, starting with a letter",
+            ));
+        }
+        check_types("trigger.start_types", &t.start_types)?;
+        check_types("trigger.cancel_types", &t.cancel_types)?;
+        if let Some(both) = t.start_types.iter().find(|s| t.cancel_types.contains(s)) {
+            return Err(invalid(
+                "trigger.cancel_types",
+                both,
+                "is also a start type: an event cannot both open and cancel",
+            ));
+        }
+        if t.match_on.is_empty() || t.match_on.len() > 64 {
+            return Err(invalid(
+                "trigger.match_on",
+                &t.match_on,
+                "must name the property that ties cancel events to start events (1 to 64 characters)",
+            ));
+        }
+        const HOUR_MS: i64 = 3_600_000;
+        for (field, v) in [
+            ("trigger.after_seconds", t.after_seconds),
+            ("trigger.cooldown_hours", t.cooldown_hours),
+            ("trigger.late_hours", t.late_hours),
+        ] {
+            if v == 0 {
+                return Err(invalid(field, "0", "must be at least 1"));
+            }
+        }
+        Ok(TriggerDef {
+            name: t.name,
+            start: t.start_types,
+            cancel: t.cancel_types,
+            match_on: t.match_on,
+            after_ms: i64::from(t.after_seconds) * 1000,
+            cooldown_ms: i64::from(t.cooldown_hours) * HOUR_MS,
+            late_ms: i64::from(t.late_hours) * HOUR_MS,
+            version: 0,
+            origin: "api".into(),
+            active_from_ms: 0,
+        })
+    }
+
+    /// The definition as the API shows it.
+    pub fn to_pb(&self) -> pb::Trigger {
+        const HOUR_MS: i64 = 3_600_000;
+        let clamp = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
+        pb::Trigger {
+            name: self.name.clone(),
+            start_types: self.start.clone(),
+            cancel_types: self.cancel.clone(),
+            match_on: self.match_on.clone(),
+            after_seconds: clamp(self.after_ms / 1000),
+            cooldown_hours: clamp(self.cooldown_ms / HOUR_MS),
+            late_hours: clamp(self.late_ms / HOUR_MS),
+            version: self.version,
+            origin: self.origin.clone(),
+            active_from_ms: self.active_from_ms,
         }
     }
 
@@ -132,8 +214,12 @@ impl TriggerDef {
         }
     }
 
-    /// The matching value of a start event, if the event opens this trigger.
+    /// The matching value of a start event, if the event opens this trigger
+    /// (it occurred once the trigger was in force).
     pub fn opened_by<'a>(&self, body: &'a Body) -> Option<&'a str> {
+        if body.at_ms < self.active_from_ms {
+            return None;
+        }
         self.value_in(body, &self.start)
     }
 
@@ -194,6 +280,34 @@ impl TriggerDef {
             .max()
             .unwrap_or(0)
     }
+}
+
+fn invalid(field: &str, value: &str, reason: &str) -> NodeError {
+    NodeError::InvalidArgument {
+        field: field.into(),
+        value: value.chars().take(64).collect(),
+        reason: reason.into(),
+    }
+}
+
+/// Event types of a definition: at least one, none empty or reserved.
+fn check_types(field: &str, types: &[String]) -> Result<(), NodeError> {
+    if types.is_empty() {
+        return Err(invalid(field, "", "needs at least one event type"));
+    }
+    for t in types {
+        if t.is_empty() || t.len() > 128 {
+            return Err(invalid(field, t, "an event type has 1 to 128 characters"));
+        }
+        if t.starts_with(RESERVED_PREFIX) {
+            return Err(invalid(
+                field,
+                t,
+                &format!("types starting with {RESERVED_PREFIX:?} are reserved"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A settlement read back from its event.
@@ -350,5 +464,67 @@ mod tests {
         no_id.body.props.clear();
         let other = ev("web\u{1f}1", "b", "page_view", 10, "c9");
         assert!(t.open(&[no_id, other], &[]).is_empty());
+    }
+
+    fn api_trigger() -> pb::Trigger {
+        pb::Trigger {
+            name: "browse_abandon".into(),
+            start_types: vec!["product_viewed".into()],
+            cancel_types: vec!["order_completed".into()],
+            match_on: "sku".into(),
+            after_seconds: 1800,
+            cooldown_hours: 24,
+            late_hours: 2,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_api_definition_is_checked_field_by_field_and_shown_back_as_sent() {
+        let def = TriggerDef::from_pb(api_trigger()).unwrap();
+        assert_eq!(def.after_ms, 1_800_000);
+        assert_eq!(def.cooldown_ms, 24 * HOUR);
+        assert_eq!(def.origin, "api");
+        let shown = def.to_pb();
+        assert_eq!(
+            (shown.after_seconds, shown.cooldown_hours, shown.late_hours),
+            (1800, 24, 2)
+        );
+        let bad = |f: fn(&mut pb::Trigger)| {
+            let mut t = api_trigger();
+            f(&mut t);
+            match TriggerDef::from_pb(t) {
+                Err(NodeError::InvalidArgument { field, .. }) => field,
+                other => panic!("accepted: {other:?}"),
+            }
+        };
+        assert_eq!(bad(|t| t.name = "Browse".into()), "trigger.name");
+        assert_eq!(bad(|t| t.start_types.clear()), "trigger.start_types");
+        assert_eq!(
+            bad(|t| t.cancel_types = vec!["kindred.trigger".into()]),
+            "trigger.cancel_types"
+        );
+        assert_eq!(
+            bad(|t| t.cancel_types = vec!["product_viewed".into()]),
+            "trigger.cancel_types",
+            "a type both opens and cancels"
+        );
+        assert_eq!(bad(|t| t.match_on.clear()), "trigger.match_on");
+        assert_eq!(bad(|t| t.after_seconds = 0), "trigger.after_seconds");
+        assert_eq!(bad(|t| t.late_hours = 0), "trigger.late_hours");
+    }
+
+    #[test]
+    fn a_trigger_defined_later_is_not_opened_by_events_that_occurred_before() {
+        let mut t = cart();
+        t.active_from_ms = 100;
+        let tracked = vec![
+            ev("web\u{1f}1", "a", "checkout_started", 99, "c1"),
+            ev("web\u{1f}1", "b", "checkout_started", 100, "c2"),
+        ];
+        let open = t.open(&tracked, &[]);
+        assert_eq!(open.len(), 1, "{open:?}");
+        assert_eq!(open[0].match_value, "c2");
+        assert_eq!(t.opened_by(&tracked[0].body), None);
     }
 }

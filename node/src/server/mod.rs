@@ -18,6 +18,7 @@ pub mod records;
 pub mod segments;
 pub mod subject;
 pub mod traits;
+pub mod triggers;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,6 +37,7 @@ use kindred_proto::v1::profiles_server::ProfilesServer;
 use kindred_proto::v1::records_server::RecordsServer;
 use kindred_proto::v1::segments_server::SegmentsServer;
 use kindred_proto::v1::traits_server::TraitsServer;
+use kindred_proto::v1::triggers_server::TriggersServer;
 
 use kindred_proto::internal::internal_server::InternalServer;
 
@@ -83,7 +85,7 @@ impl NodeState {
 }
 
 /// The services whose health turns SERVING once the node is open.
-const SERVICES: [&str; 10] = [
+const SERVICES: [&str; 11] = [
     "",
     "kindred.v1.Records",
     "kindred.v1.Profiles",
@@ -94,6 +96,7 @@ const SERVICES: [&str; 10] = [
     "kindred.v1.Cluster",
     "kindred.v1.Privacy",
     "kindred.v1.Segments",
+    "kindred.v1.Triggers",
 ];
 
 /// Runs a node until `shutdown` resolves, then stops gracefully: in-flight
@@ -283,6 +286,10 @@ fn services(state: &NodeState, max: usize) -> anyhow::Result<tonic::service::Rou
         )
         .add_service(
             SegmentsServer::new(segments::SegmentsService::new(state.clone()))
+                .max_encoding_message_size(max),
+        )
+        .add_service(
+            TriggersServer::new(triggers::TriggersService::new(state.clone()))
                 .max_encoding_message_size(max),
         )
         .add_service(ClusterServer::new(cluster::ClusterService::new(

@@ -49,7 +49,7 @@ pub fn catalog_of(
         cuts: meta.rfm.clone(),
         segments: crate::segments::SegmentSet::new(segments),
         // The definitions the write path sets timers with.
-        triggers: cluster.coordinator.activities.triggers.to_vec(),
+        triggers: cluster.coordinator.activities.triggers.all(),
     }
 }
 

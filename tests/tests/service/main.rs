@@ -19,4 +19,5 @@ mod observability;
 mod profile_queries;
 mod security;
 mod segments;
+mod triggers;
 mod webhooks;

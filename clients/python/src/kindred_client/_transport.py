@@ -197,7 +197,7 @@ class BearerToken(
 class Stubs(SimpleNamespace):
     """The generated stubs of one channel: ``records``, ``profiles``,
     ``explain``, ``admin``, ``events``, ``traits``, ``cluster``, ``privacy``,
-    ``segments`` and ``health`` (``grpc.health.v1``)."""
+    ``segments``, ``triggers`` and ``health`` (``grpc.health.v1``)."""
 
     records: Any
     profiles: Any
@@ -208,6 +208,7 @@ class Stubs(SimpleNamespace):
     cluster: Any
     privacy: Any
     segments: Any
+    triggers: Any
     health: Any
 
 
@@ -223,6 +224,7 @@ def make_stubs(channel: grpc.Channel) -> Stubs:
         cluster=cluster_pb2_grpc.ClusterStub(channel),
         privacy=privacy_pb2_grpc.PrivacyStub(channel),
         segments=segments_pb2_grpc.SegmentsStub(channel),
+        triggers=segments_pb2_grpc.TriggersStub(channel),
         health=health_pb2_grpc.HealthStub(channel),
     )
 

@@ -935,6 +935,48 @@ class KindredClient:
             if not token:
                 return out
 
+    # ------------------------------------------------------------ triggers
+
+    def create_trigger(
+        self, trigger: segments_pb2.Trigger | Mapping[str, Any], *, timeout: float | None | _Default = DEFAULT
+    ) -> segments_pb2.Trigger:
+        """Defines a trigger ("A then not B within T, matched on a
+        property"), from a ``segments_pb2.Trigger`` or a dict in the proto3
+        JSON mapping of one::
+
+            kindred.create_trigger({"name": "browse_abandon", "start_types": ["product_viewed"],
+                                    "cancel_types": ["order_completed"], "match_on": "sku",
+                                    "after_seconds": 1800, "cooldown_hours": 24, "late_hours": 2})
+
+        It watches start events that occur from now on. Needs the writer
+        role; ``ALREADY_EXISTS`` if the name is taken, ``INVALID_ARGUMENT``
+        naming the field otherwise."""
+        req = segments_pb2.TriggersCreateRequest(trigger=_trigger(trigger))
+        resp = self._unary(lambda s: s.triggers.Create, req, idempotent=False, timeout=timeout)
+        return resp.trigger  # type: ignore[no-any-return]
+
+    def update_trigger(
+        self,
+        trigger: segments_pb2.Trigger | Mapping[str, Any],
+        *,
+        expected_version: int = 0,
+        timeout: float | None | _Default = DEFAULT,
+    ) -> segments_pb2.Trigger:
+        """Replaces a trigger's definition; with ``expected_version``, only if
+        nobody changed it since (else ``ABORTED``)."""
+        req = segments_pb2.TriggersUpdateRequest(trigger=_trigger(trigger), expected_version=expected_version)
+        resp = self._unary(lambda s: s.triggers.Update, req, idempotent=False, timeout=timeout)
+        return resp.trigger  # type: ignore[no-any-return]
+
+    def delete_trigger(self, name: str, *, timeout: float | None | _Default = DEFAULT) -> None:
+        """Deletes a trigger defined through the API."""
+        self._unary(lambda s: s.triggers.Delete, segments_pb2.TriggersDeleteRequest(name=name), timeout=timeout)
+
+    def triggers(self, *, timeout: float | None | _Default = DEFAULT) -> list[segments_pb2.Trigger]:
+        """Every trigger in force: configured, then defined."""
+        resp = self._unary(lambda s: s.triggers.List, segments_pb2.TriggersListRequest(), timeout=timeout)
+        return list(resp.triggers)
+
     # --------------------------------------------------------------- admin
 
     def stats(self, *, timeout: float | None | _Default = DEFAULT) -> kindred_pb2.StatsResponse:
@@ -1016,6 +1058,20 @@ def _nest_properties(row: dict[str, Any]) -> dict[str, Any]:
     if identity:
         row["identity"] = identity
     return row
+
+
+def _trigger(trigger: segments_pb2.Trigger | Mapping[str, Any]) -> segments_pb2.Trigger:
+    """A trigger message from itself or from its proto3 JSON mapping."""
+    if isinstance(trigger, segments_pb2.Trigger):
+        return trigger
+    from google.protobuf import json_format
+
+    message = segments_pb2.Trigger()
+    try:
+        json_format.ParseDict(dict(trigger), message)
+    except json_format.ParseError as e:
+        raise ValueError(f"not a trigger definition: {e}") from None
+    return message
 
 
 def _segment(segment: segments_pb2.Segment | Mapping[str, Any]) -> segments_pb2.Segment:

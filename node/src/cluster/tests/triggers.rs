@@ -77,7 +77,7 @@ async fn firings_in_feed(node: &Node) -> Vec<FeedEntry> {
 async fn open_carts(node: &Node, id: u64) -> Vec<(String, i64)> {
     let c = &node.coordinator;
     let catalog = Catalog {
-        triggers: c.activities.triggers.to_vec(),
+        triggers: c.activities.triggers.all(),
         ..Default::default()
     };
     let p = c.activities.profile(id, &catalog).await.unwrap();
@@ -176,6 +176,42 @@ fn an_abandoned_cart_fires_once_after_its_hour_unless_ordered_or_cooling_down() 
         assert_eq!(carts, ["c1", "c4"]);
     });
     node.close();
+}
+
+#[test]
+fn a_timer_set_before_the_definition_grew_its_wait_looks_again_when_due() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::open(dir.path());
+    runtime().block_on(async {
+        // Timers are set with the configured hour; the definition in force
+        // when they are looked at waits two.
+        let mut longer = ActivityConfig::default().configured_triggers();
+        longer[0].after_ms = 2 * HOUR;
+        let catalog = Catalog {
+            triggers: longer,
+            ..Default::default()
+        };
+        let f = Firings::new(
+            node.coordinator.activities.clone(),
+            Arc::new(move || catalog.clone()),
+        );
+        let a = person("a", "Maria", "Sentosa");
+        customer(&node, &a).await;
+        node.clock.set(NOW);
+        send(&node, cart_event(&a, "e1", "checkout_started", NOW, "c1")).await;
+        node.clock.set(NOW + 61 * MIN);
+        let looked = f.fire_due().await.unwrap();
+        assert_eq!((looked.fired, looked.passed), (0, 1), "{looked:?}");
+        node.clock.set(NOW + 119 * MIN);
+        assert_eq!(f.fire_due().await.unwrap(), Looked::default());
+        node.clock.set(NOW + 121 * MIN);
+        assert_eq!(
+            f.fire_due().await.unwrap().fired,
+            1,
+            "fired at its new time"
+        );
+        assert_eq!(firings_in_feed(&node).await.len(), 1);
+    });
 }
 
 #[test]

@@ -318,3 +318,73 @@ class SegmentsWatchResponse(_message.Message):
     cursor: str
     fired: TriggerFiring
     def __init__(self, change: _Optional[_Union[MembershipChange, str]] = ..., segment: _Optional[str] = ..., entity_id: _Optional[int] = ..., merged_into: _Optional[int] = ..., at_ms: _Optional[int] = ..., cursor: _Optional[str] = ..., fired: _Optional[_Union[TriggerFiring, _Mapping]] = ...) -> None: ...
+
+class Trigger(_message.Message):
+    __slots__ = ("name", "start_types", "cancel_types", "match_on", "after_seconds", "cooldown_hours", "late_hours", "version", "origin", "active_from_ms")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    START_TYPES_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_TYPES_FIELD_NUMBER: _ClassVar[int]
+    MATCH_ON_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    COOLDOWN_HOURS_FIELD_NUMBER: _ClassVar[int]
+    LATE_HOURS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FROM_MS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    start_types: _containers.RepeatedScalarFieldContainer[str]
+    cancel_types: _containers.RepeatedScalarFieldContainer[str]
+    match_on: str
+    after_seconds: int
+    cooldown_hours: int
+    late_hours: int
+    version: int
+    origin: str
+    active_from_ms: int
+    def __init__(self, name: _Optional[str] = ..., start_types: _Optional[_Iterable[str]] = ..., cancel_types: _Optional[_Iterable[str]] = ..., match_on: _Optional[str] = ..., after_seconds: _Optional[int] = ..., cooldown_hours: _Optional[int] = ..., late_hours: _Optional[int] = ..., version: _Optional[int] = ..., origin: _Optional[str] = ..., active_from_ms: _Optional[int] = ...) -> None: ...
+
+class TriggersCreateRequest(_message.Message):
+    __slots__ = ("trigger",)
+    TRIGGER_FIELD_NUMBER: _ClassVar[int]
+    trigger: Trigger
+    def __init__(self, trigger: _Optional[_Union[Trigger, _Mapping]] = ...) -> None: ...
+
+class TriggersCreateResponse(_message.Message):
+    __slots__ = ("trigger",)
+    TRIGGER_FIELD_NUMBER: _ClassVar[int]
+    trigger: Trigger
+    def __init__(self, trigger: _Optional[_Union[Trigger, _Mapping]] = ...) -> None: ...
+
+class TriggersUpdateRequest(_message.Message):
+    __slots__ = ("trigger", "expected_version")
+    TRIGGER_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    trigger: Trigger
+    expected_version: int
+    def __init__(self, trigger: _Optional[_Union[Trigger, _Mapping]] = ..., expected_version: _Optional[int] = ...) -> None: ...
+
+class TriggersUpdateResponse(_message.Message):
+    __slots__ = ("trigger",)
+    TRIGGER_FIELD_NUMBER: _ClassVar[int]
+    trigger: Trigger
+    def __init__(self, trigger: _Optional[_Union[Trigger, _Mapping]] = ...) -> None: ...
+
+class TriggersDeleteRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class TriggersDeleteResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class TriggersListRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class TriggersListResponse(_message.Message):
+    __slots__ = ("triggers",)
+    TRIGGERS_FIELD_NUMBER: _ClassVar[int]
+    triggers: _containers.RepeatedCompositeFieldContainer[Trigger]
+    def __init__(self, triggers: _Optional[_Iterable[_Union[Trigger, _Mapping]]] = ...) -> None: ...

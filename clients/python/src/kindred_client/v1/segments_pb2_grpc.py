@@ -466,3 +466,242 @@ class Segments:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class TriggersStub:
+    """Triggers: "A then not B within T, matched on a property", cluster-wide.
+    A trigger opens for a value of its matching property when a customer
+    performs one of its start events carrying it (a new one resets it), is
+    cancelled by one of its cancel events with the same value, and fires
+    once `after_seconds` after the newest start event if nothing cancelled
+    it, at most once per customer within its cooldown. Its firings are in
+    the change feed (Segments.Watch, MEMBERSHIP_CHANGE_TRIGGER_FIRED). The
+    standard abandoned cart comes from the node's configuration; others are
+    defined here.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/kindred.v1.Triggers/Create',
+                request_serializer=kindred_dot_v1_dot_segments__pb2.TriggersCreateRequest.SerializeToString,
+                response_deserializer=kindred_dot_v1_dot_segments__pb2.TriggersCreateResponse.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/kindred.v1.Triggers/Update',
+                request_serializer=kindred_dot_v1_dot_segments__pb2.TriggersUpdateRequest.SerializeToString,
+                response_deserializer=kindred_dot_v1_dot_segments__pb2.TriggersUpdateResponse.FromString,
+                _registered_method=True)
+        self.Delete = channel.unary_unary(
+                '/kindred.v1.Triggers/Delete',
+                request_serializer=kindred_dot_v1_dot_segments__pb2.TriggersDeleteRequest.SerializeToString,
+                response_deserializer=kindred_dot_v1_dot_segments__pb2.TriggersDeleteResponse.FromString,
+                _registered_method=True)
+        self.List = channel.unary_unary(
+                '/kindred.v1.Triggers/List',
+                request_serializer=kindred_dot_v1_dot_segments__pb2.TriggersListRequest.SerializeToString,
+                response_deserializer=kindred_dot_v1_dot_segments__pb2.TriggersListResponse.FromString,
+                _registered_method=True)
+
+
+class TriggersServicer:
+    """Triggers: "A then not B within T, matched on a property", cluster-wide.
+    A trigger opens for a value of its matching property when a customer
+    performs one of its start events carrying it (a new one resets it), is
+    cancelled by one of its cancel events with the same value, and fires
+    once `after_seconds` after the newest start event if nothing cancelled
+    it, at most once per customer within its cooldown. Its firings are in
+    the change feed (Segments.Watch, MEMBERSHIP_CHANGE_TRIGGER_FIRED). The
+    standard abandoned cart comes from the node's configuration; others are
+    defined here.
+    """
+
+    def Create(self, request, context):
+        """Defines a trigger. ALREADY_EXISTS if the name is taken. It watches
+        start events that occurred from the moment it was defined on: history
+        stored before is not announced.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """Replaces a trigger's event types, matching property and times; with
+        `expected_version` only if nobody changed it since (else ABORTED).
+        Triggers already open fall due by the new `after_seconds` when it is
+        longer; with a shorter one, at their old time at the latest.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Delete(self, request, context):
+        """Deletes a trigger defined through the API: its open triggers close
+        without firing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """Every trigger in force: those of the configuration, then those
+        defined through the API.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_TriggersServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=kindred_dot_v1_dot_segments__pb2.TriggersCreateRequest.FromString,
+                    response_serializer=kindred_dot_v1_dot_segments__pb2.TriggersCreateResponse.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=kindred_dot_v1_dot_segments__pb2.TriggersUpdateRequest.FromString,
+                    response_serializer=kindred_dot_v1_dot_segments__pb2.TriggersUpdateResponse.SerializeToString,
+            ),
+            'Delete': grpc.unary_unary_rpc_method_handler(
+                    servicer.Delete,
+                    request_deserializer=kindred_dot_v1_dot_segments__pb2.TriggersDeleteRequest.FromString,
+                    response_serializer=kindred_dot_v1_dot_segments__pb2.TriggersDeleteResponse.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=kindred_dot_v1_dot_segments__pb2.TriggersListRequest.FromString,
+                    response_serializer=kindred_dot_v1_dot_segments__pb2.TriggersListResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'kindred.v1.Triggers', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('kindred.v1.Triggers', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class Triggers:
+    """Triggers: "A then not B within T, matched on a property", cluster-wide.
+    A trigger opens for a value of its matching property when a customer
+    performs one of its start events carrying it (a new one resets it), is
+    cancelled by one of its cancel events with the same value, and fires
+    once `after_seconds` after the newest start event if nothing cancelled
+    it, at most once per customer within its cooldown. Its firings are in
+    the change feed (Segments.Watch, MEMBERSHIP_CHANGE_TRIGGER_FIRED). The
+    standard abandoned cart comes from the node's configuration; others are
+    defined here.
+    """
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kindred.v1.Triggers/Create',
+            kindred_dot_v1_dot_segments__pb2.TriggersCreateRequest.SerializeToString,
+            kindred_dot_v1_dot_segments__pb2.TriggersCreateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kindred.v1.Triggers/Update',
+            kindred_dot_v1_dot_segments__pb2.TriggersUpdateRequest.SerializeToString,
+            kindred_dot_v1_dot_segments__pb2.TriggersUpdateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Delete(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kindred.v1.Triggers/Delete',
+            kindred_dot_v1_dot_segments__pb2.TriggersDeleteRequest.SerializeToString,
+            kindred_dot_v1_dot_segments__pb2.TriggersDeleteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kindred.v1.Triggers/List',
+            kindred_dot_v1_dot_segments__pb2.TriggersListRequest.SerializeToString,
+            kindred_dot_v1_dot_segments__pb2.TriggersListResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
