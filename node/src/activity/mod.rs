@@ -64,6 +64,10 @@ pub struct ActivityConfig {
     pub trigger_late_hours: u32,
     /// Seconds between two looks for triggers that fell due (0: never).
     pub trigger_tick_seconds: u32,
+    /// Days the change feed keeps its entries (0: forever). A watcher or
+    /// webhook further behind than this misses what was deleted: `Watch`
+    /// refuses its cursor with OUT_OF_RANGE.
+    pub feed_retention_days: u32,
 }
 
 impl Default for ActivityConfig {
@@ -83,6 +87,7 @@ impl Default for ActivityConfig {
             trigger_cooldown_hours: 7 * 24,
             trigger_late_hours: 24,
             trigger_tick_seconds: 10,
+            feed_retention_days: 30,
         }
     }
 }

@@ -32,7 +32,7 @@ use crate::engine::EntityId;
 use crate::error::NodeError;
 use crate::partition::partition_of_entity;
 use crate::partition::request::{
-    DropSegment, FeedAfter, FeedLast, MembershipItem, SegmentMembers, SetMemberships,
+    DropSegment, FeedAfter, FeedLast, MembershipItem, SegmentMembers, SetMemberships, TrimFeed,
 };
 use crate::storage::membership::FeedEntry;
 
@@ -535,6 +535,33 @@ impl Memberships {
             r?;
         }
         Ok(())
+    }
+
+    /// Deletes feed entries written more than `retention_ms` ago from the
+    /// partitions this node owns (the newest of each is kept); how many.
+    pub async fn trim_feed(&self, retention_ms: i64) -> Result<u64, NodeError> {
+        const PAGE: usize = 10_000;
+        let before_ms = self.activities.now_ms().saturating_sub(retention_ms);
+        let router = self.router();
+        let mut trimmed = 0u64;
+        for p in router.map().owned_by(router.node_id) {
+            loop {
+                let n = router
+                    .call(
+                        p,
+                        TrimFeed {
+                            before_ms,
+                            limit: PAGE,
+                        },
+                    )
+                    .await?;
+                trimmed += n as u64;
+                if n < PAGE {
+                    break;
+                }
+            }
+        }
+        Ok(trimmed)
     }
 
     /// Feed entries of partition `p` after `after`.

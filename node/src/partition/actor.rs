@@ -307,6 +307,7 @@ impl Actor {
             Op::DropSegment(r) => self.write(r, reply, Actor::on_drop_segment),
             Op::DropTimers(r) => self.write(r, reply, Actor::on_drop_timers),
             Op::ArmTimers(r) => self.write(r, reply, Actor::on_arm_timers),
+            Op::TrimFeed(r) => self.write(r, reply, Actor::on_trim_feed),
             Op::ClaimFiring(r) => self.write(r, reply, Actor::on_claim_firing),
             Op::GetRecord(r) => self.read(r, reply, Actor::on_get_record),
             Op::Features(r) => self.read(r, reply, Actor::on_features),

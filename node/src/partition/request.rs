@@ -232,6 +232,9 @@ typed_requests! {
     /// Writes timers to look at again later (a trigger reset, or one whose
     /// definition now makes it fall due later than its timer said).
     ArmTimers => (),
+    /// Deletes the oldest feed entries written before a time, at most a
+    /// page, never the newest; how many.
+    TrimFeed => usize,
 }
 
 impl Op {
@@ -254,6 +257,7 @@ impl Op {
                 | Op::DropSegment(_)
                 | Op::DropTimers(_)
                 | Op::ArmTimers(_)
+                | Op::TrimFeed(_)
                 | Op::ClaimFiring(_)
         )
     }
@@ -443,6 +447,13 @@ pub struct DueTimers {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DropTimers {
     pub timers: Vec<Timer>,
+}
+
+/// Feed retention: `before_ms` is stamped by the coordinator's clock.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrimFeed {
+    pub before_ms: i64,
+    pub limit: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

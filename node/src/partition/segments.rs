@@ -8,7 +8,7 @@
 
 use super::actor::Actor;
 use super::request::{
-    DropSegment, FeedAfter, FeedLast, MembershipItem, SegmentMembers, SetMemberships,
+    DropSegment, FeedAfter, FeedLast, MembershipItem, SegmentMembers, SetMemberships, TrimFeed,
 };
 use crate::engine::{EngineError, EntityId};
 use crate::error::NodeError;
@@ -16,6 +16,9 @@ use crate::storage::membership::{Change, FeedEntry, MemberRow};
 
 /// Most feed entries one read returns.
 const FEED_PAGE: usize = 1000;
+
+/// Most feed entries one `TrimFeed` deletes (a command stays short).
+const TRIM_PAGE: usize = 10_000;
 
 impl Actor {
     pub(super) fn on_set_memberships(
@@ -106,6 +109,15 @@ impl Actor {
             .engine
             .store()
             .feed_after(req.after, req.limit.clamp(1, FEED_PAGE))
+            .map_err(EngineError::from)?)
+    }
+
+    pub(super) fn on_trim_feed(&mut self, req: TrimFeed) -> Result<usize, NodeError> {
+        let limit = req.limit.clamp(1, TRIM_PAGE);
+        Ok(self
+            .engine
+            .store_mut()
+            .trim_feed(req.before_ms, limit)
             .map_err(EngineError::from)?)
     }
 

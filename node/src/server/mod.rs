@@ -150,6 +150,7 @@ pub async fn run(
     };
     tokio::spawn(traits::rfm_schedule(state.clone()));
     tokio::spawn(segments::sweep_schedule(state.clone()));
+    tokio::spawn(segments::feed_retention_schedule(state.clone()));
     tokio::spawn(segments::trigger_schedule(state.clone()));
     for hook in cfg.webhooks.clone() {
         let m = state.memberships.clone();

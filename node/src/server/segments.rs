@@ -381,14 +381,28 @@ impl Segments for SegmentsService {
 
 /// Where a watcher is in every partition's feed.
 #[derive(Debug, Clone, PartialEq)]
-struct Cursor(Vec<u64>);
+struct Cursor {
+    seqs: Vec<u64>,
+    /// Per partition: start from the oldest entry kept, whatever was
+    /// trimmed before it ("start", until its first entry).
+    oldest: Vec<bool>,
+}
 
 impl Cursor {
     async fn parse(text: &str, m: &Memberships) -> Result<Cursor, NodeError> {
         let n = m.partitions() as usize;
+        let exact = |seqs: Vec<u64>| Cursor {
+            oldest: vec![false; seqs.len()],
+            seqs,
+        };
         match text {
-            "" | "now" => return Ok(Cursor(m.feed_now().await?)),
-            "start" => return Ok(Cursor(vec![0; n])),
+            "" | "now" => return Ok(exact(m.feed_now().await?)),
+            "start" => {
+                return Ok(Cursor {
+                    seqs: vec![0; n],
+                    oldest: vec![true; n],
+                })
+            }
             _ => {}
         }
         let bad = |reason: &str| NodeError::InvalidArgument {
@@ -409,11 +423,30 @@ impl Cursor {
                 seqs.len()
             )));
         }
-        Ok(Cursor(seqs))
+        Ok(exact(seqs))
     }
 
     fn text(&self) -> String {
-        cursor_text(&self.0)
+        cursor_text(&self.seqs)
+    }
+
+    /// Takes a partition's page of entries: OUT_OF_RANGE if entries after
+    /// the cursor were trimmed (the reader would miss them).
+    fn check(&mut self, p: usize, entries: &[FeedEntry]) -> Result<(), Status> {
+        let Some(first) = entries.first() else {
+            return Ok(());
+        };
+        let at = self.seqs[p];
+        if !self.oldest[p] && first.seq > at + 1 {
+            return Err(Status::out_of_range(format!(
+                "cursor: the feed of partition {p} no longer holds the entries after {at} (the \
+                 oldest kept is {}; [activity] feed_retention_days): start again from \"now\" or \
+                 \"start\"",
+                first.seq
+            )));
+        }
+        self.oldest[p] = false;
+        Ok(())
     }
 }
 
@@ -432,17 +465,21 @@ async fn follow(
 ) {
     loop {
         let mut any = false;
-        for p in 0..cursor.0.len() {
-            let entries = match m.feed(p as u32, cursor.0[p], 256).await {
+        for p in 0..cursor.seqs.len() {
+            let entries = match m.feed(p as u32, cursor.seqs[p], 256).await {
                 Ok(e) => e,
                 Err(e) => {
                     let _ = tx.send(Err(e.into())).await;
                     return;
                 }
             };
+            if let Err(status) = cursor.check(p, &entries) {
+                let _ = tx.send(Err(status)).await;
+                return;
+            }
             for e in entries {
                 any = true;
-                cursor.0[p] = e.seq;
+                cursor.seqs[p] = e.seq;
                 if !chosen.wants(&e) {
                     continue;
                 }
@@ -570,6 +607,32 @@ pub async fn sweep_schedule(state: NodeState) {
     }
 }
 
+/// Deletes change-feed entries older than `feed_retention_days` (0: keep
+/// them all) from the partitions this node owns, every ten minutes.
+pub async fn feed_retention_schedule(state: NodeState) {
+    let days = state.activity.feed_retention_days;
+    if days == 0 {
+        return;
+    }
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if state.coordinator().is_err() {
+            continue;
+        }
+        match state
+            .memberships
+            .trim_feed(i64::from(days) * 86_400_000)
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(entries = n, "old change-feed entries deleted"),
+            Err(e) => tracing::warn!(error = %e, "trimming the change feed failed"),
+        }
+    }
+}
+
 /// Looks for triggers that fell due every `trigger_tick_seconds` (0: never)
 /// on the partitions this node owns.
 pub async fn trigger_schedule(state: NodeState) {
@@ -594,5 +657,42 @@ pub async fn trigger_schedule(state: NodeState) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "firing due triggers failed"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(seq: u64) -> FeedEntry {
+        FeedEntry {
+            seq,
+            change: Change::Entered,
+            segment: "vip".into(),
+            entity: 1,
+            into: 0,
+            at_ms: 0,
+            fired: None,
+        }
+    }
+
+    #[test]
+    fn a_cursor_behind_trimmed_entries_is_refused_but_start_takes_the_oldest_kept() {
+        let mut exact = Cursor {
+            seqs: vec![4, 4],
+            oldest: vec![false, false],
+        };
+        assert!(exact.check(0, &[entry(5), entry(6)]).is_ok(), "no gap");
+        assert!(exact.check(0, &[]).is_ok(), "nothing new");
+        let refused = exact.check(1, &[entry(9)]).unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::OutOfRange);
+        assert!(refused.message().contains("partition 1"), "{refused:?}");
+        let mut start = Cursor {
+            seqs: vec![0],
+            oldest: vec![true],
+        };
+        assert!(start.check(0, &[entry(9)]).is_ok());
+        start.seqs[0] = 9;
+        assert!(start.check(0, &[entry(11)]).is_err(), "exact once it read");
     }
 }

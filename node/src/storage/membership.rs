@@ -316,6 +316,34 @@ impl RocksStore {
         }
     }
 
+    /// Deletes the oldest feed entries on disk that were written before
+    /// `before_ms`, at most `limit`, stopping at the first newer one; the
+    /// newest entry is always kept, so the sequence goes on after a reopen
+    /// and a reader can tell entries were trimmed after its position (the
+    /// next one it reads is not the next number). The number deleted.
+    pub fn trim_feed(&mut self, before_ms: i64, limit: usize) -> Result<usize, StoreError> {
+        let newest = self.last_feed_seq()?;
+        let mut doomed = Vec::new();
+        for kv in self
+            .db
+            .iterator_cf(self.cf("feed"), IteratorMode::Start)
+            .take(limit)
+        {
+            let (k, v) = kv.map_err(io)?;
+            let e: FeedEntry = postcard::from_bytes(&v).map_err(|_| corrupt("feed entry", &k))?;
+            if e.seq >= newest || e.at_ms >= before_ms {
+                break;
+            }
+            doomed.push(k);
+        }
+        let mut b = std::mem::take(&mut self.pending);
+        for k in &doomed {
+            b.delete_cf(self.cf("feed"), k);
+        }
+        self.pending = b;
+        Ok(doomed.len())
+    }
+
     /// Feed entries after `after` that are on disk, oldest first.
     pub fn feed_after(&self, after: u64, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
         let start = after.saturating_add(1).to_be_bytes();
@@ -458,6 +486,37 @@ mod tests {
         assert_eq!(s.members("a", 0, 10).unwrap(), [(3, 9)]);
         assert_eq!(s.member_row("a", u64::MAX).unwrap(), None);
         assert_eq!(s.members("b", 0, 10).unwrap(), [(2, 1)]);
+    }
+
+    #[test]
+    fn trimming_drops_old_entries_in_order_but_keeps_the_newest_and_the_numbering() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut s = open(dir.path());
+            s.load_feed_seq().unwrap();
+            let mut e: Vec<FeedEntry> = (1..=5).map(|i| entry("vip", i)).collect();
+            for (i, x) in e.iter_mut().enumerate() {
+                x.at_ms = [10, 20, 5, 40, 50][i];
+            }
+            s.append_feed(&mut e);
+            s.flush().unwrap();
+            // Stops at the first entry not old enough (20), even though a
+            // later one (5) is older: what is left stays a suffix.
+            assert_eq!(s.trim_feed(15, 100).unwrap(), 1);
+            s.flush().unwrap();
+            let left: Vec<u64> = s.feed_after(0, 10).unwrap().iter().map(|e| e.seq).collect();
+            assert_eq!(left, [2, 3, 4, 5]);
+            assert_eq!(s.trim_feed(i64::MAX, 2).unwrap(), 2, "at most the limit");
+            s.flush().unwrap();
+            assert_eq!(s.trim_feed(i64::MAX, 100).unwrap(), 1, "the newest is kept");
+            s.flush().unwrap();
+        }
+        let mut s = open(dir.path());
+        assert_eq!(s.feed_last().unwrap(), 5);
+        s.load_feed_seq().unwrap();
+        let mut e = vec![entry("vip", 9)];
+        s.append_feed(&mut e);
+        assert_eq!(e[0].seq, 6, "numbering goes on");
     }
 
     #[test]

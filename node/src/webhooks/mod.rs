@@ -252,6 +252,17 @@ impl Sink {
                 .feed(p as u32, cursor[p], self.cfg.batch)
                 .await
                 .map_err(|e| e.to_string())?;
+            if let Some(first) = entries.first() {
+                if cursor[p] > 0 && first.seq > cursor[p] + 1 {
+                    // Its receiver was behind longer than the feed is kept.
+                    tracing::warn!(
+                        webhook = %self.cfg.name,
+                        partition = p,
+                        lost = first.seq - cursor[p] - 1,
+                        "feed entries the webhook had not delivered were trimmed by the feed's retention"
+                    );
+                }
+            }
             for e in entries {
                 if changes.len() >= self.cfg.batch {
                     break;

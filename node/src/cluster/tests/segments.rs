@@ -101,6 +101,41 @@ fn the_sweep_moves_a_customer_to_lapsed_when_the_clock_passes() {
 }
 
 #[test]
+fn feed_entries_older_than_the_retention_are_trimmed_and_the_rest_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::open(dir.path());
+    runtime().block_on(async {
+        let m = memberships(&node);
+        let (a, _) = split_pair();
+        let c = &node.coordinator;
+        node.clock.set(NOW);
+        c.writer.upsert(vec![a.clone()]).await[0].as_ref().unwrap();
+        c.activities
+            .send(vec![order(&a, "o1", NOW - 150 * DAY)], true)
+            .await[0]
+            .as_ref()
+            .unwrap();
+        m.sweep().await.unwrap();
+        let old = feed(&m).await.len();
+        assert!(old > 0);
+        node.clock.set(NOW + 40 * DAY);
+        m.sweep().await.unwrap();
+        let before = feed(&m).await;
+        let recent: Vec<u64> = before
+            .iter()
+            .filter(|e| e.at_ms == NOW + 40 * DAY)
+            .map(|e| e.seq)
+            .collect();
+        assert!(!recent.is_empty());
+        assert_eq!(m.trim_feed(30 * DAY).await.unwrap(), old as u64);
+        let after: Vec<u64> = feed(&m).await.iter().map(|e| e.seq).collect();
+        assert_eq!(after, recent, "only the entries of the last 30 days");
+        assert_eq!(m.trim_feed(30 * DAY).await.unwrap(), 0);
+    });
+    node.close();
+}
+
+#[test]
 fn a_merge_never_makes_the_survivor_leave_and_reenter() {
     let dir = tempfile::tempdir().unwrap();
     let node = Node::open(dir.path());
