@@ -237,10 +237,12 @@ impl Firings {
             looked.passed += 1;
             return Ok(true);
         }
-        let late = def.verdict(&open, now) == Verdict::Expire;
+        // Lateness counts from when the timer said it falls due if that is
+        // later (a definition that now waits less fires at its old time).
+        let late = now - open.due_at_ms.max(t.due_ms) > def.late_ms;
         let last = def.last_fired(&activity.settled);
         let outcome = self.claim(global, def, &open, last, now, late).await?;
-        let id = settlement_id(&def.name, &open.match_value);
+        let id = settlement_id(&def.name, &open.match_value, open.started_at_ms);
         self.activities
             .put_system_event(&open.key, &id, &settlement(&open, outcome, now))
             .await?;

@@ -159,6 +159,10 @@ impl MetaState {
                 expected_version,
                 at_ms,
             } => self.put_trigger(def, *create, *expected_version, *at_ms),
+            MetaCommand::RequestSweep => {
+                self.sweep_generation += 1;
+                MetaReply::Ok
+            }
             MetaCommand::DeleteTrigger { name } => match self.triggers.remove(name) {
                 Some(_) => MetaReply::Ok,
                 None => {
@@ -293,10 +297,18 @@ impl MetaState {
     }
 
     /// When every customer's segments were last evaluated: the oldest of
-    /// the partitions' last sweeps (0: some partition was never swept).
+    /// the partitions' last sweeps (0: some partition was never swept, or
+    /// not since the definitions changed).
     pub fn segments_swept_at_ms(&self) -> i64 {
         (0..self.partitions.max(1))
-            .map(|p| self.sweep_of(p).at_ms)
+            .map(|p| self.sweep_of(p))
+            .map(|m| {
+                if m.generation < self.sweep_generation {
+                    0
+                } else {
+                    m.at_ms
+                }
+            })
             .min()
             .unwrap_or(0)
     }
@@ -475,12 +487,19 @@ mod tests {
         };
         assert!(matches!(s.apply(&put), MetaReply::Ok));
         assert!(s.sweeps_due(&[0], 1_001, 0));
+        assert_eq!(s.segments_swept_at_ms(), 0, "not swept for the new one");
         s.apply(&swept(1_300, vec![0, 2], 1));
         assert!(!s.sweeps_due(&[0, 2], 1_301, 0));
         assert!(s.sweeps_due(&[1, 3], 1_301, 0));
+        s.apply(&swept(1_400, vec![1, 3], 1));
+        assert_eq!(s.segments_swept_at_ms(), 1_300);
+        // A node that dropped notifications has everyone swept again.
+        s.apply(&MetaCommand::RequestSweep);
+        assert!(s.sweeps_due(&[0, 2], 1_401, 0) && s.sweeps_due(&[1, 3], 1_401, 0));
         // A legacy report (no partitions) counts for every partition.
-        s.apply(&swept(5_000, vec![], 0));
-        assert_eq!(s.segments_swept_at_ms(), 5_000);
+        s.apply(&swept(5_000, vec![0, 1, 2, 3], 2));
+        s.apply(&swept(6_000, vec![], 0));
+        assert_eq!(s.segments_swept_at_ms(), 6_000);
     }
 
     #[test]

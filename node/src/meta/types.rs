@@ -273,6 +273,10 @@ pub enum MetaCommand {
         expected_version: u64,
         at_ms: i64,
     },
+    /// Every customer must be evaluated again (a node dropped change
+    /// notifications): raises the sweep generation, so every node sweeps
+    /// its partitions at once.
+    RequestSweep,
     /// Deletes a trigger defined through the API; rejected if unknown.
     DeleteTrigger {
         name: String,

@@ -17,9 +17,13 @@ use crate::storage::triggers::{Claim, Timer};
 /// Most timers one look returns.
 const DUE_PAGE: usize = 1000;
 
-/// The hash that recognises a retried firing.
+/// The hash that recognises a retried firing (the same opening of the same
+/// value; a later opening is another firing).
 fn firing_hash(trigger: &str, f: &Firing) -> u64 {
-    hash64(&format!("{trigger}\u{1f}{}\u{1f}{}", f.key, f.match_value))
+    hash64(&format!(
+        "{trigger}\u{1f}{}\u{1f}{}\u{1f}{}",
+        f.key, f.match_value, f.started_at_ms
+    ))
 }
 
 impl Actor {

@@ -234,15 +234,24 @@ impl TriggerDef {
         }
     }
 
-    /// The triggers open on a customer: one per matching value that some
-    /// start event opened and no cancel event or settlement closed.
-    /// `tracked` holds the customer's events of the trigger's types.
+    /// The triggers open on a customer: one per matching value whose
+    /// newest start event no cancel event or settlement of the same value
+    /// followed (one at or after it). So a value opens again with a start
+    /// event after it was cancelled or settled: a customer who bought a
+    /// product can be reminded of it when viewing it again later, a cart id
+    /// reused after its order opens a new cart. `tracked` holds the
+    /// customer's events of the trigger's types.
     pub fn open(&self, tracked: &[StoredEvent], settled: &[StoredEvent]) -> Vec<Open> {
         let mut newest: std::collections::BTreeMap<&str, &StoredEvent> = Default::default();
-        let mut closed: std::collections::BTreeSet<&str> = Default::default();
+        // Per value, the time of its latest cancel event or settlement.
+        let mut closed: std::collections::BTreeMap<&str, i64> = Default::default();
+        let mut close = |v, at: i64| {
+            let t = closed.entry(v).or_insert(at);
+            *t = (*t).max(at);
+        };
         for e in tracked {
             if let Some(v) = self.value_in(&e.body, &self.cancel) {
-                closed.insert(v);
+                close(v, e.body.at_ms);
             } else if let Some(v) = self.opened_by(&e.body) {
                 let slot = newest.entry(v).or_insert(e);
                 if (e.body.at_ms, &e.key, &e.event_id)
@@ -254,12 +263,12 @@ impl TriggerDef {
         }
         for s in settled.iter().filter_map(Settlement::of) {
             if s.trigger == self.name {
-                closed.insert(s.match_value);
+                close(s.match_value, s.at_ms);
             }
         }
         newest
             .into_iter()
-            .filter(|(v, _)| !closed.contains(v))
+            .filter(|(v, e)| closed.get(v).is_none_or(|&at| at < e.body.at_ms))
             .map(|(v, e)| Open {
                 trigger: self.name.clone(),
                 key: e.key.clone(),
@@ -337,10 +346,11 @@ impl<'a> Settlement<'a> {
     }
 }
 
-/// The id of the settlement of a trigger for a value: one per record,
-/// trigger and value, so it is stored once.
-pub fn settlement_id(trigger: &str, match_value: &str) -> String {
-    format!("{SETTLED_TYPE}/{trigger}/{match_value}")
+/// The id of the settlement of a trigger opened for a value by a start
+/// event at `started_at_ms`: one per record, trigger, value and opening, so
+/// it is stored once however often it is written.
+pub fn settlement_id(trigger: &str, match_value: &str, started_at_ms: i64) -> String {
+    format!("{SETTLED_TYPE}/{trigger}/{match_value}/{started_at_ms}")
 }
 
 /// The body of a settlement.
@@ -417,7 +427,7 @@ mod tests {
     fn settled(open: &Open, outcome: Outcome, at: i64) -> StoredEvent {
         StoredEvent {
             key: open.key.clone(),
-            event_id: settlement_id(&open.trigger, &open.match_value),
+            event_id: settlement_id(&open.trigger, &open.match_value, open.started_at_ms),
             body: settlement(open, outcome, at),
         }
     }
@@ -526,5 +536,28 @@ mod tests {
         assert_eq!(open.len(), 1, "{open:?}");
         assert_eq!(open[0].match_value, "c2");
         assert_eq!(t.opened_by(&tracked[0].body), None);
+    }
+
+    #[test]
+    fn a_value_opens_again_with_a_start_event_after_its_cancel_or_settlement() {
+        let t = cart();
+        let mut tracked = vec![
+            ev("web\u{1f}1", "a", "checkout_started", 10, "c1"),
+            ev("web\u{1f}1", "o", "order_completed", 20, "c1"),
+        ];
+        assert!(t.open(&tracked, &[]).is_empty());
+        tracked.push(ev("web\u{1f}1", "b", "checkout_started", 30, "c1"));
+        let open = t.open(&tracked, &[]);
+        assert_eq!(open.len(), 1, "a start after the cancel reopens it");
+        let s = settled(&open[0], Outcome::Fired, 30 + HOUR);
+        assert!(t.open(&tracked, std::slice::from_ref(&s)).is_empty());
+        tracked.push(ev("web\u{1f}1", "c", "cart_updated", 40 + HOUR, "c1"));
+        let again = t.open(&tracked, std::slice::from_ref(&s));
+        assert_eq!(again.len(), 1, "and after its settlement");
+        assert_ne!(
+            settlement_id(&t.name, "c1", again[0].started_at_ms),
+            s.event_id,
+            "its settlement is another one"
+        );
     }
 }

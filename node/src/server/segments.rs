@@ -536,17 +536,20 @@ fn watch_response(e: &FeedEntry, cursor: String) -> pb::SegmentsWatchResponse {
 }
 
 /// Re-evaluates the segments of the customers of the partitions this node
-/// owns now, and records when and for which definitions. Sweeps asked for
-/// while one runs are folded into one more after it.
-pub async fn sweep_now(state: NodeState) {
+/// owns now, and records when and for which definitions; false if a sweep
+/// failed. Sweeps asked for while one runs are folded into one more after
+/// it.
+pub async fn sweep_now(state: NodeState) -> bool {
     let Some(_running) = state.memberships.sweep_turn() else {
-        return;
+        return true;
     };
+    let mut ok = true;
     while state.memberships.take_sweep_request() {
         // The definitions in force from here on are those of this
         // generation or a newer one.
         let generation = state.cluster().meta.state().sweep_generation;
         match state.memberships.sweep().await {
+            Ok(s) if s.partitions.is_empty() => {}
             Ok(s) => {
                 tracing::info!(
                     customers = s.customers,
@@ -564,26 +567,34 @@ pub async fn sweep_now(state: NodeState) {
                 };
                 if let Err(e) = state.cluster().propose(cmd).await {
                     tracing::warn!(error = %e, "recording the segment sweep failed");
+                    ok = false;
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "segment sweep failed"),
+            Err(e) => {
+                tracing::warn!(error = %e, "segment sweep failed");
+                ok = false;
+            }
         }
     }
+    ok
 }
 
 /// Sweeps the partitions this node owns: when one was last swept longer
 /// than `segment_sweep_minutes` ago (0: never on time) or for older
-/// definitions than those in force (a segment was defined or changed:
-/// seen at once, from the metadata group's state), and within 30 s of a
-/// change notification this node had to drop.
+/// definitions than those in force (a segment was defined or changed, or
+/// some node dropped change notifications: seen at once, from the metadata
+/// group's state). A node that dropped notifications has every node sweep
+/// (`MetaCommand::RequestSweep`), since the customers it missed may be
+/// anyone's. After a failed sweep, the next try waits for the 30 s tick.
 pub async fn sweep_schedule(state: NodeState) {
     let interval_ms = i64::from(state.activity.segment_sweep_minutes) * 60_000;
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
     let mut meta = state.cluster().meta.watch();
+    let mut failed = false;
     loop {
         tokio::select! {
-            _ = tick.tick() => {}
-            changed = meta.changed() => {
+            _ = tick.tick() => failed = false,
+            changed = meta.changed(), if !failed => {
                 if changed.is_err() {
                     return;
                 }
@@ -592,6 +603,12 @@ pub async fn sweep_schedule(state: NodeState) {
         let Ok(coordinator) = state.coordinator() else {
             continue;
         };
+        if state.memberships.missed() {
+            if let Err(e) = state.cluster().propose(MetaCommand::RequestSweep).await {
+                tracing::warn!(error = %e, "asking every node to sweep failed; sweeping here");
+                state.memberships.request_sweep();
+            }
+        }
         let now = coordinator.activities.now_ms();
         let router = &coordinator.activities.reader.assembler.router;
         let owned = router.map().owned_by(router.node_id);
@@ -600,10 +617,10 @@ pub async fn sweep_schedule(state: NodeState) {
             .meta
             .state()
             .sweeps_due(&owned, now, interval_ms);
-        if state.memberships.missed() || due {
+        if due {
             state.memberships.request_sweep();
-            sweep_now(state.clone()).await;
         }
+        failed = !sweep_now(state.clone()).await;
     }
 }
 

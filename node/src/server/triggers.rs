@@ -127,6 +127,9 @@ impl Triggers for TriggersService {
         req: Request<pb::TriggersDeleteRequest>,
     ) -> Result<Response<pb::TriggersDeleteResponse>, Status> {
         let name = req.into_inner().name;
+        if name.is_empty() {
+            return Err(NodeError::missing("name").into());
+        }
         if self.configured(&name) {
             return Err(Status::failed_precondition(format!(
                 "{name:?} is a trigger of the node's configuration and cannot be deleted \
