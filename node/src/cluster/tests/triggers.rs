@@ -215,6 +215,34 @@ fn a_timer_set_before_the_definition_grew_its_wait_looks_again_when_due() {
 }
 
 #[test]
+fn a_timer_set_before_the_definition_shortened_its_wait_fires_at_its_old_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::open(dir.path());
+    runtime().block_on(async {
+        // The timer says an hour; the definition now waits a minute and
+        // lets a trigger be 30 minutes late.
+        let mut shorter = ActivityConfig::default().configured_triggers();
+        shorter[0].after_ms = MIN;
+        shorter[0].late_ms = 30 * MIN;
+        let catalog = Catalog {
+            triggers: shorter,
+            ..Default::default()
+        };
+        let f = Firings::new(
+            node.coordinator.activities.clone(),
+            Arc::new(move || catalog.clone()),
+        );
+        let a = person("a", "Maria", "Sentosa");
+        customer(&node, &a).await;
+        node.clock.set(NOW);
+        send(&node, cart_event(&a, "e1", "checkout_started", NOW, "c1")).await;
+        node.clock.set(NOW + 61 * MIN);
+        let looked = f.fire_due().await.unwrap();
+        assert_eq!((looked.fired, looked.expired), (1, 0), "{looked:?}");
+    });
+}
+
+#[test]
 fn a_firing_interrupted_after_its_claim_completes_once() {
     let dir = tempfile::tempdir().unwrap();
     let node = Node::open(dir.path());
