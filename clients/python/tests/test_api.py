@@ -27,6 +27,7 @@ from kindred_client import (
     ResourceExhausted,
     UpsertResults,
 )
+from kindred_client.v1 import segments_pb2
 
 pd = pytest.importorskip("pandas")
 
@@ -575,3 +576,21 @@ def test_a_trigger_defined_as_a_dict_is_listed_versioned_and_deleted(start_node:
     c.delete_trigger("browse_abandon")
     with pytest.raises(NotFound):
         c.delete_trigger("browse_abandon")
+
+
+def test_watch_yields_changes_and_resumes_exactly_from_its_cursor(start_node: Any, make_client: Any) -> None:
+    c = make_client(start_node().endpoint)
+    c.create_segment({"name": "kiosk_people", "condition": {"has_source": "kiosk"}})
+    first = c.upsert({"source": "kiosk", "record_id": "K-1", "given_name": "Ola", "family_name": "Berg"}).entity_id
+    with c.watch(["kiosk_people"], cursor="start") as feed:
+        change = next(iter(feed))
+        assert (change.segment, change.entity_id) == ("kiosk_people", first)
+        assert change.change == segments_pb2.MEMBERSHIP_CHANGE_ENTERED
+        cursor = feed.cursor
+        assert cursor == change.cursor and cursor.startswith("c1.")
+    second = c.upsert({"source": "kiosk", "record_id": "K-2", "given_name": "Kari", "family_name": "Dahl"}).entity_id
+    with c.watch(["kiosk_people"], cursor=cursor) as feed:
+        change = next(iter(feed))
+        assert change.entity_id == second, "resumes after the first, without repeating it"
+    with pytest.raises(InvalidArgument, match="cursor"):
+        next(iter(c.watch(cursor="c1.x")))

@@ -57,6 +57,7 @@ from .v1.kindred_pb2 import (
     SearchCandidate,
 )
 from .v1.record_pb2 import Identifier, PersonName, PostalAddress, Record
+from .watch import WatchStream
 
 __all__ = [
     "__version__",
@@ -66,6 +67,7 @@ __all__ = [
     "RetryPolicy",
     "NO_RETRY",
     "ExportStream",
+    "WatchStream",
     "BulkResult",
     "UpsertResults",
     "EventResults",

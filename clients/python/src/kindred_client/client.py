@@ -39,6 +39,7 @@ from .records import (
 from .results import EventResults, UpsertResults
 from .retry import RetryPolicy
 from .v1 import activity_pb2, cluster_pb2, events_pb2, kindred_pb2, privacy_pb2, record_pb2, segments_pb2
+from .watch import WatchStream
 
 if TYPE_CHECKING:
     import pandas
@@ -934,6 +935,23 @@ class KindredClient:
             token = resp.next_page_token
             if not token:
                 return out
+
+    def watch(
+        self, segments: Sequence[str] = (), *, triggers: Sequence[str] = (), cursor: str = "now"
+    ) -> WatchStream:
+        """The change feed: customers entering and leaving ``segments`` and
+        the firings of ``triggers`` (both empty: everything), from ``cursor``
+        (``"now"``, ``"start"``: the oldest kept, or a message's ``cursor``)::
+
+            with kindred.watch(["lapsed"], triggers=["abandoned_cart"]) as feed:
+                for change in feed:
+                    handle(change)
+                    save(feed.cursor)
+
+        A stream broken by a node going away resumes from the last cursor by
+        itself; a cursor older than the feed's retention raises
+        ``OutOfRange``."""
+        return WatchStream(self, segments, triggers, cursor)
 
     # ------------------------------------------------------------ triggers
 
