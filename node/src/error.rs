@@ -67,6 +67,16 @@ impl NodeError {
         }
     }
 
+    /// A field whose value is refused, with the reason (the value is cut
+    /// to 64 characters).
+    pub fn invalid(field: &str, value: impl ToString, reason: impl Into<String>) -> Self {
+        NodeError::InvalidArgument {
+            field: field.into(),
+            value: value.to_string().chars().take(64).collect(),
+            reason: reason.into(),
+        }
+    }
+
     /// An equal error, as it would arrive from another node (errors are
     /// not `Clone`: they may wrap I/O errors).
     pub fn copied(&self) -> NodeError {

@@ -130,24 +130,24 @@ pub struct Event {
     pub identity: Option<Box<pb::Record>>,
 }
 
-fn invalid(field: &str, value: impl ToString, reason: impl Into<String>) -> NodeError {
-    NodeError::InvalidArgument {
-        field: field.into(),
-        value: value.to_string().chars().take(64).collect(),
-        reason: reason.into(),
-    }
-}
-
 /// A key part: not empty, at most `max` bytes, without the control
 /// character U+001F that separates key parts on disk (and, when `strict`,
 /// without any control character).
 fn check_name(field: &str, v: &str, max: usize, strict: bool) -> Result<(), NodeError> {
     if v.trim().is_empty() {
-        Err(invalid(field, v, "is required"))
+        Err(NodeError::invalid(field, v, "is required"))
     } else if v.len() > max {
-        Err(invalid(field, v, format!("must be at most {max} bytes")))
+        Err(NodeError::invalid(
+            field,
+            v,
+            format!("must be at most {max} bytes"),
+        ))
     } else if v.contains('\u{1f}') || (strict && v.chars().any(char::is_control)) {
-        Err(invalid(field, v, "must not contain control characters"))
+        Err(NodeError::invalid(
+            field,
+            v,
+            "must not contain control characters",
+        ))
     } else {
         Ok(())
     }
@@ -161,21 +161,21 @@ impl Event {
         check_name("event_id", &e.event_id, 256, true)?;
         check_name("type", &e.r#type, 128, true)?;
         if e.r#type.starts_with(RESERVED_PREFIX) {
-            return Err(invalid(
+            return Err(NodeError::invalid(
                 "type",
                 &e.r#type,
                 format!("event types starting with {RESERVED_PREFIX:?} are Kindred's own"),
             ));
         }
         if e.occurred_at_ms <= 0 {
-            return Err(invalid(
+            return Err(NodeError::invalid(
                 "occurred_at_ms",
                 e.occurred_at_ms,
                 "is required (milliseconds since the Unix epoch)",
             ));
         }
         if e.occurred_at_ms > now_ms.saturating_add(rules.max_future_ms) {
-            return Err(invalid(
+            return Err(NodeError::invalid(
                 "occurred_at_ms",
                 e.occurred_at_ms,
                 format!(
@@ -250,10 +250,14 @@ fn has_identity(r: &pb::Record) -> bool {
 
 fn amount_micros(a: f64, etype: &str, rules: &EventRules) -> Result<i64, NodeError> {
     if !a.is_finite() || a.abs() > 1e12 {
-        return Err(invalid("amount", a, "must be a finite number below 10^12"));
+        return Err(NodeError::invalid(
+            "amount",
+            a,
+            "must be a finite number below 10^12",
+        ));
     }
     if a < 0.0 && !rules.negative_amount_types.iter().any(|t| t == etype) {
-        return Err(invalid(
+        return Err(NodeError::invalid(
             "amount",
             a,
             format!(
@@ -270,7 +274,7 @@ fn currency(c: &str) -> Result<String, NodeError> {
     if c.is_empty() || (c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase())) {
         Ok(c)
     } else {
-        Err(invalid(
+        Err(NodeError::invalid(
             "currency",
             c,
             "must be an ISO 4217 code such as EUR",
@@ -283,7 +287,7 @@ fn properties(
     rules: &EventRules,
 ) -> Result<Vec<(String, Prop)>, NodeError> {
     if props.len() > rules.max_properties {
-        return Err(invalid(
+        return Err(NodeError::invalid(
             "properties",
             props.len(),
             format!("at most {} properties", rules.max_properties),
@@ -302,17 +306,17 @@ fn properties(
             Some(pb::property_value::Value::StringValue(s)) => Prop::Str(s),
             Some(pb::property_value::Value::NumberValue(n)) if n.is_finite() => Prop::Num(n),
             Some(pb::property_value::Value::NumberValue(n)) => {
-                return Err(invalid(&field, n, "must be a finite number"))
+                return Err(NodeError::invalid(&field, n, "must be a finite number"))
             }
             Some(pb::property_value::Value::BoolValue(b)) => Prop::Bool(b),
             Some(pb::property_value::Value::TimestampMs(t)) => Prop::Time(t),
-            None => return Err(invalid(&field, "", "has no value")),
+            None => return Err(NodeError::invalid(&field, "", "has no value")),
         };
         bytes += name.len() + prop_len(&p);
         out.push((name, p));
     }
     if bytes > rules.max_properties_bytes {
-        return Err(invalid(
+        return Err(NodeError::invalid(
             "properties",
             format!("{bytes} bytes"),
             format!("at most {} bytes of properties", rules.max_properties_bytes),

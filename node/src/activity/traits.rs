@@ -114,14 +114,6 @@ impl Activity {
     }
 }
 
-fn invalid(field: &str, value: &str, reason: &str) -> NodeError {
-    NodeError::InvalidArgument {
-        field: field.into(),
-        value: value.chars().take(64).collect(),
-        reason: reason.into(),
-    }
-}
-
 /// True for a valid trait or segment name: 1 to 64 lowercase letters,
 /// digits or underscores, starting with a letter.
 pub fn valid_name(s: &str) -> bool {
@@ -149,7 +141,7 @@ impl TraitDef {
     /// Checks the definition, naming the field at fault.
     pub fn validate(&self) -> Result<(), NodeError> {
         if !valid_name(&self.name) {
-            return Err(invalid(
+            return Err(NodeError::invalid(
                 "trait.name",
                 &self.name,
                 "must be 1 to 64 lowercase letters, digits or underscores, starting with a letter",
@@ -160,21 +152,25 @@ impl TraitDef {
             Aggregate::MostFrequent | Aggregate::DistinctCount
         ) && self.property.is_empty()
         {
-            return Err(invalid(
+            return Err(NodeError::invalid(
                 "trait.property",
                 "",
                 "is required for most_frequent and distinct_count",
             ));
         }
         if self.window_days > 36_500 {
-            return Err(invalid(
+            return Err(NodeError::invalid(
                 "trait.window_days",
-                &self.window_days.to_string(),
+                self.window_days.to_string(),
                 "must be at most 36500",
             ));
         }
         if let Some((p, _)) = self.filters.iter().find(|(p, _)| p.is_empty()) {
-            return Err(invalid("trait.filters.property", p, "is required"));
+            return Err(NodeError::invalid(
+                "trait.filters.property",
+                p,
+                "is required",
+            ));
         }
         Ok(())
     }
@@ -373,7 +369,9 @@ impl TraitDef {
             Ok(a) => aggregate_of(a),
             Err(_) => None,
         }
-        .ok_or_else(|| invalid("trait.aggregate", &d.aggregate.to_string(), "is required"))?;
+        .ok_or_else(|| {
+            NodeError::invalid("trait.aggregate", d.aggregate.to_string(), "is required")
+        })?;
         let def = TraitDef {
             name: d.name,
             event_type: d.event_type,

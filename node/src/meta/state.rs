@@ -163,12 +163,7 @@ impl MetaState {
                 self.sweep_generation += 1;
                 MetaReply::Ok
             }
-            MetaCommand::DeleteTrigger { name } => match self.triggers.remove(name) {
-                Some(_) => MetaReply::Ok,
-                None => {
-                    MetaReply::Rejected(format!("no trigger {name:?} was defined through the API"))
-                }
-            },
+            MetaCommand::DeleteTrigger { name } => self.delete_trigger(name),
             MetaCommand::SegmentsSwept {
                 at_ms,
                 partitions,
@@ -271,6 +266,13 @@ impl MetaState {
         t.origin = "api".into();
         self.triggers.insert(name.clone(), t);
         MetaReply::Ok
+    }
+
+    fn delete_trigger(&mut self, name: &str) -> MetaReply {
+        match self.triggers.remove(name) {
+            Some(_) => MetaReply::Ok,
+            None => MetaReply::Rejected(format!("no trigger {name:?} was defined through the API")),
+        }
     }
 
     fn segments_swept(&mut self, at_ms: i64, partitions: &[u32], generation: u64) -> MetaReply {

@@ -91,19 +91,11 @@ impl Status {
     }
 }
 
-fn invalid(field: &str, value: impl ToString, reason: impl Into<String>) -> NodeError {
-    NodeError::InvalidArgument {
-        field: field.into(),
-        value: value.to_string().chars().take(64).collect(),
-        reason: reason.into(),
-    }
-}
-
 fn check_purpose(field: &str, purpose: &str, purposes: &[String]) -> Result<(), NodeError> {
     if purposes.iter().any(|p| p == purpose) {
         Ok(())
     } else {
-        Err(invalid(
+        Err(NodeError::invalid(
             field,
             purpose,
             format!(
@@ -121,19 +113,24 @@ pub fn check_event(body: &Body, purposes: &[String]) -> Result<(), NodeError> {
         Some(Prop::Str(s)) => Some(s.as_str()),
         _ => None,
     };
-    let purpose = text("purpose")
-        .ok_or_else(|| invalid("properties.purpose", "", "a consent event needs a purpose"))?;
+    let purpose = text("purpose").ok_or_else(|| {
+        NodeError::invalid("properties.purpose", "", "a consent event needs a purpose")
+    })?;
     check_purpose("properties.purpose", purpose, purposes)?;
     let status = text("status").unwrap_or_default();
     if Status::parse(status).is_none() {
-        return Err(invalid(
+        return Err(NodeError::invalid(
             "properties.status",
             status,
             "must be granted, denied or withdrawn",
         ));
     }
     if body.amount.is_some() {
-        return Err(invalid("amount", "", "a consent event has no amount"));
+        return Err(NodeError::invalid(
+            "amount",
+            "",
+            "a consent event has no amount",
+        ));
     }
     Ok(())
 }
@@ -149,7 +146,7 @@ pub fn decision_event(
 ) -> Result<pb::Event, NodeError> {
     check_purpose("consents.purpose", &d.purpose, purposes)?;
     let status = Status::from_pb(d.status).ok_or_else(|| {
-        invalid(
+        NodeError::invalid(
             "consents.status",
             d.status,
             "must be GRANTED, DENIED or WITHDRAWN",

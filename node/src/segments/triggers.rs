@@ -134,7 +134,7 @@ impl TriggerDef {
     /// Its version, origin and start are set when it is stored.
     pub fn from_pb(t: pb::Trigger) -> Result<TriggerDef, NodeError> {
         if !crate::activity::traits::valid_name(&t.name) {
-            return Err(invalid(
+            return Err(NodeError::invalid(
                 "trigger.name",
                 &t.name,
                 "must be 1 to 64 lowercase letters, digits or underscores, starting with a letter",
@@ -143,14 +143,14 @@ impl TriggerDef {
         check_types("trigger.start_types", &t.start_types)?;
         check_types("trigger.cancel_types", &t.cancel_types)?;
         if let Some(both) = t.start_types.iter().find(|s| t.cancel_types.contains(s)) {
-            return Err(invalid(
+            return Err(NodeError::invalid(
                 "trigger.cancel_types",
                 both,
                 "is also a start type: an event cannot both open and cancel",
             ));
         }
         if t.match_on.is_empty() || t.match_on.len() > 64 {
-            return Err(invalid(
+            return Err(NodeError::invalid(
                 "trigger.match_on",
                 &t.match_on,
                 "must name the property that ties cancel events to start events (1 to 64 characters)",
@@ -163,7 +163,7 @@ impl TriggerDef {
             ("trigger.late_hours", t.late_hours),
         ] {
             if v == 0 {
-                return Err(invalid(field, "0", "must be at least 1"));
+                return Err(NodeError::invalid(field, "0", "must be at least 1"));
             }
         }
         Ok(TriggerDef {
@@ -291,28 +291,28 @@ impl TriggerDef {
     }
 }
 
-fn invalid(field: &str, value: &str, reason: &str) -> NodeError {
-    NodeError::InvalidArgument {
-        field: field.into(),
-        value: value.chars().take(64).collect(),
-        reason: reason.into(),
-    }
-}
-
 /// Event types of a definition: at least one, none empty or reserved.
 fn check_types(field: &str, types: &[String]) -> Result<(), NodeError> {
     if types.is_empty() {
-        return Err(invalid(field, "", "needs at least one event type"));
+        return Err(NodeError::invalid(
+            field,
+            "",
+            "needs at least one event type",
+        ));
     }
     for t in types {
         if t.is_empty() || t.len() > 128 {
-            return Err(invalid(field, t, "an event type has 1 to 128 characters"));
-        }
-        if t.starts_with(RESERVED_PREFIX) {
-            return Err(invalid(
+            return Err(NodeError::invalid(
                 field,
                 t,
-                &format!("types starting with {RESERVED_PREFIX:?} are reserved"),
+                "an event type has 1 to 128 characters",
+            ));
+        }
+        if t.starts_with(RESERVED_PREFIX) {
+            return Err(NodeError::invalid(
+                field,
+                t,
+                format!("types starting with {RESERVED_PREFIX:?} are reserved"),
             ));
         }
     }

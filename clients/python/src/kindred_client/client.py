@@ -6,7 +6,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, TypeVar, Union
 
 import grpc
 from grpc_health.v1 import health_pb2
@@ -1078,29 +1078,26 @@ def _nest_properties(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _trigger(trigger: segments_pb2.Trigger | Mapping[str, Any]) -> segments_pb2.Trigger:
-    """A trigger message from itself or from its proto3 JSON mapping."""
-    if isinstance(trigger, segments_pb2.Trigger):
-        return trigger
+_Definition = TypeVar("_Definition", segments_pb2.Segment, segments_pb2.Trigger)
+
+
+def _definition(value: _Definition | Mapping[str, Any], kind: type[_Definition], what: str) -> _Definition:
+    """A definition message from itself or from its proto3 JSON mapping."""
+    if isinstance(value, kind):
+        return value
     from google.protobuf import json_format
 
-    message = segments_pb2.Trigger()
+    message = kind()
     try:
-        json_format.ParseDict(dict(trigger), message)
+        json_format.ParseDict(dict(value), message)
     except json_format.ParseError as e:
-        raise ValueError(f"not a trigger definition: {e}") from None
+        raise ValueError(f"not a {what} definition: {e}") from None
     return message
+
+
+def _trigger(trigger: segments_pb2.Trigger | Mapping[str, Any]) -> segments_pb2.Trigger:
+    return _definition(trigger, segments_pb2.Trigger, "trigger")
 
 
 def _segment(segment: segments_pb2.Segment | Mapping[str, Any]) -> segments_pb2.Segment:
-    """A segment message from itself or from its proto3 JSON mapping."""
-    if isinstance(segment, segments_pb2.Segment):
-        return segment
-    from google.protobuf import json_format
-
-    message = segments_pb2.Segment()
-    try:
-        json_format.ParseDict(dict(segment), message)
-    except json_format.ParseError as e:
-        raise ValueError(f"not a segment definition: {e}") from None
-    return message
+    return _definition(segment, segments_pb2.Segment, "segment")

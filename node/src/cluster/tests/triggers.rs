@@ -13,6 +13,7 @@ use crate::activity::{ActivityConfig, Catalog};
 use crate::cluster::triggers::{Firings, Looked};
 use crate::partition::partition_of_entity;
 use crate::partition::request::{ClaimFiring, Claimed, FeedAfter};
+use crate::segments::triggers::TriggerDef;
 use crate::segments::SegmentSet;
 use crate::storage::membership::{Change, FeedEntry, Firing};
 
@@ -22,14 +23,21 @@ const DAY: i64 = 24 * HOUR;
 const NOW: i64 = 1_700_000_000_000;
 
 fn firings(node: &Node) -> Firings {
+    firings_with(node, ActivityConfig::default().configured_triggers())
+}
+
+/// A firer looking with these definitions (timers are set with the
+/// configured ones).
+fn firings_with(node: &Node, triggers: Vec<TriggerDef>) -> Firings {
+    let catalog = Catalog {
+        traits: vec![],
+        cuts: None,
+        segments: SegmentSet::default(),
+        triggers,
+    };
     Firings::new(
         node.coordinator.activities.clone(),
-        Arc::new(|| Catalog {
-            traits: vec![],
-            cuts: None,
-            segments: SegmentSet::default(),
-            triggers: ActivityConfig::default().configured_triggers(),
-        }),
+        Arc::new(move || catalog.clone()),
     )
 }
 
@@ -187,14 +195,7 @@ fn a_timer_set_before_the_definition_grew_its_wait_looks_again_when_due() {
         // when they are looked at waits two.
         let mut longer = ActivityConfig::default().configured_triggers();
         longer[0].after_ms = 2 * HOUR;
-        let catalog = Catalog {
-            triggers: longer,
-            ..Default::default()
-        };
-        let f = Firings::new(
-            node.coordinator.activities.clone(),
-            Arc::new(move || catalog.clone()),
-        );
+        let f = firings_with(&node, longer);
         let a = person("a", "Maria", "Sentosa");
         customer(&node, &a).await;
         node.clock.set(NOW);
@@ -224,14 +225,7 @@ fn a_timer_set_before_the_definition_shortened_its_wait_fires_at_its_old_time() 
         let mut shorter = ActivityConfig::default().configured_triggers();
         shorter[0].after_ms = MIN;
         shorter[0].late_ms = 30 * MIN;
-        let catalog = Catalog {
-            triggers: shorter,
-            ..Default::default()
-        };
-        let f = Firings::new(
-            node.coordinator.activities.clone(),
-            Arc::new(move || catalog.clone()),
-        );
+        let f = firings_with(&node, shorter);
         let a = person("a", "Maria", "Sentosa");
         customer(&node, &a).await;
         node.clock.set(NOW);
